@@ -18,10 +18,10 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace trm {
 
@@ -42,17 +42,18 @@ std::string ErrorReason(const absl::Status& status);
 #define TRM_STATUS_CONCAT_INNER_(a, b) a##b
 #define TRM_STATUS_CONCAT_(a, b) TRM_STATUS_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                                    \
-  do {                                                           \
+#define RETURN_IF_ERROR(expr)                                   \
+  do {                                                          \
     if (::absl::Status _trm_status = (expr); !_trm_status.ok()) \
-      return _trm_status;                                        \
+      return _trm_status;                                       \
   } while (0)
 
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  TRM_ASSIGN_OR_RETURN_IMPL_(TRM_STATUS_CONCAT_(_trm_statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr)                                        \
+  TRM_ASSIGN_OR_RETURN_IMPL_(TRM_STATUS_CONCAT_(_trm_statusor_, __LINE__), \
+                             lhs, expr)
 
-#define TRM_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
-  auto statusor = (expr);                               \
+#define TRM_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr)    \
+  auto statusor = (expr);                                  \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 

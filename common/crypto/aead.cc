@@ -141,9 +141,8 @@ absl::Status AeadOpen(AeadAlgorithm alg, ByteView key, ByteView nonce,
   std::copy(ciphertext.begin() + body, ciphertext.end(), tag);
   if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kAeadTagSize,
                           tag) != 1 ||
-      (!aad.empty() &&
-       EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(),
-                         static_cast<int>(aad.size())) != 1)) {
+      (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(),
+                                         static_cast<int>(aad.size())) != 1)) {
     return Internal("AEAD setup");
   }
   int written = 0;

@@ -17,9 +17,9 @@ absl::Status Internal(absl::string_view what) {
 
 absl::StatusOr<Ed25519PublicKey> Ed25519PublicKey::FromRaw(ByteView raw) {
   if (raw.size() != kEd25519PublicKeySize) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_KEY",
-                 absl::StrCat("an Ed25519 public key is 32 bytes, got ",
-                              raw.size()));
+    return Error(
+        absl::StatusCode::kInvalidArgument, "BAD_KEY",
+        absl::StrCat("an Ed25519 public key is 32 bytes, got ", raw.size()));
   }
   EvpPkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
                                               raw.data(), raw.size()));
@@ -65,8 +65,9 @@ absl::StatusOr<Ed25519PrivateKey> Ed25519PrivateKey::Generate() {
 
 absl::StatusOr<Ed25519PrivateKey> Ed25519PrivateKey::FromSeed(ByteView seed) {
   if (seed.size() != 32) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_KEY",
-                 absl::StrCat("an Ed25519 seed is 32 bytes, got ", seed.size()));
+    return Error(
+        absl::StatusCode::kInvalidArgument, "BAD_KEY",
+        absl::StrCat("an Ed25519 seed is 32 bytes, got ", seed.size()));
   }
   EvpPkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
                                                seed.data(), seed.size()));

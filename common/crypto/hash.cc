@@ -4,8 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 #include "common/crypto/openssl_ptr.h"
 

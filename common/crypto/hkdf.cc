@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "absl/strings/str_cat.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
 #include "common/status.h"
 
 namespace trm::crypto {
@@ -17,10 +17,10 @@ void HkdfExtract(ByteView salt, std::initializer_list<ByteView> ikm_parts,
 absl::Status HkdfExpand(ByteView prk, std::span<const ByteView> info_parts,
                         MutableByteView out) {
   if (out.size() > kHkdfMaxOutput) {
-    return Error(absl::StatusCode::kInvalidArgument, "HKDF_OUTPUT_TOO_LONG",
-                 absl::StrCat("HKDF-SHA256 can produce at most ",
-                              kHkdfMaxOutput, " bytes; ", out.size(),
-                              " were asked for"));
+    return Error(
+        absl::StatusCode::kInvalidArgument, "HKDF_OUTPUT_TOO_LONG",
+        absl::StrCat("HKDF-SHA256 can produce at most ", kHkdfMaxOutput,
+                     " bytes; ", out.size(), " were asked for"));
   }
   SecretArray<kSha256Size> block;
   size_t block_len = 0;  // T(0) is empty

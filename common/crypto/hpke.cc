@@ -18,8 +18,16 @@ using HpkeSuiteId = std::array<uint8_t, 10>;
 // suite_id for the key schedule: "HPKE" || kem_id || kdf_id || aead_id.
 HpkeSuiteId HpkeSuite(AeadAlgorithm aead) {
   uint16_t a = static_cast<uint16_t>(aead);
-  return {'H',  'P',  'K', 'E', 0x00, 0x20, 0x00, 0x01,
-          static_cast<uint8_t>(a >> 8), static_cast<uint8_t>(a & 0xff)};
+  return {'H',
+          'P',
+          'K',
+          'E',
+          0x00,
+          0x20,
+          0x00,
+          0x01,
+          static_cast<uint8_t>(a >> 8),
+          static_cast<uint8_t>(a & 0xff)};
 }
 
 void LabeledExtract(ByteView suite, ByteView salt, absl::string_view label,
@@ -51,8 +59,7 @@ absl::StatusOr<HpkeSharedSecret> ExtractAndExpand(ByteView dh,
 }
 
 absl::Status BadPskInputs(absl::string_view what) {
-  return Error(absl::StatusCode::kInvalidArgument, "HPKE_BAD_PSK_INPUTS",
-               what);
+  return Error(absl::StatusCode::kInvalidArgument, "HPKE_BAD_PSK_INPUTS", what);
 }
 
 }  // namespace
@@ -61,8 +68,8 @@ absl::StatusOr<X25519PrivateKey> HpkeDeriveKeyPair(ByteView ikm) {
   SecretArray<kSha256Size> dkp_prk;
   LabeledExtract(kKemSuiteId, {}, "dkp_prk", ikm, dkp_prk.data());
   SecretArray<kX25519KeySize> sk;
-  RETURN_IF_ERROR(LabeledExpand(kKemSuiteId, dkp_prk.view(), "sk", {},
-                                sk.mutable_view()));
+  RETURN_IF_ERROR(
+      LabeledExpand(kKemSuiteId, dkp_prk.view(), "sk", {}, sk.mutable_view()));
   return X25519PrivateKey::FromRaw(sk.view());
 }
 
@@ -145,9 +152,9 @@ absl::StatusOr<HpkeContext> HpkeContext::KeySchedule(
   LabeledExtract(suite, shared_secret.view(), "secret", psk, secret.data());
 
   HpkeContext ctx(aead);
-  RETURN_IF_ERROR(LabeledExpand(suite, secret.view(), "key", context,
-                                ctx.key_.mutable_view().first(
-                                    AeadKeySize(aead))));
+  RETURN_IF_ERROR(
+      LabeledExpand(suite, secret.view(), "key", context,
+                    ctx.key_.mutable_view().first(AeadKeySize(aead))));
   RETURN_IF_ERROR(LabeledExpand(suite, secret.view(), "base_nonce", context,
                                 ctx.base_nonce_.mutable_view()));
   RETURN_IF_ERROR(LabeledExpand(suite, secret.view(), "exp", context,
@@ -193,8 +200,8 @@ absl::Status HpkeContext::Export(ByteView exporter_context,
 }
 
 absl::StatusOr<HpkeSenderSetup> HpkeSetupSender(
-    HpkeMode mode, AeadAlgorithm aead, ByteView recipient_public,
-    ByteView info, const HpkeSenderOptions& options) {
+    HpkeMode mode, AeadAlgorithm aead, ByteView recipient_public, ByteView info,
+    const HpkeSenderOptions& options) {
   const bool auth = mode == HpkeMode::kAuth || mode == HpkeMode::kAuthPsk;
   if (auth != (options.sender != nullptr)) {
     return Error(absl::StatusCode::kInvalidArgument, "HPKE_BAD_AUTH_INPUTS",
@@ -211,8 +218,7 @@ absl::StatusOr<HpkeSenderSetup> HpkeSetupSender(
                    HpkeEncap(recipient_public, *ephemeral, options.sender));
   ASSIGN_OR_RETURN(HpkeContext ctx,
                    HpkeContext::KeySchedule(mode, aead, encap.shared_secret,
-                                            info, options.psk,
-                                            options.psk_id));
+                                            info, options.psk, options.psk_id));
   return HpkeSenderSetup{encap.enc, std::move(ctx)};
 }
 

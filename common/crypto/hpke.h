@@ -45,9 +45,9 @@ using HpkeSharedSecret = SecretArray<kHpkeSecretSize>;
 // Optional inputs of the non-base modes, and the deterministic ephemeral key
 // that tests use to reproduce the RFC's vectors. Production passes none.
 struct HpkeSenderOptions {
-  ByteView psk;                              // modes psk, auth_psk
-  ByteView psk_id;                           // modes psk, auth_psk
-  const X25519PrivateKey* sender = nullptr;  // modes auth, auth_psk
+  ByteView psk;                                 // modes psk, auth_psk
+  ByteView psk_id;                              // modes psk, auth_psk
+  const X25519PrivateKey* sender = nullptr;     // modes auth, auth_psk
   const X25519PrivateKey* ephemeral = nullptr;  // tests only
 };
 struct HpkeReceiverOptions {
@@ -65,9 +65,9 @@ struct HpkeEncapsulation {
   X25519PublicKey enc;
   HpkeSharedSecret shared_secret;
 };
-absl::StatusOr<HpkeEncapsulation> HpkeEncap(
-    ByteView recipient_public, const X25519PrivateKey& ephemeral,
-    const X25519PrivateKey* sender);
+absl::StatusOr<HpkeEncapsulation> HpkeEncap(ByteView recipient_public,
+                                            const X25519PrivateKey& ephemeral,
+                                            const X25519PrivateKey* sender);
 absl::StatusOr<HpkeSharedSecret> HpkeDecap(
     ByteView enc, const X25519PrivateKey& recipient,
     const std::optional<X25519PublicKey>& sender);
@@ -116,8 +116,8 @@ struct HpkeSenderSetup {
 };
 
 absl::StatusOr<HpkeSenderSetup> HpkeSetupSender(
-    HpkeMode mode, AeadAlgorithm aead, ByteView recipient_public,
-    ByteView info, const HpkeSenderOptions& options = {});
+    HpkeMode mode, AeadAlgorithm aead, ByteView recipient_public, ByteView info,
+    const HpkeSenderOptions& options = {});
 absl::StatusOr<HpkeContext> HpkeSetupReceiver(
     HpkeMode mode, AeadAlgorithm aead, ByteView enc,
     const X25519PrivateKey& recipient, ByteView info,

@@ -34,9 +34,9 @@ std::string PemOf(EVP_PKEY* pkey) {
 }
 
 absl::Status IoError(absl::string_view what, const std::string& path) {
-  return Error(absl::StatusCode::kFailedPrecondition, "KEY_FILE_IO",
-               absl::StrCat("cannot ", what, " ", path, ": ",
-                            std::strerror(errno)));
+  return Error(
+      absl::StatusCode::kFailedPrecondition, "KEY_FILE_IO",
+      absl::StrCat("cannot ", what, " ", path, ": ", std::strerror(errno)));
 }
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
@@ -56,8 +56,9 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
     if (out.size() > 64 * 1024) {
       ::close(fd);
       return Error(absl::StatusCode::kInvalidArgument, "KEY_FILE_INVALID",
-                   absl::StrCat(path, " is larger than 64 KiB; it is not a "
-                                      "key file"));
+                   absl::StrCat(path,
+                                " is larger than 64 KiB; it is not a "
+                                "key file"));
     }
   }
   ::close(fd);
@@ -82,8 +83,9 @@ absl::StatusOr<EvpPkeyPtr> LoadPrivatePkey(const std::string& path) {
   if (!pkey) {
     DrainOpenSslErrors();
     return Error(absl::StatusCode::kInvalidArgument, "KEY_FILE_INVALID",
-                 absl::StrCat(path, " is not an unencrypted PKCS#8 PEM "
-                                    "private key (BEGIN PRIVATE KEY)"));
+                 absl::StrCat(path,
+                              " is not an unencrypted PKCS#8 PEM "
+                              "private key (BEGIN PRIVATE KEY)"));
   }
   return pkey;
 }
@@ -95,16 +97,17 @@ absl::StatusOr<EvpPkeyPtr> ParsePublicPem(absl::string_view pem,
   if (!pkey) {
     DrainOpenSslErrors();
     return Error(absl::StatusCode::kInvalidArgument, "KEY_FILE_INVALID",
-                 absl::StrCat(source, " is not a SubjectPublicKeyInfo PEM "
-                                      "public key (BEGIN PUBLIC KEY)"));
+                 absl::StrCat(source,
+                              " is not a SubjectPublicKeyInfo PEM "
+                              "public key (BEGIN PUBLIC KEY)"));
   }
   return pkey;
 }
 
 absl::Status WrongType(absl::string_view source, absl::string_view wanted) {
-  return Error(absl::StatusCode::kInvalidArgument, "WRONG_KEY_TYPE",
-               absl::StrCat(source, " holds another kind of key; expected ",
-                            wanted));
+  return Error(
+      absl::StatusCode::kInvalidArgument, "WRONG_KEY_TYPE",
+      absl::StrCat(source, " holds another kind of key; expected ", wanted));
 }
 
 }  // namespace
@@ -160,8 +163,9 @@ absl::Status WritePrivateKeyFile(const std::string& path, EVP_PKEY* key) {
   if (fd < 0) {
     if (errno == EEXIST) {
       return Error(absl::StatusCode::kAlreadyExists, "KEY_FILE_EXISTS",
-                   absl::StrCat(path, " already exists; move it away first "
-                                      "(a key is never overwritten)"));
+                   absl::StrCat(path,
+                                " already exists; move it away first "
+                                "(a key is never overwritten)"));
     }
     return IoError("create", path);
   }
@@ -175,14 +179,15 @@ absl::Status WritePrivateKeyFile(const std::string& path, EVP_PKEY* key) {
   return status;
 }
 
-absl::Status WritePublicKeyFile(const std::string& path, absl::string_view pem) {
+absl::Status WritePublicKeyFile(const std::string& path,
+                                absl::string_view pem) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("create", tmp);
-  bool ok = ::fchmod(fd, 0644) == 0 &&
-            ::write(fd, pem.data(), pem.size()) ==
-                static_cast<ssize_t>(pem.size()) &&
-            ::fsync(fd) == 0;
+  bool ok =
+      ::fchmod(fd, 0644) == 0 &&
+      ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) &&
+      ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     absl::Status s = IoError("write", path);

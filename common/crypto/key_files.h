@@ -12,9 +12,9 @@
 
 #include <array>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/bytes.h"
 #include "common/crypto/ed25519.h"
 #include "common/crypto/x25519.h"
@@ -39,7 +39,8 @@ std::string Ed25519PublicKeyPem(const Ed25519PublicKey& key);
 std::string X25519PublicKeyPem(const X25519PublicKey& key);
 
 // Parse PEM text; the error names what was expected and what was found.
-absl::StatusOr<Ed25519PublicKey> ParseEd25519PublicKeyPem(absl::string_view pem);
+absl::StatusOr<Ed25519PublicKey> ParseEd25519PublicKeyPem(
+    absl::string_view pem);
 absl::StatusOr<X25519PublicKey> ParseX25519PublicKeyPem(absl::string_view pem);
 
 // Writes a private key as PKCS#8 PEM, mode 0600. Refuses to replace an

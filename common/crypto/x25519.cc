@@ -26,9 +26,9 @@ absl::StatusOr<X25519PrivateKey> X25519PrivateKey::Generate() {
 
 absl::StatusOr<X25519PrivateKey> X25519PrivateKey::FromRaw(ByteView scalar) {
   if (scalar.size() != kX25519KeySize) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_KEY",
-                 absl::StrCat("an X25519 private key is 32 bytes, got ",
-                              scalar.size()));
+    return Error(
+        absl::StatusCode::kInvalidArgument, "BAD_KEY",
+        absl::StrCat("an X25519 private key is 32 bytes, got ", scalar.size()));
   }
   EvpPkeyPtr pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr,
                                                scalar.data(), scalar.size()));
@@ -60,9 +60,9 @@ SecretArray<kX25519KeySize> X25519PrivateKey::RawPrivate() const {
 absl::StatusOr<SecretArray<kX25519KeySize>> X25519PrivateKey::Agree(
     ByteView peer) const {
   if (peer.size() != kX25519KeySize) {
-    return Error(absl::StatusCode::kInvalidArgument, "BAD_KEY",
-                 absl::StrCat("an X25519 public key is 32 bytes, got ",
-                              peer.size()));
+    return Error(
+        absl::StatusCode::kInvalidArgument, "BAD_KEY",
+        absl::StrCat("an X25519 public key is 32 bytes, got ", peer.size()));
   }
   EvpPkeyPtr peer_key(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr,
                                                   peer.data(), peer.size()));

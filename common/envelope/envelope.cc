@@ -25,8 +25,8 @@ absl::Status Malformed(absl::string_view what) {
 
 absl::Status TooLarge(absl::string_view field, size_t size, size_t limit) {
   return Error(StatusCode::kInvalidArgument, "FIELD_TOO_LARGE",
-               absl::StrCat(field, " is ", size, " bytes; the limit is ",
-                            limit, ". Shorten it or split the payload"));
+               absl::StrCat(field, " is ", size, " bytes; the limit is ", limit,
+                            ". Shorten it or split the payload"));
 }
 
 absl::Status HeaderInvalid(absl::string_view field, absl::string_view what) {
@@ -84,6 +84,11 @@ std::string FormatMs(int64_t ms) {
 }  // namespace
 
 absl::Status ValidateHeader(const v1::Header& h, const Limits& limits) {
+  if (HasUnknownFields(h)) {
+    return Error(StatusCode::kInvalidArgument, "HEADER_MALFORMED",
+                 "the header has fields protocol v1 does not define; the "
+                 "sender uses a newer protocol or the envelope is corrupted");
+  }
   if (h.schema_version() != kSchemaVersion) {
     return Error(StatusCode::kInvalidArgument, "UNSUPPORTED_SCHEMA_VERSION",
                  absl::StrCat("header schema_version is ", h.schema_version(),
@@ -162,8 +167,8 @@ absl::StatusOr<ParsedEnvelope> ParsedEnvelope::FromProto(v1::Envelope envelope,
                     limits.max_header_bytes);
   }
   if (envelope.enc().size() != crypto::kHpkeEncSize) {
-    return Malformed(absl::StrCat("enc is ", envelope.enc().size(),
-                                  " bytes, not 32"));
+    return Malformed(
+        absl::StrCat("enc is ", envelope.enc().size(), " bytes, not 32"));
   }
   if (envelope.ciphertext().size() < crypto::kAeadTagSize) {
     return Malformed(absl::StrCat("the ciphertext is ",
@@ -181,20 +186,14 @@ absl::StatusOr<ParsedEnvelope> ParsedEnvelope::FromProto(v1::Envelope envelope,
                                   " bytes, not 16"));
   }
   if (envelope.signature().size() != crypto::kEd25519SignatureSize) {
-    return Malformed(absl::StrCat("the signature is ",
-                                  envelope.signature().size(),
-                                  " bytes, not 64"));
+    return Malformed(absl::StrCat(
+        "the signature is ", envelope.signature().size(), " bytes, not 64"));
   }
   ParsedEnvelope parsed;
   if (!parsed.header_.ParseFromString(envelope.header())) {
     return Error(StatusCode::kInvalidArgument, "HEADER_MALFORMED",
                  "the header bytes are not a trm.v1.Header; the envelope is "
                  "corrupted. Ask the sender to send it again");
-  }
-  if (HasUnknownFields(parsed.header_)) {
-    return Error(StatusCode::kInvalidArgument, "HEADER_MALFORMED",
-                 "the header has fields protocol v1 does not define; the "
-                 "sender uses a newer protocol or the envelope is corrupted");
   }
   RETURN_IF_ERROR(ValidateHeader(parsed.header_, limits));
   parsed.aead_ =
@@ -206,10 +205,9 @@ absl::StatusOr<ParsedEnvelope> ParsedEnvelope::FromProto(v1::Envelope envelope,
 crypto::Sha256Digest BodyHash(absl::string_view enc,
                               absl::string_view ciphertext) {
   const uint32_t n = static_cast<uint32_t>(enc.size());
-  const uint8_t len[4] = {static_cast<uint8_t>(n >> 24),
-                          static_cast<uint8_t>(n >> 16),
-                          static_cast<uint8_t>(n >> 8),
-                          static_cast<uint8_t>(n)};
+  const uint8_t len[4] = {
+      static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+      static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
   return crypto::Sha256({len, AsBytes(enc), AsBytes(ciphertext)});
 }
 
@@ -262,18 +260,18 @@ absl::Status CheckTimes(const v1::Header& h, absl::Time now,
                         absl::Duration max_skew) {
   const int64_t now_ms = absl::ToUnixMillis(now);
   if (now_ms >= h.expires_unix_ms()) {
-    return Error(StatusCode::kFailedPrecondition, "MESSAGE_EXPIRED",
-                 absl::StrCat("message expired at ",
-                              FormatMs(h.expires_unix_ms()), " (now ",
-                              FormatMs(now_ms),
-                              "); ask the sender for a fresh message"));
+    return Error(
+        StatusCode::kFailedPrecondition, "MESSAGE_EXPIRED",
+        absl::StrCat("message expired at ", FormatMs(h.expires_unix_ms()),
+                     " (now ", FormatMs(now_ms),
+                     "); ask the sender for a fresh message"));
   }
   if (h.created_unix_ms() > now_ms + absl::ToInt64Milliseconds(max_skew)) {
     return Error(StatusCode::kFailedPrecondition, "CREATED_IN_FUTURE",
                  absl::StrCat("message claims creation at ",
-                              FormatMs(h.created_unix_ms()),
-                              ", more than ", absl::FormatDuration(max_skew),
-                              " after now (", FormatMs(now_ms),
+                              FormatMs(h.created_unix_ms()), ", more than ",
+                              absl::FormatDuration(max_skew), " after now (",
+                              FormatMs(now_ms),
                               "); check the sender's and this machine's "
                               "clocks"));
   }
@@ -305,10 +303,9 @@ absl::StatusOr<v1::Envelope> Seal(v1::Header header, ByteView payload,
   if (header_bytes.size() > limits.max_header_bytes) {
     return TooLarge("header", header_bytes.size(), limits.max_header_bytes);
   }
-  ASSIGN_OR_RETURN(
-      crypto::HpkeSenderSetup hpke,
-      crypto::HpkeSetupSender(crypto::HpkeMode::kBase, aead, recipient,
-                              AsBytes(kHpkeInfo)));
+  ASSIGN_OR_RETURN(crypto::HpkeSenderSetup hpke,
+                   crypto::HpkeSetupSender(crypto::HpkeMode::kBase, aead,
+                                           recipient, AsBytes(kHpkeInfo)));
   env.set_enc(hpke.enc.data(), hpke.enc.size());
   std::string& ct = *env.mutable_ciphertext();
   ct.resize(payload.size() + crypto::kAeadTagSize);

@@ -6,7 +6,8 @@
 //
 //   // Sender
 //   ASSIGN_OR_RETURN(trm::v1::Envelope env,
-//                    Seal(header, payload, sender_sign_key, recipient_enc_pub));
+//                    Seal(header, payload, sender_sign_key,
+//                    recipient_enc_pub));
 //   // A node
 //   ASSIGN_OR_RETURN(ParsedEnvelope parsed, ParsedEnvelope::Parse(wire));
 //   RETURN_IF_ERROR(VerifySignature(parsed, sender_verify_key));
@@ -21,9 +22,9 @@
 #define TRM_COMMON_ENVELOPE_ENVELOPE_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/bytes.h"
 #include "common/crypto/aead.h"
@@ -102,12 +103,12 @@ std::string NewMessageId();
 // Seals `payload` to `recipient` and signs with `sender`. Fills in
 // header.recipient_key_id and header.aead_id (from `aead`); every other header
 // field is the caller's and is validated first.
-absl::StatusOr<v1::Envelope> Seal(v1::Header header, ByteView payload,
-                                  const crypto::Ed25519PrivateKey& sender,
-                                  const crypto::X25519PublicKey& recipient,
-                                  crypto::AeadAlgorithm aead =
-                                      crypto::AeadAlgorithm::kChaCha20Poly1305,
-                                  const Limits& limits = {});
+absl::StatusOr<v1::Envelope> Seal(
+    v1::Header header, ByteView payload,
+    const crypto::Ed25519PrivateKey& sender,
+    const crypto::X25519PublicKey& recipient,
+    crypto::AeadAlgorithm aead = crypto::AeadAlgorithm::kChaCha20Poly1305,
+    const Limits& limits = {});
 
 struct OpenOptions {
   absl::Time now;

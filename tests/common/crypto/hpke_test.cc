@@ -1,18 +1,16 @@
 // HPKE behaviour beyond the RFC vectors: round trips with random keys, and
 // every way a receiver can be handed the wrong thing.
 #include "common/crypto/hpke.h"
-#include "common/crypto/hkdf.h"
 
 #include <gtest/gtest.h>
 
+#include "common/crypto/hkdf.h"
 #include "common/status.h"
 
 namespace trm::crypto {
 namespace {
 
-std::vector<uint8_t> Bytes(absl::string_view s) {
-  return {s.begin(), s.end()};
-}
+std::vector<uint8_t> Bytes(absl::string_view s) { return {s.begin(), s.end()}; }
 
 class HpkeTest : public ::testing::TestWithParam<AeadAlgorithm> {};
 
@@ -24,8 +22,8 @@ TEST_P(HpkeTest, RoundTripAndWrongInputs) {
   const auto aad = Bytes("header bytes");
   const auto pt = Bytes("a referral");
 
-  auto s = HpkeSetupSender(HpkeMode::kBase, GetParam(), rcpt->public_key(),
-                           info);
+  auto s =
+      HpkeSetupSender(HpkeMode::kBase, GetParam(), rcpt->public_key(), info);
   ASSERT_TRUE(s.ok()) << s.status();
   std::vector<uint8_t> ct(pt.size() + kAeadTagSize);
   ASSERT_TRUE(s->context.Seal(aad, pt, ct).ok());
@@ -37,8 +35,8 @@ TEST_P(HpkeTest, RoundTripAndWrongInputs) {
   EXPECT_EQ(out, pt);
 
   // Wrong recipient key, wrong info, wrong aad: all fail authentication.
-  auto wrong = HpkeSetupReceiver(HpkeMode::kBase, GetParam(), s->enc, *other,
-                                 info);
+  auto wrong =
+      HpkeSetupReceiver(HpkeMode::kBase, GetParam(), s->enc, *other, info);
   ASSERT_TRUE(wrong.ok());
   EXPECT_EQ(ErrorReason(wrong->Open(aad, ct, out)), "AEAD_AUTH_FAILED");
   auto wrong_info = HpkeSetupReceiver(HpkeMode::kBase, GetParam(), s->enc,
@@ -71,29 +69,29 @@ TEST(Hpke, RejectsBadEncLengthAndPskMisuse) {
   auto rcpt = X25519PrivateKey::Generate();
   ASSERT_TRUE(rcpt.ok());
   std::vector<uint8_t> short_enc(31, 1);
-  EXPECT_EQ(ErrorReason(HpkeSetupReceiver(HpkeMode::kBase,
-                                          AeadAlgorithm::kAes128Gcm,
-                                          short_enc, *rcpt, {})
-                            .status()),
-            "HPKE_BAD_ENC");
+  EXPECT_EQ(
+      ErrorReason(HpkeSetupReceiver(HpkeMode::kBase, AeadAlgorithm::kAes128Gcm,
+                                    short_enc, *rcpt, {})
+                      .status()),
+      "HPKE_BAD_ENC");
   auto psk = Bytes("0123456789abcdef0123456789abcdef");
   HpkeSenderOptions only_psk{psk, {}, nullptr, nullptr};
-  EXPECT_EQ(ErrorReason(HpkeSetupSender(HpkeMode::kPsk,
-                                        AeadAlgorithm::kAes128Gcm,
-                                        rcpt->public_key(), {}, only_psk)
-                            .status()),
-            "HPKE_BAD_PSK_INPUTS");
+  EXPECT_EQ(
+      ErrorReason(HpkeSetupSender(HpkeMode::kPsk, AeadAlgorithm::kAes128Gcm,
+                                  rcpt->public_key(), {}, only_psk)
+                      .status()),
+      "HPKE_BAD_PSK_INPUTS");
   HpkeSenderOptions psk_in_base{psk, Bytes("id"), nullptr, nullptr};
-  EXPECT_EQ(ErrorReason(HpkeSetupSender(HpkeMode::kBase,
-                                        AeadAlgorithm::kAes128Gcm,
-                                        rcpt->public_key(), {}, psk_in_base)
-                            .status()),
-            "HPKE_BAD_PSK_INPUTS");
-  EXPECT_EQ(ErrorReason(HpkeSetupSender(HpkeMode::kAuth,
-                                        AeadAlgorithm::kAes128Gcm,
-                                        rcpt->public_key(), {})
-                            .status()),
-            "HPKE_BAD_AUTH_INPUTS");
+  EXPECT_EQ(
+      ErrorReason(HpkeSetupSender(HpkeMode::kBase, AeadAlgorithm::kAes128Gcm,
+                                  rcpt->public_key(), {}, psk_in_base)
+                      .status()),
+      "HPKE_BAD_PSK_INPUTS");
+  EXPECT_EQ(
+      ErrorReason(HpkeSetupSender(HpkeMode::kAuth, AeadAlgorithm::kAes128Gcm,
+                                  rcpt->public_key(), {})
+                      .status()),
+      "HPKE_BAD_AUTH_INPUTS");
 }
 
 TEST(Hkdf, RefusesOverlongOutputWithoutWriting) {

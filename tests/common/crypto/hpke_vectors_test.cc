@@ -52,8 +52,7 @@ TEST_P(HpkeRfcVectorTest, MatchesRfc) {
   }
   const std::vector<uint8_t> info = Unhex(s.at("info"));
 
-  auto encap = HpkeEncap(rcpt->public_key(), *eph,
-                         sender ? &*sender : nullptr);
+  auto encap = HpkeEncap(rcpt->public_key(), *eph, sender ? &*sender : nullptr);
   ASSERT_TRUE(encap.ok()) << encap.status();
   EXPECT_EQ(Hex(encap->enc), s.at("enc"));
   EXPECT_EQ(Hex(encap->shared_secret.view()), s.at("shared_secret"));
@@ -68,8 +67,7 @@ TEST_P(HpkeRfcVectorTest, MatchesRfc) {
 
   HpkeReceiverOptions ropts{psk, psk_id, std::nullopt};
   if (sender) ropts.sender = sender->public_key();
-  auto rctx =
-      HpkeSetupReceiver(mode, *aead, sctx->enc, *rcpt, info, ropts);
+  auto rctx = HpkeSetupReceiver(mode, *aead, sctx->enc, *rcpt, info, ropts);
   ASSERT_TRUE(rctx.ok()) << rctx.status();
   EXPECT_EQ(Hex(rctx->key()), s.at("key"));
   EXPECT_EQ(Hex(rctx->base_nonce()), s.at("base_nonce"));
@@ -96,7 +94,8 @@ TEST_P(HpkeRfcVectorTest, MatchesRfc) {
   ASSERT_FALSE(v.exports.empty());
   for (const auto& x : v.exports) {
     std::vector<uint8_t> out(std::stoul(x.at("L")));
-    ASSERT_TRUE(sctx->context.Export(Unhex(x.at("exporter_context")), out).ok());
+    ASSERT_TRUE(
+        sctx->context.Export(Unhex(x.at("exporter_context")), out).ok());
     EXPECT_EQ(Hex(out), x.at("exported_value"));
     std::vector<uint8_t> out2(out.size());
     ASSERT_TRUE(rctx->Export(Unhex(x.at("exporter_context")), out2).ok());

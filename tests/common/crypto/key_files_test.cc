@@ -79,9 +79,9 @@ TEST_F(KeyFilesTest, WrongKindAndGarbageAreNamed) {
   ASSERT_TRUE(WritePrivateKeyFile(Path("e.key"), sk->pkey()).ok());
   EXPECT_EQ(ErrorReason(LoadSigningKey(Path("e.key")).status()),
             "WRONG_KEY_TYPE");
-  ASSERT_TRUE(WritePublicKeyFile(Path("e.pub"),
-                                 X25519PublicKeyPem(sk->public_key()))
-                  .ok());
+  ASSERT_TRUE(
+      WritePublicKeyFile(Path("e.pub"), X25519PublicKeyPem(sk->public_key()))
+          .ok());
   EXPECT_EQ(ErrorReason(LoadVerifyKey(Path("e.pub")).status()),
             "WRONG_KEY_TYPE");
   auto raw = LoadEncryptionPublicKey(Path("e.pub"));

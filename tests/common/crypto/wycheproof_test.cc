@@ -36,8 +36,9 @@ Tally RunAll(const json& file, GroupFilter use_group, Check check) {
     if (!use_group(group)) continue;
     for (const json& t : group["tests"]) {
       const std::string result = t["result"];
-      const std::string trace = "tcId " + std::to_string(t["tcId"].get<int>()) + " (" +
-                   result + "): " + t["comment"].get<std::string>();
+      const std::string trace = "tcId " + std::to_string(t["tcId"].get<int>()) +
+                                " (" + result +
+                                "): " + t["comment"].get<std::string>();
       SCOPED_TRACE(trace);
       const bool accepted = check(group, t);
       if (result == "valid") {
@@ -77,8 +78,7 @@ TEST(Wycheproof, X25519) {
         auto shared = sk->Agree(Unhex(test["public"]));
         if (!shared.ok()) {
           // Only a zero shared secret may be refused.
-          EXPECT_EQ(test["shared"], std::string(64, '0'))
-              << shared.status();
+          EXPECT_EQ(test["shared"], std::string(64, '0')) << shared.status();
           return false;
         }
         // Accepted, whatever the verdict, means the right answer.
@@ -99,12 +99,10 @@ bool AeadCase(AeadAlgorithm alg, const json& test) {
   ct_and_tag.insert(ct_and_tag.end(), tag.begin(), tag.end());
 
   // Decryption must accept exactly the valid cases.
-  std::vector<uint8_t> opened(ct_and_tag.size() >= kAeadTagSize
-                                  ? ct_and_tag.size() - kAeadTagSize
-                                  : 0);
-  const bool open_ok =
-      ct_and_tag.size() >= kAeadTagSize &&
-      AeadOpen(alg, key, iv, aad, ct_and_tag, opened).ok();
+  std::vector<uint8_t> opened(
+      ct_and_tag.size() >= kAeadTagSize ? ct_and_tag.size() - kAeadTagSize : 0);
+  const bool open_ok = ct_and_tag.size() >= kAeadTagSize &&
+                       AeadOpen(alg, key, iv, aad, ct_and_tag, opened).ok();
   if (open_ok) {
     EXPECT_EQ(opened, msg);
   } else {

@@ -270,6 +270,17 @@ TEST_P(EnvelopeTest, UnknownFieldsAreRefused) {
   EXPECT_EQ(OpenReason(wire), "ENVELOPE_MALFORMED");
 }
 
+TEST_P(EnvelopeTest, SealRefusesHeaderWithUnknownFields) {
+  // Found by the fuzzer: a header carrying unknown fields must be refused by
+  // Seal, or it would produce an envelope that every node refuses.
+  v1::Header h = ReferralHeader();
+  std::string bytes = h.SerializeAsString() + std::string("\xa0\x06\x01", 3);
+  ASSERT_TRUE(h.ParseFromString(bytes));
+  auto sealed = Seal(h, AsBytes(payload_), sender_.sign,
+                     recipient_.enc.public_key(), GetParam());
+  EXPECT_EQ(ErrorReason(sealed.status()), "HEADER_MALFORMED");
+}
+
 INSTANTIATE_TEST_SUITE_P(Aeads, EnvelopeTest,
                          ::testing::Values(AeadAlgorithm::kChaCha20Poly1305,
                                            AeadAlgorithm::kAes128Gcm),
@@ -289,7 +300,8 @@ TEST(EnvelopeFormat, SignatureInputLayout) {
   EXPECT_EQ(input, expected);
   // BodyHash = SHA-256(u32be(len(enc)) || enc || ct); for "E" and "CT" that is
   // SHA-256 of 00 00 00 01 45 43 54 (checked with sha256sum).
-  EXPECT_EQ(HexEncode(BodyHash("E", "CT")), "98b3f4f606cdf2a7addc7f38471f00a1566e70edf5a99efab9e1e90db8539f95");
+  EXPECT_EQ(HexEncode(BodyHash("E", "CT")),
+            "98b3f4f606cdf2a7addc7f38471f00a1566e70edf5a99efab9e1e90db8539f95");
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what is needed, then builds and runs the whole test suite:
+#   1. clang-format check
+#   2. RelWithDebInfo build (gcc) + ctest: unit, vector and CLI tests
+#   3. ASan+UBSan build (gcc) + the same ctest
+#   4. libFuzzer build (clang, ASan+UBSan) + a bounded fuzz run (>= 60 s)
+# Environment: TRM_FUZZ_SECONDS (default 60), TRM_SKIP_ASAN=1, TRM_SKIP_FUZZ=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+start=$(date +%s)
+step() { printf '\n=== %s (%ds) ===\n' "$1" $(( $(date +%s) - start )); }
+
+step "dependencies"
+./scripts/install-deps.sh
+
+step "format"
+./scripts/check-format.sh
+
+run_preset() {
+  local preset=$1; shift
+  step "build: $preset"
+  cmake --preset "$preset" "$@" >/dev/null
+  cmake --build --preset "$preset"
+  step "test: $preset"
+  ctest --preset "$preset" --timeout 900
+}
+
+run_preset default
+if [ "${TRM_SKIP_ASAN:-0}" != 1 ]; then
+  run_preset asan
+fi
+if [ "${TRM_SKIP_FUZZ:-0}" != 1 ]; then
+  run_preset fuzz -DTRM_FUZZ_SECONDS="${TRM_FUZZ_SECONDS:-60}"
+fi
+step "all tests passed"

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# End-to-end test of the trmctl binary: keys, seal, inspect, open, and the
+# refusals a user meets, with their exit codes and messages.
+set -u
+TRMCTL=$(readlink -f "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+fail=0
+check() {  # check NAME EXPECTED_RC ACTUAL_RC
+  if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; fail=1; else echo "ok: $1"; fi
+}
+contains() {  # contains NAME NEEDLE FILE
+  if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi
+}
+
+"$TRMCTL" keygen --org bg-ngo --dir . >out 2>&1; check keygen 0 $?
+"$TRMCTL" keygen --org ng-naptip --dir . >out 2>&1; check keygen2 0 $?
+[ "$(stat -c %a bg-ngo.sign.key)" = 600 ] && [ "$(stat -c %a ng-naptip.enc.key)" = 600 ]
+check "private keys are 0600" 0 $?
+"$TRMCTL" keygen --org bg-ngo --dir . >out 2>&1; check "keygen refuses to overwrite" 1 $?
+contains "overwrite message" KEY_FILE_EXISTS out
+
+printf 'needs: shelter, medical' >payload
+"$TRMCTL" seal --type referral-request --case BG-2026-0001 --from bg-ngo@bg \
+  --to ng-naptip@ng --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub \
+  --consent C-1 --in payload --out r.env >out 2>&1; check seal 0 $?
+if grep -q shelter r.env; then echo "FAIL: payload visible in envelope"; fail=1; fi
+
+"$TRMCTL" inspect --in r.env --sender-pub bg-ngo.sign.pub >out 2>&1; check inspect 0 $?
+contains "inspect shows case" BG-2026-0001 out
+contains "inspect checks signature" "signature:         valid" out
+"$TRMCTL" --json inspect --in r.env >out 2>&1; check "inspect --json" 0 $?
+python3 -c 'import json,sys; d=json.load(open("out")); assert d["header"]["type"]=="REFERRAL_REQUEST" and d["signature"]=="unchecked"' 
+check "inspect --json is JSON" 0 $?
+
+"$TRMCTL" open --in r.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+  --out opened >out 2>&1; check open 0 $?
+cmp -s payload opened; check "payload round trip" 0 $?
+[ "$(stat -c %a opened)" = 600 ]; check "opened payload is 0600" 0 $?
+
+# Tampered ciphertext: refused, exit 1, named reason, no output file.
+python3 -c '
+d = bytearray(open("r.env","rb").read()); d[len(d)//2 + 20] ^= 0x01
+open("t.env","wb").write(d)'
+"$TRMCTL" open --in t.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+  --out t.out >out 2>&1; check "tampered refused" 1 $?
+contains "tampered reason" SIGNATURE_INVALID out
+[ ! -e t.out ]; check "no output for a refused open" 0 $?
+"$TRMCTL" --json open --in t.env --sender-pub bg-ngo.sign.pub \
+  --recipient-key ng-naptip.enc.key --out t.out >out 2>&1; check "tampered --json" 1 $?
+python3 -c 'import json; d=json.load(open("out")); assert d["ok"] is False and d["reason"]=="SIGNATURE_INVALID"'
+check "tampered --json reason" 0 $?
+"$TRMCTL" inspect --in t.env --sender-pub bg-ngo.sign.pub >out 2>&1; check "inspect tampered" 1 $?
+
+# Wrong keys.
+"$TRMCTL" open --in r.env --sender-pub ng-naptip.sign.pub --recipient-key ng-naptip.enc.key \
+  --out x >out 2>&1; check "wrong sender key" 1 $?
+contains "wrong sender reason" SENDER_KEY_MISMATCH out
+"$TRMCTL" open --in r.env --sender-pub bg-ngo.sign.pub --recipient-key bg-ngo.enc.key \
+  --out x >out 2>&1; check "wrong recipient key" 1 $?
+contains "wrong recipient reason" RECIPIENT_KEY_MISMATCH out
+"$TRMCTL" open --in r.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.sign.key \
+  --out x >out 2>&1; check "signing key given as encryption key" 1 $?
+contains "wrong kind reason" WRONG_KEY_TYPE out
+
+# Truncated file.
+head -c 100 r.env >short.env
+"$TRMCTL" open --in short.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+  --out x >out 2>&1; check truncated 1 $?
+contains "truncated reason" ENVELOPE_MALFORMED out
+
+# Usage errors exit 2 and say what to do.
+"$TRMCTL" seal --type nonsense --case C --from a@b --to c@d --sign-key bg-ngo.sign.key \
+  --recipient-pub ng-naptip.enc.pub --out x >out 2>&1; check "bad type" 2 $?
+contains "bad type lists types" "referral-request" out
+"$TRMCTL" seal --type referral-request --case C --from nobody --to c@d \
+  --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub --out x >out 2>&1
+check "bad address" 2 $?
+contains "bad address help" "ORGANISATION@NODE" out
+"$TRMCTL" open >out 2>&1; check "missing flags" 2 $?
+"$TRMCTL" --help >out 2>&1; check help 0 $?
+
+# A private key others can read is refused.
+chmod 644 bg-ngo.sign.key
+"$TRMCTL" seal --type consent-record --case C --from bg-ngo@bg --to ng-naptip@ng \
+  --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub --in payload --out y >out 2>&1
+check "world-readable key refused" 1 $?
+contains "chmod advice" "chmod 600" out
+
+exit $fail
