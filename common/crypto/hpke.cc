@@ -238,4 +238,55 @@ absl::StatusOr<HpkeContext> HpkeSetupReceiver(
                                   options.psk_id);
 }
 
+HpkeBaseSuite::HpkeBaseSuite(AeadAlgorithm aead, ByteView info)
+    : aead_(aead), suite_id_(HpkeSuite(aead)) {
+  schedule_context_[0] = static_cast<uint8_t>(HpkeMode::kBase);
+  LabeledExtract(suite_id_, {}, "psk_id_hash", {}, &schedule_context_[1]);
+  LabeledExtract(suite_id_, {}, "info_hash", info,
+                 &schedule_context_[1 + kSha256Size]);
+}
+
+absl::Status HpkeBaseSuite::Derive(const HpkeSharedSecret& shared,
+                                   SecretArray<32>& key,
+                                   SecretArray<kAeadNonceSize>& nonce) const {
+  SecretArray<kSha256Size> secret;
+  LabeledExtract(suite_id_, shared.view(), "secret", {}, secret.data());
+  RETURN_IF_ERROR(LabeledExpand(suite_id_, secret.view(), "key",
+                                schedule_context_,
+                                key.mutable_view().first(AeadKeySize(aead_))));
+  return LabeledExpand(suite_id_, secret.view(), "base_nonce",
+                       schedule_context_, nonce.mutable_view());
+}
+
+absl::StatusOr<X25519PublicKey> HpkeBaseSuite::Seal(
+    ByteView recipient_public, ByteView aad, ByteView pt, MutableByteView out,
+    const X25519PrivateKey* ephemeral) const {
+  std::optional<X25519PrivateKey> generated;
+  if (ephemeral == nullptr) {
+    ASSIGN_OR_RETURN(generated, X25519PrivateKey::Generate());
+    ephemeral = &*generated;
+  }
+  ASSIGN_OR_RETURN(HpkeEncapsulation encap,
+                   HpkeEncap(recipient_public, *ephemeral, nullptr));
+  SecretArray<32> key;
+  SecretArray<kAeadNonceSize> nonce;
+  RETURN_IF_ERROR(Derive(encap.shared_secret, key, nonce));
+  RETURN_IF_ERROR(AeadSeal(aead_, key.view().first(AeadKeySize(aead_)),
+                           nonce.view(), aad, pt, out));
+  return encap.enc;
+}
+
+absl::Status HpkeBaseSuite::Open(ByteView enc,
+                                 const X25519PrivateKey& recipient,
+                                 ByteView aad, ByteView ct,
+                                 MutableByteView out) const {
+  ASSIGN_OR_RETURN(HpkeSharedSecret shared,
+                   HpkeDecap(enc, recipient, std::nullopt));
+  SecretArray<32> key;
+  SecretArray<kAeadNonceSize> nonce;
+  RETURN_IF_ERROR(Derive(shared, key, nonce));
+  return AeadOpen(aead_, key.view().first(AeadKeySize(aead_)), nonce.view(),
+                  aad, ct, out);
+}
+
 }  // namespace trm::crypto

@@ -123,6 +123,36 @@ absl::StatusOr<HpkeContext> HpkeSetupReceiver(
     const X25519PrivateKey& recipient, ByteView info,
     const HpkeReceiverOptions& options = {});
 
+// Base mode with a fixed `info`, for single-shot seal and open of many
+// messages (sequence number 0 each time), as the envelope uses it. The
+// constant part of the key schedule (psk_id_hash, info_hash) is computed once
+// and the exporter secret, which single-shot use never needs, is not derived.
+// The results equal HpkeSetupSender/HpkeSetupReceiver's first Seal/Open.
+// Thread-safe.
+class HpkeBaseSuite {
+ public:
+  HpkeBaseSuite(AeadAlgorithm aead, ByteView info);
+
+  AeadAlgorithm aead() const { return aead_; }
+
+  // Seals `pt` to `recipient_public` into `out` (pt.size() + 16 bytes) and
+  // returns enc. `ephemeral` is for tests; production passes nullptr.
+  absl::StatusOr<X25519PublicKey> Seal(
+      ByteView recipient_public, ByteView aad, ByteView pt, MutableByteView out,
+      const X25519PrivateKey* ephemeral = nullptr) const;
+  // Opens `ct` (out is ct.size() - 16 bytes). UNAUTHENTICATED with reason
+  // AEAD_AUTH_FAILED when it does not open; `out` is wiped then.
+  absl::Status Open(ByteView enc, const X25519PrivateKey& recipient,
+                    ByteView aad, ByteView ct, MutableByteView out) const;
+
+ private:
+  absl::Status Derive(const HpkeSharedSecret& shared, SecretArray<32>& key,
+                      SecretArray<kAeadNonceSize>& nonce) const;
+  AeadAlgorithm aead_;
+  std::array<uint8_t, 10> suite_id_;
+  std::array<uint8_t, 1 + 2 * kSha256Size> schedule_context_;
+};
+
 }  // namespace trm::crypto
 
 #endif  // TRM_COMMON_CRYPTO_HPKE_H_

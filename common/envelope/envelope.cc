@@ -76,6 +76,14 @@ absl::Status CheckRef(absl::string_view field, const std::string& value,
   return absl::OkStatus();
 }
 
+const crypto::HpkeBaseSuite& Suite(AeadAlgorithm aead) {
+  static const crypto::HpkeBaseSuite* chacha = new crypto::HpkeBaseSuite(
+      AeadAlgorithm::kChaCha20Poly1305, AsBytes(kHpkeInfo));
+  static const crypto::HpkeBaseSuite* aes =
+      new crypto::HpkeBaseSuite(AeadAlgorithm::kAes128Gcm, AsBytes(kHpkeInfo));
+  return aead == AeadAlgorithm::kAes128Gcm ? *aes : *chacha;
+}
+
 std::string FormatMs(int64_t ms) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
                           absl::UTCTimeZone());
@@ -303,15 +311,14 @@ absl::StatusOr<v1::Envelope> Seal(v1::Header header, ByteView payload,
   if (header_bytes.size() > limits.max_header_bytes) {
     return TooLarge("header", header_bytes.size(), limits.max_header_bytes);
   }
-  ASSIGN_OR_RETURN(crypto::HpkeSenderSetup hpke,
-                   crypto::HpkeSetupSender(crypto::HpkeMode::kBase, aead,
-                                           recipient, AsBytes(kHpkeInfo)));
-  env.set_enc(hpke.enc.data(), hpke.enc.size());
   std::string& ct = *env.mutable_ciphertext();
   ct.resize(payload.size() + crypto::kAeadTagSize);
-  RETURN_IF_ERROR(hpke.context.Seal(
-      AsBytes(header_bytes), payload,
-      MutableByteView(reinterpret_cast<uint8_t*>(ct.data()), ct.size())));
+  ASSIGN_OR_RETURN(
+      crypto::X25519PublicKey enc,
+      Suite(aead).Seal(
+          recipient, AsBytes(header_bytes), payload,
+          MutableByteView(reinterpret_cast<uint8_t*>(ct.data()), ct.size())));
+  env.set_enc(enc.data(), enc.size());
   const crypto::KeyId sender_key_id = crypto::KeyIdOf(sender.public_key());
   env.set_sender_key_id(sender_key_id.data(), sender_key_id.size());
   std::string input = SignatureInput(header_bytes, BodyHash(env.enc(), ct));
@@ -342,13 +349,11 @@ absl::StatusOr<SecretBytes> Open(const ParsedEnvelope& parsed,
                               "encryption key"));
   }
   const v1::Envelope& env = parsed.envelope();
-  absl::StatusOr<crypto::HpkeContext> ctx = crypto::HpkeSetupReceiver(
-      crypto::HpkeMode::kBase, parsed.aead(), AsBytes(env.enc()), recipient,
-      AsBytes(kHpkeInfo));
   SecretBytes payload(env.ciphertext().size() - crypto::kAeadTagSize);
-  if (!ctx.ok() || !ctx->Open(AsBytes(env.header()), AsBytes(env.ciphertext()),
-                              payload.mutable_view())
-                        .ok()) {
+  if (!Suite(parsed.aead())
+           .Open(AsBytes(env.enc()), recipient, AsBytes(env.header()),
+                 AsBytes(env.ciphertext()), payload.mutable_view())
+           .ok()) {
     return Error(StatusCode::kUnauthenticated, "DECRYPTION_FAILED",
                  "the ciphertext does not open under this header with this "
                  "key, although the signature is valid: the sender sealed it "

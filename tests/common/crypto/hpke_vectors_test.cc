@@ -5,6 +5,7 @@
 
 #include "common/bytes.h"
 #include "common/crypto/hpke.h"
+#include "common/status.h"
 #include "tests/common/crypto/test_vectors.h"
 
 namespace trm::crypto {
@@ -91,6 +92,28 @@ TEST_P(HpkeRfcVectorTest, MatchesRfc) {
     // The same ciphertext under the next sequence number must not open.
     EXPECT_FALSE(rctx->Open(aad, Unhex(e.at("ct")), opened).ok());
   }
+  // The single-shot base suite the envelope uses gives the same sequence-0
+  // ciphertext, and opens it.
+  if (mode == HpkeMode::kBase) {
+    HpkeBaseSuite suite(*aead, info);
+    const auto& e0 = v.encryptions.front();
+    ASSERT_EQ(e0.at("sequence number"), "0");
+    const auto pt = Unhex(e0.at("pt"));
+    std::vector<uint8_t> ct(pt.size() + kAeadTagSize);
+    auto enc =
+        suite.Seal(rcpt->public_key(), Unhex(e0.at("aad")), pt, ct, &*eph);
+    ASSERT_TRUE(enc.ok()) << enc.status();
+    EXPECT_EQ(Hex(*enc), s.at("enc"));
+    EXPECT_EQ(Hex(ct), e0.at("ct"));
+    std::vector<uint8_t> opened(pt.size());
+    ASSERT_TRUE(suite.Open(*enc, *rcpt, Unhex(e0.at("aad")), ct, opened).ok());
+    EXPECT_EQ(opened, pt);
+    ct[0] ^= 1;
+    EXPECT_EQ(
+        ErrorReason(suite.Open(*enc, *rcpt, Unhex(e0.at("aad")), ct, opened)),
+        "AEAD_AUTH_FAILED");
+  }
+
   ASSERT_FALSE(v.exports.empty());
   for (const auto& x : v.exports) {
     std::vector<uint8_t> out(std::stoul(x.at("L")));
