@@ -297,7 +297,8 @@ std::string NewMessageId() {
 absl::StatusOr<v1::Envelope> Seal(v1::Header header, ByteView payload,
                                   const crypto::Ed25519PrivateKey& sender,
                                   const crypto::X25519PublicKey& recipient,
-                                  AeadAlgorithm aead, const Limits& limits) {
+                                  AeadAlgorithm aead, const Limits& limits,
+                                  const crypto::X25519PrivateKey* ephemeral) {
   const crypto::KeyId recipient_key_id = crypto::X25519KeyIdOf(recipient);
   header.set_recipient_key_id(recipient_key_id.data(), recipient_key_id.size());
   header.set_aead_id(static_cast<v1::AeadId>(aead));
@@ -317,7 +318,8 @@ absl::StatusOr<v1::Envelope> Seal(v1::Header header, ByteView payload,
       crypto::X25519PublicKey enc,
       Suite(aead).Seal(
           recipient, AsBytes(header_bytes), payload,
-          MutableByteView(reinterpret_cast<uint8_t*>(ct.data()), ct.size())));
+          MutableByteView(reinterpret_cast<uint8_t*>(ct.data()), ct.size()),
+          ephemeral));
   env.set_enc(enc.data(), enc.size());
   const crypto::KeyId sender_key_id = crypto::KeyIdOf(sender.public_key());
   env.set_sender_key_id(sender_key_id.data(), sender_key_id.size());

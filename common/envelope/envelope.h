@@ -102,13 +102,16 @@ std::string NewMessageId();
 
 // Seals `payload` to `recipient` and signs with `sender`. Fills in
 // header.recipient_key_id and header.aead_id (from `aead`); every other header
-// field is the caller's and is validated first.
+// field is the caller's and is validated first. `ephemeral` fixes the HPKE
+// ephemeral key, for the protocol's worked example and tests only; nullptr
+// (always, in production) draws a fresh one.
 absl::StatusOr<v1::Envelope> Seal(
     v1::Header header, ByteView payload,
     const crypto::Ed25519PrivateKey& sender,
     const crypto::X25519PublicKey& recipient,
     crypto::AeadAlgorithm aead = crypto::AeadAlgorithm::kChaCha20Poly1305,
-    const Limits& limits = {});
+    const Limits& limits = {},
+    const crypto::X25519PrivateKey* ephemeral = nullptr);
 
 struct OpenOptions {
   absl::Time now;
