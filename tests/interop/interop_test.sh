@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Interoperability of trm-broker with an independent implementation of
+# docs/protocol.md (trm_envelope.py): the worked example byte for byte, and
+# envelopes sealed by each side opened by the other, both AEADs.
+set -u
+TRMCTL=$(readlink -f "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+doc="$here/../../docs/protocol.md"
+py="/usr/bin/python3 $here/trm_envelope.py"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+fail=0
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+
+want=$(sed -n '/^envelope:/,/^```/p' "$doc" | grep -E '^[0-9a-f]+$' | tr -d '\n')
+got=$($py example)
+[ -n "$want" ] && [ "$got" = "$want" ] && ok "worked example matches docs/protocol.md" ||
+  bad "worked example: python gives $got, document shows $want"
+
+"$TRMCTL" keygen --org bg-ngo --dir . >/dev/null && "$TRMCTL" keygen --org ng-naptip --dir . >/dev/null ||
+  bad keygen
+printf 'risk: low; contact: case worker 2' >payload
+
+for aead in chacha20poly1305 aes128gcm; do
+  "$TRMCTL" seal --type risk-feedback --case NG-7 --from bg-ngo@bg --to ng-naptip@ng \
+    --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub --aead $aead \
+    --in payload --out c.env >/dev/null || bad "trmctl seal $aead"
+  $py open --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key --in c.env >out &&
+    cmp -s out payload && ok "python opens trmctl's $aead envelope" ||
+    bad "python could not open trmctl's $aead envelope"
+done
+
+for id in 3 1; do
+  $py seal --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub --from bg-ngo@bg \
+    --to ng-naptip@ng --type 7 --case NG-7 --consent C-2 --aead $id --in payload --out p.env ||
+    bad "python seal aead $id"
+  "$TRMCTL" open --in p.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+    --out out >/dev/null && cmp -s out payload && ok "trmctl opens python's aead $id envelope" ||
+    bad "trmctl could not open python's aead $id envelope"
+done
+
+# Both refuse the same tampering with the same reason.
+python3 -c '
+d = bytearray(open("p.env","rb").read()); d[-90] ^= 0x40  # in the ciphertext
+open("t.env","wb").write(d)'
+$py open --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key --in t.env 2>py.err >/dev/null
+"$TRMCTL" open --in t.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+  --out x 2>c.err >/dev/null
+pr=$(cut -d: -f1 py.err); cr=$(sed 's/^trmctl: error: //' c.err | cut -d: -f1)
+[ -n "$pr" ] && [ "$pr" = "$cr" ] && ok "same refusal on both sides ($pr)" ||
+  bad "refusals differ: python '$pr', trmctl '$cr'"
+exit $fail
