@@ -18,7 +18,6 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -99,7 +98,8 @@ void VerifyOpen(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 
-// ---- raw primitives ----------------------------------------------------------
+// ---- raw primitives
+// ----------------------------------------------------------
 
 void X25519Keygen(benchmark::State& state) {
   for (auto _ : state) {
@@ -119,7 +119,8 @@ void X25519Derive(benchmark::State& state) {
   auto eph = *crypto::X25519PrivateKey::Generate();
   uint8_t out[32];
   for (auto _ : state) {
-    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, eph.pkey(), nullptr);
+    EVP_PKEY_CTX* ctx =
+        EVP_PKEY_CTX_new_from_pkey(nullptr, eph.pkey(), nullptr);
     size_t len = sizeof(out);
     EVP_PKEY_derive_init(ctx);
     EVP_PKEY_derive_set_peer(ctx, peer);
@@ -143,8 +144,8 @@ void Ed25519Sign(benchmark::State& state) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     size_t len = sizeof(sig);
     EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, F().sender.pkey());
-    EVP_DigestSign(ctx, sig, &len,
-                   reinterpret_cast<const uint8_t*>(msg.data()), msg.size());
+    EVP_DigestSign(ctx, sig, &len, reinterpret_cast<const uint8_t*>(msg.data()),
+                   msg.size());
     benchmark::DoNotOptimize(sig);
     EVP_MD_CTX_free(ctx);
   }
@@ -224,17 +225,19 @@ void HkdfSchedule(benchmark::State& state) {
   }
 }
 
-// ---- the same primitives in one loop, straight OpenSSL -----------------------
-// What seal+sign and verify+open must compute, with no envelope layer:
-// the floor for the construction, with the same cache behaviour as ours.
+// ---- the same primitives in one loop, straight OpenSSL
+// ----------------------- What seal+sign and verify+open must compute, with no
+// envelope layer: the floor for the construction, with the same cache behaviour
+// as ours.
 
 EVP_MAC_CTX* HmacTemplate() {
   static EVP_MAC_CTX* tmpl = [] {
     EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
     char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-                           OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+        OSSL_PARAM_construct_end()};
     EVP_MAC_CTX_set_params(ctx, params);
     return ctx;
   }();
@@ -279,7 +282,8 @@ void RawAead(EVP_CIPHER* cipher, bool encrypt, const uint8_t* key,
 }
 
 EVP_CIPHER* ChaCha() {
-  static EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
+  static EVP_CIPHER* c =
+      EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
   return c;
 }
 
@@ -328,8 +332,8 @@ void RawOpenSequence(benchmark::State& state) {
   uint8_t dh[32], key[32], tag[16];
   // A ciphertext that opens under the key the sequence derives.
   {
-    EVP_PKEY* peer = EVP_PKEY_new_raw_public_key(
-        EVP_PKEY_X25519, nullptr, eph.public_key().data(), 32);
+    EVP_PKEY* peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr,
+                                                 eph.public_key().data(), 32);
     EVP_PKEY_CTX* d =
         EVP_PKEY_CTX_new_from_pkey(nullptr, F().recipient.pkey(), nullptr);
     size_t len = 32;
@@ -352,8 +356,8 @@ void RawOpenSequence(benchmark::State& state) {
       state.SkipWithError("verify failed");
     }
     EVP_MD_CTX_free(v);
-    EVP_PKEY* peer = EVP_PKEY_new_raw_public_key(
-        EVP_PKEY_X25519, nullptr, eph.public_key().data(), 32);
+    EVP_PKEY* peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr,
+                                                 eph.public_key().data(), 32);
     EVP_PKEY_CTX* d =
         EVP_PKEY_CTX_new_from_pkey(nullptr, F().recipient.pkey(), nullptr);
     size_t len = 32;
@@ -416,8 +420,8 @@ std::string Table(const RecordingReporter& r) {
     // Listed in the issue: X25519 keygen + derive, Ed25519 sign/verify, AEAD.
     const double seal_listed = r.us("X25519Keygen") + r.us("X25519Derive") +
                                r.us("Ed25519Sign") + r.us("AeadSeal/" + s);
-    const double open_listed = r.us("X25519Derive") + r.us("Ed25519Verify") +
-                               r.us("AeadOpen/" + s);
+    const double open_listed =
+        r.us("X25519Derive") + r.us("Ed25519Verify") + r.us("AeadOpen/" + s);
     // Everything the construction must compute: + body hash + HKDF schedule.
     const double extra = r.us("Sha256/" + s) + r.us("HkdfSchedule");
     const double seal = r.us("SealSign/" + s), open = r.us("VerifyOpen/" + s);
@@ -454,9 +458,10 @@ int main(int argc, char** argv) {
   RecordingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   const std::string table = Table(reporter);
-  std::printf("\nEnvelope cost against the primitives, same run (target at "
-              "4 KiB: <= 1.15x the listed primitives):\n%s",
-              table.c_str());
+  std::printf(
+      "\nEnvelope cost against the primitives, same run (target at "
+      "4 KiB: <= 1.15x the listed primitives):\n%s",
+      table.c_str());
   if (!table_out.empty()) std::ofstream(table_out) << table;
   benchmark::Shutdown();
   return 0;

@@ -7,11 +7,16 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/crypto/gcm_long_nonce.h"
 #include "common/crypto/openssl_ptr.h"
 #include "common/status.h"
 
 namespace trm::crypto {
 namespace {
+
+// OpenSSL 3.0's GCM takes nonces of 1 to 128 bytes; longer ones go through
+// gcm_long_nonce.h.
+constexpr size_t kOpenSslGcmMaxNonceSize = 128;
 
 const EVP_CIPHER* FetchCipher(const char* name) {
   EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, name, nullptr);
@@ -40,9 +45,8 @@ absl::Status CheckArguments(AeadAlgorithm alg, ByteView key, ByteView nonce,
                                     AeadKeySize(alg), "-byte key, got ",
                                     key.size()));
   }
-  if (alg == AeadAlgorithm::kChaCha20Poly1305
-          ? nonce.size() != kAeadNonceSize
-          : nonce.empty() || nonce.size() > kAesGcmMaxNonceSize) {
+  if (alg == AeadAlgorithm::kChaCha20Poly1305 ? nonce.size() != kAeadNonceSize
+                                              : nonce.empty()) {
     return BadArgument(absl::StrCat(AeadName(alg), " cannot use a ",
                                     nonce.size(), "-byte nonce"));
   }
@@ -97,6 +101,9 @@ absl::string_view AeadName(AeadAlgorithm alg) {
 absl::Status AeadSeal(AeadAlgorithm alg, ByteView key, ByteView nonce,
                       ByteView aad, ByteView plaintext, MutableByteView out) {
   RETURN_IF_ERROR(CheckArguments(alg, key, nonce, aad, plaintext.size()));
+  if (nonce.size() > kOpenSslGcmMaxNonceSize) {
+    return GcmSealAnyNonce(key, nonce, aad, plaintext, out);
+  }
   if (out.size() != plaintext.size() + kAeadTagSize) {
     return BadArgument("output buffer must be plaintext size + 16");
   }
@@ -131,6 +138,11 @@ absl::Status AeadOpen(AeadAlgorithm alg, ByteView key, ByteView nonce,
   }
   size_t body = ciphertext.size() - kAeadTagSize;
   RETURN_IF_ERROR(CheckArguments(alg, key, nonce, aad, body));
+  if (nonce.size() > kOpenSslGcmMaxNonceSize) {
+    absl::Status s = GcmOpenAnyNonce(key, nonce, aad, ciphertext, out);
+    if (!s.ok()) Wipe(out);
+    return s;
+  }
   if (out.size() != body) {
     return BadArgument("output buffer must be ciphertext size - 16");
   }

@@ -25,8 +25,6 @@ enum class AeadAlgorithm : uint16_t {
 
 inline constexpr size_t kAeadTagSize = 16;
 inline constexpr size_t kAeadNonceSize = 12;  // Nn for both AEADs
-// OpenSSL 3.0's GCM takes nonces of 1 to 128 bytes; longer ones are refused.
-inline constexpr size_t kAesGcmMaxNonceSize = 128;
 
 // The AEAD for an HPKE id, or nullopt for an id this build does not support.
 std::optional<AeadAlgorithm> AeadFromId(uint16_t id);
@@ -37,7 +35,7 @@ absl::string_view AeadName(AeadAlgorithm alg);
 
 // Encrypts `plaintext` and writes ciphertext || tag to `out`, which must be
 // exactly plaintext.size() + kAeadTagSize bytes. The nonce must be 12 bytes
-// for ChaCha20Poly1305 and 1..128 bytes for AES-GCM (HPKE always uses 12).
+// for ChaCha20Poly1305 and at least 1 byte for AES-GCM (HPKE always uses 12).
 absl::Status AeadSeal(AeadAlgorithm alg, ByteView key, ByteView nonce,
                       ByteView aad, ByteView plaintext, MutableByteView out);
 

@@ -57,9 +57,9 @@ TEST(WorkedExample, MatchesProtocolDocument) {
   const std::string payload =
       "needs: shelter, medical care; services: reintegration";
 
-  auto env = Seal(h, AsBytes(payload), *sender, recipient->public_key(),
-                  crypto::AeadAlgorithm::kChaCha20Poly1305, Limits(),
-                  &*ephemeral);
+  auto env =
+      Seal(h, AsBytes(payload), *sender, recipient->public_key(),
+           crypto::AeadAlgorithm::kChaCha20Poly1305, Limits(), &*ephemeral);
   ASSERT_TRUE(env.ok()) << env.status();
 
   auto encap = crypto::HpkeEncap(recipient->public_key(), *ephemeral, nullptr);
