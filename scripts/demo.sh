@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The trm-broker demo: installs what is needed, builds, and shows what the
+# product does so far (protocol v1 envelopes):
+#   1. a Bulgarian NGO and Nigeria's NAPTIP get signing and encryption keys;
+#   2. the NGO seals and signs a referral to NAPTIP;
+#   3. a node inspects the header and verifies the signature, without being
+#      able to read the payload;
+#   4. NAPTIP verifies and opens it;
+#   5. a tampered copy, opening with the wrong recipient key and checking
+#      against the wrong sender key are refused, each with a clear reason.
+# Demo files go to ./demo-run/ (replaced on each run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+./scripts/install-deps.sh
+cmake --preset default >/dev/null
+cmake --build --preset default --target trmctl
+trmctl="$root/build/default/client/trmctl"
+
+run="$root/demo-run"
+rm -rf "$run"
+mkdir -p "$run/keys"
+cd "$run"
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$ %s\n' "$*"; "$@"; }
+
+say "1. Keys for two organisations (private keys are written 0600)"
+show "$trmctl" keygen --org bg-ngo-animus --dir keys
+show "$trmctl" keygen --org ng-naptip --dir keys
+
+say "2. The Bulgarian NGO seals and signs a referral for NAPTIP in Nigeria"
+cat >referral.txt <<'TXT'
+Referral request (sealed payload; only NAPTIP can read this)
+Needs: safe accommodation on arrival, medical follow-up, vocational training.
+Services requested: reception at Lagos airport, reintegration assistance.
+Reason for referral: the person asked to return; risk assessment to follow.
+TXT
+show "$trmctl" seal --type referral-request --case BG-2026-000123 \
+  --from bg-ngo-animus@bg --to ng-naptip@ng --consent CONSENT-7 \
+  --sign-key keys/bg-ngo-animus.sign.key --recipient-pub keys/ng-naptip.enc.pub \
+  --in referral.txt --out referral.env
+if grep -q "accommodation" referral.env; then
+  echo "demo: the payload is readable in the envelope" >&2
+  exit 1
+fi
+echo "(the payload text does not appear anywhere in referral.env)"
+
+say "3. A node reads the header and checks the sender's signature; it cannot read the payload"
+show "$trmctl" inspect --in referral.env --sender-pub keys/bg-ngo-animus.sign.pub
+
+say "4. NAPTIP verifies the signature and opens the referral"
+show "$trmctl" open --in referral.env --sender-pub keys/bg-ngo-animus.sign.pub \
+  --recipient-key keys/ng-naptip.enc.key --out referral.opened.txt
+cat referral.opened.txt
+cmp -s referral.txt referral.opened.txt
+
+say "5. What is refused, and why"
+python3 - <<'PY'
+data = bytearray(open("referral.env", "rb").read())
+data[len(data) - 100] ^= 0x01   # one bit inside the sealed payload
+open("tampered.env", "wb").write(data)
+PY
+echo "-- a copy with one bit flipped in transit:"
+if "$trmctl" open --in tampered.env --sender-pub keys/bg-ngo-animus.sign.pub \
+  --recipient-key keys/ng-naptip.enc.key --out tampered.txt; then
+  echo "demo: the tampered copy was accepted" >&2
+  exit 1
+fi
+echo "-- the NGO itself trying to open what it sealed for NAPTIP:"
+if "$trmctl" open --in referral.env --sender-pub keys/bg-ngo-animus.sign.pub \
+  --recipient-key keys/bg-ngo-animus.enc.key --out wrong.txt; then
+  echo "demo: opened with the wrong key" >&2
+  exit 1
+fi
+echo "-- checking the signature against the wrong organisation's key:"
+if "$trmctl" inspect --in referral.env --sender-pub keys/ng-naptip.sign.pub; then
+  echo "demo: the wrong sender key was accepted" >&2
+  exit 1
+fi
+
+say "Done. Files are in $run"
+echo "Next: ./scripts/test.sh runs the whole test suite; docs/protocol.md describes the format."
