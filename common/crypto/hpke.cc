@@ -132,7 +132,7 @@ absl::StatusOr<HpkeSharedSecret> HpkeDecap(
 
 absl::StatusOr<HpkeContext> HpkeContext::KeySchedule(
     HpkeMode mode, AeadAlgorithm aead, const HpkeSharedSecret& shared_secret,
-    ByteView info, ByteView psk, ByteView psk_id) {
+    ByteView info, ByteView psk, ByteView psk_id, Trace* trace) {
   const bool got_psk = !psk.empty();
   if (got_psk != !psk_id.empty()) {
     return BadPskInputs("a PSK and its id must be given together");
@@ -150,6 +150,10 @@ absl::StatusOr<HpkeContext> HpkeContext::KeySchedule(
   LabeledExtract(suite, {}, "info_hash", info, context + 1 + kSha256Size);
   SecretArray<kSha256Size> secret;
   LabeledExtract(suite, shared_secret.view(), "secret", psk, secret.data());
+  if (trace != nullptr) {
+    std::memcpy(trace->key_schedule_context.data(), context, sizeof(context));
+    trace->secret = secret;
+  }
 
   HpkeContext ctx(aead);
   RETURN_IF_ERROR(

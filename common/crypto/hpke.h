@@ -94,10 +94,18 @@ class HpkeContext {
   // Sets the sequence number, for reproducing vectors of later messages.
   void set_sequence(uint64_t seq) { seq_ = seq; }
 
+  // The intermediate values of a key schedule, for checking against the
+  // RFC's vectors. Holds secrets: tests only.
+  struct Trace {
+    std::array<uint8_t, 1 + 2 * kSha256Size> key_schedule_context;
+    SecretArray<kSha256Size> secret;
+  };
+
   // KeySchedule of RFC 9180 section 5.1. Rejects inconsistent PSK inputs.
+  // Fills `trace` when given.
   static absl::StatusOr<HpkeContext> KeySchedule(
       HpkeMode mode, AeadAlgorithm aead, const HpkeSharedSecret& shared_secret,
-      ByteView info, ByteView psk, ByteView psk_id);
+      ByteView info, ByteView psk, ByteView psk_id, Trace* trace = nullptr);
 
  private:
   explicit HpkeContext(AeadAlgorithm aead) : aead_(aead) {}

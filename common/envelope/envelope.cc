@@ -50,10 +50,10 @@ absl::Status CheckId(absl::string_view field, const std::string& value,
                  (c >= '0' && c <= '9');
     if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) {
       return HeaderInvalid(
-          field, absl::StrFormat("%s has character %d at offset %d; use "
-                                 "letters, digits, '.', '_' and '-', starting "
-                                 "with a letter or digit",
-                                 "value", static_cast<unsigned char>(c), i));
+          field,
+          absl::StrFormat("has byte 0x%02x at offset %d; use letters, digits, "
+                          "'.', '_' and '-', starting with a letter or digit",
+                          static_cast<unsigned char>(c), i));
     }
   }
   return absl::OkStatus();

@@ -58,6 +58,13 @@ TEST_P(HpkeRfcVectorTest, MatchesRfc) {
   EXPECT_EQ(Hex(encap->enc), s.at("enc"));
   EXPECT_EQ(Hex(encap->shared_secret.view()), s.at("shared_secret"));
 
+  HpkeContext::Trace trace;
+  auto traced = HpkeContext::KeySchedule(mode, *aead, encap->shared_secret,
+                                         info, psk, psk_id, &trace);
+  ASSERT_TRUE(traced.ok()) << traced.status();
+  EXPECT_EQ(Hex(trace.key_schedule_context), s.at("key_schedule_context"));
+  EXPECT_EQ(Hex(trace.secret.view()), s.at("secret"));
+
   HpkeSenderOptions sopts{psk, psk_id, sender ? &*sender : nullptr, &*eph};
   auto sctx = HpkeSetupSender(mode, *aead, rcpt->public_key(), info, sopts);
   ASSERT_TRUE(sctx.ok()) << sctx.status();
