@@ -322,6 +322,23 @@ void RawSealSequence(benchmark::State& state) {
   EVP_PKEY_free(peer);
 }
 
+// The recipient's side of HPKE: import enc, X25519 with the recipient's key,
+// HKDF to the AEAD key.
+void RawRecipientKey(const uint8_t enc[32], uint8_t key[32]) {
+  uint8_t dh[32];
+  EVP_PKEY* peer =
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, enc, 32);
+  EVP_PKEY_CTX* d =
+      EVP_PKEY_CTX_new_from_pkey(nullptr, F().recipient.pkey(), nullptr);
+  size_t len = 32;
+  EVP_PKEY_derive_init(d);
+  EVP_PKEY_derive_set_peer(d, peer);
+  EVP_PKEY_derive(d, dh, &len);
+  EVP_PKEY_CTX_free(d);
+  EVP_PKEY_free(peer);
+  RawHkdf(dh, key);
+}
+
 void RawOpenSequence(benchmark::State& state) {
   const size_t n = PayloadSize(state);
   const std::string aad = F().header.SerializeAsString();
@@ -329,20 +346,10 @@ void RawOpenSequence(benchmark::State& state) {
   auto sig = *F().sender.Sign(AsBytes(msg));
   std::vector<uint8_t> ct(n + 16, 'c'), pt(n);
   auto eph = *crypto::X25519PrivateKey::Generate();
-  uint8_t dh[32], key[32], tag[16];
+  uint8_t key[32], tag[16];
   // A ciphertext that opens under the key the sequence derives.
   {
-    EVP_PKEY* peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr,
-                                                 eph.public_key().data(), 32);
-    EVP_PKEY_CTX* d =
-        EVP_PKEY_CTX_new_from_pkey(nullptr, F().recipient.pkey(), nullptr);
-    size_t len = 32;
-    EVP_PKEY_derive_init(d);
-    EVP_PKEY_derive_set_peer(d, peer);
-    EVP_PKEY_derive(d, dh, &len);
-    EVP_PKEY_CTX_free(d);
-    EVP_PKEY_free(peer);
-    RawHkdf(dh, key);
+    RawRecipientKey(eph.public_key().data(), key);
     RawAead(ChaCha(), true, key, aad, pt.data(), n, ct.data(), tag);
   }
   for (auto _ : state) {
@@ -356,17 +363,7 @@ void RawOpenSequence(benchmark::State& state) {
       state.SkipWithError("verify failed");
     }
     EVP_MD_CTX_free(v);
-    EVP_PKEY* peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr,
-                                                 eph.public_key().data(), 32);
-    EVP_PKEY_CTX* d =
-        EVP_PKEY_CTX_new_from_pkey(nullptr, F().recipient.pkey(), nullptr);
-    size_t len = 32;
-    EVP_PKEY_derive_init(d);
-    EVP_PKEY_derive_set_peer(d, peer);
-    EVP_PKEY_derive(d, dh, &len);
-    EVP_PKEY_CTX_free(d);
-    EVP_PKEY_free(peer);
-    RawHkdf(dh, key);
+    RawRecipientKey(eph.public_key().data(), key);
     RawAead(ChaCha(), false, key, aad, ct.data(), n, pt.data(), tag);
     benchmark::DoNotOptimize(pt.data());
   }
