@@ -457,7 +457,7 @@ int main(int argc, char** argv) {
   const std::string table = Table(reporter);
   std::printf(
       "\nEnvelope cost against the primitives, same run (target at "
-      "4 KiB: <= 1.15x the listed primitives):\n%s",
+      "4 KiB: <= 1.15x; docs/benchmarks.md explains the columns):\n%s",
       table.c_str());
   if (!table_out.empty()) std::ofstream(table_out) << table;
   benchmark::Shutdown();
