@@ -1,0 +1,110 @@
+#include "server/storage/memory_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/bytes.h"
+#include "common/status.h"
+
+namespace trm::storage {
+namespace {
+
+absl::Status WriteFailed() {
+  return Error(absl::StatusCode::kUnavailable, "STORE_UNAVAILABLE",
+               "cannot write to the store: injected failure. Nothing was "
+               "stored; retry later, and check the node's disk");
+}
+
+absl::Status NotQueued(const std::string& id, const std::string& org) {
+  return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
+               absl::StrCat("no message ", HexEncode(AsBytes(id)),
+                            " is queued for ", org,
+                            " on this node; acknowledge only ids you "
+                            "received"));
+}
+
+}  // namespace
+
+void MemoryMessageStore::FailWrites(bool fail) {
+  absl::MutexLock lock(&mu_);
+  fail_writes_ = fail;
+}
+
+absl::StatusOr<AcceptOutcome> MemoryMessageStore::Accept(
+    const AcceptRequest& r) {
+  absl::MutexLock lock(&mu_);
+  if (auto it = status_.find(r.message_id); it != status_.end()) {
+    if (it->second.envelope_sha256() != r.envelope_sha256) {
+      return Error(absl::StatusCode::kAlreadyExists, "DUPLICATE_MESSAGE_ID",
+                   absl::StrCat("message id ", HexEncode(AsBytes(r.message_id)),
+                                " was already accepted with different "
+                                "content; give a new message a new id"));
+    }
+    return AcceptOutcome{it->second, true, 0};
+  }
+  if (fail_writes_) return WriteFailed();
+  uint64_t& next = next_seq_[r.recipient_org];
+  if (next == 0) next = 1;
+  v1::StoredStatus st;
+  st.set_message_id(r.message_id);
+  st.set_sender_org(r.sender_org);
+  st.set_recipient_org(r.recipient_org);
+  st.set_envelope_sha256(r.envelope_sha256);
+  st.set_state(v1::ACCEPTED);
+  st.set_queue_seq(next++);
+  st.set_expires_unix_ms(r.expires_unix_ms);
+  st.set_accepted_unix_ms(r.now_unix_ms);
+  queues_[r.recipient_org][st.queue_seq()] = r.message_id;
+  envelopes_[r.message_id] = r.envelope;
+  status_[r.message_id] = st;
+  return AcceptOutcome{st, false, ++commits_};
+}
+
+absl::StatusOr<std::vector<QueuedMessage>> MemoryMessageStore::ReadQueue(
+    const std::string& recipient_org, uint64_t from_seq, size_t max) {
+  absl::MutexLock lock(&mu_);
+  std::vector<QueuedMessage> out;
+  auto q = queues_.find(recipient_org);
+  if (q == queues_.end()) return out;
+  for (auto it = q->second.lower_bound(from_seq);
+       it != q->second.end() && out.size() < max; ++it) {
+    out.push_back(QueuedMessage{it->first, it->second, envelopes_[it->second]});
+  }
+  return out;
+}
+
+absl::Status MemoryMessageStore::Acknowledge(const std::string& recipient_org,
+                                             const std::string& message_id,
+                                             int64_t now_unix_ms) {
+  absl::MutexLock lock(&mu_);
+  auto it = status_.find(message_id);
+  if (it == status_.end() || it->second.recipient_org() != recipient_org) {
+    return NotQueued(message_id, recipient_org);
+  }
+  if (it->second.state() == v1::ACKNOWLEDGED) return absl::OkStatus();
+  if (fail_writes_) return WriteFailed();
+  queues_[recipient_org].erase(it->second.queue_seq());
+  it->second.set_state(v1::ACKNOWLEDGED);
+  it->second.set_acknowledged_unix_ms(now_unix_ms);
+  ++commits_;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::StoredStatus> MemoryMessageStore::GetStatus(
+    const std::string& message_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = status_.find(message_id);
+  if (it == status_.end()) {
+    return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
+                 absl::StrCat("no message ", HexEncode(AsBytes(message_id)),
+                              " is known to this node"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<uint64_t> MemoryMessageStore::QueueDepth(
+    const std::string& recipient_org) {
+  absl::MutexLock lock(&mu_);
+  auto it = queues_.find(recipient_org);
+  return it == queues_.end() ? 0 : it->second.size();
+}
+
+}  // namespace trm::storage

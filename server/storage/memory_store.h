@@ -1,0 +1,48 @@
+// MessageStore in memory, for unit tests of the layers above the store. Same
+// contract as RocksMessageStore (the same tests run against both), plus a
+// switch that makes writes fail as a full disk would.
+#ifndef TRM_SERVER_STORAGE_MEMORY_STORE_H_
+#define TRM_SERVER_STORAGE_MEMORY_STORE_H_
+
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "server/storage/message_store.h"
+
+namespace trm::storage {
+
+class MemoryMessageStore final : public MessageStore {
+ public:
+  absl::StatusOr<AcceptOutcome> Accept(const AcceptRequest& request) override;
+  absl::StatusOr<std::vector<QueuedMessage>> ReadQueue(
+      const std::string& recipient_org, uint64_t from_seq, size_t max) override;
+  absl::Status Acknowledge(const std::string& recipient_org,
+                           const std::string& message_id,
+                           int64_t now_unix_ms) override;
+  absl::StatusOr<v1::StoredStatus> GetStatus(
+      const std::string& message_id) override;
+  absl::StatusOr<uint64_t> QueueDepth(
+      const std::string& recipient_org) override;
+
+  // While set, every write fails with UNAVAILABLE and changes nothing.
+  void FailWrites(bool fail);
+
+ private:
+  absl::Mutex mu_;
+  bool fail_writes_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, v1::StoredStatus> status_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> envelopes_ ABSL_GUARDED_BY(mu_);
+  // recipient -> seq -> message id
+  absl::flat_hash_map<std::string, std::map<uint64_t, std::string>> queues_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint64_t> next_seq_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace trm::storage
+
+#endif  // TRM_SERVER_STORAGE_MEMORY_STORE_H_

@@ -1,0 +1,84 @@
+// The node's durable store: per-recipient queues of accepted envelopes, the
+// per-message status that doubles as the deduplication record, and the
+// envelopes themselves.
+//
+// Contract (both implementations):
+// - Accept and Acknowledge return only after their effect is durable (the
+//   RocksDB store syncs its WAL; concurrent calls share one sync).
+// - Accept deduplicates by message id: the same id with the same envelope
+//   hash returns the original record with `duplicate` set; the same id with a
+//   different hash fails with ALREADY_EXISTS. Nothing is written then.
+// - A failed write fails the call with UNAVAILABLE and leaves no partial
+//   state; reads keep working.
+// - All methods are thread-safe.
+//
+//   ASSIGN_OR_RETURN(AcceptOutcome out, store.Accept(request));
+//   ASSIGN_OR_RETURN(std::vector<QueuedMessage> batch,
+//                    store.ReadQueue("ng-naptip", 0, 64));
+//   RETURN_IF_ERROR(store.Acknowledge("ng-naptip", batch[0].message_id, now));
+#ifndef TRM_SERVER_STORAGE_MESSAGE_STORE_H_
+#define TRM_SERVER_STORAGE_MESSAGE_STORE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "trm/v1/store.pb.h"
+
+namespace trm::storage {
+
+struct AcceptRequest {
+  std::string message_id;  // 16 bytes
+  std::string sender_org;
+  std::string recipient_org;
+  std::string envelope;         // the envelope bytes as submitted
+  std::string envelope_sha256;  // 32 bytes
+  int64_t expires_unix_ms = 0;
+  int64_t now_unix_ms = 0;
+};
+
+struct AcceptOutcome {
+  v1::StoredStatus status;
+  bool duplicate = false;
+  // Identifies the durable write (group commit) that stored it; requests
+  // that share a commit share one fsync. 0 for duplicates.
+  uint64_t commit_id = 0;
+};
+
+struct QueuedMessage {
+  uint64_t seq = 0;
+  std::string message_id;
+  std::string envelope;
+};
+
+class MessageStore {
+ public:
+  virtual ~MessageStore() = default;
+
+  virtual absl::StatusOr<AcceptOutcome> Accept(
+      const AcceptRequest& request) = 0;
+
+  // Up to `max` queued (unacknowledged) messages of `recipient_org` with
+  // seq >= `from_seq`, in queue order.
+  virtual absl::StatusOr<std::vector<QueuedMessage>> ReadQueue(
+      const std::string& recipient_org, uint64_t from_seq, size_t max) = 0;
+
+  // Removes the message from `recipient_org`'s queue and records the
+  // acknowledgement. NOT_FOUND when the message is not addressed to
+  // `recipient_org`; acknowledging twice is OK.
+  virtual absl::Status Acknowledge(const std::string& recipient_org,
+                                   const std::string& message_id,
+                                   int64_t now_unix_ms) = 0;
+
+  virtual absl::StatusOr<v1::StoredStatus> GetStatus(
+      const std::string& message_id) = 0;
+
+  // Number of queued (unacknowledged) messages for `recipient_org`.
+  virtual absl::StatusOr<uint64_t> QueueDepth(
+      const std::string& recipient_org) = 0;
+};
+
+}  // namespace trm::storage
+
+#endif  // TRM_SERVER_STORAGE_MESSAGE_STORE_H_

@@ -1,0 +1,406 @@
+#include "server/storage/rocksdb_store.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+#include "common/bytes.h"
+#include "common/status.h"
+#include "rocksdb/utilities/table_properties_collectors.h"
+
+namespace trm::storage {
+namespace {
+
+constexpr char kStatusCf[] = "status";
+constexpr char kEnvelopesCf[] = "envelopes";
+constexpr char kQueuesCf[] = "queues";
+
+absl::Status Unavailable(absl::string_view what, const rocksdb::Status& s) {
+  return Error(absl::StatusCode::kUnavailable, "STORE_UNAVAILABLE",
+               absl::StrCat(what, ": ", s.ToString(),
+                            ". Nothing was stored; retry later, and check the "
+                            "node's disk"));
+}
+
+// Decodes a queue key; false when it is not one.
+bool DecodeQueueKey(const rocksdb::Slice& key, std::string* org,
+                    uint64_t* seq) {
+  if (key.size() < 1 + 8) return false;
+  const size_t len = static_cast<uint8_t>(key[0]);
+  if (key.size() != 1 + len + 8) return false;
+  org->assign(key.data() + 1, len);
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    v = v << 8 | static_cast<uint8_t>(key[1 + len + i]);
+  }
+  *seq = v;
+  return true;
+}
+
+}  // namespace
+
+struct RocksMessageStore::Op {
+  enum class Kind { kAccept, kAcknowledge };
+  Kind kind = Kind::kAccept;
+  const AcceptRequest* accept = nullptr;
+  const std::string* org = nullptr;
+  const std::string* message_id = nullptr;
+  int64_t now_unix_ms = 0;
+
+  absl::Status status;
+  AcceptOutcome outcome;
+  bool done = false;
+};
+
+std::string RocksMessageStore::QueueKey(const std::string& org, uint64_t seq) {
+  std::string key;
+  key.reserve(1 + org.size() + 8);
+  key.push_back(static_cast<char>(org.size()));
+  key.append(org);
+  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>(seq >> (8 * i)));
+  return key;
+}
+
+absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
+    const RocksStoreOptions& options) {
+  std::unique_ptr<RocksMessageStore> store(new RocksMessageStore());
+  store->max_group_ = std::max<size_t>(1, options.max_group);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  if (options.file_system) {
+    store->env_ = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = store->env_.get();
+  }
+  rocksdb::ColumnFamilyOptions plain;
+  rocksdb::ColumnFamilyOptions queue = plain;
+  // Compact files early once acknowledgements leave many tombstones in them.
+  queue.table_properties_collector_factories.push_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(1024, 512, 0.5));
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, plain},
+      {kStatusCf, plain},
+      {kEnvelopesCf, plain},
+      {kQueuesCf, queue}};
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families,
+                                        &store->handles_, &db);
+  if (!s.ok()) {
+    return Error(absl::StatusCode::kFailedPrecondition, "STORE_OPEN_FAILED",
+                 absl::StrCat("cannot open the store at ", options.path, ": ",
+                              s.ToString(),
+                              ". Check the data directory's path and "
+                              "permissions, and that no other trm-broker "
+                              "process uses it"));
+  }
+  store->db_.reset(db);
+  store->status_cf_ = store->handles_[1];
+  store->envelopes_cf_ = store->handles_[2];
+  store->queues_cf_ = store->handles_[3];
+  RETURN_IF_ERROR(store->Recover());
+  store->committer_ = std::thread([s = store.get()] { s->CommitLoop(); });
+  return store;
+}
+
+RocksMessageStore::~RocksMessageStore() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (committer_.joinable()) committer_.join();
+  if (db_) {
+    for (rocksdb::ColumnFamilyHandle* h : handles_) {
+      db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    }
+    db_->Close().PermitUncheckedError();
+  }
+}
+
+absl::Status RocksMessageStore::Recover() {
+  absl::flat_hash_map<std::string, QueueState> queues;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), queues_cf_));
+  std::string org;
+  uint64_t seq = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!DecodeQueueKey(it->key(), &org, &seq)) {
+      return Error(absl::StatusCode::kDataLoss, "STORE_CORRUPT",
+                   "a queue key has the wrong layout; restore the data "
+                   "directory from a backup");
+    }
+    QueueState& q = queues[org];
+    if (q.depth == 0) q.head_seq = seq;
+    q.depth++;
+    q.next_seq = seq + 1;
+  }
+  if (!it->status().ok()) {
+    return Unavailable("cannot read the queues", it->status());
+  }
+  // A queue with no live entry starts again at 1. Sequence numbers are
+  // positions in a queue, not identities: status records of acknowledged
+  // messages keep their old numbers and are never looked up by them.
+  absl::MutexLock lock(&queues_mu_);
+  queues_ = std::move(queues);
+  return absl::OkStatus();
+}
+
+bool RocksMessageStore::HasWork() const {
+  return stopping_ || !pending_.empty();
+}
+
+absl::Status RocksMessageStore::Submit(Op& op) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) {
+    return Error(absl::StatusCode::kUnavailable, "STORE_CLOSING",
+                 "the node is shutting down; retry against the restarted node");
+  }
+  pending_.push_back(&op);
+  mu_.Await(absl::Condition(&op.done));
+  return op.status;
+}
+
+void RocksMessageStore::CommitLoop() {
+  for (;;) {
+    std::vector<Op*> group;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &RocksMessageStore::HasWork));
+      if (pending_.empty()) return;  // stopping, and nothing left to write
+      const size_t n = std::min(pending_.size(), max_group_);
+      group.assign(pending_.begin(), pending_.begin() + n);
+      pending_.erase(pending_.begin(), pending_.begin() + n);
+    }
+    CommitGroup(group);
+    absl::MutexLock lock(&mu_);
+    for (Op* op : group) op->done = true;
+  }
+}
+
+void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
+  rocksdb::WriteBatch batch;
+  // Status records as they will be once this batch is written, so requests
+  // in one group see each other.
+  absl::flat_hash_map<std::string, v1::StoredStatus> touched;
+  absl::flat_hash_map<std::string, QueueState> queue_after;
+  {
+    absl::MutexLock lock(&queues_mu_);
+    for (Op* op : group) {
+      const std::string& org =
+          op->kind == Op::Kind::kAccept ? op->accept->recipient_org : *op->org;
+      auto it = queues_.find(org);
+      queue_after[org] = it == queues_.end() ? QueueState() : it->second;
+    }
+  }
+  std::vector<Op*> writers;
+
+  auto lookup = [&](const std::string& id, v1::StoredStatus* out,
+                    absl::Status* error) -> bool {
+    if (auto it = touched.find(id); it != touched.end()) {
+      *out = it->second;
+      return true;
+    }
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), status_cf_, id, &value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) {
+      *error = Unavailable("cannot read a status record", s);
+      return false;
+    }
+    if (!out->ParseFromString(value)) {
+      *error = Error(absl::StatusCode::kDataLoss, "STORE_CORRUPT",
+                     "a status record does not parse; restore the data "
+                     "directory from a backup");
+      return false;
+    }
+    return true;
+  };
+
+  for (Op* op : group) {
+    v1::StoredStatus existing;
+    absl::Status error;
+    if (op->kind == Op::Kind::kAccept) {
+      const AcceptRequest& r = *op->accept;
+      if (lookup(r.message_id, &existing, &error)) {
+        if (existing.envelope_sha256() == r.envelope_sha256) {
+          op->outcome = AcceptOutcome{existing, true, 0};
+        } else {
+          op->status = Error(
+              absl::StatusCode::kAlreadyExists, "DUPLICATE_MESSAGE_ID",
+              absl::StrCat("message id ", HexEncode(AsBytes(r.message_id)),
+                           " was already accepted with different content; "
+                           "give a new message a new id"));
+        }
+        continue;
+      }
+      if (!error.ok()) {
+        op->status = error;
+        continue;
+      }
+      QueueState& q = queue_after[r.recipient_org];
+      v1::StoredStatus st;
+      st.set_message_id(r.message_id);
+      st.set_sender_org(r.sender_org);
+      st.set_recipient_org(r.recipient_org);
+      st.set_envelope_sha256(r.envelope_sha256);
+      st.set_state(v1::ACCEPTED);
+      st.set_queue_seq(q.next_seq++);
+      st.set_expires_unix_ms(r.expires_unix_ms);
+      st.set_accepted_unix_ms(r.now_unix_ms);
+      q.depth++;
+      batch.Put(status_cf_, r.message_id, st.SerializeAsString())
+          .PermitUncheckedError();
+      batch.Put(envelopes_cf_, r.message_id, r.envelope).PermitUncheckedError();
+      batch
+          .Put(queues_cf_, QueueKey(r.recipient_org, st.queue_seq()),
+               r.message_id)
+          .PermitUncheckedError();
+      op->outcome = AcceptOutcome{st, false, 0};
+      touched[r.message_id] = std::move(st);
+      writers.push_back(op);
+    } else {
+      const std::string& id = *op->message_id;
+      if (!lookup(id, &existing, &error) ||
+          existing.recipient_org() != *op->org) {
+        op->status =
+            error.ok()
+                ? Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
+                        absl::StrCat("no message ", HexEncode(AsBytes(id)),
+                                     " is queued for ", *op->org,
+                                     " on this node; acknowledge only ids "
+                                     "you received"))
+                : error;
+        continue;
+      }
+      if (existing.state() == v1::ACKNOWLEDGED) continue;  // idempotent
+      QueueState& q = queue_after[*op->org];
+      if (q.depth > 0) q.depth--;
+      batch.Delete(queues_cf_, QueueKey(*op->org, existing.queue_seq()))
+          .PermitUncheckedError();
+      existing.set_state(v1::ACKNOWLEDGED);
+      existing.set_acknowledged_unix_ms(op->now_unix_ms);
+      batch.Put(status_cf_, id, existing.SerializeAsString())
+          .PermitUncheckedError();
+      touched[id] = std::move(existing);
+      writers.push_back(op);
+    }
+  }
+  if (writers.empty()) return;
+
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  rocksdb::Status s = db_->Write(sync, &batch);
+  if (!s.ok()) {
+    for (Op* op : writers) {
+      op->status = Unavailable("cannot write to the store", s);
+      op->outcome = AcceptOutcome();
+    }
+    return;
+  }
+  const uint64_t commit_id = ++commits_;
+  for (Op* op : writers) op->outcome.commit_id = commit_id;
+  absl::MutexLock lock(&queues_mu_);
+  for (auto& [org, after] : queue_after) {
+    QueueState& q = queues_[org];
+    q.next_seq = std::max(q.next_seq, after.next_seq);
+    q.depth = after.depth;
+  }
+}
+
+absl::StatusOr<AcceptOutcome> RocksMessageStore::Accept(
+    const AcceptRequest& request) {
+  Op op;
+  op.kind = Op::Kind::kAccept;
+  op.accept = &request;
+  RETURN_IF_ERROR(Submit(op));
+  return std::move(op.outcome);
+}
+
+absl::Status RocksMessageStore::Acknowledge(const std::string& recipient_org,
+                                            const std::string& message_id,
+                                            int64_t now_unix_ms) {
+  Op op;
+  op.kind = Op::Kind::kAcknowledge;
+  op.org = &recipient_org;
+  op.message_id = &message_id;
+  op.now_unix_ms = now_unix_ms;
+  return Submit(op);
+}
+
+absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(
+    const std::string& recipient_org, uint64_t from_seq, size_t max) {
+  QueueState snapshot;
+  {
+    absl::MutexLock lock(&queues_mu_);
+    auto it = queues_.find(recipient_org);
+    if (it == queues_.end()) return std::vector<QueuedMessage>();
+    snapshot = it->second;
+  }
+  const uint64_t start = std::max(from_seq, snapshot.head_seq);
+  const std::string lower = QueueKey(recipient_org, start);
+  const std::string upper = QueueKey(recipient_org, UINT64_MAX);
+  rocksdb::Slice lower_slice(lower), upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, queues_cf_));
+  std::vector<QueuedMessage> out;
+  std::string org;
+  for (it->Seek(lower); it->Valid() && out.size() < max; it->Next()) {
+    QueuedMessage m;
+    if (!DecodeQueueKey(it->key(), &org, &m.seq)) {
+      return Error(absl::StatusCode::kDataLoss, "STORE_CORRUPT",
+                   "a queue key has the wrong layout; restore the data "
+                   "directory from a backup");
+    }
+    m.message_id = it->value().ToString();
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), envelopes_cf_,
+                                 m.message_id, &m.envelope);
+    if (s.IsNotFound()) continue;  // acknowledged and purged meanwhile
+    if (!s.ok()) return Unavailable("cannot read an envelope", s);
+    out.push_back(std::move(m));
+  }
+  if (!it->status().ok())
+    return Unavailable("cannot read a queue", it->status());
+  if (start == snapshot.head_seq) {
+    // Nothing live lies below the first entry found (or below next_seq when
+    // the queue is empty): later reads start there.
+    const uint64_t head = out.empty() ? snapshot.next_seq : out.front().seq;
+    absl::MutexLock lock(&queues_mu_);
+    QueueState& q = queues_[recipient_org];
+    q.head_seq = std::max(q.head_seq, head);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::StoredStatus> RocksMessageStore::GetStatus(
+    const std::string& message_id) {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), status_cf_, message_id, &value);
+  if (s.IsNotFound()) {
+    return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
+                 absl::StrCat("no message ", HexEncode(AsBytes(message_id)),
+                              " is known to this node"));
+  }
+  if (!s.ok()) return Unavailable("cannot read a status record", s);
+  v1::StoredStatus status;
+  if (!status.ParseFromString(value)) {
+    return Error(absl::StatusCode::kDataLoss, "STORE_CORRUPT",
+                 "a status record does not parse; restore the data directory "
+                 "from a backup");
+  }
+  return status;
+}
+
+absl::StatusOr<uint64_t> RocksMessageStore::QueueDepth(
+    const std::string& recipient_org) {
+  absl::MutexLock lock(&queues_mu_);
+  auto it = queues_.find(recipient_org);
+  return it == queues_.end() ? 0 : it->second.depth;
+}
+
+uint64_t RocksMessageStore::commits() const { return commits_.load(); }
+
+}  // namespace trm::storage

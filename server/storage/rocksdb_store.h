@@ -1,0 +1,108 @@
+// MessageStore on RocksDB, with group commit.
+//
+// Column families (keys documented in docs/architecture.md, "Storage"):
+//   status    message_id (16 bytes)            -> trm.v1.StoredStatus
+//   envelopes message_id (16 bytes)            -> envelope bytes
+//   queues    u8 len(org) || org || u64be(seq) -> message_id
+//
+// Writes (Accept, Acknowledge) go through one committer thread. It takes
+// every request waiting, checks it against the store and the rest of its
+// group, and writes the whole group as one WriteBatch with a synced WAL: one
+// fsync for all of them. Nothing is acknowledged before that sync returns.
+//
+// Queues: sequence numbers are per recipient; each queue remembers the lowest
+// sequence number that can still be live and starts its reads there, so acked
+// entries (tombstones) in front of the head are never walked. Files with many
+// deletions are compacted early (CompactOnDeletionCollector).
+#ifndef TRM_SERVER_STORAGE_ROCKSDB_STORE_H_
+#define TRM_SERVER_STORAGE_ROCKSDB_STORE_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "rocksdb/db.h"
+#include "rocksdb/file_system.h"
+#include "server/storage/message_store.h"
+
+namespace trm::storage {
+
+struct RocksStoreOptions {
+  std::string path;
+  // Most requests written in one group commit.
+  size_t max_group = 1024;
+  // A file system to run on; nullptr for the default. Crash tests pass one
+  // that can drop unsynced data.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
+};
+
+class RocksMessageStore final : public MessageStore {
+ public:
+  // Opens or creates the store and recovers queue positions and depths.
+  static absl::StatusOr<std::unique_ptr<RocksMessageStore>> Open(
+      const RocksStoreOptions& options);
+  // Finishes queued writes, stops the committer and closes RocksDB.
+  ~RocksMessageStore() override;
+
+  absl::StatusOr<AcceptOutcome> Accept(const AcceptRequest& request) override;
+  absl::StatusOr<std::vector<QueuedMessage>> ReadQueue(
+      const std::string& recipient_org, uint64_t from_seq, size_t max) override;
+  absl::Status Acknowledge(const std::string& recipient_org,
+                           const std::string& message_id,
+                           int64_t now_unix_ms) override;
+  absl::StatusOr<v1::StoredStatus> GetStatus(
+      const std::string& message_id) override;
+  absl::StatusOr<uint64_t> QueueDepth(
+      const std::string& recipient_org) override;
+
+  // Synced group commits so far (one fsync each).
+  uint64_t commits() const;
+
+  // The queue key of (org, seq).
+  static std::string QueueKey(const std::string& org, uint64_t seq);
+
+ private:
+  struct Op;
+  struct QueueState {
+    uint64_t next_seq = 1;  // next sequence number to hand out
+    uint64_t head_seq = 1;  // no live entry below this
+    uint64_t depth = 0;     // live entries
+  };
+
+  RocksMessageStore() = default;
+  absl::Status Recover();
+  absl::Status Submit(Op& op);
+  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CommitLoop();
+  void CommitGroup(std::vector<Op*>& group);
+
+  std::unique_ptr<rocksdb::Env> env_;  // set when a file system is given
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* status_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* envelopes_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* queues_cf_ = nullptr;
+  size_t max_group_ = 1024;
+
+  // Requests waiting for the committer, and its lifecycle.
+  mutable absl::Mutex mu_;
+  std::vector<Op*> pending_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Queue positions, read by readers and changed by the committer.
+  mutable absl::Mutex queues_mu_;
+  absl::flat_hash_map<std::string, QueueState> queues_
+      ABSL_GUARDED_BY(queues_mu_);
+
+  std::atomic<uint64_t> commits_{0};
+  std::thread committer_;
+};
+
+}  // namespace trm::storage
+
+#endif  // TRM_SERVER_STORAGE_ROCKSDB_STORE_H_
