@@ -1,0 +1,42 @@
+// Merkle tree hashing of RFC 9162 section 2.1 (Certificate Transparency v2):
+// leaf hash SHA-256(0x00 || leaf), interior hash SHA-256(0x01 || left ||
+// right), the tree split at the largest power of two below its size.
+// Used for batch receipts now and for the audit log later.
+//
+//   std::vector<MerkleHash> leaves = {LeafHash(a), LeafHash(b), LeafHash(c)};
+//   MerkleHash root = RootOf(leaves);
+//   std::vector<MerkleHash> path = InclusionPath(leaves, 1);
+//   bool ok = VerifyInclusion(1, leaves.size(), leaves[1], path, root);
+#ifndef TRM_COMMON_MERKLE_MERKLE_H_
+#define TRM_COMMON_MERKLE_MERKLE_H_
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/crypto/hash.h"
+
+namespace trm::merkle {
+
+using MerkleHash = crypto::Sha256Digest;
+
+MerkleHash LeafHash(ByteView leaf);
+MerkleHash NodeHash(const MerkleHash& left, const MerkleHash& right);
+
+// MTH(D[n]) over leaf hashes; the hash of the empty string for n = 0.
+MerkleHash RootOf(std::span<const MerkleHash> leaf_hashes);
+
+// PATH(m, D[n]) of RFC 9162 section 2.1.3.1, nearest sibling first. Empty
+// when index is out of range.
+std::vector<MerkleHash> InclusionPath(std::span<const MerkleHash> leaf_hashes,
+                                      size_t index);
+
+// The verification algorithm of RFC 9162 section 2.1.3.2.
+bool VerifyInclusion(uint64_t index, uint64_t tree_size,
+                     const MerkleHash& leaf_hash,
+                     std::span<const MerkleHash> path, const MerkleHash& root);
+
+}  // namespace trm::merkle
+
+#endif  // TRM_COMMON_MERKLE_MERKLE_H_

@@ -1,0 +1,91 @@
+// RFC 9162 Merkle hashing against the Certificate Transparency reference
+// test tree (the eight leaves of RFC 6962's reference implementation tests),
+// and inclusion proofs for every leaf of every tree size up to 40.
+#include "common/merkle/merkle.h"
+
+#include <gtest/gtest.h>
+
+namespace trm::merkle {
+namespace {
+
+std::vector<MerkleHash> ReferenceLeaves() {
+  const char* hex[] = {"",
+                       "00",
+                       "10",
+                       "2021",
+                       "3031",
+                       "40414243",
+                       "5051525354555657",
+                       "606162636465666768696a6b6c6d6e6f"};
+  std::vector<MerkleHash> out;
+  for (const char* h : hex) out.push_back(LeafHash(*HexDecode(h)));
+  return out;
+}
+
+TEST(Merkle, EmptyTreeAndLeafHash) {
+  EXPECT_EQ(HexEncode(RootOf({})),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(HexEncode(LeafHash({})),
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+}
+
+TEST(Merkle, ReferenceRoots) {
+  const char* roots[] = {
+      "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+      "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+      "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+      "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+      "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+      "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+      "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
+  std::vector<MerkleHash> leaves = ReferenceLeaves();
+  for (size_t n = 1; n <= leaves.size(); ++n) {
+    EXPECT_EQ(HexEncode(RootOf(std::span(leaves).first(n))), roots[n - 1])
+        << "tree size " << n;
+  }
+}
+
+TEST(Merkle, ReferenceInclusionPath) {
+  // RFC 6962 reference: leaf 0 of the 8-leaf tree.
+  std::vector<MerkleHash> leaves = ReferenceLeaves();
+  std::vector<MerkleHash> path = InclusionPath(leaves, 0);
+  ASSERT_EQ(path.size(), 3u);
+  EXPECT_EQ(HexEncode(path[0]),
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7");
+  EXPECT_EQ(HexEncode(path[1]),
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e");
+  EXPECT_EQ(HexEncode(path[2]),
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4");
+}
+
+TEST(Merkle, EveryInclusionProofVerifiesAndOnlyForItsLeaf) {
+  std::vector<MerkleHash> leaves;
+  for (int i = 0; i < 40; ++i) {
+    uint8_t b = static_cast<uint8_t>(i);
+    leaves.push_back(LeafHash(ByteView(&b, 1)));
+  }
+  for (size_t n = 1; n <= leaves.size(); ++n) {
+    std::span<const MerkleHash> tree = std::span(leaves).first(n);
+    const MerkleHash root = RootOf(tree);
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<MerkleHash> path = InclusionPath(tree, i);
+      ASSERT_TRUE(VerifyInclusion(i, n, tree[i], path, root))
+          << "leaf " << i << " of " << n;
+      EXPECT_FALSE(VerifyInclusion(i, n, tree[(i + 1) % n], path, root) &&
+                   n > 1);
+      if (n < leaves.size()) {
+        const MerkleHash other = RootOf(std::span(leaves).first(n + 1));
+        EXPECT_FALSE(VerifyInclusion(i, n, tree[i], path, other));
+      }
+      EXPECT_FALSE(VerifyInclusion(n, n, tree[i], path, root));
+      if (!path.empty()) {
+        path[0][0] ^= 1;
+        EXPECT_FALSE(VerifyInclusion(i, n, tree[i], path, root));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace trm::merkle
