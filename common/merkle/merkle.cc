@@ -76,4 +76,34 @@ bool VerifyInclusion(uint64_t index, uint64_t tree_size,
   return sn == 0 && r == root;
 }
 
+Tree::Tree(std::vector<MerkleHash> leaf_hashes) {
+  levels_.push_back(std::move(leaf_hashes));
+  while (levels_.back().size() > 1) {
+    const std::vector<MerkleHash>& below = levels_.back();
+    std::vector<MerkleHash> up;
+    up.reserve((below.size() + 1) / 2);
+    for (size_t i = 0; i + 1 < below.size(); i += 2) {
+      up.push_back(NodeHash(below[i], below[i + 1]));
+    }
+    if (below.size() % 2 == 1) up.push_back(below.back());
+    levels_.push_back(std::move(up));
+  }
+}
+
+MerkleHash Tree::Root() const {
+  return levels_.back().empty() ? crypto::Sha256({}) : levels_.back()[0];
+}
+
+std::vector<MerkleHash> Tree::Path(size_t index) const {
+  std::vector<MerkleHash> path;
+  if (index >= size()) return path;
+  for (size_t level = 0; level + 1 < levels_.size(); ++level) {
+    const size_t sibling = index ^ 1;
+    if (sibling < levels_[level].size())
+      path.push_back(levels_[level][sibling]);
+    index /= 2;
+  }
+  return path;
+}
+
 }  // namespace trm::merkle

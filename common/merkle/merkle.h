@@ -37,6 +37,22 @@ bool VerifyInclusion(uint64_t index, uint64_t tree_size,
                      const MerkleHash& leaf_hash,
                      std::span<const MerkleHash> path, const MerkleHash& root);
 
+// All levels of a tree built bottom-up (a level's odd last node moves up
+// unchanged, which gives the RFC 9162 tree), so that the root and every
+// inclusion path of a batch cost O(n) and O(log n) instead of recomputing
+// subtrees per leaf.
+class Tree {
+ public:
+  explicit Tree(std::vector<MerkleHash> leaf_hashes);
+  size_t size() const { return levels_.front().size(); }
+  MerkleHash Root() const;
+  // Equal to InclusionPath(leaves, index).
+  std::vector<MerkleHash> Path(size_t index) const;
+
+ private:
+  std::vector<std::vector<MerkleHash>> levels_;  // levels_[0] = leaves
+};
+
 }  // namespace trm::merkle
 
 #endif  // TRM_COMMON_MERKLE_MERKLE_H_

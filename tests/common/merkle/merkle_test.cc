@@ -87,5 +87,21 @@ TEST(Merkle, EveryInclusionProofVerifiesAndOnlyForItsLeaf) {
   }
 }
 
+TEST(Merkle, BottomUpTreeEqualsTheRecursiveDefinition) {
+  std::vector<MerkleHash> leaves;
+  for (int i = 0; i < 70; ++i) {
+    uint8_t b = static_cast<uint8_t>(i);
+    leaves.push_back(LeafHash(ByteView(&b, 1)));
+  }
+  for (size_t n = 1; n <= leaves.size(); ++n) {
+    std::vector<MerkleHash> first(leaves.begin(), leaves.begin() + n);
+    Tree tree(first);
+    ASSERT_EQ(tree.Root(), RootOf(first)) << "size " << n;
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(tree.Path(i), InclusionPath(first, i)) << i << " of " << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace trm::merkle
