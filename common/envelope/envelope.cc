@@ -24,7 +24,7 @@ absl::Status Malformed(absl::string_view what) {
 }
 
 absl::Status TooLarge(absl::string_view field, size_t size, size_t limit) {
-  return Error(StatusCode::kInvalidArgument, "FIELD_TOO_LARGE",
+  return Error(StatusCode::kResourceExhausted, "FIELD_TOO_LARGE",
                absl::StrCat(field, " is ", size, " bytes; the limit is ", limit,
                             ". Shorten it or split the payload"));
 }
@@ -242,7 +242,7 @@ absl::Status VerifySignature(const ParsedEnvelope& parsed,
   const crypto::KeyId expected = crypto::KeyIdOf(sender);
   if (!SameBytes(AsBytes(env.sender_key_id()), expected)) {
     return Error(
-        StatusCode::kFailedPrecondition, "SENDER_KEY_MISMATCH",
+        StatusCode::kUnauthenticated, "SENDER_KEY_MISMATCH",
         absl::StrCat("the envelope says it was signed by key ",
                      HexEncode(AsBytes(env.sender_key_id())),
                      " but the key given for ", parsed.header().sender_org(),

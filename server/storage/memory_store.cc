@@ -52,6 +52,8 @@ absl::StatusOr<AcceptOutcome> MemoryMessageStore::Accept(
   st.set_queue_seq(next++);
   st.set_expires_unix_ms(r.expires_unix_ms);
   st.set_accepted_unix_ms(r.now_unix_ms);
+  st.set_envelope_size(r.envelope.size());
+  queued_bytes_[r.recipient_org] += r.envelope.size();
   queues_[r.recipient_org][st.queue_seq()] = r.message_id;
   envelopes_[r.message_id] = r.envelope;
   status_[r.message_id] = st;
@@ -82,6 +84,7 @@ absl::Status MemoryMessageStore::Acknowledge(const std::string& recipient_org,
   if (it->second.state() == v1::ACKNOWLEDGED) return absl::OkStatus();
   if (fail_writes_) return WriteFailed();
   queues_[recipient_org].erase(it->second.queue_seq());
+  queued_bytes_[recipient_org] -= it->second.envelope_size();
   it->second.set_state(v1::ACKNOWLEDGED);
   it->second.set_acknowledged_unix_ms(now_unix_ms);
   ++commits_;
@@ -105,6 +108,13 @@ absl::StatusOr<uint64_t> MemoryMessageStore::QueueDepth(
   absl::MutexLock lock(&mu_);
   auto it = queues_.find(recipient_org);
   return it == queues_.end() ? 0 : it->second.size();
+}
+
+absl::StatusOr<uint64_t> MemoryMessageStore::QueueBytes(
+    const std::string& recipient_org) {
+  absl::MutexLock lock(&mu_);
+  auto it = queued_bytes_.find(recipient_org);
+  return it == queued_bytes_.end() ? 0 : it->second;
 }
 
 }  // namespace trm::storage

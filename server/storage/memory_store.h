@@ -26,6 +26,8 @@ class MemoryMessageStore final : public MessageStore {
       const std::string& message_id) override;
   absl::StatusOr<uint64_t> QueueDepth(
       const std::string& recipient_org) override;
+  absl::StatusOr<uint64_t> QueueBytes(
+      const std::string& recipient_org) override;
 
   // While set, every write fails with UNAVAILABLE and changes nothing.
   void FailWrites(bool fail);
@@ -41,6 +43,7 @@ class MemoryMessageStore final : public MessageStore {
   absl::flat_hash_map<std::string, std::map<uint64_t, std::string>> queues_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint64_t> next_seq_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint64_t> queued_bytes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace trm::storage

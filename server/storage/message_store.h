@@ -77,6 +77,9 @@ class MessageStore {
   // Number of queued (unacknowledged) messages for `recipient_org`.
   virtual absl::StatusOr<uint64_t> QueueDepth(
       const std::string& recipient_org) = 0;
+  // Envelope bytes queued (unacknowledged) for `recipient_org`.
+  virtual absl::StatusOr<uint64_t> QueueBytes(
+      const std::string& recipient_org) = 0;
 };
 
 }  // namespace trm::storage

@@ -132,6 +132,10 @@ absl::Status RocksMessageStore::Recover() {
     QueueState& q = queues[org];
     if (q.depth == 0) q.head_seq = seq;
     q.depth++;
+    std::string envelope;
+    rocksdb::Status got =
+        db_->Get(rocksdb::ReadOptions(), envelopes_cf_, it->value(), &envelope);
+    if (got.ok()) q.bytes += envelope.size();
     q.next_seq = seq + 1;
   }
   if (!it->status().ok()) {
@@ -248,7 +252,9 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       st.set_queue_seq(q.next_seq++);
       st.set_expires_unix_ms(r.expires_unix_ms);
       st.set_accepted_unix_ms(r.now_unix_ms);
+      st.set_envelope_size(r.envelope.size());
       q.depth++;
+      q.bytes += r.envelope.size();
       batch.Put(status_cf_, r.message_id, st.SerializeAsString())
           .PermitUncheckedError();
       batch.Put(envelopes_cf_, r.message_id, r.envelope).PermitUncheckedError();
@@ -276,6 +282,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       if (existing.state() == v1::ACKNOWLEDGED) continue;  // idempotent
       QueueState& q = queue_after[*op->org];
       if (q.depth > 0) q.depth--;
+      q.bytes -= std::min(q.bytes, existing.envelope_size());
       batch.Delete(queues_cf_, QueueKey(*op->org, existing.queue_seq()))
           .PermitUncheckedError();
       existing.set_state(v1::ACKNOWLEDGED);
@@ -305,6 +312,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
     QueueState& q = queues_[org];
     q.next_seq = std::max(q.next_seq, after.next_seq);
     q.depth = after.depth;
+    q.bytes = after.bytes;
   }
 }
 
@@ -399,6 +407,13 @@ absl::StatusOr<uint64_t> RocksMessageStore::QueueDepth(
   absl::MutexLock lock(&queues_mu_);
   auto it = queues_.find(recipient_org);
   return it == queues_.end() ? 0 : it->second.depth;
+}
+
+absl::StatusOr<uint64_t> RocksMessageStore::QueueBytes(
+    const std::string& recipient_org) {
+  absl::MutexLock lock(&queues_mu_);
+  auto it = queues_.find(recipient_org);
+  return it == queues_.end() ? 0 : it->second.bytes;
 }
 
 uint64_t RocksMessageStore::commits() const { return commits_.load(); }

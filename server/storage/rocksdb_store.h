@@ -59,6 +59,8 @@ class RocksMessageStore final : public MessageStore {
       const std::string& message_id) override;
   absl::StatusOr<uint64_t> QueueDepth(
       const std::string& recipient_org) override;
+  absl::StatusOr<uint64_t> QueueBytes(
+      const std::string& recipient_org) override;
 
   // Synced group commits so far (one fsync each).
   uint64_t commits() const;
@@ -72,6 +74,7 @@ class RocksMessageStore final : public MessageStore {
     uint64_t next_seq = 1;  // next sequence number to hand out
     uint64_t head_seq = 1;  // no live entry below this
     uint64_t depth = 0;     // live entries
+    uint64_t bytes = 0;     // envelope bytes of live entries
   };
 
   RocksMessageStore() = default;

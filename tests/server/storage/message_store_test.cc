@@ -103,12 +103,14 @@ TYPED_TEST(MessageStoreContract, AcceptReadAcknowledge) {
   EXPECT_EQ(*s.QueueDepth("it"), 1u);
   EXPECT_EQ(*s.QueueDepth("nobody"), 0u);
 
+  EXPECT_EQ(*s.QueueBytes("ng"), 3 * std::string("envelope-1").size());
   ASSERT_TRUE(s.Acknowledge("ng", Id(2), 1500).ok());
   EXPECT_TRUE(s.Acknowledge("ng", Id(2), 1600).ok()) << "twice is fine";
   q = s.ReadQueue("ng", 0, 10);
   ASSERT_EQ(q->size(), 2u);
   EXPECT_EQ((*q)[1].message_id, Id(3));
   EXPECT_EQ(*s.QueueDepth("ng"), 2u);
+  EXPECT_EQ(*s.QueueBytes("ng"), 2 * std::string("envelope-1").size());
 
   auto st = s.GetStatus(Id(2));
   ASSERT_TRUE(st.ok());
@@ -201,6 +203,7 @@ TEST_F(RocksStoreTest, EverythingSurvivesReopen) {
   }
   auto s = Open();
   EXPECT_EQ(*s->QueueDepth("ng"), 15u);
+  EXPECT_GT(*s->QueueBytes("ng"), 15 * std::string("envelope-1").size());
   auto q = s->ReadQueue("ng", 0, 100);
   ASSERT_EQ(q->size(), 15u);
   EXPECT_EQ(q->front().message_id, Id(6));
