@@ -91,6 +91,19 @@ absl::Status MemoryMessageStore::Acknowledge(const std::string& recipient_org,
   return absl::OkStatus();
 }
 
+absl::Status MemoryMessageStore::MarkDelivered(const std::string& message_id,
+                                               int64_t now_unix_ms) {
+  absl::MutexLock lock(&mu_);
+  auto it = status_.find(message_id);
+  if (it == status_.end() || it->second.state() != v1::ACCEPTED) {
+    return absl::OkStatus();
+  }
+  if (fail_writes_) return WriteFailed();
+  it->second.set_state(v1::DELIVERED);
+  it->second.set_delivered_unix_ms(now_unix_ms);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::StoredStatus> MemoryMessageStore::GetStatus(
     const std::string& message_id) {
   absl::MutexLock lock(&mu_);

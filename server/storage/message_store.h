@@ -71,6 +71,11 @@ class MessageStore {
                                    const std::string& message_id,
                                    int64_t now_unix_ms) = 0;
 
+  // Records the first delivery of a message to its recipient (state
+  // ACCEPTED -> DELIVERED); later states are left alone.
+  virtual absl::Status MarkDelivered(const std::string& message_id,
+                                     int64_t now_unix_ms) = 0;
+
   virtual absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) = 0;
 

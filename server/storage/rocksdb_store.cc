@@ -40,7 +40,7 @@ bool DecodeQueueKey(const rocksdb::Slice& key, std::string* org,
 }  // namespace
 
 struct RocksMessageStore::Op {
-  enum class Kind { kAccept, kAcknowledge };
+  enum class Kind { kAccept, kAcknowledge, kDelivered };
   Kind kind = Kind::kAccept;
   const AcceptRequest* accept = nullptr;
   const std::string* org = nullptr;
@@ -190,6 +190,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
   {
     absl::MutexLock lock(&queues_mu_);
     for (Op* op : group) {
+      if (op->kind == Op::Kind::kDelivered) continue;
       const std::string& org =
           op->kind == Op::Kind::kAccept ? op->accept->recipient_org : *op->org;
       auto it = queues_.find(org);
@@ -265,6 +266,19 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       op->outcome = AcceptOutcome{st, false, 0};
       touched[r.message_id] = std::move(st);
       writers.push_back(op);
+    } else if (op->kind == Op::Kind::kDelivered) {
+      const std::string& id = *op->message_id;
+      if (!lookup(id, &existing, &error)) {
+        op->status = error;  // OK when unknown: nothing to record
+        continue;
+      }
+      if (existing.state() != v1::ACCEPTED) continue;
+      existing.set_state(v1::DELIVERED);
+      existing.set_delivered_unix_ms(op->now_unix_ms);
+      batch.Put(status_cf_, id, existing.SerializeAsString())
+          .PermitUncheckedError();
+      touched[id] = std::move(existing);
+      writers.push_back(op);
     } else {
       const std::string& id = *op->message_id;
       if (!lookup(id, &existing, &error) ||
@@ -331,6 +345,15 @@ absl::Status RocksMessageStore::Acknowledge(const std::string& recipient_org,
   Op op;
   op.kind = Op::Kind::kAcknowledge;
   op.org = &recipient_org;
+  op.message_id = &message_id;
+  op.now_unix_ms = now_unix_ms;
+  return Submit(op);
+}
+
+absl::Status RocksMessageStore::MarkDelivered(const std::string& message_id,
+                                              int64_t now_unix_ms) {
+  Op op;
+  op.kind = Op::Kind::kDelivered;
   op.message_id = &message_id;
   op.now_unix_ms = now_unix_ms;
   return Submit(op);

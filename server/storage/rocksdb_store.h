@@ -55,6 +55,8 @@ class RocksMessageStore final : public MessageStore {
   absl::Status Acknowledge(const std::string& recipient_org,
                            const std::string& message_id,
                            int64_t now_unix_ms) override;
+  absl::Status MarkDelivered(const std::string& message_id,
+                             int64_t now_unix_ms) override;
   absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) override;
   absl::StatusOr<uint64_t> QueueDepth(

@@ -104,7 +104,11 @@ TYPED_TEST(MessageStoreContract, AcceptReadAcknowledge) {
   EXPECT_EQ(*s.QueueDepth("nobody"), 0u);
 
   EXPECT_EQ(*s.QueueBytes("ng"), 3 * std::string("envelope-1").size());
+  ASSERT_TRUE(s.MarkDelivered(Id(2), 1400).ok());
+  EXPECT_EQ(s.GetStatus(Id(2))->state(), v1::DELIVERED);
+  EXPECT_EQ(s.GetStatus(Id(2))->delivered_unix_ms(), 1400);
   ASSERT_TRUE(s.Acknowledge("ng", Id(2), 1500).ok());
+  ASSERT_TRUE(s.MarkDelivered(Id(2), 1700).ok());
   EXPECT_TRUE(s.Acknowledge("ng", Id(2), 1600).ok()) << "twice is fine";
   q = s.ReadQueue("ng", 0, 10);
   ASSERT_EQ(q->size(), 2u);
