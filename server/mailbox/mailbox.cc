@@ -1,0 +1,186 @@
+#include "server/mailbox/mailbox.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto/hash.h"
+#include "common/status.h"
+
+namespace trm::mailbox {
+namespace {
+
+using absl::StatusCode;
+
+}  // namespace
+
+Mailbox::Mailbox(MailboxOptions options, const OrgRegistry& orgs,
+                 storage::MessageStore& store, receipts::ReceiptSigner& signer,
+                 const Clock& clock)
+    : options_(std::move(options)),
+      orgs_(orgs),
+      store_(store),
+      signer_(signer),
+      clock_(clock) {}
+
+absl::StatusOr<const Organisation*> Mailbox::Caller(
+    const std::string& caller) const {
+  const Organisation* org = orgs_.Find(caller);
+  if (org == nullptr) {
+    return Error(StatusCode::kUnauthenticated, "UNKNOWN_ORGANISATION",
+                 absl::StrCat("organisation '", caller,
+                              "' is not registered on node ", options_.node_id,
+                              "; ask the node's operator to register it"));
+  }
+  return org;
+}
+
+absl::StatusOr<v1::Receipt> Mailbox::Submit(const std::string& caller,
+                                            absl::string_view envelope_bytes) {
+  ASSIGN_OR_RETURN(const Organisation* sender, Caller(caller));
+  // 1-2. Structure, header, times.
+  ASSIGN_OR_RETURN(
+      envelope::ParsedEnvelope parsed,
+      envelope::ParsedEnvelope::Parse(envelope_bytes, options_.limits));
+  const v1::Header& h = parsed.header();
+  const absl::Time now = clock_.Now();
+  RETURN_IF_ERROR(envelope::CheckTimes(h, now, options_.max_clock_skew));
+  // 3. Only as yourself.
+  if (h.sender_org() != caller) {
+    return Error(StatusCode::kPermissionDenied, "SENDER_NOT_CALLER",
+                 absl::StrCat("the envelope's sender is '", h.sender_org(),
+                              "' but the caller is '", caller,
+                              "'; an organisation submits only its own "
+                              "messages"));
+  }
+  if (h.sender_node() != options_.node_id) {
+    return Error(
+        StatusCode::kPermissionDenied, "WRONG_SENDER_NODE",
+        absl::StrCat("the envelope says its sender is on node '",
+                     h.sender_node(), "' but this is node '", options_.node_id,
+                     "'; set sender_node to your own node"));
+  }
+  // 4. One signature check per message on this node.
+  RETURN_IF_ERROR(envelope::VerifySignature(parsed, *sender->signing_key));
+  // 5. A recipient here, with room.
+  if (h.recipient_node() != options_.node_id) {
+    return Error(StatusCode::kNotFound, "UNKNOWN_RECIPIENT",
+                 absl::StrCat("recipient node '", h.recipient_node(),
+                              "' is not this node ('", options_.node_id,
+                              "') and relaying to other nodes is not built "
+                              "yet; only organisations on this node can be "
+                              "reached"));
+  }
+  const Organisation* recipient = orgs_.Find(h.recipient_org());
+  if (recipient == nullptr) {
+    return Error(StatusCode::kNotFound, "UNKNOWN_RECIPIENT",
+                 absl::StrCat("no organisation '", h.recipient_org(),
+                              "' is registered on node ", options_.node_id,
+                              "; check the recipient id"));
+  }
+  ASSIGN_OR_RETURN(uint64_t queued, store_.QueueBytes(h.recipient_org()));
+  if (queued + envelope_bytes.size() > recipient->max_queued_bytes) {
+    return Error(StatusCode::kResourceExhausted, "MAILBOX_FULL",
+                 absl::StrCat(h.recipient_org(), "'s mailbox holds ", queued,
+                              " bytes, and this message would pass its quota "
+                              "of ",
+                              recipient->max_queued_bytes,
+                              "; retry after the recipient has received its "
+                              "messages"));
+  }
+  // 6. Durable, deduplicated.
+  storage::AcceptRequest request;
+  request.message_id = h.message_id();
+  request.sender_org = h.sender_org();
+  request.recipient_org = h.recipient_org();
+  request.envelope.assign(envelope_bytes.data(), envelope_bytes.size());
+  const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(envelope_bytes)});
+  request.envelope_sha256.assign(digest.begin(), digest.end());
+  request.expires_unix_ms = h.expires_unix_ms();
+  request.now_unix_ms = absl::ToUnixMillis(now);
+  ASSIGN_OR_RETURN(storage::AcceptOutcome outcome, store_.Accept(request));
+  // 7. The receipt; a duplicate gets the original acceptance time.
+  v1::ReceiptLeaf leaf;
+  leaf.set_kind(v1::RECEIPT_ACCEPTED);
+  leaf.set_message_id(h.message_id());
+  leaf.set_envelope_sha256(request.envelope_sha256);
+  leaf.set_node(options_.node_id);
+  leaf.set_time_unix_ms(outcome.status.accepted_unix_ms());
+  return signer_.Sign(leaf);
+}
+
+absl::StatusOr<std::vector<Delivery>> Mailbox::Receive(
+    const std::string& caller, size_t max) {
+  RETURN_IF_ERROR(Caller(caller).status());
+  std::vector<Delivery> out;
+  const absl::Time now = clock_.Now();
+  uint64_t from = 0;
+  std::vector<std::string> first_deliveries;
+  while (out.size() < max) {
+    ASSIGN_OR_RETURN(std::vector<storage::QueuedMessage> page,
+                     store_.ReadQueue(caller, from, 256));
+    if (page.empty()) break;
+    from = page.back().seq + 1;
+    absl::MutexLock lock(&mu_);
+    auto& leases = leases_[caller];
+    for (storage::QueuedMessage& m : page) {
+      if (out.size() >= max) break;
+      Lease& lease = leases[m.message_id];
+      if (lease.attempts > 0 && lease.expires > now) continue;  // leased
+      lease.expires = now + options_.visibility_timeout;
+      if (++lease.attempts == 1) first_deliveries.push_back(m.message_id);
+      out.push_back(Delivery{std::move(m.message_id), std::move(m.envelope),
+                             lease.attempts, lease.expires});
+    }
+  }
+  for (const std::string& id : first_deliveries) {
+    RETURN_IF_ERROR(store_.MarkDelivered(id, absl::ToUnixMillis(now)));
+  }
+  return out;
+}
+
+absl::Status Mailbox::Ack(const std::string& caller,
+                          const std::string& message_id) {
+  RETURN_IF_ERROR(Caller(caller).status());
+  RETURN_IF_ERROR(
+      store_.Acknowledge(caller, message_id, absl::ToUnixMillis(clock_.Now())));
+  absl::MutexLock lock(&mu_);
+  leases_[caller].erase(message_id);
+  return absl::OkStatus();
+}
+
+absl::Status Mailbox::Release(const std::string& caller,
+                              const std::string& message_id) {
+  RETURN_IF_ERROR(Caller(caller).status());
+  absl::MutexLock lock(&mu_);
+  auto& leases = leases_[caller];
+  auto it = leases.find(message_id);
+  if (it == leases.end() || it->second.expires <= clock_.Now()) {
+    return Error(StatusCode::kFailedPrecondition, "NOT_LEASED",
+                 absl::StrCat("message ", HexEncode(AsBytes(message_id)),
+                              " is not leased to ", caller,
+                              " (never received, acknowledged, or its lease "
+                              "ran out)"));
+  }
+  it->second.expires = absl::InfinitePast();  // deliverable again now
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::StoredStatus> Mailbox::GetStatus(
+    const std::string& caller, const std::string& message_id) {
+  RETURN_IF_ERROR(Caller(caller).status());
+  absl::StatusOr<v1::StoredStatus> status = store_.GetStatus(message_id);
+  if (!status.ok() || status->sender_org() != caller) {
+    // Not revealing whether someone else's message exists.
+    return Error(
+        StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
+        absl::StrCat("no message ", HexEncode(AsBytes(message_id)), " sent by ",
+                     caller, " is known to node ", options_.node_id));
+  }
+  if (status->state() != v1::ACKNOWLEDGED &&
+      status->expires_unix_ms() <= absl::ToUnixMillis(clock_.Now())) {
+    status->set_state(v1::EXPIRED);
+    status->set_reason(
+        "its expiry passed before the recipient acknowledged it");
+  }
+  return status;
+}
+
+}  // namespace trm::mailbox

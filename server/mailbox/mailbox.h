@@ -1,0 +1,94 @@
+// The mailbox of a national node: what organisations do with it, below any
+// network layer. The gRPC service translates to and from these calls.
+//
+// Submit, in order (docs/operations.md lists every refusal):
+//   1. parse the envelope within the size limits;
+//   2. check the header and the times (expiry ahead, creation within skew);
+//   3. the calling organisation must be the header's sender;
+//   4. verify the sender's signature with its registered key, once;
+//   5. the recipient must be an organisation on this node, with room in its
+//      mailbox;
+//   6. store durably with deduplication (group commit, synced WAL);
+//   7. answer with a signed acceptance receipt (batched signatures).
+// Receive leases messages for a visibility timeout; a lease that runs out
+// makes the message deliverable again. Ack removes it for good; Release gives
+// the lease back early. Leases live in memory: after a restart every
+// unacknowledged message is deliverable again (at-least-once delivery;
+// recipients deduplicate by message id).
+//
+// Thread-safe.
+#ifndef TRM_SERVER_MAILBOX_MAILBOX_H_
+#define TRM_SERVER_MAILBOX_MAILBOX_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/envelope/envelope.h"
+#include "server/mailbox/org_registry.h"
+#include "server/receipts/receipt_signer.h"
+#include "server/storage/message_store.h"
+
+namespace trm::mailbox {
+
+struct MailboxOptions {
+  std::string node_id;
+  envelope::Limits limits;
+  absl::Duration max_clock_skew = absl::Minutes(5);
+  absl::Duration visibility_timeout = absl::Seconds(30);
+};
+
+struct Delivery {
+  std::string message_id;
+  std::string envelope;
+  uint32_t attempt = 0;  // 1 on first delivery
+  absl::Time lease_expires;
+};
+
+class Mailbox {
+ public:
+  // All references must outlive the mailbox.
+  Mailbox(MailboxOptions options, const OrgRegistry& orgs,
+          storage::MessageStore& store, receipts::ReceiptSigner& signer,
+          const Clock& clock);
+
+  absl::StatusOr<v1::Receipt> Submit(const std::string& caller,
+                                     absl::string_view envelope_bytes);
+
+  // Up to `max` messages for `caller` that are not leased, each now leased.
+  absl::StatusOr<std::vector<Delivery>> Receive(const std::string& caller,
+                                                size_t max);
+  absl::Status Ack(const std::string& caller, const std::string& message_id);
+  absl::Status Release(const std::string& caller,
+                       const std::string& message_id);
+
+  // The status of a message `caller` sent.
+  absl::StatusOr<v1::StoredStatus> GetStatus(const std::string& caller,
+                                             const std::string& message_id);
+
+ private:
+  struct Lease {
+    absl::Time expires;
+    uint32_t attempts = 0;
+  };
+  absl::StatusOr<const Organisation*> Caller(const std::string& caller) const;
+
+  const MailboxOptions options_;
+  const OrgRegistry& orgs_;
+  storage::MessageStore& store_;
+  receipts::ReceiptSigner& signer_;
+  const Clock& clock_;
+
+  absl::Mutex mu_;
+  // recipient -> message id -> lease
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, Lease>>
+      leases_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace trm::mailbox
+
+#endif  // TRM_SERVER_MAILBOX_MAILBOX_H_

@@ -1,0 +1,228 @@
+// The mailbox without a network: every refusal of Submit with its status
+// code (and nothing stored), deduplication, receipts, leases, redelivery,
+// acknowledgement and status, on the in-memory store and a simulated clock.
+#include "server/mailbox/mailbox.h"
+
+#include <gtest/gtest.h>
+
+#include "common/status.h"
+#include "server/storage/memory_store.h"
+
+namespace trm::mailbox {
+namespace {
+
+using absl::StatusCode;
+
+constexpr int64_t kStartMs = 1795000000000;
+
+struct TestOrg {
+  std::string id;
+  crypto::Ed25519PrivateKey sign = *crypto::Ed25519PrivateKey::Generate();
+  crypto::X25519PrivateKey enc = *crypto::X25519PrivateKey::Generate();
+};
+
+class MailboxTest : public ::testing::Test {
+ protected:
+  MailboxTest() {
+    for (TestOrg* o : {&ngo_, &naptip_}) {
+      Organisation org;
+      org.id = o->id;
+      org.signing_key =
+          std::make_shared<crypto::Ed25519PublicKey>(o->sign.public_key());
+      org.max_queued_bytes = 64 * 1024;
+      registry_.Add(org);
+    }
+    options_.node_id = "bg";
+    options_.limits.max_payload_bytes = 32 * 1024;
+    options_.limits.max_envelope_bytes = 40 * 1024;
+    mailbox_ =
+        std::make_unique<Mailbox>(options_, registry_, store_, signer_, clock_);
+  }
+
+  v1::Header Header(const TestOrg& from, const TestOrg& to) {
+    v1::Header h;
+    h.set_schema_version(1);
+    h.set_message_id(envelope::NewMessageId());
+    h.set_case_ref("BG-2026-1");
+    h.set_type(v1::REFERRAL_REQUEST);
+    h.set_sender_org(from.id);
+    h.set_sender_node("bg");
+    h.set_recipient_org(to.id);
+    h.set_recipient_node("bg");
+    h.set_created_unix_ms(absl::ToUnixMillis(clock_.Now()));
+    h.set_expires_unix_ms(h.created_unix_ms() + 3600 * 1000);
+    return h;
+  }
+  std::string Seal(const v1::Header& h, const TestOrg& signer,
+                   const TestOrg& to, size_t payload = 100) {
+    auto env = envelope::Seal(h, AsBytes(std::string(payload, 'p')),
+                              signer.sign, to.enc.public_key());
+    EXPECT_TRUE(env.ok()) << env.status();
+    return env->SerializeAsString();
+  }
+  std::string Referral(size_t payload = 100) {
+    return Seal(Header(ngo_, naptip_), ngo_, naptip_, payload);
+  }
+  void ExpectRefused(const absl::StatusOr<v1::Receipt>& r, StatusCode code,
+                     absl::string_view reason) {
+    EXPECT_EQ(r.status().code(), code) << r.status();
+    EXPECT_EQ(ErrorReason(r.status()), reason) << r.status();
+    EXPECT_EQ(*store_.QueueDepth(naptip_.id), 0u) << "a refusal stored data";
+  }
+
+  TestOrg ngo_{"bg-ngo"};
+  TestOrg naptip_{"bg-naptip"};
+  OrgRegistry registry_;
+  storage::MemoryMessageStore store_;
+  crypto::Ed25519PrivateKey node_key_ = *crypto::Ed25519PrivateKey::Generate();
+  receipts::ReceiptSigner signer_{node_key_};
+  SimulatedClock clock_{absl::FromUnixMillis(kStartMs)};
+  MailboxOptions options_;
+  std::unique_ptr<Mailbox> mailbox_;
+};
+
+TEST_F(MailboxTest, SubmitGivesAVerifiableReceipt) {
+  std::string wire = Referral();
+  auto receipt = mailbox_->Submit(ngo_.id, wire);
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_TRUE(receipts::VerifyReceipt(*receipt, node_key_.public_key()).ok());
+  v1::ReceiptLeaf leaf;
+  ASSERT_TRUE(leaf.ParseFromString(receipt->leaf()));
+  EXPECT_EQ(leaf.node(), "bg");
+  EXPECT_EQ(leaf.time_unix_ms(), kStartMs);
+  auto digest = crypto::Sha256({AsBytes(wire)});
+  EXPECT_EQ(leaf.envelope_sha256(), std::string(digest.begin(), digest.end()));
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 1u);
+}
+
+TEST_F(MailboxTest, MalformedBytes) {
+  ExpectRefused(mailbox_->Submit(ngo_.id, "not an envelope"),
+                StatusCode::kInvalidArgument, "ENVELOPE_MALFORMED");
+}
+
+TEST_F(MailboxTest, BadSignatureOrUnknownKey) {
+  std::string wire = Referral();
+  wire[wire.size() - 100] ^= 1;  // inside the ciphertext
+  ExpectRefused(mailbox_->Submit(ngo_.id, wire), StatusCode::kUnauthenticated,
+                "SIGNATURE_INVALID");
+  // Signed with a key that is not the one registered for the sender.
+  TestOrg impostor{"bg-ngo"};
+  ExpectRefused(
+      mailbox_->Submit(ngo_.id, Seal(Header(ngo_, naptip_), impostor, naptip_)),
+      StatusCode::kUnauthenticated, "SENDER_KEY_MISMATCH");
+  ExpectRefused(mailbox_->Submit("nobody", Referral()),
+                StatusCode::kUnauthenticated, "UNKNOWN_ORGANISATION");
+}
+
+TEST_F(MailboxTest, SenderNotTheCaller) {
+  ExpectRefused(mailbox_->Submit(naptip_.id, Referral()),
+                StatusCode::kPermissionDenied, "SENDER_NOT_CALLER");
+}
+
+TEST_F(MailboxTest, OversizeAndOverQuota) {
+  ExpectRefused(mailbox_->Submit(ngo_.id, Referral(33 * 1024)),
+                StatusCode::kResourceExhausted, "FIELD_TOO_LARGE");
+  // The recipient's quota is 64 KiB: two 30 KiB messages fit, a third not.
+  ASSERT_TRUE(mailbox_->Submit(ngo_.id, Referral(30 * 1024)).ok());
+  ASSERT_TRUE(mailbox_->Submit(ngo_.id, Referral(30 * 1024)).ok());
+  auto third = mailbox_->Submit(ngo_.id, Referral(30 * 1024));
+  EXPECT_EQ(third.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorReason(third.status()), "MAILBOX_FULL");
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 2u);
+}
+
+TEST_F(MailboxTest, UnknownRecipient) {
+  TestOrg stranger{"it-ngo"};
+  ExpectRefused(
+      mailbox_->Submit(ngo_.id, Seal(Header(ngo_, stranger), ngo_, stranger)),
+      StatusCode::kNotFound, "UNKNOWN_RECIPIENT");
+  v1::Header abroad = Header(ngo_, naptip_);
+  abroad.set_recipient_node("ng");
+  ExpectRefused(mailbox_->Submit(ngo_.id, Seal(abroad, ngo_, naptip_)),
+                StatusCode::kNotFound, "UNKNOWN_RECIPIENT");
+}
+
+TEST_F(MailboxTest, Expired) {
+  std::string wire = Referral();
+  clock_.Advance(absl::Hours(2));
+  ExpectRefused(mailbox_->Submit(ngo_.id, wire),
+                StatusCode::kFailedPrecondition, "MESSAGE_EXPIRED");
+}
+
+TEST_F(MailboxTest, DuplicatesSameAndDifferent) {
+  v1::Header h = Header(ngo_, naptip_);
+  std::string wire = Seal(h, ngo_, naptip_);
+  auto first = mailbox_->Submit(ngo_.id, wire);
+  ASSERT_TRUE(first.ok());
+  clock_.Advance(absl::Seconds(5));
+  auto again = mailbox_->Submit(ngo_.id, wire);
+  ASSERT_TRUE(again.ok());
+  v1::ReceiptLeaf a, b;
+  a.ParseFromString(first->leaf());
+  b.ParseFromString(again->leaf());
+  EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString())
+      << "a retry gets the original receipt's content";
+  // Same id, other bytes (a fresh seal has a fresh ephemeral key).
+  auto conflict = mailbox_->Submit(ngo_.id, Seal(h, ngo_, naptip_));
+  EXPECT_EQ(conflict.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 1u);
+}
+
+TEST_F(MailboxTest, FullDiskIsUnavailableAndReadsGoOn) {
+  ASSERT_TRUE(mailbox_->Submit(ngo_.id, Referral()).ok());
+  store_.FailWrites(true);
+  auto r = mailbox_->Submit(ngo_.id, Referral());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  store_.FailWrites(false);
+  auto got = mailbox_->Receive(naptip_.id, 10);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->size(), 1u);
+}
+
+TEST_F(MailboxTest, LeasesRedeliveryAckAndStatus) {
+  auto receipt = mailbox_->Submit(ngo_.id, Referral());
+  ASSERT_TRUE(receipt.ok());
+  v1::ReceiptLeaf leaf;
+  leaf.ParseFromString(receipt->leaf());
+  const std::string id = leaf.message_id();
+  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, id)->state(), v1::ACCEPTED);
+
+  auto first = mailbox_->Receive(naptip_.id, 10);
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].attempt, 1u);
+  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, id)->state(), v1::DELIVERED);
+  EXPECT_TRUE(mailbox_->Receive(naptip_.id, 10)->empty()) << "leased";
+
+  clock_.Advance(options_.visibility_timeout + absl::Seconds(1));
+  auto again = mailbox_->Receive(naptip_.id, 10);
+  ASSERT_EQ(again->size(), 1u) << "the lease ran out";
+  EXPECT_EQ((*again)[0].attempt, 2u);
+
+  ASSERT_TRUE(mailbox_->Release(naptip_.id, id).ok());
+  auto released = mailbox_->Receive(naptip_.id, 10);
+  ASSERT_EQ(released->size(), 1u) << "released early";
+
+  ASSERT_TRUE(mailbox_->Ack(naptip_.id, id).ok());
+  clock_.Advance(options_.visibility_timeout * 2);
+  EXPECT_TRUE(mailbox_->Receive(naptip_.id, 10)->empty()) << "acknowledged";
+  EXPECT_EQ(ErrorReason(mailbox_->Release(naptip_.id, id)), "NOT_LEASED");
+  auto st = mailbox_->GetStatus(ngo_.id, id);
+  EXPECT_EQ(st->state(), v1::ACKNOWLEDGED);
+  EXPECT_GT(st->acknowledged_unix_ms(), st->delivered_unix_ms());
+  // Only the sender may ask.
+  EXPECT_EQ(mailbox_->GetStatus(naptip_.id, id).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(MailboxTest, StatusShowsExpiryBeforeAcknowledgement) {
+  auto receipt = mailbox_->Submit(ngo_.id, Referral());
+  v1::ReceiptLeaf leaf;
+  leaf.ParseFromString(receipt->leaf());
+  clock_.Advance(absl::Hours(2));
+  auto st = mailbox_->GetStatus(ngo_.id, leaf.message_id());
+  EXPECT_EQ(st->state(), v1::EXPIRED);
+  EXPECT_FALSE(st->reason().empty());
+}
+
+}  // namespace
+}  // namespace trm::mailbox
