@@ -26,6 +26,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/cli_util.h"
+#include "client/node_commands.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
 #include "common/status.h"
@@ -36,143 +38,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int kExitRefused = 1;
-
-struct Output {
-  bool json = false;
-};
-
-absl::Status UsageError(absl::string_view message) {
-  return Error(absl::StatusCode::kInvalidArgument, "USAGE", message);
-}
-
-absl::StatusOr<std::string> ReadInput(const std::string& path) {
-  std::ostringstream out;
-  if (path == "-") {
-    out << std::cin.rdbuf();
-    return out.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error(
-        absl::StatusCode::kNotFound, "FILE_IO",
-        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
-  }
-  out << in.rdbuf();
-  return out.str();
-}
-
-// Writes `data` to `path` ("-" for stdout) with `mode`, via a temporary file
-// and rename so a reader never sees half a file.
-absl::Status WriteOutput(const std::string& path, ByteView data, int mode) {
-  if (path == "-") {
-    std::cout.write(reinterpret_cast<const char*>(data.data()),
-                    static_cast<std::streamsize>(data.size()));
-    std::cout.flush();
-    return absl::OkStatus();
-  }
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  bool ok = fd >= 0 && ::fchmod(fd, mode) == 0 &&
-            ::write(fd, data.data(), data.size()) ==
-                static_cast<ssize_t>(data.size()) &&
-            ::fsync(fd) == 0;
-  if (fd >= 0) ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return Error(absl::StatusCode::kFailedPrecondition, "FILE_IO",
-                 absl::StrCat("cannot write ", path, ": ", err));
-  }
-  return absl::OkStatus();
-}
-
-std::string Iso(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
-                          absl::UTCTimeZone());
-}
-
-absl::StatusOr<int64_t> ParseIsoMs(const std::string& flag,
-                                   const std::string& text) {
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
-    return UsageError(absl::StrCat(flag, " '", text,
-                                   "' is not an RFC 3339 time such as "
-                                   "2026-12-01T09:30:00Z"));
-  }
-  return absl::ToUnixMillis(t);
-}
-
-// "referral-request", "REFERRAL_REQUEST" and "ReferralRequest" all name
-// REFERRAL_REQUEST.
-absl::StatusOr<v1::MessageType> ParseType(const std::string& text) {
-  std::string want =
-      absl::AsciiStrToUpper(absl::StrReplaceAll(text, {{"-", ""}, {"_", ""}}));
-  const auto* desc = v1::MessageType_descriptor();
-  std::string names;
-  for (int i = 1; i < desc->value_count(); ++i) {
-    std::string name = desc->value(i)->name();
-    if (absl::StrReplaceAll(name, {{"_", ""}}) == want) {
-      return static_cast<v1::MessageType>(desc->value(i)->number());
-    }
-    absl::StrAppend(
-        &names, names.empty() ? "" : ", ",
-        absl::AsciiStrToLower(absl::StrReplaceAll(name, {{"_", "-"}})));
-  }
-  return UsageError(
-      absl::StrCat("unknown message type '", text, "'; use one of: ", names));
-}
-
-absl::StatusOr<std::pair<std::string, std::string>> ParseAddress(
-    const std::string& flag, const std::string& text) {
-  size_t at = text.find('@');
-  if (at == std::string::npos || at == 0 || at + 1 == text.size()) {
-    return UsageError(absl::StrCat(flag, " '", text,
-                                   "' must be ORGANISATION@NODE, e.g. "
-                                   "ng-naptip@ng"));
-  }
-  return std::make_pair(text.substr(0, at), text.substr(at + 1));
-}
-
-json HeaderJson(const v1::Header& h, const std::string& sender_key_id) {
-  json j = {
-      {"schema_version", h.schema_version()},
-      {"message_id", HexEncode(AsBytes(h.message_id()))},
-      {"case_ref", h.case_ref()},
-      {"type", v1::MessageType_Name(h.type())},
-      {"sender", h.sender_org() + "@" + h.sender_node()},
-      {"recipient", h.recipient_org() + "@" + h.recipient_node()},
-      {"created", Iso(h.created_unix_ms())},
-      {"expires", Iso(h.expires_unix_ms())},
-      {"consent_ref", h.consent_ref()},
-      {"minor", h.minor()},
-      {"asylum", h.asylum()},
-      {"aead", v1::AeadId_Name(h.aead_id())},
-      {"recipient_key_id", HexEncode(AsBytes(h.recipient_key_id()))},
-      {"sender_key_id", sender_key_id},
-  };
-  if (!h.in_reply_to().empty()) {
-    j["in_reply_to"] = HexEncode(AsBytes(h.in_reply_to()));
-  }
-  if (h.has_departure_unix_ms()) j["departure"] = Iso(h.departure_unix_ms());
-  return j;
-}
-
-void PrintHeader(const json& j) {
-  const char* order[] = {"message_id", "type",          "case_ref",
-                         "sender",     "recipient",     "created",
-                         "expires",    "in_reply_to",   "consent_ref",
-                         "minor",      "asylum",        "departure",
-                         "aead",       "sender_key_id", "recipient_key_id"};
-  for (const char* key : order) {
-    if (!j.contains(key)) continue;
-    const json& v = j[key];
-    std::string text = v.is_string() ? v.get<std::string>() : v.dump();
-    if (text.empty()) text = "-";
-    std::cout << "  " << key << ":" << std::string(18 - strlen(key), ' ')
-              << text << "\n";
-  }
-}
 
 // ---- keygen ----------------------------------------------------------------
 
@@ -194,6 +59,7 @@ absl::Status Keygen(const KeygenFlags& f, const Output& out) {
       base + ".sign.pub", crypto::Ed25519PublicKeyPem(sign.public_key())));
   RETURN_IF_ERROR(crypto::WritePublicKeyFile(
       base + ".enc.pub", crypto::X25519PublicKeyPem(enc.public_key())));
+  ASSIGN_OR_RETURN(std::string token_sha256, MakeToken(base + ".token"));
   const std::string sign_id = HexEncode(crypto::KeyIdOf(sign.public_key()));
   const std::string enc_id = HexEncode(crypto::X25519KeyIdOf(enc.public_key()));
   if (out.json) {
@@ -201,9 +67,10 @@ absl::Status Keygen(const KeygenFlags& f, const Output& out) {
                       {"org", f.org},
                       {"signing_key_id", sign_id},
                       {"encryption_key_id", enc_id},
+                      {"token_sha256", token_sha256},
                       {"files",
                        {base + ".sign.key", base + ".sign.pub",
-                        base + ".enc.key", base + ".enc.pub"}}}
+                        base + ".enc.key", base + ".enc.pub", base + ".token"}}}
                      .dump()
               << "\n";
   } else {
@@ -213,79 +80,21 @@ absl::Status Keygen(const KeygenFlags& f, const Output& out) {
               << "    " << base << ".sign.pub\n"
               << "  encryption (X25519)  key id " << enc_id << "\n"
               << "    " << base << ".enc.key (private, 0600)\n"
-              << "    " << base << ".enc.pub\n";
+              << "    " << base << ".enc.pub\n"
+              << "  node credential      " << base << ".token (0600)\n"
+              << "    token_sha256 for the node's configuration: "
+              << token_sha256 << "\n";
   }
   return absl::OkStatus();
 }
 
 // ---- seal ------------------------------------------------------------------
 
-struct SealFlags {
-  std::string type, case_ref, from, to, consent, in_reply_to, departure;
-  std::string expires_in = "168h";
-  std::string sign_key, recipient_pub, in = "-", out, aead = "chacha20poly1305";
-  bool minor = false, asylum = false;
-};
-
 absl::Status SealCommand(const SealFlags& f, const Output& out) {
-  v1::Header h;
-  h.set_schema_version(envelope::kSchemaVersion);
-  h.set_message_id(envelope::NewMessageId());
-  ASSIGN_OR_RETURN(v1::MessageType type, ParseType(f.type));
-  h.set_type(type);
-  h.set_case_ref(f.case_ref);
-  ASSIGN_OR_RETURN(auto from, ParseAddress("--from", f.from));
-  ASSIGN_OR_RETURN(auto to, ParseAddress("--to", f.to));
-  h.set_sender_org(from.first);
-  h.set_sender_node(from.second);
-  h.set_recipient_org(to.first);
-  h.set_recipient_node(to.second);
-  const absl::Time now = absl::Now();
-  absl::Duration ttl;
-  if (!absl::ParseDuration(f.expires_in, &ttl) || ttl <= absl::ZeroDuration()) {
-    return UsageError(absl::StrCat("--expires-in '", f.expires_in,
-                                   "' is not a positive duration such as "
-                                   "72h or 30m"));
-  }
-  h.set_created_unix_ms(absl::ToUnixMillis(now));
-  h.set_expires_unix_ms(absl::ToUnixMillis(now + ttl));
-  h.set_consent_ref(f.consent);
-  h.set_minor(f.minor);
-  h.set_asylum(f.asylum);
-  if (!f.in_reply_to.empty()) {
-    auto id = HexDecode(f.in_reply_to);
-    if (!id.ok()) {
-      return UsageError(
-          "--in-reply-to must be a message id in hex (32 "
-          "digits)");
-    }
-    h.set_in_reply_to(std::string(id->begin(), id->end()));
-  }
-  if (!f.departure.empty()) {
-    ASSIGN_OR_RETURN(int64_t ms, ParseIsoMs("--departure", f.departure));
-    h.set_departure_unix_ms(ms);
-  }
-  crypto::AeadAlgorithm aead;
-  if (f.aead == "chacha20poly1305") {
-    aead = crypto::AeadAlgorithm::kChaCha20Poly1305;
-  } else if (f.aead == "aes128gcm") {
-    aead = crypto::AeadAlgorithm::kAes128Gcm;
-  } else {
-    return UsageError(absl::StrCat("--aead '", f.aead,
-                                   "' is not supported; use chacha20poly1305 "
-                                   "or aes128gcm"));
-  }
-  ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey sign,
-                   crypto::LoadSigningKey(f.sign_key));
-  ASSIGN_OR_RETURN(crypto::X25519PublicKey recipient,
-                   crypto::LoadEncryptionPublicKey(f.recipient_pub));
-  ASSIGN_OR_RETURN(std::string payload, ReadInput(f.in));
-  absl::StatusOr<v1::Envelope> env =
-      envelope::Seal(h, AsBytes(payload), sign, recipient, aead);
-  Wipe(MutableByteView(reinterpret_cast<uint8_t*>(payload.data()),
-                       payload.size()));
-  if (!env.ok()) return env.status();
-  const std::string wire = env->SerializeAsString();
+  ASSIGN_OR_RETURN(SealedMessage sealed, SealFromFlags(f));
+  const v1::Header& h = sealed.header;
+  const std::string& wire = sealed.wire;
+  const v1::MessageType type = h.type();
   RETURN_IF_ERROR(WriteOutput(f.out, AsBytes(wire), 0644));
   const std::string id = HexEncode(AsBytes(h.message_id()));
   if (out.json) {
@@ -401,6 +210,36 @@ int Report(const absl::Status& status, const Output& out) {
   return ErrorReason(status) == "USAGE" ? 2 : kExitRefused;
 }
 
+void AddSealFlags(CLI::App* seal, SealFlags* f) {
+  seal->add_option("--type", f->type,
+                   "message type, e.g. referral-request, consent-record")
+      ->required();
+  seal->add_option("--case", f->case_ref,
+                   "pseudonymous case reference (never a name)")
+      ->required();
+  seal->add_option("--from", f->from, "sender as ORG@NODE")->required();
+  seal->add_option("--to", f->to, "recipient as ORG@NODE")->required();
+  seal->add_option("--sign-key", f->sign_key,
+                   "sender's signing private key (ORG.sign.key)")
+      ->required();
+  seal->add_option("--recipient-pub", f->recipient_pub,
+                   "recipient's encryption public key (ORG.enc.pub)")
+      ->required();
+  seal->add_option("--in", f->in, "payload file, - for stdin")
+      ->capture_default_str();
+  seal->add_option("--consent", f->consent, "consent reference");
+  seal->add_flag("--minor", f->minor, "the person is a child");
+  seal->add_flag("--asylum", f->asylum, "the person seeks asylum");
+  seal->add_option("--departure", f->departure,
+                   "planned departure, RFC 3339 (travel arrangements)");
+  seal->add_option("--in-reply-to", f->in_reply_to,
+                   "message id (hex) this message answers");
+  seal->add_option("--expires-in", f->expires_in, "lifetime, e.g. 72h")
+      ->capture_default_str();
+  seal->add_option("--aead", f->aead, "chacha20poly1305 or aes128gcm")
+      ->capture_default_str();
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{
       "trmctl: keys, sealed envelopes and (with later releases) the node, "
@@ -423,34 +262,56 @@ int Main(int argc, char** argv) {
   SealFlags sf;
   CLI::App* seal = app.add_subcommand(
       "seal", "seal a payload to a recipient and sign it (protocol v1)");
-  seal->add_option("--type", sf.type,
-                   "message type, e.g. referral-request, consent-record")
-      ->required();
-  seal->add_option("--case", sf.case_ref,
-                   "pseudonymous case reference (never a name)")
-      ->required();
-  seal->add_option("--from", sf.from, "sender as ORG@NODE")->required();
-  seal->add_option("--to", sf.to, "recipient as ORG@NODE")->required();
-  seal->add_option("--sign-key", sf.sign_key,
-                   "sender's signing private key (ORG.sign.key)")
-      ->required();
-  seal->add_option("--recipient-pub", sf.recipient_pub,
-                   "recipient's encryption public key (ORG.enc.pub)")
-      ->required();
-  seal->add_option("--in", sf.in, "payload file, - for stdin")
-      ->capture_default_str();
+  AddSealFlags(seal, &sf);
   seal->add_option("--out", sf.out, "envelope file to write")->required();
-  seal->add_option("--consent", sf.consent, "consent reference");
-  seal->add_flag("--minor", sf.minor, "the person is a child");
-  seal->add_flag("--asylum", sf.asylum, "the person seeks asylum");
-  seal->add_option("--departure", sf.departure,
-                   "planned departure, RFC 3339 (travel arrangements)");
-  seal->add_option("--in-reply-to", sf.in_reply_to,
-                   "message id (hex) this message answers");
-  seal->add_option("--expires-in", sf.expires_in, "lifetime, e.g. 72h")
+
+  SealFlags send_flags;
+  NodeFlags send_node;
+  std::string node_pub;
+  CLI::App* send = app.add_subcommand(
+      "send",
+      "seal, sign and submit a payload to your node; prints the "
+      "node's signed acceptance receipt");
+  AddSealFlags(send, &send_flags);
+  AddNodeFlags(send, &send_node);
+  send->add_option("--node-pub", node_pub,
+                   "the node's signing public key, to check the receipt");
+
+  ReceiveFlags rf;
+  NodeFlags receive_node;
+  CLI::App* receive = app.add_subcommand(
+      "receive",
+      "fetch, verify and open your messages; each is acknowledged "
+      "only after its payload is written");
+  AddNodeFlags(receive, &receive_node);
+  receive
+      ->add_option("--recipient-key", rf.recipient_key,
+                   "your encryption private key (ORG.enc.key)")
+      ->required();
+  receive
+      ->add_option("--keys-dir", rf.keys_dir,
+                   "directory with senders' ORG.sign.pub files")
+      ->required();
+  receive
+      ->add_option("--out-dir", rf.out_dir,
+                   "where payloads go, as MESSAGE_ID.payload (0600)")
       ->capture_default_str();
-  seal->add_option("--aead", sf.aead, "chacha20poly1305 or aes128gcm")
+  receive->add_option("--max", rf.max, "most messages to take")
       ->capture_default_str();
+  receive
+      ->add_option("--wait-ms", rf.wait_ms,
+                   "wait up to this long for a first message")
+      ->capture_default_str();
+
+  std::string status_id;
+  NodeFlags status_node;
+  CLI::App* status_cmd =
+      app.add_subcommand("status",
+                         "where a message you sent is: ACCEPTED, DELIVERED, "
+                         "ACKNOWLEDGED or EXPIRED, with times");
+  AddNodeFlags(status_cmd, &status_node);
+  status_cmd->add_option("MESSAGE_ID", status_id, "as send printed it")
+      ->required();
 
   OpenFlags of;
   CLI::App* open = app.add_subcommand(
@@ -487,6 +348,9 @@ int Main(int argc, char** argv) {
   if (*seal) status = SealCommand(sf, out);
   if (*open) status = OpenCommand(of, out);
   if (*inspect) status = InspectCommand(inf, out);
+  if (*send) status = SendCommand(send_node, send_flags, node_pub, out);
+  if (*receive) status = ReceiveCommand(receive_node, rf, out);
+  if (*status_cmd) status = StatusCommand(status_node, status_id, out);
   return Report(status, out);
 }
 

@@ -1,0 +1,220 @@
+#include "client/cli_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/crypto/key_files.h"
+#include "common/envelope/envelope.h"
+#include "common/status.h"
+
+namespace trm::client {
+
+using nlohmann::json;
+
+absl::Status UsageError(absl::string_view message) {
+  return Error(absl::StatusCode::kInvalidArgument, "USAGE", message);
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  std::ostringstream out;
+  if (path == "-") {
+    out << std::cin.rdbuf();
+    return out.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error(
+        absl::StatusCode::kNotFound, "FILE_IO",
+        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  }
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Writes `data` to `path` ("-" for stdout) with `mode`, via a temporary file
+// and rename so a reader never sees half a file.
+absl::Status WriteOutput(const std::string& path, ByteView data, int mode) {
+  if (path == "-") {
+    std::cout.write(reinterpret_cast<const char*>(data.data()),
+                    static_cast<std::streamsize>(data.size()));
+    std::cout.flush();
+    return absl::OkStatus();
+  }
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  bool ok = fd >= 0 && ::fchmod(fd, mode) == 0 &&
+            ::write(fd, data.data(), data.size()) ==
+                static_cast<ssize_t>(data.size()) &&
+            ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string err = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return Error(absl::StatusCode::kFailedPrecondition, "FILE_IO",
+                 absl::StrCat("cannot write ", path, ": ", err));
+  }
+  return absl::OkStatus();
+}
+
+std::string Iso(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
+                          absl::UTCTimeZone());
+}
+
+absl::StatusOr<int64_t> ParseIsoMs(const std::string& flag,
+                                   const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+    return UsageError(absl::StrCat(flag, " '", text,
+                                   "' is not an RFC 3339 time such as "
+                                   "2026-12-01T09:30:00Z"));
+  }
+  return absl::ToUnixMillis(t);
+}
+
+// "referral-request", "REFERRAL_REQUEST" and "ReferralRequest" all name
+// REFERRAL_REQUEST.
+absl::StatusOr<v1::MessageType> ParseType(const std::string& text) {
+  std::string want =
+      absl::AsciiStrToUpper(absl::StrReplaceAll(text, {{"-", ""}, {"_", ""}}));
+  const auto* desc = v1::MessageType_descriptor();
+  std::string names;
+  for (int i = 1; i < desc->value_count(); ++i) {
+    std::string name = desc->value(i)->name();
+    if (absl::StrReplaceAll(name, {{"_", ""}}) == want) {
+      return static_cast<v1::MessageType>(desc->value(i)->number());
+    }
+    absl::StrAppend(
+        &names, names.empty() ? "" : ", ",
+        absl::AsciiStrToLower(absl::StrReplaceAll(name, {{"_", "-"}})));
+  }
+  return UsageError(
+      absl::StrCat("unknown message type '", text, "'; use one of: ", names));
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> ParseAddress(
+    const std::string& flag, const std::string& text) {
+  size_t at = text.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 == text.size()) {
+    return UsageError(absl::StrCat(flag, " '", text,
+                                   "' must be ORGANISATION@NODE, e.g. "
+                                   "ng-naptip@ng"));
+  }
+  return std::make_pair(text.substr(0, at), text.substr(at + 1));
+}
+
+json HeaderJson(const v1::Header& h, const std::string& sender_key_id) {
+  json j = {
+      {"schema_version", h.schema_version()},
+      {"message_id", HexEncode(AsBytes(h.message_id()))},
+      {"case_ref", h.case_ref()},
+      {"type", v1::MessageType_Name(h.type())},
+      {"sender", h.sender_org() + "@" + h.sender_node()},
+      {"recipient", h.recipient_org() + "@" + h.recipient_node()},
+      {"created", Iso(h.created_unix_ms())},
+      {"expires", Iso(h.expires_unix_ms())},
+      {"consent_ref", h.consent_ref()},
+      {"minor", h.minor()},
+      {"asylum", h.asylum()},
+      {"aead", v1::AeadId_Name(h.aead_id())},
+      {"recipient_key_id", HexEncode(AsBytes(h.recipient_key_id()))},
+      {"sender_key_id", sender_key_id},
+  };
+  if (!h.in_reply_to().empty()) {
+    j["in_reply_to"] = HexEncode(AsBytes(h.in_reply_to()));
+  }
+  if (h.has_departure_unix_ms()) j["departure"] = Iso(h.departure_unix_ms());
+  return j;
+}
+
+void PrintHeader(const json& j) {
+  const char* order[] = {"message_id", "type",          "case_ref",
+                         "sender",     "recipient",     "created",
+                         "expires",    "in_reply_to",   "consent_ref",
+                         "minor",      "asylum",        "departure",
+                         "aead",       "sender_key_id", "recipient_key_id"};
+  for (const char* key : order) {
+    if (!j.contains(key)) continue;
+    const json& v = j[key];
+    std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+    if (text.empty()) text = "-";
+    std::cout << "  " << key << ":" << std::string(18 - strlen(key), ' ')
+              << text << "\n";
+  }
+}
+
+absl::StatusOr<SealedMessage> SealFromFlags(const SealFlags& f) {
+  v1::Header h;
+  h.set_schema_version(envelope::kSchemaVersion);
+  h.set_message_id(envelope::NewMessageId());
+  ASSIGN_OR_RETURN(v1::MessageType type, ParseType(f.type));
+  h.set_type(type);
+  h.set_case_ref(f.case_ref);
+  ASSIGN_OR_RETURN(auto from, ParseAddress("--from", f.from));
+  ASSIGN_OR_RETURN(auto to, ParseAddress("--to", f.to));
+  h.set_sender_org(from.first);
+  h.set_sender_node(from.second);
+  h.set_recipient_org(to.first);
+  h.set_recipient_node(to.second);
+  const absl::Time now = absl::Now();
+  absl::Duration ttl;
+  if (!absl::ParseDuration(f.expires_in, &ttl) || ttl <= absl::ZeroDuration()) {
+    return UsageError(absl::StrCat("--expires-in '", f.expires_in,
+                                   "' is not a positive duration such as "
+                                   "72h or 30m"));
+  }
+  h.set_created_unix_ms(absl::ToUnixMillis(now));
+  h.set_expires_unix_ms(absl::ToUnixMillis(now + ttl));
+  h.set_consent_ref(f.consent);
+  h.set_minor(f.minor);
+  h.set_asylum(f.asylum);
+  if (!f.in_reply_to.empty()) {
+    auto id = HexDecode(f.in_reply_to);
+    if (!id.ok()) {
+      return UsageError(
+          "--in-reply-to must be a message id in hex (32 "
+          "digits)");
+    }
+    h.set_in_reply_to(std::string(id->begin(), id->end()));
+  }
+  if (!f.departure.empty()) {
+    ASSIGN_OR_RETURN(int64_t ms, ParseIsoMs("--departure", f.departure));
+    h.set_departure_unix_ms(ms);
+  }
+  crypto::AeadAlgorithm aead;
+  if (f.aead == "chacha20poly1305") {
+    aead = crypto::AeadAlgorithm::kChaCha20Poly1305;
+  } else if (f.aead == "aes128gcm") {
+    aead = crypto::AeadAlgorithm::kAes128Gcm;
+  } else {
+    return UsageError(absl::StrCat("--aead '", f.aead,
+                                   "' is not supported; use chacha20poly1305 "
+                                   "or aes128gcm"));
+  }
+  ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey sign,
+                   crypto::LoadSigningKey(f.sign_key));
+  ASSIGN_OR_RETURN(crypto::X25519PublicKey recipient,
+                   crypto::LoadEncryptionPublicKey(f.recipient_pub));
+  ASSIGN_OR_RETURN(std::string payload, ReadInput(f.in));
+  absl::StatusOr<v1::Envelope> env =
+      envelope::Seal(h, AsBytes(payload), sign, recipient, aead);
+  Wipe(MutableByteView(reinterpret_cast<uint8_t*>(payload.data()),
+                       payload.size()));
+  if (!env.ok()) return env.status();
+  return SealedMessage{h, env->SerializeAsString()};
+}
+
+}  // namespace trm::client

@@ -1,0 +1,46 @@
+// Helpers shared by trmctl's commands: flags to headers, files, output.
+#ifndef TRM_CLIENT_CLI_UTIL_H_
+#define TRM_CLIENT_CLI_UTIL_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "common/bytes.h"
+#include "trm/v1/envelope.pb.h"
+
+namespace trm::client {
+
+struct Output {
+  bool json = false;
+};
+
+// A USAGE error: exit status 2.
+absl::Status UsageError(absl::string_view message);
+// A file's bytes, or standard input for "-".
+absl::StatusOr<std::string> ReadInput(const std::string& path);
+// Writes atomically with `mode` ("-": standard output).
+absl::Status WriteOutput(const std::string& path, ByteView data, int mode);
+std::string Iso(int64_t ms);
+nlohmann::json HeaderJson(const v1::Header& h,
+                          const std::string& sender_key_id);
+void PrintHeader(const nlohmann::json& j);
+
+// The flags of `seal` and `send`.
+struct SealFlags {
+  std::string type, case_ref, from, to, consent, in_reply_to, departure;
+  std::string expires_in = "168h";
+  std::string sign_key, recipient_pub, in = "-", out, aead = "chacha20poly1305";
+  bool minor = false, asylum = false;
+};
+struct SealedMessage {
+  v1::Header header;
+  std::string wire;
+};
+// Builds the header from the flags, reads the payload, seals and signs.
+absl::StatusOr<SealedMessage> SealFromFlags(const SealFlags& f);
+
+}  // namespace trm::client
+
+#endif  // TRM_CLIENT_CLI_UTIL_H_

@@ -1,0 +1,265 @@
+#include "client/node_commands.h"
+
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/crypto/hash.h"
+#include "common/crypto/key_files.h"
+#include "common/envelope/envelope.h"
+#include "common/status.h"
+#include "server/receipts/receipt_signer.h"
+#include "trm/v1/mailbox.grpc.pb.h"
+
+namespace trm::client {
+namespace {
+
+using nlohmann::json;
+
+// A node's refusal, with the reason token the node put first in its message.
+absl::Status FromGrpc(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string& msg = s.error_message();
+  const size_t colon = msg.find(": ");
+  const std::string token =
+      colon == std::string::npos ? "" : msg.substr(0, colon);
+  const bool is_token =
+      !token.empty() && token.find_first_not_of(
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string::npos;
+  const auto code = static_cast<absl::StatusCode>(s.error_code());
+  if (is_token) return Error(code, token, msg.substr(colon + 2));
+  return Error(code, "NODE_ERROR",
+               msg.empty() ? "the node could not be reached; check --node and "
+                             "that the node runs"
+                           : msg);
+}
+
+struct Connection {
+  std::unique_ptr<v1::Mailbox::Stub> stub;
+  std::string token;
+  void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const {
+    ctx->AddMetadata("authorization", "Bearer " + token);
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      absl::ToChronoMilliseconds(timeout));
+  }
+};
+
+absl::StatusOr<Connection> Connect(const NodeFlags& f) {
+  if (!f.insecure_dev) {
+    return UsageError(
+        "this release talks to nodes only in development mode: pass "
+        "--insecure-dev (plaintext on loopback); mutual TLS comes with "
+        "federation");
+  }
+  if (f.token_file.empty()) {
+    return UsageError(
+        "--token-file is required: your organisation's token "
+        "(ORG.token from trmctl keygen)");
+  }
+  ASSIGN_OR_RETURN(std::string token, ReadInput(f.token_file));
+  absl::StripAsciiWhitespace(&token);
+  if (token.empty()) return UsageError(f.token_file + " is empty");
+  Connection c;
+  c.stub = v1::Mailbox::NewStub(
+      grpc::CreateChannel(f.node, grpc::InsecureChannelCredentials()));
+  c.token = std::move(token);
+  return c;
+}
+
+}  // namespace
+
+void AddNodeFlags(CLI::App* command, NodeFlags* f) {
+  command->add_option("--node", f->node, "the node's address")
+      ->capture_default_str();
+  command
+      ->add_option("--token-file", f->token_file,
+                   "your organisation's token (ORG.token)")
+      ->required();
+  command->add_flag("--insecure-dev", f->insecure_dev,
+                    "plaintext to a development node on loopback");
+}
+
+absl::StatusOr<std::string> MakeToken(const std::string& path) {
+  uint8_t raw[32];
+  if (RAND_bytes(raw, sizeof(raw)) != 1) {
+    return Error(absl::StatusCode::kInternal, "OPENSSL_ERROR",
+                 "no randomness for a token");
+  }
+  const std::string token = HexEncode(ByteView(raw, sizeof(raw)));
+  Wipe(MutableByteView(raw, sizeof(raw)));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Error(
+        errno == EEXIST ? absl::StatusCode::kAlreadyExists
+                        : absl::StatusCode::kFailedPrecondition,
+        errno == EEXIST ? "KEY_FILE_EXISTS" : "KEY_FILE_IO",
+        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  }
+  const std::string line = token + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) ==
+                  static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!ok) {
+    return Error(absl::StatusCode::kFailedPrecondition, "KEY_FILE_IO",
+                 absl::StrCat("cannot write ", path));
+  }
+  return HexEncode(crypto::Sha256({AsBytes(token)}));
+}
+
+absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
+                         const std::string& node_pub, const Output& out) {
+  ASSIGN_OR_RETURN(Connection c, Connect(node));
+  ASSIGN_OR_RETURN(SealedMessage sealed, SealFromFlags(seal));
+  v1::SubmitRequest req;
+  req.set_envelope(sealed.wire);
+  v1::SubmitResponse resp;
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx, absl::Seconds(30));
+  RETURN_IF_ERROR(FromGrpc(c.stub->Submit(&ctx, req, &resp)));
+  std::string receipt_check = "not checked (give --node-pub to check it)";
+  if (!node_pub.empty()) {
+    ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
+                     crypto::LoadVerifyKey(node_pub));
+    RETURN_IF_ERROR(receipts::VerifyReceipt(resp.receipt(), key));
+    receipt_check = "valid";
+  }
+  v1::ReceiptLeaf leaf;
+  leaf.ParseFromString(resp.receipt().leaf());
+  const std::string id = HexEncode(AsBytes(sealed.header.message_id()));
+  if (out.json) {
+    std::cout << json{{"ok", true},
+                      {"message_id", id},
+                      {"accepted_by", leaf.node()},
+                      {"accepted_at", Iso(leaf.time_unix_ms())},
+                      {"receipt", receipt_check},
+                      {"batch_size", resp.receipt().batch_size()}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << "sent " << v1::MessageType_Name(sealed.header.type()) << " "
+              << id << ": accepted by node " << leaf.node() << " at "
+              << Iso(leaf.time_unix_ms()) << ", receipt " << receipt_check
+              << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
+                            const Output& out) {
+  ASSIGN_OR_RETURN(Connection c, Connect(node));
+  ASSIGN_OR_RETURN(crypto::X25519PrivateKey me,
+                   crypto::LoadEncryptionKey(f.recipient_key));
+  v1::ReceiveRequest req;
+  req.set_max_messages(f.max);
+  req.set_wait_ms(f.wait_ms);
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx, absl::Milliseconds(f.wait_ms) + absl::Seconds(30));
+  std::unique_ptr<grpc::ClientReader<v1::Delivery>> reader =
+      c.stub->Receive(&ctx, req);
+  json results = json::array();
+  int refused = 0;
+  v1::Delivery d;
+  while (reader->Read(&d)) {
+    const std::string id = HexEncode(AsBytes(d.message_id()));
+    json r = {{"message_id", id}, {"attempt", d.attempt()}};
+    absl::Status s = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(envelope::ParsedEnvelope parsed,
+                       envelope::ParsedEnvelope::Parse(d.envelope()));
+      const std::string sender_file =
+          f.keys_dir + "/" + parsed.header().sender_org() + ".sign.pub";
+      ASSIGN_OR_RETURN(crypto::Ed25519PublicKey sender,
+                       crypto::LoadVerifyKey(sender_file));
+      ASSIGN_OR_RETURN(SecretBytes payload,
+                       envelope::Open(parsed, sender, me,
+                                      envelope::OpenOptions{absl::Now()}));
+      const std::string path = f.out_dir + "/" + id + ".payload";
+      RETURN_IF_ERROR(WriteOutput(path, payload.view(), 0600));
+      r["type"] = v1::MessageType_Name(parsed.header().type());
+      r["from"] = parsed.header().sender_org();
+      r["case_ref"] = parsed.header().case_ref();
+      r["payload"] = path;
+      // Acknowledge only once the payload is safely on disk.
+      v1::MessageRef ref;
+      ref.set_message_id(d.message_id());
+      v1::AckResponse ack;
+      grpc::ClientContext ack_ctx;
+      c.Prepare(&ack_ctx, absl::Seconds(30));
+      return FromGrpc(c.stub->Ack(&ack_ctx, ref, &ack));
+    }();
+    if (!s.ok()) {
+      ++refused;
+      r["error"] = std::string(s.message());
+    }
+    if (!out.json) {
+      if (s.ok()) {
+        std::cout << "received " << r["type"].get<std::string>() << " " << id
+                  << " from " << r["from"].get<std::string>() << " (case "
+                  << r["case_ref"].get<std::string>() << ") -> "
+                  << r["payload"].get<std::string>() << ", acknowledged\n";
+      } else {
+        std::cerr << "trmctl: message " << id
+                  << " not acknowledged: " << s.message() << "\n";
+      }
+    }
+    results.push_back(r);
+  }
+  RETURN_IF_ERROR(FromGrpc(reader->Finish()));
+  if (out.json) {
+    std::cout << json{{"ok", refused == 0}, {"messages", results}}.dump()
+              << "\n";
+  } else if (results.empty()) {
+    std::cout << "no messages\n";
+  }
+  if (refused > 0) {
+    return Error(absl::StatusCode::kDataLoss, "MESSAGES_NOT_OPENED", "");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StatusCommand(const NodeFlags& node, const std::string& id_hex,
+                           const Output& out) {
+  auto id = HexDecode(id_hex);
+  if (!id.ok() || id->size() != 16) {
+    return UsageError("MESSAGE_ID must be 32 hex digits, as send printed it");
+  }
+  ASSIGN_OR_RETURN(Connection c, Connect(node));
+  v1::MessageRef ref;
+  ref.set_message_id(std::string(id->begin(), id->end()));
+  v1::MessageStatus resp;
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx, absl::Seconds(30));
+  RETURN_IF_ERROR(FromGrpc(c.stub->GetStatus(&ctx, ref, &resp)));
+  const v1::StoredStatus& s = resp.status();
+  json j = {{"message_id", id_hex},
+            {"state", v1::MessageState_Name(s.state())},
+            {"recipient", s.recipient_org()},
+            {"accepted", Iso(s.accepted_unix_ms())}};
+  if (s.delivered_unix_ms() > 0) j["delivered"] = Iso(s.delivered_unix_ms());
+  if (s.acknowledged_unix_ms() > 0) {
+    j["acknowledged"] = Iso(s.acknowledged_unix_ms());
+  }
+  if (!s.reason().empty()) j["reason"] = s.reason();
+  if (out.json) {
+    std::cout << json{{"ok", true}, {"status", j}}.dump() << "\n";
+    return absl::OkStatus();
+  }
+  std::cout << "message " << id_hex << ": " << j["state"].get<std::string>()
+            << "\n";
+  for (const char* k :
+       {"recipient", "accepted", "delivered", "acknowledged", "reason"}) {
+    if (j.contains(k)) {
+      std::cout << "  " << k << ": " << j[k].get<std::string>() << "\n";
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace trm::client

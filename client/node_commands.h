@@ -1,0 +1,39 @@
+// trmctl's commands that talk to a node: send, receive, status.
+#ifndef TRM_CLIENT_NODE_COMMANDS_H_
+#define TRM_CLIENT_NODE_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "absl/status/status.h"
+#include "client/cli_util.h"
+
+namespace trm::client {
+
+struct NodeFlags {
+  std::string node = "127.0.0.1:7400";
+  std::string token_file;
+  bool insecure_dev = false;
+};
+void AddNodeFlags(CLI::App* command, NodeFlags* flags);
+
+struct ReceiveFlags {
+  std::string recipient_key, keys_dir, out_dir = ".";
+  uint32_t max = 64;
+  uint32_t wait_ms = 0;
+};
+
+absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
+                         const std::string& node_pub, const Output& out);
+absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
+                            const Output& out);
+absl::Status StatusCommand(const NodeFlags& node, const std::string& id_hex,
+                           const Output& out);
+
+// A random bearer token written to `path` (mode 0600, never overwritten);
+// returns the hex SHA-256 that goes into the node's configuration.
+absl::StatusOr<std::string> MakeToken(const std::string& path);
+
+}  // namespace trm::client
+
+#endif  // TRM_CLIENT_NODE_COMMANDS_H_

@@ -1,0 +1,120 @@
+#include "server/config/node_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace trm::config {
+namespace {
+
+using nlohmann::json;
+
+absl::Status Bad(const std::string& path, absl::string_view what) {
+  return Error(absl::StatusCode::kInvalidArgument, "CONFIG_INVALID",
+               absl::StrCat(path, ": ", what));
+}
+
+std::string Resolve(const std::filesystem::path& base, const std::string& p) {
+  if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
+  return (base / p).lexically_normal().string();
+}
+
+}  // namespace
+
+bool IsLoopback(const std::string& a) {
+  return absl::StartsWith(a, "127.") || absl::StartsWith(a, "[::1]") ||
+         absl::StartsWith(a, "localhost:");
+}
+
+absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Error(absl::StatusCode::kNotFound, "CONFIG_INVALID",
+                 absl::StrCat("cannot read the configuration file ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Bad(path, "not a JSON object; see deploy/node.example.json");
+  }
+  const std::filesystem::path base =
+      std::filesystem::absolute(path).parent_path();
+  NodeConfig c;
+  auto str = [&](const char* key, std::string* out,
+                 bool required) -> absl::Status {
+    if (!j.contains(key)) {
+      return required ? Bad(path, absl::StrCat("\"", key, "\" is missing"))
+                      : absl::OkStatus();
+    }
+    if (!j[key].is_string()) {
+      return Bad(path, absl::StrCat("\"", key, "\" must be a string"));
+    }
+    *out = j[key].get<std::string>();
+    return absl::OkStatus();
+  };
+  auto num = [&](const json& obj, const char* key, uint64_t* out,
+                 const std::string& where) -> absl::Status {
+    if (!obj.contains(key)) return absl::OkStatus();
+    if (!obj[key].is_number_unsigned()) {
+      return Bad(path, absl::StrCat(where, "\"", key,
+                                    "\" must be a non-negative integer"));
+    }
+    *out = obj[key].get<uint64_t>();
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(str("node_id", &c.node_id, true));
+  RETURN_IF_ERROR(str("listen", &c.listen, false));
+  RETURN_IF_ERROR(str("data_dir", &c.data_dir, true));
+  RETURN_IF_ERROR(str("node_signing_key", &c.node_signing_key, true));
+  c.data_dir = Resolve(base, c.data_dir);
+  c.node_signing_key = Resolve(base, c.node_signing_key);
+  uint64_t v = c.max_payload_bytes;
+  RETURN_IF_ERROR(num(j, "max_payload_bytes", &v, ""));
+  c.max_payload_bytes = v;
+  v = absl::ToInt64Seconds(c.max_clock_skew);
+  RETURN_IF_ERROR(num(j, "max_clock_skew_seconds", &v, ""));
+  c.max_clock_skew = absl::Seconds(v);
+  v = absl::ToInt64Seconds(c.visibility_timeout);
+  RETURN_IF_ERROR(num(j, "visibility_timeout_seconds", &v, ""));
+  if (v == 0) return Bad(path, "\"visibility_timeout_seconds\" must be > 0");
+  c.visibility_timeout = absl::Seconds(v);
+  if (!j.contains("organisations") || !j["organisations"].is_array() ||
+      j["organisations"].empty()) {
+    return Bad(path,
+               "\"organisations\" must list the organisations on this "
+               "node");
+  }
+  for (const json& o : j["organisations"]) {
+    const std::string where =
+        absl::StrCat("organisation ", c.organisations.size() + 1, ": ");
+    if (!o.is_object()) return Bad(path, where + "must be an object");
+    OrgConfig org;
+    for (auto [key, out] :
+         {std::pair{"id", &org.id},
+          std::pair{"signing_public_key", &org.signing_public_key},
+          std::pair{"token_sha256", &org.token_sha256}}) {
+      if (!o.contains(key) || !o[key].is_string()) {
+        return Bad(path, absl::StrCat(where, "\"", key,
+                                      "\" is missing or not a string"));
+      }
+      *out = o[key].get<std::string>();
+    }
+    if (org.token_sha256.size() != 64) {
+      return Bad(path, where +
+                           "\"token_sha256\" must be 64 hex digits (the "
+                           "SHA-256 that trmctl keygen prints)");
+    }
+    RETURN_IF_ERROR(num(o, "max_queued_bytes", &org.max_queued_bytes, where));
+    org.signing_public_key = Resolve(base, org.signing_public_key);
+    c.organisations.push_back(std::move(org));
+  }
+  return c;
+}
+
+}  // namespace trm::config

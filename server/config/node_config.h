@@ -1,0 +1,43 @@
+// The node's configuration file (JSON; docs/operations.md describes every
+// key, deploy/node.example.json is a commented example). Command-line flags
+// override the file.
+#ifndef TRM_SERVER_CONFIG_NODE_CONFIG_H_
+#define TRM_SERVER_CONFIG_NODE_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace trm::config {
+
+struct OrgConfig {
+  std::string id;
+  std::string signing_public_key;  // path to ORG.sign.pub
+  std::string token_sha256;        // hex SHA-256 of the bearer token
+  uint64_t max_queued_bytes = 1ull << 30;
+};
+
+struct NodeConfig {
+  std::string node_id;
+  std::string listen = "127.0.0.1:7400";
+  std::string data_dir;
+  std::string node_signing_key;  // path to the node's Ed25519 private key
+  size_t max_payload_bytes = 1 << 20;
+  absl::Duration max_clock_skew = absl::Minutes(5);
+  absl::Duration visibility_timeout = absl::Seconds(30);
+  std::vector<OrgConfig> organisations;
+};
+
+// Reads and validates the file. Relative paths inside it are resolved
+// against the file's directory. Errors name the key and what to write.
+absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path);
+
+// True for addresses on the loopback interface (127.0.0.0/8, [::1],
+// localhost).
+bool IsLoopback(const std::string& listen_address);
+
+}  // namespace trm::config
+
+#endif  // TRM_SERVER_CONFIG_NODE_CONFIG_H_

@@ -1,0 +1,180 @@
+#include "server/mailbox/mailbox_service.h"
+
+#include <deque>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
+#include "common/crypto/hash.h"
+#include "common/status.h"
+
+namespace trm::mailbox {
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+MailboxService::MailboxService(
+    Mailbox& mailbox, absl::flat_hash_map<std::string, std::string> tokens,
+    size_t stream_workers)
+    : mailbox_(mailbox),
+      tokens_(std::move(tokens)),
+      stream_workers_(std::max<size_t>(1, stream_workers)) {}
+
+absl::StatusOr<std::string> MailboxService::Authenticate(
+    grpc::ServerContext* ctx) const {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  constexpr absl::string_view kBearer = "Bearer ";
+  if (it == md.end() ||
+      !absl::StartsWith(absl::string_view(it->second.data(), it->second.size()),
+                        kBearer)) {
+    return Error(absl::StatusCode::kUnauthenticated, "MISSING_CREDENTIAL",
+                 "the call carries no 'authorization: Bearer <token>' "
+                 "metadata; pass your organisation's token (trmctl "
+                 "--token-file)");
+  }
+  absl::string_view token(it->second.data() + kBearer.size(),
+                          it->second.size() - kBearer.size());
+  const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(token)});
+  auto org = tokens_.find(HexEncode(digest));
+  if (org == tokens_.end()) {
+    return Error(absl::StatusCode::kUnauthenticated, "UNKNOWN_CREDENTIAL",
+                 "the token is not registered on this node; check the token "
+                 "file, or ask the operator to add its SHA-256 to the "
+                 "configuration");
+  }
+  return org->second;
+}
+
+void MailboxService::SubmitOne(const std::string& org,
+                               const v1::SubmitRequest& req,
+                               v1::SubmitResponse* resp) {
+  resp->set_correlation(req.correlation());
+  absl::StatusOr<v1::Receipt> receipt = mailbox_.Submit(org, req.envelope());
+  if (receipt.ok()) {
+    *resp->mutable_receipt() = std::move(*receipt);
+    return;
+  }
+  resp->set_error_code(static_cast<int>(receipt.status().code()));
+  resp->set_error_reason(ErrorReason(receipt.status()));
+  resp->set_error_message(std::string(receipt.status().message()));
+}
+
+grpc::Status MailboxService::Submit(grpc::ServerContext* ctx,
+                                    const v1::SubmitRequest* req,
+                                    v1::SubmitResponse* resp) {
+  absl::StatusOr<std::string> org = Authenticate(ctx);
+  if (!org.ok()) return ToGrpc(org.status());
+  absl::StatusOr<v1::Receipt> receipt = mailbox_.Submit(*org, req->envelope());
+  if (!receipt.ok()) return ToGrpc(receipt.status());
+  resp->set_correlation(req->correlation());
+  *resp->mutable_receipt() = std::move(*receipt);
+  return grpc::Status::OK;
+}
+
+grpc::Status MailboxService::SubmitStream(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream) {
+  absl::StatusOr<std::string> org = Authenticate(ctx);
+  if (!org.ok()) return ToGrpc(org.status());
+  // The reader hands requests to a few workers so that a window of
+  // envelopes is in the store's group commit at once.
+  struct Inbox {
+    absl::Mutex mu;
+    std::deque<v1::SubmitRequest> queue;
+    bool closed = false;
+    static bool Ready(Inbox* in) { return !in->queue.empty() || in->closed; }
+  } inbox;
+  absl::Mutex write_mu;
+  bool write_failed = false;
+  std::vector<std::thread> workers;
+  for (size_t i = 0; i < stream_workers_; ++i) {
+    workers.emplace_back([&] {
+      for (;;) {
+        v1::SubmitRequest req;
+        {
+          absl::MutexLock lock(&inbox.mu);
+          inbox.mu.Await(absl::Condition(&Inbox::Ready, &inbox));
+          if (inbox.queue.empty()) return;
+          req = std::move(inbox.queue.front());
+          inbox.queue.pop_front();
+        }
+        v1::SubmitResponse resp;
+        SubmitOne(*org, req, &resp);
+        absl::MutexLock lock(&write_mu);
+        if (!write_failed && !stream->Write(resp)) write_failed = true;
+      }
+    });
+  }
+  v1::SubmitRequest req;
+  while (stream->Read(&req)) {
+    absl::MutexLock lock(&inbox.mu);
+    inbox.queue.push_back(std::move(req));
+  }
+  {
+    absl::MutexLock lock(&inbox.mu);
+    inbox.closed = true;
+  }
+  for (std::thread& t : workers) t.join();
+  return grpc::Status::OK;
+}
+
+grpc::Status MailboxService::Receive(grpc::ServerContext* ctx,
+                                     const v1::ReceiveRequest* req,
+                                     grpc::ServerWriter<v1::Delivery>* writer) {
+  absl::StatusOr<std::string> org = Authenticate(ctx);
+  if (!org.ok()) return ToGrpc(org.status());
+  const size_t max = req->max_messages() == 0 ? 64 : req->max_messages();
+  const absl::Time deadline =
+      absl::Now() +
+      absl::Milliseconds(std::min<uint32_t>(req->wait_ms(), 60000));
+  for (;;) {
+    absl::StatusOr<std::vector<Delivery>> got = mailbox_.Receive(*org, max);
+    if (!got.ok()) return ToGrpc(got.status());
+    if (!got->empty()) {
+      for (Delivery& d : *got) {
+        v1::Delivery out;
+        out.set_message_id(std::move(d.message_id));
+        out.set_envelope(std::move(d.envelope));
+        out.set_attempt(d.attempt);
+        out.set_lease_expires_unix_ms(absl::ToUnixMillis(d.lease_expires));
+        if (!writer->Write(out)) break;
+      }
+      return grpc::Status::OK;
+    }
+    if (absl::Now() >= deadline || ctx->IsCancelled()) return grpc::Status::OK;
+    absl::SleepFor(absl::Milliseconds(20));  // long poll
+  }
+}
+
+grpc::Status MailboxService::Ack(grpc::ServerContext* ctx,
+                                 const v1::MessageRef* req, v1::AckResponse*) {
+  absl::StatusOr<std::string> org = Authenticate(ctx);
+  if (!org.ok()) return ToGrpc(org.status());
+  return ToGrpc(mailbox_.Ack(*org, req->message_id()));
+}
+
+grpc::Status MailboxService::Release(grpc::ServerContext* ctx,
+                                     const v1::MessageRef* req,
+                                     v1::AckResponse*) {
+  absl::StatusOr<std::string> org = Authenticate(ctx);
+  if (!org.ok()) return ToGrpc(org.status());
+  return ToGrpc(mailbox_.Release(*org, req->message_id()));
+}
+
+grpc::Status MailboxService::GetStatus(grpc::ServerContext* ctx,
+                                       const v1::MessageRef* req,
+                                       v1::MessageStatus* resp) {
+  absl::StatusOr<std::string> org = Authenticate(ctx);
+  if (!org.ok()) return ToGrpc(org.status());
+  absl::StatusOr<v1::StoredStatus> st =
+      mailbox_.GetStatus(*org, req->message_id());
+  if (!st.ok()) return ToGrpc(st.status());
+  *resp->mutable_status() = std::move(*st);
+  return grpc::Status::OK;
+}
+
+}  // namespace trm::mailbox

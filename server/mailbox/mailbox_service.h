@@ -1,0 +1,55 @@
+// The gRPC face of the mailbox: authenticates the caller from its bearer
+// credential, translates protobuf to Mailbox calls and back, and maps each
+// absl::Status code one to one onto the gRPC status code. No logic of its
+// own beyond that, and the per-stream concurrency of SubmitStream.
+#ifndef TRM_SERVER_MAILBOX_MAILBOX_SERVICE_H_
+#define TRM_SERVER_MAILBOX_MAILBOX_SERVICE_H_
+
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "server/mailbox/mailbox.h"
+#include "trm/v1/mailbox.grpc.pb.h"
+
+namespace trm::mailbox {
+
+class MailboxService final : public v1::Mailbox::Service {
+ public:
+  // `tokens` maps the lower-case hex SHA-256 of a bearer token to an
+  // organisation id. `stream_workers` envelopes of one SubmitStream are
+  // processed at once.
+  MailboxService(Mailbox& mailbox,
+                 absl::flat_hash_map<std::string, std::string> tokens,
+                 size_t stream_workers = 32);
+
+  grpc::Status Submit(grpc::ServerContext* ctx, const v1::SubmitRequest* req,
+                      v1::SubmitResponse* resp) override;
+  grpc::Status SubmitStream(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream)
+      override;
+  grpc::Status Receive(grpc::ServerContext* ctx, const v1::ReceiveRequest* req,
+                       grpc::ServerWriter<v1::Delivery>* writer) override;
+  grpc::Status Ack(grpc::ServerContext* ctx, const v1::MessageRef* req,
+                   v1::AckResponse* resp) override;
+  grpc::Status Release(grpc::ServerContext* ctx, const v1::MessageRef* req,
+                       v1::AckResponse* resp) override;
+  grpc::Status GetStatus(grpc::ServerContext* ctx, const v1::MessageRef* req,
+                         v1::MessageStatus* resp) override;
+
+ private:
+  absl::StatusOr<std::string> Authenticate(grpc::ServerContext* ctx) const;
+  void SubmitOne(const std::string& org, const v1::SubmitRequest& req,
+                 v1::SubmitResponse* resp);
+
+  Mailbox& mailbox_;
+  const absl::flat_hash_map<std::string, std::string> tokens_;
+  const size_t stream_workers_;
+};
+
+// absl::Status -> grpc::Status, code for code, message kept.
+grpc::Status ToGrpc(const absl::Status& status);
+
+}  // namespace trm::mailbox
+
+#endif  // TRM_SERVER_MAILBOX_MAILBOX_SERVICE_H_

@@ -1,0 +1,159 @@
+// trm-broker: a national node.
+//
+//   trm-broker --config node.json [--listen ADDR] [--data-dir DIR]
+//              [--insecure-dev]
+//
+// Until mutual TLS arrives with federation, the node serves plaintext gRPC
+// only with --insecure-dev and only on a loopback address. SIGTERM or SIGINT
+// stops it gracefully: no new calls, in-flight writes finish, RocksDB closes
+// cleanly. docs/operations.md is the operator's guide.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/crypto/key_files.h"
+#include "common/status.h"
+#include "server/config/node_config.h"
+#include "server/mailbox/mailbox.h"
+#include "server/mailbox/mailbox_service.h"
+#include "server/storage/rocksdb_store.h"
+
+namespace trm {
+namespace {
+
+struct Flags {
+  std::string config, listen, data_dir;
+  bool insecure_dev = false;
+};
+
+int Fail(const absl::Status& status) {
+  std::cerr << "trm-broker: " << status.message() << "\n";
+  return 1;
+}
+
+int Run(const Flags& flags) {
+  absl::StatusOr<config::NodeConfig> cfg = config::LoadNodeConfig(flags.config);
+  if (!cfg.ok()) return Fail(cfg.status());
+  if (!flags.listen.empty()) cfg->listen = flags.listen;
+  if (!flags.data_dir.empty()) cfg->data_dir = flags.data_dir;
+  if (!flags.insecure_dev) {
+    return Fail(Error(absl::StatusCode::kFailedPrecondition, "TLS_REQUIRED",
+                      "this release serves plaintext gRPC only for "
+                      "development: start with --insecure-dev on a loopback "
+                      "address (mutual TLS comes with federation)"));
+  }
+  if (!config::IsLoopback(cfg->listen)) {
+    return Fail(
+        Error(absl::StatusCode::kFailedPrecondition, "TLS_REQUIRED",
+              absl::StrCat("--insecure-dev serves only on loopback, "
+                           "and ",
+                           cfg->listen, " is not; listen on 127.0.0.1:PORT")));
+  }
+  absl::StatusOr<crypto::Ed25519PrivateKey> node_key =
+      crypto::LoadSigningKey(cfg->node_signing_key);
+  if (!node_key.ok()) return Fail(node_key.status());
+
+  mailbox::OrgRegistry registry;
+  absl::flat_hash_map<std::string, std::string> tokens;
+  for (const config::OrgConfig& o : cfg->organisations) {
+    absl::StatusOr<crypto::Ed25519PublicKey> key =
+        crypto::LoadVerifyKey(o.signing_public_key);
+    if (!key.ok()) return Fail(key.status());
+    registry.Add(mailbox::Organisation{
+        o.id, std::make_shared<crypto::Ed25519PublicKey>(std::move(*key)),
+        o.max_queued_bytes});
+    tokens[o.token_sha256] = o.id;
+  }
+
+  storage::RocksStoreOptions store_options;
+  store_options.path = cfg->data_dir;
+  absl::StatusOr<std::unique_ptr<storage::RocksMessageStore>> store =
+      storage::RocksMessageStore::Open(store_options);
+  if (!store.ok()) return Fail(store.status());
+
+  receipts::ReceiptSigner signer(*node_key);
+  mailbox::MailboxOptions options;
+  options.node_id = cfg->node_id;
+  options.limits.max_payload_bytes = cfg->max_payload_bytes;
+  options.limits.max_envelope_bytes = cfg->max_payload_bytes + 8192;
+  options.max_clock_skew = cfg->max_clock_skew;
+  options.visibility_timeout = cfg->visibility_timeout;
+  mailbox::Mailbox mailbox(options, registry, **store, signer,
+                           SystemClock::Get());
+  mailbox::MailboxService service(mailbox, tokens);
+
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(cfg->listen, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(options.limits.max_envelope_bytes) + 4096);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    return Fail(Error(absl::StatusCode::kUnavailable, "LISTEN_FAILED",
+                      absl::StrCat("cannot listen on ", cfg->listen,
+                                   "; is the port in use?")));
+  }
+  // The bound address, for tests that ask for port 0.
+  std::string host = cfg->listen.substr(0, cfg->listen.rfind(':'));
+  std::printf("trm-broker: node %s serving on %s:%d (data %s)\n",
+              cfg->node_id.c_str(), host.c_str(), port, cfg->data_dir.c_str());
+  std::fflush(stdout);
+
+  // Signals are blocked in every thread; this one waits for them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    std::printf("trm-broker: signal %d, shutting down\n", sig);
+    std::fflush(stdout);
+    server->Shutdown(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+  });
+  server->Wait();
+  waiter.join();
+  std::printf("trm-broker: stopped cleanly\n");
+  return 0;  // store closes as it goes out of scope
+}
+
+}  // namespace
+}  // namespace trm
+
+int main(int argc, char** argv) {
+  // Block the stop signals before any thread starts, so only sigwait sees
+  // them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  CLI::App app{
+      "trm-broker: a national node of the Transnational Referral "
+      "Mechanism"};
+  trm::Flags flags;
+  app.add_option("--config", flags.config, "configuration file (JSON)")
+      ->required();
+  app.add_option("--listen", flags.listen,
+                 "address to serve on, overrides the file (port 0 picks one)");
+  app.add_option("--data-dir", flags.data_dir,
+                 "data directory, overrides the file");
+  app.add_flag("--insecure-dev", flags.insecure_dev,
+               "serve plaintext gRPC on loopback (development only)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return trm::Run(flags);
+}

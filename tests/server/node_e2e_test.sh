@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# A real trm-broker process and trmctl: send, receipt, status, receive, ack,
+# the refusals a user meets, graceful SIGTERM, and state across a restart.
+set -u
+BROKER=$(readlink -f "$1")
+TRMCTL=$(readlink -f "$2")
+work=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+fail=0
+check() { if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; cat out 2>/dev/null; fail=1; else echo "ok: $1"; fi; }
+contains() { if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi; }
+
+mkdir keys inbox
+for org in bg-node bg-ngo bg-naptip; do
+  "$TRMCTL" --json keygen --org $org --dir keys >"keys/$org.json" || { echo "keygen failed"; exit 1; }
+done
+sha() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token_sha256"])' "keys/$1.json"; }
+cat >node.json <<JSON
+{
+  "node_id": "bg",
+  "listen": "127.0.0.1:0",
+  "data_dir": "data",
+  "node_signing_key": "keys/bg-node.sign.key",
+  "visibility_timeout_seconds": 30,
+  "organisations": [
+    {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "token_sha256": "$(sha bg-ngo)"},
+    {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "token_sha256": "$(sha bg-naptip)",
+     "max_queued_bytes": 1048576}
+  ]
+}
+JSON
+
+start() {
+  "$BROKER" --config node.json --insecure-dev >broker.log 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' broker.log)
+    [ -n "$port" ] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "FAIL: broker did not start:"; cat broker.log; exit 1
+}
+start
+node="--node 127.0.0.1:$port --insecure-dev"
+
+printf 'needs: shelter' >payload
+"$TRMCTL" --json send $node --token-file keys/bg-ngo.token --type referral-request \
+  --case BG-2026-7 --from bg-ngo@bg --to bg-naptip@bg --sign-key keys/bg-ngo.sign.key \
+  --recipient-pub keys/bg-naptip.enc.pub --in payload --node-pub keys/bg-node.sign.pub >out 2>&1
+check send 0 $?
+contains "receipt verified" '"receipt":"valid"' out
+id=$(python3 -c 'import json; print(json.load(open("out"))["message_id"])')
+
+"$TRMCTL" status $node --token-file keys/bg-ngo.token "$id" >out 2>&1; check status 0 $?
+contains "accepted" ACCEPTED out
+
+# Refusals, each with its reason.
+"$TRMCTL" send $node --token-file keys/bg-naptip.token --type referral-request \
+  --case BG-2026-7 --from bg-ngo@bg --to bg-naptip@bg --sign-key keys/bg-ngo.sign.key \
+  --recipient-pub keys/bg-naptip.enc.pub --in payload >out 2>&1
+check "sending as another organisation" 1 $?
+contains "permission reason" SENDER_NOT_CALLER out
+"$TRMCTL" send $node --token-file keys/bg-ngo.token --type referral-request \
+  --case BG-2026-7 --from bg-ngo@bg --to it-ngo@it --sign-key keys/bg-ngo.sign.key \
+  --recipient-pub keys/bg-naptip.enc.pub --in payload >out 2>&1
+check "unknown recipient" 1 $?
+contains "recipient reason" UNKNOWN_RECIPIENT out
+echo wrong >bad.token
+"$TRMCTL" status $node --token-file bad.token "$id" >out 2>&1; check "unknown token" 1 $?
+contains "credential reason" UNKNOWN_CREDENTIAL out
+"$TRMCTL" status $node --token-file keys/bg-naptip.token "$id" >out 2>&1
+check "status of someone else's message" 1 $?
+
+# The recipient receives, opens and acknowledges.
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --keys-dir keys --out-dir inbox >out 2>&1; check receive 0 $?
+cmp -s payload "inbox/$id.payload"; check "payload delivered intact" 0 $?
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --keys-dir keys --out-dir inbox >out 2>&1; check "receive again" 0 $?
+contains "nothing left after ack" "no messages" out
+"$TRMCTL" status $node --token-file keys/bg-ngo.token "$id" >out 2>&1
+contains "acknowledged" ACKNOWLEDGED out
+
+# Graceful stop, then the state is still there.
+"$TRMCTL" send $node --token-file keys/bg-ngo.token --type risk-feedback \
+  --case BG-2026-7 --from bg-ngo@bg --to bg-naptip@bg --sign-key keys/bg-ngo.sign.key \
+  --recipient-pub keys/bg-naptip.enc.pub --in payload >out 2>&1; check "second send" 0 $?
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+check "SIGTERM exits 0" 0 $rc
+contains "clean stop" "stopped cleanly" broker.log
+start
+node="--node 127.0.0.1:$port --insecure-dev"
+"$TRMCTL" status $node --token-file keys/bg-ngo.token "$id" >out 2>&1
+contains "acknowledgement survives restart" ACKNOWLEDGED out
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --keys-dir keys --out-dir inbox >out 2>&1; check "receive after restart" 0 $?
+contains "queued message survives restart" RISK_FEEDBACK out
+kill -TERM "$pid"; wait "$pid"; pid=""
+
+# Plaintext only on loopback and only when asked for.
+"$BROKER" --config node.json >out 2>&1; check "no --insecure-dev" 1 $?
+contains "tls message" TLS_REQUIRED out
+"$BROKER" --config node.json --insecure-dev --listen 0.0.0.0:0 >out 2>&1
+check "not loopback" 1 $?
+echo '{"node_id": "bg"}' >broken.json
+"$BROKER" --config broken.json --insecure-dev >out 2>&1; check "bad config" 1 $?
+contains "config message" CONFIG_INVALID out
+exit $fail
