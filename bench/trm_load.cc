@@ -1,0 +1,326 @@
+// trm_load: drives a trm-broker node, for the crash test and benchmarks.
+//
+//   trm_load produce --node ADDR --token-file F --sign-key K --recipient-pub P
+//                    --from ORG@NODE --to ORG@NODE --count N [--window W]
+//                    [--size BYTES] [--log FILE]
+//   trm_load consume --node ADDR --token-file F --expect N [--log FILE]
+//                    [--timeout-s S]
+//
+// produce seals N envelopes up front, then keeps W of them in flight on a
+// SubmitStream until each has a receipt, reconnecting and resubmitting the
+// unreceipted ones (same bytes, so the node deduplicates) whenever the node
+// goes away. It appends "receipt <id>" to the log per receipt and prints
+// msg/s and submit-to-receipt latency percentiles.
+// consume receives and acknowledges until it has acknowledged N distinct
+// messages, logging "delivered <id> <attempt>" and "acked <id>", and counts
+// any message delivered again after its acknowledgement returned (an undone
+// acknowledgement). Exit 0 when its goal is met.
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/crypto/key_files.h"
+#include "common/envelope/envelope.h"
+#include "trm/v1/mailbox.grpc.pb.h"
+
+namespace trm::load {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Common {
+  std::string node, token_file, log;
+};
+
+std::string ReadToken(const std::string& path) {
+  std::ifstream in(path);
+  std::string token;
+  std::getline(in, token);
+  absl::StripAsciiWhitespace(&token);
+  return token;
+}
+
+std::unique_ptr<v1::Mailbox::Stub> Stub(const std::string& node) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
+  return v1::Mailbox::NewStub(grpc::CreateCustomChannel(
+      node, grpc::InsecureChannelCredentials(), args));
+}
+
+struct ProduceFlags {
+  std::string sign_key, recipient_pub, from, to;
+  size_t count = 1000, window = 64, size = 4096;
+  double rate = 0;  // messages per second; 0 = as fast as the window allows
+};
+
+int Produce(const Common& c, const ProduceFlags& f) {
+  auto sign = crypto::LoadSigningKey(f.sign_key);
+  auto rcpt = crypto::LoadEncryptionPublicKey(f.recipient_pub);
+  if (!sign.ok() || !rcpt.ok()) {
+    std::cerr << "trm_load: cannot load keys\n";
+    return 2;
+  }
+  const std::string token = ReadToken(c.token_file);
+  auto split = [](const std::string& a) {
+    size_t at = a.find('@');
+    return std::pair(a.substr(0, at), a.substr(at + 1));
+  };
+  auto [from_org, from_node] = split(f.from);
+  auto [to_org, to_node] = split(f.to);
+  // Seal everything first: the measured part is the node, not the client.
+  std::vector<std::string> wires(f.count);
+  std::vector<std::string> ids(f.count);
+  const std::string payload(f.size, 'p');
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  for (size_t i = 0; i < f.count; ++i) {
+    v1::Header h;
+    h.set_schema_version(1);
+    h.set_message_id(envelope::NewMessageId());
+    h.set_case_ref("LOAD-" + std::to_string(i));
+    h.set_type(v1::MONITORING_REPORT);
+    h.set_sender_org(from_org);
+    h.set_sender_node(from_node);
+    h.set_recipient_org(to_org);
+    h.set_recipient_node(to_node);
+    h.set_created_unix_ms(now);
+    h.set_expires_unix_ms(now + 24 * 3600 * 1000LL);
+    auto env = envelope::Seal(h, AsBytes(payload), *sign, *rcpt);
+    if (!env.ok()) {
+      std::cerr << "trm_load: " << env.status().message() << "\n";
+      return 2;
+    }
+    wires[i] = env->SerializeAsString();
+    ids[i] = HexEncode(AsBytes(h.message_id()));
+  }
+  std::ofstream log(c.log.empty() ? "/dev/null" : c.log, std::ios::app);
+  std::vector<bool> receipted(f.count, false);
+  std::vector<Clock::time_point> sent_at(f.count);
+  std::vector<double> latency_us;
+  latency_us.reserve(f.count);
+  size_t done = 0, next = 0, reconnects = 0, refused = 0;
+  std::vector<size_t> retry;  // in flight when a stream broke
+  auto stub = Stub(c.node);
+  const auto start = Clock::now();
+  while (done < f.count) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(1));
+    auto stream = stub->SubmitStream(&ctx);
+    absl::flat_hash_set<size_t> in_flight;
+    bool broken = false;
+    auto send_one = [&](size_t i) {
+      v1::SubmitRequest req;
+      req.set_envelope(wires[i]);
+      req.set_correlation(i);
+      sent_at[i] = Clock::now();
+      if (!stream->Write(req)) {
+        broken = true;
+        retry.push_back(i);
+        return;
+      }
+      in_flight.insert(i);
+    };
+    while (!broken && (done < f.count)) {
+      while (!broken && in_flight.size() < f.window &&
+             (!retry.empty() || next < f.count)) {
+        size_t i;
+        if (!retry.empty()) {
+          i = retry.back();
+          retry.pop_back();
+        } else {
+          if (f.rate > 0) {
+            const auto due =
+                start + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(next / f.rate));
+            if (Clock::now() < due) {
+              if (!in_flight.empty()) break;  // collect answers meanwhile
+              std::this_thread::sleep_until(due);
+            }
+          }
+          i = next++;
+        }
+        if (!receipted[i]) send_one(i);
+      }
+      if (broken || in_flight.empty()) break;
+      v1::SubmitResponse resp;
+      if (!stream->Read(&resp)) {
+        broken = true;
+        break;
+      }
+      const size_t i = resp.correlation();
+      in_flight.erase(i);
+      if (resp.error_code() != 0) {
+        // UNAVAILABLE (shutting down) is retried; anything else is a bug in
+        // this tool's input and is counted.
+        if (resp.error_code() == grpc::StatusCode::UNAVAILABLE) {
+          retry.push_back(i);
+        } else {
+          ++refused;
+          std::cerr << "trm_load: refused: " << resp.error_message() << "\n";
+          receipted[i] = true;
+          ++done;
+        }
+        continue;
+      }
+      if (!receipted[i]) {
+        receipted[i] = true;
+        ++done;
+        latency_us.push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - sent_at[i])
+                .count());
+        log << "receipt " << ids[i] << "\n";
+      }
+    }
+    if (done < f.count) {
+      stream->WritesDone();
+      stream->Finish().ok();  // the node went away; try again
+      ++reconnects;
+      for (size_t i : in_flight) retry.push_back(i);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } else {
+      stream->WritesDone();
+      stream->Finish().ok();
+    }
+  }
+  log.flush();
+  const double secs =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  std::sort(latency_us.begin(), latency_us.end());
+  auto pct = [&](double p) {
+    return latency_us.empty()
+               ? 0.0
+               : latency_us[std::min(
+                     latency_us.size() - 1,
+                     static_cast<size_t>(p * latency_us.size()))];
+  };
+  std::printf(
+      "produce: %zu receipts in %.2f s = %.0f msg/s, latency p50 %.0f us p99 "
+      "%.0f us p99.9 %.0f us, %zu reconnects, %zu refused\n",
+      done, secs, done / secs, pct(0.5), pct(0.99), pct(0.999), reconnects,
+      refused);
+  return refused == 0 ? 0 : 1;
+}
+
+struct ConsumeFlags {
+  size_t expect = 0;
+  int timeout_s = 300;
+};
+
+int Consume(const Common& c, const ConsumeFlags& f) {
+  const std::string token = ReadToken(c.token_file);
+  std::ofstream log(c.log.empty() ? "/dev/null" : c.log, std::ios::app);
+  absl::flat_hash_set<std::string> acked;
+  size_t deliveries = 0, undone = 0, failures = 0;
+  auto stub = Stub(c.node);
+  const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
+  const auto start = Clock::now();
+  // Acknowledgements whose answer was lost: acknowledging is idempotent, so
+  // they are simply sent again until one answer arrives.
+  std::vector<std::string> unconfirmed;
+  auto ack = [&](const std::string& raw) {
+    grpc::ClientContext ack_ctx;
+    ack_ctx.AddMetadata("authorization", "Bearer " + token);
+    ack_ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    v1::MessageRef ref;
+    ref.set_message_id(raw);
+    v1::AckResponse resp;
+    if (!stub->Ack(&ack_ctx, ref, &resp).ok()) {
+      ++failures;
+      unconfirmed.push_back(raw);
+      return;
+    }
+    const std::string id = HexEncode(AsBytes(raw));
+    if (acked.insert(id).second) log << "acked " << id << "\n";
+  };
+  while (acked.size() < f.expect && Clock::now() < deadline) {
+    std::vector<std::string> again;
+    again.swap(unconfirmed);
+    for (const std::string& raw : again) ack(raw);
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
+    v1::ReceiveRequest req;
+    req.set_max_messages(256);
+    req.set_wait_ms(500);
+    auto reader = stub->Receive(&ctx, req);
+    v1::Delivery d;
+    std::vector<std::string> batch;
+    while (reader->Read(&d)) {
+      ++deliveries;
+      const std::string id = HexEncode(AsBytes(d.message_id()));
+      log << "delivered " << id << " " << d.attempt() << "\n";
+      if (acked.contains(id)) ++undone;  // acknowledged, yet back
+      batch.push_back(d.message_id());
+    }
+    if (!reader->Finish().ok()) {
+      ++failures;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    for (const std::string& raw : batch) ack(raw);
+    log.flush();
+  }
+  const double secs =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf(
+      "consume: %zu distinct acknowledged of %zu expected, %zu deliveries "
+      "(%zu redeliveries), %zu acknowledgements undone, %zu failed calls, "
+      "%.2f s\n",
+      acked.size(), f.expect, deliveries, deliveries - acked.size(), undone,
+      failures, secs);
+  return acked.size() >= f.expect && undone == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace trm::load
+
+int main(int argc, char** argv) {
+  CLI::App app{"trm_load: load and crash-test driver for trm-broker"};
+  app.require_subcommand(1);
+  trm::load::Common c;
+  trm::load::ProduceFlags pf;
+  trm::load::ConsumeFlags cf;
+  auto common = [&](CLI::App* cmd) {
+    cmd->add_option("--node", c.node)->required();
+    cmd->add_option("--token-file", c.token_file)->required();
+    cmd->add_option("--log", c.log);
+  };
+  CLI::App* produce = app.add_subcommand("produce", "submit envelopes");
+  common(produce);
+  produce->add_option("--sign-key", pf.sign_key)->required();
+  produce->add_option("--recipient-pub", pf.recipient_pub)->required();
+  produce->add_option("--from", pf.from)->required();
+  produce->add_option("--to", pf.to)->required();
+  produce->add_option("--count", pf.count);
+  produce->add_option("--window", pf.window);
+  produce->add_option("--size", pf.size);
+  produce->add_option("--rate", pf.rate, "messages per second (0: unpaced)");
+  CLI::App* consume = app.add_subcommand("consume", "receive and ack");
+  common(consume);
+  consume->add_option("--expect", cf.expect)->required();
+  consume->add_option("--timeout-s", cf.timeout_s);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (*produce) return trm::load::Produce(c, pf);
+  return trm::load::Consume(c, cf);
+}
