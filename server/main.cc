@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/crypto/key_files.h"
 #include "common/status.h"
@@ -107,6 +108,18 @@ int Run(const Flags& flags) {
               cfg->node_id.c_str(), host.c_str(), port, cfg->data_dir.c_str());
   std::fflush(stdout);
 
+  // Expired messages leave the queues within a second.
+  absl::Notification stop_sweeping;
+  std::thread sweeper([&] {
+    while (!stop_sweeping.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      absl::StatusOr<size_t> n = mailbox.SweepExpired();
+      if (!n.ok()) {
+        std::fprintf(stderr, "trm-broker: expiry sweep: %s\n",
+                     std::string(n.status().message()).c_str());
+      }
+    }
+  });
+
   // Signals are blocked in every thread; this one waits for them.
   sigset_t set;
   sigemptyset(&set);
@@ -122,6 +135,8 @@ int Run(const Flags& flags) {
   });
   server->Wait();
   waiter.join();
+  stop_sweeping.Notify();
+  sweeper.join();
   std::printf("trm-broker: stopped cleanly\n");
   return 0;  // store closes as it goes out of scope
 }

@@ -46,6 +46,28 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   const std::filesystem::path base =
       std::filesystem::absolute(path).parent_path();
   NodeConfig c;
+  // A misspelt key would silently fall back to a default: refuse it.
+  auto unknown_keys = [&](const json& obj,
+                          std::initializer_list<const char*> known,
+                          const std::string& where) -> absl::Status {
+    for (const auto& [key, value] : obj.items()) {
+      if (key.empty() || key[0] == '_') continue;
+      bool found = false;
+      for (const char* k : known) found = found || key == k;
+      if (!found) {
+        return Bad(path, absl::StrCat(where, "unknown key \"", key,
+                                      "\"; see docs/operations.md for the "
+                                      "keys (prefix a key with '_' to "
+                                      "comment)"));
+      }
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(unknown_keys(
+      j,
+      {"node_id", "listen", "data_dir", "node_signing_key", "max_payload_bytes",
+       "max_clock_skew_seconds", "visibility_timeout_seconds", "organisations"},
+      ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
     if (!j.contains(key)) {
@@ -94,6 +116,9 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     const std::string where =
         absl::StrCat("organisation ", c.organisations.size() + 1, ": ");
     if (!o.is_object()) return Bad(path, where + "must be an object");
+    RETURN_IF_ERROR(unknown_keys(
+        o, {"id", "signing_public_key", "token_sha256", "max_queued_bytes"},
+        where));
     OrgConfig org;
     for (auto [key, out] :
          {std::pair{"id", &org.id},

@@ -111,6 +111,8 @@ absl::StatusOr<std::vector<Delivery>> Mailbox::Receive(
   RETURN_IF_ERROR(Caller(caller).status());
   std::vector<Delivery> out;
   const absl::Time now = clock_.Now();
+  // Nothing expired is delivered: it goes to the dead letters first.
+  RETURN_IF_ERROR(store_.ExpireDue(absl::ToUnixMillis(now), 4096).status());
   uint64_t from = 0;
   std::vector<std::string> first_deliveries;
   while (out.size() < max) {
@@ -163,6 +165,10 @@ absl::Status Mailbox::Release(const std::string& caller,
   return absl::OkStatus();
 }
 
+absl::StatusOr<size_t> Mailbox::SweepExpired() {
+  return store_.ExpireDue(absl::ToUnixMillis(clock_.Now()), 4096);
+}
+
 absl::StatusOr<v1::StoredStatus> Mailbox::GetStatus(
     const std::string& caller, const std::string& message_id) {
   RETURN_IF_ERROR(Caller(caller).status());
@@ -174,11 +180,12 @@ absl::StatusOr<v1::StoredStatus> Mailbox::GetStatus(
         absl::StrCat("no message ", HexEncode(AsBytes(message_id)), " sent by ",
                      caller, " is known to node ", options_.node_id));
   }
-  if (status->state() != v1::ACKNOWLEDGED &&
+  if ((status->state() == v1::ACCEPTED || status->state() == v1::DELIVERED) &&
       status->expires_unix_ms() <= absl::ToUnixMillis(clock_.Now())) {
-    status->set_state(v1::EXPIRED);
-    status->set_reason(
-        "its expiry passed before the recipient acknowledged it");
+    // Due, but no sweep has run yet: give the answer the sweep will give.
+    RETURN_IF_ERROR(
+        store_.ExpireDue(absl::ToUnixMillis(clock_.Now()), 4096).status());
+    return store_.GetStatus(message_id);
   }
   return status;
 }

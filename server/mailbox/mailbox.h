@@ -66,6 +66,10 @@ class Mailbox {
   absl::Status Release(const std::string& caller,
                        const std::string& message_id);
 
+  // Moves messages whose expiry passed to the dead letters; the node calls
+  // this every second. Returns how many.
+  absl::StatusOr<size_t> SweepExpired();
+
   // The status of a message `caller` sent.
   absl::StatusOr<v1::StoredStatus> GetStatus(const std::string& caller,
                                              const std::string& message_id);

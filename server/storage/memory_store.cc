@@ -104,6 +104,43 @@ absl::Status MemoryMessageStore::MarkDelivered(const std::string& message_id,
   return absl::OkStatus();
 }
 
+absl::StatusOr<size_t> MemoryMessageStore::ExpireDue(int64_t now_unix_ms,
+                                                     size_t max) {
+  absl::MutexLock lock(&mu_);
+  if (fail_writes_) return WriteFailed();
+  size_t expired = 0;
+  for (auto& [id, st] : status_) {
+    if (expired >= max) break;
+    if ((st.state() != v1::ACCEPTED && st.state() != v1::DELIVERED) ||
+        st.expires_unix_ms() > now_unix_ms) {
+      continue;
+    }
+    queues_[st.recipient_org()].erase(st.queue_seq());
+    queued_bytes_[st.recipient_org()] -= st.envelope_size();
+    dead_letters_[id] = std::move(envelopes_[id]);
+    envelopes_.erase(id);
+    st.set_state(v1::EXPIRED);
+    st.set_expired_unix_ms(now_unix_ms);
+    st.set_reason(
+        "its expiry passed before the recipient acknowledged it; it was "
+        "taken out of the queue into the dead-letter records");
+    ++expired;
+  }
+  return expired;
+}
+
+absl::StatusOr<std::string> MemoryMessageStore::GetDeadLetter(
+    const std::string& message_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = dead_letters_.find(message_id);
+  if (it == dead_letters_.end()) {
+    return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
+                 absl::StrCat("no dead-letter record for ",
+                              HexEncode(AsBytes(message_id))));
+  }
+  return it->second;
+}
+
 absl::StatusOr<v1::StoredStatus> MemoryMessageStore::GetStatus(
     const std::string& message_id) {
   absl::MutexLock lock(&mu_);

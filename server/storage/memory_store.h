@@ -24,6 +24,9 @@ class MemoryMessageStore final : public MessageStore {
                            int64_t now_unix_ms) override;
   absl::Status MarkDelivered(const std::string& message_id,
                              int64_t now_unix_ms) override;
+  absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) override;
+  absl::StatusOr<std::string> GetDeadLetter(
+      const std::string& message_id) override;
   absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) override;
   absl::StatusOr<uint64_t> QueueDepth(
@@ -46,6 +49,8 @@ class MemoryMessageStore final : public MessageStore {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint64_t> next_seq_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint64_t> queued_bytes_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> dead_letters_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace trm::storage

@@ -76,6 +76,14 @@ class MessageStore {
   virtual absl::Status MarkDelivered(const std::string& message_id,
                                      int64_t now_unix_ms) = 0;
 
+  // Moves up to `max` queued messages whose expiry is at or before `now`
+  // out of their queues into dead-letter records (status EXPIRED, with the
+  // reason). Returns how many.
+  virtual absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) = 0;
+  // The envelope of an expired message.
+  virtual absl::StatusOr<std::string> GetDeadLetter(
+      const std::string& message_id) = 0;
+
   virtual absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) = 0;
 

@@ -14,6 +14,18 @@ namespace {
 constexpr char kStatusCf[] = "status";
 constexpr char kEnvelopesCf[] = "envelopes";
 constexpr char kQueuesCf[] = "queues";
+constexpr char kExpiryCf[] = "expiry";
+constexpr char kDeadLettersCf[] = "dead_letters";
+
+// u64be(expires_unix_ms) || message id: queued messages in expiry order.
+std::string ExpiryKey(int64_t expires_unix_ms, const std::string& id) {
+  std::string key;
+  const uint64_t t =
+      static_cast<uint64_t>(std::max<int64_t>(0, expires_unix_ms));
+  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>(t >> (8 * i)));
+  key.append(id);
+  return key;
+}
 
 absl::Status Unavailable(absl::string_view what, const rocksdb::Status& s) {
   return Error(absl::StatusCode::kUnavailable, "STORE_UNAVAILABLE",
@@ -40,14 +52,16 @@ bool DecodeQueueKey(const rocksdb::Slice& key, std::string* org,
 }  // namespace
 
 struct RocksMessageStore::Op {
-  enum class Kind { kAccept, kAcknowledge, kDelivered };
+  enum class Kind { kAccept, kAcknowledge, kDelivered, kExpire };
   Kind kind = Kind::kAccept;
   const AcceptRequest* accept = nullptr;
   const std::string* org = nullptr;
   const std::string* message_id = nullptr;
   int64_t now_unix_ms = 0;
+  size_t max = 0;  // kExpire: most messages to expire
 
   absl::Status status;
+  size_t expired = 0;
   AcceptOutcome outcome;
   bool done = false;
 };
@@ -68,6 +82,9 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
+  // Every acknowledged write is in the synced WAL; flushing memtables at
+  // shutdown would only slow the stop down.
+  db_options.avoid_flush_during_shutdown = true;
   db_options.create_missing_column_families = true;
   if (options.file_system) {
     store->env_ = rocksdb::NewCompositeEnv(options.file_system);
@@ -82,7 +99,9 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
       {rocksdb::kDefaultColumnFamilyName, plain},
       {kStatusCf, plain},
       {kEnvelopesCf, plain},
-      {kQueuesCf, queue}};
+      {kQueuesCf, queue},
+      {kExpiryCf, queue},
+      {kDeadLettersCf, plain}};
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families,
                                         &store->handles_, &db);
@@ -98,6 +117,8 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
   store->status_cf_ = store->handles_[1];
   store->envelopes_cf_ = store->handles_[2];
   store->queues_cf_ = store->handles_[3];
+  store->expiry_cf_ = store->handles_[4];
+  store->dead_letters_cf_ = store->handles_[5];
   RETURN_IF_ERROR(store->Recover());
   store->committer_ = std::thread([s = store.get()] { s->CommitLoop(); });
   return store;
@@ -187,16 +208,13 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
   // in one group see each other.
   absl::flat_hash_map<std::string, v1::StoredStatus> touched;
   absl::flat_hash_map<std::string, QueueState> queue_after;
-  {
+  auto queue_state = [&](const std::string& org) -> QueueState& {
+    auto it = queue_after.find(org);
+    if (it != queue_after.end()) return it->second;
     absl::MutexLock lock(&queues_mu_);
-    for (Op* op : group) {
-      if (op->kind == Op::Kind::kDelivered) continue;
-      const std::string& org =
-          op->kind == Op::Kind::kAccept ? op->accept->recipient_org : *op->org;
-      auto it = queues_.find(org);
-      queue_after[org] = it == queues_.end() ? QueueState() : it->second;
-    }
-  }
+    auto q = queues_.find(org);
+    return queue_after[org] = q == queues_.end() ? QueueState() : q->second;
+  };
   std::vector<Op*> writers;
 
   auto lookup = [&](const std::string& id, v1::StoredStatus* out,
@@ -243,7 +261,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         op->status = error;
         continue;
       }
-      QueueState& q = queue_after[r.recipient_org];
+      QueueState& q = queue_state(r.recipient_org);
       v1::StoredStatus st;
       st.set_message_id(r.message_id);
       st.set_sender_org(r.sender_org);
@@ -260,11 +278,59 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
           .PermitUncheckedError();
       batch.Put(envelopes_cf_, r.message_id, r.envelope).PermitUncheckedError();
       batch
+          .Put(expiry_cf_, ExpiryKey(r.expires_unix_ms, r.message_id),
+               r.recipient_org)
+          .PermitUncheckedError();
+      batch
           .Put(queues_cf_, QueueKey(r.recipient_org, st.queue_seq()),
                r.message_id)
           .PermitUncheckedError();
       op->outcome = AcceptOutcome{st, false, 0};
       touched[r.message_id] = std::move(st);
+      writers.push_back(op);
+    } else if (op->kind == Op::Kind::kExpire) {
+      // Queued messages whose expiry has passed move to a dead-letter record.
+      const std::string upper = ExpiryKey(op->now_unix_ms + 1, "");
+      rocksdb::Slice upper_slice(upper);
+      rocksdb::ReadOptions ro;
+      ro.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, expiry_cf_));
+      for (it->SeekToFirst(); it->Valid() && op->expired < op->max;
+           it->Next()) {
+        const std::string id = it->key().ToString().substr(8);
+        batch.Delete(expiry_cf_, it->key()).PermitUncheckedError();
+        v1::StoredStatus st;
+        if (!lookup(id, &st, &error) ||
+            (st.state() != v1::ACCEPTED && st.state() != v1::DELIVERED)) {
+          continue;  // acknowledged or expired in this very group
+        }
+        std::string envelope;
+        rocksdb::Status got =
+            db_->Get(rocksdb::ReadOptions(), envelopes_cf_, id, &envelope);
+        if (got.ok()) {
+          batch.Put(dead_letters_cf_, id, envelope).PermitUncheckedError();
+          batch.Delete(envelopes_cf_, id).PermitUncheckedError();
+        }
+        QueueState& q = queue_state(st.recipient_org());
+        if (q.depth > 0) q.depth--;
+        q.bytes -= std::min(q.bytes, st.envelope_size());
+        batch.Delete(queues_cf_, QueueKey(st.recipient_org(), st.queue_seq()))
+            .PermitUncheckedError();
+        st.set_state(v1::EXPIRED);
+        st.set_expired_unix_ms(op->now_unix_ms);
+        st.set_reason(
+            "its expiry passed before the recipient acknowledged it; it was "
+            "taken out of the queue into the dead-letter records");
+        batch.Put(status_cf_, id, st.SerializeAsString())
+            .PermitUncheckedError();
+        touched[id] = std::move(st);
+        ++op->expired;
+      }
+      if (!it->status().ok()) {
+        op->status = Unavailable("cannot read the expiry index", it->status());
+        op->expired = 0;
+        continue;
+      }
       writers.push_back(op);
     } else if (op->kind == Op::Kind::kDelivered) {
       const std::string& id = *op->message_id;
@@ -294,10 +360,12 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         continue;
       }
       if (existing.state() == v1::ACKNOWLEDGED) continue;  // idempotent
-      QueueState& q = queue_after[*op->org];
+      QueueState& q = queue_state(*op->org);
       if (q.depth > 0) q.depth--;
       q.bytes -= std::min(q.bytes, existing.envelope_size());
       batch.Delete(queues_cf_, QueueKey(*op->org, existing.queue_seq()))
+          .PermitUncheckedError();
+      batch.Delete(expiry_cf_, ExpiryKey(existing.expires_unix_ms(), id))
           .PermitUncheckedError();
       existing.set_state(v1::ACKNOWLEDGED);
       existing.set_acknowledged_unix_ms(op->now_unix_ms);
@@ -348,6 +416,30 @@ absl::Status RocksMessageStore::Acknowledge(const std::string& recipient_org,
   op.message_id = &message_id;
   op.now_unix_ms = now_unix_ms;
   return Submit(op);
+}
+
+absl::StatusOr<size_t> RocksMessageStore::ExpireDue(int64_t now_unix_ms,
+                                                    size_t max) {
+  Op op;
+  op.kind = Op::Kind::kExpire;
+  op.now_unix_ms = now_unix_ms;
+  op.max = max;
+  RETURN_IF_ERROR(Submit(op));
+  return op.expired;
+}
+
+absl::StatusOr<std::string> RocksMessageStore::GetDeadLetter(
+    const std::string& message_id) {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), dead_letters_cf_, message_id, &value);
+  if (s.IsNotFound()) {
+    return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
+                 absl::StrCat("no dead-letter record for ",
+                              HexEncode(AsBytes(message_id))));
+  }
+  if (!s.ok()) return Unavailable("cannot read a dead-letter record", s);
+  return value;
 }
 
 absl::Status RocksMessageStore::MarkDelivered(const std::string& message_id,

@@ -4,6 +4,8 @@
 //   status    message_id (16 bytes)            -> trm.v1.StoredStatus
 //   envelopes message_id (16 bytes)            -> envelope bytes
 //   queues    u8 len(org) || org || u64be(seq) -> message_id
+//   expiry    u64be(expires_unix_ms) || message_id -> recipient org
+//   dead_letters message_id                    -> envelope bytes (expired)
 //
 // Writes (Accept, Acknowledge) go through one committer thread. It takes
 // every request waiting, checks it against the store and the rest of its
@@ -57,6 +59,9 @@ class RocksMessageStore final : public MessageStore {
                            int64_t now_unix_ms) override;
   absl::Status MarkDelivered(const std::string& message_id,
                              int64_t now_unix_ms) override;
+  absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) override;
+  absl::StatusOr<std::string> GetDeadLetter(
+      const std::string& message_id) override;
   absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) override;
   absl::StatusOr<uint64_t> QueueDepth(
@@ -92,6 +97,8 @@ class RocksMessageStore final : public MessageStore {
   rocksdb::ColumnFamilyHandle* status_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* envelopes_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* queues_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* expiry_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* dead_letters_cf_ = nullptr;
   size_t max_group_ = 1024;
 
   // Requests waiting for the committer, and its lifecycle.

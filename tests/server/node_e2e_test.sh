@@ -4,6 +4,7 @@
 set -u
 BROKER=$(readlink -f "$1")
 TRMCTL=$(readlink -f "$2")
+EXAMPLE=$(cd "$(dirname "$0")/../../deploy" && pwd)/node.example.json
 work=$(mktemp -d)
 pid=""
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
@@ -109,4 +110,11 @@ check "not loopback" 1 $?
 echo '{"node_id": "bg"}' >broken.json
 "$BROKER" --config broken.json --insecure-dev >out 2>&1; check "bad config" 1 $?
 contains "config message" CONFIG_INVALID out
+echo '{"node_id": "bg", "data_dir": "d", "node_signing_key": "k", "listen_on": "x",
+      "organisations": []}' >typo.json
+"$BROKER" --config typo.json --insecure-dev >out 2>&1; check "misspelt key" 1 $?
+contains "typo named" '"listen_on"' out
+# The shipped example is a valid configuration: it fails only on its key paths.
+"$BROKER" --config "$EXAMPLE" --insecure-dev >out 2>&1; check "example config" 1 $?
+contains "example parses" KEY_FILE_IO out
 exit $fail

@@ -222,6 +222,21 @@ TEST_F(MailboxTest, StatusShowsExpiryBeforeAcknowledgement) {
   auto st = mailbox_->GetStatus(ngo_.id, leaf.message_id());
   EXPECT_EQ(st->state(), v1::EXPIRED);
   EXPECT_FALSE(st->reason().empty());
+  EXPECT_TRUE(mailbox_->Receive(naptip_.id, 10)->empty())
+      << "expired messages are not delivered";
+  EXPECT_TRUE(store_.GetDeadLetter(leaf.message_id()).ok());
+}
+
+TEST_F(MailboxTest, ExpiredWhileQueuedIsNotDelivered) {
+  v1::Header h = Header(ngo_, naptip_);
+  h.set_expires_unix_ms(h.created_unix_ms() + 60 * 1000);
+  ASSERT_TRUE(mailbox_->Submit(ngo_.id, Seal(h, ngo_, naptip_)).ok());
+  ASSERT_TRUE(mailbox_->Submit(ngo_.id, Referral()).ok());
+  clock_.Advance(absl::Minutes(2));
+  auto got = mailbox_->Receive(naptip_.id, 10);
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_NE((*got)[0].message_id, h.message_id());
+  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, h.message_id())->state(), v1::EXPIRED);
 }
 
 }  // namespace
