@@ -85,6 +85,7 @@ int Run(const Flags& flags) {
   options.limits.max_envelope_bytes = cfg->max_payload_bytes + 8192;
   options.max_clock_skew = cfg->max_clock_skew;
   options.visibility_timeout = cfg->visibility_timeout;
+  options.retention = cfg->retention;
   mailbox::Mailbox mailbox(options, registry, **store, signer,
                            SystemClock::Get());
   mailbox::MailboxService service(mailbox, tokens);
@@ -112,10 +113,12 @@ int Run(const Flags& flags) {
   absl::Notification stop_sweeping;
   std::thread sweeper([&] {
     while (!stop_sweeping.WaitForNotificationWithTimeout(absl::Seconds(1))) {
-      absl::StatusOr<size_t> n = mailbox.SweepExpired();
-      if (!n.ok()) {
-        std::fprintf(stderr, "trm-broker: expiry sweep: %s\n",
-                     std::string(n.status().message()).c_str());
+      for (absl::StatusOr<size_t> n :
+           {mailbox.SweepExpired(), mailbox.PurgeRetained()}) {
+        if (!n.ok()) {
+          std::fprintf(stderr, "trm-broker: sweep: %s\n",
+                       std::string(n.status().message()).c_str());
+        }
       }
     }
   });

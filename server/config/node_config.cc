@@ -66,7 +66,8 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   RETURN_IF_ERROR(unknown_keys(
       j,
       {"node_id", "listen", "data_dir", "node_signing_key", "max_payload_bytes",
-       "max_clock_skew_seconds", "visibility_timeout_seconds", "organisations"},
+       "max_clock_skew_seconds", "visibility_timeout_seconds",
+       "retention_seconds", "organisations"},
       ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
@@ -106,6 +107,9 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   RETURN_IF_ERROR(num(j, "visibility_timeout_seconds", &v, ""));
   if (v == 0) return Bad(path, "\"visibility_timeout_seconds\" must be > 0");
   c.visibility_timeout = absl::Seconds(v);
+  v = absl::ToInt64Seconds(c.retention);
+  RETURN_IF_ERROR(num(j, "retention_seconds", &v, ""));
+  c.retention = absl::Seconds(v);
   if (!j.contains("organisations") || !j["organisations"].is_array() ||
       j["organisations"].empty()) {
     return Bad(path,

@@ -27,6 +27,7 @@ struct NodeConfig {
   size_t max_payload_bytes = 1 << 20;
   absl::Duration max_clock_skew = absl::Minutes(5);
   absl::Duration visibility_timeout = absl::Seconds(30);
+  absl::Duration retention = absl::Hours(24 * 7);
   std::vector<OrgConfig> organisations;
 };
 

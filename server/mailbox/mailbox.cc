@@ -169,6 +169,12 @@ absl::StatusOr<size_t> Mailbox::SweepExpired() {
   return store_.ExpireDue(absl::ToUnixMillis(clock_.Now()), 4096);
 }
 
+absl::StatusOr<size_t> Mailbox::PurgeRetained() {
+  const absl::Time now = clock_.Now();
+  return store_.PurgeAcknowledged(absl::ToUnixMillis(now - options_.retention),
+                                  absl::ToUnixMillis(now), 4096);
+}
+
 absl::StatusOr<v1::StoredStatus> Mailbox::GetStatus(
     const std::string& caller, const std::string& message_id) {
   RETURN_IF_ERROR(Caller(caller).status());

@@ -40,6 +40,8 @@ struct MailboxOptions {
   envelope::Limits limits;
   absl::Duration max_clock_skew = absl::Minutes(5);
   absl::Duration visibility_timeout = absl::Seconds(30);
+  // Payloads of acknowledged messages are deleted after this long.
+  absl::Duration retention = absl::Hours(24 * 7);
 };
 
 struct Delivery {
@@ -69,6 +71,9 @@ class Mailbox {
   // Moves messages whose expiry passed to the dead letters; the node calls
   // this every second. Returns how many.
   absl::StatusOr<size_t> SweepExpired();
+  // Deletes payloads acknowledged longer ago than the retention; the node
+  // calls this every second. Returns how many.
+  absl::StatusOr<size_t> PurgeRetained();
 
   // The status of a message `caller` sent.
   absl::StatusOr<v1::StoredStatus> GetStatus(const std::string& caller,

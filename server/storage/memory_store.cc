@@ -129,6 +129,24 @@ absl::StatusOr<size_t> MemoryMessageStore::ExpireDue(int64_t now_unix_ms,
   return expired;
 }
 
+absl::StatusOr<size_t> MemoryMessageStore::PurgeAcknowledged(
+    int64_t acknowledged_before_unix_ms, int64_t now_unix_ms, size_t max) {
+  absl::MutexLock lock(&mu_);
+  if (fail_writes_) return WriteFailed();
+  size_t purged = 0;
+  for (auto& [id, st] : status_) {
+    if (purged >= max) break;
+    if (st.state() != v1::ACKNOWLEDGED || st.purged_unix_ms() != 0 ||
+        st.acknowledged_unix_ms() > acknowledged_before_unix_ms) {
+      continue;
+    }
+    envelopes_.erase(id);
+    st.set_purged_unix_ms(now_unix_ms);
+    ++purged;
+  }
+  return purged;
+}
+
 absl::StatusOr<std::string> MemoryMessageStore::GetDeadLetter(
     const std::string& message_id) {
   absl::MutexLock lock(&mu_);

@@ -25,6 +25,9 @@ class MemoryMessageStore final : public MessageStore {
   absl::Status MarkDelivered(const std::string& message_id,
                              int64_t now_unix_ms) override;
   absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) override;
+  absl::StatusOr<size_t> PurgeAcknowledged(int64_t acknowledged_before_unix_ms,
+                                           int64_t now_unix_ms,
+                                           size_t max) override;
   absl::StatusOr<std::string> GetDeadLetter(
       const std::string& message_id) override;
   absl::StatusOr<v1::StoredStatus> GetStatus(

@@ -80,6 +80,12 @@ class MessageStore {
   // out of their queues into dead-letter records (status EXPIRED, with the
   // reason). Returns how many.
   virtual absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) = 0;
+  // Deletes the envelopes of up to `max` messages acknowledged at or before
+  // `acknowledged_before_unix_ms`; their status records stay (metadata
+  // only) with purged_unix_ms set. Returns how many.
+  virtual absl::StatusOr<size_t> PurgeAcknowledged(
+      int64_t acknowledged_before_unix_ms, int64_t now_unix_ms, size_t max) = 0;
+
   // The envelope of an expired message.
   virtual absl::StatusOr<std::string> GetDeadLetter(
       const std::string& message_id) = 0;

@@ -16,6 +16,7 @@ constexpr char kEnvelopesCf[] = "envelopes";
 constexpr char kQueuesCf[] = "queues";
 constexpr char kExpiryCf[] = "expiry";
 constexpr char kDeadLettersCf[] = "dead_letters";
+constexpr char kAckedCf[] = "acked";
 
 // u64be(expires_unix_ms) || message id: queued messages in expiry order.
 std::string ExpiryKey(int64_t expires_unix_ms, const std::string& id) {
@@ -52,13 +53,14 @@ bool DecodeQueueKey(const rocksdb::Slice& key, std::string* org,
 }  // namespace
 
 struct RocksMessageStore::Op {
-  enum class Kind { kAccept, kAcknowledge, kDelivered, kExpire };
+  enum class Kind { kAccept, kAcknowledge, kDelivered, kExpire, kPurge };
   Kind kind = Kind::kAccept;
   const AcceptRequest* accept = nullptr;
   const std::string* org = nullptr;
   const std::string* message_id = nullptr;
   int64_t now_unix_ms = 0;
-  size_t max = 0;  // kExpire: most messages to expire
+  size_t max = 0;              // kExpire, kPurge: most messages to handle
+  int64_t before_unix_ms = 0;  // kPurge: acknowledged at or before
 
   absl::Status status;
   size_t expired = 0;
@@ -101,7 +103,8 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
       {kEnvelopesCf, plain},
       {kQueuesCf, queue},
       {kExpiryCf, queue},
-      {kDeadLettersCf, plain}};
+      {kDeadLettersCf, plain},
+      {kAckedCf, queue}};
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families,
                                         &store->handles_, &db);
@@ -119,6 +122,7 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
   store->queues_cf_ = store->handles_[3];
   store->expiry_cf_ = store->handles_[4];
   store->dead_letters_cf_ = store->handles_[5];
+  store->acked_cf_ = store->handles_[6];
   RETURN_IF_ERROR(store->Recover());
   store->committer_ = std::thread([s = store.get()] { s->CommitLoop(); });
   return store;
@@ -332,6 +336,34 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         continue;
       }
       writers.push_back(op);
+    } else if (op->kind == Op::Kind::kPurge) {
+      // Retention: payloads of acknowledged messages go; metadata stays.
+      const std::string upper = ExpiryKey(op->before_unix_ms + 1, "");
+      rocksdb::Slice upper_slice(upper);
+      rocksdb::ReadOptions ro;
+      ro.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, acked_cf_));
+      for (it->SeekToFirst(); it->Valid() && op->expired < op->max;
+           it->Next()) {
+        const std::string id = it->key().ToString().substr(8);
+        batch.Delete(acked_cf_, it->key()).PermitUncheckedError();
+        batch.Delete(envelopes_cf_, id).PermitUncheckedError();
+        v1::StoredStatus st;
+        if (lookup(id, &st, &error)) {
+          st.set_purged_unix_ms(op->now_unix_ms);
+          batch.Put(status_cf_, id, st.SerializeAsString())
+              .PermitUncheckedError();
+          touched[id] = std::move(st);
+        }
+        ++op->expired;
+      }
+      if (!it->status().ok()) {
+        op->status =
+            Unavailable("cannot read the retention index", it->status());
+        op->expired = 0;
+        continue;
+      }
+      writers.push_back(op);
     } else if (op->kind == Op::Kind::kDelivered) {
       const std::string& id = *op->message_id;
       if (!lookup(id, &existing, &error)) {
@@ -366,6 +398,8 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       batch.Delete(queues_cf_, QueueKey(*op->org, existing.queue_seq()))
           .PermitUncheckedError();
       batch.Delete(expiry_cf_, ExpiryKey(existing.expires_unix_ms(), id))
+          .PermitUncheckedError();
+      batch.Put(acked_cf_, ExpiryKey(op->now_unix_ms, id), "")
           .PermitUncheckedError();
       existing.set_state(v1::ACKNOWLEDGED);
       existing.set_acknowledged_unix_ms(op->now_unix_ms);
@@ -422,6 +456,17 @@ absl::StatusOr<size_t> RocksMessageStore::ExpireDue(int64_t now_unix_ms,
                                                     size_t max) {
   Op op;
   op.kind = Op::Kind::kExpire;
+  op.now_unix_ms = now_unix_ms;
+  op.max = max;
+  RETURN_IF_ERROR(Submit(op));
+  return op.expired;
+}
+
+absl::StatusOr<size_t> RocksMessageStore::PurgeAcknowledged(
+    int64_t acknowledged_before_unix_ms, int64_t now_unix_ms, size_t max) {
+  Op op;
+  op.kind = Op::Kind::kPurge;
+  op.before_unix_ms = acknowledged_before_unix_ms;
   op.now_unix_ms = now_unix_ms;
   op.max = max;
   RETURN_IF_ERROR(Submit(op));

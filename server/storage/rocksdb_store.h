@@ -6,6 +6,7 @@
 //   queues    u8 len(org) || org || u64be(seq) -> message_id
 //   expiry    u64be(expires_unix_ms) || message_id -> recipient org
 //   dead_letters message_id                    -> envelope bytes (expired)
+//   acked     u64be(acknowledged_unix_ms) || message_id -> "" (retention)
 //
 // Writes (Accept, Acknowledge) go through one committer thread. It takes
 // every request waiting, checks it against the store and the rest of its
@@ -60,6 +61,9 @@ class RocksMessageStore final : public MessageStore {
   absl::Status MarkDelivered(const std::string& message_id,
                              int64_t now_unix_ms) override;
   absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) override;
+  absl::StatusOr<size_t> PurgeAcknowledged(int64_t acknowledged_before_unix_ms,
+                                           int64_t now_unix_ms,
+                                           size_t max) override;
   absl::StatusOr<std::string> GetDeadLetter(
       const std::string& message_id) override;
   absl::StatusOr<v1::StoredStatus> GetStatus(
@@ -99,6 +103,7 @@ class RocksMessageStore final : public MessageStore {
   rocksdb::ColumnFamilyHandle* queues_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* expiry_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* dead_letters_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* acked_cf_ = nullptr;
   size_t max_group_ = 1024;
 
   // Requests waiting for the committer, and its lifecycle.

@@ -227,6 +227,20 @@ TEST_F(MailboxTest, StatusShowsExpiryBeforeAcknowledgement) {
   EXPECT_TRUE(store_.GetDeadLetter(leaf.message_id()).ok());
 }
 
+TEST_F(MailboxTest, RetentionPurgesPayloadsAfterTheWindow) {
+  auto receipt = mailbox_->Submit(ngo_.id, Referral());
+  v1::ReceiptLeaf leaf;
+  leaf.ParseFromString(receipt->leaf());
+  ASSERT_EQ(mailbox_->Receive(naptip_.id, 1)->size(), 1u);
+  ASSERT_TRUE(mailbox_->Ack(naptip_.id, leaf.message_id()).ok());
+  EXPECT_EQ(*mailbox_->PurgeRetained(), 0u) << "inside the window";
+  clock_.Advance(options_.retention + absl::Seconds(1));
+  EXPECT_EQ(*mailbox_->PurgeRetained(), 1u);
+  auto st = mailbox_->GetStatus(ngo_.id, leaf.message_id());
+  EXPECT_EQ(st->state(), v1::ACKNOWLEDGED);
+  EXPECT_GT(st->purged_unix_ms(), 0);
+}
+
 TEST_F(MailboxTest, ExpiredWhileQueuedIsNotDelivered) {
   v1::Header h = Header(ngo_, naptip_);
   h.set_expires_unix_ms(h.created_unix_ms() + 60 * 1000);

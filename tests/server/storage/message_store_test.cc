@@ -183,6 +183,24 @@ TYPED_TEST(MessageStoreContract, ExpiredMessagesMoveToDeadLetters) {
   EXPECT_EQ(ErrorReason(s.GetDeadLetter(Id(2)).status()), "MESSAGE_NOT_FOUND");
 }
 
+TYPED_TEST(MessageStoreContract, RetentionPurgesAcknowledgedPayloadsOnly) {
+  MessageStore& s = *this->store_;
+  for (uint64_t n = 1; n <= 3; ++n)
+    ASSERT_TRUE(s.Accept(Request(n, "ng")).ok());
+  ASSERT_TRUE(s.Acknowledge("ng", Id(1), 1000).ok());
+  ASSERT_TRUE(s.Acknowledge("ng", Id(2), 3000).ok());
+  EXPECT_EQ(*s.PurgeAcknowledged(2000, 9000, 100), 1u);
+  auto st = s.GetStatus(Id(1));
+  EXPECT_EQ(st->state(), v1::ACKNOWLEDGED) << "metadata stays";
+  EXPECT_EQ(st->purged_unix_ms(), 9000);
+  EXPECT_EQ(s.GetStatus(Id(2))->purged_unix_ms(), 0);
+  EXPECT_EQ(*s.PurgeAcknowledged(2000, 9500, 100), 0u) << "only once";
+  EXPECT_EQ(*s.PurgeAcknowledged(5000, 9600, 100), 1u);
+  auto q = s.ReadQueue("ng", 0, 10);
+  ASSERT_EQ(q->size(), 1u) << "queued messages are never purged";
+  EXPECT_EQ((*q)[0].envelope, "envelope-3");
+}
+
 TYPED_TEST(MessageStoreContract, ConcurrentAcceptsAllLand) {
   MessageStore& s = *this->store_;
   std::vector<std::thread> threads;
