@@ -3,7 +3,7 @@
 // Column families (keys documented in docs/architecture.md, "Storage"):
 //   status    message_id (16 bytes)            -> trm.v1.StoredStatus
 //   envelopes message_id (16 bytes)            -> envelope bytes
-//   queues    u8 len(org) || org || u64be(seq) -> message_id
+//   queues    u8 len(org) || org || u64be(seq) -> message_id || u32be(size)
 //   expiry    u64be(expires_unix_ms) || message_id -> recipient org
 //   dead_letters message_id                    -> envelope bytes (expired)
 //   acked     u64be(acknowledged_unix_ms) || message_id -> "" (retention)
