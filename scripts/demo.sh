@@ -7,7 +7,10 @@
 #      able to read the payload;
 #   4. NAPTIP verifies and opens it;
 #   5. a tampered copy, opening with the wrong recipient key and checking
-#      against the wrong sender key are refused, each with a clear reason.
+#      against the wrong sender key are refused, each with a clear reason;
+#   6. Bulgaria's national node runs: the NGO sends a case update to the
+#      national coordinator through it, gets a signed receipt, follows the
+#      status, and the coordinator receives and acknowledges it.
 # Demo files go to ./demo-run/ (replaced on each run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +18,9 @@ root=$(pwd)
 
 ./scripts/install-deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default --target trmctl
+cmake --build --preset default --target trmctl trm-broker
 trmctl="$root/build/default/client/trmctl"
+broker="$root/build/default/server/trm-broker"
 
 run="$root/demo-run"
 rm -rf "$run"
@@ -78,6 +82,59 @@ if "$trmctl" inspect --in referral.env --sender-pub keys/ng-naptip.sign.pub; the
   echo "demo: the wrong sender key was accepted" >&2
   exit 1
 fi
+
+say "6. Bulgaria's national node"
+show "$trmctl" keygen --org bg-node --dir keys
+show "$trmctl" keygen --org bg-nrm-coordinator --dir keys
+token_sha() {  # what the node's configuration holds: SHA-256 of the token
+  python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1]).read().strip().encode()).hexdigest())' "keys/$1.token"; }
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >node.json <<JSON
+{
+  "node_id": "bg",
+  "listen": "127.0.0.1:$port",
+  "data_dir": "node-data",
+  "node_signing_key": "keys/bg-node.sign.key",
+  "organisations": [
+    {"id": "bg-ngo-animus", "signing_public_key": "keys/bg-ngo-animus.sign.pub",
+     "token_sha256": "$(token_sha bg-ngo-animus)"},
+    {"id": "bg-nrm-coordinator", "signing_public_key": "keys/bg-nrm-coordinator.sign.pub",
+     "token_sha256": "$(token_sha bg-nrm-coordinator)"}
+  ]
+}
+JSON
+"$broker" --config node.json --insecure-dev >node.log 2>&1 &
+node_pid=$!
+trap 'kill -TERM $node_pid 2>/dev/null' EXIT
+for _ in $(seq 1 100); do grep -q "serving on" node.log && break; sleep 0.1; done
+cat node.log
+node=(--node "127.0.0.1:$port" --insecure-dev)
+printf 'Case update: reflection period started on 2026-11-20; risk assessment scheduled.\n' >update.txt
+echo "-- the NGO sends; the node verifies the signature, stores durably and signs a receipt:"
+out=$("$trmctl" --json send "${node[@]}" --token-file keys/bg-ngo-animus.token \
+  --type reflection-period-notice --case BG-2026-000123 --from bg-ngo-animus@bg \
+  --to bg-nrm-coordinator@bg --sign-key keys/bg-ngo-animus.sign.key \
+  --recipient-pub keys/bg-nrm-coordinator.enc.pub --in update.txt \
+  --node-pub keys/bg-node.sign.pub)
+echo "$out"
+id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["message_id"])' "$out")
+show "$trmctl" status "${node[@]}" --token-file keys/bg-ngo-animus.token "$id"
+echo "-- the coordinator receives, verifies, opens and acknowledges:"
+mkdir -p inbox
+show "$trmctl" receive "${node[@]}" --token-file keys/bg-nrm-coordinator.token \
+  --recipient-key keys/bg-nrm-coordinator.enc.key --keys-dir keys --out-dir inbox
+cat "inbox/$id.payload"
+show "$trmctl" status "${node[@]}" --token-file keys/bg-ngo-animus.token "$id"
+echo "-- the NGO trying to submit as the coordinator is refused:"
+if "$trmctl" send "${node[@]}" --token-file keys/bg-ngo-animus.token \
+  --type case-closure --case BG-2026-000123 --from bg-nrm-coordinator@bg \
+  --to bg-ngo-animus@bg --sign-key keys/bg-nrm-coordinator.sign.key \
+  --recipient-pub keys/bg-ngo-animus.enc.pub --in update.txt; then
+  echo "demo: impersonation was accepted" >&2
+  exit 1
+fi
+kill -TERM "$node_pid"; wait "$node_pid"; trap - EXIT
+tail -n 2 node.log
 
 say "Done. Files are in $run"
 echo "Next: ./scripts/test.sh runs the whole test suite; docs/protocol.md describes the format."
