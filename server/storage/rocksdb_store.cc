@@ -100,9 +100,12 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
-  // Every acknowledged write is in the synced WAL; flushing memtables at
-  // shutdown would only slow the stop down.
-  db_options.avoid_flush_during_shutdown = true;
+  // A graceful stop flushes memtables so the next start replays no WAL;
+  // crash tests turn that off to leave the WAL as the only record.
+  db_options.avoid_flush_during_shutdown = !options.flush_on_close;
+  // Small column families (status, queues) would otherwise pin every WAL
+  // file until they flush, and a restart would replay all of them.
+  db_options.max_total_wal_size = 128ull << 20;
   db_options.create_missing_column_families = true;
   if (options.file_system) {
     store->env_ = rocksdb::NewCompositeEnv(options.file_system);
