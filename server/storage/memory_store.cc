@@ -43,16 +43,7 @@ absl::StatusOr<AcceptOutcome> MemoryMessageStore::Accept(
   if (fail_writes_) return WriteFailed();
   uint64_t& next = next_seq_[r.recipient_org];
   if (next == 0) next = 1;
-  v1::StoredStatus st;
-  st.set_message_id(r.message_id);
-  st.set_sender_org(r.sender_org);
-  st.set_recipient_org(r.recipient_org);
-  st.set_envelope_sha256(r.envelope_sha256);
-  st.set_state(v1::ACCEPTED);
-  st.set_queue_seq(next++);
-  st.set_expires_unix_ms(r.expires_unix_ms);
-  st.set_accepted_unix_ms(r.now_unix_ms);
-  st.set_envelope_size(r.envelope.size());
+  v1::StoredStatus st = NewStatusRecord(r, next++);
   queued_bytes_[r.recipient_org] += r.envelope.size();
   queues_[r.recipient_org][st.queue_seq()] = r.message_id;
   envelopes_[r.message_id] = r.envelope;
@@ -119,11 +110,7 @@ absl::StatusOr<size_t> MemoryMessageStore::ExpireDue(int64_t now_unix_ms,
     queued_bytes_[st.recipient_org()] -= st.envelope_size();
     dead_letters_[id] = std::move(envelopes_[id]);
     envelopes_.erase(id);
-    st.set_state(v1::EXPIRED);
-    st.set_expired_unix_ms(now_unix_ms);
-    st.set_reason(
-        "its expiry passed before the recipient acknowledged it; it was "
-        "taken out of the queue into the dead-letter records");
+    MarkExpired(st, now_unix_ms);
     ++expired;
   }
   return expired;

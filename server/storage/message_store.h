@@ -52,6 +52,11 @@ struct QueuedMessage {
   std::string envelope;
 };
 
+// The status record of a message just accepted at queue position `seq`.
+v1::StoredStatus NewStatusRecord(const AcceptRequest& request, uint64_t seq);
+// Turns a queued message's record into a dead letter's, at `now_unix_ms`.
+void MarkExpired(v1::StoredStatus& status, int64_t now_unix_ms);
+
 class MessageStore {
  public:
   virtual ~MessageStore() = default;

@@ -282,16 +282,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         continue;
       }
       QueueState& q = queue_state(r.recipient_org);
-      v1::StoredStatus st;
-      st.set_message_id(r.message_id);
-      st.set_sender_org(r.sender_org);
-      st.set_recipient_org(r.recipient_org);
-      st.set_envelope_sha256(r.envelope_sha256);
-      st.set_state(v1::ACCEPTED);
-      st.set_queue_seq(q.next_seq++);
-      st.set_expires_unix_ms(r.expires_unix_ms);
-      st.set_accepted_unix_ms(r.now_unix_ms);
-      st.set_envelope_size(r.envelope.size());
+      v1::StoredStatus st = NewStatusRecord(r, q.next_seq++);
       q.depth++;
       q.bytes += r.envelope.size();
       batch.Put(status_cf_, r.message_id, st.SerializeAsString())
@@ -336,11 +327,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         q.bytes -= std::min(q.bytes, st.envelope_size());
         batch.Delete(queues_cf_, QueueKey(st.recipient_org(), st.queue_seq()))
             .PermitUncheckedError();
-        st.set_state(v1::EXPIRED);
-        st.set_expired_unix_ms(op->now_unix_ms);
-        st.set_reason(
-            "its expiry passed before the recipient acknowledged it; it was "
-            "taken out of the queue into the dead-letter records");
+        MarkExpired(st, op->now_unix_ms);
         batch.Put(status_cf_, id, st.SerializeAsString())
             .PermitUncheckedError();
         touched[id] = std::move(st);
