@@ -11,7 +11,8 @@
 // unreceipted ones (same bytes, so the node deduplicates) whenever the node
 // goes away. It appends "receipt <id>" to the log per receipt and prints
 // msg/s and submit-to-receipt latency percentiles.
-// consume receives and acknowledges until it has acknowledged N distinct
+// consume receives and acknowledges (AckMany, a batch per call) until it has
+// acknowledged N distinct
 // messages, logging "delivered <id> <attempt>" and "acked <id>", and counts
 // any message delivered again after its acknowledgement returned (an undone
 // acknowledgement). Exit 0 when its goal is met.
@@ -232,26 +233,36 @@ int Consume(const Common& c, const ConsumeFlags& f) {
   // Acknowledgements whose answer was lost: acknowledging is idempotent, so
   // they are simply sent again until one answer arrives.
   std::vector<std::string> unconfirmed;
-  auto ack = [&](const std::string& raw) {
+  // Many at once: one call and one durable write for a whole batch.
+  auto ack_many = [&](const std::vector<std::string>& ids) {
+    if (ids.empty()) return;
     grpc::ClientContext ack_ctx;
     ack_ctx.AddMetadata("authorization", "Bearer " + token);
     ack_ctx.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(5));
-    v1::MessageRef ref;
-    ref.set_message_id(raw);
-    v1::AckResponse resp;
-    if (!stub->Ack(&ack_ctx, ref, &resp).ok()) {
+    v1::AckManyRequest req;
+    for (const std::string& id : ids) req.add_message_ids(id);
+    v1::AckManyResponse resp;
+    if (!stub->AckMany(&ack_ctx, req, &resp).ok() ||
+        resp.results_size() != static_cast<int>(ids.size())) {
       ++failures;
-      unconfirmed.push_back(raw);
+      unconfirmed.insert(unconfirmed.end(), ids.begin(), ids.end());
       return;
     }
-    const std::string id = HexEncode(AsBytes(raw));
-    if (acked.insert(id).second) log << "acked " << id << "\n";
+    for (const v1::AckResult& r : resp.results()) {
+      if (r.error_code() != 0) {
+        ++failures;
+        unconfirmed.push_back(r.message_id());
+        continue;
+      }
+      const std::string id = HexEncode(AsBytes(r.message_id()));
+      if (acked.insert(id).second) log << "acked " << id << "\n";
+    }
   };
   while (acked.size() < f.expect && Clock::now() < deadline) {
     std::vector<std::string> again;
     again.swap(unconfirmed);
-    for (const std::string& raw : again) ack(raw);
+    ack_many(again);
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", "Bearer " + token);
     ctx.set_wait_for_ready(true);
@@ -274,7 +285,7 @@ int Consume(const Common& c, const ConsumeFlags& f) {
       ++failures;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    for (const std::string& raw : batch) ack(raw);
+    ack_many(batch);
     log.flush();
   }
   const double secs =

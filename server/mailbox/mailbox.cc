@@ -148,6 +148,19 @@ absl::Status Mailbox::Ack(const std::string& caller,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<absl::Status>> Mailbox::AckMany(
+    const std::string& caller, const std::vector<std::string>& message_ids) {
+  RETURN_IF_ERROR(Caller(caller).status());
+  std::vector<absl::Status> results = store_.AcknowledgeMany(
+      caller, message_ids, absl::ToUnixMillis(clock_.Now()));
+  absl::MutexLock lock(&mu_);
+  auto& leases = leases_[caller];
+  for (size_t i = 0; i < message_ids.size(); ++i) {
+    if (results[i].ok()) leases.erase(message_ids[i]);
+  }
+  return results;
+}
+
 absl::Status Mailbox::Release(const std::string& caller,
                               const std::string& message_id) {
   RETURN_IF_ERROR(Caller(caller).status());

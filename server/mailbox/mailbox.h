@@ -67,6 +67,9 @@ class Mailbox {
   absl::Status Ack(const std::string& caller, const std::string& message_id);
   absl::Status Release(const std::string& caller,
                        const std::string& message_id);
+  // Ack for many ids in one durable write; one status per id.
+  absl::StatusOr<std::vector<absl::Status>> AckMany(
+      const std::string& caller, const std::vector<std::string>& message_ids);
 
   // Moves messages whose expiry passed to the dead letters; the node calls
   // this every second. Returns how many.

@@ -157,6 +157,28 @@ grpc::Status MailboxService::Ack(grpc::ServerContext* ctx,
   return ToGrpc(mailbox_.Ack(*org, req->message_id()));
 }
 
+grpc::Status MailboxService::AckMany(grpc::ServerContext* ctx,
+                                     const v1::AckManyRequest* req,
+                                     v1::AckManyResponse* resp) {
+  absl::StatusOr<std::string> org = Authenticate(ctx);
+  if (!org.ok()) return ToGrpc(org.status());
+  std::vector<std::string> ids(req->message_ids().begin(),
+                               req->message_ids().end());
+  absl::StatusOr<std::vector<absl::Status>> results =
+      mailbox_.AckMany(*org, ids);
+  if (!results.ok()) return ToGrpc(results.status());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    v1::AckResult* r = resp->add_results();
+    r->set_message_id(ids[i]);
+    const absl::Status& s = (*results)[i];
+    if (s.ok()) continue;
+    r->set_error_code(static_cast<int>(s.code()));
+    r->set_error_reason(ErrorReason(s));
+    r->set_error_message(std::string(s.message()));
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status MailboxService::Release(grpc::ServerContext* ctx,
                                      const v1::MessageRef* req,
                                      v1::AckResponse*) {

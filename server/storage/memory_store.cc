@@ -146,6 +146,16 @@ absl::StatusOr<std::string> MemoryMessageStore::GetDeadLetter(
   return it->second;
 }
 
+std::vector<absl::Status> MemoryMessageStore::AcknowledgeMany(
+    const std::string& recipient_org, const std::vector<std::string>& ids,
+    int64_t now_unix_ms) {
+  std::vector<absl::Status> out;
+  for (const std::string& id : ids) {
+    out.push_back(Acknowledge(recipient_org, id, now_unix_ms));
+  }
+  return out;
+}
+
 absl::StatusOr<v1::StoredStatus> MemoryMessageStore::GetStatus(
     const std::string& message_id) {
   absl::MutexLock lock(&mu_);

@@ -22,6 +22,9 @@ class MemoryMessageStore final : public MessageStore {
   absl::Status Acknowledge(const std::string& recipient_org,
                            const std::string& message_id,
                            int64_t now_unix_ms) override;
+  std::vector<absl::Status> AcknowledgeMany(const std::string& recipient_org,
+                                            const std::vector<std::string>& ids,
+                                            int64_t now_unix_ms) override;
   absl::Status MarkDelivered(const std::string& message_id,
                              int64_t now_unix_ms) override;
   absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) override;

@@ -75,6 +75,10 @@ class MessageStore {
   virtual absl::Status Acknowledge(const std::string& recipient_org,
                                    const std::string& message_id,
                                    int64_t now_unix_ms) = 0;
+  // Acknowledge for each id, sharing one durable write; one status per id.
+  virtual std::vector<absl::Status> AcknowledgeMany(
+      const std::string& recipient_org, const std::vector<std::string>& ids,
+      int64_t now_unix_ms) = 0;
 
   // Records the first delivery of a message to its recipient (state
   // ACCEPTED -> DELIVERED); later states are left alone.

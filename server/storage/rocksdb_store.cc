@@ -205,6 +205,20 @@ absl::Status RocksMessageStore::Submit(Op& op) {
   return op.status;
 }
 
+void RocksMessageStore::SubmitAll(std::vector<Op>& ops) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) {
+    for (Op& op : ops) {
+      op.status = Error(absl::StatusCode::kUnavailable, "STORE_CLOSING",
+                        "the node is shutting down; retry against the "
+                        "restarted node");
+    }
+    return;
+  }
+  for (Op& op : ops) pending_.push_back(&op);
+  for (Op& op : ops) mu_.Await(absl::Condition(&op.done));
+}
+
 void RocksMessageStore::CommitLoop() {
   for (;;) {
     std::vector<Op*> group;
@@ -497,6 +511,23 @@ absl::Status RocksMessageStore::MarkDelivered(const std::string& message_id,
   op.message_id = &message_id;
   op.now_unix_ms = now_unix_ms;
   return Submit(op);
+}
+
+std::vector<absl::Status> RocksMessageStore::AcknowledgeMany(
+    const std::string& recipient_org, const std::vector<std::string>& ids,
+    int64_t now_unix_ms) {
+  std::vector<Op> ops(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ops[i].kind = Op::Kind::kAcknowledge;
+    ops[i].org = &recipient_org;
+    ops[i].message_id = &ids[i];
+    ops[i].now_unix_ms = now_unix_ms;
+  }
+  SubmitAll(ops);
+  std::vector<absl::Status> out;
+  out.reserve(ops.size());
+  for (Op& op : ops) out.push_back(std::move(op.status));
+  return out;
 }
 
 absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(

@@ -61,6 +61,9 @@ class RocksMessageStore final : public MessageStore {
   absl::Status Acknowledge(const std::string& recipient_org,
                            const std::string& message_id,
                            int64_t now_unix_ms) override;
+  std::vector<absl::Status> AcknowledgeMany(const std::string& recipient_org,
+                                            const std::vector<std::string>& ids,
+                                            int64_t now_unix_ms) override;
   absl::Status MarkDelivered(const std::string& message_id,
                              int64_t now_unix_ms) override;
   absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) override;
@@ -94,6 +97,8 @@ class RocksMessageStore final : public MessageStore {
   RocksMessageStore() = default;
   absl::Status Recover();
   absl::Status Submit(Op& op);
+  // Queues all of `ops` at once (so they share a group) and waits for all.
+  void SubmitAll(std::vector<Op>& ops);
   bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CommitLoop();
   void CommitGroup(std::vector<Op*>& group);

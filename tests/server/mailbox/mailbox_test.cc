@@ -214,6 +214,24 @@ TEST_F(MailboxTest, LeasesRedeliveryAckAndStatus) {
             StatusCode::kNotFound);
 }
 
+TEST_F(MailboxTest, AckManyClearsLeases) {
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(mailbox_->Submit(ngo_.id, Referral()).ok());
+  auto got = mailbox_->Receive(naptip_.id, 10);
+  ASSERT_EQ(got->size(), 3u);
+  std::vector<std::string> ids = {(*got)[0].message_id, (*got)[2].message_id};
+  auto results = mailbox_->AckMany(naptip_.id, ids);
+  ASSERT_TRUE(results.ok());
+  EXPECT_TRUE((*results)[0].ok() && (*results)[1].ok());
+  EXPECT_EQ(ErrorReason(mailbox_->Release(naptip_.id, ids[0])), "NOT_LEASED");
+  clock_.Advance(options_.visibility_timeout * 2);
+  auto again = mailbox_->Receive(naptip_.id, 10);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].message_id, (*got)[1].message_id);
+  EXPECT_EQ(mailbox_->AckMany("nobody", ids).status().code(),
+            StatusCode::kUnauthenticated);
+}
+
 TEST_F(MailboxTest, StatusShowsExpiryBeforeAcknowledgement) {
   auto receipt = mailbox_->Submit(ngo_.id, Referral());
   v1::ReceiptLeaf leaf;

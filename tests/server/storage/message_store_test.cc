@@ -146,6 +146,22 @@ TYPED_TEST(MessageStoreContract, DeduplicatesByMessageId) {
   EXPECT_EQ(*s.QueueDepth("ng"), 1u);
 }
 
+TYPED_TEST(MessageStoreContract, AcknowledgeMany) {
+  MessageStore& s = *this->store_;
+  for (uint64_t n = 1; n <= 5; ++n)
+    ASSERT_TRUE(s.Accept(Request(n, "ng")).ok());
+  ASSERT_TRUE(s.Accept(Request(9, "it")).ok());
+  std::vector<absl::Status> r =
+      s.AcknowledgeMany("ng", {Id(1), Id(2), Id(9), Id(3), Id(77), Id(2)}, 50);
+  ASSERT_EQ(r.size(), 6u);
+  EXPECT_TRUE(r[0].ok() && r[1].ok() && r[3].ok() && r[5].ok());
+  EXPECT_EQ(ErrorReason(r[2]), "MESSAGE_NOT_FOUND") << "not addressed to ng";
+  EXPECT_EQ(ErrorReason(r[4]), "MESSAGE_NOT_FOUND");
+  EXPECT_EQ(*s.QueueDepth("ng"), 2u);
+  EXPECT_EQ(*s.QueueDepth("it"), 1u);
+  EXPECT_EQ(s.GetStatus(Id(3))->state(), v1::ACKNOWLEDGED);
+}
+
 TYPED_TEST(MessageStoreContract, AcknowledgeOnlyYourOwn) {
   MessageStore& s = *this->store_;
   ASSERT_TRUE(s.Accept(Request(1, "ng")).ok());
