@@ -49,5 +49,5 @@ done
 t0=$(ticks)
 line=$("$bin/bench/trm_load" consume --node 127.0.0.1:$port --token-file keys/bg-naptip.token --expect $total)
 t1=$(ticks)
-echo "trm-broker consume (256 per receive, one ack call each): ${line#consume: } broker CPU $(( (t1 - t0) * 1000000 / hz / total )) us/msg"
+echo "trm-broker consume (256 per receive, AckMany per batch): ${line#consume: } broker CPU $(( (t1 - t0) * 1000000 / hz / total )) us/msg"
 kill -TERM $pid; wait $pid; pid=""

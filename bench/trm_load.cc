@@ -12,10 +12,10 @@
 // goes away. It appends "receipt <id>" to the log per receipt and prints
 // msg/s and submit-to-receipt latency percentiles.
 // consume receives and acknowledges (AckMany, a batch per call) until it has
-// acknowledged N distinct
-// messages, logging "delivered <id> <attempt>" and "acked <id>", and counts
-// any message delivered again after its acknowledgement returned (an undone
-// acknowledgement). Exit 0 when its goal is met.
+// acknowledged N distinct messages, logging "delivered <id> <attempt>" and
+// "acked <id>", and counts any message delivered again after its
+// acknowledgement returned (an undone acknowledgement). Exit 0 when its goal is
+// met.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
