@@ -106,6 +106,9 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
   // Small column families (status, queues) would otherwise pin every WAL
   // file until they flush, and a restart would replay all of them.
   db_options.max_total_wal_size = 128ull << 20;
+  // The committer resumes after write errors itself (see CommitGroup), so
+  // that recovery happens exactly when a write needs it.
+  db_options.max_bgerror_resume_count = 0;
   db_options.create_missing_column_families = true;
   if (options.file_system) {
     store->env_ = rocksdb::NewCompositeEnv(options.file_system);
@@ -430,8 +433,15 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
 
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  rocksdb::Status s = db_->Write(sync, &batch);
+  // After a failed write (a full disk, say) RocksDB refuses writes until it
+  // is resumed; try that first, so the node heals once space is back.
+  rocksdb::Status s = needs_resume_ ? db_->Resume() : rocksdb::Status::OK();
+  if (s.ok()) {
+    needs_resume_ = false;
+    s = db_->Write(sync, &batch);
+  }
   if (!s.ok()) {
+    needs_resume_ = true;
     for (Op* op : writers) {
       op->status = Unavailable("cannot write to the store", s);
       op->outcome = AcceptOutcome();

@@ -125,6 +125,8 @@ class RocksMessageStore final : public MessageStore {
       ABSL_GUARDED_BY(queues_mu_);
 
   std::atomic<uint64_t> commits_{0};
+  // Set by the committer after a failed write; only the committer reads it.
+  bool needs_resume_ = false;
   std::thread committer_;
 };
 

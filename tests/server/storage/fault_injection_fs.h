@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,19 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
     return dropped;
   }
 
+  // While set, appends and syncs fail with an I/O error, as on a failing or
+  // full disk. (RocksDB recovers from a real "no space" error by itself once
+  // space is back, polling; an I/O error needs the store to resume it.)
+  void FailWrites(bool fail) { fail_writes_ = fail; }
+
+  // The injected failure: a retryable I/O error, as a disk that fails for a
+  // while reports it.
+  static rocksdb::IOStatus Injected() {
+    rocksdb::IOStatus s = rocksdb::IOStatus::IOError("injected write failure");
+    s.SetRetryable(true);
+    return s;
+  }
+
   // Bytes written through this file system that no sync covered yet.
   uint64_t UnsyncedBytes() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -79,6 +93,7 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus Append(const rocksdb::Slice& data,
                              const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* dbg) override {
+      if (fs_->fail_writes_) return Injected();
       rocksdb::IOStatus s = target()->Append(data, o, dbg);
       if (s.ok()) fs_->Wrote(name_, data.size());
       return s;
@@ -87,18 +102,21 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
                              const rocksdb::IOOptions& o,
                              const rocksdb::DataVerificationInfo& info,
                              rocksdb::IODebugContext* dbg) override {
+      if (fs_->fail_writes_) return Injected();
       rocksdb::IOStatus s = target()->Append(data, o, info, dbg);
       if (s.ok()) fs_->Wrote(name_, data.size());
       return s;
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* dbg) override {
+      if (fs_->fail_writes_) return Injected();
       rocksdb::IOStatus s = target()->Sync(o, dbg);
       if (s.ok()) fs_->Synced(name_);
       return s;
     }
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
                             rocksdb::IODebugContext* dbg) override {
+      if (fs_->fail_writes_) return Injected();
       rocksdb::IOStatus s = target()->Fsync(o, dbg);
       if (s.ok()) fs_->Synced(name_);
       return s;
@@ -119,6 +137,7 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
     st.synced = st.written;
   }
 
+  std::atomic<bool> fail_writes_{false};
   std::mutex mu_;
   std::map<std::string, State> files_;
 };

@@ -332,6 +332,36 @@ TEST_F(RocksStoreTest, QueueHeadSkipsAcknowledgedEntries) {
   EXPECT_LT(skipped, 10u) << "the read walked acknowledged entries";
 }
 
+// A full disk: writes fail with UNAVAILABLE and change nothing, reads go
+// on, and writing works again once space is back, without a restart.
+TEST(RocksStoreFullDisk, UnavailableThenRecovers) {
+  const std::string dir = TempDir();
+  auto fs = std::make_shared<testing::FaultInjectionFileSystem>();
+  RocksStoreOptions options = Options(dir);
+  options.file_system = fs;
+  auto s = RocksMessageStore::Open(options);
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (uint64_t n = 1; n <= 5; ++n) {
+    ASSERT_TRUE((*s)->Accept(Request(n, "ng")).ok());
+  }
+  fs->FailWrites(true);
+  auto refused = (*s)->Accept(Request(6, "ng"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrorReason(refused.status()), "STORE_UNAVAILABLE");
+  EXPECT_EQ(ErrorReason((*s)->Acknowledge("ng", Id(1), 9)),
+            "STORE_UNAVAILABLE");
+  EXPECT_EQ((*s)->ReadQueue("ng", 0, 10)->size(), 5u) << "reads go on";
+  EXPECT_EQ((*s)->GetStatus(Id(1))->state(), v1::ACCEPTED);
+  EXPECT_EQ(*(*s)->QueueDepth("ng"), 5u);
+  fs->FailWrites(false);
+  auto again = (*s)->Accept(Request(6, "ng"));
+  EXPECT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE((*s)->Acknowledge("ng", Id(1), 10).ok());
+  EXPECT_EQ(*(*s)->QueueDepth("ng"), 5u);
+  s->reset();
+  fs::remove_all(dir);
+}
+
 // A power failure keeps only what was synced. Everything the store
 // acknowledged must survive it.
 TEST(RocksStoreCrash, AcknowledgedWritesSurviveLosingUnsyncedData) {
