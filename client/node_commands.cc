@@ -123,7 +123,13 @@ absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
   v1::SubmitResponse resp;
   grpc::ClientContext ctx;
   c.Prepare(&ctx, absl::Seconds(30));
-  RETURN_IF_ERROR(FromGrpc(c.stub->Submit(&ctx, req, &resp)));
+  const std::string id = HexEncode(AsBytes(sealed.header.message_id()));
+  if (absl::Status submitted = FromGrpc(c.stub->Submit(&ctx, req, &resp));
+      !submitted.ok()) {
+    // The id, so that the refusal can be looked up later with `status`.
+    if (!out.json) std::cerr << "message " << id << " not accepted\n";
+    return submitted;
+  }
   std::string receipt_check = "not checked (give --node-pub to check it)";
   if (!node_pub.empty()) {
     ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
@@ -133,7 +139,6 @@ absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
   }
   v1::ReceiptLeaf leaf;
   leaf.ParseFromString(resp.receipt().leaf());
-  const std::string id = HexEncode(AsBytes(sealed.header.message_id()));
   if (out.json) {
     std::cout << json{{"ok", true},
                       {"message_id", id},
@@ -240,12 +245,18 @@ absl::Status StatusCommand(const NodeFlags& node, const std::string& id_hex,
   const v1::StoredStatus& s = resp.status();
   json j = {{"message_id", id_hex},
             {"state", v1::MessageState_Name(s.state())},
-            {"recipient", s.recipient_org()},
-            {"accepted", Iso(s.accepted_unix_ms())}};
-  if (s.delivered_unix_ms() > 0) j["delivered"] = Iso(s.delivered_unix_ms());
-  if (s.acknowledged_unix_ms() > 0) {
-    j["acknowledged"] = Iso(s.acknowledged_unix_ms());
+            {"recipient", s.recipient_org()}};
+  const std::pair<const char*, int64_t> times[] = {
+      {"accepted", s.accepted_unix_ms()},
+      {"delivered", s.delivered_unix_ms()},
+      {"acknowledged", s.acknowledged_unix_ms()},
+      {"expired", s.expired_unix_ms()},
+      {"rejected", s.rejected_unix_ms()},
+      {"payload_purged", s.purged_unix_ms()}};
+  for (const auto& [name, ms] : times) {
+    if (ms > 0) j[name] = Iso(ms);
   }
+  if (!s.reason_code().empty()) j["reason_code"] = s.reason_code();
   if (!s.reason().empty()) j["reason"] = s.reason();
   if (out.json) {
     std::cout << json{{"ok", true}, {"status", j}}.dump() << "\n";
@@ -254,7 +265,8 @@ absl::Status StatusCommand(const NodeFlags& node, const std::string& id_hex,
   std::cout << "message " << id_hex << ": " << j["state"].get<std::string>()
             << "\n";
   for (const char* k :
-       {"recipient", "accepted", "delivered", "acknowledged", "reason"}) {
+       {"recipient", "accepted", "delivered", "acknowledged", "expired",
+        "rejected", "payload_purged", "reason_code", "reason"}) {
     if (j.contains(k)) {
       std::cout << "  " << k << ": " << j[k].get<std::string>() << "\n";
     }

@@ -35,12 +35,58 @@ absl::StatusOr<const Organisation*> Mailbox::Caller(
 absl::StatusOr<v1::Receipt> Mailbox::Submit(const std::string& caller,
                                             absl::string_view envelope_bytes) {
   ASSIGN_OR_RETURN(const Organisation* sender, Caller(caller));
-  // 1-2. Structure, header, times.
+  // 1. Structure and limits.
   ASSIGN_OR_RETURN(
       envelope::ParsedEnvelope parsed,
       envelope::ParsedEnvelope::Parse(envelope_bytes, options_.limits));
-  const v1::Header& h = parsed.header();
   const absl::Time now = clock_.Now();
+  absl::StatusOr<v1::Receipt> receipt =
+      SubmitParsed(*sender, parsed, envelope_bytes, now);
+  if (!receipt.ok()) {
+    RecordRejection(caller, parsed.header(), envelope_bytes, now,
+                    receipt.status());
+  }
+  return receipt;
+}
+
+void Mailbox::RecordRejection(const std::string& caller, const v1::Header& h,
+                              absl::string_view envelope_bytes, absl::Time now,
+                              const absl::Status& refusal) {
+  switch (refusal.code()) {
+    case StatusCode::kAlreadyExists:  // the id belongs to another message
+    case StatusCode::kUnavailable:    // not a refusal: the store failed
+    case StatusCode::kInternal:
+    case StatusCode::kDataLoss:
+    case StatusCode::kCancelled:
+    case StatusCode::kDeadlineExceeded:
+      return;
+    default:
+      break;
+  }
+  v1::StoredStatus st;
+  st.set_message_id(h.message_id());
+  st.set_sender_org(caller);  // the authenticated caller, whatever it claimed
+  st.set_recipient_org(h.recipient_org());
+  const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(envelope_bytes)});
+  st.set_envelope_sha256(digest.data(), digest.size());
+  st.set_state(v1::REJECTED);
+  st.set_expires_unix_ms(h.expires_unix_ms());
+  st.set_rejected_unix_ms(absl::ToUnixMillis(now));
+  st.set_reason_code(ErrorReason(refusal));
+  st.set_error_code(static_cast<int32_t>(refusal.code()));
+  st.set_reason(std::string(refusal.message()));
+  // Best effort: the caller has its answer already; a rejection record that
+  // cannot be written (the disk is full, say) only means GetStatus will say
+  // NOT_FOUND for it.
+  store_.RecordRejection(st).IgnoreError();
+}
+
+absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
+    const Organisation& sender, const envelope::ParsedEnvelope& parsed,
+    absl::string_view envelope_bytes, absl::Time now) {
+  const std::string& caller = sender.id;
+  const v1::Header& h = parsed.header();
+  // 2. Times.
   RETURN_IF_ERROR(envelope::CheckTimes(h, now, options_.max_clock_skew));
   // 3. Only as yourself.
   if (h.sender_org() != caller) {
@@ -58,7 +104,7 @@ absl::StatusOr<v1::Receipt> Mailbox::Submit(const std::string& caller,
                      "'; set sender_node to your own node"));
   }
   // 4. One signature check per message on this node.
-  RETURN_IF_ERROR(envelope::VerifySignature(parsed, *sender->signing_key));
+  RETURN_IF_ERROR(envelope::VerifySignature(parsed, *sender.signing_key));
   // 5. A recipient here, with room.
   if (h.recipient_node() != options_.node_id) {
     return Error(StatusCode::kNotFound, "UNKNOWN_RECIPIENT",

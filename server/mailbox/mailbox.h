@@ -10,6 +10,9 @@
 //      mailbox;
 //   6. store durably with deduplication (group commit, synced WAL);
 //   7. answer with a signed acceptance receipt (batched signatures).
+// A refusal after step 1 (so with a message id) is recorded as a REJECTED
+// status record for the caller, metadata only, so GetStatus can tell the
+// sender later; the envelope itself is never stored.
 // Receive leases messages for a visibility timeout; a lease that runs out
 // makes the message deliverable again. Ack removes it for good; Release gives
 // the lease back early. Leases live in memory: after a restart every
@@ -88,6 +91,13 @@ class Mailbox {
     uint32_t attempts = 0;
   };
   absl::StatusOr<const Organisation*> Caller(const std::string& caller) const;
+  // Steps 2-7 for an envelope that parsed.
+  absl::StatusOr<v1::Receipt> SubmitParsed(
+      const Organisation& sender, const envelope::ParsedEnvelope& parsed,
+      absl::string_view envelope_bytes, absl::Time now);
+  void RecordRejection(const std::string& caller, const v1::Header& header,
+                       absl::string_view envelope_bytes, absl::Time now,
+                       const absl::Status& refusal);
 
   const MailboxOptions options_;
   const OrgRegistry& orgs_;

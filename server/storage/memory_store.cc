@@ -31,7 +31,8 @@ void MemoryMessageStore::FailWrites(bool fail) {
 absl::StatusOr<AcceptOutcome> MemoryMessageStore::Accept(
     const AcceptRequest& r) {
   absl::MutexLock lock(&mu_);
-  if (auto it = status_.find(r.message_id); it != status_.end()) {
+  if (auto it = status_.find(r.message_id);
+      it != status_.end() && it->second.state() != v1::REJECTED) {
     if (it->second.envelope_sha256() != r.envelope_sha256) {
       return Error(absl::StatusCode::kAlreadyExists, "DUPLICATE_MESSAGE_ID",
                    absl::StrCat("message id ", HexEncode(AsBytes(r.message_id)),
@@ -64,6 +65,18 @@ absl::StatusOr<std::vector<QueuedMessage>> MemoryMessageStore::ReadQueue(
   return out;
 }
 
+absl::Status MemoryMessageStore::RecordRejection(
+    const v1::StoredStatus& rejection) {
+  absl::MutexLock lock(&mu_);
+  auto it = status_.find(rejection.message_id());
+  if (it != status_.end() && it->second.state() != v1::REJECTED) {
+    return absl::OkStatus();
+  }
+  if (fail_writes_) return WriteFailed();
+  status_[rejection.message_id()] = rejection;
+  return absl::OkStatus();
+}
+
 absl::Status MemoryMessageStore::Acknowledge(const std::string& recipient_org,
                                              const std::string& message_id,
                                              int64_t now_unix_ms) {
@@ -73,6 +86,10 @@ absl::Status MemoryMessageStore::Acknowledge(const std::string& recipient_org,
     return NotQueued(message_id, recipient_org);
   }
   if (it->second.state() == v1::ACKNOWLEDGED) return absl::OkStatus();
+  if (it->second.state() != v1::ACCEPTED &&
+      it->second.state() != v1::DELIVERED) {
+    return NotAcknowledgeable(it->second);
+  }
   if (fail_writes_) return WriteFailed();
   queues_[recipient_org].erase(it->second.queue_seq());
   queued_bytes_[recipient_org] -= it->second.envelope_size();

@@ -40,6 +40,8 @@ class MemoryMessageStore final : public MessageStore {
   absl::StatusOr<uint64_t> QueueBytes(
       const std::string& recipient_org) override;
 
+  absl::Status RecordRejection(const v1::StoredStatus& rejection) override;
+
   // While set, every write fails with UNAVAILABLE and changes nothing.
   void FailWrites(bool fail);
 

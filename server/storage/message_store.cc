@@ -1,5 +1,9 @@
 #include "server/storage/message_store.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/bytes.h"
+#include "common/status.h"
+
 namespace trm::storage {
 
 v1::StoredStatus NewStatusRecord(const AcceptRequest& r, uint64_t seq) {
@@ -14,6 +18,20 @@ v1::StoredStatus NewStatusRecord(const AcceptRequest& r, uint64_t seq) {
   st.set_accepted_unix_ms(r.now_unix_ms);
   st.set_envelope_size(r.envelope.size());
   return st;
+}
+
+absl::Status NotAcknowledgeable(const v1::StoredStatus& st) {
+  if (st.state() == v1::EXPIRED) {
+    return Error(absl::StatusCode::kFailedPrecondition, "MESSAGE_EXPIRED",
+                 absl::StrCat("message ", HexEncode(AsBytes(st.message_id())),
+                              " expired before it was acknowledged and is no "
+                              "longer queued; its sender sees EXPIRED"));
+  }
+  return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
+               absl::StrCat("no message ", HexEncode(AsBytes(st.message_id())),
+                            " is queued for ", st.recipient_org(),
+                            " on this node; acknowledge only ids you "
+                            "received"));
 }
 
 void MarkExpired(v1::StoredStatus& st, int64_t now_unix_ms) {

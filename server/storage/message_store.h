@@ -54,6 +54,9 @@ struct QueuedMessage {
 
 // The status record of a message just accepted at queue position `seq`.
 v1::StoredStatus NewStatusRecord(const AcceptRequest& request, uint64_t seq);
+// The refusal of Acknowledge for a message that is no longer (EXPIRED) or
+// never was (REJECTED) in a queue.
+absl::Status NotAcknowledgeable(const v1::StoredStatus& status);
 // Turns a queued message's record into a dead letter's, at `now_unix_ms`.
 void MarkExpired(v1::StoredStatus& status, int64_t now_unix_ms);
 
@@ -101,6 +104,13 @@ class MessageStore {
 
   virtual absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) = 0;
+
+  // Records that a submission was refused: `rejection` is a status record in
+  // state REJECTED (no envelope, nothing queued). Written only when the
+  // message id has no record or only an earlier rejection, so a refusal can
+  // never overwrite an accepted message; an accepted submission of the same
+  // id later replaces it.
+  virtual absl::Status RecordRejection(const v1::StoredStatus& rejection) = 0;
 
   // Number of queued (unacknowledged) messages for `recipient_org`.
   virtual absl::StatusOr<uint64_t> QueueDepth(

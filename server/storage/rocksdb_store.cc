@@ -69,9 +69,17 @@ bool DecodeQueueKey(const rocksdb::Slice& key, std::string* org,
 }  // namespace
 
 struct RocksMessageStore::Op {
-  enum class Kind { kAccept, kAcknowledge, kDelivered, kExpire, kPurge };
+  enum class Kind {
+    kAccept,
+    kAcknowledge,
+    kDelivered,
+    kExpire,
+    kPurge,
+    kReject
+  };
   Kind kind = Kind::kAccept;
   const AcceptRequest* accept = nullptr;
+  const v1::StoredStatus* rejection = nullptr;  // kReject
   const std::string* org = nullptr;
   const std::string* message_id = nullptr;
   int64_t now_unix_ms = 0;
@@ -119,13 +127,23 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
   // Compact files early once acknowledgements leave many tombstones in them.
   queue.table_properties_collector_factories.push_back(
       rocksdb::NewCompactOnDeletionCollectorFactory(1024, 512, 0.5));
+  // Envelopes are large, written once, read once and deleted: keep them out
+  // of the LSM tree (blob files), so compactions move small keys only and a
+  // deep backlog does not slow submits. They are ciphertext, so compressing
+  // them only costs CPU.
+  rocksdb::ColumnFamilyOptions blobs = plain;
+  blobs.compression = rocksdb::kNoCompression;
+  blobs.enable_blob_files = true;
+  blobs.min_blob_size = 256;
+  blobs.blob_compression_type = rocksdb::kNoCompression;
+  blobs.enable_blob_garbage_collection = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, plain},
       {kStatusCf, plain},
-      {kEnvelopesCf, plain},
+      {kEnvelopesCf, blobs},
       {kQueuesCf, queue},
       {kExpiryCf, queue},
-      {kDeadLettersCf, plain},
+      {kDeadLettersCf, blobs},
       {kAckedCf, queue}};
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families,
@@ -282,7 +300,9 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
     absl::Status error;
     if (op->kind == Op::Kind::kAccept) {
       const AcceptRequest& r = *op->accept;
-      if (lookup(r.message_id, &existing, &error)) {
+      // An earlier refusal of the same id does not count as a duplicate.
+      if (lookup(r.message_id, &existing, &error) &&
+          existing.state() != v1::REJECTED) {
         if (existing.envelope_sha256() == r.envelope_sha256) {
           op->outcome = AcceptOutcome{existing, true, 0};
         } else {
@@ -384,6 +404,20 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         continue;
       }
       writers.push_back(op);
+    } else if (op->kind == Op::Kind::kReject) {
+      const v1::StoredStatus& r = *op->rejection;
+      if (lookup(r.message_id(), &existing, &error) &&
+          existing.state() != v1::REJECTED) {
+        continue;  // never over a real message
+      }
+      if (!error.ok()) {
+        op->status = error;
+        continue;
+      }
+      batch.Put(status_cf_, r.message_id(), r.SerializeAsString())
+          .PermitUncheckedError();
+      touched[r.message_id()] = r;
+      writers.push_back(op);
     } else if (op->kind == Op::Kind::kDelivered) {
       const std::string& id = *op->message_id;
       if (!lookup(id, &existing, &error)) {
@@ -412,6 +446,11 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         continue;
       }
       if (existing.state() == v1::ACKNOWLEDGED) continue;  // idempotent
+      if (existing.state() != v1::ACCEPTED &&
+          existing.state() != v1::DELIVERED) {
+        op->status = NotAcknowledgeable(existing);
+        continue;
+      }
       QueueState& q = queue_state(*op->org);
       if (q.depth > 0) q.depth--;
       q.bytes -= std::min(q.bytes, existing.envelope_size());
@@ -457,6 +496,14 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
     q.depth = after.depth;
     q.bytes = after.bytes;
   }
+}
+
+absl::Status RocksMessageStore::RecordRejection(
+    const v1::StoredStatus& rejection) {
+  Op op;
+  op.kind = Op::Kind::kReject;
+  op.rejection = &rejection;
+  return Submit(op);
 }
 
 absl::StatusOr<AcceptOutcome> RocksMessageStore::Accept(
@@ -557,9 +604,9 @@ absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(
   ro.iterate_lower_bound = &lower_slice;
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, queues_cf_));
-  std::vector<QueuedMessage> out;
+  std::vector<QueuedMessage> found;
   std::string org;
-  for (it->Seek(lower); it->Valid() && out.size() < max; it->Next()) {
+  for (it->Seek(lower); it->Valid() && found.size() < max; it->Next()) {
     QueuedMessage m;
     if (!DecodeQueueKey(it->key(), &org, &m.seq)) {
       return Error(absl::StatusCode::kDataLoss, "STORE_CORRUPT",
@@ -567,18 +614,36 @@ absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(
                    "directory from a backup");
     }
     m.message_id = it->value().ToString().substr(0, 16);
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), envelopes_cf_,
-                                 m.message_id, &m.envelope);
-    if (s.IsNotFound()) continue;  // acknowledged and purged meanwhile
-    if (!s.ok()) return Unavailable("cannot read an envelope", s);
-    out.push_back(std::move(m));
+    found.push_back(std::move(m));
   }
   if (!it->status().ok())
     return Unavailable("cannot read a queue", it->status());
+  // Entries acknowledged meanwhile may still be found here; the head moves
+  // only up to the first entry seen, never past a live one.
+  const uint64_t first_seq =
+      found.empty() ? snapshot.next_seq : found.front().seq;
+  // One batched lookup for the page's envelopes.
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(found.size());
+  for (const QueuedMessage& m : found) keys.emplace_back(m.message_id);
+  std::vector<rocksdb::PinnableSlice> values(found.size());
+  std::vector<rocksdb::Status> statuses(found.size());
+  db_->MultiGet(rocksdb::ReadOptions(), envelopes_cf_, keys.size(), keys.data(),
+                values.data(), statuses.data());
+  std::vector<QueuedMessage> out;
+  out.reserve(found.size());
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;  // acknowledged meanwhile
+    if (!statuses[i].ok()) {
+      return Unavailable("cannot read an envelope", statuses[i]);
+    }
+    found[i].envelope = values[i].ToString();
+    out.push_back(std::move(found[i]));
+  }
   if (start == snapshot.head_seq) {
     // Nothing live lies below the first entry found (or below next_seq when
     // the queue is empty): later reads start there.
-    const uint64_t head = out.empty() ? snapshot.next_seq : out.front().seq;
+    const uint64_t head = first_seq;
     absl::MutexLock lock(&queues_mu_);
     QueueState& q = queues_[recipient_org];
     q.head_seq = std::max(q.head_seq, head);

@@ -74,6 +74,7 @@ class RocksMessageStore final : public MessageStore {
       const std::string& message_id) override;
   absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) override;
+  absl::Status RecordRejection(const v1::StoredStatus& rejection) override;
   absl::StatusOr<uint64_t> QueueDepth(
       const std::string& recipient_org) override;
   absl::StatusOr<uint64_t> QueueBytes(

@@ -70,6 +70,11 @@ contains "permission reason" SENDER_NOT_CALLER out
   --recipient-pub keys/bg-naptip.enc.pub --in payload >out 2>&1
 check "unknown recipient" 1 $?
 contains "recipient reason" UNKNOWN_RECIPIENT out
+rejected=$(sed -nE 's/^message ([0-9a-f]{32}) not accepted$/\1/p' out)
+"$TRMCTL" status $node --token-file keys/bg-ngo.token "$rejected" >out 2>&1
+check "status of a refused message" 0 $?
+contains "rejected state" REJECTED out
+contains "rejection reason kept" "reason_code: UNKNOWN_RECIPIENT" out
 echo wrong >bad.token
 "$TRMCTL" status $node --token-file bad.token "$id" >out 2>&1; check "unknown token" 1 $?
 contains "credential reason" UNKNOWN_CREDENTIAL out

@@ -179,6 +179,61 @@ TEST_F(MailboxTest, FullDiskIsUnavailableAndReadsGoOn) {
   EXPECT_EQ(got->size(), 1u);
 }
 
+TEST_F(MailboxTest, RefusalsShowAsRejectedToTheirSenderOnly) {
+  // Expired: refused, and GetStatus tells the sender why, later.
+  v1::Header h = Header(ngo_, naptip_);
+  h.set_expires_unix_ms(kStartMs + 1000);
+  std::string late = Seal(h, ngo_, naptip_);
+  clock_.Advance(absl::Seconds(2));
+  ExpectRefused(mailbox_->Submit(ngo_.id, late),
+                StatusCode::kFailedPrecondition, "MESSAGE_EXPIRED");
+  auto st = mailbox_->GetStatus(ngo_.id, h.message_id());
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->state(), v1::REJECTED);
+  EXPECT_EQ(st->reason_code(), "MESSAGE_EXPIRED");
+  EXPECT_EQ(st->error_code(),
+            static_cast<int>(StatusCode::kFailedPrecondition));
+  EXPECT_EQ(st->rejected_unix_ms(), kStartMs + 2000);
+  EXPECT_FALSE(st->reason().empty());
+  // The recipient neither sees it nor can acknowledge it.
+  EXPECT_EQ(mailbox_->GetStatus(naptip_.id, h.message_id()).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(mailbox_->Ack(naptip_.id, h.message_id()).code(),
+            StatusCode::kNotFound);
+
+  // A bad signature, recorded the same way.
+  v1::Header h2 = Header(ngo_, naptip_);
+  std::string bad = Seal(h2, ngo_, naptip_);
+  bad[bad.size() - 50] ^= 1;
+  ExpectRefused(mailbox_->Submit(ngo_.id, bad), StatusCode::kUnauthenticated,
+                "SIGNATURE_INVALID");
+  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, h2.message_id())->reason_code(),
+            "SIGNATURE_INVALID");
+  // Sent again correctly, the same id is accepted.
+  ASSERT_TRUE(mailbox_->Submit(ngo_.id, Seal(h2, ngo_, naptip_)).ok());
+  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, h2.message_id())->state(),
+            v1::ACCEPTED);
+
+  // Someone else's refused attempt at an accepted id changes nothing, and is
+  // recorded under the caller, not the organisation it claimed to be.
+  auto stolen = mailbox_->Submit(naptip_.id, Seal(h2, ngo_, naptip_));
+  EXPECT_EQ(stolen.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, h2.message_id())->state(),
+            v1::ACCEPTED);
+  EXPECT_EQ(mailbox_->GetStatus(naptip_.id, h2.message_id()).status().code(),
+            StatusCode::kNotFound);
+  v1::Header h3 = Header(ngo_, naptip_);
+  ASSERT_FALSE(mailbox_->Submit(naptip_.id, Seal(h3, ngo_, naptip_)).ok());
+  auto theirs = mailbox_->GetStatus(naptip_.id, h3.message_id());
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_EQ(theirs->reason_code(), "SENDER_NOT_CALLER");
+  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, h3.message_id()).status().code(),
+            StatusCode::kNotFound);
+
+  // Malformed bytes have no id: nothing to record, nothing recorded.
+  EXPECT_FALSE(mailbox_->Submit(ngo_.id, "junk").ok());
+}
+
 TEST_F(MailboxTest, LeasesRedeliveryAckAndStatus) {
   auto receipt = mailbox_->Submit(ngo_.id, Referral());
   ASSERT_TRUE(receipt.ok());

@@ -146,6 +146,50 @@ TYPED_TEST(MessageStoreContract, DeduplicatesByMessageId) {
   EXPECT_EQ(*s.QueueDepth("ng"), 1u);
 }
 
+v1::StoredStatus Rejection(uint64_t n, const std::string& reason) {
+  v1::StoredStatus st;
+  st.set_message_id(Id(n));
+  st.set_sender_org("bg-ngo");
+  st.set_recipient_org("ng");
+  st.set_state(v1::REJECTED);
+  st.set_rejected_unix_ms(1000);
+  st.set_reason_code(reason);
+  return st;
+}
+
+TYPED_TEST(MessageStoreContract, RejectionsAreStatusOnlyAndNeverOverwrite) {
+  MessageStore& s = *this->store_;
+  ASSERT_TRUE(s.RecordRejection(Rejection(1, "SIGNATURE_INVALID")).ok());
+  EXPECT_EQ(s.GetStatus(Id(1))->state(), v1::REJECTED);
+  EXPECT_EQ(*s.QueueDepth("ng"), 0u) << "a rejection queues nothing";
+  EXPECT_EQ(ErrorReason(s.Acknowledge("ng", Id(1), 1)), "MESSAGE_NOT_FOUND");
+  // A later rejection of the same id replaces the earlier one...
+  ASSERT_TRUE(s.RecordRejection(Rejection(1, "MESSAGE_EXPIRED")).ok());
+  EXPECT_EQ(s.GetStatus(Id(1))->reason_code(), "MESSAGE_EXPIRED");
+  // ...a good submission of it is accepted, not taken for a duplicate...
+  auto accepted = s.Accept(Request(1, "ng"));
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_FALSE(accepted->duplicate);
+  EXPECT_EQ(*s.QueueDepth("ng"), 1u);
+  // ...and no refusal ever overwrites an accepted message.
+  ASSERT_TRUE(s.RecordRejection(Rejection(1, "SENDER_NOT_CALLER")).ok());
+  EXPECT_EQ(s.GetStatus(Id(1))->state(), v1::ACCEPTED);
+  EXPECT_TRUE(s.Accept(Request(1, "ng"))->duplicate);
+}
+
+TYPED_TEST(MessageStoreContract, AcknowledgingAnExpiredMessageIsRefused) {
+  MessageStore& s = *this->store_;
+  AcceptRequest r = Request(1, "ng");
+  r.expires_unix_ms = 1500;
+  ASSERT_TRUE(s.Accept(r).ok());
+  ASSERT_TRUE(s.Accept(Request(2, "ng")).ok());
+  EXPECT_EQ(*s.ExpireDue(1500, 100), 1u);
+  EXPECT_EQ(*s.QueueDepth("ng"), 1u);
+  EXPECT_EQ(ErrorReason(s.Acknowledge("ng", Id(1), 1600)), "MESSAGE_EXPIRED");
+  EXPECT_EQ(*s.QueueDepth("ng"), 1u) << "the depth is not counted down twice";
+  EXPECT_EQ(s.GetStatus(Id(1))->state(), v1::EXPIRED);
+}
+
 TYPED_TEST(MessageStoreContract, AcknowledgeMany) {
   MessageStore& s = *this->store_;
   for (uint64_t n = 1; n <= 5; ++n)
