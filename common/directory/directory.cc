@@ -1,0 +1,483 @@
+#include "common/directory/directory.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/bytes.h"
+#include "common/crypto/hash.h"
+#include "common/crypto/key_files.h"
+#include "common/status.h"
+
+namespace trm::directory {
+namespace {
+
+using absl::StatusCode;
+
+std::string SignatureInput(absl::string_view doc) {
+  std::string input(kSignatureContext);
+  input.push_back('\0');
+  input.append(doc.data(), doc.size());
+  return input;
+}
+
+absl::Status Invalid(absl::string_view what) {
+  return Error(StatusCode::kInvalidArgument, "DIRECTORY_INVALID",
+               absl::StrCat("the directory is inconsistent: ", what,
+                            "; fix the document and sign it again"));
+}
+
+std::string Iso(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(ms),
+                          absl::UTCTimeZone());
+}
+
+enum class KeyAlg { kEd25519, kX25519 };
+
+absl::Status CheckKeys(
+    const google::protobuf::RepeatedPtrField<v1::DirectoryKey>& keys,
+    KeyAlg alg, absl::string_view owner) {
+  absl::flat_hash_map<std::string, bool> seen;
+  for (const v1::DirectoryKey& k : keys) {
+    if (k.public_key().size() != 32) {
+      return Invalid(absl::StrCat(owner, " has a key of ",
+                                  k.public_key().size(),
+                                  " bytes; keys are 32 raw bytes"));
+    }
+    crypto::KeyId id;
+    if (alg == KeyAlg::kEd25519) {
+      auto key = crypto::Ed25519PublicKey::FromRaw(AsBytes(k.public_key()));
+      if (!key.ok()) {
+        return Invalid(absl::StrCat(owner, " has an unusable Ed25519 key"));
+      }
+      id = crypto::KeyIdOf(*key);
+    } else {
+      crypto::X25519PublicKey raw;
+      std::copy(k.public_key().begin(), k.public_key().end(), raw.begin());
+      id = crypto::X25519KeyIdOf(raw);
+    }
+    if (!SameBytes(AsBytes(k.key_id()), id)) {
+      return Invalid(absl::StrCat(owner, " lists key id ",
+                                  HexEncode(AsBytes(k.key_id())),
+                                  " for a key whose id is ", HexEncode(id)));
+    }
+    if (!seen.emplace(k.key_id(), true).second) {
+      return Invalid(absl::StrCat(owner, " lists key ",
+                                  HexEncode(AsBytes(k.key_id())), " twice"));
+    }
+    if (k.valid_until_unix_ms() != 0 &&
+        k.valid_until_unix_ms() <= k.valid_from_unix_ms()) {
+      return Invalid(absl::StrCat(owner, "'s key ",
+                                  HexEncode(AsBytes(k.key_id())),
+                                  " ends before it begins"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The key `key_id` among `keys`, if a signature made at `signed_at` may be
+// checked with it.
+absl::StatusOr<const v1::DirectoryKey*> UsableKey(
+    const google::protobuf::RepeatedPtrField<v1::DirectoryKey>& keys,
+    absl::string_view owner, absl::string_view key_id, absl::Time signed_at) {
+  const int64_t at = absl::ToUnixMillis(signed_at);
+  for (const v1::DirectoryKey& k : keys) {
+    if (k.key_id() != key_id) continue;
+    const std::string name = HexEncode(AsBytes(k.key_id()));
+    if (k.revoked_unix_ms() != 0 && at >= k.revoked_unix_ms()) {
+      return Error(
+          StatusCode::kUnauthenticated, "KEY_REVOKED",
+          absl::StrCat(owner, "'s key ", name, " was revoked at ",
+                       Iso(k.revoked_unix_ms()),
+                       k.revocation_reason().empty()
+                           ? std::string()
+                           : absl::StrCat(" (", k.revocation_reason(), ")"),
+                       "; a signature made at ", Iso(at),
+                       " with it is refused. Sign with a current key"));
+    }
+    if (at < k.valid_from_unix_ms()) {
+      return Error(StatusCode::kUnauthenticated, "KEY_NOT_YET_VALID",
+                   absl::StrCat(owner, "'s key ", name, " is valid from ",
+                                Iso(k.valid_from_unix_ms()),
+                                ", after the signature's time ", Iso(at)));
+    }
+    if (k.valid_until_unix_ms() != 0 && at >= k.valid_until_unix_ms()) {
+      return Error(StatusCode::kUnauthenticated, "KEY_EXPIRED",
+                   absl::StrCat(owner, "'s key ", name, " was valid until ",
+                                Iso(k.valid_until_unix_ms()),
+                                ", before the signature's time ", Iso(at),
+                                ". Sign with the current key"));
+    }
+    return &k;
+  }
+  return Error(StatusCode::kUnauthenticated, "SENDER_KEY_UNKNOWN",
+               absl::StrCat("the directory lists no key ",
+                            HexEncode(AsBytes(key_id)), " for ", owner,
+                            "; sign with a key the directory lists, or ask "
+                            "the federation authority to publish yours"));
+}
+
+}  // namespace
+
+absl::string_view KindName(PrincipalKind kind) {
+  switch (kind) {
+    case PrincipalKind::kNode:
+      return "node";
+    case PrincipalKind::kOrganisation:
+      return "organisation";
+    case PrincipalKind::kAuditor:
+      return "auditor";
+  }
+  return "?";
+}
+
+absl::StatusOr<v1::SignedDirectory> Sign(
+    const v1::Directory& doc, const crypto::Ed25519PrivateKey& authority) {
+  v1::SignedDirectory signed_doc;
+  signed_doc.set_directory(doc.SerializeAsString());
+  const crypto::KeyId id = crypto::KeyIdOf(authority.public_key());
+  signed_doc.set_authority_key_id(id.data(), id.size());
+  ASSIGN_OR_RETURN(
+      crypto::Ed25519Signature sig,
+      authority.Sign(AsBytes(SignatureInput(signed_doc.directory()))));
+  signed_doc.set_signature(sig.data(), sig.size());
+  // Publish nothing a node would refuse.
+  RETURN_IF_ERROR(
+      Directory::Verify(signed_doc.SerializeAsString(), authority.public_key())
+          .status());
+  return signed_doc;
+}
+
+absl::StatusOr<std::shared_ptr<const Directory>> Directory::Verify(
+    absl::string_view signed_bytes, const crypto::Ed25519PublicKey& authority) {
+  v1::SignedDirectory signed_doc;
+  if (!signed_doc.ParseFromArray(signed_bytes.data(),
+                                 static_cast<int>(signed_bytes.size()))) {
+    return Error(StatusCode::kInvalidArgument, "DIRECTORY_MALFORMED",
+                 "the directory file is not a signed directory; give the "
+                 "file `trmctl directory sign` wrote");
+  }
+  const crypto::KeyId expected = crypto::KeyIdOf(authority);
+  if (!SameBytes(AsBytes(signed_doc.authority_key_id()), expected)) {
+    return Error(StatusCode::kUnauthenticated, "DIRECTORY_SIGNATURE_INVALID",
+                 absl::StrCat("the directory was signed by key ",
+                              HexEncode(AsBytes(signed_doc.authority_key_id())),
+                              " but the federation authority's key is ",
+                              HexEncode(expected),
+                              "; it is not this federation's directory"));
+  }
+  if (!authority.Verify(AsBytes(SignatureInput(signed_doc.directory())),
+                        AsBytes(signed_doc.signature()))) {
+    return Error(StatusCode::kUnauthenticated, "DIRECTORY_SIGNATURE_INVALID",
+                 "the directory's signature does not verify with the "
+                 "federation authority's key: it was changed after signing. "
+                 "Fetch the published directory again");
+  }
+  std::shared_ptr<Directory> dir(new Directory());
+  if (!dir->doc_.ParseFromString(signed_doc.directory())) {
+    return Error(StatusCode::kInvalidArgument, "DIRECTORY_MALFORMED",
+                 "the signed directory's document does not parse");
+  }
+  const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(signed_bytes)});
+  dir->digest_hex_ = HexEncode(digest);
+  RETURN_IF_ERROR(dir->Index());
+  return std::shared_ptr<const Directory>(std::move(dir));
+}
+
+absl::Status Directory::Index() {
+  if (doc_.federation().empty()) return Invalid("it names no federation");
+  if (doc_.serial() == 0) return Invalid("its serial is 0; start at 1");
+  auto add_identity = [&](const std::string& uri, PrincipalKind kind,
+                          const std::string& id) -> absl::Status {
+    if (uri.empty()) return absl::OkStatus();
+    if (!identities_.emplace(uri, Principal{kind, id}).second) {
+      return Invalid(absl::StrCat("TLS identity ", uri, " is given twice"));
+    }
+    return absl::OkStatus();
+  };
+  for (int i = 0; i < doc_.nodes_size(); ++i) {
+    const v1::DirectoryNode& n = doc_.nodes(i);
+    if (n.id().empty()) return Invalid("a node has no id");
+    if (!nodes_.emplace(n.id(), i).second) {
+      return Invalid(absl::StrCat("node ", n.id(), " is listed twice"));
+    }
+    RETURN_IF_ERROR(
+        add_identity(n.tls_identity(), PrincipalKind::kNode, n.id()));
+    RETURN_IF_ERROR(CheckKeys(n.signing_keys(), KeyAlg::kEd25519,
+                              absl::StrCat("node ", n.id())));
+  }
+  for (int i = 0; i < doc_.organisations_size(); ++i) {
+    const v1::DirectoryOrganisation& o = doc_.organisations(i);
+    if (o.id().empty()) return Invalid("an organisation has no id");
+    if (!orgs_.emplace(o.id(), i).second) {
+      return Invalid(absl::StrCat("organisation ", o.id(), " is listed twice"));
+    }
+    if (!nodes_.contains(o.home_node())) {
+      return Invalid(absl::StrCat("organisation ", o.id(), "'s home node '",
+                                  o.home_node(), "' is not listed"));
+    }
+    RETURN_IF_ERROR(
+        add_identity(o.tls_identity(), PrincipalKind::kOrganisation, o.id()));
+    RETURN_IF_ERROR(CheckKeys(o.signing_keys(), KeyAlg::kEd25519,
+                              absl::StrCat("organisation ", o.id())));
+    RETURN_IF_ERROR(CheckKeys(o.encryption_keys(), KeyAlg::kX25519,
+                              absl::StrCat("organisation ", o.id())));
+  }
+  for (int i = 0; i < doc_.auditors_size(); ++i) {
+    const v1::DirectoryAuditor& a = doc_.auditors(i);
+    if (a.id().empty()) return Invalid("an auditor has no id");
+    if (!auditors_.emplace(a.id(), i).second) {
+      return Invalid(absl::StrCat("auditor ", a.id(), " is listed twice"));
+    }
+    RETURN_IF_ERROR(
+        add_identity(a.tls_identity(), PrincipalKind::kAuditor, a.id()));
+    for (const std::string& n : a.nodes()) {
+      if (!nodes_.contains(n)) {
+        return Invalid(absl::StrCat("auditor ", a.id(), " may query node '", n,
+                                    "', which is not listed"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+const v1::DirectoryNode* Directory::FindNode(const std::string& id) const {
+  auto it = nodes_.find(id);
+  return it == nodes_.end() ? nullptr : &doc_.nodes(it->second);
+}
+
+const v1::DirectoryOrganisation* Directory::FindOrganisation(
+    const std::string& id) const {
+  auto it = orgs_.find(id);
+  return it == orgs_.end() ? nullptr : &doc_.organisations(it->second);
+}
+
+const v1::DirectoryAuditor* Directory::FindAuditor(
+    const std::string& id) const {
+  auto it = auditors_.find(id);
+  return it == auditors_.end() ? nullptr : &doc_.auditors(it->second);
+}
+
+absl::StatusOr<Principal> Directory::FindByTlsIdentity(
+    const std::string& uri) const {
+  auto it = identities_.find(uri);
+  if (it == identities_.end()) {
+    return Error(StatusCode::kPermissionDenied, "UNKNOWN_IDENTITY",
+                 absl::StrCat("no node, organisation or auditor in directory "
+                              "serial ",
+                              serial(), " has the TLS identity '", uri,
+                              "'; the certificate's URI SAN must match a "
+                              "directory entry"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<crypto::Ed25519PublicKey> Directory::OrganisationSigningKey(
+    const std::string& org, absl::string_view key_id,
+    absl::Time signed_at) const {
+  const v1::DirectoryOrganisation* o = FindOrganisation(org);
+  if (o == nullptr) {
+    return Error(StatusCode::kUnauthenticated, "UNKNOWN_ORGANISATION",
+                 absl::StrCat("organisation '", org,
+                              "' is not in the federation directory (serial ",
+                              serial(), ")"));
+  }
+  ASSIGN_OR_RETURN(
+      const v1::DirectoryKey* k,
+      UsableKey(o->signing_keys(), absl::StrCat("organisation ", org), key_id,
+                signed_at));
+  return crypto::Ed25519PublicKey::FromRaw(AsBytes(k->public_key()));
+}
+
+absl::StatusOr<crypto::Ed25519PublicKey> Directory::NodeSigningKey(
+    const std::string& node, absl::string_view key_id,
+    absl::Time signed_at) const {
+  const v1::DirectoryNode* n = FindNode(node);
+  if (n == nullptr) {
+    return Error(StatusCode::kUnauthenticated, "UNKNOWN_NODE",
+                 absl::StrCat("node '", node,
+                              "' is not in the federation directory (serial ",
+                              serial(), ")"));
+  }
+  ASSIGN_OR_RETURN(const v1::DirectoryKey* k,
+                   UsableKey(n->signing_keys(), absl::StrCat("node ", node),
+                             key_id, signed_at));
+  return crypto::Ed25519PublicKey::FromRaw(AsBytes(k->public_key()));
+}
+
+absl::StatusOr<crypto::X25519PublicKey> Directory::OrganisationEncryptionKey(
+    const std::string& org, absl::Time at) const {
+  const v1::DirectoryOrganisation* o = FindOrganisation(org);
+  if (o == nullptr) {
+    return Error(StatusCode::kNotFound, "UNKNOWN_ORGANISATION",
+                 absl::StrCat("organisation '", org,
+                              "' is not in the federation directory"));
+  }
+  const int64_t ms = absl::ToUnixMillis(at);
+  const v1::DirectoryKey* best = nullptr;
+  for (const v1::DirectoryKey& k : o->encryption_keys()) {
+    const bool valid =
+        k.valid_from_unix_ms() <= ms &&
+        (k.valid_until_unix_ms() == 0 || ms < k.valid_until_unix_ms()) &&
+        (k.revoked_unix_ms() == 0 || ms < k.revoked_unix_ms());
+    if (valid && (best == nullptr ||
+                  k.valid_from_unix_ms() > best->valid_from_unix_ms())) {
+      best = &k;
+    }
+  }
+  if (best == nullptr) {
+    return Error(StatusCode::kFailedPrecondition, "NO_ENCRYPTION_KEY",
+                 absl::StrCat("organisation ", org,
+                              " has no encryption key valid now; ask the "
+                              "federation authority to publish one"));
+  }
+  crypto::X25519PublicKey out;
+  std::copy(best->public_key().begin(), best->public_key().end(), out.begin());
+  return out;
+}
+
+absl::Status CheckSuccessor(const Directory& current, const Directory& next) {
+  if (next.doc().federation() != current.doc().federation()) {
+    return Error(StatusCode::kFailedPrecondition, "DIRECTORY_STALE",
+                 absl::StrCat("the new directory is for federation '",
+                              next.doc().federation(), "', not '",
+                              current.doc().federation(), "'"));
+  }
+  if (next.serial() == current.serial()) {
+    if (next.digest_hex() == current.digest_hex()) return absl::OkStatus();
+    return Error(StatusCode::kFailedPrecondition, "DIRECTORY_STALE",
+                 absl::StrCat("the new directory has serial ", next.serial(),
+                              ", the same as the loaded one, but other "
+                              "content; every change needs a higher serial"));
+  }
+  if (next.serial() < current.serial()) {
+    return Error(
+        StatusCode::kFailedPrecondition, "DIRECTORY_STALE",
+        absl::StrCat("the new directory has serial ", next.serial(),
+                     ", older than the loaded serial ", current.serial(),
+                     "; a directory is never rolled back"));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+std::string KeyLine(const v1::DirectoryKey& k) {
+  std::string s = HexEncode(AsBytes(k.key_id()));
+  absl::StrAppend(&s, " from ", Iso(k.valid_from_unix_ms()));
+  if (k.valid_until_unix_ms() != 0) {
+    absl::StrAppend(&s, " until ", Iso(k.valid_until_unix_ms()));
+  }
+  if (k.revoked_unix_ms() != 0) {
+    absl::StrAppend(&s, " revoked ", Iso(k.revoked_unix_ms()));
+  }
+  return s;
+}
+
+void DiffKeys(const std::string& owner, absl::string_view what,
+              const google::protobuf::RepeatedPtrField<v1::DirectoryKey>& a,
+              const google::protobuf::RepeatedPtrField<v1::DirectoryKey>& b,
+              std::vector<std::string>& out) {
+  std::map<std::string, const v1::DirectoryKey*> ka, kb;
+  for (const auto& k : a) ka[k.key_id()] = &k;
+  for (const auto& k : b) kb[k.key_id()] = &k;
+  for (const auto& [id, k] : ka) {
+    if (!kb.contains(id)) {
+      out.push_back(absl::StrCat("~ ", owner, ": - ", what, " ", KeyLine(*k)));
+    } else if (kb[id]->SerializeAsString() != k->SerializeAsString()) {
+      out.push_back(absl::StrCat("~ ", owner, ": ", what, " ", KeyLine(*k),
+                                 " -> ", KeyLine(*kb[id])));
+    }
+  }
+  for (const auto& [id, k] : kb) {
+    if (!ka.contains(id)) {
+      out.push_back(absl::StrCat("~ ", owner, ": + ", what, " ", KeyLine(*k)));
+    }
+  }
+}
+
+template <typename T, typename F>
+void DiffEntries(absl::string_view kind,
+                 const google::protobuf::RepeatedPtrField<T>& a,
+                 const google::protobuf::RepeatedPtrField<T>& b, F&& fields,
+                 std::vector<std::string>& out) {
+  std::map<std::string, const T*> ea, eb;
+  for (const T& e : a) ea[e.id()] = &e;
+  for (const T& e : b) eb[e.id()] = &e;
+  for (const auto& [id, e] : ea) {
+    if (!eb.contains(id)) out.push_back(absl::StrCat("- ", kind, " ", id));
+  }
+  for (const auto& [id, e] : eb) {
+    auto it = ea.find(id);
+    if (it == ea.end()) {
+      out.push_back(absl::StrCat("+ ", kind, " ", id));
+      continue;
+    }
+    fields(absl::StrCat(kind, " ", id), *it->second, *e, out);
+  }
+}
+
+void Field(const std::string& owner, absl::string_view name,
+           const std::string& a, const std::string& b,
+           std::vector<std::string>& out) {
+  if (a != b) {
+    out.push_back(
+        absl::StrCat("~ ", owner, ": ", name, " '", a, "' -> '", b, "'"));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> Diff(const v1::Directory& a, const v1::Directory& b) {
+  std::vector<std::string> out;
+  if (a.serial() != b.serial()) {
+    out.push_back(absl::StrCat("~ serial ", a.serial(), " -> ", b.serial()));
+  }
+  Field("directory", "federation", a.federation(), b.federation(), out);
+  DiffEntries(
+      "node", a.nodes(), b.nodes(),
+      [](const std::string& owner, const v1::DirectoryNode& x,
+         const v1::DirectoryNode& y, std::vector<std::string>& o) {
+        Field(owner, "country", x.country(), y.country(), o);
+        Field(owner, "endpoint", x.endpoint(), y.endpoint(), o);
+        Field(owner, "tls_identity", x.tls_identity(), y.tls_identity(), o);
+        DiffKeys(owner, "signing key", x.signing_keys(), y.signing_keys(), o);
+      },
+      out);
+  DiffEntries(
+      "organisation", a.organisations(), b.organisations(),
+      [](const std::string& owner, const v1::DirectoryOrganisation& x,
+         const v1::DirectoryOrganisation& y, std::vector<std::string>& o) {
+        Field(owner, "home_node", x.home_node(), y.home_node(), o);
+        Field(owner, "tls_identity", x.tls_identity(), y.tls_identity(), o);
+        Field(owner, "display_name", x.display_name(), y.display_name(), o);
+        auto roles = [](const v1::DirectoryOrganisation& e) {
+          std::vector<std::string> r;
+          for (int role : e.roles()) {
+            r.push_back(v1::Role_Name(static_cast<v1::Role>(role)));
+          }
+          return absl::StrJoin(r, ",");
+        };
+        Field(owner, "roles", roles(x), roles(y), o);
+        DiffKeys(owner, "signing key", x.signing_keys(), y.signing_keys(), o);
+        DiffKeys(owner, "encryption key", x.encryption_keys(),
+                 y.encryption_keys(), o);
+      },
+      out);
+  DiffEntries(
+      "auditor", a.auditors(), b.auditors(),
+      [](const std::string& owner, const v1::DirectoryAuditor& x,
+         const v1::DirectoryAuditor& y, std::vector<std::string>& o) {
+        Field(owner, "tls_identity", x.tls_identity(), y.tls_identity(), o);
+        Field(owner, "scope", v1::AuditScope_Name(x.scope()),
+              v1::AuditScope_Name(y.scope()), o);
+        Field(owner, "nodes", absl::StrJoin(x.nodes(), ","),
+              absl::StrJoin(y.nodes(), ","), o);
+      },
+      out);
+  return out;
+}
+
+}  // namespace trm::directory

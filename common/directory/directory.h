@@ -1,0 +1,106 @@
+// The federation directory (proto/trm/v1/directory.proto): nodes,
+// organisations and auditors with their keys, signed by the federation
+// authority. docs/protocol.md section 13 gives the byte layout and the rules.
+//
+//   ASSIGN_OR_RETURN(std::shared_ptr<const Directory> dir,
+//                    Directory::Verify(signed_bytes, authority_public_key));
+//   ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
+//                    dir->OrganisationSigningKey("bg-ngo", key_id, created));
+//   RETURN_IF_ERROR(CheckSuccessor(*current, *next));  // before replacing
+//
+// A Directory is immutable once verified; share it with shared_ptr and swap
+// the pointer to reload.
+#ifndef TRM_COMMON_DIRECTORY_DIRECTORY_H_
+#define TRM_COMMON_DIRECTORY_DIRECTORY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/crypto/ed25519.h"
+#include "common/crypto/x25519.h"
+#include "trm/v1/directory.pb.h"
+
+namespace trm::directory {
+
+inline constexpr absl::string_view kSignatureContext =
+    "trm-broker/v1 directory";
+
+// Signs `doc` with the authority's key. Refuses a document that Verify would
+// refuse (so a bad one is never published).
+absl::StatusOr<v1::SignedDirectory> Sign(
+    const v1::Directory& doc, const crypto::Ed25519PrivateKey& authority);
+
+// A directory entry, found by the URI identity of a TLS certificate.
+enum class PrincipalKind { kNode, kOrganisation, kAuditor };
+struct Principal {
+  PrincipalKind kind;
+  std::string id;
+};
+absl::string_view KindName(PrincipalKind kind);
+
+class Directory {
+ public:
+  // Parses `signed_bytes` (a serialized SignedDirectory), checks the
+  // authority's signature and the document's consistency (unique ids and
+  // identities, known home nodes, key ids that match their keys, sane
+  // validity). DIRECTORY_MALFORMED, DIRECTORY_SIGNATURE_INVALID or
+  // DIRECTORY_INVALID on failure.
+  static absl::StatusOr<std::shared_ptr<const Directory>> Verify(
+      absl::string_view signed_bytes,
+      const crypto::Ed25519PublicKey& authority);
+
+  const v1::Directory& doc() const { return doc_; }
+  uint64_t serial() const { return doc_.serial(); }
+  // SHA-256 of the signed document, hex: names this exact version.
+  const std::string& digest_hex() const { return digest_hex_; }
+
+  const v1::DirectoryNode* FindNode(const std::string& id) const;
+  const v1::DirectoryOrganisation* FindOrganisation(
+      const std::string& id) const;
+  const v1::DirectoryAuditor* FindAuditor(const std::string& id) const;
+  // NOT_FOUND (UNKNOWN_IDENTITY) when no entry has this TLS identity.
+  absl::StatusOr<Principal> FindByTlsIdentity(const std::string& uri) const;
+
+  // The organisation's Ed25519 key with `key_id`, if a signature made at
+  // `signed_at` may be verified with it: UNKNOWN_ORGANISATION,
+  // SENDER_KEY_UNKNOWN, KEY_NOT_YET_VALID, KEY_EXPIRED or KEY_REVOKED
+  // otherwise (all UNAUTHENTICATED).
+  absl::StatusOr<crypto::Ed25519PublicKey> OrganisationSigningKey(
+      const std::string& org, absl::string_view key_id,
+      absl::Time signed_at) const;
+  // The same for a node's signing key (receipts, tree heads).
+  absl::StatusOr<crypto::Ed25519PublicKey> NodeSigningKey(
+      const std::string& node, absl::string_view key_id,
+      absl::Time signed_at) const;
+  // The encryption key to seal to at `at`: of the keys valid then, the one
+  // valid from the latest time.
+  absl::StatusOr<crypto::X25519PublicKey> OrganisationEncryptionKey(
+      const std::string& org, absl::Time at) const;
+
+ private:
+  Directory() = default;
+  absl::Status Index();
+
+  v1::Directory doc_;
+  std::string digest_hex_;
+  absl::flat_hash_map<std::string, int> nodes_, orgs_, auditors_;
+  absl::flat_hash_map<std::string, Principal> identities_;
+};
+
+// OK when `next` may replace `current`: the same federation and a higher
+// serial (DIRECTORY_STALE otherwise, FAILED_PRECONDITION). The same serial
+// with the same bytes is OK (nothing changes); with other bytes it is refused.
+absl::Status CheckSuccessor(const Directory& current, const Directory& next);
+
+// What changed from `a` to `b`, one human-readable line per change, in a
+// stable order ("+ organisation it-ngo", "~ organisation bg-ngo: ...").
+std::vector<std::string> Diff(const v1::Directory& a, const v1::Directory& b);
+
+}  // namespace trm::directory
+
+#endif  // TRM_COMMON_DIRECTORY_DIRECTORY_H_
