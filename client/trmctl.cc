@@ -27,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/cli_util.h"
+#include "client/directory_commands.h"
 #include "client/node_commands.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
@@ -337,6 +338,7 @@ int Main(int argc, char** argv) {
   inspect->add_option("--sender-pub", inf.sender_pub,
                       "sender's signing public key to check the signature");
 
+  auto run_directory = AddDirectoryCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -351,6 +353,7 @@ int Main(int argc, char** argv) {
   if (*send) status = SendCommand(send_node, send_flags, node_pub, out);
   if (*receive) status = ReceiveCommand(receive_node, rf, out);
   if (*status_cmd) status = StatusCommand(status_node, status_id, out);
+  if (app.got_subcommand("directory")) status = run_directory(out);
   return Report(status, out);
 }
 

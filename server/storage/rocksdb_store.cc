@@ -6,6 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
 #include "common/status.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
 
 namespace trm::storage {
@@ -122,7 +125,17 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
     store->env_ = rocksdb::NewCompositeEnv(options.file_system);
     db_options.env = store->env_.get();
   }
+  // Point lookups (the dedup check on every submit, status reads on every
+  // delivery and acknowledgement) must not read a data block from every
+  // level: bloom filters, and one block cache for all families, bounded so
+  // resident memory stays small with millions of messages stored.
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(64 << 20);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   rocksdb::ColumnFamilyOptions plain;
+  plain.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::ColumnFamilyOptions queue = plain;
   // Compact files early once acknowledgements leave many tombstones in them.
   queue.table_properties_collector_factories.push_back(

@@ -1,0 +1,444 @@
+#include "client/directory_commands.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/crypto/key_files.h"
+#include "common/directory/directory.h"
+#include "common/status.h"
+
+namespace trm::client {
+namespace {
+
+using nlohmann::json;
+
+absl::Status Bad(const std::string& where, absl::string_view what) {
+  return Error(
+      absl::StatusCode::kInvalidArgument, "DIRECTORY_SPEC_INVALID",
+      absl::StrCat(where, ": ", what, "; see docs/trmctl.md, \"directory\""));
+}
+
+// Reads JSON objects strictly: unknown keys and wrong types are errors that
+// name their path ("organisations[2].signing_keys[0].valid_from").
+class Reader {
+ public:
+  Reader(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
+
+  absl::Status Keys(std::initializer_list<const char*> known) const {
+    if (!j_.is_object()) return Bad(where_, "must be a JSON object");
+    for (const auto& [key, value] : j_.items()) {
+      if (!key.empty() && key[0] == '_') continue;  // a comment
+      bool found = false;
+      for (const char* k : known) found = found || key == k;
+      if (!found) return Bad(where_, absl::StrCat("unknown key \"", key, "\""));
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> Str(const char* key, bool required) const {
+    if (!j_.contains(key)) {
+      if (required)
+        return Bad(where_, absl::StrCat("\"", key, "\" is missing"));
+      return std::string();
+    }
+    if (!j_[key].is_string()) {
+      return Bad(Path(key), "must be a string");
+    }
+    return j_[key].get<std::string>();
+  }
+  absl::StatusOr<int64_t> Time(const char* key) const {
+    ASSIGN_OR_RETURN(std::string s, Str(key, false));
+    if (s.empty()) return 0;
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) {
+      return Bad(Path(key), absl::StrCat("'", s,
+                                         "' is not an RFC 3339 time such as "
+                                         "2027-01-15T00:00:00Z"));
+    }
+    return absl::ToUnixMillis(t);
+  }
+  absl::StatusOr<std::vector<Reader>> List(const char* key) const {
+    std::vector<Reader> out;
+    if (!j_.contains(key)) return out;
+    if (!j_[key].is_array()) return Bad(Path(key), "must be a list");
+    for (size_t i = 0; i < j_[key].size(); ++i) {
+      out.emplace_back(j_[key][i], absl::StrCat(Path(key), "[", i, "]"));
+    }
+    return out;
+  }
+  const json& value() const { return j_; }
+  const std::string& where() const { return where_; }
+  std::string Path(const char* key) const {
+    return where_.empty() ? key : absl::StrCat(where_, ".", key);
+  }
+
+ private:
+  const json& j_;
+  std::string where_;
+};
+
+enum class KeyAlg { kEd25519, kX25519 };
+
+absl::StatusOr<v1::DirectoryKey> KeyFromJson(const Reader& r, KeyAlg alg,
+                                             const std::string& base) {
+  RETURN_IF_ERROR(
+      r.Keys({"public_key_file", "public_key_pem", "valid_from", "valid_until",
+              "revoked", "revocation_reason", "key_id"}));
+  ASSIGN_OR_RETURN(std::string file, r.Str("public_key_file", false));
+  ASSIGN_OR_RETURN(std::string pem, r.Str("public_key_pem", false));
+  if (file.empty() == pem.empty()) {
+    return Bad(
+        r.where(),
+        "give exactly one of \"public_key_file\" and \"public_key_pem\"");
+  }
+  if (!file.empty()) {
+    std::filesystem::path p(file);
+    if (p.is_relative()) p = std::filesystem::path(base) / p;
+    ASSIGN_OR_RETURN(pem, ReadInput(p.string()));
+  }
+  v1::DirectoryKey k;
+  crypto::KeyId id;
+  if (alg == KeyAlg::kEd25519) {
+    auto key = crypto::ParseEd25519PublicKeyPem(pem);
+    if (!key.ok()) {
+      return Bad(r.where(), absl::StrCat("not an Ed25519 public key: ",
+                                         key.status().message()));
+    }
+    k.set_public_key(key->raw().data(), key->raw().size());
+    id = crypto::KeyIdOf(*key);
+  } else {
+    auto key = crypto::ParseX25519PublicKeyPem(pem);
+    if (!key.ok()) {
+      return Bad(r.where(), absl::StrCat("not an X25519 public key: ",
+                                         key.status().message()));
+    }
+    k.set_public_key(key->data(), key->size());
+    id = crypto::X25519KeyIdOf(*key);
+  }
+  k.set_key_id(id.data(), id.size());
+  ASSIGN_OR_RETURN(std::string listed_id, r.Str("key_id", false));
+  if (!listed_id.empty() && listed_id != HexEncode(id)) {
+    return Bad(r.Path("key_id"), absl::StrCat("the key's id is ", HexEncode(id),
+                                              ", not ", listed_id));
+  }
+  ASSIGN_OR_RETURN(int64_t from, r.Time("valid_from"));
+  ASSIGN_OR_RETURN(int64_t until, r.Time("valid_until"));
+  ASSIGN_OR_RETURN(int64_t revoked, r.Time("revoked"));
+  ASSIGN_OR_RETURN(std::string reason, r.Str("revocation_reason", false));
+  k.set_valid_from_unix_ms(from);
+  k.set_valid_until_unix_ms(until);
+  k.set_revoked_unix_ms(revoked);
+  k.set_revocation_reason(reason);
+  return k;
+}
+
+absl::Status KeysFromJson(
+    const Reader& r, const char* key, KeyAlg alg, const std::string& base,
+    google::protobuf::RepeatedPtrField<v1::DirectoryKey>* out) {
+  ASSIGN_OR_RETURN(std::vector<Reader> keys, r.List(key));
+  for (const Reader& k : keys) {
+    ASSIGN_OR_RETURN(*out->Add(), KeyFromJson(k, alg, base));
+  }
+  return absl::OkStatus();
+}
+
+json KeyToJson(const v1::DirectoryKey& k, KeyAlg alg) {
+  json j;
+  j["key_id"] = HexEncode(AsBytes(k.key_id()));
+  if (alg == KeyAlg::kEd25519) {
+    auto key = crypto::Ed25519PublicKey::FromRaw(AsBytes(k.public_key()));
+    if (key.ok()) j["public_key_pem"] = crypto::Ed25519PublicKeyPem(*key);
+  } else if (k.public_key().size() == 32) {
+    crypto::X25519PublicKey key;
+    std::copy(k.public_key().begin(), k.public_key().end(), key.begin());
+    j["public_key_pem"] = crypto::X25519PublicKeyPem(key);
+  }
+  if (k.valid_from_unix_ms() != 0)
+    j["valid_from"] = Iso(k.valid_from_unix_ms());
+  if (k.valid_until_unix_ms() != 0) {
+    j["valid_until"] = Iso(k.valid_until_unix_ms());
+  }
+  if (k.revoked_unix_ms() != 0) j["revoked"] = Iso(k.revoked_unix_ms());
+  if (!k.revocation_reason().empty()) {
+    j["revocation_reason"] = k.revocation_reason();
+  }
+  return j;
+}
+
+json KeysToJson(const google::protobuf::RepeatedPtrField<v1::DirectoryKey>& ks,
+                KeyAlg alg) {
+  json a = json::array();
+  for (const auto& k : ks) a.push_back(KeyToJson(k, alg));
+  return a;
+}
+
+absl::StatusOr<std::shared_ptr<const directory::Directory>> LoadSigned(
+    const std::string& path, const std::string& authority_pub) {
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey authority,
+                   crypto::LoadVerifyKey(authority_pub));
+  ASSIGN_OR_RETURN(std::string bytes, ReadInput(path));
+  auto dir = directory::Directory::Verify(bytes, authority);
+  if (!dir.ok()) {
+    return absl::Status(dir.status().code(),
+                        absl::StrCat(path, ": ", dir.status().message()));
+  }
+  return dir;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
+                                                const std::string& base) {
+  Reader r(j, "");
+  RETURN_IF_ERROR(r.Keys({"federation", "serial", "issued", "nodes",
+                          "organisations", "auditors"}));
+  v1::Directory d;
+  ASSIGN_OR_RETURN(*d.mutable_federation(), r.Str("federation", true));
+  if (!j.contains("serial") || !j["serial"].is_number_unsigned()) {
+    return Bad("serial", "must be a positive whole number");
+  }
+  d.set_serial(j["serial"].get<uint64_t>());
+  ASSIGN_OR_RETURN(int64_t issued, r.Time("issued"));
+  d.set_issued_unix_ms(issued);
+  ASSIGN_OR_RETURN(std::vector<Reader> nodes, r.List("nodes"));
+  for (const Reader& n : nodes) {
+    RETURN_IF_ERROR(
+        n.Keys({"id", "country", "endpoint", "tls_identity", "signing_keys"}));
+    v1::DirectoryNode* out = d.add_nodes();
+    ASSIGN_OR_RETURN(*out->mutable_id(), n.Str("id", true));
+    ASSIGN_OR_RETURN(*out->mutable_country(), n.Str("country", true));
+    ASSIGN_OR_RETURN(*out->mutable_endpoint(), n.Str("endpoint", true));
+    ASSIGN_OR_RETURN(*out->mutable_tls_identity(),
+                     n.Str("tls_identity", false));
+    RETURN_IF_ERROR(KeysFromJson(n, "signing_keys", KeyAlg::kEd25519, base,
+                                 out->mutable_signing_keys()));
+  }
+  ASSIGN_OR_RETURN(std::vector<Reader> orgs, r.List("organisations"));
+  for (const Reader& o : orgs) {
+    RETURN_IF_ERROR(
+        o.Keys({"id", "home_node", "roles", "tls_identity", "display_name",
+                "signing_keys", "encryption_keys"}));
+    v1::DirectoryOrganisation* out = d.add_organisations();
+    ASSIGN_OR_RETURN(*out->mutable_id(), o.Str("id", true));
+    ASSIGN_OR_RETURN(*out->mutable_home_node(), o.Str("home_node", true));
+    ASSIGN_OR_RETURN(*out->mutable_tls_identity(),
+                     o.Str("tls_identity", false));
+    ASSIGN_OR_RETURN(*out->mutable_display_name(),
+                     o.Str("display_name", false));
+    if (o.value().contains("roles")) {
+      const json& roles = o.value()["roles"];
+      if (!roles.is_array()) return Bad(o.Path("roles"), "must be a list");
+      for (const json& role : roles) {
+        v1::Role value;
+        if (!role.is_string() ||
+            !v1::Role_Parse(role.get<std::string>(), &value) ||
+            value == v1::ROLE_UNSPECIFIED) {
+          return Bad(o.Path("roles"),
+                     "each role is one of NATIONAL_COORDINATOR, NGO, "
+                     "RECEIVING_ORGANISATION, LAW_ENFORCEMENT, "
+                     "CONSULAR_SERVICE");
+        }
+        out->add_roles(value);
+      }
+    }
+    RETURN_IF_ERROR(KeysFromJson(o, "signing_keys", KeyAlg::kEd25519, base,
+                                 out->mutable_signing_keys()));
+    RETURN_IF_ERROR(KeysFromJson(o, "encryption_keys", KeyAlg::kX25519, base,
+                                 out->mutable_encryption_keys()));
+  }
+  ASSIGN_OR_RETURN(std::vector<Reader> auditors, r.List("auditors"));
+  for (const Reader& a : auditors) {
+    RETURN_IF_ERROR(a.Keys({"id", "tls_identity", "scope", "nodes"}));
+    v1::DirectoryAuditor* out = d.add_auditors();
+    ASSIGN_OR_RETURN(*out->mutable_id(), a.Str("id", true));
+    ASSIGN_OR_RETURN(*out->mutable_tls_identity(),
+                     a.Str("tls_identity", false));
+    ASSIGN_OR_RETURN(std::string scope, a.Str("scope", true));
+    if (scope == "ALL_NODES") {
+      out->set_scope(v1::AUDIT_ALL_NODES);
+    } else if (scope == "LISTED_NODES") {
+      out->set_scope(v1::AUDIT_LISTED_NODES);
+    } else {
+      return Bad(a.Path("scope"), "must be ALL_NODES or LISTED_NODES");
+    }
+    if (a.value().contains("nodes")) {
+      const json& nodes = a.value()["nodes"];
+      if (!nodes.is_array()) return Bad(a.Path("nodes"), "must be a list");
+      for (const json& n : nodes) {
+        if (!n.is_string()) return Bad(a.Path("nodes"), "must list node ids");
+        out->add_nodes(n.get<std::string>());
+      }
+    }
+  }
+  return d;
+}
+
+json DirectoryToJson(const v1::Directory& d) {
+  json j;
+  j["federation"] = d.federation();
+  j["serial"] = d.serial();
+  if (d.issued_unix_ms() != 0) j["issued"] = Iso(d.issued_unix_ms());
+  j["nodes"] = json::array();
+  for (const auto& n : d.nodes()) {
+    j["nodes"].push_back(
+        {{"id", n.id()},
+         {"country", n.country()},
+         {"endpoint", n.endpoint()},
+         {"tls_identity", n.tls_identity()},
+         {"signing_keys", KeysToJson(n.signing_keys(), KeyAlg::kEd25519)}});
+  }
+  j["organisations"] = json::array();
+  for (const auto& o : d.organisations()) {
+    json roles = json::array();
+    for (int r : o.roles())
+      roles.push_back(v1::Role_Name(static_cast<v1::Role>(r)));
+    json e = {
+        {"id", o.id()},
+        {"home_node", o.home_node()},
+        {"roles", roles},
+        {"tls_identity", o.tls_identity()},
+        {"signing_keys", KeysToJson(o.signing_keys(), KeyAlg::kEd25519)},
+        {"encryption_keys", KeysToJson(o.encryption_keys(), KeyAlg::kX25519)}};
+    if (!o.display_name().empty()) e["display_name"] = o.display_name();
+    j["organisations"].push_back(e);
+  }
+  j["auditors"] = json::array();
+  for (const auto& a : d.auditors()) {
+    j["auditors"].push_back(
+        {{"id", a.id()},
+         {"tls_identity", a.tls_identity()},
+         {"scope",
+          a.scope() == v1::AUDIT_ALL_NODES ? "ALL_NODES" : "LISTED_NODES"},
+         {"nodes", a.nodes()}});
+  }
+  return j;
+}
+
+std::function<absl::Status(const Output&)> AddDirectoryCommands(CLI::App& app) {
+  struct Flags {
+    std::string federation, in, out, authority_key, authority_pub, old_path,
+        new_path;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* dir = app.add_subcommand(
+      "directory", "create, sign, inspect and diff the federation directory");
+  dir->require_subcommand(1);
+  CLI::App* create = dir->add_subcommand(
+      "create", "write a starting directory source (JSON) to edit");
+  create->add_option("--federation", f->federation, "the federation's name")
+      ->required();
+  create->add_option("--out", f->out, "JSON file to write")->required();
+  CLI::App* sign = dir->add_subcommand(
+      "sign", "check a directory source and sign it as the authority");
+  sign->add_option("--in", f->in, "directory source (JSON)")->required();
+  sign->add_option("--authority-key", f->authority_key,
+                   "the federation authority's Ed25519 private key")
+      ->required();
+  sign->add_option("--out", f->out, "signed directory to write")->required();
+  CLI::App* inspect = dir->add_subcommand(
+      "inspect", "verify a signed directory and print it as JSON");
+  inspect->add_option("--in", f->in, "signed directory")->required();
+  inspect
+      ->add_option("--authority-pub", f->authority_pub,
+                   "the federation authority's public key")
+      ->required();
+  CLI::App* diff = dir->add_subcommand(
+      "diff", "verify two signed directories and print what changed");
+  diff->add_option("--authority-pub", f->authority_pub,
+                   "the federation authority's public key")
+      ->required();
+  diff->add_option("OLD", f->old_path, "the older signed directory")
+      ->required();
+  diff->add_option("NEW", f->new_path, "the newer signed directory")
+      ->required();
+
+  return [=](const Output& out) -> absl::Status {
+    if (!*dir) return absl::OkStatus();
+    if (*create) {
+      json j = {{"_comment",
+                 "Edit, then: trmctl directory sign --in THIS --authority-key "
+                 "K --out directory.signed. Key files are relative to this "
+                 "file. See docs/trmctl.md."},
+                {"federation", f->federation},
+                {"serial", 1},
+                {"nodes", json::array()},
+                {"organisations", json::array()},
+                {"auditors", json::array()}};
+      const std::string text = j.dump(2) + "\n";
+      RETURN_IF_ERROR(WriteOutput(f->out, AsBytes(text), 0644));
+      if (!out.json) std::cout << "wrote " << f->out << "\n";
+      return absl::OkStatus();
+    }
+    if (*sign) {
+      ASSIGN_OR_RETURN(std::string text, ReadInput(f->in));
+      json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded()) return Bad(f->in, "not valid JSON");
+      const std::string base =
+          std::filesystem::absolute(f->in).parent_path().string();
+      ASSIGN_OR_RETURN(v1::Directory d, DirectoryFromJson(j, base));
+      if (d.issued_unix_ms() == 0) {
+        d.set_issued_unix_ms(absl::ToUnixMillis(absl::Now()));
+      }
+      ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key,
+                       crypto::LoadSigningKey(f->authority_key));
+      ASSIGN_OR_RETURN(v1::SignedDirectory s, directory::Sign(d, key));
+      const std::string bytes = s.SerializeAsString();
+      RETURN_IF_ERROR(WriteOutput(f->out, AsBytes(bytes), 0644));
+      auto verified = directory::Directory::Verify(bytes, key.public_key());
+      RETURN_IF_ERROR(verified.status());
+      if (out.json) {
+        std::cout << json{{"ok", true},
+                          {"serial", d.serial()},
+                          {"sha256", (*verified)->digest_hex()},
+                          {"nodes", d.nodes_size()},
+                          {"organisations", d.organisations_size()},
+                          {"auditors", d.auditors_size()}}
+                         .dump()
+                  << "\n";
+      } else {
+        std::cout << "signed directory " << d.federation() << " serial "
+                  << d.serial() << " (" << d.nodes_size() << " nodes, "
+                  << d.organisations_size() << " organisations, "
+                  << d.auditors_size() << " auditors), sha256 "
+                  << (*verified)->digest_hex() << " -> " << f->out << "\n";
+      }
+      return absl::OkStatus();
+    }
+    if (*inspect) {
+      ASSIGN_OR_RETURN(auto d, LoadSigned(f->in, f->authority_pub));
+      json j = DirectoryToJson(d->doc());
+      j["sha256"] = d->digest_hex();
+      std::cout << (out.json ? j.dump() : j.dump(2)) << "\n";
+      return absl::OkStatus();
+    }
+    if (*diff) {
+      ASSIGN_OR_RETURN(auto a, LoadSigned(f->old_path, f->authority_pub));
+      ASSIGN_OR_RETURN(auto b, LoadSigned(f->new_path, f->authority_pub));
+      std::vector<std::string> lines = directory::Diff(a->doc(), b->doc());
+      const absl::Status successor = directory::CheckSuccessor(*a, *b);
+      if (out.json) {
+        std::cout << json{{"ok", true},
+                          {"changes", lines},
+                          {"may_replace", successor.ok()},
+                          {"why_not", std::string(successor.message())}}
+                         .dump()
+                  << "\n";
+      } else {
+        for (const std::string& l : lines) std::cout << l << "\n";
+        if (lines.empty()) std::cout << "no changes\n";
+        std::cout << (successor.ok()
+                          ? "a node would accept NEW after OLD\n"
+                          : absl::StrCat("a node would refuse NEW after OLD: ",
+                                         successor.message(), "\n"));
+      }
+      return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  };
+}
+
+}  // namespace trm::client
