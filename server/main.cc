@@ -6,7 +6,8 @@
 // Until mutual TLS arrives with federation, the node serves plaintext gRPC
 // only with --insecure-dev and only on a loopback address. SIGTERM or SIGINT
 // stops it gracefully: no new calls, in-flight writes finish, RocksDB closes
-// cleanly. docs/operations.md is the operator's guide.
+// cleanly. SIGHUP reloads the federation directory (so does a change to its
+// file). docs/operations.md is the operator's guide.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -21,6 +22,7 @@
 #include "common/crypto/key_files.h"
 #include "common/status.h"
 #include "server/config/node_config.h"
+#include "server/federation/directory_loader.h"
 #include "server/mailbox/mailbox.h"
 #include "server/mailbox/mailbox_service.h"
 #include "server/storage/rocksdb_store.h"
@@ -60,17 +62,31 @@ int Run(const Flags& flags) {
       crypto::LoadSigningKey(cfg->node_signing_key);
   if (!node_key.ok()) return Fail(node_key.status());
 
-  mailbox::OrgRegistry registry;
+  absl::StatusOr<std::unique_ptr<federation::DirectoryLoader>> loader =
+      federation::DirectoryLoader::Create(*cfg);
+  if (!loader.ok()) return Fail(loader.status());
   absl::flat_hash_map<std::string, std::string> tokens;
+  absl::flat_hash_map<std::string, uint64_t> quotas;
   for (const config::OrgConfig& o : cfg->organisations) {
-    absl::StatusOr<crypto::Ed25519PublicKey> key =
-        crypto::LoadVerifyKey(o.signing_public_key);
-    if (!key.ok()) return Fail(key.status());
-    registry.Add(mailbox::Organisation{
-        o.id, std::make_shared<crypto::Ed25519PublicKey>(std::move(*key)),
-        o.max_queued_bytes});
     tokens[o.token_sha256] = o.id;
+    quotas[o.id] = o.max_queued_bytes;
   }
+  mailbox::OrgRegistry registry(cfg->node_id, (*loader)->initial(),
+                                std::move(quotas));
+  std::printf("trm-broker: directory %s serial %llu (%s)\n",
+              registry.directory()->doc().federation().c_str(),
+              static_cast<unsigned long long>(registry.directory()->serial()),
+              cfg->directory.empty() ? "local, from the configuration"
+                                     : cfg->directory.c_str());
+  auto log_reload = [&](absl::StatusOr<std::string> r) {
+    if (!r.ok()) {
+      std::printf("trm-broker: directory reload refused: %s\n",
+                  std::string(r.status().message()).c_str());
+    } else if (!r->empty()) {
+      std::printf("trm-broker: %s\n", r->c_str());
+    }
+    std::fflush(stdout);
+  };
 
   storage::RocksStoreOptions store_options;
   store_options.path = cfg->data_dir;
@@ -113,6 +129,7 @@ int Run(const Flags& flags) {
   absl::Notification stop_sweeping;
   std::thread sweeper([&] {
     while (!stop_sweeping.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      log_reload((*loader)->ReloadIfChanged(registry));
       for (absl::StatusOr<size_t> n :
            {mailbox.SweepExpired(), mailbox.PurgeRetained()}) {
         if (!n.ok()) {
@@ -128,9 +145,15 @@ int Run(const Flags& flags) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   std::thread waiter([&] {
     int sig = 0;
-    sigwait(&set, &sig);
+    for (;;) {
+      sigwait(&set, &sig);
+      if (sig != SIGHUP) break;
+      // SIGHUP: reload the directory now.
+      log_reload((*loader)->Reload(registry));
+    }
     std::printf("trm-broker: signal %d, shutting down\n", sig);
     std::fflush(stdout);
     server->Shutdown(std::chrono::system_clock::now() +
@@ -154,6 +177,7 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   CLI::App app{

@@ -81,12 +81,15 @@ absl::Status CheckKeys(
 // checked with it.
 absl::StatusOr<const v1::DirectoryKey*> UsableKey(
     const google::protobuf::RepeatedPtrField<v1::DirectoryKey>& keys,
-    absl::string_view owner, absl::string_view key_id, absl::Time signed_at) {
+    absl::string_view owner, absl::string_view key_id, absl::Time signed_at,
+    absl::Time revocation_checked_at = absl::InfinitePast()) {
   const int64_t at = absl::ToUnixMillis(signed_at);
+  const int64_t revoked_by =
+      absl::ToUnixMillis(std::max(signed_at, revocation_checked_at));
   for (const v1::DirectoryKey& k : keys) {
     if (k.key_id() != key_id) continue;
     const std::string name = HexEncode(AsBytes(k.key_id()));
-    if (k.revoked_unix_ms() != 0 && at >= k.revoked_unix_ms()) {
+    if (k.revoked_unix_ms() != 0 && revoked_by >= k.revoked_unix_ms()) {
       return Error(
           StatusCode::kUnauthenticated, "KEY_REVOKED",
           absl::StrCat(owner, "'s key ", name, " was revoked at ",
@@ -94,8 +97,9 @@ absl::StatusOr<const v1::DirectoryKey*> UsableKey(
                        k.revocation_reason().empty()
                            ? std::string()
                            : absl::StrCat(" (", k.revocation_reason(), ")"),
-                       "; a signature made at ", Iso(at),
-                       " with it is refused. Sign with a current key"));
+                       "; a signature made with it and presented at ",
+                       Iso(revoked_by),
+                       " is refused. Sign with a current key"));
     }
     if (at < k.valid_from_unix_ms()) {
       return Error(StatusCode::kUnauthenticated, "KEY_NOT_YET_VALID",
@@ -181,6 +185,17 @@ absl::StatusOr<std::shared_ptr<const Directory>> Directory::Verify(
                  "the signed directory's document does not parse");
   }
   const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(signed_bytes)});
+  dir->digest_hex_ = HexEncode(digest);
+  RETURN_IF_ERROR(dir->Index());
+  return std::shared_ptr<const Directory>(std::move(dir));
+}
+
+absl::StatusOr<std::shared_ptr<const Directory>> Directory::FromLocal(
+    v1::Directory doc) {
+  std::shared_ptr<Directory> dir(new Directory());
+  dir->doc_ = std::move(doc);
+  const crypto::Sha256Digest digest =
+      crypto::Sha256({AsBytes(dir->doc_.SerializeAsString())});
   dir->digest_hex_ = HexEncode(digest);
   RETURN_IF_ERROR(dir->Index());
   return std::shared_ptr<const Directory>(std::move(dir));
@@ -275,8 +290,8 @@ absl::StatusOr<Principal> Directory::FindByTlsIdentity(
 }
 
 absl::StatusOr<crypto::Ed25519PublicKey> Directory::OrganisationSigningKey(
-    const std::string& org, absl::string_view key_id,
-    absl::Time signed_at) const {
+    const std::string& org, absl::string_view key_id, absl::Time signed_at,
+    absl::Time revocation_checked_at) const {
   const v1::DirectoryOrganisation* o = FindOrganisation(org);
   if (o == nullptr) {
     return Error(StatusCode::kUnauthenticated, "UNKNOWN_ORGANISATION",
@@ -287,7 +302,7 @@ absl::StatusOr<crypto::Ed25519PublicKey> Directory::OrganisationSigningKey(
   ASSIGN_OR_RETURN(
       const v1::DirectoryKey* k,
       UsableKey(o->signing_keys(), absl::StrCat("organisation ", org), key_id,
-                signed_at));
+                signed_at, revocation_checked_at));
   return crypto::Ed25519PublicKey::FromRaw(AsBytes(k->public_key()));
 }
 

@@ -54,6 +54,11 @@ class Directory {
       absl::string_view signed_bytes,
       const crypto::Ed25519PublicKey& authority);
 
+  // A directory the operator gave directly (a node's configuration without
+  // a published directory): the same consistency checks, no signature.
+  static absl::StatusOr<std::shared_ptr<const Directory>> FromLocal(
+      v1::Directory doc);
+
   const v1::Directory& doc() const { return doc_; }
   uint64_t serial() const { return doc_.serial(); }
   // SHA-256 of the signed document, hex: names this exact version.
@@ -70,9 +75,12 @@ class Directory {
   // `signed_at` may be verified with it: UNKNOWN_ORGANISATION,
   // SENDER_KEY_UNKNOWN, KEY_NOT_YET_VALID, KEY_EXPIRED or KEY_REVOKED
   // otherwise (all UNAUTHENTICATED).
+  // `revocation_checked_at`, when later than `signed_at`, also refuses a key
+  // revoked by then: the node a message is submitted to uses the time of
+  // submission, since a stolen key can claim any creation time.
   absl::StatusOr<crypto::Ed25519PublicKey> OrganisationSigningKey(
-      const std::string& org, absl::string_view key_id,
-      absl::Time signed_at) const;
+      const std::string& org, absl::string_view key_id, absl::Time signed_at,
+      absl::Time revocation_checked_at = absl::InfinitePast()) const;
   // The same for a node's signing key (receipts, tree heads).
   absl::StatusOr<crypto::Ed25519PublicKey> NodeSigningKey(
       const std::string& node, absl::string_view key_id,

@@ -63,12 +63,13 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(unknown_keys(
-      j,
-      {"node_id", "listen", "data_dir", "node_signing_key", "max_payload_bytes",
-       "max_clock_skew_seconds", "visibility_timeout_seconds",
-       "retention_seconds", "organisations"},
-      ""));
+  RETURN_IF_ERROR(
+      unknown_keys(j,
+                   {"node_id", "listen", "data_dir", "node_signing_key",
+                    "max_payload_bytes", "max_clock_skew_seconds",
+                    "visibility_timeout_seconds", "retention_seconds",
+                    "organisations", "directory", "authority_public_key"},
+                   ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
     if (!j.contains(key)) {
@@ -95,6 +96,16 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   RETURN_IF_ERROR(str("listen", &c.listen, false));
   RETURN_IF_ERROR(str("data_dir", &c.data_dir, true));
   RETURN_IF_ERROR(str("node_signing_key", &c.node_signing_key, true));
+  RETURN_IF_ERROR(str("directory", &c.directory, false));
+  RETURN_IF_ERROR(str("authority_public_key", &c.authority_public_key, false));
+  if (c.directory.empty() != c.authority_public_key.empty()) {
+    return Bad(path,
+               "give both \"directory\" (the signed federation directory) "
+               "and \"authority_public_key\" (the key that signs it), or "
+               "neither");
+  }
+  c.directory = Resolve(base, c.directory);
+  c.authority_public_key = Resolve(base, c.authority_public_key);
   c.data_dir = Resolve(base, c.data_dir);
   c.node_signing_key = Resolve(base, c.node_signing_key);
   uint64_t v = c.max_payload_bytes;
@@ -128,6 +139,17 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
          {std::pair{"id", &org.id},
           std::pair{"signing_public_key", &org.signing_public_key},
           std::pair{"token_sha256", &org.token_sha256}}) {
+      const bool key_from_directory =
+          std::string(key) == "signing_public_key" && !c.directory.empty();
+      if (key_from_directory) {
+        if (o.contains(key)) {
+          return Bad(path, where +
+                               "\"signing_public_key\" is not used with a "
+                               "directory: keys come from the signed "
+                               "directory only. Remove it");
+        }
+        continue;
+      }
       if (!o.contains(key) || !o[key].is_string()) {
         return Bad(path, absl::StrCat(where, "\"", key,
                                       "\" is missing or not a string"));
@@ -140,7 +162,9 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
                            "SHA-256 that trmctl keygen prints)");
     }
     RETURN_IF_ERROR(num(o, "max_queued_bytes", &org.max_queued_bytes, where));
-    org.signing_public_key = Resolve(base, org.signing_public_key);
+    if (!org.signing_public_key.empty()) {
+      org.signing_public_key = Resolve(base, org.signing_public_key);
+    }
     c.organisations.push_back(std::move(org));
   }
   return c;

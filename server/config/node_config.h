@@ -14,8 +14,10 @@ namespace trm::config {
 
 struct OrgConfig {
   std::string id;
-  std::string signing_public_key;  // path to ORG.sign.pub
-  std::string token_sha256;        // hex SHA-256 of the bearer token
+  // Path to ORG.sign.pub; only without a directory (then the node builds a
+  // local one from these entries).
+  std::string signing_public_key;
+  std::string token_sha256;  // hex SHA-256 of the bearer token
   uint64_t max_queued_bytes = 1ull << 30;
 };
 
@@ -29,6 +31,10 @@ struct NodeConfig {
   absl::Duration visibility_timeout = absl::Seconds(30);
   absl::Duration retention = absl::Hours(24 * 7);
   std::vector<OrgConfig> organisations;
+  // The signed federation directory and the authority's public key (both
+  // or neither). Without them the organisations' keys come from this file.
+  std::string directory;
+  std::string authority_public_key;
 };
 
 // Reads and validates the file. Relative paths inside it are resolved

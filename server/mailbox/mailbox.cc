@@ -20,28 +20,33 @@ Mailbox::Mailbox(MailboxOptions options, const OrgRegistry& orgs,
       signer_(signer),
       clock_(clock) {}
 
-absl::StatusOr<const Organisation*> Mailbox::Caller(
-    const std::string& caller) const {
-  const Organisation* org = orgs_.Find(caller);
-  if (org == nullptr) {
-    return Error(StatusCode::kUnauthenticated, "UNKNOWN_ORGANISATION",
-                 absl::StrCat("organisation '", caller,
-                              "' is not registered on node ", options_.node_id,
-                              "; ask the node's operator to register it"));
+absl::StatusOr<Mailbox::Own> Mailbox::Caller(const std::string& caller) const {
+  Own own;
+  own.directory = orgs_.directory();
+  own.org = own.directory->FindOrganisation(caller);
+  if (own.org == nullptr || own.org->home_node() != options_.node_id) {
+    return Error(
+        StatusCode::kUnauthenticated, "UNKNOWN_ORGANISATION",
+        absl::StrCat("organisation '", caller,
+                     "' is not an organisation of node ", options_.node_id,
+                     " in the federation directory (serial ",
+                     own.directory->serial(),
+                     "); ask the federation authority to list it with this "
+                     "node as its home node"));
   }
-  return org;
+  return own;
 }
 
 absl::StatusOr<v1::Receipt> Mailbox::Submit(const std::string& caller,
                                             absl::string_view envelope_bytes) {
-  ASSIGN_OR_RETURN(const Organisation* sender, Caller(caller));
+  ASSIGN_OR_RETURN(const Own sender, Caller(caller));
   // 1. Structure and limits.
   ASSIGN_OR_RETURN(
       envelope::ParsedEnvelope parsed,
       envelope::ParsedEnvelope::Parse(envelope_bytes, options_.limits));
   const absl::Time now = clock_.Now();
   absl::StatusOr<v1::Receipt> receipt =
-      SubmitParsed(*sender, parsed, envelope_bytes, now);
+      SubmitParsed(sender, parsed, envelope_bytes, now);
   if (!receipt.ok()) {
     RecordRejection(caller, parsed.header(), envelope_bytes, now,
                     receipt.status());
@@ -82,9 +87,10 @@ void Mailbox::RecordRejection(const std::string& caller, const v1::Header& h,
 }
 
 absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
-    const Organisation& sender, const envelope::ParsedEnvelope& parsed,
+    const Own& sender, const envelope::ParsedEnvelope& parsed,
     absl::string_view envelope_bytes, absl::Time now) {
-  const std::string& caller = sender.id;
+  const std::string& caller = sender.org->id();
+  const directory::Directory& dir = *sender.directory;
   const v1::Header& h = parsed.header();
   // 2. Times.
   RETURN_IF_ERROR(envelope::CheckTimes(h, now, options_.max_clock_skew));
@@ -104,7 +110,13 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
                      "'; set sender_node to your own node"));
   }
   // 4. One signature check per message on this node.
-  RETURN_IF_ERROR(envelope::VerifySignature(parsed, *sender.signing_key));
+  // The key the envelope names, valid at its creation time and not revoked
+  // by now (docs/protocol.md section 13.3).
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey sender_key,
+                   dir.OrganisationSigningKey(
+                       caller, parsed.envelope().sender_key_id(),
+                       absl::FromUnixMillis(h.created_unix_ms()), now));
+  RETURN_IF_ERROR(envelope::VerifySignature(parsed, sender_key));
   // 5. A recipient here, with room.
   if (h.recipient_node() != options_.node_id) {
     return Error(StatusCode::kNotFound, "UNKNOWN_RECIPIENT",
@@ -114,20 +126,23 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
                               "yet; only organisations on this node can be "
                               "reached"));
   }
-  const Organisation* recipient = orgs_.Find(h.recipient_org());
-  if (recipient == nullptr) {
+  const v1::DirectoryOrganisation* recipient =
+      dir.FindOrganisation(h.recipient_org());
+  if (recipient == nullptr || recipient->home_node() != options_.node_id) {
     return Error(StatusCode::kNotFound, "UNKNOWN_RECIPIENT",
                  absl::StrCat("no organisation '", h.recipient_org(),
-                              "' is registered on node ", options_.node_id,
-                              "; check the recipient id"));
+                              "' of node ", options_.node_id,
+                              " is in the federation directory (serial ",
+                              dir.serial(), "); check the recipient id"));
   }
+  const uint64_t quota = orgs_.QuotaOf(h.recipient_org());
   ASSIGN_OR_RETURN(uint64_t queued, store_.QueueBytes(h.recipient_org()));
-  if (queued + envelope_bytes.size() > recipient->max_queued_bytes) {
+  if (queued + envelope_bytes.size() > quota) {
     return Error(StatusCode::kResourceExhausted, "MAILBOX_FULL",
                  absl::StrCat(h.recipient_org(), "'s mailbox holds ", queued,
                               " bytes, and this message would pass its quota "
                               "of ",
-                              recipient->max_queued_bytes,
+                              quota,
                               "; retry after the recipient has received its "
                               "messages"));
   }

@@ -90,10 +90,15 @@ class Mailbox {
     absl::Time expires;
     uint32_t attempts = 0;
   };
-  absl::StatusOr<const Organisation*> Caller(const std::string& caller) const;
+  // An organisation of this node, in the directory snapshot it was found in.
+  struct Own {
+    std::shared_ptr<const directory::Directory> directory;
+    const v1::DirectoryOrganisation* org = nullptr;
+  };
+  absl::StatusOr<Own> Caller(const std::string& caller) const;
   // Steps 2-7 for an envelope that parsed.
   absl::StatusOr<v1::Receipt> SubmitParsed(
-      const Organisation& sender, const envelope::ParsedEnvelope& parsed,
+      const Own& sender, const envelope::ParsedEnvelope& parsed,
       absl::string_view envelope_bytes, absl::Time now);
   void RecordRejection(const std::string& caller, const v1::Header& header,
                        absl::string_view envelope_bytes, absl::Time now,

@@ -1,34 +1,63 @@
-// The organisations registered on this node: who they are, the key their
-// envelopes must be signed with, and the credential their calls carry.
+// The organisations a node knows: the federation directory it holds (whose
+// organisations with this node as home node are its own), plus the local
+// settings of each own organisation (its mailbox quota). The directory can
+// be replaced while the node runs (a reload); readers take a snapshot.
+//
+// Thread-safe.
 #ifndef TRM_SERVER_MAILBOX_ORG_REGISTRY_H_
 #define TRM_SERVER_MAILBOX_ORG_REGISTRY_H_
 
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "common/crypto/ed25519.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "common/directory/directory.h"
 
 namespace trm::mailbox {
 
-struct Organisation {
-  std::string id;
-  std::shared_ptr<const crypto::Ed25519PublicKey> signing_key;
-  // Most envelope bytes that may wait in this organisation's mailbox.
-  uint64_t max_queued_bytes = 1ull << 30;
-};
+inline constexpr uint64_t kDefaultMaxQueuedBytes = 1ull << 30;
 
-// Immutable after construction; safe to share between threads.
 class OrgRegistry {
  public:
-  void Add(Organisation org) { orgs_[org.id] = std::move(org); }
-  const Organisation* Find(const std::string& id) const {
-    auto it = orgs_.find(id);
-    return it == orgs_.end() ? nullptr : &it->second;
+  // `quotas`: most envelope bytes that may wait in each own organisation's
+  // mailbox; organisations not listed get kDefaultMaxQueuedBytes.
+  OrgRegistry(std::string node_id,
+              std::shared_ptr<const directory::Directory> initial,
+              absl::flat_hash_map<std::string, uint64_t> quotas = {})
+      : node_id_(std::move(node_id)),
+        quotas_(std::move(quotas)),
+        directory_(std::move(initial)) {}
+
+  const std::string& node_id() const { return node_id_; }
+
+  // The directory now; it stays valid for as long as the caller holds it.
+  std::shared_ptr<const directory::Directory> directory() const {
+    absl::MutexLock lock(&mu_);
+    return directory_;
+  }
+
+  // Replaces the directory if `next` may succeed the current one
+  // (directory::CheckSuccessor); otherwise keeps it and says why.
+  absl::Status Replace(std::shared_ptr<const directory::Directory> next) {
+    absl::MutexLock lock(&mu_);
+    absl::Status ok = directory::CheckSuccessor(*directory_, *next);
+    if (ok.ok()) directory_ = std::move(next);
+    return ok;
+  }
+
+  uint64_t QuotaOf(const std::string& org) const {
+    auto it = quotas_.find(org);
+    return it == quotas_.end() ? kDefaultMaxQueuedBytes : it->second;
   }
 
  private:
-  absl::flat_hash_map<std::string, Organisation> orgs_;
+  const std::string node_id_;
+  const absl::flat_hash_map<std::string, uint64_t> quotas_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const directory::Directory> directory_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace trm::mailbox

@@ -195,6 +195,16 @@ TEST_F(DirectoryTest, KeyRotationValidityAndRevocation) {
                                              at(kT0 + 2 * kDay));
   EXPECT_EQ(revoked.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(ErrorReason(revoked.status()), "KEY_REVOKED");
+  // Where the message is submitted, revocation counts from the time it is
+  // presented, whatever creation time it claims.
+  EXPECT_EQ(ErrorReason(
+                dir->OrganisationSigningKey("bg-ngo", KeyIdBytes(stolen_key_),
+                                            at(kT0 + kDay), at(kT0 + 3 * kDay))
+                    .status()),
+            "KEY_REVOKED");
+  EXPECT_TRUE(dir->OrganisationSigningKey("bg-ngo", KeyIdBytes(stolen_key_),
+                                          at(kT0 + kDay), at(kT0 + kDay))
+                  .ok());
   EXPECT_EQ(ErrorReason(dir->OrganisationSigningKey(
                                "bg-ngo", KeyIdBytes(node_key_), at(kT0))
                             .status()),

@@ -24,19 +24,33 @@ struct TestOrg {
 class MailboxTest : public ::testing::Test {
  protected:
   MailboxTest() {
+    v1::Directory d;
+    d.set_federation("test");
+    d.set_serial(1);
+    d.add_nodes()->set_id("bg");
+    d.add_nodes()->set_id("ng");
+    absl::flat_hash_map<std::string, uint64_t> quotas;
     for (TestOrg* o : {&ngo_, &naptip_}) {
-      Organisation org;
-      org.id = o->id;
-      org.signing_key =
-          std::make_shared<crypto::Ed25519PublicKey>(o->sign.public_key());
-      org.max_queued_bytes = 64 * 1024;
-      registry_.Add(org);
+      v1::DirectoryOrganisation* org = d.add_organisations();
+      org->set_id(o->id);
+      org->set_home_node("bg");
+      v1::DirectoryKey* k = org->add_signing_keys();
+      const crypto::KeyId id = crypto::KeyIdOf(o->sign.public_key());
+      k->set_key_id(id.data(), id.size());
+      k->set_public_key(o->sign.public_key().raw().data(), 32);
+      quotas[o->id] = 64 * 1024;
     }
+    // An organisation of another node: not a caller or recipient here.
+    v1::DirectoryOrganisation* abroad = d.add_organisations();
+    abroad->set_id("ng-naptip");
+    abroad->set_home_node("ng");
+    registry_ = std::make_unique<OrgRegistry>(
+        "bg", *directory::Directory::FromLocal(d), quotas);
     options_.node_id = "bg";
     options_.limits.max_payload_bytes = 32 * 1024;
     options_.limits.max_envelope_bytes = 40 * 1024;
-    mailbox_ =
-        std::make_unique<Mailbox>(options_, registry_, store_, signer_, clock_);
+    mailbox_ = std::make_unique<Mailbox>(options_, *registry_, store_, signer_,
+                                         clock_);
   }
 
   v1::Header Header(const TestOrg& from, const TestOrg& to) {
@@ -63,16 +77,18 @@ class MailboxTest : public ::testing::Test {
   std::string Referral(size_t payload = 100) {
     return Seal(Header(ngo_, naptip_), ngo_, naptip_, payload);
   }
+  // `queued`: the recipient's queue depth before the refused submit.
   void ExpectRefused(const absl::StatusOr<v1::Receipt>& r, StatusCode code,
-                     absl::string_view reason) {
+                     absl::string_view reason, uint64_t queued = 0) {
     EXPECT_EQ(r.status().code(), code) << r.status();
     EXPECT_EQ(ErrorReason(r.status()), reason) << r.status();
-    EXPECT_EQ(*store_.QueueDepth(naptip_.id), 0u) << "a refusal stored data";
+    EXPECT_EQ(*store_.QueueDepth(naptip_.id), queued)
+        << "a refusal stored data";
   }
 
   TestOrg ngo_{"bg-ngo"};
   TestOrg naptip_{"bg-naptip"};
-  OrgRegistry registry_;
+  std::unique_ptr<OrgRegistry> registry_;
   storage::MemoryMessageStore store_;
   crypto::Ed25519PrivateKey node_key_ = *crypto::Ed25519PrivateKey::Generate();
   receipts::ReceiptSigner signer_{node_key_};
@@ -109,9 +125,54 @@ TEST_F(MailboxTest, BadSignatureOrUnknownKey) {
   TestOrg impostor{"bg-ngo"};
   ExpectRefused(
       mailbox_->Submit(ngo_.id, Seal(Header(ngo_, naptip_), impostor, naptip_)),
-      StatusCode::kUnauthenticated, "SENDER_KEY_MISMATCH");
+      StatusCode::kUnauthenticated, "SENDER_KEY_UNKNOWN");
   ExpectRefused(mailbox_->Submit("nobody", Referral()),
                 StatusCode::kUnauthenticated, "UNKNOWN_ORGANISATION");
+}
+
+TEST_F(MailboxTest, OrganisationsOfOtherNodesAreNotCallersHere) {
+  EXPECT_EQ(ErrorReason(mailbox_->Submit("ng-naptip", Referral()).status()),
+            "UNKNOWN_ORGANISATION");
+  EXPECT_EQ(ErrorReason(mailbox_->Receive("ng-naptip", 1).status()),
+            "UNKNOWN_ORGANISATION");
+}
+
+TEST_F(MailboxTest, DirectoryReloadsRotateAndRevokeKeys) {
+  const int64_t now = absl::ToUnixMillis(clock_.Now());
+  TestOrg rotated{"bg-ngo"};  // bg-ngo's next key
+  v1::Directory next = registry_->directory()->doc();
+  next.set_serial(2);
+  v1::DirectoryOrganisation* ngo = next.mutable_organisations(0);
+  ASSERT_EQ(ngo->id(), "bg-ngo");
+  v1::DirectoryKey* k = ngo->add_signing_keys();
+  const crypto::KeyId id = crypto::KeyIdOf(rotated.sign.public_key());
+  k->set_key_id(id.data(), id.size());
+  k->set_public_key(rotated.sign.public_key().raw().data(), 32);
+  k->set_valid_from_unix_ms(now);
+  // The old key: revoked a minute from now.
+  ngo->mutable_signing_keys(0)->set_revoked_unix_ms(now + 60 * 1000);
+  ASSERT_TRUE(registry_->Replace(*directory::Directory::FromLocal(next)).ok());
+  // Both keys work until the revocation.
+  EXPECT_TRUE(mailbox_->Submit(ngo_.id, Referral()).ok());
+  EXPECT_TRUE(
+      mailbox_->Submit(ngo_.id, Seal(Header(ngo_, naptip_), rotated, naptip_))
+          .ok());
+  // Signed before the revocation, presented after it: refused, because a
+  // stolen key can claim any creation time.
+  std::string signed_early = Referral();
+  clock_.Advance(absl::Minutes(2));
+  ExpectRefused(mailbox_->Submit(ngo_.id, signed_early),
+                StatusCode::kUnauthenticated, "KEY_REVOKED", 2);
+  EXPECT_TRUE(
+      mailbox_->Submit(ngo_.id, Seal(Header(ngo_, naptip_), rotated, naptip_))
+          .ok());
+  // An older directory does not replace a newer one.
+  v1::Directory old = next;
+  old.set_serial(1);
+  EXPECT_EQ(
+      ErrorReason(registry_->Replace(*directory::Directory::FromLocal(old))),
+      "DIRECTORY_STALE");
+  EXPECT_EQ(registry_->directory()->serial(), 2u);
 }
 
 TEST_F(MailboxTest, SenderNotTheCaller) {
