@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/crypto/key_files.h"
 #include "common/status.h"
 #include "server/storage/memory_store.h"
 
