@@ -116,8 +116,14 @@ absl::StatusOr<std::string> DirectoryLoader::ReloadLocked(
   last_stamp_ = Stamp();
   const std::shared_ptr<const directory::Directory> before =
       registry.directory();
-  ASSIGN_OR_RETURN(std::shared_ptr<const directory::Directory> next,
-                   ReadSigned());
+  absl::StatusOr<std::shared_ptr<const directory::Directory>> read =
+      ReadSigned();
+  if (!read.ok()) {
+    return absl::Status(read.status().code(),
+                        absl::StrCat(read.status().message(),
+                                     "; keeping serial ", before->serial()));
+  }
+  std::shared_ptr<const directory::Directory> next = std::move(*read);
   if (next->FindNode(node_id_) == nullptr) {
     return Error(absl::StatusCode::kFailedPrecondition, "NODE_NOT_IN_DIRECTORY",
                  absl::StrCat("directory serial ", next->serial(),
