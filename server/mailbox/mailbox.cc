@@ -193,9 +193,9 @@ absl::StatusOr<std::vector<Delivery>> Mailbox::Receive(
                              lease.attempts, lease.expires});
     }
   }
-  for (const std::string& id : first_deliveries) {
-    RETURN_IF_ERROR(store_.MarkDelivered(id, absl::ToUnixMillis(now)));
-  }
+  // One durable write for the whole page.
+  RETURN_IF_ERROR(
+      store_.MarkDeliveredMany(first_deliveries, absl::ToUnixMillis(now)));
   return out;
 }
 

@@ -99,6 +99,14 @@ absl::Status MemoryMessageStore::Acknowledge(const std::string& recipient_org,
   return absl::OkStatus();
 }
 
+absl::Status MemoryMessageStore::MarkDeliveredMany(
+    const std::vector<std::string>& ids, int64_t now_unix_ms) {
+  for (const std::string& id : ids) {
+    RETURN_IF_ERROR(MarkDelivered(id, now_unix_ms));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MemoryMessageStore::MarkDelivered(const std::string& message_id,
                                                int64_t now_unix_ms) {
   absl::MutexLock lock(&mu_);

@@ -85,6 +85,9 @@ class MessageStore {
 
   // Records the first delivery of a message to its recipient (state
   // ACCEPTED -> DELIVERED); later states are left alone.
+  // MarkDelivered for each id, sharing one durable write.
+  virtual absl::Status MarkDeliveredMany(const std::vector<std::string>& ids,
+                                         int64_t now_unix_ms) = 0;
   virtual absl::Status MarkDelivered(const std::string& message_id,
                                      int64_t now_unix_ms) = 0;
 

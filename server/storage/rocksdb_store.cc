@@ -581,6 +581,19 @@ absl::Status RocksMessageStore::MarkDelivered(const std::string& message_id,
   return Submit(op);
 }
 
+absl::Status RocksMessageStore::MarkDeliveredMany(
+    const std::vector<std::string>& ids, int64_t now_unix_ms) {
+  std::vector<Op> ops(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ops[i].kind = Op::Kind::kDelivered;
+    ops[i].message_id = &ids[i];
+    ops[i].now_unix_ms = now_unix_ms;
+  }
+  SubmitAll(ops);
+  for (Op& op : ops) RETURN_IF_ERROR(op.status);
+  return absl::OkStatus();
+}
+
 std::vector<absl::Status> RocksMessageStore::AcknowledgeMany(
     const std::string& recipient_org, const std::vector<std::string>& ids,
     int64_t now_unix_ms) {

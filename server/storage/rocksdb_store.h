@@ -64,6 +64,8 @@ class RocksMessageStore final : public MessageStore {
   std::vector<absl::Status> AcknowledgeMany(const std::string& recipient_org,
                                             const std::vector<std::string>& ids,
                                             int64_t now_unix_ms) override;
+  absl::Status MarkDeliveredMany(const std::vector<std::string>& ids,
+                                 int64_t now_unix_ms) override;
   absl::Status MarkDelivered(const std::string& message_id,
                              int64_t now_unix_ms) override;
   absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) override;

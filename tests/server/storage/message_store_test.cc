@@ -109,7 +109,7 @@ TYPED_TEST(MessageStoreContract, AcceptReadAcknowledge) {
   EXPECT_EQ(s.GetStatus(Id(2))->state(), v1::DELIVERED);
   EXPECT_EQ(s.GetStatus(Id(2))->delivered_unix_ms(), 1400);
   ASSERT_TRUE(s.Acknowledge("ng", Id(2), 1500).ok());
-  ASSERT_TRUE(s.MarkDelivered(Id(2), 1700).ok());
+  ASSERT_TRUE(s.MarkDeliveredMany({Id(2), Id(3), Id(99)}, 1700).ok());
   EXPECT_TRUE(s.Acknowledge("ng", Id(2), 1600).ok()) << "twice is fine";
   q = s.ReadQueue("ng", 0, 10);
   ASSERT_EQ(q->size(), 2u);
@@ -123,6 +123,8 @@ TYPED_TEST(MessageStoreContract, AcceptReadAcknowledge) {
   EXPECT_EQ(st->acknowledged_unix_ms(), 1500);
   EXPECT_EQ(st->sender_org(), "bg-ngo");
   EXPECT_EQ(s.GetStatus(Id(1))->state(), v1::ACCEPTED);
+  EXPECT_EQ(s.GetStatus(Id(3))->state(), v1::DELIVERED);
+  EXPECT_EQ(s.GetStatus(Id(3))->delivered_unix_ms(), 1700);
   EXPECT_EQ(ErrorReason(s.GetStatus(Id(77)).status()), "MESSAGE_NOT_FOUND");
 
   // From a position onwards.
