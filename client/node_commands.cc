@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
@@ -46,31 +47,41 @@ struct Connection {
   std::unique_ptr<v1::Mailbox::Stub> stub;
   std::string token;
   void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const {
-    ctx->AddMetadata("authorization", "Bearer " + token);
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
     ctx->set_deadline(std::chrono::system_clock::now() +
                       absl::ToChronoMilliseconds(timeout));
   }
 };
 
 absl::StatusOr<Connection> Connect(const NodeFlags& f) {
-  if (!f.insecure_dev) {
-    return UsageError(
-        "this release talks to nodes only in development mode: pass "
-        "--insecure-dev (plaintext on loopback); mutual TLS comes with "
-        "federation");
-  }
-  if (f.token_file.empty()) {
-    return UsageError(
-        "--token-file is required: your organisation's token "
-        "(ORG.token from trmctl keygen)");
-  }
-  ASSIGN_OR_RETURN(std::string token, ReadInput(f.token_file));
-  absl::StripAsciiWhitespace(&token);
-  if (token.empty()) return UsageError(f.token_file + " is empty");
   Connection c;
+  if (f.insecure_dev) {
+    if (f.token_file.empty()) {
+      return UsageError(
+          "--insecure-dev needs --token-file: your organisation's token "
+          "(ORG.token from trmctl keygen)");
+    }
+    ASSIGN_OR_RETURN(std::string token, ReadInput(f.token_file));
+    absl::StripAsciiWhitespace(&token);
+    if (token.empty()) return UsageError(f.token_file + " is empty");
+    c.stub = v1::Mailbox::NewStub(
+        grpc::CreateChannel(f.node, grpc::InsecureChannelCredentials()));
+    c.token = std::move(token);
+    return c;
+  }
+  if (f.ca.empty() || f.cert.empty() || f.key.empty()) {
+    return UsageError(
+        "give --ca (the federation CA), --cert and --key (your "
+        "organisation's TLS certificate and key from "
+        "deploy/pki/make-pki.sh), or --insecure-dev for a development node");
+  }
+  grpc::SslCredentialsOptions opts;
+  ASSIGN_OR_RETURN(opts.pem_root_certs, ReadInput(f.ca));
+  ASSIGN_OR_RETURN(opts.pem_cert_chain, ReadInput(f.cert));
+  ASSIGN_OR_RETURN(opts.pem_private_key, ReadInput(f.key));
   c.stub = v1::Mailbox::NewStub(
-      grpc::CreateChannel(f.node, grpc::InsecureChannelCredentials()));
-  c.token = std::move(token);
+      grpc::CreateChannel(f.node, grpc::SslCredentials(opts)));
+  OPENSSL_cleanse(opts.pem_private_key.data(), opts.pem_private_key.size());
   return c;
 }
 
@@ -79,10 +90,13 @@ absl::StatusOr<Connection> Connect(const NodeFlags& f) {
 void AddNodeFlags(CLI::App* command, NodeFlags* f) {
   command->add_option("--node", f->node, "the node's address")
       ->capture_default_str();
-  command
-      ->add_option("--token-file", f->token_file,
-                   "your organisation's token (ORG.token)")
-      ->required();
+  command->add_option("--ca", f->ca, "the federation CA certificate (PEM)");
+  command->add_option("--cert", f->cert,
+                      "your organisation's TLS certificate (PEM)");
+  command->add_option("--key", f->key, "its private key (PEM)");
+  command->add_option("--token-file", f->token_file,
+                      "with --insecure-dev: your organisation's token "
+                      "(ORG.token)");
   command->add_flag("--insecure-dev", f->insecure_dev,
                     "plaintext to a development node on loopback");
 }

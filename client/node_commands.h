@@ -12,7 +12,8 @@ namespace trm::client {
 
 struct NodeFlags {
   std::string node = "127.0.0.1:7400";
-  std::string token_file;
+  std::string ca, cert, key;  // mutual TLS
+  std::string token_file;     // development (--insecure-dev) only
   bool insecure_dev = false;
 };
 void AddNodeFlags(CLI::App* command, NodeFlags* flags);

@@ -9,11 +9,14 @@
 // cleanly. SIGHUP reloads the federation directory (so does a change to its
 // file). docs/operations.md is the operator's guide.
 #include <grpcpp/grpcpp.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +24,7 @@
 #include "common/clock.h"
 #include "common/crypto/key_files.h"
 #include "common/status.h"
+#include "server/auth/caller_auth.h"
 #include "server/config/node_config.h"
 #include "server/federation/directory_loader.h"
 #include "server/mailbox/mailbox.h"
@@ -45,13 +49,20 @@ int Run(const Flags& flags) {
   if (!cfg.ok()) return Fail(cfg.status());
   if (!flags.listen.empty()) cfg->listen = flags.listen;
   if (!flags.data_dir.empty()) cfg->data_dir = flags.data_dir;
-  if (!flags.insecure_dev) {
-    return Fail(Error(absl::StatusCode::kFailedPrecondition, "TLS_REQUIRED",
-                      "this release serves plaintext gRPC only for "
-                      "development: start with --insecure-dev on a loopback "
-                      "address (mutual TLS comes with federation)"));
+  const bool tls = !cfg->tls_ca.empty();
+  if (tls && flags.insecure_dev) {
+    return Fail(Error(absl::StatusCode::kInvalidArgument, "TLS_CONFIG_INVALID",
+                      "--insecure-dev and a \"tls\" configuration exclude "
+                      "each other; drop one"));
   }
-  if (!config::IsLoopback(cfg->listen)) {
+  if (!tls && !flags.insecure_dev) {
+    return Fail(Error(absl::StatusCode::kFailedPrecondition, "TLS_REQUIRED",
+                      "the node serves only mutual TLS: give \"tls\" (ca, "
+                      "cert, key; deploy/pki/make-pki.sh) in the "
+                      "configuration, or --insecure-dev for plaintext on "
+                      "loopback during development"));
+  }
+  if (!tls && !config::IsLoopback(cfg->listen)) {
     return Fail(
         Error(absl::StatusCode::kFailedPrecondition, "TLS_REQUIRED",
               absl::StrCat("--insecure-dev serves only on loopback, "
@@ -104,12 +115,50 @@ int Run(const Flags& flags) {
   options.retention = cfg->retention;
   mailbox::Mailbox mailbox(options, registry, **store, signer,
                            SystemClock::Get());
-  mailbox::MailboxService service(mailbox, tokens);
+  // Who calls: the client certificate with TLS, a token in development.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  std::unique_ptr<auth::CertVerifier> verifier;
+  std::unique_ptr<auth::CallerAuthenticator> authenticator;
+  if (tls) {
+    std::string pem[3];
+    const std::string* paths[3] = {&cfg->tls_ca, &cfg->tls_cert, &cfg->tls_key};
+    for (int i = 0; i < 3; ++i) {
+      std::ifstream in(*paths[i]);
+      std::stringstream text;
+      text << in.rdbuf();
+      pem[i] = text.str();
+      if (!in || pem[i].empty()) {
+        return Fail(Error(absl::StatusCode::kInvalidArgument,
+                          "TLS_CONFIG_INVALID",
+                          absl::StrCat("cannot read the TLS file ", *paths[i],
+                                       " (from \"tls\" in the "
+                                       "configuration)")));
+      }
+    }
+    absl::StatusOr<std::unique_ptr<auth::CertVerifier>> v =
+        auth::CertVerifier::Create(pem[0]);
+    if (!v.ok()) return Fail(v.status());
+    verifier = std::move(*v);
+    authenticator = std::make_unique<auth::CertificateAuthenticator>(
+        *verifier, registry, SystemClock::Get());
+    // The handshake requires a certificate and proves its key; whether the
+    // certificate counts is the verifier's call, so that a refused peer is
+    // told which certificate and why.
+    grpc::SslServerCredentialsOptions opts(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+    opts.pem_root_certs = pem[0];
+    opts.pem_key_cert_pairs.push_back({pem[2], pem[1]});
+    credentials = grpc::SslServerCredentials(opts);
+    OPENSSL_cleanse(pem[2].data(), pem[2].size());
+  } else {
+    authenticator = std::make_unique<auth::TokenAuthenticator>(tokens);
+    credentials = grpc::InsecureServerCredentials();
+  }
+  mailbox::MailboxService service(mailbox, *authenticator);
 
   int port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(cfg->listen, grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(cfg->listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options.limits.max_envelope_bytes) + 4096);
   builder.RegisterService(&service);
@@ -121,8 +170,9 @@ int Run(const Flags& flags) {
   }
   // The bound address, for tests that ask for port 0.
   std::string host = cfg->listen.substr(0, cfg->listen.rfind(':'));
-  std::printf("trm-broker: node %s serving on %s:%d (data %s)\n",
-              cfg->node_id.c_str(), host.c_str(), port, cfg->data_dir.c_str());
+  std::printf("trm-broker: node %s serving on %s:%d (data %s, %s)\n",
+              cfg->node_id.c_str(), host.c_str(), port, cfg->data_dir.c_str(),
+              tls ? "mutual TLS" : "plaintext, development only");
   std::fflush(stdout);
 
   // Expired messages leave the queues within a second.

@@ -102,14 +102,12 @@ CertVerifier::Checked CertVerifier::Check(absl::string_view pem) const {
     return c;
   }
   c.name = Describe(cert.get());
-  c.not_before = AsTime(X509_get0_notBefore(cert.get()));
-  c.not_after = AsTime(X509_get0_notAfter(cert.get()));
-  // The chain, at a time inside the certificate's validity: time is judged
-  // separately, against the caller's clock, on every use.
+  // The chain without its times: those are judged against the node's clock
+  // on every use, below.
   StoreCtxPtr ctx(X509_STORE_CTX_new());
   X509_STORE_CTX_init(ctx.get(), store_->store.get(), cert.get(), nullptr);
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
-  X509_VERIFY_PARAM_set_time(param, absl::ToTimeT(c.not_before) + 1);
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
   if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());
     c.refusal = Error(
@@ -120,6 +118,24 @@ CertVerifier::Checked CertVerifier::Check(absl::string_view pem) const {
                      ca_name_, "' are accepted"));
     crypto::DrainOpenSslErrors();
     return c;
+  }
+  // The window in which the whole chain is valid, and who bounds it.
+  c.not_before = absl::InfinitePast();
+  c.not_after = absl::InfiniteFuture();
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    X509* link = sk_X509_value(chain, i);
+    const absl::Time from = AsTime(X509_get0_notBefore(link));
+    const absl::Time until = AsTime(X509_get0_notAfter(link));
+    const std::string who = i == 0 ? c.name : Describe(link);
+    if (from > c.not_before) {
+      c.not_before = from;
+      c.not_before_name = who;
+    }
+    if (until < c.not_after) {
+      c.not_after = until;
+      c.not_after_name = who;
+    }
   }
   NamesPtr names(static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
@@ -165,13 +181,15 @@ absl::StatusOr<std::string> CertVerifier::Identity(absl::string_view pem,
   if (!c.refusal.ok()) return c.refusal;
   if (now < c.not_before) {
     return Error(StatusCode::kUnauthenticated, "CERT_NOT_YET_VALID",
-                 absl::StrCat(c.name, " is valid only from ", Iso(c.not_before),
+                 absl::StrCat(c.name, ": ", c.not_before_name,
+                              " is valid only from ", Iso(c.not_before),
                               "; check this machine's "
                               "clock or use a current certificate"));
   }
   if (now >= c.not_after) {
     return Error(StatusCode::kUnauthenticated, "CERT_EXPIRED",
-                 absl::StrCat(c.name, " expired at ", Iso(c.not_after),
+                 absl::StrCat(c.name, ": ", c.not_after_name, " expired at ",
+                              Iso(c.not_after),
                               "; renew it with deploy/pki/make-pki.sh"));
   }
   return c.identity;

@@ -46,7 +46,10 @@ class CertVerifier {
     std::string identity;  // empty when refused for a reason other than time
     std::string name;      // subject, serial, issuer: for messages
     absl::Status refusal;  // a time-independent refusal
+    // The window in which every certificate of the chain is valid, and the
+    // certificates that bound it.
     absl::Time not_before, not_after;
+    std::string not_before_name, not_after_name;
   };
   CertVerifier() = default;
   Checked Check(absl::string_view cert_pem) const;

@@ -63,13 +63,13 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(
-      unknown_keys(j,
-                   {"node_id", "listen", "data_dir", "node_signing_key",
-                    "max_payload_bytes", "max_clock_skew_seconds",
-                    "visibility_timeout_seconds", "retention_seconds",
-                    "organisations", "directory", "authority_public_key"},
-                   ""));
+  RETURN_IF_ERROR(unknown_keys(
+      j,
+      {"node_id", "listen", "data_dir", "node_signing_key", "max_payload_bytes",
+       "max_clock_skew_seconds", "visibility_timeout_seconds",
+       "retention_seconds", "organisations", "directory",
+       "authority_public_key", "tls"},
+      ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
     if (!j.contains(key)) {
@@ -104,6 +104,23 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
                "and \"authority_public_key\" (the key that signs it), or "
                "neither");
   }
+  if (j.contains("tls")) {
+    const json& t = j["tls"];
+    if (!t.is_object()) {
+      return Bad(path, "\"tls\" must be an object with ca, cert and key");
+    }
+    RETURN_IF_ERROR(unknown_keys(t, {"ca", "cert", "key"}, "tls: "));
+    for (auto [key, out] :
+         {std::pair{"ca", &c.tls_ca}, std::pair{"cert", &c.tls_cert},
+          std::pair{"key", &c.tls_key}}) {
+      if (!t.contains(key) || !t[key].is_string()) {
+        return Bad(path, absl::StrCat("tls: \"", key,
+                                      "\" is missing or not a string (a PEM "
+                                      "file from deploy/pki/make-pki.sh)"));
+      }
+      *out = Resolve(base, t[key].get<std::string>());
+    }
+  }
   c.directory = Resolve(base, c.directory);
   c.authority_public_key = Resolve(base, c.authority_public_key);
   c.data_dir = Resolve(base, c.data_dir);
@@ -121,13 +138,20 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   v = absl::ToInt64Seconds(c.retention);
   RETURN_IF_ERROR(num(j, "retention_seconds", &v, ""));
   c.retention = absl::Seconds(v);
-  if (!j.contains("organisations") || !j["organisations"].is_array() ||
-      j["organisations"].empty()) {
+  // With a directory the organisations come from it; entries here only add
+  // development tokens and quotas.
+  if (j.contains("organisations") && !j["organisations"].is_array()) {
+    return Bad(path, "\"organisations\" must be a list");
+  }
+  if (c.directory.empty() &&
+      (!j.contains("organisations") || j["organisations"].empty())) {
     return Bad(path,
                "\"organisations\" must list the organisations on this "
-               "node");
+               "node (or give a signed \"directory\")");
   }
-  for (const json& o : j["organisations"]) {
+  const json no_orgs = json::array();
+  for (const json& o :
+       j.contains("organisations") ? j["organisations"] : no_orgs) {
     const std::string where =
         absl::StrCat("organisation ", c.organisations.size() + 1, ": ");
     if (!o.is_object()) return Bad(path, where + "must be an object");
@@ -139,6 +163,8 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
          {std::pair{"id", &org.id},
           std::pair{"signing_public_key", &org.signing_public_key},
           std::pair{"token_sha256", &org.token_sha256}}) {
+      // Tokens stand in for certificates only in development.
+      if (std::string(key) == "token_sha256" && !o.contains(key)) continue;
       const bool key_from_directory =
           std::string(key) == "signing_public_key" && !c.directory.empty();
       if (key_from_directory) {
@@ -156,7 +182,7 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
       }
       *out = o[key].get<std::string>();
     }
-    if (org.token_sha256.size() != 64) {
+    if (!org.token_sha256.empty() && org.token_sha256.size() != 64) {
       return Bad(path, where +
                            "\"token_sha256\" must be 64 hex digits (the "
                            "SHA-256 that trmctl keygen prints)");

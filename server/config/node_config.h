@@ -35,6 +35,10 @@ struct NodeConfig {
   // or neither). Without them the organisations' keys come from this file.
   std::string directory;
   std::string authority_public_key;
+  // Mutual TLS: the federation CA certificate, this node's certificate and
+  // its private key (PEM, deploy/pki/make-pki.sh). Required unless the node
+  // runs with --insecure-dev.
+  std::string tls_ca, tls_cert, tls_key;
 };
 
 // Reads and validates the file. Relative paths inside it are resolved

@@ -16,37 +16,16 @@ grpc::Status ToGrpc(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-MailboxService::MailboxService(
-    Mailbox& mailbox, absl::flat_hash_map<std::string, std::string> tokens,
-    size_t stream_workers)
+MailboxService::MailboxService(Mailbox& mailbox,
+                               const auth::CallerAuthenticator& auth,
+                               size_t stream_workers)
     : mailbox_(mailbox),
-      tokens_(std::move(tokens)),
+      auth_(auth),
       stream_workers_(std::max<size_t>(1, stream_workers)) {}
 
 absl::StatusOr<std::string> MailboxService::Authenticate(
     grpc::ServerContext* ctx) const {
-  const auto& md = ctx->client_metadata();
-  auto it = md.find("authorization");
-  constexpr absl::string_view kBearer = "Bearer ";
-  if (it == md.end() ||
-      !absl::StartsWith(absl::string_view(it->second.data(), it->second.size()),
-                        kBearer)) {
-    return Error(absl::StatusCode::kUnauthenticated, "MISSING_CREDENTIAL",
-                 "the call carries no 'authorization: Bearer <token>' "
-                 "metadata; pass your organisation's token (trmctl "
-                 "--token-file)");
-  }
-  absl::string_view token(it->second.data() + kBearer.size(),
-                          it->second.size() - kBearer.size());
-  const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(token)});
-  auto org = tokens_.find(HexEncode(digest));
-  if (org == tokens_.end()) {
-    return Error(absl::StatusCode::kUnauthenticated, "UNKNOWN_CREDENTIAL",
-                 "the token is not registered on this node; check the token "
-                 "file, or ask the operator to add its SHA-256 to the "
-                 "configuration");
-  }
-  return org->second;
+  return auth_.Organisation(*ctx);
 }
 
 void MailboxService::SubmitOne(const std::string& org,

@@ -1,13 +1,14 @@
-// The gRPC face of the mailbox: authenticates the caller from its bearer
-// credential, translates protobuf to Mailbox calls and back, and maps each
-// absl::Status code one to one onto the gRPC status code. No logic of its
-// own beyond that, and the per-stream concurrency of SubmitStream.
+// The gRPC face of the mailbox: authenticates the caller (its client
+// certificate, server/auth), translates protobuf to Mailbox calls and back, and
+// maps each absl::Status code one to one onto the gRPC status code. No logic of
+// its own beyond that, and the per-stream concurrency of SubmitStream.
 #ifndef TRM_SERVER_MAILBOX_MAILBOX_SERVICE_H_
 #define TRM_SERVER_MAILBOX_MAILBOX_SERVICE_H_
 
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "server/auth/caller_auth.h"
 #include "server/mailbox/mailbox.h"
 #include "trm/v1/mailbox.grpc.pb.h"
 
@@ -15,11 +16,10 @@ namespace trm::mailbox {
 
 class MailboxService final : public v1::Mailbox::Service {
  public:
-  // `tokens` maps the lower-case hex SHA-256 of a bearer token to an
-  // organisation id. `stream_workers` envelopes of one SubmitStream are
-  // processed at once.
-  MailboxService(Mailbox& mailbox,
-                 absl::flat_hash_map<std::string, std::string> tokens,
+  // `auth` names the calling organisation (certificate, or a bearer token
+  // in development). `stream_workers` envelopes of one SubmitStream are
+  // processed at once. References must outlive the service.
+  MailboxService(Mailbox& mailbox, const auth::CallerAuthenticator& auth,
                  size_t stream_workers = 32);
 
   grpc::Status Submit(grpc::ServerContext* ctx, const v1::SubmitRequest* req,
@@ -45,7 +45,7 @@ class MailboxService final : public v1::Mailbox::Service {
                  v1::SubmitResponse* resp);
 
   Mailbox& mailbox_;
-  const absl::flat_hash_map<std::string, std::string> tokens_;
+  const auth::CallerAuthenticator& auth_;
   const size_t stream_workers_;
 };
 

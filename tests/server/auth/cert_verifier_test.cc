@@ -118,6 +118,16 @@ TEST_F(CertVerifierTest, ValidityIsJudgedAtTheGivenTime) {
             "CERT_NOT_YET_VALID");
 }
 
+TEST_F(CertVerifierTest, AnExpiredCaExpiresWhatItIssued) {
+  X509Ptr leaf = MakeCert(leaf_key_.get(), "org bg-ngo", ca_.get(),
+                          ca_key_.get(), "URI:trm://org/bg-ngo", 5000);
+  auto later = v_->Identity(Pem(leaf.get()), kNow + absl::Hours(24 * 3700));
+  EXPECT_EQ(ErrorReason(later.status()), "CERT_EXPIRED");
+  EXPECT_NE(later.status().message().find("'CN=federation CA' (serial"),
+            std::string::npos)
+      << later.status();
+}
+
 TEST_F(CertVerifierTest, ExactlyOneTrmIdentity) {
   X509Ptr none = MakeCert(leaf_key_.get(), "org x", ca_.get(), ca_key_.get(),
                           "DNS:localhost");
