@@ -82,8 +82,8 @@ absl::Status Keygen(const KeygenFlags& f, const Output& out) {
               << "  encryption (X25519)  key id " << enc_id << "\n"
               << "    " << base << ".enc.key (private, 0600)\n"
               << "    " << base << ".enc.pub\n"
-              << "  node credential      " << base << ".token (0600)\n"
-              << "    token_sha256 for the node's configuration: "
+              << "  dev token            " << base << ".token (0600)\n"
+              << "    token_sha256 for a development node (--insecure-dev): "
               << token_sha256 << "\n";
   }
   return absl::OkStatus();

@@ -8,7 +8,8 @@
 #   4. NAPTIP verifies and opens it;
 #   5. a tampered copy, opening with the wrong recipient key and checking
 #      against the wrong sender key are refused, each with a clear reason;
-#   6. Bulgaria's national node runs: the NGO sends a case update to the
+#   6. Bulgaria's national node runs with a federation CA, a signed
+#      directory and mutual TLS: the NGO sends a case update to the
 #      national coordinator through it, gets a signed receipt, follows the
 #      status, and the coordinator receives and acknowledges it.
 # Demo files go to ./demo-run/ (replaced on each run).
@@ -83,50 +84,67 @@ if "$trmctl" inspect --in referral.env --sender-pub keys/ng-naptip.sign.pub; the
   exit 1
 fi
 
-say "6. Bulgaria's national node"
+say "6. Bulgaria's national node, with a federation CA, a signed directory and mutual TLS"
 show "$trmctl" keygen --org bg-node --dir keys
 show "$trmctl" keygen --org bg-nrm-coordinator --dir keys
-token_sha() {  # what the node's configuration holds: SHA-256 of the token
-  python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1]).read().strip().encode()).hexdigest())' "keys/$1.token"; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+show "$trmctl" keygen --org authority --dir keys
+echo "-- the federation CA and TLS certificates (openssl command line):"
+show bash "$root/deploy/pki/make-pki.sh" pki ca "TRM demo federation CA"
+show bash "$root/deploy/pki/make-pki.sh" pki node bg
+for o in bg-ngo-animus bg-nrm-coordinator; do show bash "$root/deploy/pki/make-pki.sh" pki org $o; done
+echo "-- the federation authority signs the directory of nodes, organisations and keys:"
+cat >directory.json <<'JSON'
+{"federation": "trm-demo", "serial": 1,
+ "nodes": [{"id": "bg", "country": "BG", "endpoint": "localhost:7400", "tls_identity": "trm://node/bg",
+            "signing_keys": [{"public_key_file": "keys/bg-node.sign.pub"}]}],
+ "organisations": [
+   {"id": "bg-ngo-animus", "home_node": "bg", "roles": ["NGO"], "tls_identity": "trm://org/bg-ngo-animus",
+    "signing_keys": [{"public_key_file": "keys/bg-ngo-animus.sign.pub"}],
+    "encryption_keys": [{"public_key_file": "keys/bg-ngo-animus.enc.pub"}]},
+   {"id": "bg-nrm-coordinator", "home_node": "bg", "roles": ["NATIONAL_COORDINATOR"],
+    "tls_identity": "trm://org/bg-nrm-coordinator",
+    "signing_keys": [{"public_key_file": "keys/bg-nrm-coordinator.sign.pub"}],
+    "encryption_keys": [{"public_key_file": "keys/bg-nrm-coordinator.enc.pub"}]}]}
+JSON
+show "$trmctl" directory sign --in directory.json --authority-key keys/authority.sign.key \
+  --out directory.signed
 cat >node.json <<JSON
 {
   "node_id": "bg",
-  "listen": "127.0.0.1:$port",
+  "listen": "127.0.0.1:0",
   "data_dir": "node-data",
   "node_signing_key": "keys/bg-node.sign.key",
-  "organisations": [
-    {"id": "bg-ngo-animus", "signing_public_key": "keys/bg-ngo-animus.sign.pub",
-     "token_sha256": "$(token_sha bg-ngo-animus)"},
-    {"id": "bg-nrm-coordinator", "signing_public_key": "keys/bg-nrm-coordinator.sign.pub",
-     "token_sha256": "$(token_sha bg-nrm-coordinator)"}
-  ]
+  "directory": "directory.signed",
+  "authority_public_key": "keys/authority.sign.pub",
+  "tls": {"ca": "pki/ca.crt", "cert": "pki/node-bg.crt", "key": "pki/node-bg.key"}
 }
 JSON
-"$broker" --config node.json --insecure-dev >node.log 2>&1 &
+"$broker" --config node.json >node.log 2>&1 &
 node_pid=$!
 trap 'kill -TERM $node_pid 2>/dev/null' EXIT
 for _ in $(seq 1 100); do grep -q "serving on" node.log && break; sleep 0.1; done
 cat node.log
-node=(--node "127.0.0.1:$port" --insecure-dev)
+port=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' node.log)
+[ -n "$port" ] || { echo "demo: the node did not start" >&2; exit 1; }
+tls() { echo --node "localhost:$port" --ca pki/ca.crt --cert "pki/org-$1.crt" --key "pki/org-$1.key"; }
 printf 'Case update: reflection period started on 2026-11-20; risk assessment scheduled.\n' >update.txt
-echo "-- the NGO sends; the node verifies the signature, stores durably and signs a receipt:"
-out=$("$trmctl" --json send "${node[@]}" --token-file keys/bg-ngo-animus.token \
+echo "-- the NGO sends over mutual TLS; the node verifies the signature, stores durably and signs a receipt:"
+out=$("$trmctl" --json send $(tls bg-ngo-animus) \
   --type reflection-period-notice --case BG-2026-000123 --from bg-ngo-animus@bg \
   --to bg-nrm-coordinator@bg --sign-key keys/bg-ngo-animus.sign.key \
   --recipient-pub keys/bg-nrm-coordinator.enc.pub --in update.txt \
   --node-pub keys/bg-node.sign.pub)
 echo "$out"
 id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["message_id"])' "$out")
-show "$trmctl" status "${node[@]}" --token-file keys/bg-ngo-animus.token "$id"
+show "$trmctl" status $(tls bg-ngo-animus) "$id"
 echo "-- the coordinator receives, verifies, opens and acknowledges:"
 mkdir -p inbox
-show "$trmctl" receive "${node[@]}" --token-file keys/bg-nrm-coordinator.token \
+show "$trmctl" receive $(tls bg-nrm-coordinator) \
   --recipient-key keys/bg-nrm-coordinator.enc.key --keys-dir keys --out-dir inbox
 cat "inbox/$id.payload"
-show "$trmctl" status "${node[@]}" --token-file keys/bg-ngo-animus.token "$id"
-echo "-- the NGO trying to submit as the coordinator is refused:"
-if "$trmctl" send "${node[@]}" --token-file keys/bg-ngo-animus.token \
+show "$trmctl" status $(tls bg-ngo-animus) "$id"
+echo "-- the NGO, with its own certificate, trying to submit as the coordinator is refused:"
+if "$trmctl" send $(tls bg-ngo-animus) \
   --type case-closure --case BG-2026-000123 --from bg-nrm-coordinator@bg \
   --to bg-ngo-animus@bg --sign-key keys/bg-nrm-coordinator.sign.key \
   --recipient-pub keys/bg-ngo-animus.enc.pub --in update.txt; then
