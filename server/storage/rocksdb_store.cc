@@ -283,15 +283,49 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
   };
   std::vector<Op*> writers;
 
+  // The status records the group will look at, read in one batched lookup
+  // (a drain acknowledges hundreds at once; one Get each would walk the LSM
+  // tree hundreds of times in this single thread).
+  absl::flat_hash_map<std::string, std::pair<rocksdb::Status, std::string>>
+      prefetched;
+  {
+    std::vector<const std::string*> ids;
+    for (Op* op : group) {
+      if (op->kind == Op::Kind::kAccept) {
+        ids.push_back(&op->accept->message_id);
+      } else if (op->kind == Op::Kind::kReject) {
+        ids.push_back(&op->rejection->message_id());
+      } else if (op->message_id != nullptr) {
+        ids.push_back(op->message_id);
+      }
+    }
+    std::vector<rocksdb::Slice> keys;
+    keys.reserve(ids.size());
+    for (const std::string* id : ids) keys.emplace_back(*id);
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    if (!keys.empty()) {
+      db_->MultiGet(rocksdb::ReadOptions(), status_cf_, keys.size(),
+                    keys.data(), values.data(), statuses.data());
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      prefetched[*ids[i]] = {statuses[i], values[i].ToString()};
+    }
+  }
   auto lookup = [&](const std::string& id, v1::StoredStatus* out,
                     absl::Status* error) -> bool {
     if (auto it = touched.find(id); it != touched.end()) {
       *out = it->second;
       return true;
     }
+    rocksdb::Status s;
     std::string value;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), status_cf_, id, &value);
+    if (auto it = prefetched.find(id); it != prefetched.end()) {
+      s = it->second.first;
+      value = it->second.second;
+    } else {
+      s = db_->Get(rocksdb::ReadOptions(), status_cf_, id, &value);
+    }
     if (s.IsNotFound()) return false;
     if (!s.ok()) {
       *error = Unavailable("cannot read a status record", s);
