@@ -266,10 +266,12 @@ absl::Status StatusCommand(const NodeFlags& node, const std::string& id_hex,
       {"acknowledged", s.acknowledged_unix_ms()},
       {"expired", s.expired_unix_ms()},
       {"rejected", s.rejected_unix_ms()},
+      {"relayed", s.relayed_unix_ms()},
       {"payload_purged", s.purged_unix_ms()}};
   for (const auto& [name, ms] : times) {
     if (ms > 0) j[name] = Iso(ms);
   }
+  if (!s.relayed_to().empty()) j["relayed_to"] = s.relayed_to();
   if (!s.reason_code().empty()) j["reason_code"] = s.reason_code();
   if (!s.reason().empty()) j["reason"] = s.reason();
   if (out.json) {
@@ -278,9 +280,9 @@ absl::Status StatusCommand(const NodeFlags& node, const std::string& id_hex,
   }
   std::cout << "message " << id_hex << ": " << j["state"].get<std::string>()
             << "\n";
-  for (const char* k :
-       {"recipient", "accepted", "delivered", "acknowledged", "expired",
-        "rejected", "payload_purged", "reason_code", "reason"}) {
+  for (const char* k : {"recipient", "accepted", "relayed", "relayed_to",
+                        "delivered", "acknowledged", "expired", "rejected",
+                        "payload_purged", "reason_code", "reason"}) {
     if (j.contains(k)) {
       std::cout << "  " << k << ": " << j[k].get<std::string>() << "\n";
     }

@@ -27,6 +27,8 @@
 #include "server/auth/caller_auth.h"
 #include "server/config/node_config.h"
 #include "server/federation/directory_loader.h"
+#include "server/federation/federation_service.h"
+#include "server/federation/relay_runner.h"
 #include "server/mailbox/mailbox.h"
 #include "server/mailbox/mailbox_service.h"
 #include "server/storage/rocksdb_store.h"
@@ -113,12 +115,14 @@ int Run(const Flags& flags) {
   options.max_clock_skew = cfg->max_clock_skew;
   options.visibility_timeout = cfg->visibility_timeout;
   options.retention = cfg->retention;
+  options.relay_enabled = tls;
   mailbox::Mailbox mailbox(options, registry, **store, signer,
                            SystemClock::Get());
   // Who calls: the client certificate with TLS, a token in development.
   std::shared_ptr<grpc::ServerCredentials> credentials;
   std::unique_ptr<auth::CertVerifier> verifier;
   std::unique_ptr<auth::CallerAuthenticator> authenticator;
+  std::string tls_ca_pem, tls_cert_pem, tls_key_pem;  // for calling peers
   if (tls) {
     std::string pem[3];
     const std::string* paths[3] = {&cfg->tls_ca, &cfg->tls_cert, &cfg->tls_key};
@@ -149,12 +153,34 @@ int Run(const Flags& flags) {
     opts.pem_root_certs = pem[0];
     opts.pem_key_cert_pairs.push_back({pem[2], pem[1]});
     credentials = grpc::SslServerCredentials(opts);
+    tls_ca_pem = pem[0];
+    tls_cert_pem = pem[1];
+    tls_key_pem = pem[2];
     OPENSSL_cleanse(pem[2].data(), pem[2].size());
   } else {
     authenticator = std::make_unique<auth::TokenAuthenticator>(tokens);
     credentials = grpc::InsecureServerCredentials();
   }
   mailbox::MailboxService service(mailbox, *authenticator);
+  // Relay between nodes: only with mutual TLS.
+  std::unique_ptr<federation::RelayReceiver> receiver;
+  std::unique_ptr<federation::FederationService> federation_service;
+  std::unique_ptr<federation::RelayRunner> relays;
+  if (tls) {
+    federation::RelayReceiverOptions ro;
+    ro.node_id = cfg->node_id;
+    ro.limits = options.limits;
+    ro.max_clock_skew = options.max_clock_skew;
+    receiver = std::make_unique<federation::RelayReceiver>(
+        ro, registry, **store, signer, SystemClock::Get());
+    federation_service = std::make_unique<federation::FederationService>(
+        *receiver, *verifier, registry, SystemClock::Get());
+    relays = std::make_unique<federation::RelayRunner>(
+        **store, registry, *verifier, SystemClock::Get(),
+        federation::GrpcPeerTransport::Tls{tls_ca_pem, tls_cert_pem,
+                                           tls_key_pem});
+    relays->EnsurePeers();
+  }
 
   int port = 0;
   grpc::ServerBuilder builder;
@@ -162,6 +188,7 @@ int Run(const Flags& flags) {
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options.limits.max_envelope_bytes) + 4096);
   builder.RegisterService(&service);
+  if (federation_service) builder.RegisterService(federation_service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     return Fail(Error(absl::StatusCode::kUnavailable, "LISTEN_FAILED",
@@ -180,6 +207,7 @@ int Run(const Flags& flags) {
   std::thread sweeper([&] {
     while (!stop_sweeping.WaitForNotificationWithTimeout(absl::Seconds(1))) {
       log_reload((*loader)->ReloadIfChanged(registry));
+      if (relays) relays->EnsurePeers();  // nodes a new directory added
       for (absl::StatusOr<size_t> n :
            {mailbox.SweepExpired(), mailbox.PurgeRetained()}) {
         if (!n.ok()) {
@@ -213,6 +241,7 @@ int Run(const Flags& flags) {
   waiter.join();
   stop_sweeping.Notify();
   sweeper.join();
+  relays.reset();  // stops the dispatchers before the store closes
   std::printf("trm-broker: stopped cleanly\n");
   return 0;  // store closes as it goes out of scope
 }

@@ -117,29 +117,34 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
                        caller, parsed.envelope().sender_key_id(),
                        absl::FromUnixMillis(h.created_unix_ms()), now));
   RETURN_IF_ERROR(envelope::VerifySignature(parsed, sender_key));
-  // 5. A recipient here, with room.
-  if (h.recipient_node() != options_.node_id) {
-    return Error(StatusCode::kNotFound, "UNKNOWN_RECIPIENT",
-                 absl::StrCat("recipient node '", h.recipient_node(),
-                              "' is not this node ('", options_.node_id,
-                              "') and relaying to other nodes is not built "
-                              "yet; only organisations on this node can be "
-                              "reached"));
-  }
+  // 5. A recipient in the directory: here, or on the node that relays to
+  // it; with room in its mailbox or in that node's outbound queue.
   const v1::DirectoryOrganisation* recipient =
       dir.FindOrganisation(h.recipient_org());
-  if (recipient == nullptr || recipient->home_node() != options_.node_id) {
-    return Error(StatusCode::kNotFound, "UNKNOWN_RECIPIENT",
-                 absl::StrCat("no organisation '", h.recipient_org(),
-                              "' of node ", options_.node_id,
-                              " is in the federation directory (serial ",
-                              dir.serial(), "); check the recipient id"));
+  if (recipient == nullptr || recipient->home_node() != h.recipient_node()) {
+    return Error(
+        StatusCode::kNotFound, "UNKNOWN_RECIPIENT",
+        absl::StrCat("no organisation '", h.recipient_org(), "@",
+                     h.recipient_node(),
+                     "' is in the federation directory (serial ", dir.serial(),
+                     "); check the recipient id and its node"));
   }
-  const uint64_t quota = orgs_.QuotaOf(h.recipient_org());
-  ASSIGN_OR_RETURN(uint64_t queued, store_.QueueBytes(h.recipient_org()));
+  const bool remote = h.recipient_node() != options_.node_id;
+  if (remote && !options_.relay_enabled) {
+    return Error(StatusCode::kFailedPrecondition, "RELAY_UNAVAILABLE",
+                 absl::StrCat("'", h.recipient_org(), "' is on node ",
+                              h.recipient_node(),
+                              " and this node does not relay: relaying "
+                              "needs mutual TLS between nodes (the node runs "
+                              "with --insecure-dev)"));
+  }
+  const std::string queue =
+      remote ? storage::OutboundQueue(h.recipient_node()) : h.recipient_org();
+  const uint64_t quota = orgs_.QuotaOf(queue);
+  ASSIGN_OR_RETURN(uint64_t queued, store_.QueueBytes(queue));
   if (queued + envelope_bytes.size() > quota) {
     return Error(StatusCode::kResourceExhausted, "MAILBOX_FULL",
-                 absl::StrCat(h.recipient_org(), "'s mailbox holds ", queued,
+                 absl::StrCat("queue ", queue, " holds ", queued,
                               " bytes, and this message would pass its quota "
                               "of ",
                               quota,
@@ -151,6 +156,7 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
   request.message_id = h.message_id();
   request.sender_org = h.sender_org();
   request.recipient_org = h.recipient_org();
+  request.queue = queue;
   request.envelope.assign(envelope_bytes.data(), envelope_bytes.size());
   const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(envelope_bytes)});
   request.envelope_sha256.assign(digest.begin(), digest.end());

@@ -45,6 +45,9 @@ struct MailboxOptions {
   absl::Duration visibility_timeout = absl::Seconds(30);
   // Payloads of acknowledged messages are deleted after this long.
   absl::Duration retention = absl::Hours(24 * 7);
+  // Messages for organisations of other nodes are accepted into outbound
+  // queues (relayed by server/federation); off without TLS.
+  bool relay_enabled = true;
 };
 
 struct Delivery {

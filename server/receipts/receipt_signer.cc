@@ -146,6 +146,28 @@ void ReceiptSigner::SignBatch(std::vector<Waiter*>& batch) {
   }
 }
 
+absl::StatusOr<std::vector<v1::Receipt>> ReceiptSigner::SignMany(
+    const std::vector<v1::ReceiptLeaf>& leaves) {
+  std::vector<Waiter> waiters(leaves.size());
+  std::vector<Waiter*> batch;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    waiters[i].leaf = leaves[i].SerializeAsString();
+    batch.push_back(&waiters[i]);
+  }
+  std::vector<v1::Receipt> out;
+  if (batch.empty()) return out;
+  SignBatch(batch);
+  {
+    absl::MutexLock lock(&mu_);
+    ++signatures_;
+  }
+  for (Waiter& w : waiters) {
+    RETURN_IF_ERROR(w.status);
+    out.push_back(std::move(w.receipt));
+  }
+  return out;
+}
+
 uint64_t ReceiptSigner::signatures() const {
   absl::MutexLock lock(&mu_);
   return signatures_;

@@ -35,6 +35,9 @@ class ReceiptSigner {
   ReceiptSigner(const crypto::Ed25519PrivateKey& key, size_t max_batch = 4096);
 
   absl::StatusOr<v1::Receipt> Sign(const v1::ReceiptLeaf& leaf);
+  // One batch of its own for `leaves`: one signature, a receipt each.
+  absl::StatusOr<std::vector<v1::Receipt>> SignMany(
+      const std::vector<v1::ReceiptLeaf>& leaves);
 
   // Signatures made so far (one per batch).
   uint64_t signatures() const;

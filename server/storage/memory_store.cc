@@ -42,14 +42,22 @@ absl::StatusOr<AcceptOutcome> MemoryMessageStore::Accept(
     return AcceptOutcome{it->second, true, 0};
   }
   if (fail_writes_) return WriteFailed();
-  uint64_t& next = next_seq_[r.recipient_org];
+  const std::string& queue = QueueOf(r);
+  uint64_t& next = next_seq_[queue];
   if (next == 0) next = 1;
   v1::StoredStatus st = NewStatusRecord(r, next++);
-  queued_bytes_[r.recipient_org] += r.envelope.size();
-  queues_[r.recipient_org][st.queue_seq()] = r.message_id;
+  queued_bytes_[queue] += r.envelope.size();
+  queues_[queue][st.queue_seq()] = r.message_id;
   envelopes_[r.message_id] = r.envelope;
   status_[r.message_id] = st;
   return AcceptOutcome{st, false, ++commits_};
+}
+
+std::vector<absl::StatusOr<AcceptOutcome>> MemoryMessageStore::AcceptMany(
+    const std::vector<AcceptRequest>& requests) {
+  std::vector<absl::StatusOr<AcceptOutcome>> out;
+  for (const AcceptRequest& r : requests) out.push_back(Accept(r));
+  return out;
 }
 
 absl::StatusOr<std::vector<QueuedMessage>> MemoryMessageStore::ReadQueue(
@@ -63,6 +71,42 @@ absl::StatusOr<std::vector<QueuedMessage>> MemoryMessageStore::ReadQueue(
     out.push_back(QueuedMessage{it->first, it->second, envelopes_[it->second]});
   }
   return out;
+}
+
+std::vector<absl::Status> MemoryMessageStore::MarkRelayed(
+    const std::string& queue, const std::vector<RelayedMessage>& relayed,
+    int64_t now_unix_ms) {
+  std::vector<absl::Status> out;
+  for (const RelayedMessage& r : relayed) {
+    absl::Status s = Acknowledge(queue, r.message_id, now_unix_ms);
+    if (s.ok()) {
+      absl::MutexLock lock(&mu_);
+      v1::StoredStatus& st = status_[r.message_id];
+      if (st.state() == v1::ACKNOWLEDGED) {
+        st.set_state(v1::RELAYED);
+        st.clear_acknowledged_unix_ms();
+        st.set_relayed_unix_ms(now_unix_ms);
+        st.set_relayed_to(r.node);
+        st.set_relay_receipt(r.receipt);
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+absl::Status MemoryMessageStore::RejectQueued(const std::string& queue,
+                                              const std::string& message_id,
+                                              const absl::Status& refusal,
+                                              int64_t now_unix_ms) {
+  RETURN_IF_ERROR(Acknowledge(queue, message_id, now_unix_ms));
+  absl::MutexLock lock(&mu_);
+  v1::StoredStatus& st = status_[message_id];
+  st.clear_acknowledged_unix_ms();
+  MarkRejected(st, refusal, now_unix_ms);
+  dead_letters_[message_id] = envelopes_[message_id];
+  envelopes_.erase(message_id);
+  return absl::OkStatus();
 }
 
 absl::Status MemoryMessageStore::RecordRejection(
@@ -82,10 +126,13 @@ absl::Status MemoryMessageStore::Acknowledge(const std::string& recipient_org,
                                              int64_t now_unix_ms) {
   absl::MutexLock lock(&mu_);
   auto it = status_.find(message_id);
-  if (it == status_.end() || it->second.recipient_org() != recipient_org) {
+  if (it == status_.end() || QueueOf(it->second) != recipient_org) {
     return NotQueued(message_id, recipient_org);
   }
-  if (it->second.state() == v1::ACKNOWLEDGED) return absl::OkStatus();
+  if (it->second.state() == v1::ACKNOWLEDGED ||
+      it->second.state() == v1::RELAYED) {
+    return absl::OkStatus();
+  }
   if (it->second.state() != v1::ACCEPTED &&
       it->second.state() != v1::DELIVERED) {
     return NotAcknowledgeable(it->second);
@@ -131,8 +178,8 @@ absl::StatusOr<size_t> MemoryMessageStore::ExpireDue(int64_t now_unix_ms,
         st.expires_unix_ms() > now_unix_ms) {
       continue;
     }
-    queues_[st.recipient_org()].erase(st.queue_seq());
-    queued_bytes_[st.recipient_org()] -= st.envelope_size();
+    queues_[QueueOf(st)].erase(st.queue_seq());
+    queued_bytes_[QueueOf(st)] -= st.envelope_size();
     dead_letters_[id] = std::move(envelopes_[id]);
     envelopes_.erase(id);
     MarkExpired(st, now_unix_ms);

@@ -17,6 +17,8 @@ namespace trm::storage {
 class MemoryMessageStore final : public MessageStore {
  public:
   absl::StatusOr<AcceptOutcome> Accept(const AcceptRequest& request) override;
+  std::vector<absl::StatusOr<AcceptOutcome>> AcceptMany(
+      const std::vector<AcceptRequest>& requests) override;
   absl::StatusOr<std::vector<QueuedMessage>> ReadQueue(
       const std::string& recipient_org, uint64_t from_seq, size_t max) override;
   absl::Status Acknowledge(const std::string& recipient_org,
@@ -43,6 +45,13 @@ class MemoryMessageStore final : public MessageStore {
       const std::string& recipient_org) override;
 
   absl::Status RecordRejection(const v1::StoredStatus& rejection) override;
+  absl::Status RejectQueued(const std::string& queue,
+                            const std::string& message_id,
+                            const absl::Status& refusal,
+                            int64_t now_unix_ms) override;
+  std::vector<absl::Status> MarkRelayed(
+      const std::string& queue, const std::vector<RelayedMessage>& relayed,
+      int64_t now_unix_ms) override;
 
   // While set, every write fails with UNAVAILABLE and changes nothing.
   void FailWrites(bool fail);

@@ -17,7 +17,20 @@ v1::StoredStatus NewStatusRecord(const AcceptRequest& r, uint64_t seq) {
   st.set_expires_unix_ms(r.expires_unix_ms);
   st.set_accepted_unix_ms(r.now_unix_ms);
   st.set_envelope_size(r.envelope.size());
+  if (!r.queue.empty() && r.queue != r.recipient_org) st.set_queue(r.queue);
   return st;
+}
+
+std::string OutboundQueue(absl::string_view node) {
+  return absl::StrCat(">", node);
+}
+
+const std::string& QueueOf(const AcceptRequest& r) {
+  return r.queue.empty() ? r.recipient_org : r.queue;
+}
+
+const std::string& QueueOf(const v1::StoredStatus& st) {
+  return st.queue().empty() ? st.recipient_org() : st.queue();
 }
 
 absl::Status NotAcknowledgeable(const v1::StoredStatus& st) {
@@ -32,6 +45,15 @@ absl::Status NotAcknowledgeable(const v1::StoredStatus& st) {
                             " is queued for ", st.recipient_org(),
                             " on this node; acknowledge only ids you "
                             "received"));
+}
+
+void MarkRejected(v1::StoredStatus& st, const absl::Status& refusal,
+                  int64_t now_unix_ms) {
+  st.set_state(v1::REJECTED);
+  st.set_rejected_unix_ms(now_unix_ms);
+  st.set_reason_code(ErrorReason(refusal));
+  st.set_error_code(static_cast<int32_t>(refusal.code()));
+  st.set_reason(std::string(refusal.message()));
 }
 
 void MarkExpired(v1::StoredStatus& st, int64_t now_unix_ms) {

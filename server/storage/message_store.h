@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "trm/v1/store.pb.h"
 
 namespace trm::storage {
@@ -36,6 +37,23 @@ struct AcceptRequest {
   std::string envelope_sha256;  // 32 bytes
   int64_t expires_unix_ms = 0;
   int64_t now_unix_ms = 0;
+  // The queue to put it in; empty: the recipient's mailbox. A message for
+  // another node waits in that node's outbound queue, OutboundQueue(node).
+  std::string queue;
+};
+
+// The outbound queue of messages for node `node`: ">" + node (organisation
+// ids cannot start with '>').
+std::string OutboundQueue(absl::string_view node);
+// The queue a message waits in.
+const std::string& QueueOf(const AcceptRequest& request);
+const std::string& QueueOf(const v1::StoredStatus& status);
+
+// A relayed message and the receipt of the node that stored it.
+struct RelayedMessage {
+  std::string message_id;
+  std::string node;     // the recipient's node, which signed the receipt
+  std::string receipt;  // serialized trm.v1.Receipt
 };
 
 struct AcceptOutcome {
@@ -59,6 +77,9 @@ v1::StoredStatus NewStatusRecord(const AcceptRequest& request, uint64_t seq);
 absl::Status NotAcknowledgeable(const v1::StoredStatus& status);
 // Turns a queued message's record into a dead letter's, at `now_unix_ms`.
 void MarkExpired(v1::StoredStatus& status, int64_t now_unix_ms);
+// State REJECTED with the refusal's reason, code, message and time.
+void MarkRejected(v1::StoredStatus& status, const absl::Status& refusal,
+                  int64_t now_unix_ms);
 
 class MessageStore {
  public:
@@ -66,6 +87,9 @@ class MessageStore {
 
   virtual absl::StatusOr<AcceptOutcome> Accept(
       const AcceptRequest& request) = 0;
+  // Accept for each request, sharing one durable write; one result each.
+  virtual std::vector<absl::StatusOr<AcceptOutcome>> AcceptMany(
+      const std::vector<AcceptRequest>& requests) = 0;
 
   // Up to `max` queued (unacknowledged) messages of `recipient_org` with
   // seq >= `from_seq`, in queue order.
@@ -107,6 +131,21 @@ class MessageStore {
 
   virtual absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) = 0;
+
+  // Takes relayed messages out of outbound queue `queue` (state RELAYED,
+  // with the receipt), sharing one durable write; one status per message.
+  // Relaying twice is OK; NOT_FOUND when the message is not in `queue`.
+  virtual std::vector<absl::Status> MarkRelayed(
+      const std::string& queue, const std::vector<RelayedMessage>& relayed,
+      int64_t now_unix_ms) = 0;
+
+  // Takes a message out of `queue` into the dead letters, state REJECTED
+  // with `refusal`'s reason token, code and message (for a message a peer
+  // node refused for good). NOT_FOUND when it is not in `queue`.
+  virtual absl::Status RejectQueued(const std::string& queue,
+                                    const std::string& message_id,
+                                    const absl::Status& refusal,
+                                    int64_t now_unix_ms) = 0;
 
   // Records that a submission was refused: `rejection` is a status record in
   // state REJECTED (no envelope, nothing queued). Written only when the

@@ -83,6 +83,8 @@ struct RocksMessageStore::Op {
   Kind kind = Kind::kAccept;
   const AcceptRequest* accept = nullptr;
   const v1::StoredStatus* rejection = nullptr;  // kReject
+  const RelayedMessage* relayed = nullptr;      // kAcknowledge of a relay
+  const absl::Status* refusal = nullptr;        // kAcknowledge: reject instead
   const std::string* org = nullptr;
   const std::string* message_id = nullptr;
   int64_t now_unix_ms = 0;
@@ -363,7 +365,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         op->status = error;
         continue;
       }
-      QueueState& q = queue_state(r.recipient_org);
+      QueueState& q = queue_state(QueueOf(r));
       v1::StoredStatus st = NewStatusRecord(r, q.next_seq++);
       q.depth++;
       q.bytes += r.envelope.size();
@@ -372,10 +374,10 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       batch.Put(envelopes_cf_, r.message_id, r.envelope).PermitUncheckedError();
       batch
           .Put(expiry_cf_, ExpiryKey(r.expires_unix_ms, r.message_id),
-               r.recipient_org)
+               QueueOf(r))
           .PermitUncheckedError();
       batch
-          .Put(queues_cf_, QueueKey(r.recipient_org, st.queue_seq()),
+          .Put(queues_cf_, QueueKey(QueueOf(r), st.queue_seq()),
                QueueValue(r.message_id, r.envelope.size()))
           .PermitUncheckedError();
       op->outcome = AcceptOutcome{st, false, 0};
@@ -404,10 +406,10 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
           batch.Put(dead_letters_cf_, id, envelope).PermitUncheckedError();
           batch.Delete(envelopes_cf_, id).PermitUncheckedError();
         }
-        QueueState& q = queue_state(st.recipient_org());
+        QueueState& q = queue_state(QueueOf(st));
         if (q.depth > 0) q.depth--;
         q.bytes -= std::min(q.bytes, st.envelope_size());
-        batch.Delete(queues_cf_, QueueKey(st.recipient_org(), st.queue_seq()))
+        batch.Delete(queues_cf_, QueueKey(QueueOf(st), st.queue_seq()))
             .PermitUncheckedError();
         MarkExpired(st, op->now_unix_ms);
         batch.Put(status_cf_, id, st.SerializeAsString())
@@ -478,8 +480,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       writers.push_back(op);
     } else {
       const std::string& id = *op->message_id;
-      if (!lookup(id, &existing, &error) ||
-          existing.recipient_org() != *op->org) {
+      if (!lookup(id, &existing, &error) || QueueOf(existing) != *op->org) {
         op->status =
             error.ok()
                 ? Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
@@ -490,7 +491,10 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
                 : error;
         continue;
       }
-      if (existing.state() == v1::ACKNOWLEDGED) continue;  // idempotent
+      if (existing.state() == v1::ACKNOWLEDGED ||
+          existing.state() == v1::RELAYED) {
+        continue;  // idempotent
+      }
       if (existing.state() != v1::ACCEPTED &&
           existing.state() != v1::DELIVERED) {
         op->status = NotAcknowledgeable(existing);
@@ -503,10 +507,27 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
           .PermitUncheckedError();
       batch.Delete(expiry_cf_, ExpiryKey(existing.expires_unix_ms(), id))
           .PermitUncheckedError();
-      batch.Put(acked_cf_, ExpiryKey(op->now_unix_ms, id), "")
-          .PermitUncheckedError();
-      existing.set_state(v1::ACKNOWLEDGED);
-      existing.set_acknowledged_unix_ms(op->now_unix_ms);
+      if (op->refusal == nullptr) {  // retention purges the payload later
+        batch.Put(acked_cf_, ExpiryKey(op->now_unix_ms, id), "")
+            .PermitUncheckedError();
+      }
+      if (op->refusal != nullptr) {
+        std::string envelope;
+        if (db_->Get(rocksdb::ReadOptions(), envelopes_cf_, id, &envelope)
+                .ok()) {
+          batch.Put(dead_letters_cf_, id, envelope).PermitUncheckedError();
+          batch.Delete(envelopes_cf_, id).PermitUncheckedError();
+        }
+        MarkRejected(existing, *op->refusal, op->now_unix_ms);
+      } else if (op->relayed != nullptr) {
+        existing.set_state(v1::RELAYED);
+        existing.set_relayed_unix_ms(op->now_unix_ms);
+        existing.set_relayed_to(op->relayed->node);
+        existing.set_relay_receipt(op->relayed->receipt);
+      } else {
+        existing.set_state(v1::ACKNOWLEDGED);
+        existing.set_acknowledged_unix_ms(op->now_unix_ms);
+      }
       batch.Put(status_cf_, id, existing.SerializeAsString())
           .PermitUncheckedError();
       touched[id] = std::move(existing);
@@ -541,6 +562,39 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
     q.depth = after.depth;
     q.bytes = after.bytes;
   }
+}
+
+std::vector<absl::StatusOr<AcceptOutcome>> RocksMessageStore::AcceptMany(
+    const std::vector<AcceptRequest>& requests) {
+  std::vector<Op> ops(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    ops[i].kind = Op::Kind::kAccept;
+    ops[i].accept = &requests[i];
+  }
+  SubmitAll(ops);
+  std::vector<absl::StatusOr<AcceptOutcome>> out;
+  out.reserve(ops.size());
+  for (Op& op : ops) {
+    if (op.status.ok()) {
+      out.push_back(std::move(op.outcome));
+    } else {
+      out.push_back(std::move(op.status));
+    }
+  }
+  return out;
+}
+
+absl::Status RocksMessageStore::RejectQueued(const std::string& queue,
+                                             const std::string& message_id,
+                                             const absl::Status& refusal,
+                                             int64_t now_unix_ms) {
+  Op op;
+  op.kind = Op::Kind::kAcknowledge;
+  op.org = &queue;
+  op.message_id = &message_id;
+  op.refusal = &refusal;
+  op.now_unix_ms = now_unix_ms;
+  return Submit(op);
 }
 
 absl::Status RocksMessageStore::RecordRejection(
@@ -626,6 +680,24 @@ absl::Status RocksMessageStore::MarkDeliveredMany(
   SubmitAll(ops);
   for (Op& op : ops) RETURN_IF_ERROR(op.status);
   return absl::OkStatus();
+}
+
+std::vector<absl::Status> RocksMessageStore::MarkRelayed(
+    const std::string& queue, const std::vector<RelayedMessage>& relayed,
+    int64_t now_unix_ms) {
+  std::vector<Op> ops(relayed.size());
+  for (size_t i = 0; i < relayed.size(); ++i) {
+    ops[i].kind = Op::Kind::kAcknowledge;
+    ops[i].org = &queue;
+    ops[i].message_id = &relayed[i].message_id;
+    ops[i].relayed = &relayed[i];
+    ops[i].now_unix_ms = now_unix_ms;
+  }
+  SubmitAll(ops);
+  std::vector<absl::Status> out;
+  out.reserve(ops.size());
+  for (Op& op : ops) out.push_back(std::move(op.status));
+  return out;
 }
 
 std::vector<absl::Status> RocksMessageStore::AcknowledgeMany(

@@ -56,6 +56,8 @@ class RocksMessageStore final : public MessageStore {
   ~RocksMessageStore() override;
 
   absl::StatusOr<AcceptOutcome> Accept(const AcceptRequest& request) override;
+  std::vector<absl::StatusOr<AcceptOutcome>> AcceptMany(
+      const std::vector<AcceptRequest>& requests) override;
   absl::StatusOr<std::vector<QueuedMessage>> ReadQueue(
       const std::string& recipient_org, uint64_t from_seq, size_t max) override;
   absl::Status Acknowledge(const std::string& recipient_org,
@@ -77,6 +79,13 @@ class RocksMessageStore final : public MessageStore {
   absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) override;
   absl::Status RecordRejection(const v1::StoredStatus& rejection) override;
+  absl::Status RejectQueued(const std::string& queue,
+                            const std::string& message_id,
+                            const absl::Status& refusal,
+                            int64_t now_unix_ms) override;
+  std::vector<absl::Status> MarkRelayed(
+      const std::string& queue, const std::vector<RelayedMessage>& relayed,
+      int64_t now_unix_ms) override;
   absl::StatusOr<uint64_t> QueueDepth(
       const std::string& recipient_org) override;
   absl::StatusOr<uint64_t> QueueBytes(

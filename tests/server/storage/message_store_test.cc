@@ -179,6 +179,38 @@ TYPED_TEST(MessageStoreContract, RejectionsAreStatusOnlyAndNeverOverwrite) {
   EXPECT_TRUE(s.Accept(Request(1, "ng"))->duplicate);
 }
 
+TYPED_TEST(MessageStoreContract, OutboundQueuesAndRelayedMessages) {
+  MessageStore& s = *this->store_;
+  AcceptRequest out = Request(1, "ng-naptip");
+  out.queue = OutboundQueue("ng");
+  ASSERT_TRUE(s.Accept(out).ok());
+  ASSERT_TRUE(s.Accept(Request(2, "ng-naptip")).ok()) << "a local namesake";
+  EXPECT_EQ(*s.QueueDepth(">ng"), 1u);
+  EXPECT_EQ(*s.QueueDepth("ng-naptip"), 1u);
+  auto q = s.ReadQueue(">ng", 0, 10);
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].message_id, Id(1));
+  EXPECT_EQ(s.GetStatus(Id(1))->recipient_org(), "ng-naptip");
+  // The recipient cannot take it from the outbound queue.
+  EXPECT_EQ(ErrorReason(s.Acknowledge("ng-naptip", Id(1), 1)),
+            "MESSAGE_NOT_FOUND");
+  std::vector<RelayedMessage> relayed = {{Id(1), "ng", "receipt-bytes"},
+                                         {Id(2), "ng", "x"}};
+  std::vector<absl::Status> r = s.MarkRelayed(">ng", relayed, 1200);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_TRUE(r[0].ok()) << r[0];
+  EXPECT_EQ(ErrorReason(r[1]), "MESSAGE_NOT_FOUND") << "not in >ng";
+  auto st = s.GetStatus(Id(1));
+  EXPECT_EQ(st->state(), v1::RELAYED);
+  EXPECT_EQ(st->relayed_unix_ms(), 1200);
+  EXPECT_EQ(st->relayed_to(), "ng");
+  EXPECT_EQ(st->relay_receipt(), "receipt-bytes");
+  EXPECT_EQ(*s.QueueDepth(">ng"), 0u);
+  EXPECT_TRUE(s.MarkRelayed(">ng", {relayed[0]}, 1300)[0].ok()) << "twice";
+  EXPECT_EQ(s.GetStatus(Id(1))->relayed_unix_ms(), 1200);
+  EXPECT_EQ(*s.QueueDepth("ng-naptip"), 1u);
+}
+
 TYPED_TEST(MessageStoreContract, AcknowledgingAnExpiredMessageIsRefused) {
   MessageStore& s = *this->store_;
   AcceptRequest r = Request(1, "ng");

@@ -1,0 +1,148 @@
+#include "server/federation/federation_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "server/auth/caller_auth.h"
+#include "server/mailbox/mailbox_service.h"
+
+namespace trm::federation {
+
+using absl::StatusCode;
+
+absl::StatusOr<std::string> PeerNode(const grpc::ServerContext& ctx,
+                                     const auth::CertVerifier& verifier,
+                                     const mailbox::OrgRegistry& registry,
+                                     const Clock& clock) {
+  std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  std::vector<grpc::string_ref> pems =
+      auth ? auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)
+           : std::vector<grpc::string_ref>();
+  if (pems.empty()) {
+    return Error(StatusCode::kUnauthenticated, "MISSING_CREDENTIAL",
+                 "relay needs mutual TLS with the calling node's "
+                 "certificate");
+  }
+  std::shared_ptr<const directory::Directory> dir = registry.directory();
+  ASSIGN_OR_RETURN(
+      directory::Principal who,
+      auth::PrincipalOf(verifier, *dir,
+                        absl::string_view(pems[0].data(), pems[0].size()),
+                        clock.Now()));
+  if (who.kind != directory::PrincipalKind::kNode) {
+    return Error(StatusCode::kPermissionDenied, "WRONG_ROLE",
+                 absl::StrCat("the client certificate is ",
+                              directory::KindName(who.kind), " '", who.id,
+                              "'s; only nodes relay"));
+  }
+  if (who.id == registry.node_id()) {
+    return Error(StatusCode::kPermissionDenied, "WRONG_ROLE",
+                 "a node does not relay to itself");
+  }
+  return who.id;
+}
+
+grpc::Status FederationService::Relay(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<v1::RelayAck, v1::RelayBatch>* stream) {
+  absl::StatusOr<std::string> peer =
+      PeerNode(*ctx, verifier_, registry_, clock_);
+  if (!peer.ok()) return mailbox::ToGrpc(peer.status());
+  v1::RelayBatch batch;
+  while (stream->Read(&batch)) {
+    std::vector<std::string> envelopes(batch.envelopes().begin(),
+                                       batch.envelopes().end());
+    v1::RelayAck ack;
+    ack.set_batch_id(batch.batch_id());
+    for (v1::RelayResult& r : receiver_.Receive(*peer, envelopes)) {
+      *ack.add_results() = std::move(r);
+    }
+    if (!stream->Write(ack)) break;
+  }
+  return grpc::Status::OK;
+}
+
+GrpcPeerTransport::GrpcPeerTransport(std::string peer,
+                                     const mailbox::OrgRegistry& registry,
+                                     const auth::CertVerifier& verifier,
+                                     const Clock& clock, Tls tls,
+                                     absl::Duration timeout)
+    : peer_(std::move(peer)),
+      registry_(registry),
+      verifier_(verifier),
+      clock_(clock),
+      tls_(std::move(tls)),
+      timeout_(timeout) {}
+
+absl::StatusOr<v1::RelayAck> GrpcPeerTransport::Send(
+    const v1::RelayBatch& batch) {
+  std::shared_ptr<const directory::Directory> dir = registry_.directory();
+  const v1::DirectoryNode* node = dir->FindNode(peer_);
+  if (node == nullptr) {
+    return Error(StatusCode::kUnavailable, "UNKNOWN_NODE",
+                 absl::StrCat("node ", peer_,
+                              " is no longer in the federation directory"));
+  }
+  if (!stub_ || endpoint_ != node->endpoint()) {
+    grpc::SslCredentialsOptions opts;
+    opts.pem_root_certs = tls_.ca_pem;
+    opts.pem_cert_chain = tls_.cert_pem;
+    opts.pem_private_key = tls_.key_pem;
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetMaxSendMessageSize(64 << 20);
+    stub_ = v1::Federation::NewStub(grpc::CreateCustomChannel(
+        node->endpoint(), grpc::SslCredentials(opts), args));
+    endpoint_ = node->endpoint();
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   absl::ToChronoMilliseconds(timeout_));
+  auto stream = stub_->Relay(&ctx);
+  v1::RelayAck ack;
+  bool got = false;
+  if (stream->Write(batch)) {
+    stream->WritesDone();
+    got = stream->Read(&ack);
+  }
+  grpc::Status finished = stream->Finish();
+  // Whoever answered must be the peer itself, not another node with a
+  // certificate from the same CA.
+  std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  std::vector<grpc::string_ref> pems =
+      auth ? auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)
+           : std::vector<grpc::string_ref>();
+  if (!pems.empty()) {
+    absl::StatusOr<std::string> identity = verifier_.Identity(
+        absl::string_view(pems[0].data(), pems[0].size()), clock_.Now());
+    if (!identity.ok()) return identity.status();
+    if (*identity != node->tls_identity()) {
+      return Error(
+          StatusCode::kUnauthenticated, "PEER_IDENTITY_MISMATCH",
+          absl::StrCat("the node at ", node->endpoint(),
+                       " presented the identity ", *identity, ", not node ",
+                       peer_, "'s ", node->tls_identity(),
+                       "; nothing was relayed to it"));
+    }
+  }
+  if (!finished.ok()) {
+    return Error(static_cast<StatusCode>(finished.error_code()), "RELAY_FAILED",
+                 absl::StrCat("relay to node ", peer_, " at ", endpoint_,
+                              " failed: ", finished.error_message()));
+  }
+  if (!got) {
+    return Error(StatusCode::kUnavailable, "RELAY_FAILED",
+                 absl::StrCat("node ", peer_,
+                              " closed the relay stream "
+                              "without an answer"));
+  }
+  if (pems.empty()) {
+    return Error(
+        StatusCode::kUnauthenticated, "PEER_IDENTITY_MISMATCH",
+        absl::StrCat("node ", peer_, " answered without a certificate"));
+  }
+  return ack;
+}
+
+}  // namespace trm::federation

@@ -1,0 +1,109 @@
+// The sending end of node-to-node relay: one dispatcher per peer node moves
+// the messages of its outbound queue (storage::OutboundQueue(peer)) to that
+// node, a batch at a time, in queue order (so first-in-first-out per sender
+// and case), and only after the peer's signed receipt for a message takes it
+// out of the queue (state RELAYED, receipt kept).
+//
+// Failures: a transport failure, or a refusal the peer may not repeat
+// (UNAVAILABLE, RESOURCE_EXHAUSTED, ...), leaves the batch queued and waits
+// a random time in [0, min(max_backoff, base_backoff * 2^failures)) (full
+// jitter) before the next try. After `breaker_failures` failures in a row
+// the circuit opens: no attempt for `breaker_open`, then one trial batch
+// (half-open). A permanent refusal (the peer says the message can never be
+// stored: bad signature, unknown recipient, expired, ...) takes that message
+// out of the queue into the dead letters with state REJECTED and the peer's
+// reason, so one bad message cannot block the queue behind it. A message
+// that expires while queued is moved out by the node's expiry sweep.
+//
+// Below the gRPC layer: the transport, the clock and the randomness are
+// seams; tests drive Step() by hand.
+#ifndef TRM_SERVER_FEDERATION_RELAY_DISPATCHER_H_
+#define TRM_SERVER_FEDERATION_RELAY_DISPATCHER_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "server/mailbox/org_registry.h"
+#include "server/storage/message_store.h"
+#include "trm/v1/federation.pb.h"
+
+namespace trm::federation {
+
+// Sends one batch to a peer and returns its answer.
+class PeerTransport {
+ public:
+  virtual ~PeerTransport() = default;
+  virtual absl::StatusOr<v1::RelayAck> Send(const v1::RelayBatch& batch) = 0;
+};
+
+struct RelayPolicy {
+  size_t batch = 64;
+  absl::Duration base_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(30);
+  int breaker_failures = 5;
+  absl::Duration breaker_open = absl::Seconds(30);
+  absl::Duration idle_poll = absl::Milliseconds(50);
+};
+
+// What an operator (and `trmctl node status`, later) sees of a peer link.
+struct PeerState {
+  enum class Breaker { kClosed, kOpen, kHalfOpen };
+  Breaker breaker = Breaker::kClosed;
+  int consecutive_failures = 0;
+  absl::Time next_attempt = absl::InfinitePast();
+  absl::Time last_success = absl::InfinitePast();
+  uint64_t relayed = 0, refused = 0, failed_attempts = 0;
+  std::string last_error;
+};
+absl::string_view BreakerName(PeerState::Breaker b);
+
+class RelayDispatcher {
+ public:
+  // `random` returns a uniform value in [0, 1). References must outlive it.
+  RelayDispatcher(std::string peer, RelayPolicy policy,
+                  storage::MessageStore& store,
+                  const mailbox::OrgRegistry& registry,
+                  PeerTransport& transport, const Clock& clock,
+                  std::function<double()> random);
+
+  // Does what is due now: at most one batch. Returns when the next step is
+  // due (now, when more may be queued and the link is healthy).
+  absl::Time Step() ABSL_LOCKS_EXCLUDED(mu_);
+
+  PeerState state() const ABSL_LOCKS_EXCLUDED(mu_);
+  const std::string& peer() const { return peer_; }
+
+ private:
+  absl::Time Failed(const absl::Status& why, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The peer's receipt for `id` and `envelope`, checked against the
+  // directory's key for the peer; OK or why not.
+  absl::Status CheckReceipt(const v1::Receipt& receipt, const std::string& id,
+                            const std::string& envelope) const;
+
+  const std::string peer_;
+  const std::string queue_;
+  const RelayPolicy policy_;
+  storage::MessageStore& store_;
+  const mailbox::OrgRegistry& registry_;
+  PeerTransport& transport_;
+  const Clock& clock_;
+  const std::function<double()> random_;
+  uint64_t next_batch_id_ = 1;
+
+  mutable absl::Mutex mu_;
+  PeerState state_ ABSL_GUARDED_BY(mu_);
+};
+
+// Whether a refusal from the peer may go away by itself (retry) or never
+// will (dead letter).
+bool IsRetriable(absl::StatusCode code);
+
+}  // namespace trm::federation
+
+#endif  // TRM_SERVER_FEDERATION_RELAY_DISPATCHER_H_

@@ -1,0 +1,71 @@
+// The receiving end of node-to-node relay (docs/protocol.md section 14):
+// what a node does with a batch of envelopes a peer node relays to it.
+//
+// For each envelope, in order:
+//   1. parse within the limits; check the times;
+//   2. the sender organisation's home node (in the directory) must be the
+//      calling node, and so must the header's sender_node: a node relays
+//      only its own organisations' messages;
+//   3. verify the sender's signature with the directory key valid at the
+//      envelope's creation time (the origin node checked revocation at
+//      submission; each node verifies a signature once);
+//   4. the recipient must be an organisation of this node;
+//   5. then the whole batch is stored in one durable write, deduplicated by
+//      message id (a resent envelope gets its original receipt again), and
+//      answered with RECEIPT_RELAYED receipts under one signature.
+// Below the gRPC layer: tested without a network.
+#ifndef TRM_SERVER_FEDERATION_RELAY_RECEIVER_H_
+#define TRM_SERVER_FEDERATION_RELAY_RECEIVER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/envelope/envelope.h"
+#include "server/mailbox/org_registry.h"
+#include "server/receipts/receipt_signer.h"
+#include "server/storage/message_store.h"
+#include "trm/v1/federation.pb.h"
+
+namespace trm::federation {
+
+struct RelayReceiverOptions {
+  std::string node_id;
+  envelope::Limits limits;
+  absl::Duration max_clock_skew = absl::Minutes(5);
+};
+
+class RelayReceiver {
+ public:
+  // References must outlive the receiver.
+  RelayReceiver(RelayReceiverOptions options,
+                const mailbox::OrgRegistry& registry,
+                storage::MessageStore& store, receipts::ReceiptSigner& signer,
+                const Clock& clock);
+
+  // `peer`: the calling node, from its certificate. One result per envelope,
+  // in order.
+  std::vector<v1::RelayResult> Receive(
+      const std::string& peer, const std::vector<std::string>& envelopes);
+
+ private:
+  // Steps 1-4 for one envelope; the request to store on success.
+  absl::StatusOr<storage::AcceptRequest> Check(const directory::Directory& dir,
+                                               const std::string& peer,
+                                               const std::string& bytes,
+                                               absl::Time now) const;
+
+  const RelayReceiverOptions options_;
+  const mailbox::OrgRegistry& registry_;
+  storage::MessageStore& store_;
+  receipts::ReceiptSigner& signer_;
+  const Clock& clock_;
+};
+
+// Sets the error fields of `result` from `status`.
+void SetError(const absl::Status& status, v1::RelayResult* result);
+
+}  // namespace trm::federation
+
+#endif  // TRM_SERVER_FEDERATION_RELAY_RECEIVER_H_

@@ -1,0 +1,59 @@
+// Runs one RelayDispatcher per peer node on its own thread, with the gRPC
+// transport, and logs each link's failures and recoveries. EnsurePeers()
+// starts dispatchers for nodes the directory lists that have none yet (at
+// start and after a directory reload). Destroying it stops them all.
+#ifndef TRM_SERVER_FEDERATION_RELAY_RUNNER_H_
+#define TRM_SERVER_FEDERATION_RELAY_RUNNER_H_
+
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "server/federation/federation_service.h"
+#include "server/federation/relay_dispatcher.h"
+
+namespace trm::federation {
+
+class RelayRunner {
+ public:
+  RelayRunner(storage::MessageStore& store,
+              const mailbox::OrgRegistry& registry,
+              const auth::CertVerifier& verifier, const Clock& clock,
+              GrpcPeerTransport::Tls tls, RelayPolicy policy = RelayPolicy())
+      : store_(store),
+        registry_(registry),
+        verifier_(verifier),
+        clock_(clock),
+        tls_(std::move(tls)),
+        policy_(policy) {}
+  ~RelayRunner();
+
+  void EnsurePeers() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Peer {
+    std::unique_ptr<GrpcPeerTransport> transport;
+    std::unique_ptr<RelayDispatcher> dispatcher;
+    std::thread thread;
+  };
+  void Run(RelayDispatcher& d);
+
+  storage::MessageStore& store_;
+  const mailbox::OrgRegistry& registry_;
+  const auth::CertVerifier& verifier_;
+  const Clock& clock_;
+  const GrpcPeerTransport::Tls tls_;
+  const RelayPolicy policy_;
+  absl::Notification stop_;
+  absl::Mutex mu_;
+  std::map<std::string, Peer> peers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace trm::federation
+
+#endif  // TRM_SERVER_FEDERATION_RELAY_RUNNER_H_

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Two real nodes (BG, NG) over mutual TLS: an organisation in Bulgaria sends
+# to one in Nigeria through both nodes; each hop is durable and receipted.
+# Then NG goes down under traffic: messages wait at BG, and arrive once and
+# in order when NG is back. Then an impostor answers on NG's address with
+# another node's certificate and gets nothing.
+set -u
+BROKER=$(readlink -f "$1")
+TRMCTL=$(readlink -f "$2")
+PKI=$(cd "$(dirname "$0")/../../deploy/pki" && pwd)/make-pki.sh
+work=$(mktemp -d)
+declare -A pids
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+fail=0
+check() { if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; cat out 2>/dev/null; fail=1; else echo "ok: $1"; fi; }
+contains() { if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bg_port=$(free_port); ng_port=$(free_port)
+bash "$PKI" pki ca "relay test CA" >/dev/null
+for n in bg ng it; do bash "$PKI" pki node $n >/dev/null; done
+for o in bg-ngo ng-naptip; do bash "$PKI" pki org $o >/dev/null; done
+mkdir keys
+for o in authority bg-node ng-node it-node bg-ngo ng-naptip; do "$TRMCTL" keygen --org $o --dir keys >/dev/null; done
+cat >spec.json <<JSON
+{"federation": "relay-test", "serial": 1,
+ "nodes": [
+   {"id": "bg", "country": "BG", "endpoint": "127.0.0.1:$bg_port", "tls_identity": "trm://node/bg",
+    "signing_keys": [{"public_key_file": "keys/bg-node.sign.pub"}]},
+   {"id": "ng", "country": "NG", "endpoint": "127.0.0.1:$ng_port", "tls_identity": "trm://node/ng",
+    "signing_keys": [{"public_key_file": "keys/ng-node.sign.pub"}]},
+   {"id": "it", "country": "IT", "endpoint": "127.0.0.1:1", "tls_identity": "trm://node/it",
+    "signing_keys": [{"public_key_file": "keys/it-node.sign.pub"}]}],
+ "organisations": [
+   {"id": "bg-ngo", "home_node": "bg", "roles": ["NGO"], "tls_identity": "trm://org/bg-ngo",
+    "signing_keys": [{"public_key_file": "keys/bg-ngo.sign.pub"}],
+    "encryption_keys": [{"public_key_file": "keys/bg-ngo.enc.pub"}]},
+   {"id": "ng-naptip", "home_node": "ng", "roles": ["NATIONAL_COORDINATOR"], "tls_identity": "trm://org/ng-naptip",
+    "signing_keys": [{"public_key_file": "keys/ng-naptip.sign.pub"}],
+    "encryption_keys": [{"public_key_file": "keys/ng-naptip.enc.pub"}]}]}
+JSON
+"$TRMCTL" directory sign --in spec.json --authority-key keys/authority.sign.key --out directory.signed >/dev/null
+node_config() {  # node_config ID PORT CERT_ID
+  cat >"$1.json" <<JSON
+{"node_id": "$1", "listen": "127.0.0.1:$2", "data_dir": "data-$1", "node_signing_key": "keys/$1-node.sign.key",
+ "directory": "directory.signed", "authority_public_key": "keys/authority.sign.pub",
+ "tls": {"ca": "pki/ca.crt", "cert": "pki/node-$3.crt", "key": "pki/node-$3.key"}}
+JSON
+}
+start() {  # start ID
+  "$BROKER" --config "$1.json" >>"$1.log" 2>&1 &
+  pids[$1]=$!
+  for _ in $(seq 1 100); do grep -q "serving on" "$1.log" && return 0; sleep 0.05; done
+  echo "FAIL: node $1 did not start"; cat "$1.log"; exit 1
+}
+node_config bg "$bg_port" bg
+node_config ng "$ng_port" ng
+start bg; start ng
+
+as_ngo=(--node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt --key pki/org-bg-ngo.key)
+as_naptip=(--node "127.0.0.1:$ng_port" --ca pki/ca.crt --cert pki/org-ng-naptip.crt --key pki/org-ng-naptip.key)
+send() {  # send CASE FILE: prints the message id
+  "$TRMCTL" --json send "${as_ngo[@]}" --type referral-request --case "$1" --from bg-ngo@bg \
+    --to ng-naptip@ng --sign-key keys/bg-ngo.sign.key --recipient-pub keys/ng-naptip.enc.pub \
+    --in "$2" >out 2>&1 && python3 -c 'import json; print(json.load(open("out"))["message_id"])'
+}
+wait_state() {  # wait_state ID STATE: the sender's status reaches STATE within 15 s
+  for _ in $(seq 1 300); do
+    "$TRMCTL" status "${as_ngo[@]}" "$1" >status.out 2>&1
+    grep -q ": $2" status.out && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+printf 'referral for NAPTIP' >p0
+id=$(send BG-1 p0); check "send to another country" 0 $?
+wait_state "$id" RELAYED; check "relayed to NG" 0 $?
+contains "status names the relaying node" "relayed_to: ng" status.out
+mkdir inbox
+"$TRMCTL" receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --keys-dir keys \
+  --out-dir inbox >out 2>&1; check "receive at NG" 0 $?
+cmp -s p0 "inbox/$id.payload"; check "payload crossed both nodes intact" 0 $?
+
+# NG down: messages wait at BG, then arrive once and in order.
+kill -TERM "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null
+ids=()
+for i in 1 2 3 4 5; do
+  printf 'update %d' $i >"p$i"
+  ids+=("$(send BG-2 "p$i")") || { echo "FAIL: send $i"; fail=1; }
+done
+"$TRMCTL" status "${as_ngo[@]}" "${ids[4]}" >out 2>&1
+contains "queued at BG while NG is down" ": ACCEPTED" out
+for _ in $(seq 1 100); do grep -q "relay to ng failing" bg.log && break; sleep 0.05; done
+contains "BG logs the failing link" "relay to ng failing" bg.log
+start ng
+for i in 0 1 2 3 4; do wait_state "${ids[$i]}" RELAYED || { echo "FAIL: ${ids[$i]} not relayed"; cat status.out; fail=1; }; done
+echo "ok: all relayed after NG came back"
+contains "BG logs the recovery" "relay to ng recovered" bg.log
+"$TRMCTL" --json receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --keys-dir keys \
+  --out-dir inbox >out 2>&1; check "receive the backlog" 0 $?
+got=$(python3 -c '
+import json
+for line in open("out"):
+    line = line.strip()
+    if line.startswith("{"):
+        d = json.loads(line)
+        for m in d.get("messages", []): print(m["message_id"])')
+[ "$got" = "$(printf '%s\n' "${ids[@]}")" ]; check "delivered once each, in order" 0 $?
+"$TRMCTL" receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --keys-dir keys \
+  --out-dir inbox >out 2>&1
+contains "nothing delivered twice" "no messages" out
+
+# An impostor on NG's address with IT's certificate gets nothing.
+kill -TERM "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null
+node_config ng "$ng_port" it
+: >ng.log; start ng
+printf 'secret' >p6
+id6=$(send BG-3 p6)
+for _ in $(seq 1 200); do grep -q PEER_IDENTITY_MISMATCH bg.log && break; sleep 0.05; done
+contains "impostor refused by identity" "PEER_IDENTITY_MISMATCH" bg.log
+"$TRMCTL" status "${as_ngo[@]}" "$id6" >out 2>&1
+contains "still waiting at BG" ": ACCEPTED" out
+
+for n in bg ng; do kill -TERM "${pids[$n]}"; wait "${pids[$n]}"; check "SIGTERM $n" 0 $?; unset "pids[$n]"; done
+exit $fail
