@@ -204,6 +204,31 @@ TEST_F(MailboxTest, UnknownRecipient) {
                 StatusCode::kNotFound, "UNKNOWN_RECIPIENT");
 }
 
+TEST_F(MailboxTest, OtherNodesRecipientsGoToTheOutboundQueue) {
+  TestOrg abroad{"ng-naptip"};
+  v1::Header h = Header(ngo_, abroad);
+  h.set_recipient_node("ng");
+  ASSERT_TRUE(mailbox_->Submit(ngo_.id, Seal(h, ngo_, abroad)).ok());
+  EXPECT_EQ(*store_.QueueDepth(">ng"), 1u);
+  EXPECT_EQ(*store_.QueueDepth("ng-naptip"), 0u);
+  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, h.message_id())->recipient_org(),
+            "ng-naptip");
+  // The wrong node for that organisation.
+  h = Header(ngo_, abroad);
+  h.set_recipient_node("it");
+  ExpectRefused(mailbox_->Submit(ngo_.id, Seal(h, ngo_, abroad)),
+                StatusCode::kNotFound, "UNKNOWN_RECIPIENT");
+  // A node without TLS does not relay.
+  MailboxOptions dev = options_;
+  dev.relay_enabled = false;
+  Mailbox plain(dev, *registry_, store_, signer_, clock_);
+  h = Header(ngo_, abroad);
+  h.set_recipient_node("ng");
+  ExpectRefused(plain.Submit(ngo_.id, Seal(h, ngo_, abroad)),
+                StatusCode::kFailedPrecondition, "RELAY_UNAVAILABLE");
+  EXPECT_EQ(*store_.QueueDepth(">ng"), 1u);
+}
+
 TEST_F(MailboxTest, Expired) {
   std::string wire = Referral();
   clock_.Advance(absl::Hours(2));

@@ -1,0 +1,332 @@
+// RelayReceiver and RelayDispatcher without a network: the in-memory store,
+// a simulated clock, a fake transport that hands batches straight to a
+// receiving node's RelayReceiver (or fails on demand).
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "common/crypto/key_files.h"
+#include "common/status.h"
+#include "server/federation/relay_dispatcher.h"
+#include "server/federation/relay_receiver.h"
+#include "server/mailbox/mailbox.h"
+#include "server/storage/memory_store.h"
+
+namespace trm::federation {
+namespace {
+
+using absl::StatusCode;
+constexpr int64_t kStartMs = 1'800'000'000'000;
+
+struct Keys {
+  crypto::Ed25519PrivateKey sign = *crypto::Ed25519PrivateKey::Generate();
+  crypto::X25519PrivateKey enc = *crypto::X25519PrivateKey::Generate();
+};
+
+void AddKey(google::protobuf::RepeatedPtrField<v1::DirectoryKey>* keys,
+            const crypto::Ed25519PrivateKey& k) {
+  v1::DirectoryKey* d = keys->Add();
+  const crypto::KeyId id = crypto::KeyIdOf(k.public_key());
+  d->set_key_id(id.data(), id.size());
+  d->set_public_key(k.public_key().raw().data(), 32);
+}
+
+// One side of the federation: a node's store, signer and registry.
+struct Node {
+  Node(std::string id, const v1::Directory& doc,
+       const crypto::Ed25519PrivateKey& key)
+      : id(id),
+        registry(id, *directory::Directory::FromLocal(doc)),
+        signer(key) {}
+  std::string id;
+  storage::MemoryMessageStore store;
+  mailbox::OrgRegistry registry;
+  receipts::ReceiptSigner signer;
+};
+
+// Delivers to a receiver, or fails while `down`, or answers with whatever
+// `answer` makes of the receiver's results.
+class FakeTransport : public PeerTransport {
+ public:
+  FakeTransport(RelayReceiver& to, std::string from)
+      : to_(to), from_(std::move(from)) {}
+  absl::StatusOr<v1::RelayAck> Send(const v1::RelayBatch& batch) override {
+    ++calls;
+    if (down) {
+      return Error(StatusCode::kUnavailable, "RELAY_FAILED",
+                   "connection refused");
+    }
+    std::vector<std::string> envs(batch.envelopes().begin(),
+                                  batch.envelopes().end());
+    v1::RelayAck ack;
+    ack.set_batch_id(batch.batch_id());
+    for (v1::RelayResult& r : to_.Receive(from_, envs)) {
+      if (answer) answer(r);
+      *ack.add_results() = std::move(r);
+    }
+    batches.push_back(batch.envelopes_size());
+    return ack;
+  }
+  bool down = false;
+  int calls = 0;
+  std::vector<int> batches;
+  std::function<void(v1::RelayResult&)> answer;
+
+ private:
+  RelayReceiver& to_;
+  std::string from_;
+};
+
+class RelayTest : public ::testing::Test {
+ protected:
+  RelayTest() {
+    doc_.set_federation("test");
+    doc_.set_serial(1);
+    for (auto [id, key] : {std::pair{"bg", &bg_key_}, std::pair{"ng", &ng_key_},
+                           std::pair{"it", &it_key_}}) {
+      v1::DirectoryNode* n = doc_.add_nodes();
+      n->set_id(id);
+      AddKey(n->mutable_signing_keys(), *key);
+    }
+    for (auto [id, home, keys] : {std::tuple{"bg-ngo", "bg", &ngo_},
+                                  std::tuple{"ng-naptip", "ng", &naptip_},
+                                  std::tuple{"it-ngo", "it", &it_ngo_}}) {
+      v1::DirectoryOrganisation* o = doc_.add_organisations();
+      o->set_id(id);
+      o->set_home_node(home);
+      AddKey(o->mutable_signing_keys(), keys->sign);
+    }
+    bg_ = std::make_unique<Node>("bg", doc_, bg_key_);
+    ng_ = std::make_unique<Node>("ng", doc_, ng_key_);
+    RelayReceiverOptions ro;
+    ro.node_id = "ng";
+    receiver_ = std::make_unique<RelayReceiver>(ro, ng_->registry, ng_->store,
+                                                ng_->signer, clock_);
+    transport_ = std::make_unique<FakeTransport>(*receiver_, "bg");
+    RelayPolicy policy;
+    policy.batch = 4;
+    dispatcher_ = std::make_unique<RelayDispatcher>(
+        "ng", policy, bg_->store, bg_->registry, *transport_, clock_,
+        [this] { return random_; });
+  }
+
+  std::string Seal(const std::string& from_org, const std::string& from_node,
+                   const std::string& to_org, const std::string& to_node,
+                   const Keys& signer, const std::string& id = "",
+                   const std::string& case_ref = "BG-1") {
+    v1::Header h;
+    h.set_schema_version(1);
+    h.set_message_id(id.empty() ? envelope::NewMessageId() : id);
+    h.set_case_ref(case_ref);
+    h.set_type(v1::REFERRAL_REQUEST);
+    h.set_sender_org(from_org);
+    h.set_sender_node(from_node);
+    h.set_recipient_org(to_org);
+    h.set_recipient_node(to_node);
+    h.set_created_unix_ms(absl::ToUnixMillis(clock_.Now()));
+    h.set_expires_unix_ms(h.created_unix_ms() + 3600 * 1000);
+    auto env = envelope::Seal(h, AsBytes(std::string("payload")), signer.sign,
+                              naptip_.enc.public_key());
+    EXPECT_TRUE(env.ok()) << env.status();
+    return env->SerializeAsString();
+  }
+  std::string ToNg() { return Seal("bg-ngo", "bg", "ng-naptip", "ng", ngo_); }
+  // Queues `wire` at BG for NG, as the BG mailbox would.
+  std::string QueueAtBg(const std::string& wire) {
+    auto parsed = envelope::ParsedEnvelope::Parse(wire, envelope::Limits());
+    storage::AcceptRequest r;
+    r.message_id = parsed->header().message_id();
+    r.sender_org = "bg-ngo";
+    r.recipient_org = "ng-naptip";
+    r.queue = storage::OutboundQueue("ng");
+    r.envelope = wire;
+    auto d = crypto::Sha256({AsBytes(wire)});
+    r.envelope_sha256.assign(d.begin(), d.end());
+    r.expires_unix_ms = parsed->header().expires_unix_ms();
+    r.now_unix_ms = absl::ToUnixMillis(clock_.Now());
+    EXPECT_TRUE(bg_->store.Accept(r).ok());
+    return r.message_id;
+  }
+
+  crypto::Ed25519PrivateKey bg_key_ = *crypto::Ed25519PrivateKey::Generate();
+  crypto::Ed25519PrivateKey ng_key_ = *crypto::Ed25519PrivateKey::Generate();
+  crypto::Ed25519PrivateKey it_key_ = *crypto::Ed25519PrivateKey::Generate();
+  Keys ngo_, naptip_, it_ngo_;
+  v1::Directory doc_;
+  SimulatedClock clock_{absl::FromUnixMillis(kStartMs)};
+  double random_ = 0.5;
+  std::unique_ptr<Node> bg_, ng_;
+  std::unique_ptr<RelayReceiver> receiver_;
+  std::unique_ptr<FakeTransport> transport_;
+  std::unique_ptr<RelayDispatcher> dispatcher_;
+};
+
+TEST_F(RelayTest, ReceiverStoresABatchUnderOneSignature) {
+  std::vector<std::string> batch = {ToNg(), ToNg(), ToNg()};
+  const uint64_t before = ng_->signer.signatures();
+  std::vector<v1::RelayResult> r = receiver_->Receive("bg", batch);
+  ASSERT_EQ(r.size(), 3u);
+  for (const v1::RelayResult& x : r) {
+    ASSERT_EQ(x.error_code(), 0) << x.error_message();
+    EXPECT_TRUE(
+        receipts::VerifyReceipt(x.receipt(), ng_key_.public_key()).ok());
+    v1::ReceiptLeaf leaf;
+    ASSERT_TRUE(leaf.ParseFromString(x.receipt().leaf()));
+    EXPECT_EQ(leaf.kind(), v1::RECEIPT_RELAYED);
+    EXPECT_EQ(leaf.node(), "ng");
+    EXPECT_EQ(leaf.message_id(), x.message_id());
+  }
+  EXPECT_EQ(ng_->signer.signatures(), before + 1);
+  EXPECT_EQ(*ng_->store.QueueDepth("ng-naptip"), 3u);
+  // A resend (the sender never saw the answer) is stored once and gets a
+  // receipt with the first acceptance time.
+  clock_.Advance(absl::Seconds(5));
+  std::vector<v1::RelayResult> again = receiver_->Receive("bg", {batch[0]});
+  ASSERT_EQ(again[0].error_code(), 0);
+  v1::ReceiptLeaf a, b;
+  a.ParseFromString(r[0].receipt().leaf());
+  b.ParseFromString(again[0].receipt().leaf());
+  EXPECT_EQ(a.time_unix_ms(), b.time_unix_ms());
+  EXPECT_EQ(*ng_->store.QueueDepth("ng-naptip"), 3u);
+}
+
+TEST_F(RelayTest, ReceiverRefusesWhatThePeerMayNotRelay) {
+  auto reason = [&](const std::string& peer, const std::string& wire) {
+    std::vector<v1::RelayResult> r = receiver_->Receive(peer, {wire});
+    return std::pair(static_cast<StatusCode>(r[0].error_code()),
+                     r[0].error_reason());
+  };
+  // IT relaying a message from BG's organisation.
+  EXPECT_EQ(reason("it", ToNg()),
+            std::pair(StatusCode::kPermissionDenied,
+                      std::string("NOT_PEERS_ORGANISATION")));
+  // BG relaying a message that claims IT's organisation as sender.
+  EXPECT_EQ(
+      reason("bg", Seal("it-ngo", "bg", "ng-naptip", "ng", it_ngo_)).second,
+      "NOT_PEERS_ORGANISATION");
+  // Signed with a key the directory does not list for bg-ngo.
+  EXPECT_EQ(
+      reason("bg", Seal("bg-ngo", "bg", "ng-naptip", "ng", it_ngo_)).second,
+      "SENDER_KEY_UNKNOWN");
+  // Tampered.
+  std::string bad = ToNg();
+  bad[bad.size() - 20] ^= 1;
+  EXPECT_EQ(reason("bg", bad).second, "SIGNATURE_INVALID");
+  // Not for this node.
+  EXPECT_EQ(reason("bg", Seal("bg-ngo", "bg", "it-ngo", "it", ngo_)),
+            std::pair(StatusCode::kNotFound, std::string("UNKNOWN_RECIPIENT")));
+  // Expired on the way.
+  std::string late = ToNg();
+  clock_.Advance(absl::Hours(2));
+  EXPECT_EQ(reason("bg", late).second, "MESSAGE_EXPIRED");
+  EXPECT_EQ(reason("bg", "junk").second, "ENVELOPE_MALFORMED");
+  EXPECT_EQ(*ng_->store.QueueDepth("ng-naptip"), 0u) << "nothing stored";
+}
+
+TEST_F(RelayTest, DispatcherRelaysInOrderAndKeepsTheReceipts) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(QueueAtBg(ToNg()));
+  EXPECT_EQ(dispatcher_->Step(), clock_.Now()) << "more may be queued";
+  EXPECT_EQ(dispatcher_->Step(), clock_.Now());
+  EXPECT_EQ(transport_->batches, (std::vector<int>{4, 2}));
+  EXPECT_EQ(*bg_->store.QueueDepth(">ng"), 0u);
+  for (const std::string& id : ids) {
+    auto st = bg_->store.GetStatus(id);
+    EXPECT_EQ(st->state(), v1::RELAYED);
+    EXPECT_EQ(st->relayed_to(), "ng");
+    v1::Receipt receipt;
+    ASSERT_TRUE(receipt.ParseFromString(st->relay_receipt()));
+    EXPECT_TRUE(receipts::VerifyReceipt(receipt, ng_key_.public_key()).ok());
+  }
+  auto delivered = ng_->store.ReadQueue("ng-naptip", 0, 10);
+  ASSERT_EQ(delivered->size(), 6u);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ((*delivered)[i].message_id, ids[i]) << "first in, first out";
+  }
+  EXPECT_EQ(dispatcher_->Step(), clock_.Now() + RelayPolicy().idle_poll);
+  EXPECT_EQ(dispatcher_->state().relayed, 6u);
+}
+
+TEST_F(RelayTest, BackoffWithFullJitterThenTheBreakerOpens) {
+  QueueAtBg(ToNg());
+  transport_->down = true;
+  random_ = 0.5;
+  const absl::Time t0 = clock_.Now();
+  // 1st failure: uniform in [0, 100 ms * 2) -> 0.5 of it.
+  EXPECT_EQ(dispatcher_->Step(), t0 + absl::Milliseconds(100));
+  EXPECT_EQ(dispatcher_->Step(), t0 + absl::Milliseconds(100)) << "not due";
+  EXPECT_EQ(transport_->calls, 1);
+  clock_.Advance(absl::Milliseconds(100));
+  random_ = 0.25;  // 2nd: [0, 400 ms) -> 100 ms
+  EXPECT_EQ(dispatcher_->Step(), clock_.Now() + absl::Milliseconds(100));
+  for (int i = 3; i <= 4; ++i) {
+    clock_.Advance(absl::Seconds(1));
+    dispatcher_->Step();
+  }
+  EXPECT_EQ(dispatcher_->state().breaker, PeerState::Breaker::kClosed);
+  clock_.Advance(absl::Seconds(2));
+  // 5th failure in a row: the circuit opens for 30 s.
+  EXPECT_EQ(dispatcher_->Step(), clock_.Now() + absl::Seconds(30));
+  EXPECT_EQ(dispatcher_->state().breaker, PeerState::Breaker::kOpen);
+  EXPECT_EQ(dispatcher_->state().consecutive_failures, 5);
+  EXPECT_EQ(dispatcher_->state().last_error,
+            "RELAY_FAILED: connection refused");
+  clock_.Advance(absl::Seconds(29));
+  dispatcher_->Step();
+  EXPECT_EQ(transport_->calls, 5) << "no attempt while open";
+  // Half-open after the pause: one trial, which succeeds and closes it.
+  clock_.Advance(absl::Seconds(1));
+  transport_->down = false;
+  dispatcher_->Step();
+  EXPECT_EQ(transport_->calls, 6);
+  PeerState s = dispatcher_->state();
+  EXPECT_EQ(s.breaker, PeerState::Breaker::kClosed);
+  EXPECT_EQ(s.consecutive_failures, 0);
+  EXPECT_EQ(s.relayed, 1u);
+  EXPECT_EQ(s.failed_attempts, 5u);
+}
+
+TEST_F(RelayTest, APermanentRefusalDoesNotBlockTheQueue) {
+  std::string bad =
+      Seal("bg-ngo", "bg", "ng-naptip", "ng", it_ngo_);  // wrong key
+  const std::string bad_id = QueueAtBg(bad);
+  const std::string good_id = QueueAtBg(ToNg());
+  dispatcher_->Step();
+  auto st = bg_->store.GetStatus(bad_id);
+  EXPECT_EQ(st->state(), v1::REJECTED);
+  EXPECT_EQ(st->reason_code(), "SENDER_KEY_UNKNOWN");
+  EXPECT_NE(st->reason().find("node ng refused it"), std::string::npos);
+  EXPECT_EQ(*bg_->store.GetDeadLetter(bad_id), bad);
+  EXPECT_EQ(bg_->store.GetStatus(good_id)->state(), v1::RELAYED);
+  EXPECT_EQ(dispatcher_->state().refused, 1u);
+}
+
+TEST_F(RelayTest, RetriableRefusalsAndBadReceiptsKeepTheMessage) {
+  const std::string id = QueueAtBg(ToNg());
+  transport_->answer = [](v1::RelayResult& r) {
+    r.clear_receipt();
+    r.set_error_code(static_cast<int>(StatusCode::kResourceExhausted));
+    r.set_error_reason("MAILBOX_FULL");
+  };
+  dispatcher_->Step();
+  EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::ACCEPTED);
+  EXPECT_EQ(dispatcher_->state().consecutive_failures, 1);
+  // A receipt signed by someone else is no receipt.
+  transport_->answer = [this](v1::RelayResult& r) {
+    receipts::ReceiptSigner other(it_key_);
+    v1::ReceiptLeaf leaf;
+    leaf.ParseFromString(r.receipt().leaf());
+    *r.mutable_receipt() = *other.Sign(leaf);
+  };
+  clock_.Advance(absl::Minutes(1));
+  dispatcher_->Step();
+  EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::ACCEPTED);
+  EXPECT_EQ(*bg_->store.QueueDepth(">ng"), 1u);
+  transport_->answer = nullptr;
+  clock_.Advance(absl::Minutes(1));
+  dispatcher_->Step();
+  EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::RELAYED);
+}
+
+}  // namespace
+}  // namespace trm::federation
