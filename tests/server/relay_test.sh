@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Two real nodes (BG, NG) over mutual TLS: an organisation in Bulgaria sends
-# to one in Nigeria through both nodes; each hop is durable and receipted.
-# Then NG goes down under traffic: messages wait at BG, and arrive once and
-# in order when NG is back. Then an impostor answers on NG's address with
-# another node's certificate and gets nothing.
+# Three real nodes (BG, NG, IT) over mutual TLS. An organisation in each
+# country sends to the organisations of the other two, through both nodes;
+# each hop is durable and receipted, and every recipient gets each message
+# once, in order per sender and case. Then NG goes down under traffic:
+# messages wait at BG, and arrive once and in order when NG is back. Then an
+# impostor answers on NG's address with IT's certificate and gets nothing.
 set -u
 BROKER=$(readlink -f "$1")
 TRMCTL=$(readlink -f "$2")
@@ -18,12 +19,12 @@ check() { if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; cat o
 contains() { if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-bg_port=$(free_port); ng_port=$(free_port)
+bg_port=$(free_port); ng_port=$(free_port); it_port=$(free_port)
 bash "$PKI" pki ca "relay test CA" >/dev/null
 for n in bg ng it; do bash "$PKI" pki node $n >/dev/null; done
-for o in bg-ngo ng-naptip; do bash "$PKI" pki org $o >/dev/null; done
+for o in bg-ngo ng-naptip it-ngo; do bash "$PKI" pki org $o >/dev/null; done
 mkdir keys
-for o in authority bg-node ng-node it-node bg-ngo ng-naptip; do "$TRMCTL" keygen --org $o --dir keys >/dev/null; done
+for o in authority bg-node ng-node it-node bg-ngo ng-naptip it-ngo; do "$TRMCTL" keygen --org $o --dir keys >/dev/null; done
 cat >spec.json <<JSON
 {"federation": "relay-test", "serial": 1,
  "nodes": [
@@ -31,7 +32,7 @@ cat >spec.json <<JSON
     "signing_keys": [{"public_key_file": "keys/bg-node.sign.pub"}]},
    {"id": "ng", "country": "NG", "endpoint": "127.0.0.1:$ng_port", "tls_identity": "trm://node/ng",
     "signing_keys": [{"public_key_file": "keys/ng-node.sign.pub"}]},
-   {"id": "it", "country": "IT", "endpoint": "127.0.0.1:1", "tls_identity": "trm://node/it",
+   {"id": "it", "country": "IT", "endpoint": "127.0.0.1:$it_port", "tls_identity": "trm://node/it",
     "signing_keys": [{"public_key_file": "keys/it-node.sign.pub"}]}],
  "organisations": [
    {"id": "bg-ngo", "home_node": "bg", "roles": ["NGO"], "tls_identity": "trm://org/bg-ngo",
@@ -39,7 +40,10 @@ cat >spec.json <<JSON
     "encryption_keys": [{"public_key_file": "keys/bg-ngo.enc.pub"}]},
    {"id": "ng-naptip", "home_node": "ng", "roles": ["NATIONAL_COORDINATOR"], "tls_identity": "trm://org/ng-naptip",
     "signing_keys": [{"public_key_file": "keys/ng-naptip.sign.pub"}],
-    "encryption_keys": [{"public_key_file": "keys/ng-naptip.enc.pub"}]}]}
+    "encryption_keys": [{"public_key_file": "keys/ng-naptip.enc.pub"}]},
+   {"id": "it-ngo", "home_node": "it", "roles": ["NGO"], "tls_identity": "trm://org/it-ngo",
+    "signing_keys": [{"public_key_file": "keys/it-ngo.sign.pub"}],
+    "encryption_keys": [{"public_key_file": "keys/it-ngo.enc.pub"}]}]}
 JSON
 "$TRMCTL" directory sign --in spec.json --authority-key keys/authority.sign.key --out directory.signed >/dev/null
 node_config() {  # node_config ID PORT CERT_ID
@@ -57,7 +61,71 @@ start() {  # start ID
 }
 node_config bg "$bg_port" bg
 node_config ng "$ng_port" ng
-start bg; start ng
+node_config it "$it_port" it
+start bg; start ng; start it
+declare -A port_of=([bg]=$bg_port [ng]=$ng_port [it]=$it_port)
+declare -A node_of=([bg-ngo]=bg [ng-naptip]=ng [it-ngo]=it)
+tls_of() { echo --node "127.0.0.1:${port_of[${node_of[$1]}]}" --ca pki/ca.crt --cert "pki/org-$1.crt" --key "pki/org-$1.key"; }
+send_as() {  # send_as FROM TO CASE FILE: prints the message id
+  "$TRMCTL" --json send $(tls_of "$1") --type referral-request --case "$3" --from "$1@${node_of[$1]}" \
+    --to "$2@${node_of[$2]}" --sign-key "keys/$1.sign.key" --recipient-pub "keys/$2.enc.pub" \
+    --in "$4" >out 2>&1 && python3 -c 'import json; print(json.load(open("out"))["message_id"])'
+}
+status_is() {  # status_is FROM ID STATE: within 15 s
+  for _ in $(seq 1 300); do
+    "$TRMCTL" status $(tls_of "$1") "$2" >status.out 2>&1
+    grep -q ": $3" status.out && return 0
+    sleep 0.05
+  done
+  return 1
+}
+received_ids() {  # received_ids ORG: receive everything, print ids in order
+  "$TRMCTL" --json receive $(tls_of "$1") --recipient-key "keys/$1.enc.key" --keys-dir keys \
+    --out-dir inbox --max 1000 >recv.out 2>&1
+  python3 -c '
+import json
+for line in open("recv.out"):
+    line = line.strip()
+    if line.startswith("{"):
+        for m in json.loads(line).get("messages", []): print(m["from"], m["message_id"])'
+}
+
+# Every direction, three messages per pair, one case per pair.
+mkdir -p inbox
+declare -A sent
+orgs=(bg-ngo ng-naptip it-ngo)
+for from in "${orgs[@]}"; do
+  for to in "${orgs[@]}"; do
+    [ "$from" = "$to" ] && continue
+    for i in 1 2 3; do
+      printf '%s to %s, %d' "$from" "$to" "$i" >msg
+      id=$(send_as "$from" "$to" "CASE-$from-$to" msg) || { echo "FAIL: send $from -> $to"; cat out; fail=1; }
+      sent[$to]+="$from $id"$'\n'
+    done
+  done
+done
+all_relayed=0
+for from in "${orgs[@]}"; do
+  for to in "${orgs[@]}"; do
+    [ "$from" = "$to" ] && continue
+    while read -r f id; do
+      [ "$f" = "$from" ] || continue
+      status_is "$from" "$id" RELAYED || { echo "FAIL: $from -> $to $id not relayed"; cat status.out; all_relayed=1; }
+    done <<<"${sent[$to]}"
+  done
+done
+check "all 18 messages relayed, in every direction" 0 $all_relayed
+for to in "${orgs[@]}"; do
+  received_ids "$to" >got.txt
+  ok=0
+  [ "$(wc -l <got.txt)" = 6 ] || ok=1
+  for from in "${orgs[@]}"; do
+    [ "$from" = "$to" ] && continue
+    [ "$(grep "^$from " got.txt)" = "$(grep "^$from " <<<"${sent[$to]}")" ] || ok=1
+  done
+  check "$to got each of its 6 messages once, in order per sender and case" 0 $ok
+  [ $ok = 0 ] || { echo "got:"; cat got.txt; echo "sent:"; echo "${sent[$to]}"; }
+done
 
 as_ngo=(--node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt --key pki/org-bg-ngo.key)
 as_naptip=(--node "127.0.0.1:$ng_port" --ca pki/ca.crt --cert pki/org-ng-naptip.crt --key pki/org-ng-naptip.key)
@@ -79,7 +147,7 @@ printf 'referral for NAPTIP' >p0
 id=$(send BG-1 p0); check "send to another country" 0 $?
 wait_state "$id" RELAYED; check "relayed to NG" 0 $?
 contains "status names the relaying node" "relayed_to: ng" status.out
-mkdir inbox
+mkdir -p inbox
 "$TRMCTL" receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --keys-dir keys \
   --out-dir inbox >out 2>&1; check "receive at NG" 0 $?
 cmp -s p0 "inbox/$id.payload"; check "payload crossed both nodes intact" 0 $?
@@ -124,5 +192,5 @@ contains "impostor refused by identity" "PEER_IDENTITY_MISMATCH" bg.log
 "$TRMCTL" status "${as_ngo[@]}" "$id6" >out 2>&1
 contains "still waiting at BG" ": ACCEPTED" out
 
-for n in bg ng; do kill -TERM "${pids[$n]}"; wait "${pids[$n]}"; check "SIGTERM $n" 0 $?; unset "pids[$n]"; done
+for n in bg ng it; do kill -TERM "${pids[$n]}"; wait "${pids[$n]}"; check "SIGTERM $n" 0 $?; unset "pids[$n]"; done
 exit $fail
