@@ -1,9 +1,11 @@
 // trm_load: drives a trm-broker node, for the crash test and benchmarks.
 //
-//   trm_load produce --node ADDR --token-file F --sign-key K --recipient-pub P
+//   trm_load produce --node ADDR (--token-file F | --ca CA --cert C --key K)
+//                    --sign-key K --recipient-pub P
 //                    --from ORG@NODE --to ORG@NODE --count N [--window W]
 //                    [--size BYTES] [--log FILE]
-//   trm_load consume --node ADDR --token-file F --expect N [--log FILE]
+//   trm_load consume --node ADDR (--token-file F | --ca CA --cert C --key K)
+//                    --expect N [--log FILE]
 //                    [--timeout-s S]
 //
 // produce seals N envelopes up front, then keeps W of them in flight on a
@@ -25,6 +27,7 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -44,6 +47,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Common {
   std::string node, token_file, log;
+  std::string ca, cert, key;  // mutual TLS instead of a token
 };
 
 std::string ReadToken(const std::string& path) {
@@ -54,12 +58,31 @@ std::string ReadToken(const std::string& path) {
   return token;
 }
 
-std::unique_ptr<v1::Mailbox::Stub> Stub(const std::string& node) {
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::unique_ptr<v1::Mailbox::Stub> Stub(const Common& c) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
-  return v1::Mailbox::NewStub(grpc::CreateCustomChannel(
-      node, grpc::InsecureChannelCredentials(), args));
+  std::shared_ptr<grpc::ChannelCredentials> creds =
+      grpc::InsecureChannelCredentials();
+  if (!c.ca.empty()) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = ReadFile(c.ca);
+    o.pem_cert_chain = ReadFile(c.cert);
+    o.pem_private_key = ReadFile(c.key);
+    creds = grpc::SslCredentials(o);
+  }
+  return v1::Mailbox::NewStub(grpc::CreateCustomChannel(c.node, creds, args));
+}
+
+void Authorize(grpc::ClientContext& ctx, const std::string& token) {
+  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
 }
 
 struct ProduceFlags {
@@ -75,7 +98,7 @@ int Produce(const Common& c, const ProduceFlags& f) {
     std::cerr << "trm_load: cannot load keys\n";
     return 2;
   }
-  const std::string token = ReadToken(c.token_file);
+  const std::string token = c.token_file.empty() ? "" : ReadToken(c.token_file);
   auto split = [](const std::string& a) {
     size_t at = a.find('@');
     return std::pair(a.substr(0, at), a.substr(at + 1));
@@ -114,11 +137,11 @@ int Produce(const Common& c, const ProduceFlags& f) {
   latency_us.reserve(f.count);
   size_t done = 0, next = 0, reconnects = 0, refused = 0;
   std::vector<size_t> retry;  // in flight when a stream broke
-  auto stub = Stub(c.node);
+  auto stub = Stub(c);
   const auto start = Clock::now();
   while (done < f.count) {
     grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + token);
+    Authorize(ctx, token);
     ctx.set_wait_for_ready(true);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(1));
     auto stream = stub->SubmitStream(&ctx);
@@ -223,11 +246,11 @@ struct ConsumeFlags {
 };
 
 int Consume(const Common& c, const ConsumeFlags& f) {
-  const std::string token = ReadToken(c.token_file);
+  const std::string token = c.token_file.empty() ? "" : ReadToken(c.token_file);
   std::ofstream log(c.log.empty() ? "/dev/null" : c.log, std::ios::app);
   absl::flat_hash_set<std::string> acked;
   size_t deliveries = 0, undone = 0, failures = 0;
-  auto stub = Stub(c.node);
+  auto stub = Stub(c);
   const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
   const auto start = Clock::now();
   // Acknowledgements whose answer was lost: acknowledging is idempotent, so
@@ -237,7 +260,7 @@ int Consume(const Common& c, const ConsumeFlags& f) {
   auto ack_many = [&](const std::vector<std::string>& ids) {
     if (ids.empty()) return;
     grpc::ClientContext ack_ctx;
-    ack_ctx.AddMetadata("authorization", "Bearer " + token);
+    Authorize(ack_ctx, token);
     ack_ctx.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(5));
     v1::AckManyRequest req;
@@ -264,7 +287,7 @@ int Consume(const Common& c, const ConsumeFlags& f) {
     again.swap(unconfirmed);
     ack_many(again);
     grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + token);
+    Authorize(ctx, token);
     ctx.set_wait_for_ready(true);
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(10));
@@ -310,7 +333,10 @@ int main(int argc, char** argv) {
   trm::load::ConsumeFlags cf;
   auto common = [&](CLI::App* cmd) {
     cmd->add_option("--node", c.node)->required();
-    cmd->add_option("--token-file", c.token_file)->required();
+    cmd->add_option("--token-file", c.token_file, "with a plaintext node");
+    cmd->add_option("--ca", c.ca, "federation CA (mutual TLS)");
+    cmd->add_option("--cert", c.cert, "organisation certificate");
+    cmd->add_option("--key", c.key, "its key");
     cmd->add_option("--log", c.log);
   };
   CLI::App* produce = app.add_subcommand("produce", "submit envelopes");

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Crash safety across a relay: bg-ngo submits to ng-naptip through BG and NG
+# (mutual TLS) while both nodes are killed with SIGKILL at random moments,
+# alternately, KILLS times (default 10), each restarted at once. Then:
+#   - every message BG receipted was delivered at NG;
+#   - after dedup at the consumer, each was delivered exactly once;
+#   - no acknowledged consumer-ack was undone;
+#   - nothing is left queued at BG, and nothing comes back at NG after a
+#     final restart.
+# Usage: relay_crash_test.sh TRM_BROKER TRMCTL TRM_LOAD [MESSAGES] [KILLS]
+set -u
+BROKER=$(readlink -f "$1"); TRMCTL=$(readlink -f "$2"); LOAD=$(readlink -f "$3")
+N=${4:-1000}; KILLS=${5:-10}
+RATE=$(( N * 10 / (KILLS * 6) + 1 ))
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+PKI=$HERE/../../deploy/pki/make-pki.sh
+work=$(mktemp -d)
+declare -A pids
+producer=""; consumer=""
+cleanup() {
+  for p in "${pids[@]}" $producer $consumer; do kill -9 "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+source "$HERE/federation_lib.sh"
+node_config bg "$bg_port" bg
+node_config ng "$ng_port" ng
+start bg; start ng
+tls() { echo --ca pki/ca.crt --cert "pki/org-$1.crt" --key "pki/org-$1.key"; }
+"$LOAD" produce --node "127.0.0.1:$bg_port" $(tls bg-ngo) --sign-key keys/bg-ngo.sign.key \
+  --recipient-pub keys/ng-naptip.enc.pub --from bg-ngo@bg --to ng-naptip@ng \
+  --count "$N" --window 32 --size 1024 --rate "$RATE" --log producer.log >producer.out 2>&1 &
+producer=$!
+"$LOAD" consume --node "127.0.0.1:$ng_port" $(tls ng-naptip) --expect "$N" \
+  --timeout-s 240 --log consumer.log >consumer.out 2>&1 &
+consumer=$!
+
+for k in $(seq 1 "$KILLS"); do
+  sleep "$(python3 -c 'import random; print(round(random.uniform(0.2, 0.8), 2))')"
+  n=bg; [ $((k % 2)) = 0 ] && n=ng
+  kill -9 "${pids[$n]}"; wait "${pids[$n]}" 2>/dev/null
+  start "$n"
+done
+echo "killed and restarted BG and NG $KILLS times in all"
+wait "$producer"; prc=$?; producer=""
+wait "$consumer"; crc=$?; consumer=""
+cat producer.out consumer.out
+
+# A last hard restart of both: nothing acknowledged may come back.
+for n in bg ng; do kill -9 "${pids[$n]}"; wait "${pids[$n]}" 2>/dev/null; start "$n"; done
+"$TRMCTL" --json receive --node "127.0.0.1:$ng_port" $(tls ng-naptip) \
+  --recipient-key keys/ng-naptip.enc.key --keys-dir keys --out-dir . --wait-ms 3000 >final.json 2>&1
+grep -c "relay to ng failing" bg.log | sed 's/^/relay failures logged at BG: /'
+for n in bg ng; do kill -TERM "${pids[$n]}"; wait "${pids[$n]}"; unset "pids[$n]"; done
+
+python3 - "$N" "$prc" "$crc" <<'PY'
+import json, sys
+n, prc, crc = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+receipts = {l.split()[1] for l in open("producer.log") if l.startswith("receipt ")}
+delivered = [l.split()[1] for l in open("consumer.log") if l.startswith("delivered ")]
+acked = {l.split()[1] for l in open("consumer.log") if l.startswith("acked ")}
+final = json.load(open("final.json"))
+left = len(final.get("messages", []))
+missing = receipts - set(delivered)
+print(f"receipts at BG {len(receipts)}, deliveries at NG {len(delivered)}, distinct delivered "
+      f"{len(set(delivered))}, redeliveries {len(delivered) - len(set(delivered))}, "
+      f"acked {len(acked)}, receipted but never delivered {len(missing)}, "
+      f"left after the final restart {left}")
+ok = (prc == 0 and crc == 0 and len(receipts) == n and not missing
+      and set(delivered) == receipts and acked == receipts and left == 0)
+print("relay crash test:", "PASSED" if ok else "FAILED")
+sys.exit(0 if ok else 1)
+PY
