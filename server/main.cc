@@ -175,10 +175,17 @@ int Run(const Flags& flags) {
         ro, registry, **store, signer, SystemClock::Get());
     federation_service = std::make_unique<federation::FederationService>(
         *receiver, *verifier, registry, SystemClock::Get());
+    federation::RelayPolicy policy;
+    policy.batch = cfg->relay_batch;
+    policy.base_backoff = absl::Milliseconds(cfg->relay_base_backoff_ms);
+    policy.max_backoff = absl::Seconds(cfg->relay_max_backoff_seconds);
+    policy.breaker_failures = static_cast<int>(cfg->relay_breaker_failures);
+    policy.breaker_open = absl::Seconds(cfg->relay_breaker_open_seconds);
     relays = std::make_unique<federation::RelayRunner>(
         **store, registry, *verifier, SystemClock::Get(),
         federation::GrpcPeerTransport::Tls{tls_ca_pem, tls_cert_pem,
-                                           tls_key_pem});
+                                           tls_key_pem},
+        policy);
     relays->EnsurePeers();
   }
 

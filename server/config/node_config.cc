@@ -68,7 +68,7 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
       {"node_id", "listen", "data_dir", "node_signing_key", "max_payload_bytes",
        "max_clock_skew_seconds", "visibility_timeout_seconds",
        "retention_seconds", "organisations", "directory",
-       "authority_public_key", "tls"},
+       "authority_public_key", "tls", "relay"},
       ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
@@ -119,6 +119,30 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
                                       "file from deploy/pki/make-pki.sh)"));
       }
       *out = Resolve(base, t[key].get<std::string>());
+    }
+  }
+  if (j.contains("relay")) {
+    const json& r = j["relay"];
+    if (!r.is_object()) return Bad(path, "\"relay\" must be an object");
+    RETURN_IF_ERROR(
+        unknown_keys(r,
+                     {"batch", "base_backoff_ms", "max_backoff_seconds",
+                      "breaker_failures", "breaker_open_seconds"},
+                     "relay: "));
+    RETURN_IF_ERROR(num(r, "batch", &c.relay_batch, "relay: "));
+    RETURN_IF_ERROR(
+        num(r, "base_backoff_ms", &c.relay_base_backoff_ms, "relay: "));
+    RETURN_IF_ERROR(
+        num(r, "max_backoff_seconds", &c.relay_max_backoff_seconds, "relay: "));
+    RETURN_IF_ERROR(
+        num(r, "breaker_failures", &c.relay_breaker_failures, "relay: "));
+    RETURN_IF_ERROR(num(r, "breaker_open_seconds",
+                        &c.relay_breaker_open_seconds, "relay: "));
+    if (c.relay_batch == 0 || c.relay_batch > 1024 ||
+        c.relay_breaker_failures == 0) {
+      return Bad(path,
+                 "relay: \"batch\" must be 1..1024 and "
+                 "\"breaker_failures\" at least 1");
     }
   }
   c.directory = Resolve(base, c.directory);
