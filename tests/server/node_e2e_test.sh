@@ -120,6 +120,6 @@ echo '{"node_id": "bg", "data_dir": "d", "node_signing_key": "k", "listen_on": "
 "$BROKER" --config typo.json --insecure-dev >out 2>&1; check "misspelt key" 1 $?
 contains "typo named" '"listen_on"' out
 # The shipped example is a valid configuration: it fails only on its key paths.
-"$BROKER" --config "$EXAMPLE" --insecure-dev >out 2>&1; check "example config" 1 $?
+"$BROKER" --config "$EXAMPLE" >out 2>&1; check "example config" 1 $?
 contains "example parses" KEY_FILE_IO out
 exit $fail
