@@ -11,10 +11,12 @@
 // produce seals N envelopes up front, then keeps W of them in flight on a
 // SubmitStream until each has a receipt, reconnecting and resubmitting the
 // unreceipted ones (same bytes, so the node deduplicates) whenever the node
-// goes away. It appends "receipt <id>" to the log per receipt and prints
-// msg/s and submit-to-receipt latency percentiles.
+// goes away. It appends "sent <id> <unix_us>" at a message's first send and
+// "receipt <id>" per receipt to the log, and prints msg/s and
+// submit-to-receipt latency percentiles.
 // consume receives and acknowledges (AckMany, a batch per call) until it has
-// acknowledged N distinct messages, logging "delivered <id> <attempt>" and
+// acknowledged N distinct messages, logging "delivered <id> <attempt>
+// <unix_us>" and
 // "acked <id>", and counts any message delivered again after its
 // acknowledgement returned (an undone acknowledgement). Exit 0 when its goal is
 // met.
@@ -81,6 +83,14 @@ std::unique_ptr<v1::Mailbox::Stub> Stub(const Common& c) {
   return v1::Mailbox::NewStub(grpc::CreateCustomChannel(c.node, creds, args));
 }
 
+// Wall-clock microseconds: comparable between the producer's and the
+// consumer's logs on one machine (end-to-end latency across nodes).
+int64_t WallMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 void Authorize(grpc::ClientContext& ctx, const std::string& token) {
   if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
 }
@@ -133,6 +143,7 @@ int Produce(const Common& c, const ProduceFlags& f) {
   std::ofstream log(c.log.empty() ? "/dev/null" : c.log, std::ios::app);
   std::vector<bool> receipted(f.count, false);
   std::vector<Clock::time_point> sent_at(f.count);
+  std::vector<bool> first_sent(f.count, false);
   std::vector<double> latency_us;
   latency_us.reserve(f.count);
   size_t done = 0, next = 0, reconnects = 0, refused = 0;
@@ -152,6 +163,10 @@ int Produce(const Common& c, const ProduceFlags& f) {
       req.set_envelope(wires[i]);
       req.set_correlation(i);
       sent_at[i] = Clock::now();
+      if (!first_sent[i]) {
+        first_sent[i] = true;
+        log << "sent " << ids[i] << " " << WallMicros() << "\n";
+      }
       if (!stream->Write(req)) {
         broken = true;
         retry.push_back(i);
@@ -300,7 +315,8 @@ int Consume(const Common& c, const ConsumeFlags& f) {
     while (reader->Read(&d)) {
       ++deliveries;
       const std::string id = HexEncode(AsBytes(d.message_id()));
-      log << "delivered " << id << " " << d.attempt() << "\n";
+      log << "delivered " << id << " " << d.attempt() << " " << WallMicros()
+          << "\n";
       if (acked.contains(id)) ++undone;  // acknowledged, yet back
       batch.push_back(d.message_id());
     }

@@ -192,8 +192,11 @@ int Run(const Flags& flags) {
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(cfg->listen, credentials, &port);
+  // One envelope, or a relay batch (at most kMaxRelayBatchBytes of
+  // envelopes, or a single envelope larger than that) with its framing.
   builder.SetMaxReceiveMessageSize(
-      static_cast<int>(options.limits.max_envelope_bytes) + 4096);
+      static_cast<int>(options.limits.max_envelope_bytes +
+                       federation::kMaxRelayBatchBytes + (64 << 10)));
   builder.RegisterService(&service);
   if (federation_service) builder.RegisterService(federation_service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

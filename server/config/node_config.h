@@ -40,7 +40,7 @@ struct NodeConfig {
   // runs with --insecure-dev.
   std::string tls_ca, tls_cert, tls_key;
   // Relay to other nodes ("relay" in the file).
-  uint64_t relay_batch = 64;
+  uint64_t relay_batch = 256;
   uint64_t relay_base_backoff_ms = 100;
   uint64_t relay_max_backoff_seconds = 30;
   uint64_t relay_breaker_failures = 5;

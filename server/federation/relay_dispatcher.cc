@@ -118,6 +118,14 @@ absl::Time RelayDispatcher::Step() {
     return Failed(page.status(), now);
   }
   if (page->empty()) return now + policy_.idle_poll;
+  // Within the byte bound; the rest goes in the next batch.
+  size_t bytes = 0, take = 0;
+  while (take < page->size() &&
+         (take == 0 ||
+          bytes + (*page)[take].envelope.size() <= policy_.max_batch_bytes)) {
+    bytes += (*page)[take++].envelope.size();
+  }
+  page->resize(take);
   v1::RelayBatch batch;
   batch.set_batch_id(next_batch_id_++);
   for (const storage::QueuedMessage& m : *page) batch.add_envelopes(m.envelope);

@@ -41,8 +41,14 @@ class PeerTransport {
   virtual absl::StatusOr<v1::RelayAck> Send(const v1::RelayBatch& batch) = 0;
 };
 
+inline constexpr size_t kMaxRelayBatchBytes = 4 << 20;
+
 struct RelayPolicy {
-  size_t batch = 64;
+  size_t batch = 256;
+  // A batch never holds more envelope bytes than this (but always at least
+  // one envelope); nodes accept relay messages of kMaxRelayBatchBytes plus
+  // one largest envelope.
+  size_t max_batch_bytes = kMaxRelayBatchBytes;
   absl::Duration base_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(30);
   int breaker_failures = 5;

@@ -247,6 +247,18 @@ TEST_F(RelayTest, DispatcherRelaysInOrderAndKeepsTheReceipts) {
   EXPECT_EQ(dispatcher_->state().relayed, 6u);
 }
 
+TEST_F(RelayTest, BatchesStayWithinTheirByteBound) {
+  RelayPolicy small;
+  small.batch = 100;
+  small.max_batch_bytes = 2 * ToNg().size() + 10;  // two envelopes fit
+  RelayDispatcher d("ng", small, bg_->store, bg_->registry, *transport_, clock_,
+                    [] { return 0.5; });
+  for (int i = 0; i < 5; ++i) QueueAtBg(ToNg());
+  for (int i = 0; i < 3; ++i) d.Step();
+  EXPECT_EQ(transport_->batches, (std::vector<int>{2, 2, 1}));
+  EXPECT_EQ(*bg_->store.QueueDepth(">ng"), 0u);
+}
+
 TEST_F(RelayTest, BackoffWithFullJitterThenTheBreakerOpens) {
   QueueAtBg(ToNg());
   transport_->down = true;
