@@ -2,17 +2,12 @@
 # trmctl directory: create a source, sign it, inspect it, diff two versions,
 # and every refusal a federation authority meets, with its exit code.
 set -u
+CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
 TRMCTL=$(readlink -f "$1")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-fail=0
-check() {  # check NAME EXPECTED_RC ACTUAL_RC
-  if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; cat out; fail=1; else echo "ok: $1"; fi
-}
-contains() {  # contains NAME NEEDLE FILE
-  if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi
-}
+source "$CHECKS"
 
 mkdir keys
 for o in authority other-authority bg-node bg-ngo bg-ngo-2027; do

@@ -3,6 +3,7 @@
 # checks, reloads on SIGHUP and on file change, refused reloads that keep
 # the last good directory, and key rotation and revocation taking effect.
 set -u
+CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
 BROKER=$(readlink -f "$1")
 TRMCTL=$(readlink -f "$2")
 work=$(mktemp -d)
@@ -10,9 +11,7 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
-fail=0
-check() { if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; cat out 2>/dev/null; fail=1; else echo "ok: $1"; fi; }
-contains() { if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi; }
+source "$CHECKS"
 # wait_log NAME NEEDLE: the broker log gets NEEDLE within 5 s.
 wait_log() {
   for _ in $(seq 1 100); do grep -q -- "$2" broker.log && { echo "ok: $1"; return; }; sleep 0.05; done

@@ -8,6 +8,7 @@
 # reason when the machine does not allow them.
 # Usage: netns_test.sh TRM_BROKER TRMCTL
 set -u
+CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
 BROKER=$(readlink -f "$1"); TRMCTL=$(readlink -f "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
 PKI=$HERE/../../deploy/pki/make-pki.sh
@@ -27,9 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-fail=0
-check() { if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; cat out 2>/dev/null; fail=1; else echo "ok: $1"; fi; }
-contains() { if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi; }
+source "$CHECKS"
 
 # The network: a bridge in the switch namespace, one veth pair per host.
 ip -n "$sw" link add br0 type bridge && ip -n "$sw" link set br0 up && ip -n "$sw" link set lo up

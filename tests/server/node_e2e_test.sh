@@ -2,6 +2,7 @@
 # A real trm-broker process and trmctl: send, receipt, status, receive, ack,
 # the refusals a user meets, graceful SIGTERM, and state across a restart.
 set -u
+CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
 BROKER=$(readlink -f "$1")
 TRMCTL=$(readlink -f "$2")
 EXAMPLE=$(cd "$(dirname "$0")/../../deploy" && pwd)/node.example.json
@@ -10,9 +11,7 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
-fail=0
-check() { if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; cat out 2>/dev/null; fail=1; else echo "ok: $1"; fi; }
-contains() { if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi; }
+source "$CHECKS"
 
 mkdir keys inbox
 for org in bg-node bg-ngo bg-naptip; do

@@ -6,6 +6,7 @@
 # messages wait at BG, and arrive once and in order when NG is back. Then an
 # impostor answers on NG's address with IT's certificate and gets nothing.
 set -u
+CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
 BROKER=$(readlink -f "$1")
 TRMCTL=$(readlink -f "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -15,9 +16,7 @@ declare -A pids
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
-fail=0
-check() { if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; cat out 2>/dev/null; fail=1; else echo "ok: $1"; fi; }
-contains() { if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi; }
+source "$CHECKS"
 
 source "$HERE/federation_lib.sh"
 node_config bg "$bg_port" bg

@@ -3,6 +3,7 @@
 # and a signed directory; organisations call with their certificates; every
 # certificate refusal names the certificate and the reason.
 set -u
+CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
 BROKER=$(readlink -f "$1")
 TRMCTL=$(readlink -f "$2")
 PKI=$(cd "$(dirname "$0")/../../deploy/pki" && pwd)/make-pki.sh
@@ -11,9 +12,7 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
-fail=0
-check() { if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; cat out 2>/dev/null; fail=1; else echo "ok: $1"; fi; }
-contains() { if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi; }
+source "$CHECKS"
 
 bash "$PKI" pki ca "trm-test federation CA" >/dev/null
 bash "$PKI" pki node bg >/dev/null
