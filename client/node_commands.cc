@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/crypto/hash.h"
 #include "common/crypto/key_files.h"
+#include "common/directory/directory.h"
 #include "common/envelope/envelope.h"
 #include "common/status.h"
 #include "server/receipts/receipt_signer.h"
@@ -243,8 +244,40 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
   return absl::OkStatus();
 }
 
-absl::Status StatusCommand(const NodeFlags& node, const std::string& id_hex,
+// The relay receipt in `s`, checked: what the status shows about it.
+absl::StatusOr<std::string> CheckRelayReceipt(const v1::StoredStatus& s,
+                                              const StatusFlags& f) {
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey authority,
+                   crypto::LoadVerifyKey(f.authority_pub));
+  ASSIGN_OR_RETURN(std::string bytes, ReadInput(f.directory));
+  ASSIGN_OR_RETURN(std::shared_ptr<const directory::Directory> dir,
+                   directory::Directory::Verify(bytes, authority));
+  v1::Receipt receipt;
+  v1::ReceiptLeaf leaf;
+  if (!receipt.ParseFromString(s.relay_receipt()) ||
+      !leaf.ParseFromString(receipt.leaf())) {
+    return Error(absl::StatusCode::kDataLoss, "RECEIPT_INVALID",
+                 "the node's record of the relay receipt does not parse");
+  }
+  if (leaf.kind() != v1::RECEIPT_RELAYED ||
+      leaf.message_id() != s.message_id() ||
+      leaf.envelope_sha256() != s.envelope_sha256() ||
+      leaf.node() != s.relayed_to()) {
+    return Error(absl::StatusCode::kDataLoss, "RECEIPT_INVALID",
+                 "the relay receipt is not for this message and node");
+  }
+  ASSIGN_OR_RETURN(
+      crypto::Ed25519PublicKey key,
+      dir->NodeSigningKey(leaf.node(), receipt.node_key_id(),
+                          absl::FromUnixMillis(leaf.time_unix_ms())));
+  RETURN_IF_ERROR(receipts::VerifyReceipt(receipt, key));
+  return absl::StrCat("valid, signed by node ", leaf.node(), " at ",
+                      Iso(leaf.time_unix_ms()));
+}
+
+absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
                            const Output& out) {
+  const std::string& id_hex = f.id_hex;
   auto id = HexDecode(id_hex);
   if (!id.ok() || id->size() != 16) {
     return UsageError("MESSAGE_ID must be 32 hex digits, as send printed it");
@@ -272,6 +305,14 @@ absl::Status StatusCommand(const NodeFlags& node, const std::string& id_hex,
     if (ms > 0) j[name] = Iso(ms);
   }
   if (!s.relayed_to().empty()) j["relayed_to"] = s.relayed_to();
+  if (!s.relay_receipt().empty()) {
+    if (f.directory.empty()) {
+      j["relay_receipt"] =
+          "not checked (give --directory and --authority-pub to check it)";
+    } else {
+      ASSIGN_OR_RETURN(j["relay_receipt"], CheckRelayReceipt(s, f));
+    }
+  }
   if (!s.reason_code().empty()) j["reason_code"] = s.reason_code();
   if (!s.reason().empty()) j["reason"] = s.reason();
   if (out.json) {
@@ -280,9 +321,10 @@ absl::Status StatusCommand(const NodeFlags& node, const std::string& id_hex,
   }
   std::cout << "message " << id_hex << ": " << j["state"].get<std::string>()
             << "\n";
-  for (const char* k : {"recipient", "accepted", "relayed", "relayed_to",
-                        "delivered", "acknowledged", "expired", "rejected",
-                        "payload_purged", "reason_code", "reason"}) {
+  for (const char* k :
+       {"recipient", "accepted", "relayed", "relayed_to", "relay_receipt",
+        "delivered", "acknowledged", "expired", "rejected", "payload_purged",
+        "reason_code", "reason"}) {
     if (j.contains(k)) {
       std::cout << "  " << k << ": " << j[k].get<std::string>() << "\n";
     }

@@ -28,7 +28,12 @@ absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
                          const std::string& node_pub, const Output& out);
 absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
                             const Output& out);
-absl::Status StatusCommand(const NodeFlags& node, const std::string& id_hex,
+// With `directory` and `authority_pub`, a relayed message's receipt is
+// checked against the relaying node's key in the signed directory.
+struct StatusFlags {
+  std::string id_hex, directory, authority_pub;
+};
+absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
                            const Output& out);
 
 // A random bearer token written to `path` (mode 0600, never overwritten);

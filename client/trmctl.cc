@@ -304,15 +304,21 @@ int Main(int argc, char** argv) {
                    "wait up to this long for a first message")
       ->capture_default_str();
 
-  std::string status_id;
+  StatusFlags status_flags;
   NodeFlags status_node;
-  CLI::App* status_cmd =
-      app.add_subcommand("status",
-                         "where a message you sent is: ACCEPTED, DELIVERED, "
-                         "ACKNOWLEDGED or EXPIRED, with times");
+  CLI::App* status_cmd = app.add_subcommand(
+      "status",
+      "where a message you sent is: ACCEPTED, RELAYED, DELIVERED, "
+      "ACKNOWLEDGED, EXPIRED or REJECTED, with times and evidence");
   AddNodeFlags(status_cmd, &status_node);
-  status_cmd->add_option("MESSAGE_ID", status_id, "as send printed it")
+  status_cmd
+      ->add_option("MESSAGE_ID", status_flags.id_hex, "as send printed it")
       ->required();
+  status_cmd->add_option("--directory", status_flags.directory,
+                         "the signed federation directory, to check a relay "
+                         "receipt");
+  status_cmd->add_option("--authority-pub", status_flags.authority_pub,
+                         "the federation authority's public key");
 
   OpenFlags of;
   CLI::App* open = app.add_subcommand(
@@ -352,7 +358,7 @@ int Main(int argc, char** argv) {
   if (*inspect) status = InspectCommand(inf, out);
   if (*send) status = SendCommand(send_node, send_flags, node_pub, out);
   if (*receive) status = ReceiveCommand(receive_node, rf, out);
-  if (*status_cmd) status = StatusCommand(status_node, status_id, out);
+  if (*status_cmd) status = StatusCommand(status_node, status_flags, out);
   if (app.got_subcommand("directory")) status = run_directory(out);
   return Report(status, out);
 }

@@ -107,6 +107,12 @@ printf 'referral for NAPTIP' >p0
 id=$(send BG-1 p0); check "send to another country" 0 $?
 wait_state "$id" RELAYED; check "relayed to NG" 0 $?
 contains "status names the relaying node" "relayed_to: ng" status.out
+"$TRMCTL" status "${as_ngo[@]}" --directory directory.signed --authority-pub keys/authority.sign.pub \
+  "$id" >out 2>&1; check "status checks the relay receipt" 0 $?
+contains "relay receipt valid" "relay_receipt: valid, signed by node ng" out
+"$TRMCTL" status "${as_ngo[@]}" --directory directory.signed --authority-pub keys/bg-ngo.sign.pub \
+  "$id" >out 2>&1; check "receipt check needs the real authority" 1 $?
+contains "wrong authority reason" DIRECTORY_SIGNATURE_INVALID out
 mkdir -p inbox
 "$TRMCTL" receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --keys-dir keys \
   --out-dir inbox >out 2>&1; check "receive at NG" 0 $?
