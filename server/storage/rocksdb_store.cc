@@ -564,14 +564,28 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
   }
 }
 
+template <typename Fill>
+std::vector<RocksMessageStore::Op> RocksMessageStore::SubmitGroup(size_t n,
+                                                                  Fill fill) {
+  std::vector<Op> ops(n);
+  for (size_t i = 0; i < n; ++i) fill(i, ops[i]);
+  SubmitAll(ops);
+  return ops;
+}
+
+std::vector<absl::Status> RocksMessageStore::Statuses(std::vector<Op>& ops) {
+  std::vector<absl::Status> out;
+  out.reserve(ops.size());
+  for (Op& op : ops) out.push_back(std::move(op.status));
+  return out;
+}
+
 std::vector<absl::StatusOr<AcceptOutcome>> RocksMessageStore::AcceptMany(
     const std::vector<AcceptRequest>& requests) {
-  std::vector<Op> ops(requests.size());
-  for (size_t i = 0; i < requests.size(); ++i) {
-    ops[i].kind = Op::Kind::kAccept;
-    ops[i].accept = &requests[i];
-  }
-  SubmitAll(ops);
+  std::vector<Op> ops = SubmitGroup(requests.size(), [&](size_t i, Op& op) {
+    op.kind = Op::Kind::kAccept;
+    op.accept = &requests[i];
+  });
   std::vector<absl::StatusOr<AcceptOutcome>> out;
   out.reserve(ops.size());
   for (Op& op : ops) {
@@ -671,13 +685,11 @@ absl::Status RocksMessageStore::MarkDelivered(const std::string& message_id,
 
 absl::Status RocksMessageStore::MarkDeliveredMany(
     const std::vector<std::string>& ids, int64_t now_unix_ms) {
-  std::vector<Op> ops(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    ops[i].kind = Op::Kind::kDelivered;
-    ops[i].message_id = &ids[i];
-    ops[i].now_unix_ms = now_unix_ms;
-  }
-  SubmitAll(ops);
+  std::vector<Op> ops = SubmitGroup(ids.size(), [&](size_t i, Op& op) {
+    op.kind = Op::Kind::kDelivered;
+    op.message_id = &ids[i];
+    op.now_unix_ms = now_unix_ms;
+  });
   for (Op& op : ops) RETURN_IF_ERROR(op.status);
   return absl::OkStatus();
 }
@@ -685,36 +697,26 @@ absl::Status RocksMessageStore::MarkDeliveredMany(
 std::vector<absl::Status> RocksMessageStore::MarkRelayed(
     const std::string& queue, const std::vector<RelayedMessage>& relayed,
     int64_t now_unix_ms) {
-  std::vector<Op> ops(relayed.size());
-  for (size_t i = 0; i < relayed.size(); ++i) {
-    ops[i].kind = Op::Kind::kAcknowledge;
-    ops[i].org = &queue;
-    ops[i].message_id = &relayed[i].message_id;
-    ops[i].relayed = &relayed[i];
-    ops[i].now_unix_ms = now_unix_ms;
-  }
-  SubmitAll(ops);
-  std::vector<absl::Status> out;
-  out.reserve(ops.size());
-  for (Op& op : ops) out.push_back(std::move(op.status));
-  return out;
+  std::vector<Op> ops = SubmitGroup(relayed.size(), [&](size_t i, Op& op) {
+    op.kind = Op::Kind::kAcknowledge;
+    op.org = &queue;
+    op.message_id = &relayed[i].message_id;
+    op.relayed = &relayed[i];
+    op.now_unix_ms = now_unix_ms;
+  });
+  return Statuses(ops);
 }
 
 std::vector<absl::Status> RocksMessageStore::AcknowledgeMany(
     const std::string& recipient_org, const std::vector<std::string>& ids,
     int64_t now_unix_ms) {
-  std::vector<Op> ops(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    ops[i].kind = Op::Kind::kAcknowledge;
-    ops[i].org = &recipient_org;
-    ops[i].message_id = &ids[i];
-    ops[i].now_unix_ms = now_unix_ms;
-  }
-  SubmitAll(ops);
-  std::vector<absl::Status> out;
-  out.reserve(ops.size());
-  for (Op& op : ops) out.push_back(std::move(op.status));
-  return out;
+  std::vector<Op> ops = SubmitGroup(ids.size(), [&](size_t i, Op& op) {
+    op.kind = Op::Kind::kAcknowledge;
+    op.org = &recipient_org;
+    op.message_id = &ids[i];
+    op.now_unix_ms = now_unix_ms;
+  });
+  return Statuses(ops);
 }
 
 absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(

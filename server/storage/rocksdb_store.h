@@ -111,6 +111,11 @@ class RocksMessageStore final : public MessageStore {
   absl::Status Submit(Op& op);
   // Queues all of `ops` at once (so they share a group) and waits for all.
   void SubmitAll(std::vector<Op>& ops);
+  // Makes `n` requests with fill(i, op), submits them as one group and
+  // returns them answered.
+  template <typename Fill>
+  std::vector<Op> SubmitGroup(size_t n, Fill fill);
+  static std::vector<absl::Status> Statuses(std::vector<Op>& ops);
   bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CommitLoop();
   void CommitGroup(std::vector<Op*>& group);
