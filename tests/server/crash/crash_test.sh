@@ -8,6 +8,7 @@
 #     ack returned, and nothing is left after a final restart).
 # Usage: crash_test.sh TRM_BROKER TRMCTL TRM_LOAD [MESSAGES] [KILLS]
 set -u
+VERDICT=$(cd "$(dirname "$0")" && pwd)/verdict.py
 BROKER=$(readlink -f "$1"); TRMCTL=$(readlink -f "$2"); LOAD=$(readlink -f "$3")
 N=${4:-3000}; KILLS=${5:-20}
 # Paced so that submits go on through all the kills (about 0.45 s apart).
@@ -68,21 +69,4 @@ kill -9 "$pid"; wait "$pid" 2>/dev/null; start
   --recipient-key keys/bg-naptip.enc.key --keys-dir keys --out-dir . --wait-ms 3000 >final.json 2>&1
 kill -TERM "$pid"; wait "$pid"; pid=""
 
-python3 - "$N" "$prc" "$crc" <<'PY'
-import json, sys
-n, prc, crc = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-receipts = {l.split()[1] for l in open("producer.log") if l.startswith("receipt ")}
-delivered = [l.split()[1] for l in open("consumer.log") if l.startswith("delivered ")]
-acked = {l.split()[1] for l in open("consumer.log") if l.startswith("acked ")}
-final = json.load(open("final.json"))
-left = len(final.get("messages", []))
-missing = receipts - set(delivered)
-print(f"receipts {len(receipts)}, deliveries {len(delivered)}, distinct delivered "
-      f"{len(set(delivered))}, redeliveries {len(delivered) - len(set(delivered))}, "
-      f"acked {len(acked)}, receipted but never delivered {len(missing)}, "
-      f"left after the final restart {left}")
-ok = (prc == 0 and crc == 0 and len(receipts) == n and not missing
-      and set(delivered) == receipts and acked == receipts and left == 0)
-print("crash test:", "PASSED" if ok else "FAILED")
-sys.exit(0 if ok else 1)
-PY
+python3 "$VERDICT" "crash test" "$N" "$prc" "$crc"

@@ -9,6 +9,7 @@
 #     final restart.
 # Usage: relay_crash_test.sh TRM_BROKER TRMCTL TRM_LOAD [MESSAGES] [KILLS]
 set -u
+VERDICT=$(cd "$(dirname "$0")" && pwd)/verdict.py
 BROKER=$(readlink -f "$1"); TRMCTL=$(readlink -f "$2"); LOAD=$(readlink -f "$3")
 N=${4:-1000}; KILLS=${5:-10}
 RATE=$(( N * 10 / (KILLS * 6) + 1 ))
@@ -54,21 +55,4 @@ for n in bg ng; do kill -9 "${pids[$n]}"; wait "${pids[$n]}" 2>/dev/null; start 
 grep -c "relay to ng failing" bg.log | sed 's/^/relay failures logged at BG: /'
 for n in bg ng; do kill -TERM "${pids[$n]}"; wait "${pids[$n]}"; unset "pids[$n]"; done
 
-python3 - "$N" "$prc" "$crc" <<'PY'
-import json, sys
-n, prc, crc = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-receipts = {l.split()[1] for l in open("producer.log") if l.startswith("receipt ")}
-delivered = [l.split()[1] for l in open("consumer.log") if l.startswith("delivered ")]
-acked = {l.split()[1] for l in open("consumer.log") if l.startswith("acked ")}
-final = json.load(open("final.json"))
-left = len(final.get("messages", []))
-missing = receipts - set(delivered)
-print(f"receipts at BG {len(receipts)}, deliveries at NG {len(delivered)}, distinct delivered "
-      f"{len(set(delivered))}, redeliveries {len(delivered) - len(set(delivered))}, "
-      f"acked {len(acked)}, receipted but never delivered {len(missing)}, "
-      f"left after the final restart {left}")
-ok = (prc == 0 and crc == 0 and len(receipts) == n and not missing
-      and set(delivered) == receipts and acked == receipts and left == 0)
-print("relay crash test:", "PASSED" if ok else "FAILED")
-sys.exit(0 if ok else 1)
-PY
+python3 "$VERDICT" "relay crash test" "$N" "$prc" "$crc"
