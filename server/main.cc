@@ -116,6 +116,8 @@ int Run(const Flags& flags) {
   options.visibility_timeout = cfg->visibility_timeout;
   options.retention = cfg->retention;
   options.relay_enabled = tls;
+  options.require_signed_acknowledgements =
+      cfg->require_signed_acknowledgements;
   mailbox::Mailbox mailbox(options, registry, **store, signer,
                            SystemClock::Get());
   // Who calls: the client certificate with TLS, a token in development.
@@ -182,7 +184,7 @@ int Run(const Flags& flags) {
     policy.breaker_failures = static_cast<int>(cfg->relay_breaker_failures);
     policy.breaker_open = absl::Seconds(cfg->relay_breaker_open_seconds);
     relays = std::make_unique<federation::RelayRunner>(
-        **store, registry, *verifier, SystemClock::Get(),
+        **store, registry, *verifier, signer, SystemClock::Get(),
         federation::GrpcPeerTransport::Tls{tls_ca_pem, tls_cert_pem,
                                            tls_key_pem},
         policy);
@@ -193,10 +195,11 @@ int Run(const Flags& flags) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(cfg->listen, credentials, &port);
   // One envelope, or a relay batch (at most kMaxRelayBatchBytes of
-  // envelopes, or a single envelope larger than that) with its framing.
+  // envelopes, or a single envelope larger than that, and up to 256 path
+  // notices of a few hundred bytes each) with its framing.
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options.limits.max_envelope_bytes +
-                       federation::kMaxRelayBatchBytes + (64 << 10)));
+                       federation::kMaxRelayBatchBytes + (1 << 20)));
   builder.RegisterService(&service);
   if (federation_service) builder.RegisterService(federation_service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -63,13 +63,14 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(unknown_keys(
-      j,
-      {"node_id", "listen", "data_dir", "node_signing_key", "max_payload_bytes",
-       "max_clock_skew_seconds", "visibility_timeout_seconds",
-       "retention_seconds", "organisations", "directory",
-       "authority_public_key", "tls", "relay"},
-      ""));
+  RETURN_IF_ERROR(
+      unknown_keys(j,
+                   {"node_id", "listen", "data_dir", "node_signing_key",
+                    "max_payload_bytes", "max_clock_skew_seconds",
+                    "visibility_timeout_seconds", "retention_seconds",
+                    "organisations", "directory", "authority_public_key", "tls",
+                    "relay", "require_signed_acknowledgements"},
+                   ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
     if (!j.contains(key)) {
@@ -103,6 +104,14 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
                "give both \"directory\" (the signed federation directory) "
                "and \"authority_public_key\" (the key that signs it), or "
                "neither");
+  }
+  if (j.contains("require_signed_acknowledgements")) {
+    if (!j["require_signed_acknowledgements"].is_boolean()) {
+      return Bad(path,
+                 "\"require_signed_acknowledgements\" must be true or false");
+    }
+    c.require_signed_acknowledgements =
+        j["require_signed_acknowledgements"].get<bool>();
   }
   if (j.contains("tls")) {
     const json& t = j["tls"];

@@ -39,6 +39,9 @@ struct NodeConfig {
   // its private key (PEM, deploy/pki/make-pki.sh). Required unless the node
   // runs with --insecure-dev.
   std::string tls_ca, tls_cert, tls_key;
+  // Acknowledgements must carry the recipient's signature (proof of receipt
+  // for the sender); false also takes unsigned ones.
+  bool require_signed_acknowledgements = true;
   // Relay to other nodes ("relay" in the file).
   uint64_t relay_batch = 256;
   uint64_t relay_base_backoff_ms = 100;

@@ -56,6 +56,13 @@ grpc::Status FederationService::Relay(
     for (v1::RelayResult& r : receiver_.Receive(*peer, envelopes)) {
       *ack.add_results() = std::move(r);
     }
+    if (batch.notices_size() > 0) {
+      std::vector<v1::PathNotice> notices(batch.notices().begin(),
+                                          batch.notices().end());
+      for (v1::NoticeResult& r : receiver_.ReceiveNotices(*peer, notices)) {
+        *ack.add_notice_results() = std::move(r);
+      }
+    }
     if (!stream->Write(ack)) break;
   }
   return grpc::Status::OK;

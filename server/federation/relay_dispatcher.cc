@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/hash.h"
@@ -43,6 +44,7 @@ bool IsRetriable(absl::StatusCode code) {
 RelayDispatcher::RelayDispatcher(std::string peer, RelayPolicy policy,
                                  storage::MessageStore& store,
                                  const mailbox::OrgRegistry& registry,
+                                 receipts::ReceiptSigner& signer,
                                  PeerTransport& transport, const Clock& clock,
                                  std::function<double()> random)
     : peer_(std::move(peer)),
@@ -50,6 +52,7 @@ RelayDispatcher::RelayDispatcher(std::string peer, RelayPolicy policy,
       policy_(policy),
       store_(store),
       registry_(registry),
+      signer_(signer),
       transport_(transport),
       clock_(clock),
       random_(std::move(random)) {}
@@ -77,9 +80,9 @@ absl::Time RelayDispatcher::Failed(const absl::Status& why, absl::Time now) {
   return state_.next_attempt;
 }
 
-absl::Status RelayDispatcher::CheckReceipt(const v1::Receipt& receipt,
-                                           const std::string& id,
-                                           const std::string& envelope) const {
+absl::Status RelayDispatcher::CheckReceipt(
+    const v1::Receipt& receipt, const std::string& id,
+    const std::string& envelope, receipts::VerifiedBatches& verified) const {
   v1::ReceiptLeaf leaf;
   if (!leaf.ParseFromString(receipt.leaf())) {
     return Error(StatusCode::kDataLoss, "RECEIPT_INVALID",
@@ -99,7 +102,48 @@ absl::Status RelayDispatcher::CheckReceipt(const v1::Receipt& receipt,
       crypto::Ed25519PublicKey key,
       dir->NodeSigningKey(peer_, receipt.node_key_id(),
                           absl::FromUnixMillis(leaf.time_unix_ms())));
-  return receipts::VerifyReceipt(receipt, key);
+  return receipts::VerifyReceipt(receipt, key, verified);
+}
+
+absl::StatusOr<std::vector<v1::PathNotice>> RelayDispatcher::Notices(
+    const std::vector<storage::PendingNotice>& pending) {
+  std::vector<v1::PathNotice> out;
+  std::vector<v1::ReceiptLeaf> leaves;
+  std::vector<v1::Receipt*> slots;
+  out.reserve(pending.size());
+  for (const storage::PendingNotice& p : pending) {
+    out.push_back(storage::NoticeOf(p.status));
+  }
+  // Receipts are signed once all notices exist: `slots` points into `out`.
+  for (size_t i = 0; i < pending.size(); ++i) {
+    const v1::StoredStatus& st = pending[i].status;
+    auto add = [&](v1::ReceiptKind kind, int64_t time, v1::Receipt* slot) {
+      v1::ReceiptLeaf leaf;
+      leaf.set_kind(kind);
+      leaf.set_message_id(st.message_id());
+      leaf.set_envelope_sha256(st.envelope_sha256());
+      leaf.set_node(registry_.node_id());
+      leaf.set_time_unix_ms(time);
+      leaves.push_back(std::move(leaf));
+      slots.push_back(slot);
+    };
+    if (out[i].delivered_unix_ms() > 0) {
+      add(v1::RECEIPT_DELIVERED, out[i].delivered_unix_ms(),
+          out[i].mutable_delivery_receipt());
+    }
+    if (out[i].expired_unix_ms() > 0) {
+      add(v1::RECEIPT_EXPIRED, out[i].expired_unix_ms(),
+          out[i].mutable_expiry_receipt());
+    }
+  }
+  if (!leaves.empty()) {
+    ASSIGN_OR_RETURN(std::vector<v1::Receipt> receipts,
+                     signer_.SignMany(leaves));
+    for (size_t k = 0; k < slots.size(); ++k) {
+      *slots[k] = std::move(receipts[k]);
+    }
+  }
+  return out;
 }
 
 absl::Time RelayDispatcher::Step() {
@@ -113,11 +157,15 @@ absl::Time RelayDispatcher::Step() {
   }
   absl::StatusOr<std::vector<storage::QueuedMessage>> page =
       store_.ReadQueue(queue_, 0, policy_.batch);
-  if (!page.ok()) {
+  absl::StatusOr<std::vector<storage::PendingNotice>> pending =
+      page.ok() ? store_.ReadNotices(peer_, policy_.notices) : page.status();
+  absl::StatusOr<std::vector<v1::PathNotice>> notices =
+      pending.ok() ? Notices(*pending) : pending.status();
+  if (!notices.ok()) {
     absl::MutexLock lock(&mu_);
-    return Failed(page.status(), now);
+    return Failed(notices.status(), now);
   }
-  if (page->empty()) return now + policy_.idle_poll;
+  if (page->empty() && notices->empty()) return now + policy_.idle_poll;
   // Within the byte bound; the rest goes in the next batch.
   size_t bytes = 0, take = 0;
   while (take < page->size() &&
@@ -129,12 +177,16 @@ absl::Time RelayDispatcher::Step() {
   v1::RelayBatch batch;
   batch.set_batch_id(next_batch_id_++);
   for (const storage::QueuedMessage& m : *page) batch.add_envelopes(m.envelope);
+  for (v1::PathNotice& n : *notices) *batch.add_notices() = std::move(n);
   absl::StatusOr<v1::RelayAck> ack = transport_.Send(batch);
-  if (ack.ok() && ack->results_size() != batch.envelopes_size()) {
-    ack =
-        Error(StatusCode::kInternal, "RELAY_PROTOCOL",
-              absl::StrCat("node ", peer_, " answered ", ack->results_size(),
-                           " results for a batch of ", batch.envelopes_size()));
+  if (ack.ok() && (ack->results_size() != batch.envelopes_size() ||
+                   ack->notice_results_size() != batch.notices_size())) {
+    ack = Error(
+        StatusCode::kInternal, "RELAY_PROTOCOL",
+        absl::StrCat("node ", peer_, " answered ", ack->results_size(),
+                     " results and ", ack->notice_results_size(),
+                     " notice results for a batch of ", batch.envelopes_size(),
+                     " envelopes and ", batch.notices_size(), " notices"));
   }
   if (!ack.ok()) {
     absl::MutexLock lock(&mu_);
@@ -143,11 +195,13 @@ absl::Time RelayDispatcher::Step() {
   std::vector<storage::RelayedMessage> relayed;
   absl::Status retry;  // the first refusal worth retrying, if any
   size_t refused = 0;
+  receipts::VerifiedBatches verified;
   for (size_t i = 0; i < page->size(); ++i) {
     const storage::QueuedMessage& m = (*page)[i];
     const v1::RelayResult& r = ack->results(static_cast<int>(i));
     if (r.error_code() == 0) {
-      if (absl::Status ok = CheckReceipt(r.receipt(), m.message_id, m.envelope);
+      if (absl::Status ok =
+              CheckReceipt(r.receipt(), m.message_id, m.envelope, verified);
           !ok.ok()) {
         if (retry.ok()) retry = ok;  // never drop a message on a bad receipt
         continue;
@@ -171,6 +225,38 @@ absl::Time RelayDispatcher::Step() {
       ++refused;
     }
   }
+  // Notices the peer recorded, or refused for good, leave the queue.
+  std::vector<uint64_t> done;
+  size_t notices_refused = 0;
+  for (size_t i = 0; i < pending->size(); ++i) {
+    const v1::NoticeResult& r = ack->notice_results(static_cast<int>(i));
+    if (r.error_code() != 0) {
+      const StatusCode code = static_cast<StatusCode>(r.error_code());
+      if (IsRetriable(code)) {
+        if (retry.ok()) {
+          retry = Error(
+              code, r.error_reason(),
+              absl::StrCat("node ", peer_,
+                           " could not record a notice: ", r.error_message()));
+        }
+        continue;
+      }
+      ++notices_refused;
+      std::fprintf(stderr,
+                   "trm-broker: node %s refused the path notice for %s: %s "
+                   "(%s)\n",
+                   peer_.c_str(), HexEncode(AsBytes(r.message_id())).c_str(),
+                   r.error_message().c_str(), r.error_reason().c_str());
+    }
+    done.push_back((*pending)[i].seq);
+  }
+  if (!done.empty()) {
+    if (absl::Status s = store_.RemoveNotices(peer_, done); !s.ok()) {
+      if (retry.ok()) retry = s;
+      done.clear();
+      notices_refused = 0;
+    }
+  }
   const int64_t relayed_ms = absl::ToUnixMillis(clock_.Now());
   size_t stored = 0;
   for (const absl::Status& s :
@@ -180,6 +266,8 @@ absl::Time RelayDispatcher::Step() {
   absl::MutexLock lock(&mu_);
   state_.relayed += stored;
   state_.refused += refused;
+  state_.notices_sent += done.size() - notices_refused;
+  state_.notices_refused += notices_refused;
   if (!retry.ok()) return Failed(retry, now);
   state_.consecutive_failures = 0;
   state_.breaker = PeerState::Breaker::kClosed;

@@ -15,6 +15,12 @@
 // reason, so one bad message cannot block the queue behind it. A message
 // that expires while queued is moved out by the node's expiry sweep.
 //
+// The same batches carry path notices the other way: what became of
+// messages the peer relayed here (delivered, acknowledged, expired), read
+// from storage::NoticeQueue(peer), with this node's signed receipts for
+// delivery and expiry and the recipient's signed acknowledgement. A notice
+// leaves its queue once the peer has recorded it (or refused it for good).
+//
 // Below the gRPC layer: the transport, the clock and the randomness are
 // seams; tests drive Step() by hand.
 #ifndef TRM_SERVER_FEDERATION_RELAY_DISPATCHER_H_
@@ -29,6 +35,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "server/mailbox/org_registry.h"
+#include "server/receipts/receipt_signer.h"
 #include "server/storage/message_store.h"
 #include "trm/v1/federation.pb.h"
 
@@ -51,6 +58,8 @@ struct RelayPolicy {
   size_t max_batch_bytes = kMaxRelayBatchBytes;
   absl::Duration base_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(30);
+  // Most path notices in one batch.
+  size_t notices = 256;
   int breaker_failures = 5;
   absl::Duration breaker_open = absl::Seconds(30);
   absl::Duration idle_poll = absl::Milliseconds(50);
@@ -64,6 +73,7 @@ struct PeerState {
   absl::Time next_attempt = absl::InfinitePast();
   absl::Time last_success = absl::InfinitePast();
   uint64_t relayed = 0, refused = 0, failed_attempts = 0;
+  uint64_t notices_sent = 0, notices_refused = 0;
   std::string last_error;
 };
 absl::string_view BreakerName(PeerState::Breaker b);
@@ -74,8 +84,8 @@ class RelayDispatcher {
   RelayDispatcher(std::string peer, RelayPolicy policy,
                   storage::MessageStore& store,
                   const mailbox::OrgRegistry& registry,
-                  PeerTransport& transport, const Clock& clock,
-                  std::function<double()> random);
+                  receipts::ReceiptSigner& signer, PeerTransport& transport,
+                  const Clock& clock, std::function<double()> random);
 
   // Does what is due now: at most one batch. Returns when the next step is
   // due (now, when more may be queued and the link is healthy).
@@ -90,13 +100,18 @@ class RelayDispatcher {
   // The peer's receipt for `id` and `envelope`, checked against the
   // directory's key for the peer; OK or why not.
   absl::Status CheckReceipt(const v1::Receipt& receipt, const std::string& id,
-                            const std::string& envelope) const;
+                            const std::string& envelope,
+                            receipts::VerifiedBatches& verified) const;
+  // The notices waiting for the peer, with this node's signed receipts.
+  absl::StatusOr<std::vector<v1::PathNotice>> Notices(
+      const std::vector<storage::PendingNotice>& pending);
 
   const std::string peer_;
   const std::string queue_;
   const RelayPolicy policy_;
   storage::MessageStore& store_;
   const mailbox::OrgRegistry& registry_;
+  receipts::ReceiptSigner& signer_;
   PeerTransport& transport_;
   const Clock& clock_;
   const std::function<double()> random_;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/hash.h"
+#include "common/envelope/acknowledgement.h"
 #include "common/status.h"
 
 namespace trm::federation {
@@ -72,6 +73,7 @@ absl::StatusOr<storage::AcceptRequest> RelayReceiver::Check(
   r.envelope_sha256.assign(digest.begin(), digest.end());
   r.expires_unix_ms = h.expires_unix_ms();
   r.now_unix_ms = absl::ToUnixMillis(now);
+  r.origin_node = peer;
   return r;
 }
 
@@ -143,6 +145,85 @@ std::vector<v1::RelayResult> RelayReceiver::Receive(
     } else {
       *result.mutable_receipt() = std::move((*receipts)[k]);
     }
+  }
+  return results;
+}
+
+absl::Status RelayReceiver::CheckNotice(
+    const directory::Directory& dir, const std::string& peer,
+    const v1::PathNotice& n, receipts::VerifiedBatches& verified) const {
+  ASSIGN_OR_RETURN(v1::StoredStatus st, store_.GetStatus(n.message_id()));
+  if (st.relayed_unix_ms() == 0 || st.relayed_to() != peer) {
+    return Error(StatusCode::kNotFound, "MESSAGE_NOT_RELAYED_TO_PEER",
+                 absl::StrCat("message ", HexEncode(AsBytes(n.message_id())),
+                              " was not relayed from node ", options_.node_id,
+                              " to node ", peer,
+                              "; a node reports only on messages it "
+                              "received from their origin node"));
+  }
+  auto check_receipt = [&](const v1::Receipt& receipt, v1::ReceiptKind kind,
+                           int64_t time) -> absl::Status {
+    v1::ReceiptLeaf leaf;
+    if (!leaf.ParseFromString(receipt.leaf()) || leaf.kind() != kind ||
+        leaf.message_id() != st.message_id() ||
+        leaf.envelope_sha256() != st.envelope_sha256() || leaf.node() != peer ||
+        leaf.time_unix_ms() != time) {
+      return Error(
+          StatusCode::kInvalidArgument, "RECEIPT_INVALID",
+          absl::StrCat("node ", peer, "'s ", v1::ReceiptKind_Name(kind),
+                       " receipt for ", HexEncode(AsBytes(n.message_id())),
+                       " is not for this message, envelope, node "
+                       "and time"));
+    }
+    ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
+                     dir.NodeSigningKey(peer, receipt.node_key_id(),
+                                        absl::FromUnixMillis(time)));
+    return receipts::VerifyReceipt(receipt, key, verified);
+  };
+  if (n.delivered_unix_ms() > 0) {
+    RETURN_IF_ERROR(check_receipt(n.delivery_receipt(), v1::RECEIPT_DELIVERED,
+                                  n.delivered_unix_ms()));
+  }
+  if (n.expired_unix_ms() > 0) {
+    RETURN_IF_ERROR(check_receipt(n.expiry_receipt(), v1::RECEIPT_EXPIRED,
+                                  n.expired_unix_ms()));
+  }
+  if (n.acknowledged_unix_ms() > 0 && !n.acknowledgement().empty()) {
+    ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,
+                     envelope::ParseAcknowledgement(n.acknowledgement()));
+    RETURN_IF_ERROR(envelope::CheckAcknowledgementFor(
+        ack, st.message_id(), st.envelope_sha256(), st.recipient_org()));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<v1::NoticeResult> RelayReceiver::ReceiveNotices(
+    const std::string& peer, const std::vector<v1::PathNotice>& notices) {
+  std::shared_ptr<const directory::Directory> dir = registry_.directory();
+  receipts::VerifiedBatches verified;
+  std::vector<v1::NoticeResult> results(notices.size());
+  std::vector<v1::PathNotice> good;
+  std::vector<size_t> index;
+  for (size_t i = 0; i < notices.size(); ++i) {
+    results[i].set_message_id(notices[i].message_id());
+    absl::Status ok = CheckNotice(*dir, peer, notices[i], verified);
+    if (!ok.ok()) {
+      results[i].set_error_code(static_cast<int32_t>(ok.code()));
+      results[i].set_error_reason(ErrorReason(ok));
+      results[i].set_error_message(std::string(ok.message()));
+      continue;
+    }
+    good.push_back(notices[i]);
+    index.push_back(i);
+  }
+  std::vector<absl::Status> stored =
+      store_.RecordPath(peer, good, absl::ToUnixMillis(clock_.Now()));
+  for (size_t k = 0; k < stored.size(); ++k) {
+    if (stored[k].ok()) continue;
+    v1::NoticeResult& r = results[index[k]];
+    r.set_error_code(static_cast<int32_t>(stored[k].code()));
+    r.set_error_reason(ErrorReason(stored[k]));
+    r.set_error_message(std::string(stored[k].message()));
   }
   return results;
 }

@@ -13,6 +13,17 @@
 //   5. then the whole batch is stored in one durable write, deduplicated by
 //      message id (a resent envelope gets its original receipt again), and
 //      answered with RECEIPT_RELAYED receipts under one signature.
+// Path notices (section 15) come the other way: the node a message was
+// relayed to reports its delivery, acknowledgement or expiry. For each:
+//   1. the message must have been relayed from this node to the calling
+//      node;
+//   2. delivery and expiry come with the calling node's signed receipt for
+//      this message and envelope (one signature check per batch);
+//   3. an acknowledgement must name this message, its envelope and its
+//      recipient (the recipient's node verified its signature; the sender
+//      can check it again with trmctl status);
+//   4. then the notices are recorded in one durable write; steps only move
+//      forward, so a repeated notice changes nothing.
 // Below the gRPC layer: tested without a network.
 #ifndef TRM_SERVER_FEDERATION_RELAY_RECEIVER_H_
 #define TRM_SERVER_FEDERATION_RELAY_RECEIVER_H_
@@ -49,12 +60,20 @@ class RelayReceiver {
   std::vector<v1::RelayResult> Receive(
       const std::string& peer, const std::vector<std::string>& envelopes);
 
+  // One result per notice, in order.
+  std::vector<v1::NoticeResult> ReceiveNotices(
+      const std::string& peer, const std::vector<v1::PathNotice>& notices);
+
  private:
   // Steps 1-4 for one envelope; the request to store on success.
   absl::StatusOr<storage::AcceptRequest> Check(const directory::Directory& dir,
                                                const std::string& peer,
                                                const std::string& bytes,
                                                absl::Time now) const;
+  // Steps 1-3 for one notice.
+  absl::Status CheckNotice(const directory::Directory& dir,
+                           const std::string& peer, const v1::PathNotice& n,
+                           receipts::VerifiedBatches& verified) const;
 
   const RelayReceiverOptions options_;
   const mailbox::OrgRegistry& registry_;

@@ -22,7 +22,7 @@ void RelayRunner::EnsurePeers() {
                                                       verifier_, clock_, tls_);
     auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
     p.dispatcher = std::make_unique<RelayDispatcher>(
-        n.id(), policy_, store_, registry_, *p.transport, clock_,
+        n.id(), policy_, store_, registry_, signer_, *p.transport, clock_,
         [rng] { return std::uniform_real_distribution<double>(0, 1)(*rng); });
     RelayDispatcher* d = p.dispatcher.get();
     p.thread = std::thread([this, d] { Run(*d); });

@@ -23,11 +23,13 @@ class RelayRunner {
  public:
   RelayRunner(storage::MessageStore& store,
               const mailbox::OrgRegistry& registry,
-              const auth::CertVerifier& verifier, const Clock& clock,
+              const auth::CertVerifier& verifier,
+              receipts::ReceiptSigner& signer, const Clock& clock,
               GrpcPeerTransport::Tls tls, RelayPolicy policy = RelayPolicy())
       : store_(store),
         registry_(registry),
         verifier_(verifier),
+        signer_(signer),
         clock_(clock),
         tls_(std::move(tls)),
         policy_(policy) {}
@@ -46,6 +48,7 @@ class RelayRunner {
   storage::MessageStore& store_;
   const mailbox::OrgRegistry& registry_;
   const auth::CertVerifier& verifier_;
+  receipts::ReceiptSigner& signer_;
   const Clock& clock_;
   const GrpcPeerTransport::Tls tls_;
   const RelayPolicy policy_;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/hash.h"
+#include "common/envelope/acknowledgement.h"
 #include "common/status.h"
 
 namespace trm::mailbox {
@@ -205,25 +206,80 @@ absl::StatusOr<std::vector<Delivery>> Mailbox::Receive(
   return out;
 }
 
+absl::Status Mailbox::CheckAcknowledgement(const Own& me, const std::string& id,
+                                           const std::string& ack_bytes,
+                                           absl::Time now) const {
+  const std::string& caller = me.org->id();
+  if (ack_bytes.empty()) {
+    if (!options_.require_signed_acknowledgements) return absl::OkStatus();
+    return Error(
+        StatusCode::kFailedPrecondition, "ACKNOWLEDGEMENT_UNSIGNED",
+        absl::StrCat("node ", options_.node_id,
+                     " requires a signed acknowledgement for message ",
+                     HexEncode(AsBytes(id)),
+                     ": sign it with your organisation's signing key "
+                     "(trmctl receive --sign-key) so that the sender gets "
+                     "proof of receipt"));
+  }
+  ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,
+                   envelope::ParseAcknowledgement(ack_bytes));
+  absl::StatusOr<v1::StoredStatus> st = store_.GetStatus(id);
+  if (!st.ok() || st->recipient_org() != caller) {
+    return Error(StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
+                 absl::StrCat("no message ", HexEncode(AsBytes(id)),
+                              " is queued for ", caller,
+                              " on this node; acknowledge only ids you "
+                              "received"));
+  }
+  RETURN_IF_ERROR(envelope::CheckAcknowledgementFor(
+      ack, id, st->envelope_sha256(), caller));
+  const absl::Time signed_at = absl::FromUnixMillis(ack.body.time_unix_ms());
+  if (absl::AbsDuration(signed_at - now) > options_.max_clock_skew) {
+    return Error(StatusCode::kInvalidArgument, "ACKNOWLEDGEMENT_TIME",
+                 absl::StrCat("the acknowledgement is dated ",
+                              absl::FormatTime(signed_at),
+                              ", more than the allowed clock skew from the "
+                              "node's time ",
+                              absl::FormatTime(now),
+                              "; sign it when you acknowledge, with a "
+                              "correct clock"));
+  }
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
+                   me.directory->OrganisationSigningKey(
+                       caller, ack.signed_ack.key_id(), signed_at, now));
+  return envelope::VerifyAcknowledgement(ack, key);
+}
+
 absl::Status Mailbox::Ack(const std::string& caller,
-                          const std::string& message_id) {
-  RETURN_IF_ERROR(Caller(caller).status());
-  RETURN_IF_ERROR(
-      store_.Acknowledge(caller, message_id, absl::ToUnixMillis(clock_.Now())));
-  absl::MutexLock lock(&mu_);
-  leases_[caller].erase(message_id);
-  return absl::OkStatus();
+                          const std::string& message_id,
+                          const std::string& acknowledgement) {
+  ASSIGN_OR_RETURN(
+      std::vector<absl::Status> results,
+      AckMany(caller, {storage::AckRequest{message_id, acknowledgement}}));
+  return results.front();
 }
 
 absl::StatusOr<std::vector<absl::Status>> Mailbox::AckMany(
-    const std::string& caller, const std::vector<std::string>& message_ids) {
-  RETURN_IF_ERROR(Caller(caller).status());
-  std::vector<absl::Status> results = store_.AcknowledgeMany(
-      caller, message_ids, absl::ToUnixMillis(clock_.Now()));
+    const std::string& caller, const std::vector<storage::AckRequest>& acks) {
+  ASSIGN_OR_RETURN(const Own me, Caller(caller));
+  const absl::Time now = clock_.Now();
+  std::vector<absl::Status> results(acks.size());
+  std::vector<storage::AckRequest> checked;
+  std::vector<size_t> index;
+  for (size_t i = 0; i < acks.size(); ++i) {
+    results[i] = CheckAcknowledgement(me, acks[i].message_id,
+                                      acks[i].acknowledgement, now);
+    if (!results[i].ok()) continue;
+    checked.push_back(acks[i]);
+    index.push_back(i);
+  }
+  std::vector<absl::Status> stored =
+      store_.AcknowledgeAll(caller, checked, absl::ToUnixMillis(now));
   absl::MutexLock lock(&mu_);
   auto& leases = leases_[caller];
-  for (size_t i = 0; i < message_ids.size(); ++i) {
-    if (results[i].ok()) leases.erase(message_ids[i]);
+  for (size_t k = 0; k < stored.size(); ++k) {
+    if (stored[k].ok()) leases.erase(checked[k].message_id);
+    results[index[k]] = std::move(stored[k]);
   }
   return results;
 }
@@ -267,6 +323,7 @@ absl::StatusOr<v1::StoredStatus> Mailbox::GetStatus(
                      caller, " is known to node ", options_.node_id));
   }
   if ((status->state() == v1::ACCEPTED || status->state() == v1::DELIVERED) &&
+      status->relayed_unix_ms() == 0 &&
       status->expires_unix_ms() <= absl::ToUnixMillis(clock_.Now())) {
     // Due, but no sweep has run yet: give the answer the sweep will give.
     RETURN_IF_ERROR(

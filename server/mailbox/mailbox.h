@@ -48,6 +48,10 @@ struct MailboxOptions {
   // Messages for organisations of other nodes are accepted into outbound
   // queues (relayed by server/federation); off without TLS.
   bool relay_enabled = true;
+  // Acknowledgements must carry the recipient's signed acknowledgement
+  // (trm.v1.SignedAcknowledgement); when false, unsigned ones are taken too
+  // and the sender sees ACKNOWLEDGED without that evidence.
+  bool require_signed_acknowledgements = true;
 };
 
 struct Delivery {
@@ -70,12 +74,15 @@ class Mailbox {
   // Up to `max` messages for `caller` that are not leased, each now leased.
   absl::StatusOr<std::vector<Delivery>> Receive(const std::string& caller,
                                                 size_t max);
-  absl::Status Ack(const std::string& caller, const std::string& message_id);
+  // `acknowledgement`: the caller's serialized SignedAcknowledgement of the
+  // message, or empty (refused when signed ones are required).
+  absl::Status Ack(const std::string& caller, const std::string& message_id,
+                   const std::string& acknowledgement);
   absl::Status Release(const std::string& caller,
                        const std::string& message_id);
-  // Ack for many ids in one durable write; one status per id.
+  // Ack for many in one durable write; one status per acknowledgement.
   absl::StatusOr<std::vector<absl::Status>> AckMany(
-      const std::string& caller, const std::vector<std::string>& message_ids);
+      const std::string& caller, const std::vector<storage::AckRequest>& acks);
 
   // Moves messages whose expiry passed to the dead letters; the node calls
   // this every second. Returns how many.
@@ -103,6 +110,12 @@ class Mailbox {
   absl::StatusOr<v1::Receipt> SubmitParsed(
       const Own& sender, const envelope::ParsedEnvelope& parsed,
       absl::string_view envelope_bytes, absl::Time now);
+  // The signed acknowledgement `ack` of message `id` by `me`: well formed,
+  // for the envelope it received, recent, and signed with its key valid
+  // now. OK for an empty one when unsigned acknowledgements are allowed.
+  absl::Status CheckAcknowledgement(const Own& me, const std::string& id,
+                                    const std::string& ack,
+                                    absl::Time now) const;
   void RecordRejection(const std::string& caller, const v1::Header& header,
                        absl::string_view envelope_bytes, absl::Time now,
                        const absl::Status& refusal);

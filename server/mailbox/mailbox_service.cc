@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/hash.h"
 #include "common/status.h"
@@ -133,7 +134,7 @@ grpc::Status MailboxService::Ack(grpc::ServerContext* ctx,
                                  const v1::MessageRef* req, v1::AckResponse*) {
   absl::StatusOr<std::string> org = Authenticate(ctx);
   if (!org.ok()) return ToGrpc(org.status());
-  return ToGrpc(mailbox_.Ack(*org, req->message_id()));
+  return ToGrpc(mailbox_.Ack(*org, req->message_id(), req->acknowledgement()));
 }
 
 grpc::Status MailboxService::AckMany(grpc::ServerContext* ctx,
@@ -141,14 +142,28 @@ grpc::Status MailboxService::AckMany(grpc::ServerContext* ctx,
                                      v1::AckManyResponse* resp) {
   absl::StatusOr<std::string> org = Authenticate(ctx);
   if (!org.ok()) return ToGrpc(org.status());
-  std::vector<std::string> ids(req->message_ids().begin(),
-                               req->message_ids().end());
+  if (req->acknowledgements_size() != 0 &&
+      req->acknowledgements_size() != req->message_ids_size()) {
+    return ToGrpc(
+        Error(absl::StatusCode::kInvalidArgument, "ACKNOWLEDGEMENTS_MISMATCH",
+              absl::StrCat("AckMany has ", req->message_ids_size(),
+                           " message ids but ", req->acknowledgements_size(),
+                           " signed acknowledgements; give none or "
+                           "one per id, in the same order")));
+  }
+  std::vector<storage::AckRequest> acks(req->message_ids_size());
+  for (int i = 0; i < req->message_ids_size(); ++i) {
+    acks[i].message_id = req->message_ids(i);
+    if (req->acknowledgements_size() > 0) {
+      acks[i].acknowledgement = req->acknowledgements(i);
+    }
+  }
   absl::StatusOr<std::vector<absl::Status>> results =
-      mailbox_.AckMany(*org, ids);
+      mailbox_.AckMany(*org, acks);
   if (!results.ok()) return ToGrpc(results.status());
-  for (size_t i = 0; i < ids.size(); ++i) {
+  for (size_t i = 0; i < acks.size(); ++i) {
     v1::AckResult* r = resp->add_results();
-    r->set_message_id(ids[i]);
+    r->set_message_id(acks[i].message_id);
     const absl::Status& s = (*results)[i];
     if (s.ok()) continue;
     r->set_error_code(static_cast<int>(s.code()));

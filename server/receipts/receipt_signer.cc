@@ -35,6 +35,13 @@ std::string BatchSignatureInput(uint64_t batch_size,
 
 absl::Status VerifyReceipt(const v1::Receipt& r,
                            const crypto::Ed25519PublicKey& node_key) {
+  VerifiedBatches none;
+  return VerifyReceipt(r, node_key, none);
+}
+
+absl::Status VerifyReceipt(const v1::Receipt& r,
+                           const crypto::Ed25519PublicKey& node_key,
+                           VerifiedBatches& verified) {
   if (r.batch_root().size() != 32 || r.signature().size() != 64) {
     return Invalid("batch_root must be 32 bytes and signature 64");
   }
@@ -59,11 +66,15 @@ absl::Status VerifyReceipt(const v1::Receipt& r,
                                root)) {
     return Invalid("the leaf is not in the signed batch");
   }
-  if (!node_key.Verify(
-          AsBytes(BatchSignatureInput(r.batch_size(), r.batch_root())),
-          AsBytes(r.signature()))) {
+  std::string input = BatchSignatureInput(r.batch_size(), r.batch_root());
+  // The key id, the signed input and the signature: the same three were
+  // checked before.
+  std::string seen = absl::StrCat(r.node_key_id(), input, r.signature());
+  if (verified.Contains(seen)) return absl::OkStatus();
+  if (!node_key.Verify(AsBytes(input), AsBytes(r.signature()))) {
     return Invalid("the node's signature over the batch does not verify");
   }
+  verified.Insert(std::move(seen));
   return absl::OkStatus();
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/ed25519.h"
@@ -29,6 +30,23 @@ std::string BatchSignatureInput(uint64_t batch_size,
 // (RECEIPT_INVALID) with what failed.
 absl::Status VerifyReceipt(const v1::Receipt& receipt,
                            const crypto::Ed25519PublicKey& node_key);
+
+// Batch signatures already checked: the receipts of one batch share one
+// signature, so a verifier that meets many of them checks it once. Not
+// thread-safe; keep one per batch of work.
+class VerifiedBatches {
+ public:
+  bool Contains(const std::string& key) const { return seen_.contains(key); }
+  void Insert(std::string key) { seen_.insert(std::move(key)); }
+
+ private:
+  absl::flat_hash_set<std::string> seen_;
+};
+
+// VerifyReceipt, checking each distinct batch signature once.
+absl::Status VerifyReceipt(const v1::Receipt& receipt,
+                           const crypto::Ed25519PublicKey& node_key,
+                           VerifiedBatches& verified);
 
 class ReceiptSigner {
  public:

@@ -121,16 +121,15 @@ absl::Status MemoryMessageStore::RecordRejection(
   return absl::OkStatus();
 }
 
-absl::Status MemoryMessageStore::Acknowledge(const std::string& recipient_org,
-                                             const std::string& message_id,
-                                             int64_t now_unix_ms) {
-  absl::MutexLock lock(&mu_);
-  auto it = status_.find(message_id);
+absl::Status MemoryMessageStore::AcknowledgeLocked(
+    const std::string& recipient_org, const AckRequest& ack,
+    int64_t now_unix_ms) {
+  auto it = status_.find(ack.message_id);
   if (it == status_.end() || QueueOf(it->second) != recipient_org) {
-    return NotQueued(message_id, recipient_org);
+    return NotQueued(ack.message_id, recipient_org);
   }
   if (it->second.state() == v1::ACKNOWLEDGED ||
-      it->second.state() == v1::RELAYED) {
+      it->second.relayed_unix_ms() != 0) {
     return absl::OkStatus();
   }
   if (it->second.state() != v1::ACCEPTED &&
@@ -142,8 +141,83 @@ absl::Status MemoryMessageStore::Acknowledge(const std::string& recipient_org,
   queued_bytes_[recipient_org] -= it->second.envelope_size();
   it->second.set_state(v1::ACKNOWLEDGED);
   it->second.set_acknowledged_unix_ms(now_unix_ms);
+  if (!ack.acknowledgement.empty()) {
+    it->second.set_acknowledgement(ack.acknowledgement);
+  }
+  NotifyOriginLocked(it->second);
   ++commits_;
   return absl::OkStatus();
+}
+
+void MemoryMessageStore::NotifyOriginLocked(const v1::StoredStatus& st) {
+  if (st.origin_node().empty()) return;
+  const std::string queue = NoticeQueue(st.origin_node());
+  uint64_t& next = next_seq_[queue];
+  if (next == 0) next = 1;
+  queues_[queue][next++] = st.message_id();
+}
+
+std::vector<absl::Status> MemoryMessageStore::AcknowledgeAll(
+    const std::string& recipient_org, const std::vector<AckRequest>& acks,
+    int64_t now_unix_ms) {
+  absl::MutexLock lock(&mu_);
+  std::vector<absl::Status> out;
+  for (const AckRequest& ack : acks) {
+    out.push_back(AcknowledgeLocked(recipient_org, ack, now_unix_ms));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<PendingNotice>> MemoryMessageStore::ReadNotices(
+    const std::string& node, size_t max) {
+  absl::MutexLock lock(&mu_);
+  std::vector<PendingNotice> out;
+  auto q = queues_.find(NoticeQueue(node));
+  if (q == queues_.end()) return out;
+  for (auto it = q->second.begin(); it != q->second.end() && out.size() < max;
+       ++it) {
+    out.push_back(PendingNotice{it->first, status_[it->second]});
+  }
+  return out;
+}
+
+absl::Status MemoryMessageStore::RemoveNotices(
+    const std::string& node, const std::vector<uint64_t>& seqs) {
+  absl::MutexLock lock(&mu_);
+  if (fail_writes_) return WriteFailed();
+  auto& q = queues_[NoticeQueue(node)];
+  for (uint64_t seq : seqs) q.erase(seq);
+  return absl::OkStatus();
+}
+
+std::vector<absl::Status> MemoryMessageStore::RecordPath(
+    const std::string& peer, const std::vector<v1::PathNotice>& notices,
+    int64_t /*now_unix_ms*/) {
+  absl::MutexLock lock(&mu_);
+  std::vector<absl::Status> out;
+  for (const v1::PathNotice& n : notices) {
+    auto it = status_.find(n.message_id());
+    if (it == status_.end()) {
+      out.push_back(
+          Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_RELAYED_TO_PEER",
+                absl::StrCat("no message ", HexEncode(AsBytes(n.message_id())),
+                             " is known to this node")));
+      continue;
+    }
+    v1::StoredStatus next = it->second;
+    absl::StatusOr<bool> changed = MergePathNotice(next, peer, n);
+    if (!changed.ok()) {
+      out.push_back(changed.status());
+      continue;
+    }
+    if (*changed && fail_writes_) {
+      out.push_back(WriteFailed());
+      continue;
+    }
+    it->second = std::move(next);
+    out.push_back(absl::OkStatus());
+  }
+  return out;
 }
 
 absl::Status MemoryMessageStore::MarkDeliveredMany(
@@ -164,6 +238,7 @@ absl::Status MemoryMessageStore::MarkDelivered(const std::string& message_id,
   if (fail_writes_) return WriteFailed();
   it->second.set_state(v1::DELIVERED);
   it->second.set_delivered_unix_ms(now_unix_ms);
+  NotifyOriginLocked(it->second);
   return absl::OkStatus();
 }
 
@@ -175,7 +250,7 @@ absl::StatusOr<size_t> MemoryMessageStore::ExpireDue(int64_t now_unix_ms,
   for (auto& [id, st] : status_) {
     if (expired >= max) break;
     if ((st.state() != v1::ACCEPTED && st.state() != v1::DELIVERED) ||
-        st.expires_unix_ms() > now_unix_ms) {
+        st.relayed_unix_ms() != 0 || st.expires_unix_ms() > now_unix_ms) {
       continue;
     }
     queues_[QueueOf(st)].erase(st.queue_seq());
@@ -183,6 +258,7 @@ absl::StatusOr<size_t> MemoryMessageStore::ExpireDue(int64_t now_unix_ms,
     dead_letters_[id] = std::move(envelopes_[id]);
     envelopes_.erase(id);
     MarkExpired(st, now_unix_ms);
+    NotifyOriginLocked(st);
     ++expired;
   }
   return expired;
@@ -216,16 +292,6 @@ absl::StatusOr<std::string> MemoryMessageStore::GetDeadLetter(
                               HexEncode(AsBytes(message_id))));
   }
   return it->second;
-}
-
-std::vector<absl::Status> MemoryMessageStore::AcknowledgeMany(
-    const std::string& recipient_org, const std::vector<std::string>& ids,
-    int64_t now_unix_ms) {
-  std::vector<absl::Status> out;
-  for (const std::string& id : ids) {
-    out.push_back(Acknowledge(recipient_org, id, now_unix_ms));
-  }
-  return out;
 }
 
 absl::StatusOr<v1::StoredStatus> MemoryMessageStore::GetStatus(

@@ -21,12 +21,9 @@ class MemoryMessageStore final : public MessageStore {
       const std::vector<AcceptRequest>& requests) override;
   absl::StatusOr<std::vector<QueuedMessage>> ReadQueue(
       const std::string& recipient_org, uint64_t from_seq, size_t max) override;
-  absl::Status Acknowledge(const std::string& recipient_org,
-                           const std::string& message_id,
-                           int64_t now_unix_ms) override;
-  std::vector<absl::Status> AcknowledgeMany(const std::string& recipient_org,
-                                            const std::vector<std::string>& ids,
-                                            int64_t now_unix_ms) override;
+  std::vector<absl::Status> AcknowledgeAll(const std::string& recipient_org,
+                                           const std::vector<AckRequest>& acks,
+                                           int64_t now_unix_ms) override;
   absl::Status MarkDeliveredMany(const std::vector<std::string>& ids,
                                  int64_t now_unix_ms) override;
   absl::Status MarkDelivered(const std::string& message_id,
@@ -53,10 +50,25 @@ class MemoryMessageStore final : public MessageStore {
       const std::string& queue, const std::vector<RelayedMessage>& relayed,
       int64_t now_unix_ms) override;
 
+  absl::StatusOr<std::vector<PendingNotice>> ReadNotices(
+      const std::string& node, size_t max) override;
+  absl::Status RemoveNotices(const std::string& node,
+                             const std::vector<uint64_t>& seqs) override;
+  std::vector<absl::Status> RecordPath(
+      const std::string& peer, const std::vector<v1::PathNotice>& notices,
+      int64_t now_unix_ms) override;
+
   // While set, every write fails with UNAVAILABLE and changes nothing.
   void FailWrites(bool fail);
 
  private:
+  absl::Status AcknowledgeLocked(const std::string& recipient_org,
+                                 const AckRequest& ack, int64_t now_unix_ms)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a notice of `status` for its origin node, if a peer relayed it.
+  void NotifyOriginLocked(const v1::StoredStatus& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   absl::Mutex mu_;
   bool fail_writes_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;

@@ -18,7 +18,83 @@ v1::StoredStatus NewStatusRecord(const AcceptRequest& r, uint64_t seq) {
   st.set_accepted_unix_ms(r.now_unix_ms);
   st.set_envelope_size(r.envelope.size());
   if (!r.queue.empty() && r.queue != r.recipient_org) st.set_queue(r.queue);
+  if (!r.origin_node.empty()) st.set_origin_node(r.origin_node);
   return st;
+}
+
+std::string NoticeQueue(absl::string_view node) {
+  return absl::StrCat("<", node);
+}
+
+absl::Status MessageStore::Acknowledge(const std::string& recipient_org,
+                                       const std::string& message_id,
+                                       int64_t now_unix_ms) {
+  return AcknowledgeAll(recipient_org, {AckRequest{message_id, ""}},
+                        now_unix_ms)
+      .front();
+}
+
+std::vector<absl::Status> MessageStore::AcknowledgeMany(
+    const std::string& recipient_org, const std::vector<std::string>& ids,
+    int64_t now_unix_ms) {
+  std::vector<AckRequest> acks;
+  acks.reserve(ids.size());
+  for (const std::string& id : ids) acks.push_back(AckRequest{id, ""});
+  return AcknowledgeAll(recipient_org, acks, now_unix_ms);
+}
+
+absl::StatusOr<bool> MergePathNotice(v1::StoredStatus& st,
+                                     const std::string& peer,
+                                     const v1::PathNotice& n) {
+  if (st.relayed_unix_ms() == 0 || st.relayed_to() != peer) {
+    return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_RELAYED_TO_PEER",
+                 absl::StrCat("message ", HexEncode(AsBytes(st.message_id())),
+                              " was not relayed to node ", peer,
+                              " from this node; a node reports only on "
+                              "messages it received from the origin node"));
+  }
+  bool changed = false;
+  if (n.delivered_unix_ms() > 0 && st.delivered_unix_ms() == 0) {
+    st.set_delivered_unix_ms(n.delivered_unix_ms());
+    st.set_delivery_receipt(n.delivery_receipt().SerializeAsString());
+    changed = true;
+  }
+  if (n.acknowledged_unix_ms() > 0 && st.acknowledged_unix_ms() == 0 &&
+      st.expired_unix_ms() == 0) {
+    st.set_acknowledged_unix_ms(n.acknowledged_unix_ms());
+    st.set_acknowledgement(n.acknowledgement());
+    changed = true;
+  }
+  if (n.expired_unix_ms() > 0 && st.expired_unix_ms() == 0 &&
+      st.acknowledged_unix_ms() == 0) {
+    st.set_expired_unix_ms(n.expired_unix_ms());
+    st.set_expiry_receipt(n.expiry_receipt().SerializeAsString());
+    st.set_reason(absl::StrCat(
+        "it expired in the recipient's queue on node ", peer,
+        " before the recipient acknowledged it; that node keeps it in its "
+        "dead-letter records"));
+    changed = true;
+  }
+  if (st.acknowledged_unix_ms() > 0) {
+    st.set_state(v1::ACKNOWLEDGED);
+  } else if (st.expired_unix_ms() > 0) {
+    st.set_state(v1::EXPIRED);
+  } else if (st.delivered_unix_ms() > 0) {
+    st.set_state(v1::DELIVERED);
+  }
+  return changed;
+}
+
+v1::PathNotice NoticeOf(const v1::StoredStatus& st) {
+  v1::PathNotice n;
+  n.set_message_id(st.message_id());
+  n.set_delivered_unix_ms(st.delivered_unix_ms());
+  if (st.state() == v1::ACKNOWLEDGED) {
+    n.set_acknowledged_unix_ms(st.acknowledged_unix_ms());
+    n.set_acknowledgement(st.acknowledgement());
+  }
+  if (st.state() == v1::EXPIRED) n.set_expired_unix_ms(st.expired_unix_ms());
+  return n;
 }
 
 std::string OutboundQueue(absl::string_view node) {

@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "trm/v1/federation.pb.h"
 #include "trm/v1/store.pb.h"
 
 namespace trm::storage {
@@ -40,11 +41,17 @@ struct AcceptRequest {
   // The queue to put it in; empty: the recipient's mailbox. A message for
   // another node waits in that node's outbound queue, OutboundQueue(node).
   std::string queue;
+  // A message a peer relayed: that node. Its delivery, acknowledgement and
+  // expiry here are then queued as notices for it (NoticeQueue).
+  std::string origin_node;
 };
 
 // The outbound queue of messages for node `node`: ">" + node (organisation
 // ids cannot start with '>').
 std::string OutboundQueue(absl::string_view node);
+// The queue of path notices for node `node` ("<" + node): messages it relayed
+// here whose delivery, acknowledgement or expiry it has not been told of.
+std::string NoticeQueue(absl::string_view node);
 // The queue a message waits in.
 const std::string& QueueOf(const AcceptRequest& request);
 const std::string& QueueOf(const v1::StoredStatus& status);
@@ -54,6 +61,20 @@ struct RelayedMessage {
   std::string message_id;
   std::string node;     // the recipient's node, which signed the receipt
   std::string receipt;  // serialized trm.v1.Receipt
+};
+
+// One acknowledgement: the message and, when the recipient signed it, its
+// serialized trm.v1.SignedAcknowledgement (checked by the caller).
+struct AckRequest {
+  std::string message_id;
+  std::string acknowledgement;
+};
+
+// A notice waiting in a notice queue: its position and the message's status
+// now (the notice tells the origin node the status as it is when sent).
+struct PendingNotice {
+  uint64_t seq = 0;
+  v1::StoredStatus status;
 };
 
 struct AcceptOutcome {
@@ -77,6 +98,17 @@ v1::StoredStatus NewStatusRecord(const AcceptRequest& request, uint64_t seq);
 absl::Status NotAcknowledgeable(const v1::StoredStatus& status);
 // Turns a queued message's record into a dead letter's, at `now_unix_ms`.
 void MarkExpired(v1::StoredStatus& status, int64_t now_unix_ms);
+// On the origin node of a relayed message: merges what `peer` (the node the
+// message was relayed to) reports of it. Steps only move forward (delivered,
+// then acknowledged or expired), so a repeated or stale notice changes
+// nothing. Returns whether `status` changed; NOT_FOUND when the message was
+// not relayed to `peer`. The caller has checked the notice's evidence.
+absl::StatusOr<bool> MergePathNotice(v1::StoredStatus& status,
+                                     const std::string& peer,
+                                     const v1::PathNotice& notice);
+// A path notice for the status of a message relayed here (evidence not yet
+// signed: the sending dispatcher adds the receipts).
+v1::PathNotice NoticeOf(const v1::StoredStatus& status);
 // State REJECTED with the refusal's reason, code, message and time.
 void MarkRejected(v1::StoredStatus& status, const absl::Status& refusal,
                   int64_t now_unix_ms);
@@ -96,19 +128,26 @@ class MessageStore {
   virtual absl::StatusOr<std::vector<QueuedMessage>> ReadQueue(
       const std::string& recipient_org, uint64_t from_seq, size_t max) = 0;
 
-  // Removes the message from `recipient_org`'s queue and records the
-  // acknowledgement. NOT_FOUND when the message is not addressed to
-  // `recipient_org`; acknowledging twice is OK.
-  virtual absl::Status Acknowledge(const std::string& recipient_org,
-                                   const std::string& message_id,
-                                   int64_t now_unix_ms) = 0;
-  // Acknowledge for each id, sharing one durable write; one status per id.
-  virtual std::vector<absl::Status> AcknowledgeMany(
-      const std::string& recipient_org, const std::vector<std::string>& ids,
+  // Removes each message from `recipient_org`'s queue and records the
+  // acknowledgement (with the signed one, when given), sharing one durable
+  // write; one status per message. NOT_FOUND when a message is not
+  // addressed to `recipient_org`; acknowledging twice is OK. A message a
+  // peer relayed here gets a notice queued for its origin node in the same
+  // write.
+  virtual std::vector<absl::Status> AcknowledgeAll(
+      const std::string& recipient_org, const std::vector<AckRequest>& acks,
       int64_t now_unix_ms) = 0;
+  // AcknowledgeAll without signed acknowledgements.
+  absl::Status Acknowledge(const std::string& recipient_org,
+                           const std::string& message_id, int64_t now_unix_ms);
+  std::vector<absl::Status> AcknowledgeMany(const std::string& recipient_org,
+                                            const std::vector<std::string>& ids,
+                                            int64_t now_unix_ms);
 
   // Records the first delivery of a message to its recipient (state
-  // ACCEPTED -> DELIVERED); later states are left alone.
+  // ACCEPTED -> DELIVERED); later states are left alone. A relayed
+  // message's first delivery (and its expiry, in ExpireDue) queues a notice
+  // for its origin node in the same write.
   // MarkDelivered for each id, sharing one durable write.
   virtual absl::Status MarkDeliveredMany(const std::vector<std::string>& ids,
                                          int64_t now_unix_ms) = 0;
@@ -153,6 +192,18 @@ class MessageStore {
   // never overwrite an accepted message; an accepted submission of the same
   // id later replaces it.
   virtual absl::Status RecordRejection(const v1::StoredStatus& rejection) = 0;
+
+  // Up to `max` notices waiting in NoticeQueue(`node`), oldest first.
+  virtual absl::StatusOr<std::vector<PendingNotice>> ReadNotices(
+      const std::string& node, size_t max) = 0;
+  // Takes notices the node has recorded out of its notice queue.
+  virtual absl::Status RemoveNotices(const std::string& node,
+                                     const std::vector<uint64_t>& seqs) = 0;
+  // On the origin node: records what `peer` reports of messages relayed to
+  // it (MergePathNotice), sharing one durable write; one status each.
+  virtual std::vector<absl::Status> RecordPath(
+      const std::string& peer, const std::vector<v1::PathNotice>& notices,
+      int64_t now_unix_ms) = 0;
 
   // Number of queued (unacknowledged) messages for `recipient_org`.
   virtual absl::StatusOr<uint64_t> QueueDepth(

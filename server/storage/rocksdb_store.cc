@@ -78,13 +78,18 @@ struct RocksMessageStore::Op {
     kDelivered,
     kExpire,
     kPurge,
-    kReject
+    kReject,
+    kPath,        // a peer's notice about a message relayed to it
+    kNoticeDone,  // notices the origin node has recorded
   };
   Kind kind = Kind::kAccept;
   const AcceptRequest* accept = nullptr;
-  const v1::StoredStatus* rejection = nullptr;  // kReject
-  const RelayedMessage* relayed = nullptr;      // kAcknowledge of a relay
-  const absl::Status* refusal = nullptr;        // kAcknowledge: reject instead
+  const v1::StoredStatus* rejection = nullptr;   // kReject
+  const RelayedMessage* relayed = nullptr;       // kAcknowledge of a relay
+  const absl::Status* refusal = nullptr;         // kAcknowledge: reject instead
+  const std::string* acknowledgement = nullptr;  // kAcknowledge: signed one
+  const v1::PathNotice* notice = nullptr;        // kPath
+  const std::vector<uint64_t>* seqs = nullptr;   // kNoticeDone
   const std::string* org = nullptr;
   const std::string* message_id = nullptr;
   int64_t now_unix_ms = 0;
@@ -284,6 +289,17 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
     return queue_after[org] = q == queues_.end() ? QueueState() : q->second;
   };
   std::vector<Op*> writers;
+  // A relayed message's step: a notice for the node it came from.
+  auto notify_origin = [&](const v1::StoredStatus& st) {
+    if (st.origin_node().empty()) return;
+    const std::string queue = NoticeQueue(st.origin_node());
+    QueueState& q = queue_state(queue);
+    batch
+        .Put(queues_cf_, QueueKey(queue, q.next_seq++),
+             QueueValue(st.message_id(), 0))
+        .PermitUncheckedError();
+    q.depth++;
+  };
 
   // The status records the group will look at, read in one batched lookup
   // (a drain acknowledges hundreds at once; one Get each would walk the LSM
@@ -412,6 +428,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         batch.Delete(queues_cf_, QueueKey(QueueOf(st), st.queue_seq()))
             .PermitUncheckedError();
         MarkExpired(st, op->now_unix_ms);
+        notify_origin(st);
         batch.Put(status_cf_, id, st.SerializeAsString())
             .PermitUncheckedError();
         touched[id] = std::move(st);
@@ -474,9 +491,45 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       if (existing.state() != v1::ACCEPTED) continue;
       existing.set_state(v1::DELIVERED);
       existing.set_delivered_unix_ms(op->now_unix_ms);
+      notify_origin(existing);
       batch.Put(status_cf_, id, existing.SerializeAsString())
           .PermitUncheckedError();
       touched[id] = std::move(existing);
+      writers.push_back(op);
+    } else if (op->kind == Op::Kind::kPath) {
+      const std::string& id = *op->message_id;
+      if (!lookup(id, &existing, &error)) {
+        op->status =
+            error.ok()
+                ? Error(absl::StatusCode::kNotFound,
+                        "MESSAGE_NOT_RELAYED_TO_PEER",
+                        absl::StrCat("no message ", HexEncode(AsBytes(id)),
+                                     " is known to this node"))
+                : error;
+        continue;
+      }
+      absl::StatusOr<bool> changed =
+          MergePathNotice(existing, *op->org, *op->notice);
+      if (!changed.ok()) {
+        op->status = changed.status();
+        continue;
+      }
+      if (!*changed) continue;
+      batch.Put(status_cf_, id, existing.SerializeAsString())
+          .PermitUncheckedError();
+      touched[id] = std::move(existing);
+      writers.push_back(op);
+    } else if (op->kind == Op::Kind::kNoticeDone) {
+      QueueState& q = queue_state(*op->org);
+      for (uint64_t seq : *op->seqs) {
+        const std::string key = QueueKey(*op->org, seq);
+        std::string ignored;
+        rocksdb::Status got =
+            db_->Get(rocksdb::ReadOptions(), queues_cf_, key, &ignored);
+        if (!got.ok()) continue;  // removed before
+        batch.Delete(queues_cf_, key).PermitUncheckedError();
+        if (q.depth > 0) q.depth--;
+      }
       writers.push_back(op);
     } else {
       const std::string& id = *op->message_id;
@@ -492,7 +545,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         continue;
       }
       if (existing.state() == v1::ACKNOWLEDGED ||
-          existing.state() == v1::RELAYED) {
+          existing.relayed_unix_ms() != 0) {
         continue;  // idempotent
       }
       if (existing.state() != v1::ACCEPTED &&
@@ -527,6 +580,10 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       } else {
         existing.set_state(v1::ACKNOWLEDGED);
         existing.set_acknowledged_unix_ms(op->now_unix_ms);
+        if (op->acknowledgement != nullptr && !op->acknowledgement->empty()) {
+          existing.set_acknowledgement(*op->acknowledgement);
+        }
+        notify_origin(existing);
       }
       batch.Put(status_cf_, id, existing.SerializeAsString())
           .PermitUncheckedError();
@@ -628,17 +685,6 @@ absl::StatusOr<AcceptOutcome> RocksMessageStore::Accept(
   return std::move(op.outcome);
 }
 
-absl::Status RocksMessageStore::Acknowledge(const std::string& recipient_org,
-                                            const std::string& message_id,
-                                            int64_t now_unix_ms) {
-  Op op;
-  op.kind = Op::Kind::kAcknowledge;
-  op.org = &recipient_org;
-  op.message_id = &message_id;
-  op.now_unix_ms = now_unix_ms;
-  return Submit(op);
-}
-
 absl::StatusOr<size_t> RocksMessageStore::ExpireDue(int64_t now_unix_ms,
                                                     size_t max) {
   Op op;
@@ -707,19 +753,73 @@ std::vector<absl::Status> RocksMessageStore::MarkRelayed(
   return Statuses(ops);
 }
 
-std::vector<absl::Status> RocksMessageStore::AcknowledgeMany(
-    const std::string& recipient_org, const std::vector<std::string>& ids,
+std::vector<absl::Status> RocksMessageStore::AcknowledgeAll(
+    const std::string& recipient_org, const std::vector<AckRequest>& acks,
     int64_t now_unix_ms) {
-  std::vector<Op> ops = SubmitGroup(ids.size(), [&](size_t i, Op& op) {
+  std::vector<Op> ops = SubmitGroup(acks.size(), [&](size_t i, Op& op) {
     op.kind = Op::Kind::kAcknowledge;
     op.org = &recipient_org;
-    op.message_id = &ids[i];
+    op.message_id = &acks[i].message_id;
+    op.acknowledgement = &acks[i].acknowledgement;
     op.now_unix_ms = now_unix_ms;
   });
   return Statuses(ops);
 }
 
-absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(
+std::vector<absl::Status> RocksMessageStore::RecordPath(
+    const std::string& peer, const std::vector<v1::PathNotice>& notices,
+    int64_t now_unix_ms) {
+  std::vector<Op> ops = SubmitGroup(notices.size(), [&](size_t i, Op& op) {
+    op.kind = Op::Kind::kPath;
+    op.org = &peer;
+    op.message_id = &notices[i].message_id();
+    op.notice = &notices[i];
+    op.now_unix_ms = now_unix_ms;
+  });
+  return Statuses(ops);
+}
+
+absl::Status RocksMessageStore::RemoveNotices(
+    const std::string& node, const std::vector<uint64_t>& seqs) {
+  const std::string queue = NoticeQueue(node);
+  Op op;
+  op.kind = Op::Kind::kNoticeDone;
+  op.org = &queue;
+  op.seqs = &seqs;
+  return Submit(op);
+}
+
+absl::StatusOr<std::vector<PendingNotice>> RocksMessageStore::ReadNotices(
+    const std::string& node, size_t max) {
+  ASSIGN_OR_RETURN(std::vector<QueuedMessage> found,
+                   ScanQueue(NoticeQueue(node), 0, max));
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(found.size());
+  for (const QueuedMessage& m : found) keys.emplace_back(m.message_id);
+  std::vector<rocksdb::PinnableSlice> values(found.size());
+  std::vector<rocksdb::Status> statuses(found.size());
+  db_->MultiGet(rocksdb::ReadOptions(), status_cf_, keys.size(), keys.data(),
+                values.data(), statuses.data());
+  std::vector<PendingNotice> out;
+  out.reserve(found.size());
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (!statuses[i].ok()) {
+      return Unavailable("cannot read a status record", statuses[i]);
+    }
+    PendingNotice n;
+    n.seq = found[i].seq;
+    if (!n.status.ParseFromArray(values[i].data(),
+                                 static_cast<int>(values[i].size()))) {
+      return Error(absl::StatusCode::kDataLoss, "STORE_CORRUPT",
+                   "a status record does not parse; restore the data "
+                   "directory from a backup");
+    }
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ScanQueue(
     const std::string& recipient_org, uint64_t from_seq, size_t max) {
   QueueState snapshot;
   {
@@ -754,6 +854,20 @@ absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(
   // only up to the first entry seen, never past a live one.
   const uint64_t first_seq =
       found.empty() ? snapshot.next_seq : found.front().seq;
+  if (start == snapshot.head_seq) {
+    // Nothing live lies below the first entry found (or below next_seq when
+    // the queue is empty): later reads start there.
+    absl::MutexLock lock(&queues_mu_);
+    QueueState& q = queues_[recipient_org];
+    q.head_seq = std::max(q.head_seq, first_seq);
+  }
+  return found;
+}
+
+absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(
+    const std::string& recipient_org, uint64_t from_seq, size_t max) {
+  ASSIGN_OR_RETURN(std::vector<QueuedMessage> found,
+                   ScanQueue(recipient_org, from_seq, max));
   // One batched lookup for the page's envelopes.
   std::vector<rocksdb::Slice> keys;
   keys.reserve(found.size());
@@ -771,14 +885,6 @@ absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(
     }
     found[i].envelope = values[i].ToString();
     out.push_back(std::move(found[i]));
-  }
-  if (start == snapshot.head_seq) {
-    // Nothing live lies below the first entry found (or below next_seq when
-    // the queue is empty): later reads start there.
-    const uint64_t head = first_seq;
-    absl::MutexLock lock(&queues_mu_);
-    QueueState& q = queues_[recipient_org];
-    q.head_seq = std::max(q.head_seq, head);
   }
   return out;
 }

@@ -4,6 +4,7 @@
 //   status    message_id (16 bytes)            -> trm.v1.StoredStatus
 //   envelopes message_id (16 bytes)            -> envelope bytes
 //   queues    u8 len(org) || org || u64be(seq) -> message_id || u32be(size)
+//             (also outbound queues ">node" and notice queues "<node")
 //   expiry    u64be(expires_unix_ms) || message_id -> recipient org
 //   dead_letters message_id                    -> envelope bytes (expired)
 //   acked     u64be(acknowledged_unix_ms) || message_id -> "" (retention)
@@ -60,12 +61,16 @@ class RocksMessageStore final : public MessageStore {
       const std::vector<AcceptRequest>& requests) override;
   absl::StatusOr<std::vector<QueuedMessage>> ReadQueue(
       const std::string& recipient_org, uint64_t from_seq, size_t max) override;
-  absl::Status Acknowledge(const std::string& recipient_org,
-                           const std::string& message_id,
-                           int64_t now_unix_ms) override;
-  std::vector<absl::Status> AcknowledgeMany(const std::string& recipient_org,
-                                            const std::vector<std::string>& ids,
-                                            int64_t now_unix_ms) override;
+  std::vector<absl::Status> AcknowledgeAll(const std::string& recipient_org,
+                                           const std::vector<AckRequest>& acks,
+                                           int64_t now_unix_ms) override;
+  absl::StatusOr<std::vector<PendingNotice>> ReadNotices(
+      const std::string& node, size_t max) override;
+  absl::Status RemoveNotices(const std::string& node,
+                             const std::vector<uint64_t>& seqs) override;
+  std::vector<absl::Status> RecordPath(
+      const std::string& peer, const std::vector<v1::PathNotice>& notices,
+      int64_t now_unix_ms) override;
   absl::Status MarkDeliveredMany(const std::vector<std::string>& ids,
                                  int64_t now_unix_ms) override;
   absl::Status MarkDelivered(const std::string& message_id,
@@ -108,6 +113,10 @@ class RocksMessageStore final : public MessageStore {
 
   RocksMessageStore() = default;
   absl::Status Recover();
+  // Up to `max` entries (seq, message id) of a queue from `from_seq` on.
+  absl::StatusOr<std::vector<QueuedMessage>> ScanQueue(const std::string& queue,
+                                                       uint64_t from_seq,
+                                                       size_t max);
   absl::Status Submit(Op& op);
   // Queues all of `ops` at once (so they share a group) and waits for all.
   void SubmitAll(std::vector<Op>& ops);

@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "common/crypto/key_files.h"
+#include "common/envelope/acknowledgement.h"
 #include "common/status.h"
 #include "server/federation/relay_dispatcher.h"
 #include "server/federation/relay_receiver.h"
@@ -64,12 +65,18 @@ class FakeTransport : public PeerTransport {
       if (answer) answer(r);
       *ack.add_results() = std::move(r);
     }
-    batches.push_back(batch.envelopes_size());
+    std::vector<v1::PathNotice> notices(batch.notices().begin(),
+                                        batch.notices().end());
+    for (v1::NoticeResult& r : to_.ReceiveNotices(from_, notices)) {
+      *ack.add_notice_results() = std::move(r);
+    }
+    if (batch.envelopes_size() > 0) batches.push_back(batch.envelopes_size());
+    notice_counts.push_back(batch.notices_size());
     return ack;
   }
   bool down = false;
   int calls = 0;
-  std::vector<int> batches;
+  std::vector<int> batches, notice_counts;
   std::function<void(v1::RelayResult&)> answer;
 
  private:
@@ -106,8 +113,8 @@ class RelayTest : public ::testing::Test {
     RelayPolicy policy;
     policy.batch = 4;
     dispatcher_ = std::make_unique<RelayDispatcher>(
-        "ng", policy, bg_->store, bg_->registry, *transport_, clock_,
-        [this] { return random_; });
+        "ng", policy, bg_->store, bg_->registry, bg_->signer, *transport_,
+        clock_, [this] { return random_; });
   }
 
   std::string Seal(const std::string& from_org, const std::string& from_node,
@@ -251,8 +258,8 @@ TEST_F(RelayTest, BatchesStayWithinTheirByteBound) {
   RelayPolicy small;
   small.batch = 100;
   small.max_batch_bytes = 2 * ToNg().size() + 10;  // two envelopes fit
-  RelayDispatcher d("ng", small, bg_->store, bg_->registry, *transport_, clock_,
-                    [] { return 0.5; });
+  RelayDispatcher d("ng", small, bg_->store, bg_->registry, bg_->signer,
+                    *transport_, clock_, [] { return 0.5; });
   for (int i = 0; i < 5; ++i) QueueAtBg(ToNg());
   for (int i = 0; i < 3; ++i) d.Step();
   EXPECT_EQ(transport_->batches, (std::vector<int>{2, 2, 1}));
@@ -338,6 +345,140 @@ TEST_F(RelayTest, RetriableRefusalsAndBadReceiptsKeepTheMessage) {
   clock_.Advance(absl::Minutes(1));
   dispatcher_->Step();
   EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::RELAYED);
+}
+
+// The way back: NG reports delivery, the recipient's signed acknowledgement
+// and expiry to BG, which shows them to the sender with their evidence.
+TEST_F(RelayTest, ThePathTravelsBackToTheOrigin) {
+  RelayReceiverOptions ro;
+  ro.node_id = "bg";
+  RelayReceiver at_bg(ro, bg_->registry, bg_->store, bg_->signer, clock_);
+  FakeTransport to_bg(at_bg, "ng");
+  RelayDispatcher back("bg", RelayPolicy(), ng_->store, ng_->registry,
+                       ng_->signer, to_bg, clock_, [] { return 0.5; });
+  const std::string acked = QueueAtBg(ToNg());
+  const std::string expires = QueueAtBg(ToNg());
+  const std::string untouched = QueueAtBg(ToNg());
+  dispatcher_->Step();
+  ASSERT_EQ(bg_->store.GetStatus(acked)->state(), v1::RELAYED);
+  EXPECT_EQ(ng_->store.GetStatus(acked)->origin_node(), "bg");
+  EXPECT_EQ(back.Step(), clock_.Now() + RelayPolicy().idle_poll)
+      << "nothing to report yet";
+
+  // Delivered at NG: one notice each, in the same write as the delivery.
+  clock_.Advance(absl::Seconds(1));
+  const int64_t delivered_ms = absl::ToUnixMillis(clock_.Now());
+  ASSERT_TRUE(
+      ng_->store.MarkDeliveredMany({acked, expires}, delivered_ms).ok());
+  EXPECT_EQ(*ng_->store.QueueDepth(storage::NoticeQueue("bg")), 2u);
+  const uint64_t signatures = ng_->signer.signatures();
+  back.Step();
+  EXPECT_EQ(ng_->signer.signatures(), signatures + 1) << "one batch receipt";
+  EXPECT_EQ(*ng_->store.QueueDepth(storage::NoticeQueue("bg")), 0u);
+  auto st = bg_->store.GetStatus(acked);
+  EXPECT_EQ(st->state(), v1::DELIVERED);
+  EXPECT_EQ(st->delivered_unix_ms(), delivered_ms);
+  v1::Receipt receipt;
+  ASSERT_TRUE(receipt.ParseFromString(st->delivery_receipt()));
+  EXPECT_TRUE(receipts::VerifyReceipt(receipt, ng_key_.public_key()).ok());
+  v1::ReceiptLeaf leaf;
+  leaf.ParseFromString(receipt.leaf());
+  EXPECT_EQ(leaf.kind(), v1::RECEIPT_DELIVERED);
+
+  // Acknowledged with the recipient's signature; the other one expires.
+  clock_.Advance(absl::Seconds(1));
+  v1::AcknowledgementBody body;
+  body.set_message_id(acked);
+  body.set_envelope_sha256(ng_->store.GetStatus(acked)->envelope_sha256());
+  body.set_recipient_org("ng-naptip");
+  body.set_time_unix_ms(absl::ToUnixMillis(clock_.Now()));
+  const std::string signed_ack =
+      *envelope::SignAcknowledgement(body, naptip_.sign);
+  ASSERT_TRUE(ng_->store
+                  .AcknowledgeAll("ng-naptip", {{acked, signed_ack}},
+                                  absl::ToUnixMillis(clock_.Now()))
+                  .front()
+                  .ok());
+  clock_.Advance(absl::Hours(2));
+  ASSERT_EQ(*ng_->store.ExpireDue(absl::ToUnixMillis(clock_.Now()), 100), 2u);
+  back.Step();
+  st = bg_->store.GetStatus(acked);
+  EXPECT_EQ(st->state(), v1::ACKNOWLEDGED);
+  EXPECT_EQ(st->acknowledgement(), signed_ack);
+  EXPECT_EQ(st->delivered_unix_ms(), delivered_ms) << "kept";
+  auto expired = bg_->store.GetStatus(expires);
+  EXPECT_EQ(expired->state(), v1::EXPIRED);
+  ASSERT_TRUE(receipt.ParseFromString(expired->expiry_receipt()));
+  EXPECT_TRUE(receipts::VerifyReceipt(receipt, ng_key_.public_key()).ok());
+  auto never = bg_->store.GetStatus(untouched);
+  EXPECT_EQ(never->state(), v1::EXPIRED) << "expired undelivered at NG";
+  EXPECT_EQ(never->delivered_unix_ms(), 0);
+  EXPECT_EQ(back.state().notices_sent, 5u);
+
+  // A repeated notice changes nothing; a stale one cannot undo a step.
+  v1::PathNotice stale;
+  stale.set_message_id(acked);
+  EXPECT_TRUE(bg_->store.RecordPath("ng", {stale}, 0).front().ok());
+  EXPECT_EQ(bg_->store.GetStatus(acked)->state(), v1::ACKNOWLEDGED);
+}
+
+TEST_F(RelayTest, NoticesAreCheckedAtTheOrigin) {
+  RelayReceiverOptions ro;
+  ro.node_id = "bg";
+  RelayReceiver at_bg(ro, bg_->registry, bg_->store, bg_->signer, clock_);
+  const std::string id = QueueAtBg(ToNg());
+  dispatcher_->Step();
+  const std::string queued = QueueAtBg(ToNg());  // not relayed yet
+  ASSERT_TRUE(
+      ng_->store.MarkDelivered(id, absl::ToUnixMillis(clock_.Now())).ok());
+  auto pending = ng_->store.ReadNotices("bg", 10);
+  ASSERT_EQ(pending->size(), 1u);
+  // A genuine notice, signed by NG.
+  v1::ReceiptLeaf leaf;
+  leaf.set_kind(v1::RECEIPT_DELIVERED);
+  leaf.set_message_id(id);
+  leaf.set_envelope_sha256((*pending)[0].status.envelope_sha256());
+  leaf.set_node("ng");
+  leaf.set_time_unix_ms((*pending)[0].status.delivered_unix_ms());
+  v1::PathNotice good = storage::NoticeOf((*pending)[0].status);
+  *good.mutable_delivery_receipt() = *ng_->signer.Sign(leaf);
+  auto reason = [&](const std::string& peer, const v1::PathNotice& n) {
+    return at_bg.ReceiveNotices(peer, {n}).front().error_reason();
+  };
+  // From a node the message was not relayed to.
+  EXPECT_EQ(reason("it", good), "MESSAGE_NOT_RELAYED_TO_PEER");
+  // About a message still queued at BG, or unknown.
+  v1::PathNotice other = good;
+  other.set_message_id(queued);
+  EXPECT_EQ(reason("ng", other), "MESSAGE_NOT_RELAYED_TO_PEER");
+  other.set_message_id(envelope::NewMessageId());
+  EXPECT_EQ(reason("ng", other), "MESSAGE_NOT_FOUND");
+  // Without NG's receipt, with a receipt signed by another node, or with a
+  // receipt for another time.
+  v1::PathNotice bare = good;
+  bare.clear_delivery_receipt();
+  EXPECT_EQ(reason("ng", bare), "RECEIPT_INVALID");
+  v1::PathNotice by_it = good;
+  receipts::ReceiptSigner it_signer(it_key_);
+  *by_it.mutable_delivery_receipt() = *it_signer.Sign(leaf);
+  EXPECT_EQ(reason("ng", by_it), "SENDER_KEY_UNKNOWN");
+  v1::PathNotice later = good;
+  later.set_delivered_unix_ms(good.delivered_unix_ms() + 1);
+  EXPECT_EQ(reason("ng", later), "RECEIPT_INVALID");
+  // An acknowledgement of another message.
+  v1::PathNotice wrong_ack = good;
+  v1::AcknowledgementBody body;
+  body.set_message_id(queued);
+  body.set_envelope_sha256(std::string(32, 'x'));
+  body.set_recipient_org("ng-naptip");
+  body.set_time_unix_ms(kStartMs);
+  wrong_ack.set_acknowledged_unix_ms(kStartMs);
+  wrong_ack.set_acknowledgement(
+      *envelope::SignAcknowledgement(body, naptip_.sign));
+  EXPECT_EQ(reason("ng", wrong_ack), "ACKNOWLEDGEMENT_MISMATCH");
+  EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::RELAYED) << "unchanged";
+  EXPECT_EQ(reason("ng", good), "");
+  EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::DELIVERED);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "common/crypto/key_files.h"
+#include "common/envelope/acknowledgement.h"
 #include "common/status.h"
 #include "server/storage/memory_store.h"
 
@@ -77,6 +78,23 @@ class MailboxTest : public ::testing::Test {
   }
   std::string Referral(size_t payload = 100) {
     return Seal(Header(ngo_, naptip_), ngo_, naptip_, payload);
+  }
+  // `by`'s signed acknowledgement of message `id` as stored here, at `at`
+  // (default: now).
+  std::string SignedAck(const TestOrg& by, const std::string& id,
+                        absl::Time at = absl::InfinitePast()) {
+    v1::AcknowledgementBody body;
+    body.set_message_id(id);
+    auto st = store_.GetStatus(id);
+    body.set_envelope_sha256(st.ok() ? st->envelope_sha256()
+                                     : std::string(32, 'x'));
+    body.set_recipient_org(by.id);
+    body.set_time_unix_ms(
+        absl::ToUnixMillis(at == absl::InfinitePast() ? clock_.Now() : at));
+    return *envelope::SignAcknowledgement(body, by.sign);
+  }
+  absl::Status Ack(const TestOrg& by, const std::string& id) {
+    return mailbox_->Ack(by.id, id, SignedAck(by, id));
   }
   // `queued`: the recipient's queue depth before the refused submit.
   void ExpectRefused(const absl::StatusOr<v1::Receipt>& r, StatusCode code,
@@ -285,8 +303,7 @@ TEST_F(MailboxTest, RefusalsShowAsRejectedToTheirSenderOnly) {
   // The recipient neither sees it nor can acknowledge it.
   EXPECT_EQ(mailbox_->GetStatus(naptip_.id, h.message_id()).status().code(),
             StatusCode::kNotFound);
-  EXPECT_EQ(mailbox_->Ack(naptip_.id, h.message_id()).code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(Ack(naptip_, h.message_id()).code(), StatusCode::kNotFound);
 
   // A bad signature, recorded the same way.
   v1::Header h2 = Header(ngo_, naptip_);
@@ -344,7 +361,7 @@ TEST_F(MailboxTest, LeasesRedeliveryAckAndStatus) {
   auto released = mailbox_->Receive(naptip_.id, 10);
   ASSERT_EQ(released->size(), 1u) << "released early";
 
-  ASSERT_TRUE(mailbox_->Ack(naptip_.id, id).ok());
+  ASSERT_TRUE(Ack(naptip_, id).ok());
   clock_.Advance(options_.visibility_timeout * 2);
   EXPECT_TRUE(mailbox_->Receive(naptip_.id, 10)->empty()) << "acknowledged";
   EXPECT_EQ(ErrorReason(mailbox_->Release(naptip_.id, id)), "NOT_LEASED");
@@ -362,7 +379,11 @@ TEST_F(MailboxTest, AckManyClearsLeases) {
   auto got = mailbox_->Receive(naptip_.id, 10);
   ASSERT_EQ(got->size(), 3u);
   std::vector<std::string> ids = {(*got)[0].message_id, (*got)[2].message_id};
-  auto results = mailbox_->AckMany(naptip_.id, ids);
+  std::vector<storage::AckRequest> acks;
+  for (const std::string& id : ids) {
+    acks.push_back(storage::AckRequest{id, SignedAck(naptip_, id)});
+  }
+  auto results = mailbox_->AckMany(naptip_.id, acks);
   ASSERT_TRUE(results.ok());
   EXPECT_TRUE((*results)[0].ok() && (*results)[1].ok());
   EXPECT_EQ(ErrorReason(mailbox_->Release(naptip_.id, ids[0])), "NOT_LEASED");
@@ -370,7 +391,7 @@ TEST_F(MailboxTest, AckManyClearsLeases) {
   auto again = mailbox_->Receive(naptip_.id, 10);
   ASSERT_EQ(again->size(), 1u);
   EXPECT_EQ((*again)[0].message_id, (*got)[1].message_id);
-  EXPECT_EQ(mailbox_->AckMany("nobody", ids).status().code(),
+  EXPECT_EQ(mailbox_->AckMany("nobody", acks).status().code(),
             StatusCode::kUnauthenticated);
 }
 
@@ -392,7 +413,7 @@ TEST_F(MailboxTest, RetentionPurgesPayloadsAfterTheWindow) {
   v1::ReceiptLeaf leaf;
   leaf.ParseFromString(receipt->leaf());
   ASSERT_EQ(mailbox_->Receive(naptip_.id, 1)->size(), 1u);
-  ASSERT_TRUE(mailbox_->Ack(naptip_.id, leaf.message_id()).ok());
+  ASSERT_TRUE(Ack(naptip_, leaf.message_id()).ok());
   EXPECT_EQ(*mailbox_->PurgeRetained(), 0u) << "inside the window";
   clock_.Advance(options_.retention + absl::Seconds(1));
   EXPECT_EQ(*mailbox_->PurgeRetained(), 1u);
@@ -411,6 +432,63 @@ TEST_F(MailboxTest, ExpiredWhileQueuedIsNotDelivered) {
   ASSERT_EQ(got->size(), 1u);
   EXPECT_NE((*got)[0].message_id, h.message_id());
   EXPECT_EQ(mailbox_->GetStatus(ngo_.id, h.message_id())->state(), v1::EXPIRED);
+}
+
+TEST_F(MailboxTest, AcknowledgementsAreSignedByTheRecipient) {
+  auto receipt = mailbox_->Submit(ngo_.id, Referral());
+  ASSERT_TRUE(receipt.ok());
+  v1::ReceiptLeaf leaf;
+  leaf.ParseFromString(receipt->leaf());
+  const std::string id = leaf.message_id();
+  ASSERT_EQ(mailbox_->Receive(naptip_.id, 1)->size(), 1u);
+  auto refused = [&](const std::string& ack) {
+    return ErrorReason(mailbox_->Ack(naptip_.id, id, ack));
+  };
+  EXPECT_EQ(refused(""), "ACKNOWLEDGEMENT_UNSIGNED");
+  EXPECT_EQ(refused("junk"), "ACKNOWLEDGEMENT_MALFORMED");
+  // For another message, or by another organisation.
+  EXPECT_EQ(refused(SignedAck(naptip_, envelope::NewMessageId())),
+            "ACKNOWLEDGEMENT_MISMATCH");
+  EXPECT_EQ(refused(SignedAck(ngo_, id)), "ACKNOWLEDGEMENT_MISMATCH");
+  // Signed with a key the directory does not list for the recipient.
+  TestOrg impostor{naptip_.id};
+  EXPECT_EQ(refused(SignedAck(impostor, id)), "SENDER_KEY_UNKNOWN");
+  // A valid signature over other bytes.
+  std::string forged = SignedAck(naptip_, id);
+  v1::SignedAcknowledgement sa;
+  ASSERT_TRUE(sa.ParseFromString(forged));
+  std::string sig = sa.signature();
+  sig[0] ^= 1;
+  sa.set_signature(sig);
+  EXPECT_EQ(refused(sa.SerializeAsString()),
+            "ACKNOWLEDGEMENT_SIGNATURE_INVALID");
+  // Dated outside the clock skew.
+  EXPECT_EQ(refused(SignedAck(naptip_, id, clock_.Now() - absl::Hours(1))),
+            "ACKNOWLEDGEMENT_TIME");
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 1u) << "a refusal acknowledged";
+
+  const std::string good = SignedAck(naptip_, id);
+  ASSERT_TRUE(mailbox_->Ack(naptip_.id, id, good).ok());
+  auto st = mailbox_->GetStatus(ngo_.id, id);
+  EXPECT_EQ(st->state(), v1::ACKNOWLEDGED);
+  EXPECT_EQ(st->acknowledgement(), good) << "the sender sees the evidence";
+  auto parsed = envelope::ParseAcknowledgement(st->acknowledgement());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(
+      envelope::VerifyAcknowledgement(*parsed, naptip_.sign.public_key()).ok());
+}
+
+TEST_F(MailboxTest, UnsignedAcknowledgementsWhenTheNodeAllowsThem) {
+  options_.require_signed_acknowledgements = false;
+  mailbox_ =
+      std::make_unique<Mailbox>(options_, *registry_, store_, signer_, clock_);
+  auto receipt = mailbox_->Submit(ngo_.id, Referral());
+  v1::ReceiptLeaf leaf;
+  leaf.ParseFromString(receipt->leaf());
+  ASSERT_TRUE(mailbox_->Ack(naptip_.id, leaf.message_id(), "").ok());
+  auto st = mailbox_->GetStatus(ngo_.id, leaf.message_id());
+  EXPECT_EQ(st->state(), v1::ACKNOWLEDGED);
+  EXPECT_TRUE(st->acknowledgement().empty());
 }
 
 }  // namespace

@@ -211,6 +211,68 @@ TYPED_TEST(MessageStoreContract, OutboundQueuesAndRelayedMessages) {
   EXPECT_EQ(*s.QueueDepth("ng-naptip"), 1u);
 }
 
+// A message a peer relayed here: each step queues a notice for its origin
+// node in the same write; the origin merges the notices, forward only.
+TYPED_TEST(MessageStoreContract, NoticesForTheOriginNode) {
+  MessageStore& s = *this->store_;
+  AcceptRequest in = Request(1, "ng-naptip");
+  in.origin_node = "bg";
+  ASSERT_TRUE(s.Accept(in).ok());
+  ASSERT_TRUE(s.Accept(Request(2, "ng-naptip")).ok()) << "a local message";
+  EXPECT_EQ(s.GetStatus(Id(1))->origin_node(), "bg");
+  EXPECT_TRUE(s.ReadNotices("bg", 10)->empty());
+  ASSERT_TRUE(s.MarkDeliveredMany({Id(1), Id(2)}, 1100).ok());
+  auto n = s.ReadNotices("bg", 10);
+  ASSERT_EQ(n->size(), 1u) << "only the relayed one";
+  EXPECT_EQ((*n)[0].status.state(), v1::DELIVERED);
+  ASSERT_TRUE(
+      s.AcknowledgeAll("ng-naptip", {{Id(1), "signed"}, {Id(2), ""}}, 1200)[0]
+          .ok());
+  n = s.ReadNotices("bg", 10);
+  ASSERT_EQ(n->size(), 2u);
+  EXPECT_LT((*n)[0].seq, (*n)[1].seq);
+  // A notice carries the status as it is when read.
+  EXPECT_EQ((*n)[0].status.state(), v1::ACKNOWLEDGED);
+  EXPECT_EQ((*n)[1].status.acknowledgement(), "signed");
+  EXPECT_EQ(*s.QueueDepth(NoticeQueue("bg")), 2u);
+  ASSERT_TRUE(s.RemoveNotices("bg", {(*n)[0].seq}).ok());
+  ASSERT_TRUE(s.RemoveNotices("bg", {(*n)[0].seq}).ok()) << "twice";
+  EXPECT_EQ(*s.QueueDepth(NoticeQueue("bg")), 1u);
+  v1::PathNotice notice = NoticeOf((*n)[1].status);
+  EXPECT_EQ(notice.delivered_unix_ms(), 1100);
+  EXPECT_EQ(notice.acknowledged_unix_ms(), 1200);
+  EXPECT_EQ(notice.acknowledgement(), "signed");
+
+  // The origin's side: only for a message it relayed to that peer.
+  AcceptRequest out = Request(3, "ng-naptip");
+  out.queue = OutboundQueue("ng");
+  ASSERT_TRUE(s.Accept(out).ok());
+  notice.set_message_id(Id(3));
+  EXPECT_EQ(ErrorReason(s.RecordPath("ng", {notice}, 1300)[0]),
+            "MESSAGE_NOT_RELAYED_TO_PEER")
+      << "still queued here";
+  ASSERT_TRUE(s.MarkRelayed(">ng", {{Id(3), "ng", "r"}}, 1050)[0].ok());
+  EXPECT_EQ(ErrorReason(s.RecordPath("it", {notice}, 1300)[0]),
+            "MESSAGE_NOT_RELAYED_TO_PEER");
+  v1::PathNotice delivered = notice;
+  delivered.clear_acknowledged_unix_ms();
+  delivered.clear_acknowledgement();
+  ASSERT_TRUE(s.RecordPath("ng", {delivered}, 1300)[0].ok());
+  EXPECT_EQ(s.GetStatus(Id(3))->state(), v1::DELIVERED);
+  ASSERT_TRUE(s.RecordPath("ng", {notice}, 1300)[0].ok());
+  ASSERT_TRUE(s.RecordPath("ng", {delivered}, 1400)[0].ok()) << "stale";
+  auto st = s.GetStatus(Id(3));
+  EXPECT_EQ(st->state(), v1::ACKNOWLEDGED);
+  EXPECT_EQ(st->acknowledged_unix_ms(), 1200);
+  EXPECT_EQ(st->acknowledgement(), "signed");
+  EXPECT_EQ(st->relayed_to(), "ng");
+  // Neither the relayed message's old queue nor its expiry is touched.
+  EXPECT_EQ(*s.QueueDepth(">ng"), 0u);
+  EXPECT_EQ(ErrorReason(s.Acknowledge(">ng", Id(3), 1500)), "");
+  EXPECT_EQ(*s.ExpireDue(1'000'000, 100), 0u);
+  EXPECT_EQ(s.GetStatus(Id(3))->state(), v1::ACKNOWLEDGED);
+}
+
 TYPED_TEST(MessageStoreContract, AcknowledgingAnExpiredMessageIsRefused) {
   MessageStore& s = *this->store_;
   AcceptRequest r = Request(1, "ng");
@@ -359,6 +421,30 @@ TEST_F(RocksStoreTest, EverythingSurvivesReopen) {
   auto fresh = s->Accept(Request(21, "ng"));
   ASSERT_TRUE(fresh.ok());
   EXPECT_GT(fresh->status.queue_seq(), q->back().seq);
+}
+
+TEST_F(RocksStoreTest, NoticesSurviveReopen) {
+  {
+    auto s = Open();
+    for (uint64_t n = 1; n <= 3; ++n) {
+      AcceptRequest in = Request(n, "ng");
+      in.origin_node = "bg";
+      ASSERT_TRUE(s->Accept(in).ok());
+    }
+    ASSERT_TRUE(s->MarkDeliveredMany({Id(1), Id(2), Id(3)}, 1100).ok());
+    auto n = s->ReadNotices("bg", 1);
+    ASSERT_TRUE(s->RemoveNotices("bg", {(*n)[0].seq}).ok());
+  }
+  auto s = Open();
+  EXPECT_EQ(*s->QueueDepth(NoticeQueue("bg")), 2u);
+  auto n = s->ReadNotices("bg", 10);
+  ASSERT_EQ(n->size(), 2u);
+  EXPECT_EQ((*n)[0].status.message_id(), Id(2));
+  // New notices go behind the old ones.
+  ASSERT_TRUE(s->Acknowledge("ng", Id(1), 1200).ok());
+  n = s->ReadNotices("bg", 10);
+  ASSERT_EQ(n->size(), 3u);
+  EXPECT_EQ((*n)[2].status.message_id(), Id(1));
 }
 
 TEST_F(RocksStoreTest, RefusesASecondOpenOfTheSameDirectory) {
