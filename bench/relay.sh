@@ -41,6 +41,7 @@ run() {  # run N RATE: producer at BG and consumer at NG; prints both lines
   local n=$1 rate=$2
   rm -f producer.log consumer.log
   "$LOAD" consume --node "127.0.0.1:$ng_port" $(tls ng-naptip) --expect "$n" --timeout-s 600 \
+    --sign-key keys/ng-naptip.sign.key \
     --log consumer.log >consumer.out 2>&1 &
   local c=$!
   local t0; t0=$(date +%s%N)

@@ -6,7 +6,7 @@
 //                    [--size BYTES] [--log FILE]
 //   trm_load consume --node ADDR (--token-file F | --ca CA --cert C --key K)
 //                    --expect N [--log FILE]
-//                    [--timeout-s S]
+//                    [--timeout-s S] [--sign-key K]
 //
 // produce seals N envelopes up front, then keeps W of them in flight on a
 // SubmitStream until each has a receipt, reconnecting and resubmitting the
@@ -19,7 +19,8 @@
 // <unix_us>" and
 // "acked <id>", and counts any message delivered again after its
 // acknowledgement returned (an undone acknowledgement). Exit 0 when its goal is
-// met.
+// met. With --sign-key each acknowledgement carries the recipient's signed
+// acknowledgement (signed once per message, at its first delivery).
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +29,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -38,7 +40,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/crypto/hash.h"
 #include "common/crypto/key_files.h"
+#include "common/envelope/acknowledgement.h"
 #include "common/envelope/envelope.h"
 #include "trm/v1/mailbox.grpc.pb.h"
 
@@ -258,6 +262,7 @@ int Produce(const Common& c, const ProduceFlags& f) {
 struct ConsumeFlags {
   size_t expect = 0;
   int timeout_s = 300;
+  std::string sign_key;
 };
 
 int Consume(const Common& c, const ConsumeFlags& f) {
@@ -266,6 +271,30 @@ int Consume(const Common& c, const ConsumeFlags& f) {
   absl::flat_hash_set<std::string> acked;
   size_t deliveries = 0, undone = 0, failures = 0;
   auto stub = Stub(c);
+  std::optional<crypto::Ed25519PrivateKey> sign_key;
+  if (!f.sign_key.empty()) {
+    auto k = crypto::LoadSigningKey(f.sign_key);
+    if (!k.ok()) {
+      std::fprintf(stderr, "trm_load: %s\n", k.status().ToString().c_str());
+      return 2;
+    }
+    sign_key = std::move(*k);
+  }
+  // Message id -> its signed acknowledgement (with --sign-key).
+  absl::flat_hash_map<std::string, std::string> signed_acks;
+  auto sign_ack = [&](const v1::Delivery& d) {
+    if (!sign_key.has_value() || signed_acks.contains(d.message_id())) return;
+    auto parsed = envelope::ParsedEnvelope::Parse(d.envelope());
+    if (!parsed.ok()) return;
+    v1::AcknowledgementBody body;
+    body.set_message_id(d.message_id());
+    const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(d.envelope())});
+    body.set_envelope_sha256(digest.data(), digest.size());
+    body.set_recipient_org(parsed->header().recipient_org());
+    body.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
+    auto ack = envelope::SignAcknowledgement(body, *sign_key);
+    if (ack.ok()) signed_acks[d.message_id()] = std::move(*ack);
+  };
   const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
   const auto start = Clock::now();
   // Acknowledgements whose answer was lost: acknowledging is idempotent, so
@@ -279,7 +308,10 @@ int Consume(const Common& c, const ConsumeFlags& f) {
     ack_ctx.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(5));
     v1::AckManyRequest req;
-    for (const std::string& id : ids) req.add_message_ids(id);
+    for (const std::string& id : ids) {
+      req.add_message_ids(id);
+      if (sign_key.has_value()) req.add_acknowledgements(signed_acks[id]);
+    }
     v1::AckManyResponse resp;
     if (!stub->AckMany(&ack_ctx, req, &resp).ok() ||
         resp.results_size() != static_cast<int>(ids.size())) {
@@ -293,6 +325,7 @@ int Consume(const Common& c, const ConsumeFlags& f) {
         unconfirmed.push_back(r.message_id());
         continue;
       }
+      signed_acks.erase(r.message_id());
       const std::string id = HexEncode(AsBytes(r.message_id()));
       if (acked.insert(id).second) log << "acked " << id << "\n";
     }
@@ -318,6 +351,7 @@ int Consume(const Common& c, const ConsumeFlags& f) {
       log << "delivered " << id << " " << d.attempt() << " " << WallMicros()
           << "\n";
       if (acked.contains(id)) ++undone;  // acknowledged, yet back
+      sign_ack(d);
       batch.push_back(d.message_id());
     }
     if (!reader->Finish().ok()) {
@@ -369,6 +403,8 @@ int main(int argc, char** argv) {
   common(consume);
   consume->add_option("--expect", cf.expect)->required();
   consume->add_option("--timeout-s", cf.timeout_s);
+  consume->add_option("--sign-key", cf.sign_key,
+                      "sign each acknowledgement with this key");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,7 @@
 #include "common/crypto/hash.h"
 #include "common/crypto/key_files.h"
 #include "common/directory/directory.h"
+#include "common/envelope/acknowledgement.h"
 #include "common/envelope/envelope.h"
 #include "common/status.h"
 #include "server/receipts/receipt_signer.h"
@@ -177,6 +179,10 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
   ASSIGN_OR_RETURN(Connection c, Connect(node));
   ASSIGN_OR_RETURN(crypto::X25519PrivateKey me,
                    crypto::LoadEncryptionKey(f.recipient_key));
+  std::optional<crypto::Ed25519PrivateKey> sign_key;
+  if (!f.sign_key.empty()) {
+    ASSIGN_OR_RETURN(sign_key, crypto::LoadSigningKey(f.sign_key));
+  }
   v1::ReceiveRequest req;
   req.set_max_messages(f.max);
   req.set_wait_ms(f.wait_ms);
@@ -206,9 +212,22 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
       r["from"] = parsed.header().sender_org();
       r["case_ref"] = parsed.header().case_ref();
       r["payload"] = path;
-      // Acknowledge only once the payload is safely on disk.
+      // Acknowledge only once the payload is safely on disk, with a signed
+      // statement of what was received when a signing key is given.
       v1::MessageRef ref;
       ref.set_message_id(d.message_id());
+      if (sign_key.has_value()) {
+        v1::AcknowledgementBody body;
+        body.set_message_id(d.message_id());
+        const crypto::Sha256Digest digest =
+            crypto::Sha256({AsBytes(d.envelope())});
+        body.set_envelope_sha256(digest.data(), digest.size());
+        body.set_recipient_org(parsed.header().recipient_org());
+        body.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
+        ASSIGN_OR_RETURN(*ref.mutable_acknowledgement(),
+                         envelope::SignAcknowledgement(body, *sign_key));
+        r["acknowledgement"] = "signed";
+      }
       v1::AckResponse ack;
       grpc::ClientContext ack_ctx;
       c.Prepare(&ack_ctx, absl::Seconds(30));
@@ -217,6 +236,14 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
     if (!s.ok()) {
       ++refused;
       r["error"] = std::string(s.message());
+      // Not acknowledged: give the lease back so that it comes again at
+      // once (best effort; otherwise it does when the lease runs out).
+      v1::MessageRef ref;
+      ref.set_message_id(d.message_id());
+      v1::AckResponse ignored;
+      grpc::ClientContext release_ctx;
+      c.Prepare(&release_ctx, absl::Seconds(10));
+      c.stub->Release(&release_ctx, ref, &ignored).ok();
     }
     if (!out.json) {
       if (s.ok()) {
@@ -244,35 +271,52 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
   return absl::OkStatus();
 }
 
-// The relay receipt in `s`, checked: what the status shows about it.
-absl::StatusOr<std::string> CheckRelayReceipt(const v1::StoredStatus& s,
-                                              const StatusFlags& f) {
-  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey authority,
-                   crypto::LoadVerifyKey(f.authority_pub));
-  ASSIGN_OR_RETURN(std::string bytes, ReadInput(f.directory));
-  ASSIGN_OR_RETURN(std::shared_ptr<const directory::Directory> dir,
-                   directory::Directory::Verify(bytes, authority));
+// A node's receipt of `kind` for the message of `s`, signed by `node`,
+// checked against the signed directory: what the status shows about it.
+absl::StatusOr<std::string> CheckNodeReceipt(const v1::StoredStatus& s,
+                                             const std::string& bytes,
+                                             v1::ReceiptKind kind,
+                                             const std::string& node,
+                                             const directory::Directory& dir) {
   v1::Receipt receipt;
   v1::ReceiptLeaf leaf;
-  if (!receipt.ParseFromString(s.relay_receipt()) ||
+  if (!receipt.ParseFromString(bytes) ||
       !leaf.ParseFromString(receipt.leaf())) {
     return Error(absl::StatusCode::kDataLoss, "RECEIPT_INVALID",
-                 "the node's record of the relay receipt does not parse");
+                 "the node's record of the receipt does not parse");
   }
-  if (leaf.kind() != v1::RECEIPT_RELAYED ||
-      leaf.message_id() != s.message_id() ||
-      leaf.envelope_sha256() != s.envelope_sha256() ||
-      leaf.node() != s.relayed_to()) {
-    return Error(absl::StatusCode::kDataLoss, "RECEIPT_INVALID",
-                 "the relay receipt is not for this message and node");
+  if (leaf.kind() != kind || leaf.message_id() != s.message_id() ||
+      leaf.envelope_sha256() != s.envelope_sha256() || leaf.node() != node) {
+    return Error(
+        absl::StatusCode::kDataLoss, "RECEIPT_INVALID",
+        absl::StrCat("the ", v1::ReceiptKind_Name(kind),
+                     " receipt is not for this message and node ", node));
   }
   ASSIGN_OR_RETURN(
       crypto::Ed25519PublicKey key,
-      dir->NodeSigningKey(leaf.node(), receipt.node_key_id(),
-                          absl::FromUnixMillis(leaf.time_unix_ms())));
+      dir.NodeSigningKey(leaf.node(), receipt.node_key_id(),
+                         absl::FromUnixMillis(leaf.time_unix_ms())));
   RETURN_IF_ERROR(receipts::VerifyReceipt(receipt, key));
   return absl::StrCat("valid, signed by node ", leaf.node(), " at ",
                       Iso(leaf.time_unix_ms()));
+}
+
+// The recipient's signed acknowledgement in `s`, checked against the
+// signed directory.
+absl::StatusOr<std::string> CheckAcknowledgement(
+    const v1::StoredStatus& s, const directory::Directory& dir) {
+  ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,
+                   envelope::ParseAcknowledgement(s.acknowledgement()));
+  RETURN_IF_ERROR(envelope::CheckAcknowledgementFor(
+      ack, s.message_id(), s.envelope_sha256(), s.recipient_org()));
+  const absl::Time at = absl::FromUnixMillis(ack.body.time_unix_ms());
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
+                   dir.OrganisationSigningKey(s.recipient_org(),
+                                              ack.signed_ack.key_id(), at, at));
+  RETURN_IF_ERROR(envelope::VerifyAcknowledgement(ack, key));
+  return absl::StrCat("valid, signed by ", s.recipient_org(), " (key ",
+                      HexEncode(AsBytes(ack.signed_ack.key_id())), ") at ",
+                      Iso(ack.body.time_unix_ms()));
 }
 
 absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
@@ -305,12 +349,40 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
     if (ms > 0) j[name] = Iso(ms);
   }
   if (!s.relayed_to().empty()) j["relayed_to"] = s.relayed_to();
-  if (!s.relay_receipt().empty()) {
-    if (f.directory.empty()) {
-      j["relay_receipt"] =
-          "not checked (give --directory and --authority-pub to check it)";
+  // The evidence for each step, checked against the signed directory when
+  // it is given.
+  std::shared_ptr<const directory::Directory> dir;
+  if (!f.directory.empty()) {
+    ASSIGN_OR_RETURN(crypto::Ed25519PublicKey authority,
+                     crypto::LoadVerifyKey(f.authority_pub));
+    ASSIGN_OR_RETURN(std::string bytes, ReadInput(f.directory));
+    ASSIGN_OR_RETURN(dir, directory::Directory::Verify(bytes, authority));
+  }
+  constexpr absl::string_view kUnchecked =
+      "not checked (give --directory and --authority-pub to check it)";
+  const std::pair<const char*, std::pair<const std::string*, v1::ReceiptKind>>
+      receipts[] = {
+          {"relay_receipt", {&s.relay_receipt(), v1::RECEIPT_RELAYED}},
+          {"delivery_receipt", {&s.delivery_receipt(), v1::RECEIPT_DELIVERED}},
+          {"expiry_receipt", {&s.expiry_receipt(), v1::RECEIPT_EXPIRED}}};
+  for (const auto& [name, what] : receipts) {
+    if (what.first->empty()) continue;
+    if (dir == nullptr) {
+      j[name] = kUnchecked;
     } else {
-      ASSIGN_OR_RETURN(j["relay_receipt"], CheckRelayReceipt(s, f));
+      ASSIGN_OR_RETURN(j[name], CheckNodeReceipt(s, *what.first, what.second,
+                                                 s.relayed_to(), *dir));
+    }
+  }
+  if (s.acknowledged_unix_ms() > 0) {
+    if (s.acknowledgement().empty()) {
+      j["acknowledgement"] =
+          "unsigned (the recipient's node took an acknowledgement without "
+          "the recipient's signature)";
+    } else if (dir == nullptr) {
+      j["acknowledgement"] = kUnchecked;
+    } else {
+      ASSIGN_OR_RETURN(j["acknowledgement"], CheckAcknowledgement(s, *dir));
     }
   }
   if (!s.reason_code().empty()) j["reason_code"] = s.reason_code();
@@ -323,7 +395,8 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
             << "\n";
   for (const char* k :
        {"recipient", "accepted", "relayed", "relayed_to", "relay_receipt",
-        "delivered", "acknowledged", "expired", "rejected", "payload_purged",
+        "delivered", "delivery_receipt", "acknowledged", "acknowledgement",
+        "expired", "expiry_receipt", "rejected", "payload_purged",
         "reason_code", "reason"}) {
     if (j.contains(k)) {
       std::cout << "  " << k << ": " << j[k].get<std::string>() << "\n";

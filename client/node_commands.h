@@ -20,6 +20,7 @@ void AddNodeFlags(CLI::App* command, NodeFlags* flags);
 
 struct ReceiveFlags {
   std::string recipient_key, keys_dir, out_dir = ".";
+  std::string sign_key;  // signs the acknowledgements when given
   uint32_t max = 64;
   uint32_t wait_ms = 0;
 };
@@ -28,8 +29,9 @@ absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
                          const std::string& node_pub, const Output& out);
 absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
                             const Output& out);
-// With `directory` and `authority_pub`, a relayed message's receipt is
-// checked against the relaying node's key in the signed directory.
+// With `directory` and `authority_pub`, the evidence for each step (the
+// recipient node's receipts, the recipient's signed acknowledgement) is
+// checked against the keys in the signed directory.
 struct StatusFlags {
   std::string id_hex, directory, authority_pub;
 };

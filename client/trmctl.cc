@@ -293,6 +293,11 @@ int Main(int argc, char** argv) {
       ->add_option("--keys-dir", rf.keys_dir,
                    "directory with senders' ORG.sign.pub files")
       ->required();
+  receive->add_option(
+      "--sign-key", rf.sign_key,
+      "your signing private key (ORG.sign.key): each acknowledgement is "
+      "signed with it, as proof of receipt for the sender (nodes refuse "
+      "unsigned acknowledgements unless configured to take them)");
   receive
       ->add_option("--out-dir", rf.out_dir,
                    "where payloads go, as MESSAGE_ID.payload (0600)")
@@ -315,8 +320,8 @@ int Main(int argc, char** argv) {
       ->add_option("MESSAGE_ID", status_flags.id_hex, "as send printed it")
       ->required();
   status_cmd->add_option("--directory", status_flags.directory,
-                         "the signed federation directory, to check a relay "
-                         "receipt");
+                         "the signed federation directory, to check the "
+                         "receipts and the signed acknowledgement");
   status_cmd->add_option("--authority-pub", status_flags.authority_pub,
                          "the federation authority's public key");
 

@@ -140,7 +140,8 @@ show "$trmctl" status $(tls bg-ngo-animus) "$id"
 echo "-- the coordinator receives, verifies, opens and acknowledges:"
 mkdir -p inbox
 show "$trmctl" receive $(tls bg-nrm-coordinator) \
-  --recipient-key keys/bg-nrm-coordinator.enc.key --keys-dir keys --out-dir inbox
+  --recipient-key keys/bg-nrm-coordinator.enc.key --sign-key keys/bg-nrm-coordinator.sign.key \
+  --keys-dir keys --out-dir inbox
 cat "inbox/$id.payload"
 show "$trmctl" status $(tls bg-ngo-animus) "$id"
 echo "-- the NGO, with its own certificate, trying to submit as the coordinator is refused:"

@@ -102,7 +102,7 @@ wait_relayed() {  # wait_relayed ID... within 30 s
 }
 receive_count() {
   in_ns ng "$TRMCTL" --json receive --node "${addr[ng]}:7400" --ca pki/ca.crt --cert pki/org-ng-naptip.crt \
-    --key pki/org-ng-naptip.key --recipient-key keys/ng-naptip.enc.key --keys-dir keys --out-dir inbox \
+    --key pki/org-ng-naptip.key --recipient-key keys/ng-naptip.enc.key --sign-key keys/ng-naptip.sign.key --keys-dir keys --out-dir inbox \
     --max 1000 >recv.out 2>&1
   python3 -c 'import json; print(len(json.load(open("recv.out")).get("messages", [])))'
 }

@@ -80,15 +80,20 @@ contains "credential reason" UNKNOWN_CREDENTIAL out
 "$TRMCTL" status $node --token-file keys/bg-naptip.token "$id" >out 2>&1
 check "status of someone else's message" 1 $?
 
-# The recipient receives, opens and acknowledges.
+# The recipient receives, opens and acknowledges with its signature. An
+# unsigned acknowledgement is refused, and the message is given back.
 "$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
-  --keys-dir keys --out-dir inbox >out 2>&1; check receive 0 $?
+  --keys-dir keys --out-dir inbox >out 2>&1; check "unsigned acknowledgement" 1 $?
+contains "unsigned reason" "requires a signed acknowledgement" out
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --sign-key keys/bg-naptip.sign.key --keys-dir keys --out-dir inbox >out 2>&1; check receive 0 $?
 cmp -s payload "inbox/$id.payload"; check "payload delivered intact" 0 $?
 "$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
-  --keys-dir keys --out-dir inbox >out 2>&1; check "receive again" 0 $?
+  --sign-key keys/bg-naptip.sign.key --keys-dir keys --out-dir inbox >out 2>&1; check "receive again" 0 $?
 contains "nothing left after ack" "no messages" out
 "$TRMCTL" status $node --token-file keys/bg-ngo.token "$id" >out 2>&1
 contains "acknowledged" ACKNOWLEDGED out
+contains "signed acknowledgement kept" "acknowledgement: not checked" out
 
 # Graceful stop, then the state is still there.
 "$TRMCTL" send $node --token-file keys/bg-ngo.token --type risk-feedback \
@@ -102,7 +107,7 @@ node="--node 127.0.0.1:$port --insecure-dev"
 "$TRMCTL" status $node --token-file keys/bg-ngo.token "$id" >out 2>&1
 contains "acknowledgement survives restart" ACKNOWLEDGED out
 "$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
-  --keys-dir keys --out-dir inbox >out 2>&1; check "receive after restart" 0 $?
+  --sign-key keys/bg-naptip.sign.key --keys-dir keys --out-dir inbox >out 2>&1; check "receive after restart" 0 $?
 contains "queued message survives restart" RISK_FEEDBACK out
 kill -TERM "$pid"; wait "$pid"; pid=""
 

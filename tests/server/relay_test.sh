@@ -40,7 +40,7 @@ status_is() {  # status_is FROM ID STATE: within 15 s
   return 1
 }
 received_ids() {  # received_ids ORG: receive everything, print ids in order
-  "$TRMCTL" --json receive $(tls_of "$1") --recipient-key "keys/$1.enc.key" --keys-dir keys \
+  "$TRMCTL" --json receive $(tls_of "$1") --recipient-key "keys/$1.enc.key" --sign-key "keys/$1.sign.key" --keys-dir keys \
     --out-dir inbox --max 1000 >recv.out 2>&1
   python3 -c '
 import json
@@ -114,9 +114,16 @@ contains "relay receipt valid" "relay_receipt: valid, signed by node ng" out
   "$id" >out 2>&1; check "receipt check needs the real authority" 1 $?
 contains "wrong authority reason" DIRECTORY_SIGNATURE_INVALID out
 mkdir -p inbox
-"$TRMCTL" receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --keys-dir keys \
+"$TRMCTL" receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --sign-key keys/ng-naptip.sign.key --keys-dir keys \
   --out-dir inbox >out 2>&1; check "receive at NG" 0 $?
 cmp -s p0 "inbox/$id.payload"; check "payload crossed both nodes intact" 0 $?
+# The path travels back: BG shows NG's delivery receipt and NG-NAPTIP's
+# signed acknowledgement, both checked against the signed directory.
+wait_state "$id" ACKNOWLEDGED || { echo "FAIL: no acknowledgement at BG"; cat status.out; fail=1; }
+"$TRMCTL" status "${as_ngo[@]}" --directory directory.signed --authority-pub keys/authority.sign.pub \
+  "$id" >out 2>&1; check "status checks the whole path" 0 $?
+contains "delivery receipt from NG" "delivery_receipt: valid, signed by node ng" out
+contains "recipient's signed acknowledgement" "acknowledgement: valid, signed by ng-naptip" out
 
 # NG down: messages wait at BG, then arrive once and in order.
 kill -TERM "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null
@@ -133,7 +140,7 @@ start ng
 for i in 0 1 2 3 4; do wait_state "${ids[$i]}" RELAYED || { echo "FAIL: ${ids[$i]} not relayed"; cat status.out; fail=1; }; done
 echo "ok: all relayed after NG came back"
 contains "BG logs the recovery" "relay to ng recovered" bg.log
-"$TRMCTL" --json receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --keys-dir keys \
+"$TRMCTL" --json receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --sign-key keys/ng-naptip.sign.key --keys-dir keys \
   --out-dir inbox >out 2>&1; check "receive the backlog" 0 $?
 got=$(python3 -c '
 import json
@@ -143,7 +150,7 @@ for line in open("out"):
         d = json.loads(line)
         for m in d.get("messages", []): print(m["message_id"])')
 [ "$got" = "$(printf '%s\n' "${ids[@]}")" ]; check "delivered once each, in order" 0 $?
-"$TRMCTL" receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --keys-dir keys \
+"$TRMCTL" receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --sign-key keys/ng-naptip.sign.key --keys-dir keys \
   --out-dir inbox >out 2>&1
 contains "nothing delivered twice" "no messages" out
 

@@ -50,6 +50,7 @@ node="127.0.0.1:$port"
   --count "$N" --window 64 --size 1024 --rate "$RATE" --log producer.log >producer.out 2>&1 &
 producer=$!
 "$LOAD" consume --node "$node" --token-file keys/bg-naptip.token --expect "$N" \
+  --sign-key keys/bg-naptip.sign.key \
   --timeout-s 240 --log consumer.log >consumer.out 2>&1 &
 consumer=$!
 
@@ -66,7 +67,8 @@ cat producer.out consumer.out
 # A last restart: nothing acknowledged may come back.
 kill -9 "$pid"; wait "$pid" 2>/dev/null; start
 "$TRMCTL" --json receive --node "$node" --insecure-dev --token-file keys/bg-naptip.token \
-  --recipient-key keys/bg-naptip.enc.key --keys-dir keys --out-dir . --wait-ms 3000 >final.json 2>&1
+  --recipient-key keys/bg-naptip.enc.key --sign-key keys/bg-naptip.sign.key --keys-dir keys \
+  --out-dir . --wait-ms 3000 >final.json 2>&1
 kill -TERM "$pid"; wait "$pid"; pid=""
 
 python3 "$VERDICT" "crash test" "$N" "$prc" "$crc"

@@ -34,6 +34,7 @@ tls() { echo --ca pki/ca.crt --cert "pki/org-$1.crt" --key "pki/org-$1.key"; }
   --count "$N" --window 32 --size 1024 --rate "$RATE" --log producer.log >producer.out 2>&1 &
 producer=$!
 "$LOAD" consume --node "127.0.0.1:$ng_port" $(tls ng-naptip) --expect "$N" \
+  --sign-key keys/ng-naptip.sign.key \
   --timeout-s 240 --log consumer.log >consumer.out 2>&1 &
 consumer=$!
 
@@ -51,7 +52,8 @@ cat producer.out consumer.out
 # A last hard restart of both: nothing acknowledged may come back.
 for n in bg ng; do kill -9 "${pids[$n]}"; wait "${pids[$n]}" 2>/dev/null; start "$n"; done
 "$TRMCTL" --json receive --node "127.0.0.1:$ng_port" $(tls ng-naptip) \
-  --recipient-key keys/ng-naptip.enc.key --keys-dir keys --out-dir . --wait-ms 3000 >final.json 2>&1
+  --recipient-key keys/ng-naptip.enc.key --sign-key keys/ng-naptip.sign.key --keys-dir keys \
+  --out-dir . --wait-ms 3000 >final.json 2>&1
 grep -c "relay to ng failing" bg.log | sed 's/^/relay failures logged at BG: /'
 for n in bg ng; do kill -TERM "${pids[$n]}"; wait "${pids[$n]}"; unset "pids[$n]"; done
 
