@@ -21,6 +21,7 @@
 #include "common/envelope/envelope.h"
 #include "common/status.h"
 #include "server/receipts/receipt_signer.h"
+#include "trm/v1/admin.grpc.pb.h"
 #include "trm/v1/mailbox.grpc.pb.h"
 
 namespace trm::client {
@@ -47,6 +48,7 @@ absl::Status FromGrpc(const grpc::Status& s) {
 }
 
 struct Connection {
+  std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::Mailbox::Stub> stub;
   std::string token;
   void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const {
@@ -67,8 +69,8 @@ absl::StatusOr<Connection> Connect(const NodeFlags& f) {
     ASSIGN_OR_RETURN(std::string token, ReadInput(f.token_file));
     absl::StripAsciiWhitespace(&token);
     if (token.empty()) return UsageError(f.token_file + " is empty");
-    c.stub = v1::Mailbox::NewStub(
-        grpc::CreateChannel(f.node, grpc::InsecureChannelCredentials()));
+    c.channel = grpc::CreateChannel(f.node, grpc::InsecureChannelCredentials());
+    c.stub = v1::Mailbox::NewStub(c.channel);
     c.token = std::move(token);
     return c;
   }
@@ -82,8 +84,8 @@ absl::StatusOr<Connection> Connect(const NodeFlags& f) {
   ASSIGN_OR_RETURN(opts.pem_root_certs, ReadInput(f.ca));
   ASSIGN_OR_RETURN(opts.pem_cert_chain, ReadInput(f.cert));
   ASSIGN_OR_RETURN(opts.pem_private_key, ReadInput(f.key));
-  c.stub = v1::Mailbox::NewStub(
-      grpc::CreateChannel(f.node, grpc::SslCredentials(opts)));
+  c.channel = grpc::CreateChannel(f.node, grpc::SslCredentials(opts));
+  c.stub = v1::Mailbox::NewStub(c.channel);
   OPENSSL_cleanse(opts.pem_private_key.data(), opts.pem_private_key.size());
   return c;
 }
@@ -401,6 +403,92 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
     if (j.contains(k)) {
       std::cout << "  " << k << ": " << j[k].get<std::string>() << "\n";
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
+  ASSIGN_OR_RETURN(Connection c, Connect(node));
+  std::unique_ptr<v1::NodeAdmin::Stub> admin =
+      v1::NodeAdmin::NewStub(c.channel);
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx, absl::Seconds(30));
+  v1::NodeStatus s;
+  RETURN_IF_ERROR(
+      FromGrpc(admin->GetNodeStatus(&ctx, v1::NodeStatusRequest(), &s)));
+  auto when = [](int64_t ms) { return ms == 0 ? json() : json(Iso(ms)); };
+  json peers = json::array();
+  for (const v1::PeerLink& p : s.peers()) {
+    peers.push_back({{"node", p.node()},
+                     {"reachable", p.consecutive_failures() == 0},
+                     {"breaker", p.breaker()},
+                     {"consecutive_failures", p.consecutive_failures()},
+                     {"next_attempt", when(p.next_attempt_unix_ms())},
+                     {"last_success", when(p.last_success_unix_ms())},
+                     {"last_error", p.last_error()},
+                     {"outbound_queued", p.outbound_queued()},
+                     {"outbound_bytes", p.outbound_bytes()},
+                     {"notices_queued", p.notices_queued()},
+                     {"relayed", p.relayed()},
+                     {"refused", p.refused()},
+                     {"failed_attempts", p.failed_attempts()},
+                     {"notices_sent", p.notices_sent()},
+                     {"notices_refused", p.notices_refused()}});
+  }
+  json queues = json::array();
+  for (const v1::QueueSummary& q : s.queues()) {
+    queues.push_back({{"organisation", q.organisation()},
+                      {"queued", q.queued()},
+                      {"bytes", q.bytes()}});
+  }
+  if (out.json) {
+    std::cout << json{{"ok", true},
+                      {"node", s.node_id()},
+                      {"directory_serial", s.directory_serial()},
+                      {"time", Iso(s.now_unix_ms())},
+                      {"relay_enabled", s.relay_enabled()},
+                      {"peers", peers},
+                      {"queues", queues}}
+                     .dump()
+              << "\n";
+    return absl::OkStatus();
+  }
+  std::cout << "node " << s.node_id() << " (directory serial "
+            << s.directory_serial() << ") at " << Iso(s.now_unix_ms()) << "\n";
+  if (!s.relay_enabled()) {
+    std::cout << "peers: none (this node does not relay: no mutual TLS)\n";
+  } else {
+    std::cout << "peers:\n";
+  }
+  for (const v1::PeerLink& p : s.peers()) {
+    std::cout << "  " << p.node() << ": ";
+    if (p.consecutive_failures() == 0) {
+      std::cout << "reachable";
+    } else {
+      std::cout << "FAILING, " << p.consecutive_failures()
+                << " attempts in a row, circuit " << p.breaker();
+    }
+    std::cout << "; last success "
+              << (p.last_success_unix_ms() == 0
+                      ? std::string("none since start")
+                      : Iso(p.last_success_unix_ms()));
+    if (p.next_attempt_unix_ms() != 0) {
+      std::cout << "; next attempt " << Iso(p.next_attempt_unix_ms()) << " (in "
+                << (p.next_attempt_unix_ms() - s.now_unix_ms()) << " ms)";
+    }
+    std::cout << "\n    backlog " << p.outbound_queued() << " messages ("
+              << p.outbound_bytes() << " bytes), " << p.notices_queued()
+              << " notices; relayed " << p.relayed() << ", refused "
+              << p.refused() << ", failed attempts " << p.failed_attempts()
+              << ", notices sent " << p.notices_sent() << "\n";
+    if (!p.last_error().empty()) {
+      std::cout << "    last error: " << p.last_error() << "\n";
+    }
+  }
+  std::cout << "queues:\n";
+  for (const v1::QueueSummary& q : s.queues()) {
+    std::cout << "  " << q.organisation() << ": " << q.queued() << " messages ("
+              << q.bytes() << " bytes)\n";
   }
   return absl::OkStatus();
 }

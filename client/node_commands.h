@@ -38,6 +38,10 @@ struct StatusFlags {
 absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
                            const Output& out);
 
+// `trmctl node status`: the node's peers (reachability, retry schedule,
+// backlog) and queues, for its national coordinator.
+absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out);
+
 // A random bearer token written to `path` (mode 0600, never overwritten);
 // returns the hex SHA-256 that goes into the node's configuration.
 absl::StatusOr<std::string> MakeToken(const std::string& path);

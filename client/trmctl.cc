@@ -349,6 +349,16 @@ int Main(int argc, char** argv) {
   inspect->add_option("--sender-pub", inf.sender_pub,
                       "sender's signing public key to check the signature");
 
+  NodeFlags node_status_flags;
+  CLI::App* node_cmd =
+      app.add_subcommand("node", "the node itself, for its coordinator");
+  CLI::App* node_status = node_cmd->add_subcommand(
+      "status",
+      "peers (reachable, backlog, retry schedule, last success) and queues; "
+      "for the node's NATIONAL_COORDINATOR organisation");
+  node_cmd->require_subcommand(1);
+  AddNodeFlags(node_status, &node_status_flags);
+
   auto run_directory = AddDirectoryCommands(app);
   try {
     app.parse(argc, argv);
@@ -365,6 +375,7 @@ int Main(int argc, char** argv) {
   if (*receive) status = ReceiveCommand(receive_node, rf, out);
   if (*status_cmd) status = StatusCommand(status_node, status_flags, out);
   if (app.got_subcommand("directory")) status = run_directory(out);
+  if (*node_status) status = NodeStatusCommand(node_status_flags, out);
   return Report(status, out);
 }
 

@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/crypto/key_files.h"
 #include "common/status.h"
+#include "server/admin/admin_service.h"
 #include "server/auth/caller_auth.h"
 #include "server/config/node_config.h"
 #include "server/federation/directory_loader.h"
@@ -191,6 +192,9 @@ int Run(const Flags& flags) {
     relays->EnsurePeers();
   }
 
+  admin::AdminService admin_service(*authenticator, registry, **store,
+                                    relays.get(), SystemClock::Get());
+
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(cfg->listen, credentials, &port);
@@ -201,6 +205,7 @@ int Run(const Flags& flags) {
       static_cast<int>(options.limits.max_envelope_bytes +
                        federation::kMaxRelayBatchBytes + (1 << 20)));
   builder.RegisterService(&service);
+  builder.RegisterService(&admin_service);
   if (federation_service) builder.RegisterService(federation_service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {

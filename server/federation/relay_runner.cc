@@ -29,6 +29,14 @@ void RelayRunner::EnsurePeers() {
   }
 }
 
+std::vector<std::pair<std::string, PeerState>> RelayRunner::Links() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, PeerState>> out;
+  for (const auto& [id, p] : peers_)
+    out.emplace_back(id, p.dispatcher->state());
+  return out;
+}
+
 void RelayRunner::Run(RelayDispatcher& d) {
   int failing = 0;
   while (!stop_.HasBeenNotified()) {

@@ -14,12 +14,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "server/admin/node_status.h"
 #include "server/federation/federation_service.h"
 #include "server/federation/relay_dispatcher.h"
 
 namespace trm::federation {
 
-class RelayRunner {
+class RelayRunner final : public admin::PeerLinks {
  public:
   RelayRunner(storage::MessageStore& store,
               const mailbox::OrgRegistry& registry,
@@ -33,9 +34,11 @@ class RelayRunner {
         clock_(clock),
         tls_(std::move(tls)),
         policy_(policy) {}
-  ~RelayRunner();
+  ~RelayRunner() override;
 
   void EnsurePeers() ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<std::pair<std::string, PeerState>> Links() const override
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Peer {
@@ -53,7 +56,7 @@ class RelayRunner {
   const GrpcPeerTransport::Tls tls_;
   const RelayPolicy policy_;
   absl::Notification stop_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::map<std::string, Peer> peers_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,15 +1,16 @@
 # Shared by the federation tests: a federation CA and certificates, keys,
 # and a signed directory for three nodes (BG, NG, IT on free loopback ports)
-# with one organisation each (bg-ngo, ng-naptip, it-ngo); node configs and
+# with one organisation each (bg-ngo, ng-naptip, it-ngo) and BG's coordinator
+# (bg-nrm); node configs and
 # start. Source it in a fresh working directory with BROKER, TRMCTL and PKI
 # set; it sets bg_port, ng_port, it_port and uses the array pids.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 bg_port=$(free_port); ng_port=$(free_port); it_port=$(free_port)
 bash "$PKI" pki ca "federation test CA" >/dev/null
 for n in bg ng it; do bash "$PKI" pki node $n >/dev/null; done
-for o in bg-ngo ng-naptip it-ngo; do bash "$PKI" pki org $o >/dev/null; done
+for o in bg-ngo bg-nrm ng-naptip it-ngo; do bash "$PKI" pki org $o >/dev/null; done
 mkdir keys
-for o in authority bg-node ng-node it-node bg-ngo ng-naptip it-ngo; do "$TRMCTL" keygen --org $o --dir keys >/dev/null; done
+for o in authority bg-node ng-node it-node bg-ngo bg-nrm ng-naptip it-ngo; do "$TRMCTL" keygen --org $o --dir keys >/dev/null; done
 cat >spec.json <<JSON
 {"federation": "federation-test", "serial": 1,
  "nodes": [
@@ -23,6 +24,9 @@ cat >spec.json <<JSON
    {"id": "bg-ngo", "home_node": "bg", "roles": ["NGO"], "tls_identity": "trm://org/bg-ngo",
     "signing_keys": [{"public_key_file": "keys/bg-ngo.sign.pub"}],
     "encryption_keys": [{"public_key_file": "keys/bg-ngo.enc.pub"}]},
+   {"id": "bg-nrm", "home_node": "bg", "roles": ["NATIONAL_COORDINATOR"], "tls_identity": "trm://org/bg-nrm",
+    "signing_keys": [{"public_key_file": "keys/bg-nrm.sign.pub"}],
+    "encryption_keys": [{"public_key_file": "keys/bg-nrm.enc.pub"}]},
    {"id": "ng-naptip", "home_node": "ng", "roles": ["NATIONAL_COORDINATOR"], "tls_identity": "trm://org/ng-naptip",
     "signing_keys": [{"public_key_file": "keys/ng-naptip.sign.pub"}],
     "encryption_keys": [{"public_key_file": "keys/ng-naptip.enc.pub"}]},

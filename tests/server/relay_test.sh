@@ -136,10 +136,30 @@ done
 contains "queued at BG while NG is down" ": ACCEPTED" out
 for _ in $(seq 1 100); do grep -q "relay to ng failing" bg.log && break; sleep 0.05; done
 contains "BG logs the failing link" "relay to ng failing" bg.log
+# The coordinator sees the link failing, its retry schedule and the backlog.
+as_nrm=(--node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-nrm.crt --key pki/org-bg-nrm.key)
+"$TRMCTL" node status "${as_nrm[@]}" >out 2>&1; check "node status while NG is down" 0 $?
+contains "ng failing" "ng: FAILING" out
+contains "retry schedule shown" "next attempt" out
+contains "backlog shown" "backlog 5 messages" out
+contains "link error shown" "last error: RELAY_FAILED: relay to node ng" out
+"$TRMCTL" --json node status "${as_nrm[@]}" >out 2>&1
+python3 -c '
+import json, sys
+peers = {p["node"]: p for p in json.load(open("out"))["peers"]}
+ng, it = peers["ng"], peers["it"]
+sys.exit(0 if ng["consecutive_failures"] >= 1 and not ng["reachable"] and ng["failed_attempts"] >= 1
+         and ng["outbound_queued"] == 5 and it["reachable"] else 1)'
+check "node status JSON: NG failing with 5 queued, IT reachable" 0 $?
+"$TRMCTL" node status "${as_ngo[@]}" >out 2>&1; check "an NGO may not see node status" 1 $?
+contains "coordinator only" NOT_COORDINATOR out
 start ng
 for i in 0 1 2 3 4; do wait_state "${ids[$i]}" RELAYED || { echo "FAIL: ${ids[$i]} not relayed"; cat status.out; fail=1; }; done
 echo "ok: all relayed after NG came back"
 contains "BG logs the recovery" "relay to ng recovered" bg.log
+"$TRMCTL" node status "${as_nrm[@]}" >out 2>&1
+contains "ng reachable again" "ng: reachable" out
+contains "backlog drained" "backlog 0 messages" out
 "$TRMCTL" --json receive "${as_naptip[@]}" --recipient-key keys/ng-naptip.enc.key --sign-key keys/ng-naptip.sign.key --keys-dir keys \
   --out-dir inbox >out 2>&1; check "receive the backlog" 0 $?
 got=$(python3 -c '

@@ -1,0 +1,39 @@
+// The NodeAdmin gRPC service: authentication, then server/admin/node_status.
+#ifndef TRM_SERVER_ADMIN_ADMIN_SERVICE_H_
+#define TRM_SERVER_ADMIN_ADMIN_SERVICE_H_
+
+#include "common/clock.h"
+#include "server/admin/node_status.h"
+#include "server/auth/caller_auth.h"
+#include "trm/v1/admin.grpc.pb.h"
+
+namespace trm::admin {
+
+class AdminService final : public v1::NodeAdmin::Service {
+ public:
+  // References must outlive the service; `links` may be null.
+  AdminService(const auth::CallerAuthenticator& auth,
+               const mailbox::OrgRegistry& registry,
+               storage::MessageStore& store, const PeerLinks* links,
+               const Clock& clock)
+      : auth_(auth),
+        registry_(registry),
+        store_(store),
+        links_(links),
+        clock_(clock) {}
+
+  grpc::Status GetNodeStatus(grpc::ServerContext* ctx,
+                             const v1::NodeStatusRequest* req,
+                             v1::NodeStatus* resp) override;
+
+ private:
+  const auth::CallerAuthenticator& auth_;
+  const mailbox::OrgRegistry& registry_;
+  storage::MessageStore& store_;
+  const PeerLinks* links_;
+  const Clock& clock_;
+};
+
+}  // namespace trm::admin
+
+#endif  // TRM_SERVER_ADMIN_ADMIN_SERVICE_H_

@@ -1,0 +1,84 @@
+#include "server/admin/node_status.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace trm::admin {
+namespace {
+
+int64_t MillisOrZero(absl::Time t) {
+  return t == absl::InfinitePast() ? 0 : absl::ToUnixMillis(t);
+}
+
+}  // namespace
+
+absl::Status CheckCoordinator(const mailbox::OrgRegistry& registry,
+                              const std::string& caller) {
+  std::shared_ptr<const directory::Directory> dir = registry.directory();
+  const v1::DirectoryOrganisation* org = dir->FindOrganisation(caller);
+  const bool coordinator =
+      org != nullptr && org->home_node() == registry.node_id() &&
+      std::find(org->roles().begin(), org->roles().end(),
+                v1::NATIONAL_COORDINATOR) != org->roles().end();
+  if (!coordinator) {
+    return Error(
+        absl::StatusCode::kPermissionDenied, "NOT_COORDINATOR",
+        absl::StrCat("'", caller, "' is not a national coordinator of node ",
+                     registry.node_id(), " in the directory (serial ",
+                     dir->serial(),
+                     "); only the node's NATIONAL_COORDINATOR "
+                     "organisation may see the node's status"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
+    const mailbox::OrgRegistry& registry, storage::MessageStore& store,
+    const PeerLinks* links, absl::Time now) {
+  std::shared_ptr<const directory::Directory> dir = registry.directory();
+  v1::NodeStatus out;
+  out.set_node_id(registry.node_id());
+  out.set_directory_serial(dir->serial());
+  out.set_now_unix_ms(absl::ToUnixMillis(now));
+  out.set_relay_enabled(links != nullptr);
+  if (links != nullptr) {
+    for (const auto& [node, s] : links->Links()) {
+      v1::PeerLink* p = out.add_peers();
+      p->set_node(node);
+      p->set_breaker(std::string(federation::BreakerName(s.breaker)));
+      p->set_consecutive_failures(s.consecutive_failures);
+      p->set_next_attempt_unix_ms(
+          s.next_attempt > now ? absl::ToUnixMillis(s.next_attempt) : 0);
+      p->set_last_success_unix_ms(MillisOrZero(s.last_success));
+      p->set_last_error(s.consecutive_failures > 0 ? s.last_error : "");
+      p->set_relayed(s.relayed);
+      p->set_refused(s.refused);
+      p->set_failed_attempts(s.failed_attempts);
+      p->set_notices_sent(s.notices_sent);
+      p->set_notices_refused(s.notices_refused);
+      ASSIGN_OR_RETURN(uint64_t depth,
+                       store.QueueDepth(storage::OutboundQueue(node)));
+      ASSIGN_OR_RETURN(uint64_t bytes,
+                       store.QueueBytes(storage::OutboundQueue(node)));
+      ASSIGN_OR_RETURN(uint64_t notices,
+                       store.QueueDepth(storage::NoticeQueue(node)));
+      p->set_outbound_queued(depth);
+      p->set_outbound_bytes(bytes);
+      p->set_notices_queued(notices);
+    }
+  }
+  for (const v1::DirectoryOrganisation& o : dir->doc().organisations()) {
+    if (o.home_node() != registry.node_id()) continue;
+    v1::QueueSummary* q = out.add_queues();
+    q->set_organisation(o.id());
+    ASSIGN_OR_RETURN(uint64_t depth, store.QueueDepth(o.id()));
+    ASSIGN_OR_RETURN(uint64_t bytes, store.QueueBytes(o.id()));
+    q->set_queued(depth);
+    q->set_bytes(bytes);
+  }
+  return out;
+}
+
+}  // namespace trm::admin
