@@ -22,6 +22,7 @@
 // met. With --sign-key each acknowledgement carries the recipient's signed
 // acknowledgement (signed once per message, at its first delivery).
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -55,6 +56,14 @@ struct Common {
   std::string node, token_file, log;
   std::string ca, cert, key;  // mutual TLS instead of a token
 };
+
+// User and system CPU time of this process so far, in microseconds.
+double CpuMicros() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 + u.ru_utime.tv_usec +
+         u.ru_stime.tv_usec;
+}
 
 std::string ReadToken(const std::string& path) {
   std::ifstream in(path);
@@ -253,9 +262,10 @@ int Produce(const Common& c, const ProduceFlags& f) {
   };
   std::printf(
       "produce: %zu receipts in %.2f s = %.0f msg/s, latency p50 %.0f us p99 "
-      "%.0f us p99.9 %.0f us, %zu reconnects, %zu refused\n",
+      "%.0f us p99.9 %.0f us, %zu reconnects, %zu refused, client CPU %.0f "
+      "us/msg (sealing included)\n",
       done, secs, done / secs, pct(0.5), pct(0.99), pct(0.999), reconnects,
-      refused);
+      refused, CpuMicros() / std::max<size_t>(1, done));
   return refused == 0 ? 0 : 1;
 }
 
@@ -366,9 +376,9 @@ int Consume(const Common& c, const ConsumeFlags& f) {
   std::printf(
       "consume: %zu distinct acknowledged of %zu expected, %zu deliveries "
       "(%zu redeliveries), %zu acknowledgements undone, %zu failed calls, "
-      "%.2f s\n",
+      "client CPU %.0f us/msg, %.2f s\n",
       acked.size(), f.expect, deliveries, deliveries - acked.size(), undone,
-      failures, secs);
+      failures, CpuMicros() / std::max<size_t>(1, acked.size()), secs);
   return acked.size() >= f.expect && undone == 0 ? 0 : 1;
 }
 
