@@ -151,6 +151,26 @@ void Ed25519Sign(benchmark::State& state) {
   }
 }
 
+// What a node pays to turn a directory key into an OpenSSL key, once per
+// lookup (the directory keeps raw key bytes).
+void Ed25519KeyFromRaw(benchmark::State& state) {
+  const auto raw = F().sender.public_key().raw();
+  for (auto _ : state) {
+    auto key = crypto::Ed25519PublicKey::FromRaw(raw);
+    benchmark::DoNotOptimize(key);
+  }
+}
+
+// Ed25519PublicKey::Verify, the call the node makes.
+void Ed25519VerifyThroughKey(benchmark::State& state) {
+  const std::string msg = SignedBytes();
+  auto sig = *F().sender.Sign(AsBytes(msg));
+  for (auto _ : state) {
+    bool ok = F().sender.public_key().Verify(AsBytes(msg), sig);
+    benchmark::DoNotOptimize(ok);
+  }
+}
+
 void Ed25519Verify(benchmark::State& state) {
   const std::string msg = SignedBytes();
   auto sig = *F().sender.Sign(AsBytes(msg));
@@ -375,6 +395,8 @@ BENCHMARK(X25519Keygen);
 BENCHMARK(X25519Derive);
 BENCHMARK(Ed25519Sign);
 BENCHMARK(Ed25519Verify);
+BENCHMARK(Ed25519KeyFromRaw);
+BENCHMARK(Ed25519VerifyThroughKey);
 BENCHMARK(AeadSeal)->Arg(256)->Arg(4096)->Arg(65536);
 BENCHMARK(AeadOpen)->Arg(256)->Arg(4096)->Arg(65536);
 BENCHMARK(Sha256)->Arg(256)->Arg(4096)->Arg(65536);

@@ -60,6 +60,7 @@ last_delivered=$(awk '/^delivered /{print $4}' consumer.log | sort -n | tail -1)
 rate=$(python3 -c "print(round($N / (($last_delivered - $first_sent) / 1e6)))")
 echo "trm-broker two nodes, TLS, 4 KiB, W=64, n=$N: $rate msg/s end to end; $(cat producer.out | sed 's/^produce: //')"
 echo "  CPU per message: BG $(( (b1 - b0) * 1000000 / hz / N )) us, NG $(( (n1 - n0) * 1000000 / hz / N )) us"
+echo "  clients: $(sed -nE 's/.*client CPU ([0-9]+) us\/msg.*/producer \1 us\/msg (sealing and signing included)/p' producer.out), $(sed -nE 's/.*client CPU ([0-9]+) us\/msg.*/consumer \1 us\/msg (signing acknowledgements)/p' consumer.out)"
 half=$(( rate / 2 ))
 M=$(( half * 10 )); [ $M -gt "$N" ] && M=$N
 run "$M" "$half"
