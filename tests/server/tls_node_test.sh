@@ -81,7 +81,7 @@ as() {  # as CERT KEY SENDER [CA]: send SENDER's message with these TLS credenti
 as pki/org-bg-ngo.crt pki/org-bg-ngo.key bg-ngo; check "send over mutual TLS" 0 $?
 id=$(sed -nE 's/^sent REFERRAL_REQUEST ([0-9a-f]{32}).*/\1/p' out)
 "$TRMCTL" receive --node "localhost:$port" --ca pki/ca.crt --cert pki/org-bg-naptip.crt \
-  --key pki/org-bg-naptip.key --recipient-key keys/bg-naptip.enc.key --keys-dir keys \
+  --key pki/org-bg-naptip.key --recipient-key keys/bg-naptip.enc.key --sign-key keys/bg-naptip.sign.key --keys-dir keys \
   --out-dir inbox >out 2>&1; check "receive over mutual TLS" 0 $?
 cmp -s payload "inbox/$id.payload"; check "payload arrives" 0 $?
 
