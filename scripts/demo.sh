@@ -143,7 +143,8 @@ show "$trmctl" receive $(tls bg-nrm-coordinator) \
   --recipient-key keys/bg-nrm-coordinator.enc.key --sign-key keys/bg-nrm-coordinator.sign.key \
   --keys-dir keys --out-dir inbox
 cat "inbox/$id.payload"
-show "$trmctl" status $(tls bg-ngo-animus) "$id"
+echo "-- the sender sees the coordinator's signed acknowledgement, checked against the signed directory:"
+show "$trmctl" status $(tls bg-ngo-animus) "$id" --directory directory.signed --authority-pub keys/authority.sign.pub
 echo "-- the NGO, with its own certificate, trying to submit as the coordinator is refused:"
 if "$trmctl" send $(tls bg-ngo-animus) \
   --type case-closure --case BG-2026-000123 --from bg-nrm-coordinator@bg \
