@@ -1,16 +1,14 @@
 #include "common/merkle/merkle.h"
 
-namespace trm::merkle {
-namespace {
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
 
-// The largest power of two strictly less than n (n >= 2).
-size_t SplitPoint(size_t n) {
-  size_t k = 1;
+namespace trm::merkle {
+uint64_t SplitPoint(uint64_t n) {
+  uint64_t k = 1;
   while (k * 2 < n) k *= 2;
   return k;
 }
-
-}  // namespace
 
 MerkleHash LeafHash(ByteView leaf) {
   static constexpr uint8_t kLeafPrefix = 0x00;
@@ -104,6 +102,104 @@ std::vector<MerkleHash> Tree::Path(size_t index) const {
     index /= 2;
   }
   return path;
+}
+
+absl::StatusOr<std::vector<MerkleHash>> InclusionProofOf(
+    uint64_t index, uint64_t tree_size, const RangeHashFn& mth) {
+  if (index >= tree_size) {
+    return Error(
+        absl::StatusCode::kInvalidArgument, "INDEX_OUT_OF_RANGE",
+        absl::StrCat("leaf ", index, " is not in a tree of size ", tree_size));
+  }
+  std::vector<MerkleHash> path;
+  uint64_t start = 0, size = tree_size, m = index;
+  while (size > 1) {
+    const uint64_t k = SplitPoint(size);
+    if (m < k) {
+      ASSIGN_OR_RETURN(MerkleHash h, mth(start + k, size - k));
+      path.push_back(h);
+      size = k;
+    } else {
+      ASSIGN_OR_RETURN(MerkleHash h, mth(start, k));
+      path.push_back(h);
+      start += k;
+      size -= k;
+      m -= k;
+    }
+  }
+  return std::vector<MerkleHash>(path.rbegin(), path.rend());
+}
+
+absl::StatusOr<std::vector<MerkleHash>> ConsistencyProofOf(
+    uint64_t first, uint64_t second, const RangeHashFn& mth) {
+  if (first == 0 || first > second) {
+    return Error(
+        absl::StatusCode::kInvalidArgument, "INDEX_OUT_OF_RANGE",
+        absl::StrCat("no consistency proof from size ", first, " to size ",
+                     second, "; give 0 < first <= second"));
+  }
+  // SUBPROOF(m, D[start:start+size], b), unrolled: each step appends one
+  // hash, and the recursion's results come first, so collect in reverse.
+  std::vector<MerkleHash> reversed;
+  uint64_t start = 0, size = second, m = first;
+  bool b = true;
+  while (m != size) {
+    const uint64_t k = SplitPoint(size);
+    if (m <= k) {
+      ASSIGN_OR_RETURN(MerkleHash h, mth(start + k, size - k));
+      reversed.push_back(h);
+      size = k;
+    } else {
+      ASSIGN_OR_RETURN(MerkleHash h, mth(start, k));
+      reversed.push_back(h);
+      start += k;
+      size -= k;
+      m -= k;
+      b = false;
+    }
+  }
+  if (!b) {
+    ASSIGN_OR_RETURN(MerkleHash h, mth(start, size));
+    reversed.push_back(h);
+  }
+  return std::vector<MerkleHash>(reversed.rbegin(), reversed.rend());
+}
+
+bool VerifyConsistency(uint64_t first, uint64_t second,
+                       const MerkleHash& first_root,
+                       const MerkleHash& second_root,
+                       std::span<const MerkleHash> proof) {
+  if (first == 0 || first > second) return false;
+  if (first == second) return proof.empty() && first_root == second_root;
+  if (proof.empty()) return false;
+  std::vector<MerkleHash> path(proof.begin(), proof.end());
+  // A first tree that is a complete subtree is its own first node.
+  if ((first & (first - 1)) == 0) path.insert(path.begin(), first_root);
+  uint64_t fn = first - 1, sn = second - 1;
+  while ((fn & 1) == 1) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+  MerkleHash fr = path[0], sr = path[0];
+  for (size_t i = 1; i < path.size(); ++i) {
+    const MerkleHash& c = path[i];
+    if (sn == 0) return false;
+    if ((fn & 1) == 1 || fn == sn) {
+      fr = NodeHash(c, fr);
+      sr = NodeHash(c, sr);
+      if ((fn & 1) == 0) {
+        while ((fn & 1) == 0 && fn != 0) {
+          fn >>= 1;
+          sn >>= 1;
+        }
+      }
+    } else {
+      sr = NodeHash(sr, c);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && fr == first_root && sr == second_root;
 }
 
 }  // namespace trm::merkle

@@ -11,9 +11,11 @@
 #define TRM_COMMON_MERKLE_MERKLE_H_
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "common/bytes.h"
 #include "common/crypto/hash.h"
 
@@ -36,6 +38,34 @@ std::vector<MerkleHash> InclusionPath(std::span<const MerkleHash> leaf_hashes,
 bool VerifyInclusion(uint64_t index, uint64_t tree_size,
                      const MerkleHash& leaf_hash,
                      std::span<const MerkleHash> path, const MerkleHash& root);
+
+// For a log too large to hold: the proofs of RFC 9162 sections 2.1.3 and
+// 2.1.4 computed from a function that returns MTH(D[start:start+size]) of
+// the log's leaves (a stored subtree, or a combination of them). Each
+// proof asks for O(log n) ranges.
+using RangeHashFn =
+    std::function<absl::StatusOr<MerkleHash>(uint64_t start, uint64_t size)>;
+
+// PATH(index, D[tree_size]), nearest sibling first. INVALID_ARGUMENT when
+// index >= tree_size.
+absl::StatusOr<std::vector<MerkleHash>> InclusionProofOf(
+    uint64_t index, uint64_t tree_size, const RangeHashFn& mth);
+
+// PROOF(first, D[second]) of RFC 9162 section 2.1.4.1. INVALID_ARGUMENT
+// unless 0 < first <= second.
+absl::StatusOr<std::vector<MerkleHash>> ConsistencyProofOf(
+    uint64_t first, uint64_t second, const RangeHashFn& mth);
+
+// The verification algorithm of RFC 9162 section 2.1.4.2: whether the tree
+// of size `second` with root `second_root` extends the tree of size `first`
+// with root `first_root`.
+bool VerifyConsistency(uint64_t first, uint64_t second,
+                       const MerkleHash& first_root,
+                       const MerkleHash& second_root,
+                       std::span<const MerkleHash> proof);
+
+// The largest power of two strictly less than n (n >= 2).
+uint64_t SplitPoint(uint64_t n);
 
 // All levels of a tree built bottom-up (a level's odd last node moves up
 // unchanged, which gives the RFC 9162 tree), so that the root and every

@@ -103,5 +103,129 @@ TEST(Merkle, BottomUpTreeEqualsTheRecursiveDefinition) {
   }
 }
 
+// RFC 9162 section 2.1.4.1, transcribed literally: the naive reference.
+std::vector<MerkleHash> SubProof(uint64_t m, std::span<const MerkleHash> d,
+                                 bool b) {
+  const uint64_t n = d.size();
+  if (m == n) {
+    if (b) return {};
+    return {RootOf(d)};
+  }
+  const uint64_t k = SplitPoint(n);
+  std::vector<MerkleHash> out;
+  if (m <= k) {
+    out = SubProof(m, d.first(k), b);
+    out.push_back(RootOf(d.subspan(k)));
+  } else {
+    out = SubProof(m - k, d.subspan(k), false);
+    out.push_back(RootOf(d.first(k)));
+  }
+  return out;
+}
+
+RangeHashFn NaiveRanges(std::span<const MerkleHash> leaves) {
+  return [leaves](uint64_t start, uint64_t size) -> absl::StatusOr<MerkleHash> {
+    return RootOf(leaves.subspan(start, size));
+  };
+}
+
+std::vector<std::string> Hex(const std::vector<MerkleHash>& hashes) {
+  std::vector<std::string> out;
+  for (const MerkleHash& h : hashes) out.push_back(HexEncode(h));
+  return out;
+}
+
+// The consistency proofs of the Certificate Transparency reference tests
+// (RFC 6962 reference implementation, merkle_tree_test) on the 8-leaf tree.
+TEST(Merkle, ReferenceConsistencyProofs) {
+  std::vector<MerkleHash> leaves = ReferenceLeaves();
+  struct Case {
+    uint64_t m, n;
+    std::vector<std::string> proof;
+  } cases[] = {
+      {1, 1, {}},
+      {1,
+       8,
+       {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+      {6,
+       8,
+       {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+      {2,
+       5,
+       {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
+  };
+  for (const Case& c : cases) {
+    auto proof = ConsistencyProofOf(c.m, c.n, NaiveRanges(leaves));
+    ASSERT_TRUE(proof.ok());
+    EXPECT_EQ(Hex(*proof), c.proof) << c.m << " -> " << c.n;
+    const MerkleHash first = RootOf(std::span(leaves).first(c.m));
+    const MerkleHash second = RootOf(std::span(leaves).first(c.n));
+    EXPECT_TRUE(VerifyConsistency(c.m, c.n, first, second, *proof));
+  }
+}
+
+// Every (m, n) pair up to 130 leaves: the proof equals the naive
+// definition, verifies, and fails for the wrong roots or a changed hash.
+TEST(Merkle, EveryConsistencyPairAgainstTheNaiveDefinition) {
+  std::vector<MerkleHash> leaves;
+  for (int i = 0; i < 130; ++i) {
+    uint8_t b[2] = {static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8)};
+    leaves.push_back(LeafHash(ByteView(b, 2)));
+  }
+  std::vector<MerkleHash> roots = {RootOf({})};
+  for (size_t n = 1; n <= leaves.size(); ++n) {
+    roots.push_back(RootOf(std::span(leaves).first(n)));
+  }
+  const RangeHashFn mth = NaiveRanges(leaves);
+  for (uint64_t n = 1; n <= leaves.size(); ++n) {
+    for (uint64_t m = 1; m <= n; ++m) {
+      auto proof = ConsistencyProofOf(m, n, mth);
+      ASSERT_TRUE(proof.ok());
+      ASSERT_EQ(*proof, SubProof(m, std::span(leaves).first(n), true))
+          << m << " -> " << n;
+      ASSERT_TRUE(VerifyConsistency(m, n, roots[m], roots[n], *proof))
+          << m << " -> " << n;
+      if (m < n) {
+        EXPECT_FALSE(VerifyConsistency(m, n, roots[m - 1 > 0 ? m - 1 : n],
+                                       roots[n], *proof))
+            << "a wrong first root, " << m << " -> " << n;
+        EXPECT_FALSE(VerifyConsistency(m, n, roots[m], roots[n - 1], *proof))
+            << "a wrong second root, " << m << " -> " << n;
+        std::vector<MerkleHash> bad = *proof;
+        bad.back()[5] ^= 1;
+        EXPECT_FALSE(VerifyConsistency(m, n, roots[m], roots[n], bad));
+        bad = *proof;
+        bad.pop_back();
+        EXPECT_FALSE(VerifyConsistency(m, n, roots[m], roots[n], bad));
+      }
+    }
+  }
+  EXPECT_FALSE(ConsistencyProofOf(0, 5, mth).ok());
+  EXPECT_FALSE(ConsistencyProofOf(6, 5, mth).ok());
+}
+
+TEST(Merkle, InclusionProofFromRangesEqualsThePath) {
+  std::vector<MerkleHash> leaves;
+  for (int i = 0; i < 130; ++i) {
+    uint8_t b = static_cast<uint8_t>(i);
+    leaves.push_back(LeafHash(ByteView(&b, 1)));
+  }
+  const RangeHashFn mth = NaiveRanges(leaves);
+  for (uint64_t n = 1; n <= leaves.size(); ++n) {
+    for (uint64_t i = 0; i < n; ++i) {
+      auto proof = InclusionProofOf(i, n, mth);
+      ASSERT_TRUE(proof.ok());
+      ASSERT_EQ(*proof, InclusionPath(std::span(leaves).first(n), i))
+          << i << " of " << n;
+    }
+  }
+  EXPECT_FALSE(InclusionProofOf(5, 5, mth).ok());
+}
+
 }  // namespace
 }  // namespace trm::merkle
