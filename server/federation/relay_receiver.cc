@@ -74,6 +74,8 @@ absl::StatusOr<storage::AcceptRequest> RelayReceiver::Check(
   r.expires_unix_ms = h.expires_unix_ms();
   r.now_unix_ms = absl::ToUnixMillis(now);
   r.origin_node = peer;
+  r.case_ref = h.case_ref();
+  r.message_type = h.type();
   return r;
 }
 

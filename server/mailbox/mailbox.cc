@@ -73,6 +73,8 @@ void Mailbox::RecordRejection(const std::string& caller, const v1::Header& h,
   st.set_message_id(h.message_id());
   st.set_sender_org(caller);  // the authenticated caller, whatever it claimed
   st.set_recipient_org(h.recipient_org());
+  st.set_case_ref(h.case_ref());
+  st.set_message_type(h.type());
   const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(envelope_bytes)});
   st.set_envelope_sha256(digest.data(), digest.size());
   st.set_state(v1::REJECTED);
@@ -158,6 +160,8 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
   request.sender_org = h.sender_org();
   request.recipient_org = h.recipient_org();
   request.queue = queue;
+  request.case_ref = h.case_ref();
+  request.message_type = h.type();
   request.envelope.assign(envelope_bytes.data(), envelope_bytes.size());
   const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(envelope_bytes)});
   request.envelope_sha256.assign(digest.begin(), digest.end());

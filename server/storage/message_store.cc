@@ -19,6 +19,8 @@ v1::StoredStatus NewStatusRecord(const AcceptRequest& r, uint64_t seq) {
   st.set_envelope_size(r.envelope.size());
   if (!r.queue.empty() && r.queue != r.recipient_org) st.set_queue(r.queue);
   if (!r.origin_node.empty()) st.set_origin_node(r.origin_node);
+  st.set_case_ref(r.case_ref);
+  st.set_message_type(r.message_type);
   return st;
 }
 

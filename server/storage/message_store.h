@@ -44,6 +44,9 @@ struct AcceptRequest {
   // A message a peer relayed: that node. Its delivery, acknowledgement and
   // expiry here are then queued as notices for it (NoticeQueue).
   std::string origin_node;
+  // From the header, for the audit log.
+  std::string case_ref;
+  v1::MessageType message_type = v1::MESSAGE_TYPE_UNSPECIFIED;
 };
 
 // The outbound queue of messages for node `node`: ">" + node (organisation

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <atomic>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
+#include "common/crypto/hash.h"
 #include "common/status.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
@@ -20,6 +22,30 @@ constexpr char kQueuesCf[] = "queues";
 constexpr char kExpiryCf[] = "expiry";
 constexpr char kDeadLettersCf[] = "dead_letters";
 constexpr char kAckedCf[] = "acked";
+constexpr char kAuditCf[] = "audit";
+constexpr char kAuditTreeCf[] = "audit_tree";
+constexpr char kAuditIndexCf[] = "audit_index";
+
+// The audit event of a step taken for the message of `st`.
+v1::AuditEvent EventOf(v1::AuditEventKind kind, const v1::StoredStatus& st,
+                       int64_t time_unix_ms) {
+  v1::AuditEvent e;
+  e.set_kind(kind);
+  e.set_time_unix_ms(time_unix_ms);
+  e.set_message_id(st.message_id());
+  e.set_case_ref(st.case_ref());
+  e.set_message_type(st.message_type());
+  e.set_sender_org(st.sender_org());
+  e.set_recipient_org(st.recipient_org());
+  e.set_envelope_sha256(st.envelope_sha256());
+  return e;
+}
+
+std::string Sha256Of(absl::string_view bytes) {
+  if (bytes.empty()) return "";
+  const crypto::Sha256Digest d = crypto::Sha256({AsBytes(bytes)});
+  return std::string(d.begin(), d.end());
+}
 
 // u64be(expires_unix_ms) || message id: queued messages in expiry order.
 std::string ExpiryKey(int64_t expires_unix_ms, const std::string& id) {
@@ -81,6 +107,7 @@ struct RocksMessageStore::Op {
     kReject,
     kPath,        // a peer's notice about a message relayed to it
     kNoticeDone,  // notices the origin node has recorded
+    kAudit,       // an audit event of its own
   };
   Kind kind = Kind::kAccept;
   const AcceptRequest* accept = nullptr;
@@ -90,6 +117,7 @@ struct RocksMessageStore::Op {
   const std::string* acknowledgement = nullptr;  // kAcknowledge: signed one
   const v1::PathNotice* notice = nullptr;        // kPath
   const std::vector<uint64_t>* seqs = nullptr;   // kNoticeDone
+  const v1::AuditEvent* event = nullptr;         // kAudit
   const std::string* org = nullptr;
   const std::string* message_id = nullptr;
   int64_t now_unix_ms = 0;
@@ -162,7 +190,10 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
       {kQueuesCf, queue},
       {kExpiryCf, queue},
       {kDeadLettersCf, blobs},
-      {kAckedCf, queue}};
+      {kAckedCf, queue},
+      {kAuditCf, plain},
+      {kAuditTreeCf, plain},
+      {kAuditIndexCf, plain}};
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families,
                                         &store->handles_, &db);
@@ -182,6 +213,12 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
   store->dead_letters_cf_ = store->handles_[5];
   store->acked_cf_ = store->handles_[6];
   RETURN_IF_ERROR(store->Recover());
+  if (options.audit) {
+    store->audit_ =
+        std::make_unique<AuditLog>(db, store->handles_[7], store->handles_[8],
+                                   store->handles_[9], options.node_id);
+    RETURN_IF_ERROR(store->audit_->Recover());
+  }
   store->committer_ = std::thread([s = store.get()] { s->CommitLoop(); });
   return store;
 }
@@ -277,6 +314,11 @@ void RocksMessageStore::CommitLoop() {
 
 void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
   rocksdb::WriteBatch batch;
+  // Each state change appends its audit event to the same batch.
+  if (audit_) audit_->Begin();
+  auto log = [&](v1::AuditEvent event) {
+    if (audit_) audit_->Add(std::move(event), batch);
+  };
   // Status records as they will be once this batch is written, so requests
   // in one group see each other.
   absl::flat_hash_map<std::string, v1::StoredStatus> touched;
@@ -396,6 +438,11 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
           .Put(queues_cf_, QueueKey(QueueOf(r), st.queue_seq()),
                QueueValue(r.message_id, r.envelope.size()))
           .PermitUncheckedError();
+      v1::AuditEvent accepted = EventOf(
+          r.origin_node.empty() ? v1::MESSAGE_ACCEPTED : v1::MESSAGE_RECEIVED,
+          st, r.now_unix_ms);
+      accepted.set_peer_node(r.origin_node);
+      log(std::move(accepted));
       op->outcome = AcceptOutcome{st, false, 0};
       touched[r.message_id] = std::move(st);
       writers.push_back(op);
@@ -428,6 +475,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         batch.Delete(queues_cf_, QueueKey(QueueOf(st), st.queue_seq()))
             .PermitUncheckedError();
         MarkExpired(st, op->now_unix_ms);
+        log(EventOf(v1::MESSAGE_EXPIRED, st, op->now_unix_ms));
         notify_origin(st);
         batch.Put(status_cf_, id, st.SerializeAsString())
             .PermitUncheckedError();
@@ -455,6 +503,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         v1::StoredStatus st;
         if (lookup(id, &st, &error)) {
           st.set_purged_unix_ms(op->now_unix_ms);
+          log(EventOf(v1::MESSAGE_PURGED, st, op->now_unix_ms));
           batch.Put(status_cf_, id, st.SerializeAsString())
               .PermitUncheckedError();
           touched[id] = std::move(st);
@@ -480,6 +529,10 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       }
       batch.Put(status_cf_, r.message_id(), r.SerializeAsString())
           .PermitUncheckedError();
+      v1::AuditEvent rejected =
+          EventOf(v1::MESSAGE_REJECTED, r, r.rejected_unix_ms());
+      rejected.set_reason_code(r.reason_code());
+      log(std::move(rejected));
       touched[r.message_id()] = r;
       writers.push_back(op);
     } else if (op->kind == Op::Kind::kDelivered) {
@@ -491,6 +544,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       if (existing.state() != v1::ACCEPTED) continue;
       existing.set_state(v1::DELIVERED);
       existing.set_delivered_unix_ms(op->now_unix_ms);
+      log(EventOf(v1::MESSAGE_DELIVERED, existing, op->now_unix_ms));
       notify_origin(existing);
       batch.Put(status_cf_, id, existing.SerializeAsString())
           .PermitUncheckedError();
@@ -508,6 +562,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
                 : error;
         continue;
       }
+      const v1::StoredStatus before = existing;
       absl::StatusOr<bool> changed =
           MergePathNotice(existing, *op->org, *op->notice);
       if (!changed.ok()) {
@@ -515,6 +570,26 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         continue;
       }
       if (!*changed) continue;
+      auto remote = [&](v1::AuditEventKind kind, int64_t at,
+                        const std::string& evidence) {
+        v1::AuditEvent e = EventOf(kind, existing, at);
+        e.set_peer_node(*op->org);
+        e.set_evidence_sha256(Sha256Of(evidence));
+        log(std::move(e));
+      };
+      if (before.delivered_unix_ms() == 0 && existing.delivered_unix_ms()) {
+        remote(v1::REMOTE_DELIVERED, existing.delivered_unix_ms(),
+               existing.delivery_receipt());
+      }
+      if (before.acknowledged_unix_ms() == 0 &&
+          existing.acknowledged_unix_ms()) {
+        remote(v1::REMOTE_ACKNOWLEDGED, existing.acknowledged_unix_ms(),
+               existing.acknowledgement());
+      }
+      if (before.expired_unix_ms() == 0 && existing.expired_unix_ms()) {
+        remote(v1::REMOTE_EXPIRED, existing.expired_unix_ms(),
+               existing.expiry_receipt());
+      }
       batch.Put(status_cf_, id, existing.SerializeAsString())
           .PermitUncheckedError();
       touched[id] = std::move(existing);
@@ -530,6 +605,9 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         batch.Delete(queues_cf_, key).PermitUncheckedError();
         if (q.depth > 0) q.depth--;
       }
+      writers.push_back(op);
+    } else if (op->kind == Op::Kind::kAudit) {
+      log(*op->event);
       writers.push_back(op);
     } else {
       const std::string& id = *op->message_id;
@@ -572,17 +650,32 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
           batch.Delete(envelopes_cf_, id).PermitUncheckedError();
         }
         MarkRejected(existing, *op->refusal, op->now_unix_ms);
+        v1::AuditEvent e =
+            EventOf(v1::MESSAGE_REJECTED, existing, op->now_unix_ms);
+        e.set_reason_code(existing.reason_code());
+        if (absl::StartsWith(*op->org, ">"))
+          e.set_peer_node(op->org->substr(1));
+        log(std::move(e));
       } else if (op->relayed != nullptr) {
         existing.set_state(v1::RELAYED);
         existing.set_relayed_unix_ms(op->now_unix_ms);
         existing.set_relayed_to(op->relayed->node);
         existing.set_relay_receipt(op->relayed->receipt);
+        v1::AuditEvent e =
+            EventOf(v1::MESSAGE_RELAYED, existing, op->now_unix_ms);
+        e.set_peer_node(op->relayed->node);
+        e.set_evidence_sha256(Sha256Of(op->relayed->receipt));
+        log(std::move(e));
       } else {
         existing.set_state(v1::ACKNOWLEDGED);
         existing.set_acknowledged_unix_ms(op->now_unix_ms);
         if (op->acknowledgement != nullptr && !op->acknowledgement->empty()) {
           existing.set_acknowledgement(*op->acknowledgement);
         }
+        v1::AuditEvent e =
+            EventOf(v1::MESSAGE_ACKNOWLEDGED, existing, op->now_unix_ms);
+        e.set_evidence_sha256(Sha256Of(existing.acknowledgement()));
+        log(std::move(e));
         notify_origin(existing);
       }
       batch.Put(status_cf_, id, existing.SerializeAsString())
@@ -591,7 +684,10 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       writers.push_back(op);
     }
   }
-  if (writers.empty()) return;
+  if (writers.empty()) {
+    if (audit_) audit_->Abort();
+    return;
+  }
 
   rocksdb::WriteOptions sync;
   sync.sync = true;
@@ -608,8 +704,10 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       op->status = Unavailable("cannot write to the store", s);
       op->outcome = AcceptOutcome();
     }
+    if (audit_) audit_->Abort();
     return;
   }
+  if (audit_) audit_->Commit();
   const uint64_t commit_id = ++commits_;
   for (Op* op : writers) op->outcome.commit_id = commit_id;
   absl::MutexLock lock(&queues_mu_);
@@ -673,6 +771,14 @@ absl::Status RocksMessageStore::RecordRejection(
   Op op;
   op.kind = Op::Kind::kReject;
   op.rejection = &rejection;
+  return Submit(op);
+}
+
+absl::Status RocksMessageStore::AppendAudit(const v1::AuditEvent& event) {
+  if (!audit_) return absl::OkStatus();
+  Op op;
+  op.kind = Op::Kind::kAudit;
+  op.event = &event;
   return Submit(op);
 }
 

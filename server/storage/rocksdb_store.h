@@ -32,6 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "rocksdb/file_system.h"
+#include "server/storage/audit_log.h"
 #include "server/storage/message_store.h"
 
 namespace trm::storage {
@@ -46,6 +47,11 @@ struct RocksStoreOptions {
   // Flush memtables when the store closes, so that the next open is fast.
   // Crash tests set false: the WAL is then the only record, as after a crash.
   bool flush_on_close = true;
+  // The node whose log this is (AuditEvent.node).
+  std::string node_id;
+  // Keep the audit log (always, in a node; benchmarks turn it off to measure
+  // its cost).
+  bool audit = true;
 };
 
 class RocksMessageStore final : public MessageStore {
@@ -96,6 +102,12 @@ class RocksMessageStore final : public MessageStore {
   absl::StatusOr<uint64_t> QueueBytes(
       const std::string& recipient_org) override;
 
+  // Appends an event that records no state change of its own (a directory
+  // change, an administrative action), durably.
+  absl::Status AppendAudit(const v1::AuditEvent& event);
+  // The audit log; null when turned off.
+  AuditLog* audit() const { return audit_.get(); }
+
   // Synced group commits so far (one fsync each).
   uint64_t commits() const;
 
@@ -138,6 +150,7 @@ class RocksMessageStore final : public MessageStore {
   rocksdb::ColumnFamilyHandle* expiry_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* dead_letters_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* acked_cf_ = nullptr;
+  std::unique_ptr<AuditLog> audit_;
   size_t max_group_ = 1024;
 
   // Requests waiting for the committer, and its lifecycle.

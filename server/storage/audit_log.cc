@@ -1,0 +1,473 @@
+#include "server/storage/audit_log.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/bytes.h"
+#include "common/status.h"
+
+namespace trm::storage {
+namespace {
+
+constexpr char kTreeHeadKey[] = "audit/sth";
+constexpr uint64_t kMaxScan = 200'000;  // entries one query call may walk
+
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string EventKey(uint64_t index) {
+  std::string k;
+  PutU64(k, index);
+  return k;
+}
+
+std::string NodeKey(int level, uint64_t i) {
+  std::string k(1, static_cast<char>(level));
+  PutU64(k, i);
+  return k;
+}
+
+// tag || u8 len || field: the prefix of one index's keys.
+std::string IndexPrefix(char tag, absl::string_view field) {
+  std::string k(1, tag);
+  k.push_back(static_cast<char>(std::min<size_t>(field.size(), 255)));
+  k.append(field.data(), std::min<size_t>(field.size(), 255));
+  return k;
+}
+
+std::string Iso(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
+                          absl::UTCTimeZone());
+}
+
+absl::Status Unavailable(absl::string_view what, const rocksdb::Status& s) {
+  return Error(absl::StatusCode::kUnavailable, "STORE_UNAVAILABLE",
+               absl::StrCat(what, ": ", s.ToString()));
+}
+
+absl::Status Corrupt(absl::string_view reason, absl::string_view what) {
+  return Error(absl::StatusCode::kDataLoss, reason,
+               absl::StrCat(what,
+                            ". The audit log was altered or damaged; the "
+                            "node will not serve from it. Restore the data "
+                            "directory from a backup and tell the "
+                            "federation's auditors"));
+}
+
+bool Matches(const v1::AuditEvent& e, const v1::TrailQuery& q) {
+  if (!q.case_ref().empty() && e.case_ref() != q.case_ref()) return false;
+  if (!q.message_id().empty() && e.message_id() != q.message_id()) {
+    return false;
+  }
+  if (!q.organisation().empty() && e.sender_org() != q.organisation() &&
+      e.recipient_org() != q.organisation()) {
+    return false;
+  }
+  if (!q.node().empty() && e.peer_node() != q.node()) return false;
+  if (q.kind() != v1::AUDIT_EVENT_KIND_UNSPECIFIED && e.kind() != q.kind()) {
+    return false;
+  }
+  if (q.from_unix_ms() != 0 && e.time_unix_ms() < q.from_unix_ms()) {
+    return false;
+  }
+  if (q.to_unix_ms() != 0 && e.time_unix_ms() >= q.to_unix_ms()) return false;
+  return true;
+}
+
+}  // namespace
+
+merkle::MerkleHash RootFromEdge(const std::map<int, merkle::MerkleHash>& edge) {
+  if (edge.empty()) return crypto::Sha256({});
+  // The lowest level is the rightmost subtree; higher levels are left of it.
+  auto it = edge.begin();
+  merkle::MerkleHash root = it->second;
+  for (++it; it != edge.end(); ++it) root = merkle::NodeHash(it->second, root);
+  return root;
+}
+
+AuditLog::AuditLog(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events,
+                   rocksdb::ColumnFamilyHandle* tree,
+                   rocksdb::ColumnFamilyHandle* index, std::string node_id)
+    : db_(db),
+      events_(events),
+      tree_(tree),
+      index_(index),
+      node_id_(std::move(node_id)) {}
+
+absl::StatusOr<merkle::MerkleHash> AuditLog::Node(int level, uint64_t i) const {
+  std::string v;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), tree_, NodeKey(level, i), &v);
+  if (s.IsNotFound() || (s.ok() && v.size() != 32)) {
+    return Corrupt("AUDIT_LOG_CORRUPT",
+                   absl::StrCat("the audit tree's subtree at level ", level,
+                                " index ", i, " (leaves ", i << level, " to ",
+                                ((i + 1) << level) - 1, ") is missing"));
+  }
+  if (!s.ok()) return Unavailable("cannot read the audit tree", s);
+  merkle::MerkleHash h;
+  std::copy(v.begin(), v.end(), h.begin());
+  return h;
+}
+
+absl::StatusOr<merkle::MerkleHash> AuditLog::RangeHash(uint64_t start,
+                                                       uint64_t size) const {
+  if (size == 0) return crypto::Sha256({});
+  if ((size & (size - 1)) == 0 && start % size == 0) {
+    return Node(std::countr_zero(size), start / size);
+  }
+  const uint64_t k = merkle::SplitPoint(size);
+  ASSIGN_OR_RETURN(merkle::MerkleHash left, RangeHash(start, k));
+  ASSIGN_OR_RETURN(merkle::MerkleHash right, RangeHash(start + k, size - k));
+  return merkle::NodeHash(left, right);
+}
+
+absl::Status AuditLog::Recover() {
+  uint64_t size = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), events_));
+    it->SeekToLast();
+    if (!it->status().ok()) {
+      return Unavailable("cannot read the audit log", it->status());
+    }
+    if (it->Valid()) {
+      if (it->key().size() != 8) {
+        return Corrupt("AUDIT_LOG_CORRUPT",
+                       "an audit log key has the wrong "
+                       "layout");
+      }
+      size = GetU64(it->key().data()) + 1;
+    }
+  }
+  std::map<int, merkle::MerkleHash> edge;
+  for (int level = 0; level < 64; ++level) {
+    if ((size >> level & 1) == 0) continue;
+    ASSIGN_OR_RETURN(edge[level], Node(level, (size >> level) - 1));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    size_ = size;  // so that the reads below may look at every entry
+  }
+  if (size > 0) {
+    // The newest entry must match its leaf hash (a cheap check of the tail;
+    // VerifyAll checks everything).
+    RETURN_IF_ERROR(Entries(size - 1, size).status());
+  }
+  ASSIGN_OR_RETURN(std::optional<v1::SignedTreeHead> sth, LatestTreeHead());
+  if (sth.has_value()) {
+    v1::TreeHead head;
+    head.ParseFromString(sth->tree_head());
+    if (head.tree_size() > size) {
+      return Corrupt(
+          "AUDIT_LOG_TRUNCATED",
+          absl::StrCat("the audit log holds ", size,
+                       " entries but this node signed a tree head of ",
+                       head.tree_size(), " entries at ",
+                       Iso(head.timestamp_unix_ms()), ": entries ", size,
+                       " to ", head.tree_size() - 1, " were removed"));
+    }
+    ASSIGN_OR_RETURN(merkle::MerkleHash root, RangeHash(0, head.tree_size()));
+    if (!SameBytes(AsBytes(head.root_hash()), root)) {
+      return Corrupt(
+          "AUDIT_LOG_INCONSISTENT",
+          absl::StrCat("the stored audit tree's first ", head.tree_size(),
+                       " entries have root ", HexEncode(root),
+                       ", not the root ", HexEncode(AsBytes(head.root_hash())),
+                       " this node signed at ", Iso(head.timestamp_unix_ms())));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  size_ = size;
+  edge_ = edge;
+  pending_size_ = size;
+  pending_edge_ = std::move(edge);
+  return absl::OkStatus();
+}
+
+void AuditLog::Begin() {
+  absl::MutexLock lock(&mu_);
+  pending_size_ = size_;
+  pending_edge_ = edge_;
+}
+
+void AuditLog::Add(v1::AuditEvent event, rocksdb::WriteBatch& batch) {
+  const uint64_t index = pending_size_++;
+  event.set_node(node_id_);
+  const std::string bytes = event.SerializeAsString();
+  batch.Put(events_, EventKey(index), bytes).PermitUncheckedError();
+  merkle::MerkleHash h = merkle::LeafHash(AsBytes(bytes));
+  int level = 0;
+  auto put_node = [&](int l, uint64_t i, const merkle::MerkleHash& v) {
+    batch
+        .Put(tree_, NodeKey(l, i),
+             rocksdb::Slice(reinterpret_cast<const char*>(v.data()), 32))
+        .PermitUncheckedError();
+  };
+  put_node(0, index, h);
+  // Leaf `index` completes one perfect subtree per trailing one bit.
+  while (index >> level & 1) {
+    h = merkle::NodeHash(pending_edge_[level], h);
+    pending_edge_.erase(level);
+    ++level;
+    put_node(level, index >> level, h);
+  }
+  pending_edge_[level] = h;
+  // Indexes for trail queries.
+  std::string suffix;
+  PutU64(suffix, index);
+  auto put_index = [&](char tag, absl::string_view field) {
+    if (field.empty()) return;
+    batch.Put(index_, IndexPrefix(tag, field) + suffix, "")
+        .PermitUncheckedError();
+  };
+  put_index('m', event.message_id());
+  put_index('c', event.case_ref());
+  put_index('o', event.sender_org());
+  if (event.recipient_org() != event.sender_org()) {
+    put_index('o', event.recipient_org());
+  }
+  put_index('n', event.peer_node());
+  const char kind = static_cast<char>(event.kind());
+  put_index('k', absl::string_view(&kind, 1));
+}
+
+void AuditLog::Commit() {
+  absl::MutexLock lock(&mu_);
+  size_ = pending_size_;
+  edge_ = pending_edge_;
+}
+
+void AuditLog::Abort() {
+  absl::MutexLock lock(&mu_);
+  pending_size_ = size_;
+  pending_edge_ = edge_;
+}
+
+AuditTree AuditLog::Current() const {
+  absl::MutexLock lock(&mu_);
+  return AuditTree{size_, RootFromEdge(edge_)};
+}
+
+absl::StatusOr<merkle::MerkleHash> AuditLog::RootAt(uint64_t size) const {
+  if (size > Current().size) {
+    return Error(absl::StatusCode::kOutOfRange, "TREE_SIZE_TOO_LARGE",
+                 absl::StrCat("the audit log has ", Current().size,
+                              " entries, fewer than ", size));
+  }
+  return RangeHash(0, size);
+}
+
+absl::StatusOr<std::vector<merkle::MerkleHash>> AuditLog::InclusionProof(
+    uint64_t index, uint64_t tree_size) const {
+  if (tree_size > Current().size) {
+    return Error(absl::StatusCode::kOutOfRange, "TREE_SIZE_TOO_LARGE",
+                 absl::StrCat("the audit log has ", Current().size,
+                              " entries, fewer than ", tree_size,
+                              "; ask for a tree size it has signed"));
+  }
+  return merkle::InclusionProofOf(
+      index, tree_size,
+      [this](uint64_t start, uint64_t size) { return RangeHash(start, size); });
+}
+
+absl::StatusOr<std::vector<merkle::MerkleHash>> AuditLog::ConsistencyProof(
+    uint64_t first, uint64_t second) const {
+  if (second > Current().size) {
+    return Error(absl::StatusCode::kOutOfRange, "TREE_SIZE_TOO_LARGE",
+                 absl::StrCat("the audit log has ", Current().size,
+                              " entries, fewer than ", second));
+  }
+  return merkle::ConsistencyProofOf(
+      first, second,
+      [this](uint64_t start, uint64_t size) { return RangeHash(start, size); });
+}
+
+absl::StatusOr<std::vector<AuditEntry>> AuditLog::Entries(uint64_t start,
+                                                          uint64_t end) const {
+  const uint64_t size = Current().size;
+  if (start > end || end > size) {
+    return Error(
+        absl::StatusCode::kOutOfRange, "INDEX_OUT_OF_RANGE",
+        absl::StrCat("entries [", start, ", ", end,
+                     ") are not all in the audit log of ", size, " entries"));
+  }
+  std::vector<std::string> event_keys, node_keys;
+  for (uint64_t i = start; i < end; ++i) {
+    event_keys.push_back(EventKey(i));
+    node_keys.push_back(NodeKey(0, i));
+  }
+  std::vector<rocksdb::Slice> ek(event_keys.begin(), event_keys.end());
+  std::vector<rocksdb::Slice> nk(node_keys.begin(), node_keys.end());
+  std::vector<rocksdb::PinnableSlice> ev(ek.size()), nv(nk.size());
+  std::vector<rocksdb::Status> es(ek.size()), ns(nk.size());
+  db_->MultiGet(rocksdb::ReadOptions(), events_, ek.size(), ek.data(),
+                ev.data(), es.data());
+  db_->MultiGet(rocksdb::ReadOptions(), tree_, nk.size(), nk.data(), nv.data(),
+                ns.data());
+  std::vector<AuditEntry> out;
+  out.reserve(ek.size());
+  for (size_t k = 0; k < ek.size(); ++k) {
+    const uint64_t i = start + k;
+    if (es[k].IsNotFound() || ns[k].IsNotFound()) {
+      return Corrupt("AUDIT_ENTRY_CORRUPT",
+                     absl::StrCat("audit log entry ", i, " is missing"));
+    }
+    if (!es[k].ok()) return Unavailable("cannot read the audit log", es[k]);
+    if (!ns[k].ok()) return Unavailable("cannot read the audit tree", ns[k]);
+    const merkle::MerkleHash h = merkle::LeafHash(
+        ByteView(reinterpret_cast<const uint8_t*>(ev[k].data()), ev[k].size()));
+    if (nv[k].size() != 32 ||
+        !SameBytes(AsBytes(absl::string_view(nv[k].data(), nv[k].size())), h)) {
+      return Corrupt(
+          "AUDIT_ENTRY_CORRUPT",
+          absl::StrCat("audit log entry ", i, " does not match its leaf hash"));
+    }
+    out.push_back(AuditEntry{i, ev[k].ToString()});
+  }
+  return out;
+}
+
+absl::StatusOr<AuditPage> AuditLog::Query(const v1::TrailQuery& q,
+                                          uint64_t limit) const {
+  const size_t page =
+      q.page_size() == 0 ? 100 : std::min<uint32_t>(q.page_size(), 1000);
+  limit = std::min(limit, Current().size);
+  AuditPage out;
+  // The most selective index the query allows, or the whole log.
+  std::string prefix;
+  if (!q.message_id().empty()) {
+    prefix = IndexPrefix('m', q.message_id());
+  } else if (!q.case_ref().empty()) {
+    prefix = IndexPrefix('c', q.case_ref());
+  } else if (!q.organisation().empty()) {
+    prefix = IndexPrefix('o', q.organisation());
+  } else if (!q.node().empty()) {
+    prefix = IndexPrefix('n', q.node());
+  } else if (q.kind() != v1::AUDIT_EVENT_KIND_UNSPECIFIED) {
+    const char kind = static_cast<char>(q.kind());
+    prefix = IndexPrefix('k', absl::string_view(&kind, 1));
+  }
+  std::vector<uint64_t> candidates;
+  uint64_t scanned_to = q.page_token();
+  bool exhausted = true;
+  if (prefix.empty()) {
+    for (uint64_t i = q.page_token(); i < limit; ++i) {
+      if (candidates.size() >= kMaxScan) {
+        exhausted = false;
+        break;
+      }
+      candidates.push_back(i);
+      scanned_to = i + 1;
+    }
+  } else {
+    std::string lower = prefix;
+    PutU64(lower, q.page_token());
+    std::string upper = prefix;
+    PutU64(upper, limit);
+    rocksdb::Slice lo(lower), up(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_lower_bound = &lo;
+    ro.iterate_upper_bound = &up;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index_));
+    for (it->Seek(lower); it->Valid(); it->Next()) {
+      if (candidates.size() >= kMaxScan) {
+        exhausted = false;
+        break;
+      }
+      const uint64_t i = GetU64(it->key().data() + it->key().size() - 8);
+      candidates.push_back(i);
+      scanned_to = i + 1;
+    }
+    if (!it->status().ok()) {
+      return Unavailable("cannot read the audit index", it->status());
+    }
+  }
+  // Read candidates in chunks, keep the matches, stop when the page is full.
+  for (size_t k = 0; k < candidates.size();) {
+    const size_t n = std::min<size_t>(256, candidates.size() - k);
+    for (size_t j = 0; j < n; ++j) {
+      const uint64_t i = candidates[k + j];
+      ASSIGN_OR_RETURN(std::vector<AuditEntry> one, Entries(i, i + 1));
+      v1::AuditEvent e;
+      e.ParseFromString(one[0].event);
+      if (!Matches(e, q)) continue;
+      if (out.entries.size() == page) {
+        out.more = true;
+        out.next = i;
+        return out;
+      }
+      out.entries.push_back(std::move(one[0]));
+    }
+    k += n;
+  }
+  out.more = !exhausted;
+  out.next = scanned_to;
+  return out;
+}
+
+absl::Status AuditLog::StoreTreeHead(const v1::SignedTreeHead& sth) {
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  rocksdb::Status s = db_->Put(sync, db_->DefaultColumnFamily(), kTreeHeadKey,
+                               sth.SerializeAsString());
+  if (!s.ok()) return Unavailable("cannot store the signed tree head", s);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::SignedTreeHead>> AuditLog::LatestTreeHead()
+    const {
+  std::string v;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(),
+                               db_->DefaultColumnFamily(), kTreeHeadKey, &v);
+  if (s.IsNotFound()) return std::optional<v1::SignedTreeHead>();
+  if (!s.ok()) return Unavailable("cannot read the signed tree head", s);
+  v1::SignedTreeHead sth;
+  if (!sth.ParseFromString(v)) {
+    return Corrupt("AUDIT_LOG_CORRUPT",
+                   "the stored signed tree head does "
+                   "not parse");
+  }
+  return std::optional<v1::SignedTreeHead>(std::move(sth));
+}
+
+absl::Status AuditLog::VerifyAll() const {
+  const uint64_t size = Current().size;
+  std::map<int, merkle::MerkleHash> edge;
+  for (uint64_t start = 0; start < size; start += 1024) {
+    ASSIGN_OR_RETURN(std::vector<AuditEntry> entries,
+                     Entries(start, std::min(size, start + 1024)));
+    for (const AuditEntry& e : entries) {
+      merkle::MerkleHash h = merkle::LeafHash(AsBytes(e.event));
+      int level = 0;
+      while (e.index >> level & 1) {
+        h = merkle::NodeHash(edge[level], h);
+        edge.erase(level);
+        ++level;
+        ASSIGN_OR_RETURN(merkle::MerkleHash stored,
+                         Node(level, e.index >> level));
+        if (stored != h) {
+          return Corrupt(
+              "AUDIT_LOG_CORRUPT",
+              absl::StrCat("the audit tree's subtree at level ", level,
+                           " index ", e.index >> level,
+                           " does not match the entries below it (entries ",
+                           (e.index >> level) << level, " to ", e.index, ")"));
+        }
+      }
+      edge[level] = h;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace trm::storage
