@@ -25,8 +25,6 @@
 #include "trm/v1/mailbox.grpc.pb.h"
 
 namespace trm::client {
-namespace {
-
 using nlohmann::json;
 
 // A node's refusal, with the reason token the node put first in its message.
@@ -47,16 +45,12 @@ absl::Status FromGrpc(const grpc::Status& s) {
                            : msg);
 }
 
-struct Connection {
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::Mailbox::Stub> stub;
-  std::string token;
-  void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const {
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-    ctx->set_deadline(std::chrono::system_clock::now() +
-                      absl::ToChronoMilliseconds(timeout));
-  }
-};
+void Connection::Prepare(grpc::ClientContext* ctx,
+                         absl::Duration timeout) const {
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(timeout));
+}
 
 absl::StatusOr<Connection> Connect(const NodeFlags& f) {
   Connection c;
@@ -89,8 +83,6 @@ absl::StatusOr<Connection> Connect(const NodeFlags& f) {
   OPENSSL_cleanse(opts.pem_private_key.data(), opts.pem_private_key.size());
   return c;
 }
-
-}  // namespace
 
 void AddNodeFlags(CLI::App* command, NodeFlags* f) {
   command->add_option("--node", f->node, "the node's address")

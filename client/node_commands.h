@@ -2,11 +2,15 @@
 #ifndef TRM_CLIENT_NODE_COMMANDS_H_
 #define TRM_CLIENT_NODE_COMMANDS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <CLI/CLI.hpp>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "client/cli_util.h"
+#include "trm/v1/mailbox.grpc.pb.h"
 
 namespace trm::client {
 
@@ -17,6 +21,19 @@ struct NodeFlags {
   bool insecure_dev = false;
 };
 void AddNodeFlags(CLI::App* command, NodeFlags* flags);
+
+// A node's refusal, with the reason token the node put first in its message.
+absl::Status FromGrpc(const grpc::Status& s);
+
+// A channel to the node with the caller's credentials.
+struct Connection {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::Mailbox::Stub> stub;
+  std::string token;  // development nodes only
+  // Adds the credential and a deadline.
+  void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const;
+};
+absl::StatusOr<Connection> Connect(const NodeFlags& f);
 
 struct ReceiveFlags {
   std::string recipient_key, keys_dir, out_dir = ".";

@@ -26,6 +26,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/audit_commands.h"
 #include "client/cli_util.h"
 #include "client/directory_commands.h"
 #include "client/node_commands.h"
@@ -360,6 +361,7 @@ int Main(int argc, char** argv) {
   AddNodeFlags(node_status, &node_status_flags);
 
   auto run_directory = AddDirectoryCommands(app);
+  auto run_audit = AddAuditCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -375,6 +377,7 @@ int Main(int argc, char** argv) {
   if (*receive) status = ReceiveCommand(receive_node, rf, out);
   if (*status_cmd) status = StatusCommand(status_node, status_flags, out);
   if (app.got_subcommand("directory")) status = run_directory(out);
+  if (app.got_subcommand("audit")) status = run_audit(out);
   if (*node_status) status = NodeStatusCommand(node_status_flags, out);
   return Report(status, out);
 }

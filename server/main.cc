@@ -25,6 +25,7 @@
 #include "common/crypto/key_files.h"
 #include "common/status.h"
 #include "server/admin/admin_service.h"
+#include "server/audit/audit_service.h"
 #include "server/auth/caller_auth.h"
 #include "server/config/node_config.h"
 #include "server/federation/directory_loader.h"
@@ -40,6 +41,8 @@ namespace {
 struct Flags {
   std::string config, listen, data_dir;
   bool insecure_dev = false;
+  bool no_audit_log = false;  // benchmarks only
+  bool verify_audit = false;
 };
 
 int Fail(const absl::Status& status) {
@@ -92,21 +95,64 @@ int Run(const Flags& flags) {
               static_cast<unsigned long long>(registry.directory()->serial()),
               cfg->directory.empty() ? "local, from the configuration"
                                      : cfg->directory.c_str());
+  std::function<void(const std::string&)> on_reload;
   auto log_reload = [&](absl::StatusOr<std::string> r) {
     if (!r.ok()) {
       std::printf("trm-broker: directory reload refused: %s\n",
                   std::string(r.status().message()).c_str());
     } else if (!r->empty()) {
       std::printf("trm-broker: %s\n", r->c_str());
+      if (on_reload) on_reload(*r);
     }
     std::fflush(stdout);
   };
 
   storage::RocksStoreOptions store_options;
   store_options.path = cfg->data_dir;
+  store_options.node_id = cfg->node_id;
+  store_options.audit = !flags.no_audit_log;
   absl::StatusOr<std::unique_ptr<storage::RocksMessageStore>> store =
       storage::RocksMessageStore::Open(store_options);
   if (!store.ok()) return Fail(store.status());
+  if (flags.verify_audit) {
+    storage::AuditLog* log = (*store)->audit();
+    absl::Status ok = log == nullptr ? absl::OkStatus() : log->VerifyAll();
+    if (!ok.ok()) return Fail(ok);
+    std::printf("trm-broker: audit log of %llu entries verified\n",
+                static_cast<unsigned long long>(
+                    log == nullptr ? 0 : log->Current().size));
+    return 0;
+  }
+  // The audit log's signed tree heads, and what was loaded at start.
+  std::unique_ptr<audit::TreeHeadSigner> head_signer;
+  std::unique_ptr<audit::AuditApi> audit_api;
+  auto audit_event = [&](v1::AuditEventKind kind, const std::string& detail) {
+    v1::AuditEvent e;
+    e.set_kind(kind);
+    e.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
+    e.set_directory_serial(registry.directory()->serial());
+    e.set_detail(detail);
+    absl::Status s = (*store)->AppendAudit(e);
+    if (!s.ok()) {
+      std::fprintf(stderr, "trm-broker: audit log: %s\n",
+                   std::string(s.message()).c_str());
+    }
+  };
+  if ((*store)->audit() != nullptr) {
+    head_signer = std::make_unique<audit::TreeHeadSigner>(
+        *(*store)->audit(), *node_key, cfg->node_id, SystemClock::Get());
+    if (absl::Status s = head_signer->Init(); !s.ok()) return Fail(s);
+    audit_api = std::make_unique<audit::AuditApi>(*(*store)->audit(),
+                                                  *head_signer, registry);
+    audit_event(
+        v1::DIRECTORY_LOADED,
+        absl::StrCat("directory ", registry.directory()->doc().federation(),
+                     " serial ", registry.directory()->serial(), " at start"));
+  } else {
+    std::printf(
+        "trm-broker: audit log OFF (--no-audit-log, for benchmarks "
+        "only)\n");
+  }
 
   receipts::ReceiptSigner signer(*node_key);
   mailbox::MailboxOptions options;
@@ -195,6 +241,15 @@ int Run(const Flags& flags) {
   admin::AdminService admin_service(*authenticator, registry, **store,
                                     relays.get(), SystemClock::Get());
 
+  std::unique_ptr<audit::AuditService> audit_service;
+  if (audit_api) {
+    audit_service =
+        std::make_unique<audit::AuditService>(*audit_api, *authenticator);
+    on_reload = [&](const std::string& what) {
+      audit_event(v1::DIRECTORY_LOADED, what);
+    };
+  }
+
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(cfg->listen, credentials, &port);
@@ -206,6 +261,7 @@ int Run(const Flags& flags) {
                        federation::kMaxRelayBatchBytes + (1 << 20)));
   builder.RegisterService(&service);
   builder.RegisterService(&admin_service);
+  if (audit_service) builder.RegisterService(audit_service.get());
   if (federation_service) builder.RegisterService(federation_service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
@@ -220,10 +276,26 @@ int Run(const Flags& flags) {
               tls ? "mutual TLS" : "plaintext, development only");
   std::fflush(stdout);
 
-  // Expired messages leave the queues within a second.
+  if (audit_api) {
+    audit_event(
+        v1::NODE_STARTED,
+        absl::StrCat("node ", cfg->node_id, " serving on ", host, ":", port,
+                     tls ? " with mutual TLS" : " (development)"));
+  }
+
+  // Expired messages leave the queues within a second; tree heads are
+  // signed on the schedule.
   absl::Notification stop_sweeping;
   std::thread sweeper([&] {
+    absl::Time next_head = absl::Now();
     while (!stop_sweeping.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      if (head_signer && absl::Now() >= next_head) {
+        next_head = absl::Now() + cfg->audit_tree_head_interval;
+        if (absl::Status s = head_signer->Tick(); !s.ok()) {
+          std::fprintf(stderr, "trm-broker: signing a tree head: %s\n",
+                       std::string(s.message()).c_str());
+        }
+      }
       log_reload((*loader)->ReloadIfChanged(registry));
       if (relays) relays->EnsurePeers();  // nodes a new directory added
       for (absl::StatusOr<size_t> n :
@@ -289,6 +361,12 @@ int main(int argc, char** argv) {
                  "data directory, overrides the file");
   app.add_flag("--insecure-dev", flags.insecure_dev,
                "serve plaintext gRPC on loopback (development only)");
+  app.add_flag("--verify-audit", flags.verify_audit,
+               "rehash the whole audit log against its stored tree, print "
+               "the result and exit (the node must be stopped)");
+  app.add_flag("--no-audit-log", flags.no_audit_log,
+               "keep no audit log: for measuring its cost in benchmarks "
+               "only, never in a federation");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

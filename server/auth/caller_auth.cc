@@ -14,7 +14,7 @@ absl::StatusOr<directory::Principal> PrincipalOf(
   return dir.FindByTlsIdentity(uri);
 }
 
-absl::StatusOr<std::string> CertificateAuthenticator::Organisation(
+absl::StatusOr<directory::Principal> CertificateAuthenticator::Caller(
     const grpc::ServerContext& ctx) const {
   std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
   std::vector<grpc::string_ref> pems =
@@ -28,8 +28,12 @@ absl::StatusOr<std::string> CertificateAuthenticator::Organisation(
   }
   const absl::string_view pem(pems[0].data(), pems[0].size());
   std::shared_ptr<const directory::Directory> dir = registry_.directory();
-  ASSIGN_OR_RETURN(directory::Principal who,
-                   PrincipalOf(verifier_, *dir, pem, clock_.Now()));
+  return PrincipalOf(verifier_, *dir, pem, clock_.Now());
+}
+
+absl::StatusOr<std::string> CertificateAuthenticator::Organisation(
+    const grpc::ServerContext& ctx) const {
+  ASSIGN_OR_RETURN(directory::Principal who, Caller(ctx));
   if (who.kind != directory::PrincipalKind::kOrganisation) {
     return Error(absl::StatusCode::kPermissionDenied, "WRONG_ROLE",
                  absl::StrCat("the client certificate is ",
@@ -64,6 +68,12 @@ absl::StatusOr<std::string> TokenAuthenticator::Organisation(
                  "configuration");
   }
   return org->second;
+}
+
+absl::StatusOr<directory::Principal> TokenAuthenticator::Caller(
+    const grpc::ServerContext& ctx) const {
+  ASSIGN_OR_RETURN(std::string org, Organisation(ctx));
+  return directory::Principal{directory::PrincipalKind::kOrganisation, org};
 }
 
 }  // namespace trm::auth

@@ -29,6 +29,10 @@ class CallerAuthenticator {
   // PERMISSION_DENIED with what to do.
   virtual absl::StatusOr<std::string> Organisation(
       const grpc::ServerContext& ctx) const = 0;
+  // Whoever calls: a node, an organisation or an auditor (the Audit service
+  // serves all three).
+  virtual absl::StatusOr<directory::Principal> Caller(
+      const grpc::ServerContext& ctx) const = 0;
 };
 
 // The directory entry a certificate names, checked at `now`. Below the gRPC
@@ -46,6 +50,8 @@ class CertificateAuthenticator final : public CallerAuthenticator {
       : verifier_(verifier), registry_(registry), clock_(clock) {}
   absl::StatusOr<std::string> Organisation(
       const grpc::ServerContext& ctx) const override;
+  absl::StatusOr<directory::Principal> Caller(
+      const grpc::ServerContext& ctx) const override;
 
  private:
   const CertVerifier& verifier_;
@@ -60,6 +66,8 @@ class TokenAuthenticator final : public CallerAuthenticator {
       absl::flat_hash_map<std::string, std::string> tokens)
       : tokens_(std::move(tokens)) {}
   absl::StatusOr<std::string> Organisation(
+      const grpc::ServerContext& ctx) const override;
+  absl::StatusOr<directory::Principal> Caller(
       const grpc::ServerContext& ctx) const override;
 
  private:

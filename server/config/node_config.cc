@@ -63,14 +63,14 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(
-      unknown_keys(j,
-                   {"node_id", "listen", "data_dir", "node_signing_key",
-                    "max_payload_bytes", "max_clock_skew_seconds",
-                    "visibility_timeout_seconds", "retention_seconds",
-                    "organisations", "directory", "authority_public_key", "tls",
-                    "relay", "require_signed_acknowledgements"},
-                   ""));
+  RETURN_IF_ERROR(unknown_keys(
+      j,
+      {"node_id", "listen", "data_dir", "node_signing_key", "max_payload_bytes",
+       "max_clock_skew_seconds", "visibility_timeout_seconds",
+       "retention_seconds", "organisations", "directory",
+       "authority_public_key", "tls", "relay",
+       "require_signed_acknowledgements", "audit_tree_head_seconds"},
+      ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
     if (!j.contains(key)) {
@@ -168,6 +168,10 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   RETURN_IF_ERROR(num(j, "visibility_timeout_seconds", &v, ""));
   if (v == 0) return Bad(path, "\"visibility_timeout_seconds\" must be > 0");
   c.visibility_timeout = absl::Seconds(v);
+  v = absl::ToInt64Seconds(c.audit_tree_head_interval);
+  RETURN_IF_ERROR(num(j, "audit_tree_head_seconds", &v, ""));
+  if (v == 0) return Bad(path, "\"audit_tree_head_seconds\" must be > 0");
+  c.audit_tree_head_interval = absl::Seconds(v);
   v = absl::ToInt64Seconds(c.retention);
   RETURN_IF_ERROR(num(j, "retention_seconds", &v, ""));
   c.retention = absl::Seconds(v);

@@ -42,6 +42,8 @@ struct NodeConfig {
   // Acknowledgements must carry the recipient's signature (proof of receipt
   // for the sender); false also takes unsigned ones.
   bool require_signed_acknowledgements = true;
+  // How often the audit log's tree head is signed when the log has grown.
+  absl::Duration audit_tree_head_interval = absl::Seconds(10);
   // Relay to other nodes ("relay" in the file).
   uint64_t relay_batch = 256;
   uint64_t relay_base_backoff_ms = 100;

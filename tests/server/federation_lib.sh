@@ -1,7 +1,8 @@
 # Shared by the federation tests: a federation CA and certificates, keys,
 # and a signed directory for three nodes (BG, NG, IT on free loopback ports)
 # with one organisation each (bg-ngo, ng-naptip, it-ngo) and BG's coordinator
-# (bg-nrm); node configs and
+# (bg-nrm), and two auditors (grevio for every node, it-only for IT); node
+# configs and
 # start. Source it in a fresh working directory with BROKER, TRMCTL and PKI
 # set; it sets bg_port, ng_port, it_port and uses the array pids.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -9,6 +10,8 @@ bg_port=$(free_port); ng_port=$(free_port); it_port=$(free_port)
 bash "$PKI" pki ca "federation test CA" >/dev/null
 for n in bg ng it; do bash "$PKI" pki node $n >/dev/null; done
 for o in bg-ngo bg-nrm ng-naptip it-ngo; do bash "$PKI" pki org $o >/dev/null; done
+bash "$PKI" pki auditor grevio >/dev/null
+bash "$PKI" pki auditor it-only >/dev/null
 mkdir keys
 for o in authority bg-node ng-node it-node bg-ngo bg-nrm ng-naptip it-ngo; do "$TRMCTL" keygen --org $o --dir keys >/dev/null; done
 cat >spec.json <<JSON
@@ -32,7 +35,10 @@ cat >spec.json <<JSON
     "encryption_keys": [{"public_key_file": "keys/ng-naptip.enc.pub"}]},
    {"id": "it-ngo", "home_node": "it", "roles": ["NGO"], "tls_identity": "trm://org/it-ngo",
     "signing_keys": [{"public_key_file": "keys/it-ngo.sign.pub"}],
-    "encryption_keys": [{"public_key_file": "keys/it-ngo.enc.pub"}]}]}
+    "encryption_keys": [{"public_key_file": "keys/it-ngo.enc.pub"}]}],
+ "auditors": [
+   {"id": "grevio", "tls_identity": "trm://auditor/grevio", "scope": "ALL_NODES"},
+   {"id": "it-only", "tls_identity": "trm://auditor/it-only", "scope": "LISTED_NODES", "nodes": ["it"]}]}
 JSON
 "$TRMCTL" directory sign --in spec.json --authority-key keys/authority.sign.key --out directory.signed >/dev/null
 node_config() {  # node_config ID PORT CERT_ID

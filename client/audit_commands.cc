@@ -1,0 +1,423 @@
+#include "client/audit_commands.h"
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "client/node_commands.h"
+#include "common/audit/tree_head.h"
+#include "common/crypto/key_files.h"
+#include "common/directory/directory.h"
+#include "common/status.h"
+#include "trm/v1/audit.grpc.pb.h"
+
+namespace trm::client {
+namespace {
+
+using nlohmann::json;
+constexpr char kBundleFormat[] = "trm-broker audit bundle v1";
+
+struct AuditFlags {
+  NodeFlags node;
+  std::string directory, authority_pub, node_pub;
+  std::string case_ref, message_hex, org, kind, from, to;
+  std::string out, bundle;
+  bool fresh = false;
+};
+
+// The key that must have signed `sth`: the node's key in the signed
+// directory, or the --node-pub file; none when neither is given.
+absl::StatusOr<std::unique_ptr<crypto::Ed25519PublicKey>> TrustedKey(
+    const AuditFlags& f, const v1::SignedTreeHead& sth) {
+  if (!f.node_pub.empty()) {
+    ASSIGN_OR_RETURN(crypto::Ed25519PublicKey k,
+                     crypto::LoadVerifyKey(f.node_pub));
+    return std::make_unique<crypto::Ed25519PublicKey>(std::move(k));
+  }
+  if (f.directory.empty()) return nullptr;
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey authority,
+                   crypto::LoadVerifyKey(f.authority_pub));
+  ASSIGN_OR_RETURN(std::string bytes, ReadInput(f.directory));
+  ASSIGN_OR_RETURN(std::shared_ptr<const directory::Directory> dir,
+                   directory::Directory::Verify(bytes, authority));
+  ASSIGN_OR_RETURN(v1::TreeHead head, audit::ParseTreeHead(sth));
+  ASSIGN_OR_RETURN(
+      crypto::Ed25519PublicKey k,
+      dir->NodeSigningKey(head.node(), sth.node_key_id(),
+                          absl::FromUnixMillis(head.timestamp_unix_ms())));
+  return std::make_unique<crypto::Ed25519PublicKey>(std::move(k));
+}
+
+absl::StatusOr<v1::TrailQuery> QueryOf(const AuditFlags& f) {
+  v1::TrailQuery q;
+  q.set_case_ref(f.case_ref);
+  if (!f.message_hex.empty()) {
+    auto id = HexDecode(f.message_hex);
+    if (!id.ok() || id->size() != 16) {
+      return UsageError("--message must be 32 hex digits, as send printed it");
+    }
+    q.set_message_id(std::string(id->begin(), id->end()));
+  }
+  q.set_organisation(f.org);
+  if (!f.kind.empty()) {
+    v1::AuditEventKind kind;
+    if (!v1::AuditEventKind_Parse(f.kind, &kind)) {
+      return UsageError(absl::StrCat(
+          "--kind ", f.kind,
+          " is not an event kind; use one of MESSAGE_ACCEPTED, "
+          "MESSAGE_REJECTED, MESSAGE_RELAYED, MESSAGE_RECEIVED, "
+          "MESSAGE_DELIVERED, MESSAGE_ACKNOWLEDGED, MESSAGE_EXPIRED, "
+          "MESSAGE_PURGED, REMOTE_DELIVERED, REMOTE_ACKNOWLEDGED, "
+          "REMOTE_EXPIRED, DIRECTORY_LOADED, NODE_STARTED, TREE_HEAD_FORK"));
+    }
+    q.set_kind(kind);
+  }
+  for (auto [text, set] :
+       {std::pair{&f.from, &v1::TrailQuery::set_from_unix_ms},
+        std::pair{&f.to, &v1::TrailQuery::set_to_unix_ms}}) {
+    if (text->empty()) continue;
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, *text, &t, &err)) {
+      return UsageError(
+          absl::StrCat("--from/--to take RFC 3339 times such as "
+                       "2026-11-23T00:00:00Z, not ",
+                       *text));
+    }
+    (q.*set)(absl::ToUnixMillis(t));
+  }
+  q.set_page_size(1000);
+  return q;
+}
+
+std::string Line(const v1::Entry& entry) {
+  v1::AuditEvent e;
+  e.ParseFromString(entry.event());
+  std::string line =
+      absl::StrCat(Iso(e.time_unix_ms()), "  #", entry.leaf_index(), "  ",
+                   v1::AuditEventKind_Name(e.kind()));
+  if (!e.message_id().empty()) {
+    absl::StrAppend(&line, "  ", HexEncode(AsBytes(e.message_id())));
+  }
+  if (!e.case_ref().empty()) absl::StrAppend(&line, "  case ", e.case_ref());
+  if (e.message_type() != v1::MESSAGE_TYPE_UNSPECIFIED) {
+    absl::StrAppend(&line, "  ", v1::MessageType_Name(e.message_type()));
+  }
+  if (!e.sender_org().empty()) {
+    absl::StrAppend(&line, "  ", e.sender_org(), " -> ", e.recipient_org());
+  }
+  if (!e.peer_node().empty()) absl::StrAppend(&line, "  node ", e.peer_node());
+  if (!e.reason_code().empty()) absl::StrAppend(&line, "  ", e.reason_code());
+  if (!e.detail().empty()) absl::StrAppend(&line, "  ", e.detail());
+  return line;
+}
+
+json EventJson(const v1::Entry& entry) {
+  v1::AuditEvent e;
+  e.ParseFromString(entry.event());
+  json j = {{"leaf_index", entry.leaf_index()},
+            {"kind", v1::AuditEventKind_Name(e.kind())},
+            {"time", Iso(e.time_unix_ms())},
+            {"node", e.node()}};
+  if (!e.message_id().empty()) {
+    j["message_id"] = HexEncode(AsBytes(e.message_id()));
+  }
+  for (auto [k, v] : {std::pair{"case_ref", &e.case_ref()},
+                      std::pair{"sender", &e.sender_org()},
+                      std::pair{"recipient", &e.recipient_org()},
+                      std::pair{"peer_node", &e.peer_node()},
+                      std::pair{"reason_code", &e.reason_code()},
+                      std::pair{"detail", &e.detail()}}) {
+    if (!v->empty()) j[k] = *v;
+  }
+  if (e.message_type() != v1::MESSAGE_TYPE_UNSPECIFIED) {
+    j["type"] = v1::MessageType_Name(e.message_type());
+  }
+  return j;
+}
+
+// Every page of the trail, against the first page's tree head.
+absl::StatusOr<v1::Trail> FetchTrail(const AuditFlags& f) {
+  ASSIGN_OR_RETURN(Connection c, Connect(f.node));
+  auto stub = v1::Audit::NewStub(c.channel);
+  ASSIGN_OR_RETURN(v1::TrailQuery q, QueryOf(f));
+  v1::Trail all;
+  for (;;) {
+    grpc::ClientContext ctx;
+    c.Prepare(&ctx, absl::Seconds(30));
+    v1::Trail page;
+    RETURN_IF_ERROR(FromGrpc(stub->QueryTrail(&ctx, q, &page)));
+    if (!all.has_tree_head()) {
+      *all.mutable_tree_head() = page.tree_head();
+    } else if (page.tree_head().tree_head() != all.tree_head().tree_head()) {
+      // A newer head: ask again from the start against one head.
+      all.Clear();
+      q.set_page_token(0);
+      continue;
+    }
+    for (v1::Entry& e : *page.mutable_entries()) {
+      *all.add_entries() = std::move(e);
+    }
+    if (!page.more()) break;
+    q.set_page_token(page.next_page_token());
+  }
+  return all;
+}
+
+// Checks the head with `key` and every entry against it; what to print.
+absl::StatusOr<v1::TreeHead> Check(const v1::Trail& trail,
+                                   const crypto::Ed25519PublicKey& key) {
+  ASSIGN_OR_RETURN(v1::TreeHead head,
+                   audit::VerifyTreeHead(trail.tree_head(), key));
+  for (const v1::Entry& e : trail.entries()) {
+    RETURN_IF_ERROR(audit::VerifyEntry(head, e));
+  }
+  return head;
+}
+
+absl::Status TreeHead(const AuditFlags& f, const Output& out) {
+  ASSIGN_OR_RETURN(Connection c, Connect(f.node));
+  auto stub = v1::Audit::NewStub(c.channel);
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx, absl::Seconds(30));
+  v1::GetTreeHeadRequest req;
+  req.set_fresh(f.fresh);
+  v1::SignedTreeHead sth;
+  RETURN_IF_ERROR(FromGrpc(stub->GetTreeHead(&ctx, req, &sth)));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::Ed25519PublicKey> key,
+                   TrustedKey(f, sth));
+  ASSIGN_OR_RETURN(v1::TreeHead head, audit::ParseTreeHead(sth));
+  std::string signature =
+      "not checked (give --directory and "
+      "--authority-pub, or --node-pub)";
+  if (key != nullptr) {
+    RETURN_IF_ERROR(audit::VerifyTreeHead(sth, *key).status());
+    signature = "valid";
+  }
+  if (out.json) {
+    std::cout << json{{"ok", true},
+                      {"node", head.node()},
+                      {"tree_size", head.tree_size()},
+                      {"root", HexEncode(AsBytes(head.root_hash()))},
+                      {"signed_at", Iso(head.timestamp_unix_ms())},
+                      {"signature", signature}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << "node " << head.node() << ": " << head.tree_size()
+              << " entries, root " << HexEncode(AsBytes(head.root_hash()))
+              << ", signed at " << Iso(head.timestamp_unix_ms())
+              << ", signature " << signature << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Trail(const AuditFlags& f, const Output& out) {
+  ASSIGN_OR_RETURN(v1::Trail trail, FetchTrail(f));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::Ed25519PublicKey> key,
+                   TrustedKey(f, trail.tree_head()));
+  ASSIGN_OR_RETURN(v1::TreeHead head, audit::ParseTreeHead(trail.tree_head()));
+  std::string proofs =
+      "not checked (give --directory and --authority-pub, "
+      "or --node-pub)";
+  if (key != nullptr) {
+    ASSIGN_OR_RETURN(head, Check(trail, *key));
+    proofs = "every entry verified against the signed tree head";
+  }
+  if (out.json) {
+    json events = json::array();
+    for (const v1::Entry& e : trail.entries()) events.push_back(EventJson(e));
+    std::cout << json{{"ok", true},
+                      {"node", head.node()},
+                      {"tree_size", head.tree_size()},
+                      {"proofs", proofs},
+                      {"events", events}}
+                     .dump()
+              << "\n";
+    return absl::OkStatus();
+  }
+  for (const v1::Entry& e : trail.entries()) std::cout << Line(e) << "\n";
+  std::cout << trail.entries_size() << " events in node " << head.node()
+            << "'s log of " << head.tree_size() << " entries (tree head signed "
+            << Iso(head.timestamp_unix_ms()) << "); " << proofs << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Export(const AuditFlags& f, const Output& out) {
+  if (f.node_pub.empty() && f.directory.empty()) {
+    return UsageError(
+        "export needs the node's key to put in the bundle: give --directory "
+        "and --authority-pub (or --node-pub)");
+  }
+  ASSIGN_OR_RETURN(v1::Trail trail, FetchTrail(f));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::Ed25519PublicKey> key,
+                   TrustedKey(f, trail.tree_head()));
+  ASSIGN_OR_RETURN(v1::TreeHead head, Check(trail, *key));
+  json entries = json::array();
+  for (const v1::Entry& e : trail.entries()) {
+    json proof = json::array();
+    for (const std::string& h : e.inclusion_proof()) {
+      proof.push_back(HexEncode(AsBytes(h)));
+    }
+    entries.push_back({{"leaf_index", e.leaf_index()},
+                       {"event", HexEncode(AsBytes(e.event()))},
+                       {"inclusion_proof", proof}});
+  }
+  json bundle = {
+      {"format", kBundleFormat},
+      {"node", head.node()},
+      {"node_public_key", HexEncode(key->raw())},
+      {"tree_head", HexEncode(AsBytes(trail.tree_head().SerializeAsString()))},
+      {"entries", entries}};
+  const std::string text = bundle.dump(1) + "\n";
+  RETURN_IF_ERROR(WriteOutput(f.out, AsBytes(text), 0644));
+  if (out.json) {
+    std::cout << json{{"ok", true},
+                      {"bundle", f.out},
+                      {"entries", trail.entries_size()},
+                      {"tree_size", head.tree_size()}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << "wrote " << f.out << ": " << trail.entries_size()
+              << " entries of node " << head.node() << "'s log, with proofs "
+              << "against its tree head of " << head.tree_size()
+              << " entries and its public key\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Malformed(absl::string_view what) {
+  return Error(absl::StatusCode::kInvalidArgument, "BUNDLE_MALFORMED",
+               absl::StrCat("the audit bundle ", what,
+                            "; export it again with trmctl audit export"));
+}
+
+absl::Status Verify(const AuditFlags& f, const Output& out) {
+  ASSIGN_OR_RETURN(std::string text, ReadInput(f.bundle));
+  json b = json::parse(text, nullptr, false);
+  if (b.is_discarded() || !b.is_object() ||
+      b.value("format", "") != kBundleFormat || !b.contains("entries") ||
+      !b["entries"].is_array()) {
+    return Malformed(absl::StrCat("is not a ", kBundleFormat, " file"));
+  }
+  auto bytes = [&](const json& j) -> absl::StatusOr<std::string> {
+    if (!j.is_string()) return Malformed("has a field that is not hex text");
+    auto d = HexDecode(j.get<std::string>());
+    if (!d.ok()) return Malformed("has a field that is not hex");
+    return std::string(d->begin(), d->end());
+  };
+  ASSIGN_OR_RETURN(std::string raw_key, bytes(b["node_public_key"]));
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
+                   crypto::Ed25519PublicKey::FromRaw(AsBytes(raw_key)));
+  ASSIGN_OR_RETURN(std::string sth_bytes, bytes(b["tree_head"]));
+  v1::SignedTreeHead sth;
+  if (!sth.ParseFromString(sth_bytes)) {
+    return Malformed("has a tree head that does not parse");
+  }
+  // With a trusted source, the bundled key must be the node's.
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::Ed25519PublicKey> trusted,
+                   TrustedKey(f, sth));
+  if (trusted != nullptr && trusted->raw() != key.raw()) {
+    return Error(absl::StatusCode::kPermissionDenied, "BUNDLE_KEY_MISMATCH",
+                 "the bundle carries another key than the node's key in the "
+                 "signed directory; do not trust it");
+  }
+  ASSIGN_OR_RETURN(v1::TreeHead head, audit::VerifyTreeHead(sth, key));
+  v1::Trail trail;
+  for (const json& j : b["entries"]) {
+    if (!j.is_object() || !j.contains("leaf_index") ||
+        !j["leaf_index"].is_number_unsigned() ||
+        !j.contains("inclusion_proof") || !j["inclusion_proof"].is_array()) {
+      return Malformed("has an entry without leaf_index, event or proof");
+    }
+    v1::Entry* e = trail.add_entries();
+    e->set_leaf_index(j["leaf_index"].get<uint64_t>());
+    ASSIGN_OR_RETURN(*e->mutable_event(), bytes(j["event"]));
+    for (const json& h : j["inclusion_proof"]) {
+      ASSIGN_OR_RETURN(*e->add_inclusion_proof(), bytes(h));
+    }
+    RETURN_IF_ERROR(audit::VerifyEntry(head, *e));
+  }
+  const std::string key_check =
+      trusted != nullptr ? "the node's key in the signed directory"
+                         : "the key in the bundle (give --directory and "
+                           "--authority-pub to check it is the node's)";
+  if (out.json) {
+    json events = json::array();
+    for (const v1::Entry& e : trail.entries()) events.push_back(EventJson(e));
+    std::cout << json{{"ok", true},
+                      {"node", head.node()},
+                      {"tree_size", head.tree_size()},
+                      {"root", HexEncode(AsBytes(head.root_hash()))},
+                      {"key", key_check},
+                      {"events", events}}
+                     .dump()
+              << "\n";
+    return absl::OkStatus();
+  }
+  for (const v1::Entry& e : trail.entries()) std::cout << Line(e) << "\n";
+  std::cout << "verified: " << trail.entries_size() << " entries are in node "
+            << head.node() << "'s audit log of " << head.tree_size()
+            << " entries (root " << HexEncode(AsBytes(head.root_hash()))
+            << ", signed " << Iso(head.timestamp_unix_ms()) << " with "
+            << key_check << ")\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::function<absl::Status(const Output&)> AddAuditCommands(CLI::App& app) {
+  auto f = std::make_shared<AuditFlags>();
+  CLI::App* audit = app.add_subcommand(
+      "audit", "the node's audit log: tree heads, trails, bundles");
+  audit->require_subcommand(1);
+  auto add_trust = [&](CLI::App* cmd) {
+    cmd->add_option("--directory", f->directory,
+                    "the signed federation directory, for the node's key");
+    cmd->add_option("--authority-pub", f->authority_pub,
+                    "the federation authority's public key");
+    cmd->add_option("--node-pub", f->node_pub,
+                    "the node's signing public key, instead of the directory");
+  };
+  auto add_filters = [&](CLI::App* cmd) {
+    cmd->add_option("--case", f->case_ref, "case reference");
+    cmd->add_option("--message", f->message_hex, "message id (32 hex digits)");
+    cmd->add_option("--org", f->org, "organisation (sender or recipient)");
+    cmd->add_option("--kind", f->kind, "event kind, e.g. MESSAGE_RELAYED");
+    cmd->add_option("--from", f->from, "from this time (RFC 3339)");
+    cmd->add_option("--to", f->to, "before this time (RFC 3339)");
+  };
+  CLI::App* head = audit->add_subcommand(
+      "tree-head", "the node's newest signed tree head, checked");
+  AddNodeFlags(head, &f->node);
+  add_trust(head);
+  head->add_flag("--fresh", f->fresh, "ask the node to sign one now");
+  CLI::App* trail = audit->add_subcommand(
+      "trail", "a timeline of events, each proven against a signed head");
+  AddNodeFlags(trail, &f->node);
+  add_trust(trail);
+  add_filters(trail);
+  CLI::App* exp = audit->add_subcommand(
+      "export",
+      "write a self-contained bundle: entries, proofs, tree head, key");
+  AddNodeFlags(exp, &f->node);
+  add_trust(exp);
+  add_filters(exp);
+  exp->add_option("--out", f->out, "bundle file to write")->required();
+  CLI::App* verify = audit->add_subcommand(
+      "verify", "check a bundle offline, without the node");
+  verify->add_option("BUNDLE", f->bundle, "the bundle file")->required();
+  add_trust(verify);
+  return [f, head, trail, exp, verify](const Output& out) -> absl::Status {
+    if (*head) return TreeHead(*f, out);
+    if (*trail) return Trail(*f, out);
+    if (*exp) return Export(*f, out);
+    if (*verify) return Verify(*f, out);
+    return absl::OkStatus();
+  };
+}
+
+}  // namespace trm::client

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The audit log end to end: real nodes (BG, NG) over mutual TLS. A message
+# crosses from BG to NG and is acknowledged; the auditor reads the trail of
+# its case at both nodes, each event proven against the node's signed tree
+# head; an exported bundle verifies offline and fails when altered, naming
+# the entry; organisations see only their own trail; an auditor cannot
+# submit; `trm-broker --verify-audit` rehashes the stored log (tampering and
+# truncation of the stored log: tests/server/storage/audit_log_test.cc).
+set -u
+CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
+BROKER=$(readlink -f "$1")
+TRMCTL=$(readlink -f "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+PKI=$HERE/../../deploy/pki/make-pki.sh
+work=$(mktemp -d)
+declare -A pids
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+source "$CHECKS"
+source "$HERE/federation_lib.sh"
+node_config bg "$bg_port" bg
+node_config ng "$ng_port" ng
+start bg; start ng
+tls() { echo --ca pki/ca.crt --cert "pki/$1.crt" --key "pki/$1.key"; }
+at() { echo --node "127.0.0.1:$1"; }
+trust=(--directory directory.signed --authority-pub keys/authority.sign.pub)
+
+printf 'referral' >p
+"$TRMCTL" --json send $(at "$bg_port") $(tls org-bg-ngo) --type referral-request --case BG-AUD-1 \
+  --from bg-ngo@bg --to ng-naptip@ng --sign-key keys/bg-ngo.sign.key \
+  --recipient-pub keys/ng-naptip.enc.pub --in p >out 2>&1; check send 0 $?
+id=$(python3 -c 'import json; print(json.load(open("out"))["message_id"])')
+mkdir inbox
+for _ in $(seq 1 100); do
+  "$TRMCTL" receive $(at "$ng_port") $(tls org-ng-naptip) --recipient-key keys/ng-naptip.enc.key \
+    --sign-key keys/ng-naptip.sign.key --keys-dir keys --out-dir inbox >out 2>&1
+  grep -q acknowledged out && break; sleep 0.1
+done
+contains "received at NG" acknowledged out
+for _ in $(seq 1 200); do
+  "$TRMCTL" status $(at "$bg_port") $(tls org-bg-ngo) "$id" >out 2>&1
+  grep -q ": ACKNOWLEDGED" out && break; sleep 0.05
+done
+contains "acknowledged at BG" ": ACKNOWLEDGED" out
+
+# The auditor's trail at each node, every entry proven.
+"$TRMCTL" audit trail $(at "$bg_port") $(tls auditor-grevio) "${trust[@]}" --case BG-AUD-1 >bg-trail 2>&1
+check "auditor trail at BG" 0 $?
+cat bg-trail
+for k in MESSAGE_ACCEPTED MESSAGE_RELAYED REMOTE_DELIVERED REMOTE_ACKNOWLEDGED; do
+  contains "BG logs $k" "$k  $id  case BG-AUD-1" bg-trail
+done
+contains "BG trail proven" "every entry verified against the signed tree head" bg-trail
+"$TRMCTL" audit trail $(at "$ng_port") $(tls auditor-grevio) "${trust[@]}" --message "$id" >ng-trail 2>&1
+check "auditor trail at NG" 0 $?
+for k in MESSAGE_RECEIVED MESSAGE_DELIVERED MESSAGE_ACKNOWLEDGED; do
+  contains "NG logs $k" "$k  $id" ng-trail
+done
+"$TRMCTL" audit trail $(at "$bg_port") $(tls auditor-grevio) "${trust[@]}" --kind NODE_STARTED >out 2>&1
+contains "administrative events" "NODE_STARTED" out
+"$TRMCTL" audit tree-head $(at "$bg_port") $(tls auditor-grevio) "${trust[@]}" --fresh >out 2>&1
+check "signed tree head" 0 $?
+contains "tree head signature" "signature valid" out
+
+# Who may ask what.
+"$TRMCTL" audit trail $(at "$bg_port") $(tls auditor-it-only) "${trust[@]}" --case BG-AUD-1 >out 2>&1
+check "auditor out of scope" 1 $?
+contains "scope reason" OUT_OF_SCOPE out
+"$TRMCTL" audit trail $(at "$bg_port") $(tls org-bg-ngo) "${trust[@]}" --case BG-AUD-1 >out 2>&1
+check "an organisation reads its own trail" 0 $?
+contains "own trail" "MESSAGE_ACCEPTED  $id" out
+"$TRMCTL" audit trail $(at "$bg_port") $(tls org-bg-ngo) "${trust[@]}" --org ng-naptip >out 2>&1
+check "an organisation asking for another's trail" 1 $?
+contains "not yours" NOT_YOUR_TRAIL out
+"$TRMCTL" audit trail $(at "$bg_port") $(tls org-bg-nrm) "${trust[@]}" --case BG-AUD-1 >out 2>&1
+check "another organisation's view of the case" 0 $?
+contains "sees none of bg-ngo's events" "0 events" out
+"$TRMCTL" send $(at "$bg_port") $(tls auditor-grevio) --type referral-request --case BG-AUD-2 \
+  --from bg-ngo@bg --to ng-naptip@ng --sign-key keys/bg-ngo.sign.key \
+  --recipient-pub keys/ng-naptip.enc.pub --in p >out 2>&1
+check "an auditor cannot submit" 1 $?
+contains "auditor refused by the Mailbox" WRONG_ROLE out
+
+# A bundle verifies offline; altered, it fails naming the entry.
+"$TRMCTL" audit export $(at "$bg_port") $(tls auditor-grevio) "${trust[@]}" --case BG-AUD-1 --out bundle.json >out 2>&1
+check "export" 0 $?
+"$TRMCTL" audit verify bundle.json "${trust[@]}" >out 2>&1; check "bundle verifies offline" 0 $?
+contains "verified" "verified: " out
+python3 - <<'PY'
+import json
+b = json.load(open("bundle.json"))
+e = b["entries"][1]
+ev = bytearray.fromhex(e["event"]); ev[-1] ^= 1
+e["event"] = ev.hex()
+json.dump(b, open("altered.json", "w"))
+PY
+altered=$(python3 -c 'import json; print(json.load(open("bundle.json"))["entries"][1]["leaf_index"])')
+"$TRMCTL" audit verify altered.json >out 2>&1; check "altered bundle fails" 1 $?
+contains "names the entry" "audit entry $altered is not in node bg" out
+"$TRMCTL" audit verify bundle.json --node-pub keys/ng-node.sign.pub >out 2>&1
+check "bundle against another node's key" 1 $?
+contains "key mismatch" BUNDLE_KEY_MISMATCH out
+
+# The whole stored log rehashes to its stored tree.
+kill -TERM "${pids[bg]}"; wait "${pids[bg]}"; unset "pids[bg]"
+"$BROKER" --config bg.json --verify-audit >out 2>&1; check "verify-audit on a good log" 0 $?
+contains "verified count" "entries verified" out
