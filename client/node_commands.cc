@@ -411,21 +411,25 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
   auto when = [](int64_t ms) { return ms == 0 ? json() : json(Iso(ms)); };
   json peers = json::array();
   for (const v1::PeerLink& p : s.peers()) {
-    peers.push_back({{"node", p.node()},
-                     {"reachable", p.consecutive_failures() == 0},
-                     {"breaker", p.breaker()},
-                     {"consecutive_failures", p.consecutive_failures()},
-                     {"next_attempt", when(p.next_attempt_unix_ms())},
-                     {"last_success", when(p.last_success_unix_ms())},
-                     {"last_error", p.last_error()},
-                     {"outbound_queued", p.outbound_queued()},
-                     {"outbound_bytes", p.outbound_bytes()},
-                     {"notices_queued", p.notices_queued()},
-                     {"relayed", p.relayed()},
-                     {"refused", p.refused()},
-                     {"failed_attempts", p.failed_attempts()},
-                     {"notices_sent", p.notices_sent()},
-                     {"notices_refused", p.notices_refused()}});
+    peers.push_back(
+        {{"node", p.node()},
+         {"reachable", p.consecutive_failures() == 0},
+         {"breaker", p.breaker()},
+         {"consecutive_failures", p.consecutive_failures()},
+         {"next_attempt", when(p.next_attempt_unix_ms())},
+         {"last_success", when(p.last_success_unix_ms())},
+         {"last_error", p.last_error()},
+         {"outbound_queued", p.outbound_queued()},
+         {"outbound_bytes", p.outbound_bytes()},
+         {"notices_queued", p.notices_queued()},
+         {"relayed", p.relayed()},
+         {"refused", p.refused()},
+         {"failed_attempts", p.failed_attempts()},
+         {"notices_sent", p.notices_sent()},
+         {"notices_refused", p.notices_refused()},
+         {"witnessed_tree_size", p.witnessed_tree_size()},
+         {"witnessed_signed_at", when(p.witnessed_signed_unix_ms())},
+         {"forks", p.forks()}});
   }
   json queues = json::array();
   for (const v1::QueueSummary& q : s.queues()) {
@@ -475,6 +479,16 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
               << ", notices sent " << p.notices_sent() << "\n";
     if (!p.last_error().empty()) {
       std::cout << "    last error: " << p.last_error() << "\n";
+    }
+    if (p.witnessed_tree_size() > 0 || p.forks() > 0) {
+      std::cout << "    audit log witnessed: " << p.witnessed_tree_size()
+                << " entries (head signed " << Iso(p.witnessed_signed_unix_ms())
+                << ")";
+      if (p.forks() > 0) {
+        std::cout << "; FORKS DETECTED: " << p.forks()
+                  << " (see this node's TREE_HEAD_FORK audit events)";
+      }
+      std::cout << "\n";
     }
   }
   std::cout << "queues:\n";

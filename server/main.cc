@@ -211,6 +211,13 @@ int Run(const Flags& flags) {
     credentials = grpc::InsecureServerCredentials();
   }
   mailbox::MailboxService service(mailbox, *authenticator);
+  // Cross-witnessing of peers' audit logs: with the audit log only.
+  std::unique_ptr<audit::Witness> witness;
+  if (audit_api) {
+    witness = std::make_unique<audit::Witness>(
+        (*store)->audit(), registry,
+        [&](const v1::AuditEvent& e) { return (*store)->AppendAudit(e); });
+  }
   // Relay between nodes: only with mutual TLS.
   std::unique_ptr<federation::RelayReceiver> receiver;
   std::unique_ptr<federation::FederationService> federation_service;
@@ -222,10 +229,12 @@ int Run(const Flags& flags) {
     ro.max_clock_skew = options.max_clock_skew;
     receiver = std::make_unique<federation::RelayReceiver>(
         ro, registry, **store, signer, SystemClock::Get());
+    receiver->set_tree_heads(head_signer.get(), (*store)->audit());
     federation_service = std::make_unique<federation::FederationService>(
         *receiver, *verifier, registry, SystemClock::Get());
     federation::RelayPolicy policy;
     policy.batch = cfg->relay_batch;
+    policy.witness_interval = absl::Seconds(cfg->relay_witness_seconds);
     policy.base_backoff = absl::Milliseconds(cfg->relay_base_backoff_ms);
     policy.max_backoff = absl::Seconds(cfg->relay_max_backoff_seconds);
     policy.breaker_failures = static_cast<int>(cfg->relay_breaker_failures);
@@ -235,11 +244,13 @@ int Run(const Flags& flags) {
         federation::GrpcPeerTransport::Tls{tls_ca_pem, tls_cert_pem,
                                            tls_key_pem},
         policy);
+    relays->set_witness(witness.get());
     relays->EnsurePeers();
   }
 
   admin::AdminService admin_service(*authenticator, registry, **store,
-                                    relays.get(), SystemClock::Get());
+                                    relays.get(), witness.get(),
+                                    SystemClock::Get());
 
   std::unique_ptr<audit::AuditService> audit_service;
   if (audit_api) {

@@ -13,7 +13,7 @@ grpc::Status AdminService::GetNodeStatus(grpc::ServerContext* ctx,
     return mailbox::ToGrpc(ok);
   }
   absl::StatusOr<v1::NodeStatus> status =
-      BuildNodeStatus(registry_, store_, links_, clock_.Now());
+      BuildNodeStatus(registry_, store_, links_, witness_, clock_.Now());
   if (!status.ok()) return mailbox::ToGrpc(status.status());
   *resp = std::move(*status);
   return grpc::Status::OK;

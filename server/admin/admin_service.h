@@ -15,11 +15,12 @@ class AdminService final : public v1::NodeAdmin::Service {
   AdminService(const auth::CallerAuthenticator& auth,
                const mailbox::OrgRegistry& registry,
                storage::MessageStore& store, const PeerLinks* links,
-               const Clock& clock)
+               audit::Witness* witness, const Clock& clock)
       : auth_(auth),
         registry_(registry),
         store_(store),
         links_(links),
+        witness_(witness),
         clock_(clock) {}
 
   grpc::Status GetNodeStatus(grpc::ServerContext* ctx,
@@ -31,6 +32,7 @@ class AdminService final : public v1::NodeAdmin::Service {
   const mailbox::OrgRegistry& registry_;
   storage::MessageStore& store_;
   const PeerLinks* links_;
+  audit::Witness* witness_;
   const Clock& clock_;
 };
 

@@ -36,7 +36,7 @@ absl::Status CheckCoordinator(const mailbox::OrgRegistry& registry,
 
 absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
     const mailbox::OrgRegistry& registry, storage::MessageStore& store,
-    const PeerLinks* links, absl::Time now) {
+    const PeerLinks* links, audit::Witness* witness, absl::Time now) {
   std::shared_ptr<const directory::Directory> dir = registry.directory();
   v1::NodeStatus out;
   out.set_node_id(registry.node_id());
@@ -67,6 +67,12 @@ absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
       p->set_outbound_queued(depth);
       p->set_outbound_bytes(bytes);
       p->set_notices_queued(notices);
+      if (witness != nullptr) {
+        const audit::Witness::PeerView v = witness->View(node);
+        p->set_witnessed_tree_size(v.tree_size);
+        p->set_witnessed_signed_unix_ms(v.signed_unix_ms);
+        p->set_forks(v.forks);
+      }
     }
   }
   for (const v1::DirectoryOrganisation& o : dir->doc().organisations()) {

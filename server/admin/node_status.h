@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/audit/witness.h"
 #include "server/federation/relay_dispatcher.h"
 #include "server/mailbox/org_registry.h"
 #include "server/storage/message_store.h"
@@ -34,7 +35,7 @@ absl::Status CheckCoordinator(const mailbox::OrgRegistry& registry,
 // The status now. `links` is null when the node does not relay.
 absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
     const mailbox::OrgRegistry& registry, storage::MessageStore& store,
-    const PeerLinks* links, absl::Time now);
+    const PeerLinks* links, audit::Witness* witness, absl::Time now);
 
 }  // namespace trm::admin
 

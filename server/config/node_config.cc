@@ -133,11 +133,11 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   if (j.contains("relay")) {
     const json& r = j["relay"];
     if (!r.is_object()) return Bad(path, "\"relay\" must be an object");
-    RETURN_IF_ERROR(
-        unknown_keys(r,
-                     {"batch", "base_backoff_ms", "max_backoff_seconds",
-                      "breaker_failures", "breaker_open_seconds"},
-                     "relay: "));
+    RETURN_IF_ERROR(unknown_keys(
+        r,
+        {"batch", "base_backoff_ms", "max_backoff_seconds", "breaker_failures",
+         "breaker_open_seconds", "witness_seconds"},
+        "relay: "));
     RETURN_IF_ERROR(num(r, "batch", &c.relay_batch, "relay: "));
     RETURN_IF_ERROR(
         num(r, "base_backoff_ms", &c.relay_base_backoff_ms, "relay: "));
@@ -147,6 +147,8 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
         num(r, "breaker_failures", &c.relay_breaker_failures, "relay: "));
     RETURN_IF_ERROR(num(r, "breaker_open_seconds",
                         &c.relay_breaker_open_seconds, "relay: "));
+    RETURN_IF_ERROR(
+        num(r, "witness_seconds", &c.relay_witness_seconds, "relay: "));
     if (c.relay_batch == 0 || c.relay_batch > 1024 ||
         c.relay_breaker_failures == 0) {
       return Bad(path,

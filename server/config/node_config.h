@@ -50,6 +50,7 @@ struct NodeConfig {
   uint64_t relay_max_backoff_seconds = 30;
   uint64_t relay_breaker_failures = 5;
   uint64_t relay_breaker_open_seconds = 30;
+  uint64_t relay_witness_seconds = 30;  // idle links still exchange tree heads
 };
 
 // Reads and validates the file. Relative paths inside it are resolved

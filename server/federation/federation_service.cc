@@ -56,6 +56,7 @@ grpc::Status FederationService::Relay(
     for (v1::RelayResult& r : receiver_.Receive(*peer, envelopes)) {
       *ack.add_results() = std::move(r);
     }
+    receiver_.AddTreeHead(batch.known_tree_size(), ack);
     if (batch.notices_size() > 0) {
       std::vector<v1::PathNotice> notices(batch.notices().begin(),
                                           batch.notices().end());

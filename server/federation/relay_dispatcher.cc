@@ -165,7 +165,10 @@ absl::Time RelayDispatcher::Step() {
     absl::MutexLock lock(&mu_);
     return Failed(notices.status(), now);
   }
-  if (page->empty() && notices->empty()) return now + policy_.idle_poll;
+  const bool heartbeat = witness_ != nullptr && now >= next_witness_;
+  if (page->empty() && notices->empty() && !heartbeat) {
+    return now + policy_.idle_poll;
+  }
   // Within the byte bound; the rest goes in the next batch.
   size_t bytes = 0, take = 0;
   while (take < page->size() &&
@@ -178,6 +181,9 @@ absl::Time RelayDispatcher::Step() {
   batch.set_batch_id(next_batch_id_++);
   for (const storage::QueuedMessage& m : *page) batch.add_envelopes(m.envelope);
   for (v1::PathNotice& n : *notices) *batch.add_notices() = std::move(n);
+  if (witness_ != nullptr) {
+    batch.set_known_tree_size(witness_->KnownSize(peer_));
+  }
   absl::StatusOr<v1::RelayAck> ack = transport_.Send(batch);
   if (ack.ok() && (ack->results_size() != batch.envelopes_size() ||
                    ack->notice_results_size() != batch.notices_size())) {
@@ -191,6 +197,14 @@ absl::Time RelayDispatcher::Step() {
   if (!ack.ok()) {
     absl::MutexLock lock(&mu_);
     return Failed(ack.status(), now);
+  }
+  if (witness_ != nullptr) {
+    next_witness_ = now + policy_.witness_interval;
+    if (ack->has_tree_head()) {
+      // A fork raises the alarm inside; relaying goes on either way.
+      witness_->Observe(peer_, ack->tree_head(), ack->consistency())
+          .IgnoreError();
+    }
   }
   std::vector<storage::RelayedMessage> relayed;
   absl::Status retry;  // the first refusal worth retrying, if any

@@ -34,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "server/audit/witness.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
 #include "server/storage/message_store.h"
@@ -63,6 +64,9 @@ struct RelayPolicy {
   int breaker_failures = 5;
   absl::Duration breaker_open = absl::Seconds(30);
   absl::Duration idle_poll = absl::Milliseconds(50);
+  // With nothing to send for this long, an empty batch still goes, so that
+  // the nodes exchange tree heads (cross-witnessing).
+  absl::Duration witness_interval = absl::Seconds(30);
 };
 
 // What an operator (and `trmctl node status`, later) sees of a peer link.
@@ -92,6 +96,8 @@ class RelayDispatcher {
   absl::Time Step() ABSL_LOCKS_EXCLUDED(mu_);
 
   PeerState state() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Checks the peer's tree heads in its answers (null: not at all).
+  void set_witness(audit::Witness* witness) { witness_ = witness; }
   const std::string& peer() const { return peer_; }
 
  private:
@@ -116,6 +122,8 @@ class RelayDispatcher {
   const Clock& clock_;
   const std::function<double()> random_;
   uint64_t next_batch_id_ = 1;
+  audit::Witness* witness_ = nullptr;
+  absl::Time next_witness_ = absl::InfinitePast();
 
   mutable absl::Mutex mu_;
   PeerState state_ ABSL_GUARDED_BY(mu_);

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/audit/tree_head.h"
 #include "common/crypto/hash.h"
 #include "common/envelope/acknowledgement.h"
 #include "common/status.h"
@@ -197,6 +198,22 @@ absl::Status RelayReceiver::CheckNotice(
         ack, st.message_id(), st.envelope_sha256(), st.recipient_org()));
   }
   return absl::OkStatus();
+}
+
+void RelayReceiver::AddTreeHead(uint64_t known, v1::RelayAck& ack) const {
+  if (head_signer_ == nullptr || audit_log_ == nullptr) return;
+  absl::StatusOr<v1::SignedTreeHead> sth = head_signer_->Latest(false);
+  if (!sth.ok()) return;
+  absl::StatusOr<v1::TreeHead> head = audit::ParseTreeHead(*sth);
+  if (!head.ok()) return;
+  *ack.mutable_tree_head() = *sth;
+  if (known == 0 || known > head->tree_size()) return;
+  absl::StatusOr<std::vector<merkle::MerkleHash>> proof =
+      audit_log_->ConsistencyProof(known, head->tree_size());
+  if (!proof.ok()) return;
+  for (const merkle::MerkleHash& h : *proof) {
+    ack.mutable_consistency()->add_hashes(h.data(), h.size());
+  }
 }
 
 std::vector<v1::NoticeResult> RelayReceiver::ReceiveNotices(

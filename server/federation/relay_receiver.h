@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/envelope/envelope.h"
+#include "server/audit/audit_api.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
 #include "server/storage/message_store.h"
@@ -60,6 +61,14 @@ class RelayReceiver {
   std::vector<v1::RelayResult> Receive(
       const std::string& peer, const std::vector<std::string>& envelopes);
 
+  // Cross-witnessing: this node's newest signed tree head, and the
+  // consistency proof from `known_tree_size` to it, into `ack`.
+  void set_tree_heads(audit::TreeHeadSigner* signer, storage::AuditLog* log) {
+    head_signer_ = signer;
+    audit_log_ = log;
+  }
+  void AddTreeHead(uint64_t known_tree_size, v1::RelayAck& ack) const;
+
   // One result per notice, in order.
   std::vector<v1::NoticeResult> ReceiveNotices(
       const std::string& peer, const std::vector<v1::PathNotice>& notices);
@@ -75,6 +84,8 @@ class RelayReceiver {
                            const std::string& peer, const v1::PathNotice& n,
                            receipts::VerifiedBatches& verified) const;
 
+  audit::TreeHeadSigner* head_signer_ = nullptr;
+  storage::AuditLog* audit_log_ = nullptr;
   const RelayReceiverOptions options_;
   const mailbox::OrgRegistry& registry_;
   storage::MessageStore& store_;

@@ -24,6 +24,7 @@ void RelayRunner::EnsurePeers() {
     p.dispatcher = std::make_unique<RelayDispatcher>(
         n.id(), policy_, store_, registry_, signer_, *p.transport, clock_,
         [rng] { return std::uniform_real_distribution<double>(0, 1)(*rng); });
+    p.dispatcher->set_witness(witness_);
     RelayDispatcher* d = p.dispatcher.get();
     p.thread = std::thread([this, d] { Run(*d); });
   }

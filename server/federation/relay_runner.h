@@ -37,6 +37,8 @@ class RelayRunner final : public admin::PeerLinks {
   ~RelayRunner() override;
 
   void EnsurePeers() ABSL_LOCKS_EXCLUDED(mu_);
+  // Checks peers' tree heads; set before EnsurePeers.
+  void set_witness(audit::Witness* witness) { witness_ = witness; }
   std::vector<std::pair<std::string, PeerState>> Links() const override
       ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -55,6 +57,7 @@ class RelayRunner final : public admin::PeerLinks {
   const Clock& clock_;
   const GrpcPeerTransport::Tls tls_;
   const RelayPolicy policy_;
+  audit::Witness* witness_ = nullptr;
   absl::Notification stop_;
   mutable absl::Mutex mu_;
   std::map<std::string, Peer> peers_ ABSL_GUARDED_BY(mu_);

@@ -440,6 +440,34 @@ absl::StatusOr<std::optional<v1::SignedTreeHead>> AuditLog::LatestTreeHead()
   return std::optional<v1::SignedTreeHead>(std::move(sth));
 }
 
+absl::Status AuditLog::StorePeerHead(const std::string& peer,
+                                     const v1::SignedTreeHead& sth) {
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  rocksdb::Status s =
+      db_->Put(sync, db_->DefaultColumnFamily(),
+               absl::StrCat("audit/peer/", peer), sth.SerializeAsString());
+  if (!s.ok()) return Unavailable("cannot store a peer's tree head", s);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::SignedTreeHead>> AuditLog::PeerHead(
+    const std::string& peer) const {
+  std::string v;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
+               absl::StrCat("audit/peer/", peer), &v);
+  if (s.IsNotFound()) return std::optional<v1::SignedTreeHead>();
+  if (!s.ok()) return Unavailable("cannot read a peer's tree head", s);
+  v1::SignedTreeHead sth;
+  if (!sth.ParseFromString(v)) {
+    return Corrupt(
+        "AUDIT_LOG_CORRUPT",
+        absl::StrCat("the stored tree head of node ", peer, " does not parse"));
+  }
+  return std::optional<v1::SignedTreeHead>(std::move(sth));
+}
+
 absl::Status AuditLog::VerifyAll() const {
   const uint64_t size = Current().size;
   std::map<int, merkle::MerkleHash> edge;

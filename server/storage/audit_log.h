@@ -88,6 +88,13 @@ class AuditLog {
   absl::Status StoreTreeHead(const v1::SignedTreeHead& sth);
   absl::StatusOr<std::optional<v1::SignedTreeHead>> LatestTreeHead() const;
 
+  // The newest tree head of `peer`'s log this node has checked
+  // (cross-witnessing), durably.
+  absl::Status StorePeerHead(const std::string& peer,
+                             const v1::SignedTreeHead& sth);
+  absl::StatusOr<std::optional<v1::SignedTreeHead>> PeerHead(
+      const std::string& peer) const;
+
   // Rehashes every leaf and every stored subtree: OK, or DATA_LOSS naming
   // the first index or subtree that does not match.
   absl::Status VerifyAll() const;

@@ -102,6 +102,28 @@ contains "names the entry" "audit entry $altered is not in node bg" out
 check "bundle against another node's key" 1 $?
 contains "key mismatch" BUNDLE_KEY_MISMATCH out
 
+# Cross-witnessing: BG has checked NG's signed tree heads.
+as_nrm=($(at "$bg_port") $(tls org-bg-nrm))
+for _ in $(seq 1 60); do
+  "$TRMCTL" node status "${as_nrm[@]}" >out 2>&1
+  grep -q "audit log witnessed: [1-9]" out && break; sleep 0.1
+done
+contains "BG witnesses NG's log" "audit log witnessed: " out
+# NG loses its log and starts again with another history: BG's next check
+# of NG's head fails, and BG raises the alarm with both heads as evidence.
+kill -9 "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null; unset "pids[ng]"
+rm -rf data-ng
+start ng
+for _ in $(seq 1 100); do
+  "$TRMCTL" node status "${as_nrm[@]}" >out 2>&1
+  grep -q "FORKS DETECTED" out && break; sleep 0.1
+done
+contains "fork counted at BG" "FORKS DETECTED" out
+contains "fork alarm logged" "ALARM: TREE_HEAD_FORK" bg.log
+"$TRMCTL" audit trail $(at "$bg_port") $(tls auditor-grevio) "${trust[@]}" --kind TREE_HEAD_FORK >out 2>&1
+check "fork in BG's audit trail" 0 $?
+contains "fork event with evidence" "TREE_HEAD_FORK  node ng  earlier signed head" out
+
 # The whole stored log rehashes to its stored tree.
 kill -TERM "${pids[bg]}"; wait "${pids[bg]}"; unset "pids[bg]"
 "$BROKER" --config bg.json --verify-audit >out 2>&1; check "verify-audit on a good log" 0 $?

@@ -46,7 +46,7 @@ node_config() {  # node_config ID PORT CERT_ID
 {"node_id": "$1", "listen": "127.0.0.1:$2", "data_dir": "data-$1", "node_signing_key": "keys/$1-node.sign.key",
  "directory": "directory.signed", "authority_public_key": "keys/authority.sign.pub",
  "tls": {"ca": "pki/ca.crt", "cert": "pki/node-$3.crt", "key": "pki/node-$3.key"},
- "relay": {"max_backoff_seconds": 1, "breaker_open_seconds": 2}}
+ "relay": {"max_backoff_seconds": 1, "breaker_open_seconds": 2, "witness_seconds": 1}}
 JSON
 }
 start() {  # start ID

@@ -85,7 +85,7 @@ TEST_F(NodeStatusTest, PeersWithTheirRetryScheduleAndBacklog) {
   it.last_error = "an old error, since recovered";
   links.links = {{"it", it}, {"ng", ng}};
 
-  auto s = BuildNodeStatus(*registry_, store_, &links, now);
+  auto s = BuildNodeStatus(*registry_, store_, &links, nullptr, now);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->node_id(), "bg");
   EXPECT_EQ(s->directory_serial(), 7u);
@@ -111,7 +111,7 @@ TEST_F(NodeStatusTest, PeersWithTheirRetryScheduleAndBacklog) {
   EXPECT_EQ(s->queues(1).organisation(), "bg-ngo");
   EXPECT_EQ(s->queues(1).queued(), 1u);
 
-  auto plain = BuildNodeStatus(*registry_, store_, nullptr, now);
+  auto plain = BuildNodeStatus(*registry_, store_, nullptr, nullptr, now);
   EXPECT_FALSE(plain->relay_enabled());
   EXPECT_EQ(plain->peers_size(), 0);
 }
