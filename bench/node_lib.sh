@@ -4,7 +4,7 @@
 bench_setup() {
   ./scripts/install-deps.sh >/dev/null
   cmake --preset release >/dev/null
-  cmake --build --preset release --target trm-broker trmctl trm_load backlog_fill >/dev/null
+  cmake --build --preset release --target trm-broker trmctl trm_load backlog_fill audit_bench >/dev/null
   bin="$(pwd)/build/release"
   work=$(mktemp -d); pid=""
   trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$work"' EXIT
@@ -28,7 +28,7 @@ JSON
 start_node() {
   : >broker.log
   local t0; t0=$(date +%s%N)
-  "$bin/server/trm-broker" --config node.json --insecure-dev >broker.log 2>&1 & pid=$!
+  "$bin/server/trm-broker" --config node.json --insecure-dev ${BROKER_FLAGS:-} >broker.log 2>&1 & pid=$!
   for _ in $(seq 1 3000); do grep -q "serving on" broker.log && break; sleep 0.005; done
   ready_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   grep -q "serving on" broker.log || { cat broker.log; echo "node did not start" >&2; exit 1; }
