@@ -343,6 +343,12 @@ int Run(const Flags& flags) {
   stop_sweeping.Notify();
   sweeper.join();
   relays.reset();  // stops the dispatchers before the store closes
+  if (head_signer) {
+    audit_event(v1::NODE_STOPPED,
+                absl::StrCat("node ", cfg->node_id, " stopped cleanly"));
+    // The last head covers everything the node did.
+    head_signer->Latest(true).IgnoreError();
+  }
   std::printf("trm-broker: stopped cleanly\n");
   return 0;  // store closes as it goes out of scope
 }

@@ -128,3 +128,6 @@ contains "fork event with evidence" "TREE_HEAD_FORK  node ng  earlier signed hea
 kill -TERM "${pids[bg]}"; wait "${pids[bg]}"; unset "pids[bg]"
 "$BROKER" --config bg.json --verify-audit >out 2>&1; check "verify-audit on a good log" 0 $?
 contains "verified count" "entries verified" out
+start bg
+"$TRMCTL" audit trail $(at "$bg_port") $(tls auditor-grevio) "${trust[@]}" --kind NODE_STOPPED >out 2>&1
+contains "a clean stop is logged" "NODE_STOPPED" out
