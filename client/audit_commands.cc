@@ -139,6 +139,12 @@ json EventJson(const v1::Entry& entry) {
   return j;
 }
 
+json EventsJson(const v1::Trail& trail) {
+  json events = json::array();
+  for (const v1::Entry& e : trail.entries()) events.push_back(EventJson(e));
+  return events;
+}
+
 // Every page of the trail, against the first page's tree head.
 absl::StatusOr<v1::Trail> FetchTrail(const AuditFlags& f) {
   ASSIGN_OR_RETURN(Connection c, Connect(f.node));
@@ -228,13 +234,11 @@ absl::Status Trail(const AuditFlags& f, const Output& out) {
     proofs = "every entry verified against the signed tree head";
   }
   if (out.json) {
-    json events = json::array();
-    for (const v1::Entry& e : trail.entries()) events.push_back(EventJson(e));
     std::cout << json{{"ok", true},
                       {"node", head.node()},
                       {"tree_size", head.tree_size()},
                       {"proofs", proofs},
-                      {"events", events}}
+                      {"events", EventsJson(trail)}}
                      .dump()
               << "\n";
     return absl::OkStatus();
@@ -347,14 +351,12 @@ absl::Status Verify(const AuditFlags& f, const Output& out) {
                          : "the key in the bundle (give --directory and "
                            "--authority-pub to check it is the node's)";
   if (out.json) {
-    json events = json::array();
-    for (const v1::Entry& e : trail.entries()) events.push_back(EventJson(e));
     std::cout << json{{"ok", true},
                       {"node", head.node()},
                       {"tree_size", head.tree_size()},
                       {"root", HexEncode(AsBytes(head.root_hash()))},
                       {"key", key_check},
-                      {"events", events}}
+                      {"events", EventsJson(trail)}}
                      .dump()
               << "\n";
     return absl::OkStatus();

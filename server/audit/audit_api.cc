@@ -55,6 +55,16 @@ absl::Status TreeHeadSigner::Tick() {
   return SignLocked();
 }
 
+namespace {
+
+v1::Proof ToProof(const std::vector<merkle::MerkleHash>& hashes) {
+  v1::Proof out;
+  for (const merkle::MerkleHash& h : hashes) out.add_hashes(h.data(), h.size());
+  return out;
+}
+
+}  // namespace
+
 absl::Status AuditApi::CheckAuditor(const directory::Principal& who) const {
   std::shared_ptr<const directory::Directory> dir = registry_.directory();
   if (who.kind == directory::PrincipalKind::kAuditor) {
@@ -102,9 +112,7 @@ absl::StatusOr<v1::Proof> AuditApi::GetInclusionProof(
   RETURN_IF_ERROR(CheckKnown(who));
   ASSIGN_OR_RETURN(std::vector<merkle::MerkleHash> path,
                    log_.InclusionProof(req.leaf_index(), req.tree_size()));
-  v1::Proof out;
-  for (const merkle::MerkleHash& h : path) out.add_hashes(h.data(), h.size());
-  return out;
+  return ToProof(path);
 }
 
 absl::StatusOr<v1::Proof> AuditApi::GetConsistencyProof(
@@ -112,9 +120,7 @@ absl::StatusOr<v1::Proof> AuditApi::GetConsistencyProof(
   RETURN_IF_ERROR(CheckKnown(who));
   ASSIGN_OR_RETURN(std::vector<merkle::MerkleHash> proof,
                    log_.ConsistencyProof(req.first(), req.second()));
-  v1::Proof out;
-  for (const merkle::MerkleHash& h : proof) out.add_hashes(h.data(), h.size());
-  return out;
+  return ToProof(proof);
 }
 
 absl::StatusOr<std::pair<v1::SignedTreeHead, v1::TreeHead>>

@@ -57,6 +57,23 @@ std::string ExpiryKey(int64_t expires_unix_ms, const std::string& id) {
   return key;
 }
 
+// One batched lookup in `cf` of the message ids of `found`.
+struct Lookup {
+  std::vector<rocksdb::PinnableSlice> values;
+  std::vector<rocksdb::Status> statuses;
+};
+Lookup MultiGetByIds(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                     const std::vector<QueuedMessage>& found) {
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(found.size());
+  for (const QueuedMessage& m : found) keys.emplace_back(m.message_id);
+  Lookup out{std::vector<rocksdb::PinnableSlice>(found.size()),
+             std::vector<rocksdb::Status>(found.size())};
+  db->MultiGet(rocksdb::ReadOptions(), cf, keys.size(), keys.data(),
+               out.values.data(), out.statuses.data());
+  return out;
+}
+
 absl::Status Unavailable(absl::string_view what, const rocksdb::Status& s) {
   return Error(absl::StatusCode::kUnavailable, "STORE_UNAVAILABLE",
                absl::StrCat(what, ": ", s.ToString(),
@@ -899,13 +916,7 @@ absl::StatusOr<std::vector<PendingNotice>> RocksMessageStore::ReadNotices(
     const std::string& node, size_t max) {
   ASSIGN_OR_RETURN(std::vector<QueuedMessage> found,
                    ScanQueue(NoticeQueue(node), 0, max));
-  std::vector<rocksdb::Slice> keys;
-  keys.reserve(found.size());
-  for (const QueuedMessage& m : found) keys.emplace_back(m.message_id);
-  std::vector<rocksdb::PinnableSlice> values(found.size());
-  std::vector<rocksdb::Status> statuses(found.size());
-  db_->MultiGet(rocksdb::ReadOptions(), status_cf_, keys.size(), keys.data(),
-                values.data(), statuses.data());
+  auto [values, statuses] = MultiGetByIds(db_.get(), status_cf_, found);
   std::vector<PendingNotice> out;
   out.reserve(found.size());
   for (size_t i = 0; i < found.size(); ++i) {
@@ -975,13 +986,7 @@ absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(
   ASSIGN_OR_RETURN(std::vector<QueuedMessage> found,
                    ScanQueue(recipient_org, from_seq, max));
   // One batched lookup for the page's envelopes.
-  std::vector<rocksdb::Slice> keys;
-  keys.reserve(found.size());
-  for (const QueuedMessage& m : found) keys.emplace_back(m.message_id);
-  std::vector<rocksdb::PinnableSlice> values(found.size());
-  std::vector<rocksdb::Status> statuses(found.size());
-  db_->MultiGet(rocksdb::ReadOptions(), envelopes_cf_, keys.size(), keys.data(),
-                values.data(), statuses.data());
+  auto [values, statuses] = MultiGetByIds(db_.get(), envelopes_cf_, found);
   std::vector<QueuedMessage> out;
   out.reserve(found.size());
   for (size_t i = 0; i < found.size(); ++i) {
