@@ -9,6 +9,7 @@
 #include "common/crypto/hpke.h"
 #include "common/crypto/key_files.h"
 #include "common/status.h"
+#include "trm/v1/case.pb.h"
 
 namespace trm::envelope {
 namespace {
@@ -148,6 +149,12 @@ absl::Status ValidateHeader(const v1::Header& h, const Limits& limits) {
     return HeaderInvalid("recipient_key_id",
                          "must be the 16-byte key id of the recipient's "
                          "encryption key");
+  }
+  if (h.outcome() != 0 &&
+      !v1::StepOutcome_IsValid(static_cast<int>(h.outcome()))) {
+    return HeaderInvalid("outcome",
+                         "must be 0 or a StepOutcome value (docs/protocol.md "
+                         "section 4.4)");
   }
   return absl::OkStatus();
 }

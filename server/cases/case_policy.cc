@@ -1,0 +1,276 @@
+#include "server/cases/case_policy.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace trm::cases {
+namespace {
+
+absl::Status Rule(absl::string_view rule, absl::string_view what) {
+  return Error(absl::StatusCode::kFailedPrecondition, rule, what);
+}
+
+std::string Iso(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+bool Terminal(v1::CaseState s) {
+  return s == v1::CLOSED || s == v1::WITHDRAWN_STATE;
+}
+
+// Types a withdrawal or closure cannot follow once the person has left.
+bool DepartedStates(v1::CaseState s) {
+  return s == v1::IN_TRANSIT || s == v1::HANDED_OVER || s == v1::MONITORING;
+}
+
+}  // namespace
+
+bool CarriesPersonalData(v1::MessageType type) {
+  switch (type) {
+    case v1::IDENTITY_VERIFICATION_REQUEST:
+    case v1::REFERRAL_REQUEST:
+    case v1::RISK_ASSESSMENT:
+    case v1::BEST_INTERESTS_DETERMINATION:
+    case v1::REINTEGRATION_PLAN:
+    case v1::PRE_DEPARTURE_COUNSELLING:
+    case v1::TRAVEL_DOCUMENT_REQUEST:
+    case v1::TRAVEL_ARRANGEMENT:
+    case v1::INFORMATION_RESPONSE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool OutcomeFits(v1::MessageType type, uint32_t outcome) {
+  auto one_of = [&](std::initializer_list<v1::StepOutcome> allowed) {
+    return std::find(allowed.begin(), allowed.end(),
+                     static_cast<v1::StepOutcome>(outcome)) != allowed.end();
+  };
+  switch (type) {
+    case v1::CONSENT_RECORD:
+      return one_of({v1::CONSENT_GRANTED, v1::CONSENT_WITHDRAWN});
+    case v1::REFERRAL_ACK:
+      return one_of({v1::REFERRAL_ACCEPTED, v1::REFERRAL_DECLINED});
+    case v1::RISK_ASSESSMENT:
+      return one_of({v1::RISK_ACCEPTABLE, v1::RISK_UNSAFE});
+    case v1::BEST_INTERESTS_DETERMINATION:
+      return one_of(
+          {v1::RETURN_IN_BEST_INTERESTS, v1::RETURN_NOT_IN_BEST_INTERESTS});
+    case v1::REINTEGRATION_PLAN:
+      return one_of({v1::PLAN_AGREED, v1::PLAN_PROPOSED});
+    case v1::CASE_CLOSURE:
+      return outcome == 0 || outcome == v1::RETURN_WITHDRAWN;
+    default:
+      return outcome == 0;
+  }
+}
+
+absl::Time AddWorkingDays(absl::Time from, int days) {
+  absl::Time t = from;
+  while (days > 0) {
+    t += absl::Hours(24);
+    const absl::CivilDay day = absl::ToCivilDay(t, absl::UTCTimeZone());
+    const absl::Weekday w = absl::GetWeekday(day);
+    if (w != absl::Weekday::saturday && w != absl::Weekday::sunday) --days;
+  }
+  return t;
+}
+
+absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
+                                           const v1::Header& h, absl::Time now,
+                                           const CasePolicy& policy) {
+  const v1::MessageType type = h.type();
+  const std::string& to = h.recipient_org();
+  const std::string type_name = v1::MessageType_Name(type);
+  v1::CaseRecord rec = before;
+  if (rec.state() == v1::CASE_STATE_UNSPECIFIED) {
+    rec.set_case_ref(h.case_ref());
+    rec.set_state(v1::PRESUMED);
+    rec.set_created_unix_ms(absl::ToUnixMillis(now));
+  }
+  rec.set_minor(rec.minor() || h.minor());
+  rec.set_asylum(rec.asylum() || h.asylum());
+
+  // Nothing after closure but erasure or rectification.
+  if (Terminal(rec.state()) && type != v1::ERASURE_OR_RECTIFICATION_NOTICE) {
+    return Rule("CASE_CLOSED",
+                absl::StrCat("case ", h.case_ref(), " is ",
+                             v1::CaseState_Name(rec.state()),
+                             "; after closure only an "
+                             "ERASURE_OR_RECTIFICATION_NOTICE may be sent. "
+                             "Open a new case reference if the person needs "
+                             "help again"));
+  }
+  if (!OutcomeFits(type, h.outcome())) {
+    return Rule("OUTCOME_MISMATCH",
+                absl::StrCat(type_name, " with outcome ", h.outcome(), " (",
+                             v1::StepOutcome_Name(
+                                 static_cast<v1::StepOutcome>(h.outcome())),
+                             "): set the outcome this type declares "
+                             "(docs/protocol.md section 4.4), or none"));
+  }
+  // SOP area 1: never contact the country of origin of an asylum seeker.
+  if ((type == v1::IDENTITY_VERIFICATION_REQUEST ||
+       type == v1::IDENTITY_VERIFICATION_RESPONSE) &&
+      rec.asylum()) {
+    return Rule("ASYLUM_BLOCKS_VERIFICATION",
+                absl::StrCat("case ", h.case_ref(),
+                             " is flagged asylum: identity verification with "
+                             "the country of origin is forbidden while the "
+                             "person seeks asylum"));
+  }
+  // Consent per recipient, before any of the person's data reaches it.
+  if (CarriesPersonalData(type)) {
+    auto it = rec.consents().find(to);
+    if (it == rec.consents().end()) {
+      return Rule("CONSENT_REQUIRED",
+                  absl::StrCat(type_name, " carries the person's data to '", to,
+                               "', but case ", h.case_ref(),
+                               " has no consent covering '", to,
+                               "': send a CONSENT_RECORD (outcome "
+                               "CONSENT_GRANTED) to it first"));
+    }
+    if (!it->second.granted()) {
+      return Rule(
+          "CONSENT_WITHDRAWN",
+          absl::StrCat("the person withdrew consent ", it->second.consent_ref(),
+                       " for '", to, "' at ",
+                       Iso(absl::FromUnixMillis(it->second.since_unix_ms())),
+                       "; nothing more of their data may go to it"));
+    }
+    if (h.consent_ref() != it->second.consent_ref()) {
+      return Rule("CONSENT_REF_MISMATCH",
+                  absl::StrCat("the header names consent '", h.consent_ref(),
+                               "' but the consent covering '", to, "' is '",
+                               it->second.consent_ref(),
+                               "'; put that reference in consent_ref"));
+    }
+  }
+  if (type == v1::TRAVEL_ARRANGEMENT) {
+    if (!rec.risk_assessed() || !rec.risk_acceptable()) {
+      return Rule("RISK_ASSESSMENT_REQUIRED",
+                  absl::StrCat(
+                      "no travel before a risk assessment that found no "
+                      "threat to life or health (",
+                      rec.risk_assessed() ? "the latest found the return unsafe"
+                                          : "none yet",
+                      "); send a RISK_ASSESSMENT with outcome "
+                      "RISK_ACCEPTABLE first"));
+    }
+    if (!rec.plan_agreed()) {
+      return Rule("REINTEGRATION_PLAN_REQUIRED",
+                  "no travel before an agreed reintegration plan; send a "
+                  "REINTEGRATION_PLAN with outcome PLAN_AGREED first");
+    }
+    if (rec.minor() && !rec.best_interests_for_return()) {
+      return Rule("BEST_INTERESTS_REQUIRED",
+                  "the person is a child: no travel before a best-interests "
+                  "determination that finds return in the child's best "
+                  "interests (BEST_INTERESTS_DETERMINATION with outcome "
+                  "RETURN_IN_BEST_INTERESTS)");
+    }
+    if (!h.has_departure_unix_ms()) {
+      return Rule("DEPARTURE_REQUIRED",
+                  "a TRAVEL_ARRANGEMENT must state the departure time in "
+                  "its header (departure_unix_ms)");
+    }
+    const absl::Time departure = absl::FromUnixMillis(h.departure_unix_ms());
+    const absl::Time earliest =
+        AddWorkingDays(now, policy.travel_notice_working_days);
+    if (departure < earliest) {
+      return Rule("NOTICE_TOO_SHORT",
+                  absl::StrCat("departure at ", Iso(departure),
+                               " leaves the receiving organisation less than ",
+                               policy.travel_notice_working_days,
+                               " working days to prepare; plan departure at ",
+                               Iso(earliest), " or later"));
+    }
+  }
+  if (type == v1::CASE_CLOSURE && h.outcome() == v1::RETURN_WITHDRAWN) {
+    const bool departed = DepartedStates(rec.state()) ||
+                          (rec.departure_unix_ms() != 0 &&
+                           absl::ToUnixMillis(now) >= rec.departure_unix_ms());
+    if (departed) {
+      return Rule("ALREADY_DEPARTED",
+                  "the person has departed: a return can be withdrawn only "
+                  "up to departure. Close the case with another reason");
+    }
+  }
+
+  // The step is allowed: the case moves on.
+  switch (type) {
+    case v1::REFLECTION_PERIOD_NOTICE:
+      if (rec.state() == v1::PRESUMED) rec.set_state(v1::REFLECTION);
+      break;
+    case v1::CONSENT_RECORD: {
+      v1::ConsentState& c = (*rec.mutable_consents())[to];
+      c.set_consent_ref(h.consent_ref());
+      c.set_granted(h.outcome() == v1::CONSENT_GRANTED);
+      c.set_since_unix_ms(absl::ToUnixMillis(now));
+      if (rec.state() == v1::PRESUMED || rec.state() == v1::REFLECTION) {
+        rec.set_state(v1::ASSISTANCE);
+      }
+      break;
+    }
+    case v1::REFERRAL_REQUEST:
+      rec.set_state(v1::RETURN_REQUESTED);
+      break;
+    case v1::REFERRAL_ACK:
+      rec.set_state(h.outcome() == v1::REFERRAL_ACCEPTED ? v1::REFERRAL_ACKED
+                                                         : v1::DECLINED);
+      break;
+    case v1::RISK_ASSESSMENT:
+      rec.set_risk_assessed(true);
+      rec.set_risk_acceptable(h.outcome() == v1::RISK_ACCEPTABLE);
+      rec.set_state(rec.risk_acceptable() ? v1::RISK_ASSESSED : v1::ASSISTANCE);
+      if (!rec.risk_acceptable()) rec.set_plan_agreed(false);
+      break;
+    case v1::BEST_INTERESTS_DETERMINATION:
+      rec.set_best_interests_for_return(h.outcome() ==
+                                        v1::RETURN_IN_BEST_INTERESTS);
+      break;
+    case v1::REINTEGRATION_PLAN:
+      if (h.outcome() == v1::PLAN_AGREED) {
+        rec.set_plan_agreed(true);
+        if (rec.state() == v1::RISK_ASSESSED) {
+          rec.set_state(v1::PLAN_AGREED_STATE);
+        }
+      }
+      break;
+    case v1::TRAVEL_ARRANGEMENT:
+      rec.set_state(v1::TRAVEL_SCHEDULED);
+      rec.set_departure_unix_ms(h.departure_unix_ms());
+      break;
+    case v1::ARRIVAL_CONFIRMATION:
+      rec.set_state(v1::IN_TRANSIT);
+      break;
+    case v1::HANDOVER_CONFIRMATION:
+      rec.set_state(v1::HANDED_OVER);
+      break;
+    case v1::NON_DEPARTURE_NOTICE:
+      rec.set_state(v1::NOT_DEPARTED);
+      rec.set_departure_unix_ms(0);
+      break;
+    case v1::MONITORING_REPORT:
+      rec.set_state(v1::MONITORING);
+      break;
+    case v1::CASE_CLOSURE:
+      rec.set_state(h.outcome() == v1::RETURN_WITHDRAWN ? v1::WITHDRAWN_STATE
+                                                        : v1::CLOSED);
+      break;
+    default:
+      break;
+  }
+  if (CarriesPersonalData(type) &&
+      std::find(rec.recipients().begin(), rec.recipients().end(), to) ==
+          rec.recipients().end()) {
+    rec.add_recipients(to);
+  }
+  rec.set_updated_unix_ms(absl::ToUnixMillis(now));
+  return rec;
+}
+
+}  // namespace trm::cases

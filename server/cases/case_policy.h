@@ -1,0 +1,51 @@
+// The TRM case rules a node applies from header metadata alone
+// (docs/workflow.md): the lifecycle state of a case reference, and the
+// steps that would endanger a person, refused with FAILED_PRECONDITION
+// naming the rule and what would satisfy it.
+//
+//   ASSIGN_OR_RETURN(v1::CaseRecord next,
+//                    ApplyToCase(record, header, now, policy));
+//
+// Pure functions: no storage, no clock of their own; tested exhaustively
+// below the node.
+#ifndef TRM_SERVER_CASES_CASE_POLICY_H_
+#define TRM_SERVER_CASES_CASE_POLICY_H_
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "trm/v1/case.pb.h"
+#include "trm/v1/envelope.pb.h"
+
+namespace trm::cases {
+
+// Periods, per country or country pair in the configuration; these are the
+// defaults of the TRM literature (docs/workflow.md).
+struct CasePolicy {
+  absl::Duration reflection_min = absl::Hours(24 * 30);
+  absl::Duration referral_ack_within = absl::Hours(72);
+  int travel_notice_working_days = 5;
+  absl::Duration arrival_confirmation_within = absl::Hours(48);
+  absl::Duration monitoring_every = absl::Hours(24 * 91);
+  absl::Duration monitoring_for = absl::Hours(24 * 365);
+};
+
+// Types that carry the person's data to their recipient, and so need that
+// recipient's consent first.
+bool CarriesPersonalData(v1::MessageType type);
+
+// The outcome a type must declare in Header.outcome (0: none allowed).
+bool OutcomeFits(v1::MessageType type, uint32_t outcome);
+
+// `from` plus `days` working days (Monday to Friday, UTC).
+absl::Time AddWorkingDays(absl::Time from, int days);
+
+// The case record after the message with header `h`, accepted at `now`;
+// FAILED_PRECONDITION naming the rule when the message breaks one. An empty
+// `before` (no state) is a case not seen yet.
+absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
+                                           const v1::Header& h, absl::Time now,
+                                           const CasePolicy& policy);
+
+}  // namespace trm::cases
+
+#endif  // TRM_SERVER_CASES_CASE_POLICY_H_
