@@ -18,6 +18,7 @@
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
 #include "common/status.h"
+#include "trm/v1/case.pb.h"
 
 namespace trm::client {
 
@@ -179,6 +180,21 @@ absl::StatusOr<SealedMessage> SealFromFlags(const SealFlags& f) {
   h.set_created_unix_ms(absl::ToUnixMillis(now));
   h.set_expires_unix_ms(absl::ToUnixMillis(now + ttl));
   h.set_consent_ref(f.consent);
+  if (!f.outcome.empty()) {
+    const std::string want =
+        absl::AsciiStrToUpper(absl::StrReplaceAll(f.outcome, {{"-", "_"}}));
+    v1::StepOutcome outcome;
+    if (!v1::StepOutcome_Parse(want, &outcome) ||
+        outcome == v1::STEP_OUTCOME_UNSPECIFIED) {
+      return UsageError(absl::StrCat(
+          "unknown --outcome '", f.outcome,
+          "'; use consent-granted, consent-withdrawn, referral-accepted, "
+          "referral-declined, risk-acceptable, risk-unsafe, "
+          "return-in-best-interests, return-not-in-best-interests, "
+          "plan-agreed, plan-proposed or return-withdrawn"));
+    }
+    h.set_outcome(outcome);
+  }
   h.set_minor(f.minor);
   h.set_asylum(f.asylum);
   if (!f.in_reply_to.empty()) {

@@ -30,6 +30,7 @@ void PrintHeader(const nlohmann::json& j);
 // The flags of `seal` and `send`.
 struct SealFlags {
   std::string type, case_ref, from, to, consent, in_reply_to, departure;
+  std::string outcome;  // a StepOutcome name, e.g. consent-granted
   std::string expires_in = "168h";
   std::string sign_key, recipient_pub, in = "-", out, aead = "chacha20poly1305";
   bool minor = false, asylum = false;

@@ -230,6 +230,9 @@ void AddSealFlags(CLI::App* seal, SealFlags* f) {
   seal->add_option("--in", f->in, "payload file, - for stdin")
       ->capture_default_str();
   seal->add_option("--consent", f->consent, "consent reference");
+  seal->add_option("--outcome", f->outcome,
+                   "the step's outcome the case rules need, e.g. "
+                   "consent-granted, risk-acceptable, plan-agreed");
   seal->add_flag("--minor", f->minor, "the person is a child");
   seal->add_flag("--asylum", f->asylum, "the person seeks asylum");
   seal->add_option("--departure", f->departure,

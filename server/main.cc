@@ -165,6 +165,10 @@ int Run(const Flags& flags) {
   options.relay_enabled = tls;
   options.require_signed_acknowledgements =
       cfg->require_signed_acknowledgements;
+  cases::CasePolicy case_policy;
+  case_policy.travel_notice_working_days =
+      static_cast<int>(cfg->travel_notice_working_days);
+  if (cfg->case_rules) options.case_policy = &case_policy;
   mailbox::Mailbox mailbox(options, registry, **store, signer,
                            SystemClock::Get());
   // Who calls: the client certificate with TLS, a token in development.
@@ -227,6 +231,7 @@ int Run(const Flags& flags) {
     ro.node_id = cfg->node_id;
     ro.limits = options.limits;
     ro.max_clock_skew = options.max_clock_skew;
+    ro.case_policy = options.case_policy;
     receiver = std::make_unique<federation::RelayReceiver>(
         ro, registry, **store, signer, SystemClock::Get());
     receiver->set_tree_heads(head_signer.get(), (*store)->audit());

@@ -63,14 +63,15 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(unknown_keys(
-      j,
-      {"node_id", "listen", "data_dir", "node_signing_key", "max_payload_bytes",
-       "max_clock_skew_seconds", "visibility_timeout_seconds",
-       "retention_seconds", "organisations", "directory",
-       "authority_public_key", "tls", "relay",
-       "require_signed_acknowledgements", "audit_tree_head_seconds"},
-      ""));
+  RETURN_IF_ERROR(
+      unknown_keys(j,
+                   {"node_id", "listen", "data_dir", "node_signing_key",
+                    "max_payload_bytes", "max_clock_skew_seconds",
+                    "visibility_timeout_seconds", "retention_seconds",
+                    "organisations", "directory", "authority_public_key", "tls",
+                    "relay", "require_signed_acknowledgements",
+                    "audit_tree_head_seconds", "case_rules"},
+                   ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
     if (!j.contains(key)) {
@@ -112,6 +113,24 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     }
     c.require_signed_acknowledgements =
         j["require_signed_acknowledgements"].get<bool>();
+  }
+  if (j.contains("case_rules")) {
+    const json& cr = j["case_rules"];
+    if (!cr.is_object()) {
+      return Bad(path,
+                 "\"case_rules\" must be an object such as {\"enforce\": "
+                 "true, \"travel_notice_working_days\": 5}");
+    }
+    RETURN_IF_ERROR(unknown_keys(cr, {"enforce", "travel_notice_working_days"},
+                                 "case_rules: "));
+    if (cr.contains("enforce")) {
+      if (!cr["enforce"].is_boolean()) {
+        return Bad(path, "case_rules: \"enforce\" must be true or false");
+      }
+      c.case_rules = cr["enforce"].get<bool>();
+    }
+    RETURN_IF_ERROR(num(cr, "travel_notice_working_days",
+                        &c.travel_notice_working_days, "case_rules: "));
   }
   if (j.contains("tls")) {
     const json& t = j["tls"];

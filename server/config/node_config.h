@@ -42,6 +42,10 @@ struct NodeConfig {
   // Acknowledgements must carry the recipient's signature (proof of receipt
   // for the sender); false also takes unsigned ones.
   bool require_signed_acknowledgements = true;
+  // The TRM case rules (docs/workflow.md), and the notice a receiving
+  // organisation gets before a departure.
+  bool case_rules = false;
+  uint64_t travel_notice_working_days = 5;
   // How often the audit log's tree head is signed when the log has grown.
   absl::Duration audit_tree_head_interval = absl::Seconds(10);
   // Relay to other nodes ("relay" in the file).

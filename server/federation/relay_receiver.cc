@@ -77,6 +77,10 @@ absl::StatusOr<storage::AcceptRequest> RelayReceiver::Check(
   r.origin_node = peer;
   r.case_ref = h.case_ref();
   r.message_type = h.type();
+  if (options_.case_policy != nullptr) {
+    r.header = h;
+    r.policy = options_.case_policy;
+  }
   return r;
 }
 

@@ -46,6 +46,8 @@ struct RelayReceiverOptions {
   std::string node_id;
   envelope::Limits limits;
   absl::Duration max_clock_skew = absl::Minutes(5);
+  // The TRM case rules, applied by this node too, or null.
+  const cases::CasePolicy* case_policy = nullptr;
 };
 
 class RelayReceiver {

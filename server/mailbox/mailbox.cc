@@ -162,6 +162,10 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
   request.queue = queue;
   request.case_ref = h.case_ref();
   request.message_type = h.type();
+  if (options_.case_policy != nullptr) {
+    request.header = h;
+    request.policy = options_.case_policy;
+  }
   request.envelope.assign(envelope_bytes.data(), envelope_bytes.size());
   const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(envelope_bytes)});
   request.envelope_sha256.assign(digest.begin(), digest.end());

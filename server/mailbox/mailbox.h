@@ -52,6 +52,8 @@ struct MailboxOptions {
   // (trm.v1.SignedAcknowledgement); when false, unsigned ones are taken too
   // and the sender sees ACKNOWLEDGED without that evidence.
   bool require_signed_acknowledgements = true;
+  // The TRM case rules (server/cases), or null to leave them off.
+  const cases::CasePolicy* case_policy = nullptr;
 };
 
 struct Delivery {

@@ -1,5 +1,7 @@
 #include "server/storage/memory_store.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
 #include "common/status.h"
@@ -42,6 +44,14 @@ absl::StatusOr<AcceptOutcome> MemoryMessageStore::Accept(
     return AcceptOutcome{it->second, true, 0};
   }
   if (fail_writes_) return WriteFailed();
+  std::optional<v1::CaseRecord> next_case;
+  if (r.policy != nullptr) {
+    ASSIGN_OR_RETURN(
+        next_case,
+        cases::ApplyToCase(cases_[r.case_ref], r.header,
+                           absl::FromUnixMillis(r.now_unix_ms), *r.policy));
+  }
+  if (next_case.has_value()) cases_[r.case_ref] = std::move(*next_case);
   const std::string& queue = QueueOf(r);
   uint64_t& next = next_seq_[queue];
   if (next == 0) next = 1;
@@ -304,6 +314,13 @@ absl::StatusOr<v1::StoredStatus> MemoryMessageStore::GetStatus(
                               " is known to this node"));
   }
   return it->second;
+}
+
+absl::StatusOr<v1::CaseRecord> MemoryMessageStore::GetCase(
+    const std::string& case_ref) {
+  absl::MutexLock lock(&mu_);
+  auto it = cases_.find(case_ref);
+  return it == cases_.end() ? v1::CaseRecord() : it->second;
 }
 
 absl::StatusOr<uint64_t> MemoryMessageStore::QueueDepth(

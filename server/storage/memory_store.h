@@ -36,6 +36,7 @@ class MemoryMessageStore final : public MessageStore {
       const std::string& message_id) override;
   absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) override;
+  absl::StatusOr<v1::CaseRecord> GetCase(const std::string& case_ref) override;
   absl::StatusOr<uint64_t> QueueDepth(
       const std::string& recipient_org) override;
   absl::StatusOr<uint64_t> QueueBytes(
@@ -82,6 +83,7 @@ class MemoryMessageStore final : public MessageStore {
   absl::flat_hash_map<std::string, uint64_t> queued_bytes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> dead_letters_
       ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, v1::CaseRecord> cases_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace trm::storage

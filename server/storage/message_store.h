@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/cases/case_policy.h"
 #include "trm/v1/federation.pb.h"
 #include "trm/v1/store.pb.h"
 
@@ -47,6 +48,13 @@ struct AcceptRequest {
   // From the header, for the audit log.
   std::string case_ref;
   v1::MessageType message_type = v1::MESSAGE_TYPE_UNSPECIFIED;
+  // With case rules on: the header and the policy. The store applies the
+  // rules to the case record as it is in the same write (so concurrent
+  // messages of one case are judged one after the other), refuses with the
+  // rule's FAILED_PRECONDITION, or stores the new record with the message.
+  // (`policy` null: case rules off.)
+  v1::Header header;
+  const cases::CasePolicy* policy = nullptr;
 };
 
 // The outbound queue of messages for node `node`: ">" + node (organisation
@@ -173,6 +181,9 @@ class MessageStore {
 
   virtual absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) = 0;
+  // The case record of `case_ref` (empty when the case is not known here).
+  virtual absl::StatusOr<v1::CaseRecord> GetCase(
+      const std::string& case_ref) = 0;
 
   // Takes relayed messages out of outbound queue `queue` (state RELAYED,
   // with the receipt), sharing one durable write; one status per message.

@@ -25,6 +25,7 @@ constexpr char kAckedCf[] = "acked";
 constexpr char kAuditCf[] = "audit";
 constexpr char kAuditTreeCf[] = "audit_tree";
 constexpr char kAuditIndexCf[] = "audit_index";
+constexpr char kCasesCf[] = "cases";
 
 // The audit event of a step taken for the message of `st`.
 v1::AuditEvent EventOf(v1::AuditEventKind kind, const v1::StoredStatus& st,
@@ -210,7 +211,8 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
       {kAckedCf, queue},
       {kAuditCf, plain},
       {kAuditTreeCf, plain},
-      {kAuditIndexCf, plain}};
+      {kAuditIndexCf, plain},
+      {kCasesCf, plain}};
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families,
                                         &store->handles_, &db);
@@ -229,6 +231,7 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
   store->expiry_cf_ = store->handles_[4];
   store->dead_letters_cf_ = store->handles_[5];
   store->acked_cf_ = store->handles_[6];
+  store->cases_cf_ = store->handles_[10];
   RETURN_IF_ERROR(store->Recover());
   if (options.audit) {
     store->audit_ =
@@ -348,6 +351,28 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
     return queue_after[org] = q == queues_.end() ? QueueState() : q->second;
   };
   std::vector<Op*> writers;
+  // Case records as this group leaves them.
+  absl::flat_hash_map<std::string, v1::CaseRecord> cases_after;
+  auto case_record = [&](const std::string& ref,
+                         v1::CaseRecord* out) -> absl::Status {
+    if (auto it = cases_after.find(ref); it != cases_after.end()) {
+      *out = it->second;
+      return absl::OkStatus();
+    }
+    std::string v;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cases_cf_, ref, &v);
+    if (s.IsNotFound()) {
+      *out = v1::CaseRecord();
+      return absl::OkStatus();
+    }
+    if (!s.ok()) return Unavailable("cannot read a case record", s);
+    if (!out->ParseFromString(v)) {
+      return Error(absl::StatusCode::kDataLoss, "STORE_CORRUPT",
+                   "a case record does not parse; restore the data "
+                   "directory from a backup");
+    }
+    return absl::OkStatus();
+  };
   // A relayed message's step: a notice for the node it came from.
   auto notify_origin = [&](const v1::StoredStatus& st) {
     if (st.origin_node().empty()) return;
@@ -439,6 +464,23 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       if (!error.ok()) {
         op->status = error;
         continue;
+      }
+      if (r.policy != nullptr) {
+        // The case rules, against the record as this group leaves it.
+        v1::CaseRecord before;
+        if (absl::Status s = case_record(r.case_ref, &before); !s.ok()) {
+          op->status = s;
+          continue;
+        }
+        absl::StatusOr<v1::CaseRecord> next = cases::ApplyToCase(
+            before, r.header, absl::FromUnixMillis(r.now_unix_ms), *r.policy);
+        if (!next.ok()) {
+          op->status = next.status();
+          continue;
+        }
+        batch.Put(cases_cf_, r.case_ref, next->SerializeAsString())
+            .PermitUncheckedError();
+        cases_after[r.case_ref] = std::move(*next);
       }
       QueueState& q = queue_state(QueueOf(r));
       v1::StoredStatus st = NewStatusRecord(r, q.next_seq++);
@@ -1018,6 +1060,22 @@ absl::StatusOr<v1::StoredStatus> RocksMessageStore::GetStatus(
                  "from a backup");
   }
   return status;
+}
+
+absl::StatusOr<v1::CaseRecord> RocksMessageStore::GetCase(
+    const std::string& case_ref) {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cases_cf_, case_ref, &value);
+  if (s.IsNotFound()) return v1::CaseRecord();
+  if (!s.ok()) return Unavailable("cannot read a case record", s);
+  v1::CaseRecord rec;
+  if (!rec.ParseFromString(value)) {
+    return Error(absl::StatusCode::kDataLoss, "STORE_CORRUPT",
+                 "a case record does not parse; restore the data directory "
+                 "from a backup");
+  }
+  return rec;
 }
 
 absl::StatusOr<uint64_t> RocksMessageStore::QueueDepth(

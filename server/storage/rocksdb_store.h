@@ -8,6 +8,7 @@
 //   expiry    u64be(expires_unix_ms) || message_id -> recipient org
 //   dead_letters message_id                    -> envelope bytes (expired)
 //   acked     u64be(acknowledged_unix_ms) || message_id -> "" (retention)
+//   cases     case_ref                         -> trm.v1.CaseRecord
 //
 // Writes (Accept, Acknowledge) go through one committer thread. It takes
 // every request waiting, checks it against the store and the rest of its
@@ -89,6 +90,7 @@ class RocksMessageStore final : public MessageStore {
       const std::string& message_id) override;
   absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) override;
+  absl::StatusOr<v1::CaseRecord> GetCase(const std::string& case_ref) override;
   absl::Status RecordRejection(const v1::StoredStatus& rejection) override;
   absl::Status RejectQueued(const std::string& queue,
                             const std::string& message_id,
@@ -150,6 +152,7 @@ class RocksMessageStore final : public MessageStore {
   rocksdb::ColumnFamilyHandle* expiry_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* dead_letters_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* acked_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* cases_cf_ = nullptr;
   std::unique_ptr<AuditLog> audit_;
   size_t max_group_ = 1024;
 

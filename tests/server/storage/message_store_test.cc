@@ -273,6 +273,40 @@ TYPED_TEST(MessageStoreContract, NoticesForTheOriginNode) {
   EXPECT_EQ(s.GetStatus(Id(3))->state(), v1::ACKNOWLEDGED);
 }
 
+// With case rules on, the store judges each message against the case
+// record as its own write leaves it, and a refusal stores nothing.
+TYPED_TEST(MessageStoreContract, CaseRulesAreAppliedInTheSameWrite) {
+  MessageStore& s = *this->store_;
+  cases::CasePolicy policy;
+  auto with_rules = [&](uint64_t n, v1::MessageType type, uint32_t outcome) {
+    AcceptRequest r = Request(n, "ng");
+    r.case_ref = "BG-9";
+    r.header.set_case_ref("BG-9");
+    r.header.set_type(type);
+    r.header.set_recipient_org("ng");
+    r.header.set_consent_ref("C-9");
+    r.header.set_outcome(outcome);
+    r.policy = &policy;
+    return r;
+  };
+  auto refused = s.Accept(with_rules(1, v1::REFERRAL_REQUEST, 0));
+  EXPECT_EQ(ErrorReason(refused.status()), "CONSENT_REQUIRED");
+  EXPECT_EQ(*s.QueueDepth("ng"), 0u) << "nothing stored";
+  EXPECT_EQ(s.GetCase("BG-9")->state(), v1::CASE_STATE_UNSPECIFIED);
+  // Consent and referral in one group: the second sees the first.
+  std::vector<AcceptRequest> both = {
+      with_rules(2, v1::CONSENT_RECORD, v1::CONSENT_GRANTED),
+      with_rules(3, v1::REFERRAL_REQUEST, 0)};
+  for (const auto& r : s.AcceptMany(both)) EXPECT_TRUE(r.ok()) << r.status();
+  auto rec = s.GetCase("BG-9");
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->state(), v1::RETURN_REQUESTED);
+  EXPECT_TRUE(rec->consents().at("ng").granted());
+  EXPECT_EQ(*s.QueueDepth("ng"), 2u);
+  // A duplicate is not judged again.
+  EXPECT_TRUE(s.Accept(with_rules(3, v1::REFERRAL_REQUEST, 0))->duplicate);
+}
+
 TYPED_TEST(MessageStoreContract, AcknowledgingAnExpiredMessageIsRefused) {
   MessageStore& s = *this->store_;
   AcceptRequest r = Request(1, "ng");

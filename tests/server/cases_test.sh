@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The TRM case rules on real nodes (BG, NG) over mutual TLS: a referral
+# without consent is refused with the rule's name; with consent it crosses;
+# travel before a risk assessment is refused; an asylum-flagged case is
+# refused identity verification; and the recipient's node applies the rules
+# too (BG without them accepts, NG refuses, and BG's sender sees why).
+set -u
+CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
+BROKER=$(readlink -f "$1")
+TRMCTL=$(readlink -f "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+PKI=$HERE/../../deploy/pki/make-pki.sh
+work=$(mktemp -d)
+declare -A pids
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+source "$CHECKS"
+source "$HERE/federation_lib.sh"
+rules() {  # rules ID true|false: turn the case rules on or off in ID.json
+  python3 - "$1.json" "$2" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["case_rules"] = {"enforce": sys.argv[2] == "true", "travel_notice_working_days": 5}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+}
+node_config bg "$bg_port" bg; rules bg true
+node_config ng "$ng_port" ng; rules ng true
+start bg; start ng
+send() {  # send CASE TYPE [flags...]: as bg-ngo to ng-naptip
+  local case=$1 type=$2; shift 2
+  printf 'x' >p
+  "$TRMCTL" send --node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt \
+    --key pki/org-bg-ngo.key --type "$type" --case "$case" --from bg-ngo@bg --to ng-naptip@ng \
+    --sign-key keys/bg-ngo.sign.key --recipient-pub keys/ng-naptip.enc.pub --in p "$@" >out 2>&1
+}
+status_of() {
+  "$TRMCTL" status --node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt \
+    --key pki/org-bg-ngo.key "$1" >status.out 2>&1
+}
+
+send BG-C-1 referral-request --consent C-1; check "referral without consent" 1 $?
+contains "consent rule named" CONSENT_REQUIRED out
+contains "what would satisfy it" "send a CONSENT_RECORD" out
+send BG-C-1 consent-record --consent C-1; check "consent without its outcome" 1 $?
+contains "outcome rule" OUTCOME_MISMATCH out
+send BG-C-1 consent-record --consent C-1 --outcome consent-granted; check "consent" 0 $?
+send BG-C-1 referral-request --consent C-1; check "referral with consent" 0 $?
+id=$(sed -nE 's/^sent REFERRAL_REQUEST ([0-9a-f]{32}).*/\1/p' out)
+for _ in $(seq 1 100); do status_of "$id"; grep -q ": RELAYED" status.out && break; sleep 0.05; done
+contains "the referral crosses" ": RELAYED" status.out
+send BG-C-1 travel-arrangement --consent C-1 --departure 2099-01-05T10:00:00Z
+check "travel before a risk assessment" 1 $?
+contains "risk rule" RISK_ASSESSMENT_REQUIRED out
+
+send BG-C-2 information-request --asylum; check "asylum flag" 0 $?
+send BG-C-2 identity-verification-request --consent C-2; check "identity verification with asylum" 1 $?
+contains "asylum rule" ASYLUM_BLOCKS_VERIFICATION out
+
+# The recipient's node enforces too.
+kill -TERM "${pids[bg]}"; wait "${pids[bg]}"; unset "pids[bg]"
+rules bg false; : >bg.log; start bg
+send BG-C-3 referral-request --consent C-3; check "BG without rules accepts" 0 $?
+id3=$(sed -nE 's/^sent REFERRAL_REQUEST ([0-9a-f]{32}).*/\1/p' out)
+for _ in $(seq 1 200); do status_of "$id3"; grep -q ": REJECTED" status.out && break; sleep 0.05; done
+contains "NG refuses it" ": REJECTED" status.out
+contains "with NG's rule" "reason_code: CONSENT_REQUIRED" status.out
