@@ -7,18 +7,7 @@
 # submit; `trm-broker --verify-audit` rehashes the stored log (tampering and
 # truncation of the stored log: tests/server/storage/audit_log_test.cc).
 set -u
-CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
-BROKER=$(readlink -f "$1")
-TRMCTL=$(readlink -f "$2")
-HERE=$(cd "$(dirname "$0")" && pwd)
-PKI=$HERE/../../deploy/pki/make-pki.sh
-work=$(mktemp -d)
-declare -A pids
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
-cd "$work"
-source "$CHECKS"
-source "$HERE/federation_lib.sh"
+source "$(dirname "$0")/federation_test_lib.sh" "$1" "$2"
 node_config bg "$bg_port" bg
 node_config ng "$ng_port" ng
 start bg; start ng

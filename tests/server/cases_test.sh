@@ -5,18 +5,7 @@
 # refused identity verification; and the recipient's node applies the rules
 # too (BG without them accepts, NG refuses, and BG's sender sees why).
 set -u
-CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
-BROKER=$(readlink -f "$1")
-TRMCTL=$(readlink -f "$2")
-HERE=$(cd "$(dirname "$0")" && pwd)
-PKI=$HERE/../../deploy/pki/make-pki.sh
-work=$(mktemp -d)
-declare -A pids
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
-cd "$work"
-source "$CHECKS"
-source "$HERE/federation_lib.sh"
+source "$(dirname "$0")/federation_test_lib.sh" "$1" "$2"
 rules() {  # rules ID true|false: turn the case rules on or off in ID.json
   python3 - "$1.json" "$2" <<'PY'
 import json, sys

@@ -6,19 +6,8 @@
 # messages wait at BG, and arrive once and in order when NG is back. Then an
 # impostor answers on NG's address with IT's certificate and gets nothing.
 set -u
-CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
-BROKER=$(readlink -f "$1")
-TRMCTL=$(readlink -f "$2")
-HERE=$(cd "$(dirname "$0")" && pwd)
-PKI=$HERE/../../deploy/pki/make-pki.sh
-work=$(mktemp -d)
-declare -A pids
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
-cd "$work"
-source "$CHECKS"
+source "$(dirname "$0")/federation_test_lib.sh" "$1" "$2"
 
-source "$HERE/federation_lib.sh"
 node_config bg "$bg_port" bg
 node_config ng "$ng_port" ng
 node_config it "$it_port" it
