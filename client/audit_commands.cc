@@ -11,6 +11,7 @@
 #include "common/crypto/key_files.h"
 #include "common/directory/directory.h"
 #include "common/status.h"
+#include "common/time_text.h"
 #include "trm/v1/audit.grpc.pb.h"
 
 namespace trm::client {
@@ -97,7 +98,7 @@ std::string Line(const v1::Entry& entry) {
   v1::AuditEvent e;
   e.ParseFromString(entry.event());
   std::string line =
-      absl::StrCat(Iso(e.time_unix_ms()), "  #", entry.leaf_index(), "  ",
+      absl::StrCat(IsoMillis(e.time_unix_ms()), "  #", entry.leaf_index(), "  ",
                    v1::AuditEventKind_Name(e.kind()));
   if (!e.message_id().empty()) {
     absl::StrAppend(&line, "  ", HexEncode(AsBytes(e.message_id())));
@@ -120,7 +121,7 @@ json EventJson(const v1::Entry& entry) {
   e.ParseFromString(entry.event());
   json j = {{"leaf_index", entry.leaf_index()},
             {"kind", v1::AuditEventKind_Name(e.kind())},
-            {"time", Iso(e.time_unix_ms())},
+            {"time", IsoMillis(e.time_unix_ms())},
             {"node", e.node()}};
   if (!e.message_id().empty()) {
     j["message_id"] = HexEncode(AsBytes(e.message_id()));
@@ -208,14 +209,14 @@ absl::Status TreeHead(const AuditFlags& f, const Output& out) {
                       {"node", head.node()},
                       {"tree_size", head.tree_size()},
                       {"root", HexEncode(AsBytes(head.root_hash()))},
-                      {"signed_at", Iso(head.timestamp_unix_ms())},
+                      {"signed_at", IsoMillis(head.timestamp_unix_ms())},
                       {"signature", signature}}
                      .dump()
               << "\n";
   } else {
     std::cout << "node " << head.node() << ": " << head.tree_size()
               << " entries, root " << HexEncode(AsBytes(head.root_hash()))
-              << ", signed at " << Iso(head.timestamp_unix_ms())
+              << ", signed at " << IsoMillis(head.timestamp_unix_ms())
               << ", signature " << signature << "\n";
   }
   return absl::OkStatus();
@@ -246,7 +247,7 @@ absl::Status Trail(const AuditFlags& f, const Output& out) {
   for (const v1::Entry& e : trail.entries()) std::cout << Line(e) << "\n";
   std::cout << trail.entries_size() << " events in node " << head.node()
             << "'s log of " << head.tree_size() << " entries (tree head signed "
-            << Iso(head.timestamp_unix_ms()) << "); " << proofs << "\n";
+            << IsoMillis(head.timestamp_unix_ms()) << "); " << proofs << "\n";
   return absl::OkStatus();
 }
 
@@ -365,7 +366,7 @@ absl::Status Verify(const AuditFlags& f, const Output& out) {
   std::cout << "verified: " << trail.entries_size() << " entries are in node "
             << head.node() << "'s audit log of " << head.tree_size()
             << " entries (root " << HexEncode(AsBytes(head.root_hash()))
-            << ", signed " << Iso(head.timestamp_unix_ms()) << " with "
+            << ", signed " << IsoMillis(head.timestamp_unix_ms()) << " with "
             << key_check << ")\n";
   return absl::OkStatus();
 }

@@ -18,6 +18,7 @@
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
 #include "common/status.h"
+#include "common/time_text.h"
 #include "trm/v1/case.pb.h"
 
 namespace trm::client {
@@ -67,11 +68,6 @@ absl::Status WriteOutput(const std::string& path, ByteView data, int mode) {
                  absl::StrCat("cannot write ", path, ": ", err));
   }
   return absl::OkStatus();
-}
-
-std::string Iso(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
-                          absl::UTCTimeZone());
 }
 
 absl::StatusOr<int64_t> ParseIsoMs(const std::string& flag,
@@ -125,8 +121,8 @@ json HeaderJson(const v1::Header& h, const std::string& sender_key_id) {
       {"type", v1::MessageType_Name(h.type())},
       {"sender", h.sender_org() + "@" + h.sender_node()},
       {"recipient", h.recipient_org() + "@" + h.recipient_node()},
-      {"created", Iso(h.created_unix_ms())},
-      {"expires", Iso(h.expires_unix_ms())},
+      {"created", IsoMillis(h.created_unix_ms())},
+      {"expires", IsoMillis(h.expires_unix_ms())},
       {"consent_ref", h.consent_ref()},
       {"minor", h.minor()},
       {"asylum", h.asylum()},
@@ -137,7 +133,8 @@ json HeaderJson(const v1::Header& h, const std::string& sender_key_id) {
   if (!h.in_reply_to().empty()) {
     j["in_reply_to"] = HexEncode(AsBytes(h.in_reply_to()));
   }
-  if (h.has_departure_unix_ms()) j["departure"] = Iso(h.departure_unix_ms());
+  if (h.has_departure_unix_ms())
+    j["departure"] = IsoMillis(h.departure_unix_ms());
   return j;
 }
 

@@ -22,7 +22,6 @@ absl::Status UsageError(absl::string_view message);
 absl::StatusOr<std::string> ReadInput(const std::string& path);
 // Writes atomically with `mode` ("-": standard output).
 absl::Status WriteOutput(const std::string& path, ByteView data, int mode);
-std::string Iso(int64_t ms);
 nlohmann::json HeaderJson(const v1::Header& h,
                           const std::string& sender_key_id);
 void PrintHeader(const nlohmann::json& j);

@@ -10,6 +10,7 @@
 #include "common/crypto/key_files.h"
 #include "common/directory/directory.h"
 #include "common/status.h"
+#include "common/time_text.h"
 
 namespace trm::client {
 namespace {
@@ -158,11 +159,11 @@ json KeyToJson(const v1::DirectoryKey& k, KeyAlg alg) {
     j["public_key_pem"] = crypto::X25519PublicKeyPem(key);
   }
   if (k.valid_from_unix_ms() != 0)
-    j["valid_from"] = Iso(k.valid_from_unix_ms());
+    j["valid_from"] = IsoMillis(k.valid_from_unix_ms());
   if (k.valid_until_unix_ms() != 0) {
-    j["valid_until"] = Iso(k.valid_until_unix_ms());
+    j["valid_until"] = IsoMillis(k.valid_until_unix_ms());
   }
-  if (k.revoked_unix_ms() != 0) j["revoked"] = Iso(k.revoked_unix_ms());
+  if (k.revoked_unix_ms() != 0) j["revoked"] = IsoMillis(k.revoked_unix_ms());
   if (!k.revocation_reason().empty()) {
     j["revocation_reason"] = k.revocation_reason();
   }
@@ -281,7 +282,7 @@ json DirectoryToJson(const v1::Directory& d) {
   json j;
   j["federation"] = d.federation();
   j["serial"] = d.serial();
-  if (d.issued_unix_ms() != 0) j["issued"] = Iso(d.issued_unix_ms());
+  if (d.issued_unix_ms() != 0) j["issued"] = IsoMillis(d.issued_unix_ms());
   j["nodes"] = json::array();
   for (const auto& n : d.nodes()) {
     j["nodes"].push_back(

@@ -20,6 +20,7 @@
 #include "common/envelope/acknowledgement.h"
 #include "common/envelope/envelope.h"
 #include "common/status.h"
+#include "common/time_text.h"
 #include "server/receipts/receipt_signer.h"
 #include "trm/v1/admin.grpc.pb.h"
 #include "trm/v1/mailbox.grpc.pb.h"
@@ -154,7 +155,7 @@ absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
     std::cout << json{{"ok", true},
                       {"message_id", id},
                       {"accepted_by", leaf.node()},
-                      {"accepted_at", Iso(leaf.time_unix_ms())},
+                      {"accepted_at", IsoMillis(leaf.time_unix_ms())},
                       {"receipt", receipt_check},
                       {"batch_size", resp.receipt().batch_size()}}
                      .dump()
@@ -162,7 +163,7 @@ absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
   } else {
     std::cout << "sent " << v1::MessageType_Name(sealed.header.type()) << " "
               << id << ": accepted by node " << leaf.node() << " at "
-              << Iso(leaf.time_unix_ms()) << ", receipt " << receipt_check
+              << IsoMillis(leaf.time_unix_ms()) << ", receipt " << receipt_check
               << "\n";
   }
   return absl::OkStatus();
@@ -292,7 +293,7 @@ absl::StatusOr<std::string> CheckNodeReceipt(const v1::StoredStatus& s,
                          absl::FromUnixMillis(leaf.time_unix_ms())));
   RETURN_IF_ERROR(receipts::VerifyReceipt(receipt, key));
   return absl::StrCat("valid, signed by node ", leaf.node(), " at ",
-                      Iso(leaf.time_unix_ms()));
+                      IsoMillis(leaf.time_unix_ms()));
 }
 
 // The recipient's signed acknowledgement in `s`, checked against the
@@ -310,7 +311,7 @@ absl::StatusOr<std::string> CheckAcknowledgement(
   RETURN_IF_ERROR(envelope::VerifyAcknowledgement(ack, key));
   return absl::StrCat("valid, signed by ", s.recipient_org(), " (key ",
                       HexEncode(AsBytes(ack.signed_ack.key_id())), ") at ",
-                      Iso(ack.body.time_unix_ms()));
+                      IsoMillis(ack.body.time_unix_ms()));
 }
 
 absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
@@ -340,7 +341,7 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
       {"relayed", s.relayed_unix_ms()},
       {"payload_purged", s.purged_unix_ms()}};
   for (const auto& [name, ms] : times) {
-    if (ms > 0) j[name] = Iso(ms);
+    if (ms > 0) j[name] = IsoMillis(ms);
   }
   if (!s.relayed_to().empty()) j["relayed_to"] = s.relayed_to();
   // The evidence for each step, checked against the signed directory when
@@ -408,7 +409,7 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
   v1::NodeStatus s;
   RETURN_IF_ERROR(
       FromGrpc(admin->GetNodeStatus(&ctx, v1::NodeStatusRequest(), &s)));
-  auto when = [](int64_t ms) { return ms == 0 ? json() : json(Iso(ms)); };
+  auto when = [](int64_t ms) { return ms == 0 ? json() : json(IsoMillis(ms)); };
   json peers = json::array();
   for (const v1::PeerLink& p : s.peers()) {
     peers.push_back(
@@ -441,7 +442,7 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
     std::cout << json{{"ok", true},
                       {"node", s.node_id()},
                       {"directory_serial", s.directory_serial()},
-                      {"time", Iso(s.now_unix_ms())},
+                      {"time", IsoMillis(s.now_unix_ms())},
                       {"relay_enabled", s.relay_enabled()},
                       {"peers", peers},
                       {"queues", queues}}
@@ -450,7 +451,8 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
     return absl::OkStatus();
   }
   std::cout << "node " << s.node_id() << " (directory serial "
-            << s.directory_serial() << ") at " << Iso(s.now_unix_ms()) << "\n";
+            << s.directory_serial() << ") at " << IsoMillis(s.now_unix_ms())
+            << "\n";
   if (!s.relay_enabled()) {
     std::cout << "peers: none (this node does not relay: no mutual TLS)\n";
   } else {
@@ -467,10 +469,11 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
     std::cout << "; last success "
               << (p.last_success_unix_ms() == 0
                       ? std::string("none since start")
-                      : Iso(p.last_success_unix_ms()));
+                      : IsoMillis(p.last_success_unix_ms()));
     if (p.next_attempt_unix_ms() != 0) {
-      std::cout << "; next attempt " << Iso(p.next_attempt_unix_ms()) << " (in "
-                << (p.next_attempt_unix_ms() - s.now_unix_ms()) << " ms)";
+      std::cout << "; next attempt " << IsoMillis(p.next_attempt_unix_ms())
+                << " (in " << (p.next_attempt_unix_ms() - s.now_unix_ms())
+                << " ms)";
     }
     std::cout << "\n    backlog " << p.outbound_queued() << " messages ("
               << p.outbound_bytes() << " bytes), " << p.notices_queued()
@@ -482,8 +485,8 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
     }
     if (p.witnessed_tree_size() > 0 || p.forks() > 0) {
       std::cout << "    audit log witnessed: " << p.witnessed_tree_size()
-                << " entries (head signed " << Iso(p.witnessed_signed_unix_ms())
-                << ")";
+                << " entries (head signed "
+                << IsoMillis(p.witnessed_signed_unix_ms()) << ")";
       if (p.forks() > 0) {
         std::cout << "; FORKS DETECTED: " << p.forks()
                   << " (see this node's TREE_HEAD_FORK audit events)";

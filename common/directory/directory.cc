@@ -10,6 +10,7 @@
 #include "common/crypto/hash.h"
 #include "common/crypto/key_files.h"
 #include "common/status.h"
+#include "common/time_text.h"
 
 namespace trm::directory {
 namespace {
@@ -27,11 +28,6 @@ absl::Status Invalid(absl::string_view what) {
   return Error(StatusCode::kInvalidArgument, "DIRECTORY_INVALID",
                absl::StrCat("the directory is inconsistent: ", what,
                             "; fix the document and sign it again"));
-}
-
-std::string Iso(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(ms),
-                          absl::UTCTimeZone());
 }
 
 enum class KeyAlg { kEd25519, kX25519 };
@@ -93,26 +89,27 @@ absl::StatusOr<const v1::DirectoryKey*> UsableKey(
       return Error(
           StatusCode::kUnauthenticated, "KEY_REVOKED",
           absl::StrCat(owner, "'s key ", name, " was revoked at ",
-                       Iso(k.revoked_unix_ms()),
+                       IsoSeconds(k.revoked_unix_ms()),
                        k.revocation_reason().empty()
                            ? std::string()
                            : absl::StrCat(" (", k.revocation_reason(), ")"),
                        "; a signature made with it and presented at ",
-                       Iso(revoked_by),
+                       IsoSeconds(revoked_by),
                        " is refused. Sign with a current key"));
     }
     if (at < k.valid_from_unix_ms()) {
-      return Error(StatusCode::kUnauthenticated, "KEY_NOT_YET_VALID",
-                   absl::StrCat(owner, "'s key ", name, " is valid from ",
-                                Iso(k.valid_from_unix_ms()),
-                                ", after the signature's time ", Iso(at)));
+      return Error(
+          StatusCode::kUnauthenticated, "KEY_NOT_YET_VALID",
+          absl::StrCat(owner, "'s key ", name, " is valid from ",
+                       IsoSeconds(k.valid_from_unix_ms()),
+                       ", after the signature's time ", IsoSeconds(at)));
     }
     if (k.valid_until_unix_ms() != 0 && at >= k.valid_until_unix_ms()) {
       return Error(StatusCode::kUnauthenticated, "KEY_EXPIRED",
                    absl::StrCat(owner, "'s key ", name, " was valid until ",
-                                Iso(k.valid_until_unix_ms()),
-                                ", before the signature's time ", Iso(at),
-                                ". Sign with the current key"));
+                                IsoSeconds(k.valid_until_unix_ms()),
+                                ", before the signature's time ",
+                                IsoSeconds(at), ". Sign with the current key"));
     }
     return &k;
   }
@@ -381,12 +378,12 @@ namespace {
 
 std::string KeyLine(const v1::DirectoryKey& k) {
   std::string s = HexEncode(AsBytes(k.key_id()));
-  absl::StrAppend(&s, " from ", Iso(k.valid_from_unix_ms()));
+  absl::StrAppend(&s, " from ", IsoSeconds(k.valid_from_unix_ms()));
   if (k.valid_until_unix_ms() != 0) {
-    absl::StrAppend(&s, " until ", Iso(k.valid_until_unix_ms()));
+    absl::StrAppend(&s, " until ", IsoSeconds(k.valid_until_unix_ms()));
   }
   if (k.revoked_unix_ms() != 0) {
-    absl::StrAppend(&s, " revoked ", Iso(k.revoked_unix_ms()));
+    absl::StrAppend(&s, " revoked ", IsoSeconds(k.revoked_unix_ms()));
   }
   return s;
 }

@@ -12,6 +12,7 @@
 #include "common/crypto/hash.h"
 #include "common/crypto/openssl_ptr.h"
 #include "common/status.h"
+#include "common/time_text.h"
 
 namespace trm::auth {
 namespace {
@@ -53,10 +54,6 @@ absl::Time AsTime(const ASN1_TIME* t) {
   struct tm tm {};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return absl::InfinitePast();
   return absl::FromTM(tm, absl::UTCTimeZone());
-}
-
-std::string Iso(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
 }  // namespace
@@ -182,14 +179,14 @@ absl::StatusOr<std::string> CertVerifier::Identity(absl::string_view pem,
   if (now < c.not_before) {
     return Error(StatusCode::kUnauthenticated, "CERT_NOT_YET_VALID",
                  absl::StrCat(c.name, ": ", c.not_before_name,
-                              " is valid only from ", Iso(c.not_before),
+                              " is valid only from ", IsoSeconds(c.not_before),
                               "; check this machine's "
                               "clock or use a current certificate"));
   }
   if (now >= c.not_after) {
     return Error(StatusCode::kUnauthenticated, "CERT_EXPIRED",
                  absl::StrCat(c.name, ": ", c.not_after_name, " expired at ",
-                              Iso(c.not_after),
+                              IsoSeconds(c.not_after),
                               "; renew it with deploy/pki/make-pki.sh"));
   }
   return c.identity;

@@ -4,16 +4,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/time_text.h"
 
 namespace trm::cases {
 namespace {
 
 absl::Status Rule(absl::string_view rule, absl::string_view what) {
   return Error(absl::StatusCode::kFailedPrecondition, rule, what);
-}
-
-std::string Iso(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
 bool Terminal(v1::CaseState s) {
@@ -136,10 +133,11 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
     if (!it->second.granted()) {
       return Rule(
           "CONSENT_WITHDRAWN",
-          absl::StrCat("the person withdrew consent ", it->second.consent_ref(),
-                       " for '", to, "' at ",
-                       Iso(absl::FromUnixMillis(it->second.since_unix_ms())),
-                       "; nothing more of their data may go to it"));
+          absl::StrCat(
+              "the person withdrew consent ", it->second.consent_ref(),
+              " for '", to, "' at ",
+              IsoSeconds(absl::FromUnixMillis(it->second.since_unix_ms())),
+              "; nothing more of their data may go to it"));
     }
     if (h.consent_ref() != it->second.consent_ref()) {
       return Rule("CONSENT_REF_MISMATCH",
@@ -182,11 +180,11 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
         AddWorkingDays(now, policy.travel_notice_working_days);
     if (departure < earliest) {
       return Rule("NOTICE_TOO_SHORT",
-                  absl::StrCat("departure at ", Iso(departure),
+                  absl::StrCat("departure at ", IsoSeconds(departure),
                                " leaves the receiving organisation less than ",
                                policy.travel_notice_working_days,
                                " working days to prepare; plan departure at ",
-                               Iso(earliest), " or later"));
+                               IsoSeconds(earliest), " or later"));
     }
   }
   if (type == v1::CASE_CLOSURE && h.outcome() == v1::RETURN_WITHDRAWN) {

@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "common/bytes.h"
 #include "common/status.h"
+#include "common/time_text.h"
 
 namespace trm::storage {
 namespace {
@@ -42,11 +43,6 @@ std::string IndexPrefix(char tag, absl::string_view field) {
   k.push_back(static_cast<char>(std::min<size_t>(field.size(), 255)));
   k.append(field.data(), std::min<size_t>(field.size(), 255));
   return k;
-}
-
-std::string Iso(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
-                          absl::UTCTimeZone());
 }
 
 absl::Status Unavailable(absl::string_view what, const rocksdb::Status& s) {
@@ -173,7 +169,7 @@ absl::Status AuditLog::Recover() {
           absl::StrCat("the audit log holds ", size,
                        " entries but this node signed a tree head of ",
                        head.tree_size(), " entries at ",
-                       Iso(head.timestamp_unix_ms()), ": entries ", size,
+                       IsoMillis(head.timestamp_unix_ms()), ": entries ", size,
                        " to ", head.tree_size() - 1, " were removed"));
     }
     ASSIGN_OR_RETURN(merkle::MerkleHash root, RangeHash(0, head.tree_size()));
@@ -183,7 +179,8 @@ absl::Status AuditLog::Recover() {
           absl::StrCat("the stored audit tree's first ", head.tree_size(),
                        " entries have root ", HexEncode(root),
                        ", not the root ", HexEncode(AsBytes(head.root_hash())),
-                       " this node signed at ", Iso(head.timestamp_unix_ms())));
+                       " this node signed at ",
+                       IsoMillis(head.timestamp_unix_ms())));
     }
   }
   absl::MutexLock lock(&mu_);
