@@ -23,6 +23,7 @@
 #include "common/time_text.h"
 #include "server/receipts/receipt_signer.h"
 #include "trm/v1/admin.grpc.pb.h"
+#include "trm/v1/case.pb.h"
 #include "trm/v1/mailbox.grpc.pb.h"
 
 namespace trm::client {
@@ -207,6 +208,17 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
       r["from"] = parsed.header().sender_org();
       r["case_ref"] = parsed.header().case_ref();
       r["payload"] = path;
+      if (parsed.header().type() == v1::DEADLINE_NOTICE) {
+        // The node's own notice: what passed, and who owes it.
+        v1::DeadlineNotice n;
+        if (n.ParseFromArray(payload.view().data(),
+                             static_cast<int>(payload.view().size()))) {
+          r["deadline"] = absl::StrCat(
+              v1::DeadlineKind_Name(n.deadline().kind()), " due ",
+              IsoSeconds(absl::FromUnixMillis(n.deadline().due_unix_ms())),
+              ", owed by ", n.deadline().responsible_org(), ": ", n.action());
+        }
+      }
       // Acknowledge only once the payload is safely on disk, with a signed
       // statement of what was received when a signing key is given.
       v1::MessageRef ref;
@@ -246,6 +258,9 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
                   << " from " << r["from"].get<std::string>() << " (case "
                   << r["case_ref"].get<std::string>() << ") -> "
                   << r["payload"].get<std::string>() << ", acknowledged\n";
+        if (r.contains("deadline")) {
+          std::cout << "  OVERDUE " << r["deadline"].get<std::string>() << "\n";
+        }
       } else {
         std::cerr << "trmctl: message " << id
                   << " not acknowledged: " << s.message() << "\n";

@@ -27,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/audit_commands.h"
+#include "client/case_commands.h"
 #include "client/cli_util.h"
 #include "client/directory_commands.h"
 #include "client/node_commands.h"
@@ -365,6 +366,7 @@ int Main(int argc, char** argv) {
 
   auto run_directory = AddDirectoryCommands(app);
   auto run_audit = AddAuditCommands(app);
+  auto run_case = AddCaseCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -381,6 +383,7 @@ int Main(int argc, char** argv) {
   if (*status_cmd) status = StatusCommand(status_node, status_flags, out);
   if (app.got_subcommand("directory")) status = run_directory(out);
   if (app.got_subcommand("audit")) status = run_audit(out);
+  if (app.got_subcommand("case")) status = run_case(out);
   if (*node_status) status = NodeStatusCommand(node_status_flags, out);
   return Report(status, out);
 }

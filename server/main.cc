@@ -27,6 +27,8 @@
 #include "server/admin/admin_service.h"
 #include "server/audit/audit_service.h"
 #include "server/auth/caller_auth.h"
+#include "server/cases/case_service.h"
+#include "server/cases/deadline_scheduler.h"
 #include "server/config/node_config.h"
 #include "server/federation/directory_loader.h"
 #include "server/federation/federation_service.h"
@@ -165,12 +167,11 @@ int Run(const Flags& flags) {
   options.relay_enabled = tls;
   options.require_signed_acknowledgements =
       cfg->require_signed_acknowledgements;
-  cases::CasePolicy case_policy;
-  case_policy.travel_notice_working_days =
-      static_cast<int>(cfg->travel_notice_working_days);
-  if (cfg->case_rules) options.case_policy = &case_policy;
+  if (cfg->case_rules) options.case_policies = &cfg->case_policies;
   mailbox::Mailbox mailbox(options, registry, **store, signer,
                            SystemClock::Get());
+  cases::DeadlineScheduler deadlines(**store, registry, *node_key,
+                                     SystemClock::Get(), cfg->node_id);
   // Who calls: the client certificate with TLS, a token in development.
   std::shared_ptr<grpc::ServerCredentials> credentials;
   std::unique_ptr<auth::CertVerifier> verifier;
@@ -231,7 +232,7 @@ int Run(const Flags& flags) {
     ro.node_id = cfg->node_id;
     ro.limits = options.limits;
     ro.max_clock_skew = options.max_clock_skew;
-    ro.case_policy = options.case_policy;
+    ro.case_policies = options.case_policies;
     receiver = std::make_unique<federation::RelayReceiver>(
         ro, registry, **store, signer, SystemClock::Get());
     receiver->set_tree_heads(head_signer.get(), (*store)->audit());
@@ -256,6 +257,10 @@ int Run(const Flags& flags) {
   admin::AdminService admin_service(*authenticator, registry, **store,
                                     relays.get(), witness.get(),
                                     SystemClock::Get());
+  cases::CaseApi case_api(**store, registry,
+                          cfg->case_rules ? &deadlines : nullptr,
+                          SystemClock::Get());
+  cases::CaseService case_service(*authenticator, case_api);
 
   std::unique_ptr<audit::AuditService> audit_service;
   if (audit_api) {
@@ -277,6 +282,7 @@ int Run(const Flags& flags) {
                        federation::kMaxRelayBatchBytes + (1 << 20)));
   builder.RegisterService(&service);
   builder.RegisterService(&admin_service);
+  builder.RegisterService(&case_service);
   if (audit_service) builder.RegisterService(audit_service.get());
   if (federation_service) builder.RegisterService(federation_service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -304,12 +310,20 @@ int Run(const Flags& flags) {
   absl::Notification stop_sweeping;
   std::thread sweeper([&] {
     absl::Time next_head = absl::Now();
+    absl::Time next_deadlines = absl::Now();
     while (!stop_sweeping.WaitForNotificationWithTimeout(absl::Seconds(1))) {
       if (head_signer && absl::Now() >= next_head) {
         next_head = absl::Now() + cfg->audit_tree_head_interval;
         if (absl::Status s = head_signer->Tick(); !s.ok()) {
           std::fprintf(stderr, "trm-broker: signing a tree head: %s\n",
                        std::string(s.message()).c_str());
+        }
+      }
+      if (cfg->case_rules && absl::Now() >= next_deadlines) {
+        next_deadlines = absl::Now() + cfg->deadline_check_interval;
+        if (absl::StatusOr<size_t> n = deadlines.Tick(); !n.ok()) {
+          std::fprintf(stderr, "trm-broker: deadlines: %s\n",
+                       std::string(n.status().message()).c_str());
         }
       }
       log_reload((*loader)->ReloadIfChanged(registry));

@@ -22,7 +22,59 @@ bool DepartedStates(v1::CaseState s) {
   return s == v1::IN_TRANSIT || s == v1::HANDED_OVER || s == v1::MONITORING;
 }
 
+void Clear(v1::CaseRecord& rec, v1::DeadlineKind kind) {
+  auto* d = rec.mutable_deadlines();
+  for (int i = d->size() - 1; i >= 0; --i) {
+    if (d->Get(i).kind() == kind) d->DeleteSubrange(i, 1);
+  }
+}
+
+// Starts (or restarts) the clock of `kind`.
+void Open(v1::CaseRecord& rec, v1::DeadlineKind kind, absl::Time due,
+          const std::string& responsible, const std::string& waiting,
+          const v1::Header& h, absl::Time now) {
+  Clear(rec, kind);
+  v1::Deadline& d = *rec.add_deadlines();
+  d.set_kind(kind);
+  d.set_due_unix_ms(absl::ToUnixMillis(due));
+  d.set_responsible_org(responsible);
+  d.set_waiting_org(waiting);
+  d.set_set_by_message_id(h.message_id());
+  d.set_set_by_type(h.type());
+  d.set_set_unix_ms(absl::ToUnixMillis(now));
+}
+
+void AddOnce(google::protobuf::RepeatedPtrField<std::string>& list,
+             const std::string& org) {
+  if (std::find(list.begin(), list.end(), org) == list.end()) {
+    *list.Add() = org;
+  }
+}
+
 }  // namespace
+
+const CasePolicy& CasePolicies::For(absl::string_view from_country,
+                                    absl::string_view to_country) const {
+  if (auto it = pairs.find(absl::StrCat(from_country, ">", to_country));
+      it != pairs.end()) {
+    return it->second;
+  }
+  if (auto it = countries.find(to_country); it != countries.end()) {
+    return it->second;
+  }
+  return defaults;
+}
+
+const CasePolicy& CasePolicies::ForNodes(const directory::Directory& dir,
+                                         const std::string& from_node,
+                                         const std::string& to_node) const {
+  if (pairs.empty() && countries.empty()) return defaults;
+  auto country = [&](const std::string& node) -> const std::string& {
+    const v1::DirectoryNode* n = dir.FindNode(node);
+    return n == nullptr || n->country().empty() ? node : n->country();
+  };
+  return For(country(from_node), country(to_node));
+}
 
 bool CarriesPersonalData(v1::MessageType type) {
   switch (type) {
@@ -60,6 +112,9 @@ bool OutcomeFits(v1::MessageType type, uint32_t outcome) {
       return one_of({v1::PLAN_AGREED, v1::PLAN_PROPOSED});
     case v1::CASE_CLOSURE:
       return outcome == 0 || outcome == v1::RETURN_WITHDRAWN;
+    case v1::DEADLINE_NOTICE:
+      return outcome != v1::DEADLINE_KIND_UNSPECIFIED &&
+             v1::DeadlineKind_IsValid(static_cast<int>(outcome));
     default:
       return outcome == 0;
   }
@@ -74,6 +129,24 @@ absl::Time AddWorkingDays(absl::Time from, int days) {
     if (w != absl::Weekday::saturday && w != absl::Weekday::sunday) --days;
   }
   return t;
+}
+
+std::string ActionFor(v1::DeadlineKind kind) {
+  switch (kind) {
+    case v1::REFERRAL_ACK_DUE:
+      return "the receiving organisation must answer the referral with a "
+             "REFERRAL_ACK naming a contact";
+    case v1::ARRIVAL_CONFIRMATION_DUE:
+      return "the receiving organisation must send an ARRIVAL_CONFIRMATION, "
+             "or the sender a NON_DEPARTURE_NOTICE";
+    case v1::MONITORING_REPORT_DUE:
+      return "the receiving organisation must send its MONITORING_REPORT";
+    case v1::REFLECTION_PERIOD_ENDS:
+      return "the reflection period is over: decide on stay or return "
+             "(REFERRAL_REQUEST for a return, or CASE_CLOSURE)";
+    default:
+      return "unknown deadline";
+  }
 }
 
 absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
@@ -108,6 +181,30 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
                                  static_cast<v1::StepOutcome>(h.outcome())),
                              "): set the outcome this type declares "
                              "(docs/protocol.md section 4.4), or none"));
+  }
+  if (type == v1::DEADLINE_NOTICE) {
+    // The node's own notice of a passed deadline: it marks it escalated.
+    const auto kind = static_cast<v1::DeadlineKind>(h.outcome());
+    v1::Deadline* open = nullptr;
+    for (v1::Deadline& d : *rec.mutable_deadlines()) {
+      if (d.kind() == kind) open = &d;
+    }
+    if (open == nullptr) {
+      return Rule("DEADLINE_NOT_OPEN",
+                  absl::StrCat("case ", h.case_ref(), " has no open ",
+                               v1::DeadlineKind_Name(kind),
+                               " deadline; it was met or cleared"));
+    }
+    if (absl::ToUnixMillis(now) < open->due_unix_ms()) {
+      return Rule(
+          "DEADLINE_NOT_DUE",
+          absl::StrCat(v1::DeadlineKind_Name(kind), " of case ", h.case_ref(),
+                       " is due at ",
+                       IsoSeconds(absl::FromUnixMillis(open->due_unix_ms()))));
+    }
+    if (open->escalated_unix_ms() == 0) {
+      open->set_escalated_unix_ms(absl::ToUnixMillis(now));
+    }
   }
   // SOP area 1: never contact the country of origin of an asylum seeker.
   if ((type == v1::IDENTITY_VERIFICATION_REQUEST ||
@@ -198,10 +295,13 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
     }
   }
 
-  // The step is allowed: the case moves on.
+  // The step is allowed: the case moves on, and its clocks with it.
+  const std::string& from = h.sender_org();
   switch (type) {
     case v1::REFLECTION_PERIOD_NOTICE:
       if (rec.state() == v1::PRESUMED) rec.set_state(v1::REFLECTION);
+      Open(rec, v1::REFLECTION_PERIOD_ENDS, now + policy.reflection_min, from,
+           to, h, now);
       break;
     case v1::CONSENT_RECORD: {
       v1::ConsentState& c = (*rec.mutable_consents())[to];
@@ -215,10 +315,14 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
     }
     case v1::REFERRAL_REQUEST:
       rec.set_state(v1::RETURN_REQUESTED);
+      Clear(rec, v1::REFLECTION_PERIOD_ENDS);
+      Open(rec, v1::REFERRAL_ACK_DUE, now + policy.referral_ack_within, to,
+           from, h, now);
       break;
     case v1::REFERRAL_ACK:
       rec.set_state(h.outcome() == v1::REFERRAL_ACCEPTED ? v1::REFERRAL_ACKED
                                                          : v1::DECLINED);
+      Clear(rec, v1::REFERRAL_ACK_DUE);
       break;
     case v1::RISK_ASSESSMENT:
       rec.set_risk_assessed(true);
@@ -241,20 +345,44 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
     case v1::TRAVEL_ARRANGEMENT:
       rec.set_state(v1::TRAVEL_SCHEDULED);
       rec.set_departure_unix_ms(h.departure_unix_ms());
+      // The planned arrival is sealed in the payload; the node counts from
+      // the departure in the header.
+      Open(rec, v1::ARRIVAL_CONFIRMATION_DUE,
+           absl::FromUnixMillis(h.departure_unix_ms()) +
+               policy.arrival_confirmation_within,
+           to, from, h, now);
       break;
     case v1::ARRIVAL_CONFIRMATION:
       rec.set_state(v1::IN_TRANSIT);
+      Clear(rec, v1::ARRIVAL_CONFIRMATION_DUE);
       break;
     case v1::HANDOVER_CONFIRMATION:
       rec.set_state(v1::HANDED_OVER);
+      Clear(rec, v1::ARRIVAL_CONFIRMATION_DUE);
+      if (rec.handed_over_unix_ms() == 0) {
+        rec.set_handed_over_unix_ms(absl::ToUnixMillis(now));
+        // The receiving organisation (the sender) reports to the referrer.
+        Open(rec, v1::MONITORING_REPORT_DUE, now + policy.monitoring_every,
+             from, to, h, now);
+      }
       break;
     case v1::NON_DEPARTURE_NOTICE:
       rec.set_state(v1::NOT_DEPARTED);
       rec.set_departure_unix_ms(0);
+      Clear(rec, v1::ARRIVAL_CONFIRMATION_DUE);
       break;
-    case v1::MONITORING_REPORT:
+    case v1::MONITORING_REPORT: {
       rec.set_state(v1::MONITORING);
+      Clear(rec, v1::MONITORING_REPORT_DUE);
+      // Reports every period until the monitoring time is over.
+      const absl::Time next = now + policy.monitoring_every;
+      if (rec.handed_over_unix_ms() != 0 &&
+          next <= absl::FromUnixMillis(rec.handed_over_unix_ms()) +
+                      policy.monitoring_for) {
+        Open(rec, v1::MONITORING_REPORT_DUE, next, from, to, h, now);
+      }
       break;
+    }
     case v1::CASE_CLOSURE:
       rec.set_state(h.outcome() == v1::RETURN_WITHDRAWN ? v1::WITHDRAWN_STATE
                                                         : v1::CLOSED);
@@ -262,11 +390,25 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
     default:
       break;
   }
-  if (CarriesPersonalData(type) &&
-      std::find(rec.recipients().begin(), rec.recipients().end(), to) ==
-          rec.recipients().end()) {
-    rec.add_recipients(to);
+  // A declined referral or a closed case waits for nothing more.
+  if (Terminal(rec.state()) || rec.state() == v1::DECLINED) {
+    rec.clear_deadlines();
   }
+  if (CarriesPersonalData(type)) {
+    AddOnce(*rec.mutable_recipients(), to);
+    (*rec.mutable_recipient_nodes())[to] = h.recipient_node();
+  }
+  if (type != v1::DEADLINE_NOTICE) {
+    AddOnce(*rec.mutable_participants(), from);
+    AddOnce(*rec.mutable_participants(), to);
+  }
+  v1::CaseStep& step = *rec.add_steps();
+  step.set_message_id(h.message_id());
+  step.set_type(type);
+  step.set_sender_org(from);
+  step.set_recipient_org(to);
+  step.set_unix_ms(absl::ToUnixMillis(now));
+  step.set_outcome(h.outcome());
   rec.set_updated_unix_ms(absl::ToUnixMillis(now));
   return rec;
 }

@@ -11,8 +11,13 @@
 #ifndef TRM_SERVER_CASES_CASE_POLICY_H_
 #define TRM_SERVER_CASES_CASE_POLICY_H_
 
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/directory/directory.h"
 #include "trm/v1/case.pb.h"
 #include "trm/v1/envelope.pb.h"
 
@@ -29,12 +34,32 @@ struct CasePolicy {
   absl::Duration monitoring_for = absl::Hours(24 * 365);
 };
 
+// The policy of each route: defaults, overridden per recipient country, then
+// per (sender country, recipient country) pair. Configuration
+// ("case_rules" in the node file, docs/operations.md).
+struct CasePolicies {
+  CasePolicy defaults;
+  absl::flat_hash_map<std::string, CasePolicy> countries;  // "NG"
+  absl::flat_hash_map<std::string, CasePolicy> pairs;      // "BG>NG"
+
+  const CasePolicy& For(absl::string_view from_country,
+                        absl::string_view to_country) const;
+  // For a message from `from_node` to `to_node`, by their countries in
+  // `dir` (a node it does not list counts by its id).
+  const CasePolicy& ForNodes(const directory::Directory& dir,
+                             const std::string& from_node,
+                             const std::string& to_node) const;
+};
+
 // Types that carry the person's data to their recipient, and so need that
 // recipient's consent first.
 bool CarriesPersonalData(v1::MessageType type);
 
 // The outcome a type must declare in Header.outcome (0: none allowed).
 bool OutcomeFits(v1::MessageType type, uint32_t outcome);
+
+// What would satisfy a deadline of `kind`, in words.
+std::string ActionFor(v1::DeadlineKind kind);
 
 // `from` plus `days` working days (Monday to Friday, UTC).
 absl::Time AddWorkingDays(absl::Time from, int days);

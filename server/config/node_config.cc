@@ -119,18 +119,118 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     if (!cr.is_object()) {
       return Bad(path,
                  "\"case_rules\" must be an object such as {\"enforce\": "
-                 "true, \"travel_notice_working_days\": 5}");
+                 "true, \"periods\": {\"referral_ack\": \"72h\"}}");
     }
-    RETURN_IF_ERROR(unknown_keys(cr, {"enforce", "travel_notice_working_days"},
-                                 "case_rules: "));
+    RETURN_IF_ERROR(
+        unknown_keys(cr,
+                     {"enforce", "travel_notice_working_days", "periods",
+                      "countries", "pairs", "deadline_check_seconds"},
+                     "case_rules: "));
     if (cr.contains("enforce")) {
       if (!cr["enforce"].is_boolean()) {
         return Bad(path, "case_rules: \"enforce\" must be true or false");
       }
       c.case_rules = cr["enforce"].get<bool>();
     }
-    RETURN_IF_ERROR(num(cr, "travel_notice_working_days",
-                        &c.travel_notice_working_days, "case_rules: "));
+    uint64_t check_seconds = 1;
+    RETURN_IF_ERROR(
+        num(cr, "deadline_check_seconds", &check_seconds, "case_rules: "));
+    if (check_seconds == 0) {
+      return Bad(path, "case_rules: \"deadline_check_seconds\" must be >= 1");
+    }
+    c.deadline_check_interval = absl::Seconds(check_seconds);
+    // One set of periods over a base: only the keys given change.
+    auto periods = [&](const json& p, const std::string& where,
+                       cases::CasePolicy& out) -> absl::Status {
+      if (!p.is_object()) {
+        return Bad(path, absl::StrCat(where,
+                                      "must be an object such as "
+                                      "{\"referral_ack\": \"72h\"}"));
+      }
+      RETURN_IF_ERROR(unknown_keys(
+          p,
+          {"reflection", "referral_ack", "travel_notice_working_days",
+           "arrival_confirmation", "monitoring_every", "monitoring_for"},
+          where));
+      for (auto [key, field] :
+           {std::pair{"reflection", &out.reflection_min},
+            std::pair{"referral_ack", &out.referral_ack_within},
+            std::pair{"arrival_confirmation", &out.arrival_confirmation_within},
+            std::pair{"monitoring_every", &out.monitoring_every},
+            std::pair{"monitoring_for", &out.monitoring_for}}) {
+        if (!p.contains(key)) continue;
+        absl::Duration d;
+        if (!p[key].is_string() ||
+            !absl::ParseDuration(p[key].get<std::string>(), &d) ||
+            d <= absl::ZeroDuration()) {
+          return Bad(path, absl::StrCat(where, "\"", key,
+                                        "\" must be a positive duration "
+                                        "such as \"72h\" or \"2160h\""));
+        }
+        *field = d;
+      }
+      uint64_t days = static_cast<uint64_t>(out.travel_notice_working_days);
+      RETURN_IF_ERROR(num(p, "travel_notice_working_days", &days, where));
+      if (days > 60) {
+        return Bad(path, absl::StrCat(where,
+                                      "\"travel_notice_working_days\" "
+                                      "must be at most 60"));
+      }
+      out.travel_notice_working_days = static_cast<int>(days);
+      // Council of Europe Convention art. 13: at least 30 days.
+      if (out.reflection_min < absl::Hours(24 * 30)) {
+        return Bad(path, absl::StrCat(where,
+                                      "\"reflection\" must be at least "
+                                      "720h (30 days, Council of Europe "
+                                      "Convention art. 13)"));
+      }
+      if (out.monitoring_for > absl::Hours(24 * 365 * 3) ||
+          out.monitoring_for < out.monitoring_every) {
+        return Bad(path, absl::StrCat(where,
+                                      "\"monitoring_for\" must be between "
+                                      "\"monitoring_every\" and 26280h "
+                                      "(36 months)"));
+      }
+      return absl::OkStatus();
+    };
+    cases::CasePolicies& pol = c.case_policies;
+    if (cr.contains("travel_notice_working_days")) {
+      RETURN_IF_ERROR(periods(json{{"travel_notice_working_days",
+                                    cr["travel_notice_working_days"]}},
+                              "case_rules: ", pol.defaults));
+    }
+    if (cr.contains("periods")) {
+      RETURN_IF_ERROR(
+          periods(cr["periods"], "case_rules.periods: ", pol.defaults));
+    }
+    // A country's periods apply to messages to it; a pair's ("BG>NG") to
+    // messages from the first country to the second, over the second's.
+    for (const char* level : {"countries", "pairs"}) {
+      if (!cr.contains(level)) continue;
+      if (!cr[level].is_object()) {
+        return Bad(path, absl::StrCat("case_rules: \"", level,
+                                      "\" must be an object of periods"));
+      }
+      for (const auto& [key, value] : cr[level].items()) {
+        const bool pair = std::string(level) == "pairs";
+        const size_t gt = key.find('>');
+        if (pair ? (gt == std::string::npos || gt == 0 || gt + 1 == key.size())
+                 : key.empty() || gt != std::string::npos) {
+          return Bad(path, absl::StrCat("case_rules.", level, ": \"", key,
+                                        "\" is not ",
+                                        pair ? "a pair such as \"BG>NG\""
+                                             : "a country such as \"NG\""));
+        }
+        cases::CasePolicy base = pol.defaults;
+        if (pair) {
+          auto it = pol.countries.find(key.substr(gt + 1));
+          if (it != pol.countries.end()) base = it->second;
+        }
+        RETURN_IF_ERROR(periods(
+            value, absl::StrCat("case_rules.", level, ".", key, ": "), base));
+        (pair ? pol.pairs : pol.countries)[key] = base;
+      }
+    }
   }
   if (j.contains("tls")) {
     const json& t = j["tls"];

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/cases/case_policy.h"
 
 namespace trm::config {
 
@@ -42,10 +43,11 @@ struct NodeConfig {
   // Acknowledgements must carry the recipient's signature (proof of receipt
   // for the sender); false also takes unsigned ones.
   bool require_signed_acknowledgements = true;
-  // The TRM case rules (docs/workflow.md), and the notice a receiving
-  // organisation gets before a departure.
+  // The TRM case rules (docs/workflow.md), and their periods per route.
   bool case_rules = false;
-  uint64_t travel_notice_working_days = 5;
+  cases::CasePolicies case_policies;
+  // How often the deadline scheduler looks for passed deadlines.
+  absl::Duration deadline_check_interval = absl::Seconds(1);
   // How often the audit log's tree head is signed when the log has grown.
   absl::Duration audit_tree_head_interval = absl::Seconds(10);
   // Relay to other nodes ("relay" in the file).

@@ -37,6 +37,12 @@ absl::StatusOr<storage::AcceptRequest> RelayReceiver::Check(
                    envelope::ParsedEnvelope::Parse(bytes, options_.limits));
   const v1::Header& h = parsed.header();
   RETURN_IF_ERROR(envelope::CheckTimes(h, now, options_.max_clock_skew));
+  if (h.type() == v1::DEADLINE_NOTICE) {
+    // A node notifies its own organisations only (docs/workflow.md).
+    return Error(StatusCode::kPermissionDenied, "RESERVED_TYPE",
+                 "DEADLINE_NOTICE is written by a node for its own "
+                 "organisations and is never relayed");
+  }
   const v1::DirectoryOrganisation* sender =
       dir.FindOrganisation(h.sender_org());
   if (h.sender_node() != peer || sender == nullptr ||
@@ -77,9 +83,10 @@ absl::StatusOr<storage::AcceptRequest> RelayReceiver::Check(
   r.origin_node = peer;
   r.case_ref = h.case_ref();
   r.message_type = h.type();
-  if (options_.case_policy != nullptr) {
+  if (options_.case_policies != nullptr) {
     r.header = h;
-    r.policy = options_.case_policy;
+    r.policy = &options_.case_policies->ForNodes(dir, h.sender_node(),
+                                                 h.recipient_node());
   }
   return r;
 }

@@ -47,7 +47,7 @@ struct RelayReceiverOptions {
   envelope::Limits limits;
   absl::Duration max_clock_skew = absl::Minutes(5);
   // The TRM case rules, applied by this node too, or null.
-  const cases::CasePolicy* case_policy = nullptr;
+  const cases::CasePolicies* case_policies = nullptr;
 };
 
 class RelayReceiver {

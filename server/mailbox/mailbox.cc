@@ -97,7 +97,12 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
   const v1::Header& h = parsed.header();
   // 2. Times.
   RETURN_IF_ERROR(envelope::CheckTimes(h, now, options_.max_clock_skew));
-  // 3. Only as yourself.
+  // 3. Only as yourself, and never as the node.
+  if (h.type() == v1::DEADLINE_NOTICE) {
+    return Error(StatusCode::kPermissionDenied, "RESERVED_TYPE",
+                 "DEADLINE_NOTICE is written by nodes only; an organisation "
+                 "answers the deadline with the step it asks for");
+  }
   if (h.sender_org() != caller) {
     return Error(StatusCode::kPermissionDenied, "SENDER_NOT_CALLER",
                  absl::StrCat("the envelope's sender is '", h.sender_org(),
@@ -162,9 +167,10 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
   request.queue = queue;
   request.case_ref = h.case_ref();
   request.message_type = h.type();
-  if (options_.case_policy != nullptr) {
+  if (options_.case_policies != nullptr) {
     request.header = h;
-    request.policy = options_.case_policy;
+    request.policy = &options_.case_policies->ForNodes(dir, h.sender_node(),
+                                                       h.recipient_node());
   }
   request.envelope.assign(envelope_bytes.data(), envelope_bytes.size());
   const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(envelope_bytes)});

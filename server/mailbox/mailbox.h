@@ -53,7 +53,7 @@ struct MailboxOptions {
   // and the sender sees ACKNOWLEDGED without that evidence.
   bool require_signed_acknowledgements = true;
   // The TRM case rules (server/cases), or null to leave them off.
-  const cases::CasePolicy* case_policy = nullptr;
+  const cases::CasePolicies* case_policies = nullptr;
 };
 
 struct Delivery {

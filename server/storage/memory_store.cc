@@ -51,7 +51,16 @@ absl::StatusOr<AcceptOutcome> MemoryMessageStore::Accept(
         cases::ApplyToCase(cases_[r.case_ref], r.header,
                            absl::FromUnixMillis(r.now_unix_ms), *r.policy));
   }
-  if (next_case.has_value()) cases_[r.case_ref] = std::move(*next_case);
+  if (next_case.has_value()) {
+    v1::CaseRecord& rec = cases_[r.case_ref];
+    for (const std::string& k : DeadlineIndexKeys(rec)) {
+      deadline_index_.erase(k);
+    }
+    for (const std::string& k : DeadlineIndexKeys(*next_case)) {
+      deadline_index_.insert(k);
+    }
+    rec = std::move(*next_case);
+  }
   const std::string& queue = QueueOf(r);
   uint64_t& next = next_seq_[queue];
   if (next == 0) next = 1;
@@ -321,6 +330,35 @@ absl::StatusOr<v1::CaseRecord> MemoryMessageStore::GetCase(
   absl::MutexLock lock(&mu_);
   auto it = cases_.find(case_ref);
   return it == cases_.end() ? v1::CaseRecord() : it->second;
+}
+
+absl::StatusOr<std::vector<std::string>> MemoryMessageStore::DueCases(
+    int64_t now_unix_ms, size_t max) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  const std::string bound = DueBound(now_unix_ms);
+  for (auto it = deadline_index_.lower_bound("p");
+       it != deadline_index_.end() && *it < bound && out.size() < max; ++it) {
+    std::string ref = CaseOfDeadlineKey(*it);
+    if (std::find(out.begin(), out.end(), ref) == out.end()) {
+      out.push_back(std::move(ref));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> MemoryMessageStore::OverdueCases(
+    size_t max) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  for (auto it = deadline_index_.lower_bound("o");
+       it != deadline_index_.end() && *it < "p" && out.size() < max; ++it) {
+    std::string ref = CaseOfDeadlineKey(*it);
+    if (std::find(out.begin(), out.end(), ref) == out.end()) {
+      out.push_back(std::move(ref));
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<uint64_t> MemoryMessageStore::QueueDepth(

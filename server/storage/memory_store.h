@@ -5,6 +5,7 @@
 #define TRM_SERVER_STORAGE_MEMORY_STORE_H_
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -37,6 +38,9 @@ class MemoryMessageStore final : public MessageStore {
   absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) override;
   absl::StatusOr<v1::CaseRecord> GetCase(const std::string& case_ref) override;
+  absl::StatusOr<std::vector<std::string>> DueCases(int64_t now_unix_ms,
+                                                    size_t max) override;
+  absl::StatusOr<std::vector<std::string>> OverdueCases(size_t max) override;
   absl::StatusOr<uint64_t> QueueDepth(
       const std::string& recipient_org) override;
   absl::StatusOr<uint64_t> QueueBytes(
@@ -84,6 +88,7 @@ class MemoryMessageStore final : public MessageStore {
   absl::flat_hash_map<std::string, std::string> dead_letters_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, v1::CaseRecord> cases_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> deadline_index_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace trm::storage

@@ -1,8 +1,12 @@
 #include "server/storage/message_store.h"
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
 #include "common/status.h"
+#include "common/time_text.h"
 
 namespace trm::storage {
 
@@ -140,6 +144,78 @@ void MarkExpired(v1::StoredStatus& st, int64_t now_unix_ms) {
   st.set_reason(
       "its expiry passed before the recipient acknowledged it; it was taken "
       "out of the queue into the dead-letter records");
+}
+
+namespace {
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+}  // namespace
+
+std::vector<std::string> DeadlineIndexKeys(const v1::CaseRecord& record) {
+  std::vector<std::string> keys;
+  for (const v1::Deadline& d : record.deadlines()) {
+    std::string k;
+    if (d.escalated_unix_ms() != 0) {
+      k = "o";
+    } else {
+      k = "p";
+      PutU64(k, static_cast<uint64_t>(std::max<int64_t>(0, d.due_unix_ms())));
+    }
+    k.append(record.case_ref());
+    k.push_back('\0');
+    k.push_back(static_cast<char>(d.kind()));
+    keys.push_back(std::move(k));
+  }
+  return keys;
+}
+
+std::string CaseOfDeadlineKey(absl::string_view key) {
+  size_t start = 0;
+  if (absl::StartsWith(key, "p") && key.size() > 9) {
+    start = 9;
+  } else if (absl::StartsWith(key, "o")) {
+    start = 1;
+  } else {
+    return "";
+  }
+  const size_t end = key.rfind('\0');
+  if (end == absl::string_view::npos || end < start) return "";
+  return std::string(key.substr(start, end - start));
+}
+
+std::string DueBound(int64_t now_unix_ms) {
+  std::string k = "p";
+  PutU64(k, static_cast<uint64_t>(std::max<int64_t>(0, now_unix_ms)) + 1);
+  return k;
+}
+
+std::vector<v1::AuditEvent> DeadlineEvents(const v1::CaseRecord& before,
+                                           const v1::CaseRecord& after,
+                                           int64_t now_unix_ms) {
+  std::vector<v1::AuditEvent> out;
+  for (const v1::Deadline& d : after.deadlines()) {
+    if (d.escalated_unix_ms() == 0) continue;
+    bool was = false;
+    for (const v1::Deadline& b : before.deadlines()) {
+      was = was || (b.kind() == d.kind() && b.escalated_unix_ms() != 0);
+    }
+    if (was) continue;
+    v1::AuditEvent e;
+    e.set_kind(v1::DEADLINE_MISSED);
+    e.set_time_unix_ms(now_unix_ms);
+    e.set_case_ref(after.case_ref());
+    e.set_message_id(d.set_by_message_id());
+    e.set_message_type(d.set_by_type());
+    e.set_sender_org(d.waiting_org());
+    e.set_recipient_org(d.responsible_org());
+    e.set_detail(absl::StrCat(v1::DeadlineKind_Name(d.kind()), " due ",
+                              IsoSeconds(absl::FromUnixMillis(d.due_unix_ms())),
+                              ", owed by ", d.responsible_org(), " to ",
+                              d.waiting_org()));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace trm::storage

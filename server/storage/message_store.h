@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/cases/case_policy.h"
+#include "trm/v1/audit.pb.h"
 #include "trm/v1/federation.pb.h"
 #include "trm/v1/store.pb.h"
 
@@ -124,6 +125,20 @@ v1::PathNotice NoticeOf(const v1::StoredStatus& status);
 void MarkRejected(v1::StoredStatus& status, const absl::Status& refusal,
                   int64_t now_unix_ms);
 
+// The deadline index entries of a case record: "p" || u64be(due) ||
+// case_ref || 0x00 || kind for a deadline not yet passed, "o" || case_ref ||
+// 0x00 || kind for one passed and escalated. A store replaces a record's
+// entries in the write that replaces the record.
+std::vector<std::string> DeadlineIndexKeys(const v1::CaseRecord& record);
+// The case reference of an index entry (empty when it is not one).
+std::string CaseOfDeadlineKey(absl::string_view key);
+// The upper bound of pending entries due at or before `now_unix_ms`.
+std::string DueBound(int64_t now_unix_ms);
+// DEADLINE_MISSED audit events for the deadlines `after` escalates.
+std::vector<v1::AuditEvent> DeadlineEvents(const v1::CaseRecord& before,
+                                           const v1::CaseRecord& after,
+                                           int64_t now_unix_ms);
+
 class MessageStore {
  public:
   virtual ~MessageStore() = default;
@@ -184,6 +199,12 @@ class MessageStore {
   // The case record of `case_ref` (empty when the case is not known here).
   virtual absl::StatusOr<v1::CaseRecord> GetCase(
       const std::string& case_ref) = 0;
+  // Up to `max` case references with a deadline due at or before
+  // `now_unix_ms` that has not been escalated, soonest first.
+  virtual absl::StatusOr<std::vector<std::string>> DueCases(int64_t now_unix_ms,
+                                                            size_t max) = 0;
+  // Up to `max` case references with an escalated deadline still open.
+  virtual absl::StatusOr<std::vector<std::string>> OverdueCases(size_t max) = 0;
 
   // Takes relayed messages out of outbound queue `queue` (state RELAYED,
   // with the receipt), sharing one durable write; one status per message.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
@@ -26,6 +27,7 @@ constexpr char kAuditCf[] = "audit";
 constexpr char kAuditTreeCf[] = "audit_tree";
 constexpr char kAuditIndexCf[] = "audit_index";
 constexpr char kCasesCf[] = "cases";
+constexpr char kDeadlinesCf[] = "deadlines";
 
 // The audit event of a step taken for the message of `st`.
 v1::AuditEvent EventOf(v1::AuditEventKind kind, const v1::StoredStatus& st,
@@ -212,7 +214,8 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
       {kAuditCf, plain},
       {kAuditTreeCf, plain},
       {kAuditIndexCf, plain},
-      {kCasesCf, plain}};
+      {kCasesCf, plain},
+      {kDeadlinesCf, plain}};
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families,
                                         &store->handles_, &db);
@@ -232,6 +235,7 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
   store->dead_letters_cf_ = store->handles_[5];
   store->acked_cf_ = store->handles_[6];
   store->cases_cf_ = store->handles_[10];
+  store->deadlines_cf_ = store->handles_[11];
   RETURN_IF_ERROR(store->Recover());
   if (options.audit) {
     store->audit_ =
@@ -480,6 +484,15 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         }
         batch.Put(cases_cf_, r.case_ref, next->SerializeAsString())
             .PermitUncheckedError();
+        for (const std::string& k : DeadlineIndexKeys(before)) {
+          batch.Delete(deadlines_cf_, k).PermitUncheckedError();
+        }
+        for (const std::string& k : DeadlineIndexKeys(*next)) {
+          batch.Put(deadlines_cf_, k, "").PermitUncheckedError();
+        }
+        for (v1::AuditEvent& e : DeadlineEvents(before, *next, r.now_unix_ms)) {
+          log(std::move(e));
+        }
         cases_after[r.case_ref] = std::move(*next);
       }
       QueueState& q = queue_state(QueueOf(r));
@@ -1076,6 +1089,40 @@ absl::StatusOr<v1::CaseRecord> RocksMessageStore::GetCase(
                  "from a backup");
   }
   return rec;
+}
+
+namespace {
+// Case references of the deadline index entries in [from, to), deduplicated.
+absl::StatusOr<std::vector<std::string>> ScanDeadlines(
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& from,
+    const std::string& to, size_t max) {
+  rocksdb::Slice upper(to);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+  std::vector<std::string> out;
+  absl::flat_hash_set<std::string> seen;
+  for (it->Seek(from); it->Valid() && out.size() < max; it->Next()) {
+    std::string ref = CaseOfDeadlineKey(
+        absl::string_view(it->key().data(), it->key().size()));
+    if (!ref.empty() && seen.insert(ref).second) out.push_back(std::move(ref));
+  }
+  if (!it->status().ok()) {
+    return Unavailable("cannot read the deadline index", it->status());
+  }
+  return out;
+}
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> RocksMessageStore::DueCases(
+    int64_t now_unix_ms, size_t max) {
+  return ScanDeadlines(db_.get(), deadlines_cf_, "p", DueBound(now_unix_ms),
+                       max);
+}
+
+absl::StatusOr<std::vector<std::string>> RocksMessageStore::OverdueCases(
+    size_t max) {
+  return ScanDeadlines(db_.get(), deadlines_cf_, "o", "p", max);
 }
 
 absl::StatusOr<uint64_t> RocksMessageStore::QueueDepth(

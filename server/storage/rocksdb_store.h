@@ -9,6 +9,7 @@
 //   dead_letters message_id                    -> envelope bytes (expired)
 //   acked     u64be(acknowledged_unix_ms) || message_id -> "" (retention)
 //   cases     case_ref                         -> trm.v1.CaseRecord
+//   deadlines DeadlineIndexKeys(record)        -> "" (open deadlines)
 //
 // Writes (Accept, Acknowledge) go through one committer thread. It takes
 // every request waiting, checks it against the store and the rest of its
@@ -91,6 +92,9 @@ class RocksMessageStore final : public MessageStore {
   absl::StatusOr<v1::StoredStatus> GetStatus(
       const std::string& message_id) override;
   absl::StatusOr<v1::CaseRecord> GetCase(const std::string& case_ref) override;
+  absl::StatusOr<std::vector<std::string>> DueCases(int64_t now_unix_ms,
+                                                    size_t max) override;
+  absl::StatusOr<std::vector<std::string>> OverdueCases(size_t max) override;
   absl::Status RecordRejection(const v1::StoredStatus& rejection) override;
   absl::Status RejectQueued(const std::string& queue,
                             const std::string& message_id,
@@ -153,6 +157,7 @@ class RocksMessageStore final : public MessageStore {
   rocksdb::ColumnFamilyHandle* dead_letters_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* acked_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* cases_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* deadlines_cf_ = nullptr;
   std::unique_ptr<AuditLog> audit_;
   size_t max_group_ = 1024;
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 
 #include "common/status.h"
 
@@ -184,6 +185,85 @@ TEST_F(CaseTest, ConsentPerRecipientAndItsWithdrawal) {
   EXPECT_EQ(Refusal(H(v1::RISK_FEEDBACK, v1::RISK_UNSAFE)), "OUTCOME_MISMATCH");
 }
 
+const v1::Deadline* Find(const v1::CaseRecord& rec, v1::DeadlineKind kind) {
+  for (const v1::Deadline& d : rec.deadlines()) {
+    if (d.kind() == kind) return &d;
+  }
+  return nullptr;
+}
+
+TEST_F(CaseTest, DeadlinesFollowTheCase) {
+  policy_.referral_ack_within = absl::Hours(72);
+  ASSERT_TRUE(Step(H(v1::CONSENT_RECORD, v1::CONSENT_GRANTED)).ok());
+  EXPECT_EQ(rec_.deadlines_size(), 0);
+  ASSERT_TRUE(Step(H(v1::REFERRAL_REQUEST)).ok());
+  const v1::Deadline* ack = Find(rec_, v1::REFERRAL_ACK_DUE);
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(ack->due_unix_ms(), absl::ToUnixMillis(now_ + absl::Hours(72)));
+  EXPECT_EQ(ack->responsible_org(), "ng-naptip");
+  EXPECT_EQ(ack->waiting_org(), "bg-ngo");
+  v1::Header reply = H(v1::REFERRAL_ACK, v1::REFERRAL_ACCEPTED, "bg-ngo");
+  reply.set_sender_org("ng-naptip");
+  ASSERT_TRUE(Step(reply).ok());
+  EXPECT_EQ(rec_.deadlines_size(), 0) << "acknowledged";
+  ASSERT_TRUE(Step(H(v1::RISK_ASSESSMENT, v1::RISK_ACCEPTABLE)).ok());
+  ASSERT_TRUE(Step(H(v1::REINTEGRATION_PLAN, v1::PLAN_AGREED)).ok());
+  const absl::Time departure = kMonday + absl::Hours(24 * 10);
+  ASSERT_TRUE(Step(Travel(departure)).ok());
+  const v1::Deadline* arrival = Find(rec_, v1::ARRIVAL_CONFIRMATION_DUE);
+  ASSERT_NE(arrival, nullptr);
+  EXPECT_EQ(arrival->due_unix_ms(),
+            absl::ToUnixMillis(departure + absl::Hours(48)));
+  now_ = departure + absl::Hours(10);
+  ASSERT_TRUE(Step(H(v1::ARRIVAL_CONFIRMATION)).ok());
+  ASSERT_TRUE(Step(H(v1::HANDOVER_CONFIRMATION)).ok());
+  EXPECT_EQ(Find(rec_, v1::ARRIVAL_CONFIRMATION_DUE), nullptr);
+  // Reports every 91 days for a year: four, then no more deadline.
+  int reports = 0;
+  while (const v1::Deadline* m = Find(rec_, v1::MONITORING_REPORT_DUE)) {
+    now_ = absl::FromUnixMillis(m->due_unix_ms()) - absl::Hours(1);
+    ASSERT_TRUE(Step(H(v1::MONITORING_REPORT)).ok());
+    ASSERT_LT(++reports, 10);
+  }
+  EXPECT_EQ(reports, 4);
+  ASSERT_TRUE(Step(H(v1::CASE_CLOSURE)).ok());
+  EXPECT_EQ(rec_.deadlines_size(), 0);
+  // Every message is a step of the case, in order.
+  EXPECT_EQ(rec_.steps_size(), 13);
+  EXPECT_EQ(rec_.steps(2).type(), v1::REFERRAL_ACK);
+  EXPECT_EQ(rec_.steps(2).sender_org(), "ng-naptip");
+}
+
+TEST_F(CaseTest, ADeadlineNoticeMarksOnlyAPassedDeadline) {
+  ASSERT_TRUE(Step(H(v1::CONSENT_RECORD, v1::CONSENT_GRANTED)).ok());
+  ASSERT_TRUE(Step(H(v1::REFERRAL_REQUEST)).ok());
+  v1::Header notice = H(v1::DEADLINE_NOTICE, v1::REFERRAL_ACK_DUE, "bg-nrm");
+  notice.set_sender_org("bg");
+  EXPECT_EQ(Refusal(notice), "DEADLINE_NOT_DUE");
+  EXPECT_EQ(Refusal(H(v1::DEADLINE_NOTICE, v1::MONITORING_REPORT_DUE)),
+            "DEADLINE_NOT_OPEN");
+  EXPECT_EQ(Refusal(H(v1::DEADLINE_NOTICE, 0)), "OUTCOME_MISMATCH");
+  now_ += absl::Hours(73);
+  ASSERT_TRUE(Step(notice).ok());
+  const v1::Deadline* d = Find(rec_, v1::REFERRAL_ACK_DUE);
+  ASSERT_NE(d, nullptr) << "still open: overdue";
+  EXPECT_EQ(d->escalated_unix_ms(), absl::ToUnixMillis(now_));
+  EXPECT_EQ(rec_.participants_size(), 2) << "the node is not a party";
+  ASSERT_TRUE(Step(H(v1::REFERRAL_ACK, v1::REFERRAL_DECLINED)).ok());
+  EXPECT_EQ(rec_.state(), v1::DECLINED);
+  EXPECT_EQ(rec_.deadlines_size(), 0);
+}
+
+TEST(CasePolicies, PairThenCountryThenDefaults) {
+  CasePolicies p;
+  p.defaults.referral_ack_within = absl::Hours(72);
+  p.countries["NG"].referral_ack_within = absl::Hours(96);
+  p.pairs["BG>NG"].referral_ack_within = absl::Hours(48);
+  EXPECT_EQ(p.For("BG", "NG").referral_ack_within, absl::Hours(48));
+  EXPECT_EQ(p.For("IT", "NG").referral_ack_within, absl::Hours(96));
+  EXPECT_EQ(p.For("NG", "BG").referral_ack_within, absl::Hours(72));
+}
+
 // Random sequences of message types, outcomes, flags, recipients and times:
 // no accepted message ever breaks a rule, whatever came before.
 TEST(CaseProperty, RandomSequencesNeverReachAForbiddenState) {
@@ -198,7 +278,7 @@ TEST(CaseProperty, RandomSequencesNeverReachAForbiddenState) {
     for (int i = 0; i < 40; ++i) {
       v1::Header h;
       h.set_case_ref("P");
-      h.set_type(static_cast<v1::MessageType>(1 + rng() % 22));
+      h.set_type(static_cast<v1::MessageType>(1 + rng() % 23));
       h.set_recipient_org(recipients[rng() % recipients.size()]);
       h.set_consent_ref(rng() % 4 == 0 ? "C2" : "C1");
       // Usually an outcome that fits, sometimes any.
@@ -256,6 +336,22 @@ TEST(CaseProperty, RandomSequencesNeverReachAForbiddenState) {
                   AddWorkingDays(now, policy.travel_notice_working_days));
       }
       ASSERT_TRUE(OutcomeFits(h.type(), h.outcome()));
+      if (h.type() == v1::DEADLINE_NOTICE) {
+        const v1::Deadline* d =
+            Find(rec, static_cast<v1::DeadlineKind>(h.outcome()));
+        ASSERT_TRUE(d != nullptr && d->due_unix_ms() <= absl::ToUnixMillis(now))
+            << "only a passed, open deadline is escalated";
+      }
+      // What the record after it holds.
+      const v1::CaseState after = next->state();
+      if (after == v1::CLOSED || after == v1::WITHDRAWN_STATE ||
+          after == v1::DECLINED) {
+        ASSERT_EQ(next->deadlines_size(), 0) << "a finished case waits";
+      }
+      std::set<int> kinds;
+      for (const v1::Deadline& d : next->deadlines()) {
+        ASSERT_TRUE(kinds.insert(d.kind()).second) << "one clock per kind";
+      }
       rec = *next;
     }
   }

@@ -1,0 +1,101 @@
+#include "server/cases/case_api.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace trm::cases {
+
+bool CaseApi::IsCoordinator(const std::string& org) const {
+  std::shared_ptr<const directory::Directory> dir = registry_.directory();
+  const v1::DirectoryOrganisation* o = dir->FindOrganisation(org);
+  return o != nullptr && o->home_node() == registry_.node_id() &&
+         std::find(o->roles().begin(), o->roles().end(),
+                   v1::NATIONAL_COORDINATOR) != o->roles().end();
+}
+
+absl::StatusOr<v1::CaseView> CaseApi::GetCase(
+    const std::string& org, const std::string& case_ref) const {
+  if (case_ref.empty()) {
+    return Error(absl::StatusCode::kInvalidArgument, "CASE_REF_MISSING",
+                 "give the case reference to show");
+  }
+  ASSIGN_OR_RETURN(v1::CaseRecord rec, store_.GetCase(case_ref));
+  const bool coordinator = IsCoordinator(org);
+  const bool took_part =
+      std::find(rec.participants().begin(), rec.participants().end(), org) !=
+      rec.participants().end();
+  // Unknown and foreign cases answer alike, so the answer does not tell
+  // whether a case exists.
+  if (!coordinator && !took_part) {
+    return Error(absl::StatusCode::kPermissionDenied, "NOT_YOUR_CASE",
+                 absl::StrCat("'", org,
+                              "' has sent or received no message of "
+                              "case ",
+                              case_ref, " through node ", registry_.node_id(),
+                              ", or the case is not known here; only the "
+                              "organisations of the case and the node's "
+                              "coordinator may see it"));
+  }
+  if (rec.case_ref().empty()) {
+    return Error(
+        absl::StatusCode::kNotFound, "CASE_NOT_FOUND",
+        absl::StrCat("node ", registry_.node_id(), " has no case ", case_ref,
+                     " (case rules record cases only while "
+                     "\"case_rules\".\"enforce\" is on)"));
+  }
+  v1::CaseView view;
+  view.set_node(registry_.node_id());
+  view.set_now_unix_ms(absl::ToUnixMillis(clock_.Now()));
+  if (!coordinator) {
+    auto* steps = rec.mutable_steps();
+    for (int i = steps->size() - 1; i >= 0; --i) {
+      const v1::CaseStep& s = steps->Get(i);
+      if (s.sender_org() != org && s.recipient_org() != org) {
+        steps->DeleteSubrange(i, 1);
+      }
+    }
+    view.set_steps_filtered(true);
+  }
+  *view.mutable_record() = std::move(rec);
+  return view;
+}
+
+absl::StatusOr<v1::OverdueList> CaseApi::ListOverdue(const std::string& org,
+                                                     size_t max) const {
+  if (!IsCoordinator(org)) {
+    return Error(absl::StatusCode::kPermissionDenied, "NOT_COORDINATOR",
+                 absl::StrCat("'", org,
+                              "' is not the national coordinator of "
+                              "node ",
+                              registry_.node_id(),
+                              "; only the coordinator sees what is overdue "
+                              "across the node (an organisation sees its own "
+                              "cases with `trmctl case show`)"));
+  }
+  if (max == 0) max = 1000;
+  v1::OverdueList list;
+  list.set_now_unix_ms(absl::ToUnixMillis(clock_.Now()));
+  if (scheduler_ != nullptr) {
+    list.set_escalated_since_start(scheduler_->escalated_total());
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> refs, store_.OverdueCases(max));
+  for (const std::string& ref : refs) {
+    ASSIGN_OR_RETURN(v1::CaseRecord rec, store_.GetCase(ref));
+    for (const v1::Deadline& d : rec.deadlines()) {
+      if (d.escalated_unix_ms() == 0) continue;
+      v1::OverdueItem& item = *list.add_items();
+      item.set_case_ref(ref);
+      *item.mutable_deadline() = d;
+      item.set_state(rec.state());
+    }
+  }
+  std::sort(list.mutable_items()->begin(), list.mutable_items()->end(),
+            [](const v1::OverdueItem& a, const v1::OverdueItem& b) {
+              return a.deadline().due_unix_ms() < b.deadline().due_unix_ms();
+            });
+  return list;
+}
+
+}  // namespace trm::cases

@@ -1,0 +1,31 @@
+// trm.v1.Cases over gRPC: authenticates the calling organisation and hands
+// over to CaseApi.
+#ifndef TRM_SERVER_CASES_CASE_SERVICE_H_
+#define TRM_SERVER_CASES_CASE_SERVICE_H_
+
+#include "server/auth/caller_auth.h"
+#include "server/cases/case_api.h"
+#include "trm/v1/case.grpc.pb.h"
+
+namespace trm::cases {
+
+class CaseService final : public v1::Cases::Service {
+ public:
+  // References must outlive the service.
+  CaseService(const auth::CallerAuthenticator& auth, const CaseApi& api)
+      : auth_(auth), api_(api) {}
+
+  grpc::Status GetCase(grpc::ServerContext* ctx, const v1::GetCaseRequest* req,
+                       v1::CaseView* resp) override;
+  grpc::Status ListOverdue(grpc::ServerContext* ctx,
+                           const v1::ListOverdueRequest* req,
+                           v1::OverdueList* resp) override;
+
+ private:
+  const auth::CallerAuthenticator& auth_;
+  const CaseApi& api_;
+};
+
+}  // namespace trm::cases
+
+#endif  // TRM_SERVER_CASES_CASE_SERVICE_H_

@@ -1,0 +1,150 @@
+#include "server/cases/deadline_scheduler.h"
+
+#include <algorithm>
+#include <iostream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/bytes.h"
+#include "common/crypto/hash.h"
+#include "common/envelope/envelope.h"
+#include "common/status.h"
+
+namespace trm::cases {
+namespace {
+
+// A notice stays in the mailbox this long before it expires unread.
+constexpr absl::Duration kNoticeLifetime = absl::Hours(24 * 30);
+
+bool Hosts(const directory::Directory& dir, const std::string& node,
+           const std::string& org) {
+  const v1::DirectoryOrganisation* o = dir.FindOrganisation(org);
+  return o != nullptr && o->home_node() == node;
+}
+
+}  // namespace
+
+DeadlineScheduler::DeadlineScheduler(storage::MessageStore& store,
+                                     const mailbox::OrgRegistry& registry,
+                                     const crypto::Ed25519PrivateKey& node_key,
+                                     const Clock& clock, std::string node_id)
+    : store_(store),
+      registry_(registry),
+      node_key_(node_key),
+      clock_(clock),
+      node_id_(std::move(node_id)) {}
+
+std::vector<std::string> DeadlineScheduler::NoticeRecipients(
+    const directory::Directory& dir, const v1::Deadline& d) const {
+  std::vector<std::string> out;
+  if (Hosts(dir, node_id_, d.responsible_org())) {
+    out.push_back(d.responsible_org());
+  } else if (Hosts(dir, node_id_, d.waiting_org())) {
+    out.push_back(d.waiting_org());
+  }
+  for (const v1::DirectoryOrganisation& o : dir.doc().organisations()) {
+    if (o.home_node() == node_id_ &&
+        std::find(o.roles().begin(), o.roles().end(),
+                  v1::NATIONAL_COORDINATOR) != o.roles().end() &&
+        std::find(out.begin(), out.end(), o.id()) == out.end()) {
+      out.push_back(o.id());
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<size_t> DeadlineScheduler::Tick(size_t max_cases) {
+  const absl::Time now = clock_.Now();
+  const int64_t now_ms = absl::ToUnixMillis(now);
+  ASSIGN_OR_RETURN(std::vector<std::string> due,
+                   store_.DueCases(now_ms, max_cases));
+  if (due.empty()) return 0;
+  std::shared_ptr<const directory::Directory> dir = registry_.directory();
+  size_t escalated = 0;
+  for (const std::string& ref : due) {
+    absl::StatusOr<v1::CaseRecord> rec = store_.GetCase(ref);
+    if (!rec.ok()) return rec.status();
+    for (const v1::Deadline& d : rec->deadlines()) {
+      if (d.escalated_unix_ms() != 0 || d.due_unix_ms() > now_ms) continue;
+      v1::DeadlineNotice notice;
+      notice.set_case_ref(ref);
+      *notice.mutable_deadline() = d;
+      notice.set_node(node_id_);
+      notice.set_action(ActionFor(d.kind()));
+      const std::string payload = notice.SerializeAsString();
+      std::vector<storage::AcceptRequest> requests;
+      for (const std::string& org : NoticeRecipients(*dir, d)) {
+        absl::StatusOr<crypto::X25519PublicKey> to =
+            dir->OrganisationEncryptionKey(org, now);
+        if (!to.ok()) {
+          std::cerr << "trm-broker: cannot notify " << org << " of "
+                    << v1::DeadlineKind_Name(d.kind()) << " of case " << ref
+                    << ": " << to.status().message() << "\n";
+          continue;
+        }
+        v1::Header h;
+        h.set_schema_version(1);
+        h.set_message_id(envelope::NewMessageId());
+        h.set_case_ref(ref);
+        h.set_type(v1::DEADLINE_NOTICE);
+        h.set_sender_org(node_id_);
+        h.set_sender_node(node_id_);
+        h.set_recipient_org(org);
+        h.set_recipient_node(node_id_);
+        h.set_created_unix_ms(now_ms);
+        h.set_expires_unix_ms(absl::ToUnixMillis(now + kNoticeLifetime));
+        h.set_in_reply_to(d.set_by_message_id());
+        h.set_minor(rec->minor());
+        h.set_asylum(rec->asylum());
+        h.set_outcome(d.kind());
+        ASSIGN_OR_RETURN(v1::Envelope env,
+                         envelope::Seal(h, AsBytes(payload), node_key_, *to));
+        storage::AcceptRequest r;
+        r.message_id = h.message_id();
+        r.sender_org = node_id_;
+        r.recipient_org = org;
+        r.envelope = env.SerializeAsString();
+        const crypto::Sha256Digest digest =
+            crypto::Sha256({AsBytes(r.envelope)});
+        r.envelope_sha256.assign(digest.begin(), digest.end());
+        r.expires_unix_ms = h.expires_unix_ms();
+        r.now_unix_ms = now_ms;
+        r.case_ref = ref;
+        r.message_type = v1::DEADLINE_NOTICE;
+        r.header = std::move(h);
+        r.policy = &any_policy_;
+        requests.push_back(std::move(r));
+      }
+      if (requests.empty()) {
+        std::cerr << "trm-broker: " << v1::DeadlineKind_Name(d.kind())
+                  << " of case " << ref
+                  << " passed, but no organisation of this node can be "
+                     "notified; add a NATIONAL_COORDINATOR to the "
+                     "directory\n";
+        continue;
+      }
+      bool stored = false;
+      for (absl::StatusOr<storage::AcceptOutcome>& out :
+           store_.AcceptMany(requests)) {
+        if (out.ok()) {
+          stored = true;
+        } else if (ErrorReason(out.status()) != "DEADLINE_NOT_OPEN") {
+          // Met in the meantime: nothing to escalate. Anything else is
+          // retried at the next tick.
+          std::cerr << "trm-broker: escalating " << ref << ": "
+                    << out.status().message() << "\n";
+        }
+      }
+      if (stored) {
+        ++escalated;
+        escalated_.fetch_add(1);
+        std::cerr << "trm-broker: DEADLINE_MISSED case " << ref << " "
+                  << v1::DeadlineKind_Name(d.kind()) << " owed by "
+                  << d.responsible_org() << "\n";
+      }
+    }
+  }
+  return escalated;
+}
+
+}  // namespace trm::cases

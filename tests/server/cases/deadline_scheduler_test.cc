@@ -1,0 +1,241 @@
+// Deadlines and escalation on the simulated clock: a late referral
+// acknowledgement escalates once, to the right mailboxes, with its audit
+// event, survives a restart of the store, and leaves the overdue list when
+// the acknowledgement comes. No network, no sleeps.
+#include "server/cases/deadline_scheduler.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "common/bytes.h"
+#include "common/crypto/key_files.h"
+#include "common/envelope/envelope.h"
+#include "common/status.h"
+#include "server/cases/case_api.h"
+#include "server/storage/memory_store.h"
+#include "server/storage/rocksdb_store.h"
+
+namespace trm::cases {
+namespace {
+
+namespace fs = std::filesystem;
+
+// 2026-11-23 09:00 UTC, a Monday.
+const absl::Time kStart = absl::FromCivil(
+    absl::CivilSecond(2026, 11, 23, 9, 0, 0), absl::UTCTimeZone());
+
+class DeadlineTest : public ::testing::Test {
+ protected:
+  DeadlineTest() : clock_(kStart) {
+    v1::Directory d;
+    d.set_federation("test");
+    d.set_serial(1);
+    for (const char* id : {"bg", "ng"}) {
+      v1::DirectoryNode* n = d.add_nodes();
+      n->set_id(id);
+      n->set_country(id == std::string("bg") ? "BG" : "NG");
+    }
+    for (auto [id, home, role] :
+         {std::tuple{"bg-ngo", "bg", v1::NGO},
+          std::tuple{"bg-nrm", "bg", v1::NATIONAL_COORDINATOR},
+          std::tuple{"ng-naptip", "ng", v1::RECEIVING_ORGANISATION}}) {
+      v1::DirectoryOrganisation* o = d.add_organisations();
+      o->set_id(id);
+      o->set_home_node(home);
+      o->add_roles(role);
+      crypto::X25519PrivateKey k = *crypto::X25519PrivateKey::Generate();
+      v1::DirectoryKey* dk = o->add_encryption_keys();
+      const crypto::KeyId kid = crypto::X25519KeyIdOf(k.public_key());
+      dk->set_key_id(kid.data(), kid.size());
+      dk->set_public_key(k.public_key().data(), 32);
+      dk->set_valid_from_unix_ms(absl::ToUnixMillis(kStart - absl::Hours(1)));
+      keys_.emplace(id, std::move(k));
+    }
+    auto dir = directory::Directory::FromLocal(d);
+    EXPECT_TRUE(dir.ok()) << dir.status();
+    registry_ = std::make_unique<mailbox::OrgRegistry>("bg", *dir);
+  }
+
+  // A message of the case through `store`, under the case rules.
+  absl::Status Send(storage::MessageStore& store, v1::MessageType type,
+                    uint32_t outcome, const std::string& from,
+                    const std::string& to) {
+    v1::Header h;
+    h.set_message_id(envelope::NewMessageId());
+    h.set_case_ref("BG-2026-7");
+    h.set_type(type);
+    h.set_sender_org(from);
+    h.set_sender_node(from.substr(0, 2));
+    h.set_recipient_org(to);
+    h.set_recipient_node(to.substr(0, 2));
+    h.set_consent_ref("CONSENT-7");
+    h.set_outcome(outcome);
+    storage::AcceptRequest r;
+    r.message_id = h.message_id();
+    r.sender_org = from;
+    r.recipient_org = to;
+    r.queue = to.substr(0, 2) == "bg" ? to : storage::OutboundQueue("ng");
+    r.envelope = "sealed";
+    r.envelope_sha256 = std::string(32, 'h');
+    r.expires_unix_ms = absl::ToUnixMillis(clock_.Now() + absl::Hours(24 * 60));
+    r.now_unix_ms = absl::ToUnixMillis(clock_.Now());
+    r.case_ref = h.case_ref();
+    r.message_type = type;
+    r.header = h;
+    r.policy = &policy_;
+    return store.Accept(r).status();
+  }
+  void Refer(storage::MessageStore& store) {
+    ASSERT_TRUE(Send(store, v1::CONSENT_RECORD, v1::CONSENT_GRANTED, "bg-ngo",
+                     "ng-naptip")
+                    .ok());
+    ASSERT_TRUE(
+        Send(store, v1::REFERRAL_REQUEST, 0, "bg-ngo", "ng-naptip").ok());
+  }
+  // The deadline notices waiting for `org`, opened with its key.
+  std::vector<v1::DeadlineNotice> Notices(storage::MessageStore& store,
+                                          const std::string& org) {
+    std::vector<v1::DeadlineNotice> out;
+    auto queued = store.ReadQueue(org, 0, 100);
+    EXPECT_TRUE(queued.ok());
+    for (const storage::QueuedMessage& m : *queued) {
+      auto parsed = envelope::ParsedEnvelope::Parse(m.envelope);
+      EXPECT_TRUE(parsed.ok()) << parsed.status();
+      if (!parsed.ok()) continue;
+      EXPECT_EQ(parsed->header().type(), v1::DEADLINE_NOTICE);
+      EXPECT_EQ(parsed->header().sender_org(), "bg");
+      auto payload =
+          envelope::Open(*parsed, node_key_.public_key(), keys_.at(org),
+                         envelope::OpenOptions{clock_.Now()});
+      EXPECT_TRUE(payload.ok()) << payload.status();
+      if (!payload.ok()) continue;
+      v1::DeadlineNotice n;
+      EXPECT_TRUE(n.ParseFromArray(payload->view().data(),
+                                   static_cast<int>(payload->view().size())));
+      out.push_back(n);
+    }
+    return out;
+  }
+
+  SimulatedClock clock_;
+  CasePolicy policy_;
+  crypto::Ed25519PrivateKey node_key_ = *crypto::Ed25519PrivateKey::Generate();
+  std::map<std::string, crypto::X25519PrivateKey> keys_;
+  std::unique_ptr<mailbox::OrgRegistry> registry_;
+};
+
+TEST_F(DeadlineTest, ALateReferralAcknowledgementEscalatesOnce) {
+  storage::MemoryMessageStore store;
+  DeadlineScheduler scheduler(store, *registry_, node_key_, clock_, "bg");
+  CaseApi api(store, *registry_, &scheduler, clock_);
+  Refer(store);
+  clock_.Advance(absl::Hours(71));
+  EXPECT_EQ(*scheduler.Tick(), 0u) << "not due yet";
+  EXPECT_TRUE(Notices(store, "bg-ngo").empty());
+  clock_.Advance(absl::Hours(1) + absl::Seconds(1));
+  EXPECT_EQ(*scheduler.Tick(), 1u);
+  EXPECT_EQ(*scheduler.Tick(), 0u) << "escalated once";
+  EXPECT_EQ(scheduler.escalated_total(), 1u);
+  // ng-naptip owes it but is on another node (which notifies it): here the
+  // waiting organisation and the coordinator hear of it.
+  for (const std::string org : {"bg-ngo", "bg-nrm"}) {
+    std::vector<v1::DeadlineNotice> n = Notices(store, org);
+    ASSERT_EQ(n.size(), 1u) << org;
+    EXPECT_EQ(n[0].case_ref(), "BG-2026-7");
+    EXPECT_EQ(n[0].deadline().kind(), v1::REFERRAL_ACK_DUE);
+    EXPECT_EQ(n[0].deadline().responsible_org(), "ng-naptip");
+    EXPECT_EQ(n[0].deadline().due_unix_ms(),
+              absl::ToUnixMillis(kStart + absl::Hours(72)));
+    EXPECT_EQ(n[0].node(), "bg");
+    EXPECT_NE(n[0].action().find("REFERRAL_ACK"), std::string::npos);
+  }
+  // The coordinator's overdue list; nobody else's.
+  auto overdue = api.ListOverdue("bg-nrm", 0);
+  ASSERT_TRUE(overdue.ok()) << overdue.status();
+  ASSERT_EQ(overdue->items_size(), 1);
+  EXPECT_EQ(overdue->items(0).deadline().kind(), v1::REFERRAL_ACK_DUE);
+  EXPECT_EQ(overdue->items(0).state(), v1::RETURN_REQUESTED);
+  EXPECT_EQ(overdue->escalated_since_start(), 1u);
+  EXPECT_EQ(ErrorReason(api.ListOverdue("bg-ngo", 0).status()),
+            "NOT_COORDINATOR");
+  // The acknowledgement, late, ends it.
+  ASSERT_TRUE(Send(store, v1::REFERRAL_ACK, v1::REFERRAL_ACCEPTED, "ng-naptip",
+                   "bg-ngo")
+                  .ok());
+  EXPECT_EQ(api.ListOverdue("bg-nrm", 0)->items_size(), 0);
+  EXPECT_TRUE(store.OverdueCases(10)->empty());
+}
+
+TEST_F(DeadlineTest, TheResponsibleOrganisationHereIsNotified) {
+  // On NG's node the receiving organisation owes the acknowledgement.
+  v1::Directory d = registry_->directory()->doc();
+  d.mutable_organisations(1)->set_home_node("ng");  // NG's coordinator
+  d.mutable_organisations(1)->set_id("ng-nrm");
+  mailbox::OrgRegistry ng("ng", *directory::Directory::FromLocal(d));
+  storage::MemoryMessageStore store;
+  DeadlineScheduler scheduler(store, ng, node_key_, clock_, "ng");
+  v1::Deadline late;
+  late.set_responsible_org("ng-naptip");
+  late.set_waiting_org("bg-ngo");
+  EXPECT_EQ(scheduler.NoticeRecipients(*ng.directory(), late),
+            (std::vector<std::string>{"ng-naptip", "ng-nrm"}));
+}
+
+TEST_F(DeadlineTest, CaseViewForTheCoordinatorAndTheParties) {
+  storage::MemoryMessageStore store;
+  CaseApi api(store, *registry_, nullptr, clock_);
+  Refer(store);
+  auto coordinator = api.GetCase("bg-nrm", "BG-2026-7");
+  ASSERT_TRUE(coordinator.ok()) << coordinator.status();
+  EXPECT_EQ(coordinator->record().steps_size(), 2);
+  EXPECT_EQ(coordinator->record().deadlines_size(), 1);
+  EXPECT_FALSE(coordinator->steps_filtered());
+  auto party = api.GetCase("bg-ngo", "BG-2026-7");
+  ASSERT_TRUE(party.ok());
+  EXPECT_TRUE(party->steps_filtered());
+  EXPECT_EQ(party->record().state(), v1::RETURN_REQUESTED);
+  EXPECT_EQ(ErrorReason(api.GetCase("bg-ngo", "OTHER").status()),
+            "NOT_YOUR_CASE");
+  EXPECT_EQ(ErrorReason(api.GetCase("bg-nrm", "OTHER").status()),
+            "CASE_NOT_FOUND");
+}
+
+TEST_F(DeadlineTest, DeadlinesSurviveARestartAndAreAudited) {
+  std::string dir =
+      (fs::temp_directory_path() / "trm-deadline-XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  storage::RocksStoreOptions o;
+  o.path = dir;
+  o.node_id = "bg";
+  {
+    auto store = storage::RocksMessageStore::Open(o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    Refer(**store);
+  }
+  clock_.Advance(absl::Hours(73));
+  auto store = storage::RocksMessageStore::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  DeadlineScheduler scheduler(**store, *registry_, node_key_, clock_, "bg");
+  EXPECT_EQ(*scheduler.Tick(), 1u) << "the deadline outlived the process";
+  EXPECT_EQ(*scheduler.Tick(), 0u);
+  EXPECT_EQ(Notices(**store, "bg-nrm").size(), 1u);
+  EXPECT_EQ(*(*store)->OverdueCases(10),
+            (std::vector<std::string>{"BG-2026-7"}));
+  v1::TrailQuery q;
+  q.set_kind(v1::DEADLINE_MISSED);
+  auto page = (*store)->audit()->Query(q, (*store)->audit()->Current().size);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1u) << "one event, for two notices";
+  v1::AuditEvent e;
+  ASSERT_TRUE(e.ParseFromString(page->entries[0].event));
+  EXPECT_EQ(e.case_ref(), "BG-2026-7");
+  EXPECT_EQ(e.recipient_org(), "ng-naptip");
+  EXPECT_NE(e.detail().find("REFERRAL_ACK_DUE"), std::string::npos);
+  store->reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace trm::cases
