@@ -26,6 +26,8 @@ struct CaseFlags {
   std::string case_ref;
   std::string payloads;  // timeline: the caller's received payloads
   uint32_t max = 0;      // overdue
+  // payload
+  std::string type, text, out;
   // erase
   SealFlags seal;
   std::string keys_dir, fields, legal_basis, corrected;
@@ -378,6 +380,34 @@ absl::Status Erase(const CaseFlags& f, const Output& out) {
   return first_error;
 }
 
+// A case message's payload from protobuf text, written 0600.
+absl::Status Payload(const CaseFlags& f, const Output& out) {
+  ASSIGN_OR_RETURN(v1::MessageType type, ParseType(f.type));
+  std::unique_ptr<google::protobuf::Message> m = PayloadOf(type);
+  if (m == nullptr || type == v1::DEADLINE_NOTICE) {
+    return Error(absl::StatusCode::kInvalidArgument, "NO_PAYLOAD_SCHEMA",
+                 absl::StrCat(v1::MessageType_Name(type),
+                              " has no payload an organisation writes"));
+  }
+  if (!google::protobuf::TextFormat::ParseFromString(f.text, m.get())) {
+    return Error(
+        absl::StatusCode::kInvalidArgument, "PAYLOAD_TEXT_INVALID",
+        absl::StrCat("--text is not a trm.v1.", m->GetDescriptor()->name(),
+                     " in protobuf text format (fields: see "
+                     "proto/trm/v1/case.proto), e.g. --text "
+                     "'contact { name: \"Ada Obi\" }'"));
+  }
+  const std::string bytes = m->SerializeAsString();
+  RETURN_IF_ERROR(WriteOutput(f.out, AsBytes(bytes), 0600));
+  if (!out.json) {
+    std::cout << "wrote " << m->GetDescriptor()->full_name() << " to " << f.out
+              << "\n";
+  } else {
+    std::cout << json{{"ok", true}, {"out", f.out}}.dump() << "\n";
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::function<absl::Status(const Output&)> AddCaseCommands(CLI::App& app) {
@@ -400,6 +430,16 @@ std::function<absl::Status(const Output&)> AddCaseCommands(CLI::App& app) {
     AddNodeFlags(c, &f->node);
     c->add_option("CASE_REF", f->case_ref, "the case reference")->required();
   }
+  CLI::App* payload = cmd->add_subcommand(
+      "payload",
+      "write the payload of a case message from protobuf text, to seal "
+      "with `trmctl send --in`");
+  payload->add_option("--type", f->type, "message type, e.g. referral-ack")
+      ->required();
+  payload->add_option("--text", f->text,
+                      "the fields, e.g. 'contact { name: \"Ada Obi\" }'");
+  payload->add_option("--out", f->out, "payload file (written 0600)")
+      ->required();
   AddNodeFlags(overdue, &f->node);
   overdue->add_option("--max", f->max, "most items (default 1000)");
   timeline->add_option("--payloads", f->payloads,
@@ -419,7 +459,8 @@ std::function<absl::Status(const Output&)> AddCaseCommands(CLI::App& app) {
       ->required();
   erase->add_flag("--rectify", f->rectify, "a correction, not an erasure");
   erase->add_option("--corrected", f->corrected, "the corrected values");
-  return [f, show, timeline, overdue, erase](const Output& out) {
+  return [f, show, timeline, overdue, erase, payload](const Output& out) {
+    if (*payload) return Payload(*f, out);
     if (*show) return Show(*f, out);
     if (*timeline) return Timeline(*f, out);
     if (*overdue) return Overdue(*f, out);

@@ -38,6 +38,9 @@ struct SealedMessage {
   v1::Header header;
   std::string wire;
 };
+// A message type by name: "referral-request", "REFERRAL_REQUEST" and
+// "ReferralRequest" all name REFERRAL_REQUEST.
+absl::StatusOr<v1::MessageType> ParseType(const std::string& text);
 // Builds the header from the flags, reads the payload, seals and signs.
 absl::StatusOr<SealedMessage> SealFromFlags(const SealFlags& f);
 

@@ -120,3 +120,4 @@ contains "verified count" "entries verified" out
 start bg
 "$TRMCTL" audit trail $(at "$bg_port") $(tls auditor-grevio) "${trust[@]}" --kind NODE_STOPPED >out 2>&1
 contains "a clean stop is logged" "NODE_STOPPED" out
+exit $fail

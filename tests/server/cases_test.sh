@@ -55,3 +55,4 @@ id3=$(sed -nE 's/^sent REFERRAL_REQUEST ([0-9a-f]{32}).*/\1/p' out)
 for _ in $(seq 1 200); do status_of "$id3"; grep -q ": REJECTED" status.out && break; sleep 0.05; done
 contains "NG refuses it" ": REJECTED" status.out
 contains "with NG's rule" "reason_code: CONSENT_REQUIRED" status.out
+exit $fail

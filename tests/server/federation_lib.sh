@@ -50,8 +50,12 @@ node_config() {  # node_config ID PORT CERT_ID
 JSON
 }
 start() {  # start ID
+  # The log is appended to: wait for a "serving on" line of this start.
+  local before; before=$(grep -c "serving on" "$1.log" 2>/dev/null)
   "$BROKER" --config "$1.json" >>"$1.log" 2>&1 &
   pids[$1]=$!
-  for _ in $(seq 1 100); do grep -q "serving on" "$1.log" && return 0; sleep 0.05; done
+  for _ in $(seq 1 100); do
+    [ "$(grep -c "serving on" "$1.log")" -gt "${before:-0}" ] && return 0; sleep 0.05
+  done
   echo "FAIL: node $1 did not start"; cat "$1.log"; exit 1
 }

@@ -10,7 +10,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PKI=$HERE/../../deploy/pki/make-pki.sh
 work=$(mktemp -d)
 declare -A pids
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
+# A failed check fails the script even if it forgets `exit $fail`.
+cleanup() {
+  local rc=$?
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  rm -rf "$work"
+  if [ "${fail:-0}" != 0 ]; then exit 1; fi
+  exit "$rc"
+}
 trap cleanup EXIT
 cd "$work" || exit 1
 source "$HERE/../checks.sh"
