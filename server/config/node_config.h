@@ -44,7 +44,7 @@ struct NodeConfig {
   // for the sender); false also takes unsigned ones.
   bool require_signed_acknowledgements = true;
   // The TRM case rules (docs/workflow.md), and their periods per route.
-  bool case_rules = false;
+  bool case_rules = true;
   cases::CasePolicies case_policies;
   // How often the deadline scheduler looks for passed deadlines.
   absl::Duration deadline_check_interval = absl::Seconds(1);

@@ -44,6 +44,8 @@ JSON
 node_config() {  # node_config ID PORT CERT_ID
   cat >"$1.json" <<JSON
 {"node_id": "$1", "listen": "127.0.0.1:$2", "data_dir": "data-$1", "node_signing_key": "keys/$1-node.sign.key",
+ "_case_rules": "transport tests; cases_test.sh and return_test.sh turn them on",
+ "case_rules": {"enforce": false},
  "directory": "directory.signed", "authority_public_key": "keys/authority.sign.pub",
  "tls": {"ca": "pki/ca.crt", "cert": "pki/node-$3.crt", "key": "pki/node-$3.key"},
  "relay": {"max_backoff_seconds": 1, "breaker_open_seconds": 2, "witness_seconds": 1}}
