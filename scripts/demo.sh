@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# The trm-broker demo: installs what is needed, builds, and shows what the
-# product does so far (protocol v1 envelopes):
-#   1. a Bulgarian NGO and Nigeria's NAPTIP get signing and encryption keys;
-#   2. the NGO seals and signs a referral to NAPTIP;
-#   3. a node inspects the header and verifies the signature, without being
-#      able to read the payload;
-#   4. NAPTIP verifies and opens it;
-#   5. a tampered copy, opening with the wrong recipient key and checking
-#      against the wrong sender key are refused, each with a clear reason;
-#   6. Bulgaria's national node runs with a federation CA, a signed
-#      directory and mutual TLS: the NGO sends a case update to the
-#      national coordinator through it, gets a signed receipt, follows the
-#      status, and the coordinator receives and acknowledges it.
-# Demo files go to ./demo-run/ (replaced on each run).
+# The trm-broker demo: installs what is needed, builds, and shows the product:
+#   1-5. envelopes: a Bulgarian NGO seals and signs a referral for a
+#        receiving organisation in Nigeria; a node checks the header and the
+#        signature without reading the payload; the recipient opens it; a
+#        tampered copy, a wrong key and a wrong sender are refused.
+#   6. a three-country federation on this machine (BG, NG, IT): a federation
+#      CA, a signed directory (a coordinator and an NGO in each country, a
+#      receiving organisation in NG, an auditor), three nodes on loopback with
+#      mutual TLS and the TRM case rules.
+#   7. the return of a victim identified in Bulgaria to Nigeria, step by
+#      step with receipts and signed acknowledgements; steps that would
+#      endanger the person are refused.
+#   8. the case timeline and each message's delivery path; a late referral
+#      acknowledgement escalated to the coordinator.
+#   9. the auditor exports the case's audit trail and verifies it offline.
+# Usage: ./scripts/demo.sh [--once]   (--once stops the federation at the
+# end; otherwise it keeps running and the last line says how to stop it).
+# Demo files go to ./demo-run/ (replaced on each run; a federation a
+# previous run left running is stopped first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+once=0
+for a in "$@"; do
+  case "$a" in
+    --once) once=1 ;;
+    *) echo "usage: $0 [--once]" >&2; exit 2 ;;
+  esac
+done
 
 ./scripts/install-deps.sh
 cmake --preset default >/dev/null
@@ -24,6 +36,7 @@ trmctl="$root/build/default/client/trmctl"
 broker="$root/build/default/server/trm-broker"
 
 run="$root/demo-run"
+if [ -f "$run/stop.sh" ]; then bash "$run/stop.sh" >/dev/null 2>&1 || true; fi
 rm -rf "$run"
 mkdir -p "$run/keys"
 cd "$run"
@@ -84,77 +97,188 @@ if "$trmctl" inspect --in referral.env --sender-pub keys/ng-naptip.sign.pub; the
   exit 1
 fi
 
-say "6. Bulgaria's national node, with a federation CA, a signed directory and mutual TLS"
-show "$trmctl" keygen --org bg-node --dir keys
-show "$trmctl" keygen --org bg-nrm-coordinator --dir keys
-show "$trmctl" keygen --org authority --dir keys
-echo "-- the federation CA and TLS certificates (openssl command line):"
-show bash "$root/deploy/pki/make-pki.sh" pki ca "TRM demo federation CA"
-show bash "$root/deploy/pki/make-pki.sh" pki node bg
-for o in bg-ngo-animus bg-nrm-coordinator; do show bash "$root/deploy/pki/make-pki.sh" pki org $o; done
-echo "-- the federation authority signs the directory of nodes, organisations and keys:"
-cat >directory.json <<'JSON'
-{"federation": "trm-demo", "serial": 1,
- "nodes": [{"id": "bg", "country": "BG", "endpoint": "localhost:7400", "tls_identity": "trm://node/bg",
-            "signing_keys": [{"public_key_file": "keys/bg-node.sign.pub"}]}],
- "organisations": [
-   {"id": "bg-ngo-animus", "home_node": "bg", "roles": ["NGO"], "tls_identity": "trm://org/bg-ngo-animus",
-    "signing_keys": [{"public_key_file": "keys/bg-ngo-animus.sign.pub"}],
-    "encryption_keys": [{"public_key_file": "keys/bg-ngo-animus.enc.pub"}]},
-   {"id": "bg-nrm-coordinator", "home_node": "bg", "roles": ["NATIONAL_COORDINATOR"],
-    "tls_identity": "trm://org/bg-nrm-coordinator",
-    "signing_keys": [{"public_key_file": "keys/bg-nrm-coordinator.sign.pub"}],
-    "encryption_keys": [{"public_key_file": "keys/bg-nrm-coordinator.enc.pub"}]}]}
-JSON
+say "6. A federation of three countries: CA, signed directory, three nodes with mutual TLS"
+pki() { bash "$root/deploy/pki/make-pki.sh" pki "$@" >/dev/null; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+declare -A port=([bg]=$(free_port) [ng]=$(free_port) [it]=$(free_port))
+orgs="bg-nrm bg-ngo ng-naptip ng-ngo ng-reception it-nrm it-ngo"
+pki ca "TRM demo federation CA"
+for n in bg ng it; do pki node $n; "$trmctl" keygen --org $n-node --dir keys >/dev/null; done
+for o in $orgs; do  # ng-naptip has its keys from step 1
+  pki org $o; [ -f keys/$o.sign.key ] || "$trmctl" keygen --org $o --dir keys >/dev/null
+done
+pki auditor grevio
+"$trmctl" keygen --org authority --dir keys >/dev/null
+echo "keys, certificates: $(ls pki | wc -l) files in pki/ (private keys 0600)"
+python3 - "${port[bg]}" "${port[ng]}" "${port[it]}" <<'PY'
+import json, sys
+ports = dict(zip(["bg", "ng", "it"], sys.argv[1:]))
+country = {"bg": "BG", "ng": "NG", "it": "IT"}
+orgs = [("bg-nrm", "NATIONAL_COORDINATOR", "Bulgaria NRM coordinator"),
+        ("bg-ngo", "NGO", "Bulgarian NGO"),
+        ("ng-naptip", "NATIONAL_COORDINATOR", "NAPTIP, Nigeria"),
+        ("ng-ngo", "NGO", "Nigerian NGO"),
+        ("ng-reception", "RECEIVING_ORGANISATION", "Lagos reception centre"),
+        ("it-nrm", "NATIONAL_COORDINATOR", "Italy NRM coordinator"),
+        ("it-ngo", "NGO", "Italian NGO")]
+doc = {"federation": "trm-demo", "serial": 1,
+       "nodes": [{"id": n, "country": country[n], "endpoint": "127.0.0.1:" + p,
+                  "tls_identity": "trm://node/" + n,
+                  "signing_keys": [{"public_key_file": "keys/%s-node.sign.pub" % n}]}
+                 for n, p in ports.items()],
+       "organisations": [{"id": o, "home_node": o.split("-")[0], "roles": [r], "display_name": d,
+                          "tls_identity": "trm://org/" + o,
+                          "signing_keys": [{"public_key_file": "keys/%s.sign.pub" % o}],
+                          "encryption_keys": [{"public_key_file": "keys/%s.enc.pub" % o}]}
+                         for o, r, d in orgs],
+       "auditors": [{"id": "grevio", "tls_identity": "trm://auditor/grevio", "scope": "ALL_NODES"}]}
+json.dump(doc, open("directory.json", "w"), indent=1)
+for n, p in ports.items():
+    json.dump({"node_id": n, "listen": "127.0.0.1:" + p, "data_dir": "data-" + n,
+               "node_signing_key": "keys/%s-node.sign.key" % n,
+               "directory": "directory.signed", "authority_public_key": "keys/authority.sign.pub",
+               "tls": {"ca": "pki/ca.crt", "cert": "pki/node-%s.crt" % n, "key": "pki/node-%s.key" % n},
+               "relay": {"max_backoff_seconds": 2},
+               "case_rules": {"enforce": True,
+                              "_pairs": "a short acknowledgement period for IT->NG, to show an escalation",
+                              "pairs": {"IT>NG": {"referral_ack": "4s"}}}},
+              open(n + ".json", "w"), indent=1)
+PY
 show "$trmctl" directory sign --in directory.json --authority-key keys/authority.sign.key \
   --out directory.signed
-cat >node.json <<JSON
-{
-  "node_id": "bg",
-  "listen": "127.0.0.1:0",
-  "data_dir": "node-data",
-  "node_signing_key": "keys/bg-node.sign.key",
-  "directory": "directory.signed",
-  "authority_public_key": "keys/authority.sign.pub",
-  "tls": {"ca": "pki/ca.crt", "cert": "pki/node-bg.crt", "key": "pki/node-bg.key"}
-}
-JSON
-"$broker" --config node.json >node.log 2>&1 &
-node_pid=$!
-trap 'kill -TERM $node_pid 2>/dev/null' EXIT
-for _ in $(seq 1 100); do grep -q "serving on" node.log && break; sleep 0.1; done
-cat node.log
-port=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' node.log)
-[ -n "$port" ] || { echo "demo: the node did not start" >&2; exit 1; }
-tls() { echo --node "localhost:$port" --ca pki/ca.crt --cert "pki/org-$1.crt" --key "pki/org-$1.key"; }
-printf 'Case update: reflection period started on 2026-11-20; risk assessment scheduled.\n' >update.txt
-echo "-- the NGO sends over mutual TLS; the node verifies the signature, stores durably and signs a receipt:"
-out=$("$trmctl" --json send $(tls bg-ngo-animus) \
-  --type reflection-period-notice --case BG-2026-000123 --from bg-ngo-animus@bg \
-  --to bg-nrm-coordinator@bg --sign-key keys/bg-ngo-animus.sign.key \
-  --recipient-pub keys/bg-nrm-coordinator.enc.pub --in update.txt \
-  --node-pub keys/bg-node.sign.pub)
-echo "$out"
-id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["message_id"])' "$out")
-show "$trmctl" status $(tls bg-ngo-animus) "$id"
-echo "-- the coordinator receives, verifies, opens and acknowledges:"
-mkdir -p inbox
-show "$trmctl" receive $(tls bg-nrm-coordinator) \
-  --recipient-key keys/bg-nrm-coordinator.enc.key --sign-key keys/bg-nrm-coordinator.sign.key \
-  --keys-dir keys --out-dir inbox
-cat "inbox/$id.payload"
-echo "-- the sender sees the coordinator's signed acknowledgement, checked against the signed directory:"
-show "$trmctl" status $(tls bg-ngo-animus) "$id" --directory directory.signed --authority-pub keys/authority.sign.pub
-echo "-- the NGO, with its own certificate, trying to submit as the coordinator is refused:"
-if "$trmctl" send $(tls bg-ngo-animus) \
-  --type case-closure --case BG-2026-000123 --from bg-nrm-coordinator@bg \
-  --to bg-ngo-animus@bg --sign-key keys/bg-nrm-coordinator.sign.key \
-  --recipient-pub keys/bg-ngo-animus.enc.pub --in update.txt; then
-  echo "demo: impersonation was accepted" >&2
-  exit 1
-fi
-kill -TERM "$node_pid"; wait "$node_pid"; trap - EXIT
-tail -n 2 node.log
+for n in bg ng it; do cp keys/$n-node.sign.pub keys/$n.sign.pub; done  # to open node notices
+pids=""
+for n in bg ng it; do
+  "$broker" --config $n.json >$n.log 2>&1 &
+  pids="$pids $!"
+done
+cat >stop.sh <<SH
+#!/usr/bin/env bash
+# Stops the demo federation (a clean stop: each node logs NODE_STOPPED).
+for p in$pids; do kill -TERM \$p 2>/dev/null; done
+for p in$pids; do while kill -0 \$p 2>/dev/null; do sleep 0.1; done; done
+exit 0
+SH
+trap '[ $once = 1 ] || [ -z "${done_ok:-}" ] && bash "$run/stop.sh"' EXIT
+for n in bg ng it; do
+  for _ in $(seq 1 100); do grep -q "serving on" $n.log && break; sleep 0.1; done
+  grep "serving on" $n.log || { echo "demo: node $n did not start" >&2; cat $n.log; exit 1; }
+done
 
-say "Done. Files are in $run"
-echo "Next: ./scripts/test.sh runs the whole test suite; docs/protocol.md describes the format."
+node_of() { echo "${1%%-*}"; }
+as() {  # as ORG trmctl-args...: trmctl against ORG's node, with ORG's certificate
+  local org=$1; shift; local n; n=$(node_of "$org")
+  "$trmctl" "$@" --node "127.0.0.1:${port[$n]}" --ca pki/ca.crt --cert pki/org-$org.crt \
+    --key pki/org-$org.key
+}
+trust=(--directory directory.signed --authority-pub keys/authority.sign.pub)
+ids=()
+# send FROM TO TYPE PAYLOAD_TEXT [flags...]
+send() {
+  local from=$1 to=$2 type=$3 text=$4; shift 4
+  "$trmctl" case payload --type "$type" --text "$text" --out payload >/dev/null
+  local out
+  if ! out=$(as "$from" send --type "$type" --case "$case_ref" --from "$from@$(node_of "$from")" \
+      --to "$to@$(node_of "$to")" --sign-key keys/$from.sign.key --recipient-pub keys/$to.enc.pub \
+      --node-pub keys/$(node_of "$from")-node.sign.pub --in payload "$@" 2>&1); then
+    echo "$out"; rm -f payload; return 1
+  fi
+  rm -f payload
+  echo "$from -> $to: $out"
+  ids+=("$from $(sed -nE 's/^sent [A-Z_]+ ([0-9a-f]{32}).*/\1/p' <<<"$out")")
+  # The recipient takes it from its node, opens it and signs the acknowledgement.
+  mkdir -p "inbox-$to"
+  for _ in $(seq 1 50); do
+    as "$to" receive --recipient-key keys/$to.enc.key --sign-key keys/$to.sign.key \
+      --keys-dir keys --out-dir "inbox-$to" --wait-ms 200 >"recv.out" 2>&1 || true
+    if grep -q "received $(tr 'a-z-' 'A-Z_' <<<"$type")" recv.out; then
+      sed 's/^/    /' recv.out; return 0
+    fi
+  done
+  echo "demo: $to did not receive $type" >&2; return 1
+}
+refused() {  # refused FROM TO TYPE TEXT [flags...]: the node must refuse it
+  if send "$@" >refused.out 2>&1; then
+    echo "demo: a step the rules forbid was accepted" >&2; cat refused.out; exit 1
+  fi
+  sed -n 's/^trmctl: /    refused: /p' refused.out
+}
+case_ref=BG-2026-000123
+departure=$(python3 -c 'import datetime as d; print((d.datetime.now(d.timezone.utc)+d.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+
+say "7. The return of a victim identified in Bulgaria (case BG-2026-000123) to Nigeria"
+echo "-- no data to Nigeria before the person consents:"
+refused bg-ngo ng-reception referral-request 'needs: "shelter"' --consent CONSENT-7
+send bg-ngo ng-reception consent-record \
+  'granted: true consent_ref: "CONSENT-7" recipient_org: "ng-reception" purpose: "voluntary return and reintegration"' \
+  --consent CONSENT-7 --outcome consent-granted
+send bg-ngo ng-reception referral-request \
+  'needs: "shelter" needs: "medical" reason: "the person asked to return" case_manager { name: "Maria Petrova" }' \
+  --consent CONSENT-7
+send ng-reception bg-ngo referral-ack \
+  'accepted: true contact { name: "Ada Obi" role: "case manager" phone: "+234 1 000 0000" }' \
+  --outcome referral-accepted
+echo "-- no travel before a risk assessment and an agreed reintegration plan:"
+refused bg-ngo ng-reception travel-arrangement 'itinerary: "SOF-IST-LOS"' --consent CONSENT-7 \
+  --departure "$departure"
+send bg-ngo ng-reception risk-assessment 're_trafficking_risk: "low" retaliation_risk: "low"' \
+  --consent CONSENT-7 --outcome risk-acceptable
+send ng-reception bg-ngo risk-feedback 'agrees: true local_safety_measures: "shelter address kept confidential"'
+send bg-ngo ng-reception reintegration-plan 'agreed: true goals: "vocational training" services: "housing"' \
+  --consent CONSENT-7 --outcome plan-agreed
+echo "-- the receiving organisation must get 5 working days' notice:"
+refused bg-ngo ng-reception travel-arrangement 'itinerary: "SOF-IST-LOS"' --consent CONSENT-7 \
+  --departure "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)"
+send bg-ngo ng-reception travel-arrangement 'itinerary: "SOF-IST-LOS" reception_point: "Lagos airport"' \
+  --consent CONSENT-7 --departure "$departure"
+send ng-reception bg-ngo arrival-confirmation 'remarks: "arrived safely"'
+send ng-reception bg-ngo handover-confirmation 'received_by { name: "Ada Obi" }'
+send ng-reception bg-ngo monitoring-report 'progress: "in training, housed" concerns: false'
+send bg-ngo ng-reception case-closure 'reason: COMPLETED outcome: "reintegrated"'
+
+say "8. The case timeline (BG's coordinator) and each message's delivery path"
+show "$trmctl" case timeline BG-2026-000123 --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \
+  --cert pki/org-bg-nrm.crt --key pki/org-bg-nrm.key
+echo "-- the NGO's own view, with the content of what it received:"
+as bg-ngo case timeline BG-2026-000123 --payloads inbox-bg-ngo | grep -A1 "REFERRAL_ACK "
+echo "-- where each message is, from its sender's node, each piece of evidence checked:"
+for entry in "${ids[@]}"; do
+  read -r from id <<<"$entry"
+  for _ in $(seq 1 50); do
+    as "$from" status "$id" "${trust[@]}" >status.out 2>&1 || true
+    grep -q ": ACKNOWLEDGED" status.out && break; sleep 0.1
+  done
+  head -1 status.out
+done
+echo "-- in full, for the referral:"
+read -r from id <<<"${ids[1]}"
+as "$from" status "$id" "${trust[@]}"
+echo "-- an Italian NGO refers another person to Nigeria; nobody answers within IT>NG's 4 s:"
+case_ref=IT-2026-000042
+send it-ngo ng-reception consent-record 'granted: true consent_ref: "C-IT-1"' \
+  --consent C-IT-1 --outcome consent-granted
+send it-ngo ng-reception referral-request 'needs: "shelter"' --consent C-IT-1
+sleep 5
+mkdir -p inbox-it-nrm
+as it-nrm receive --recipient-key keys/it-nrm.enc.key --sign-key keys/it-nrm.sign.key \
+  --keys-dir keys --out-dir inbox-it-nrm --wait-ms 2000 || true
+show "$trmctl" case overdue --node "127.0.0.1:${port[it]}" --ca pki/ca.crt \
+  --cert pki/org-it-nrm.crt --key pki/org-it-nrm.key
+
+say "9. The auditor exports the case's trail from BG and verifies it offline"
+show "$trmctl" audit export --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \
+  --cert pki/auditor-grevio.crt --key pki/auditor-grevio.key "${trust[@]}" \
+  --case BG-2026-000123 --out bg-trail.bundle
+echo "\$ $trmctl audit verify bg-trail.bundle ${trust[*]}   (last lines)"
+"$trmctl" audit verify bg-trail.bundle "${trust[@]}" | tail -n 4
+
+done_ok=1
+trap - EXIT
+if [ $once = 1 ]; then
+  bash stop.sh
+  say "Done; the federation is stopped. Files are in $run"
+else
+  say "Done. The federation keeps running: BG 127.0.0.1:${port[bg]}, NG 127.0.0.1:${port[ng]}, IT 127.0.0.1:${port[it]}"
+  echo "Stop it with: bash $run/stop.sh    (files are in $run)"
+fi
+echo "Next: ./scripts/test.sh runs the whole test suite; docs/workflow.md describes the case rules."
