@@ -459,6 +459,7 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
                       {"directory_serial", s.directory_serial()},
                       {"time", IsoMillis(s.now_unix_ms())},
                       {"relay_enabled", s.relay_enabled()},
+                      {"overdue_deadlines", s.overdue_deadlines()},
                       {"peers", peers},
                       {"queues", queues}}
                      .dump()
@@ -514,6 +515,10 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
     std::cout << "  " << q.organisation() << ": " << q.queued() << " messages ("
               << q.bytes() << " bytes)\n";
   }
+  std::cout << "cases: " << s.overdue_deadlines() << " overdue deadline(s)"
+            << (s.overdue_deadlines() > 0 ? " (trmctl case overdue lists them)"
+                                          : "")
+            << "\n";
   return absl::OkStatus();
 }
 

@@ -84,6 +84,17 @@ absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
     q->set_queued(depth);
     q->set_bytes(bytes);
   }
+  // Passed case deadlines still open (trmctl case overdue lists them).
+  ASSIGN_OR_RETURN(std::vector<std::string> overdue,
+                   store.OverdueCases(100000));
+  uint64_t late = 0;
+  for (const std::string& ref : overdue) {
+    ASSIGN_OR_RETURN(v1::CaseRecord rec, store.GetCase(ref));
+    for (const v1::Deadline& d : rec.deadlines()) {
+      if (d.escalated_unix_ms() != 0) ++late;
+    }
+  }
+  out.set_overdue_deadlines(late);
   return out;
 }
 

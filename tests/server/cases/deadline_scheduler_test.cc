@@ -13,6 +13,7 @@
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
 #include "common/status.h"
+#include "server/admin/node_status.h"
 #include "server/cases/case_api.h"
 #include "server/storage/memory_store.h"
 #include "server/storage/rocksdb_store.h"
@@ -160,12 +161,51 @@ TEST_F(DeadlineTest, ALateReferralAcknowledgementEscalatesOnce) {
   EXPECT_EQ(overdue->escalated_since_start(), 1u);
   EXPECT_EQ(ErrorReason(api.ListOverdue("bg-ngo", 0).status()),
             "NOT_COORDINATOR");
+  // The coordinator's node summary counts it.
+  auto status =
+      admin::BuildNodeStatus(*registry_, store, nullptr, nullptr, clock_.Now());
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->overdue_deadlines(), 1u);
   // The acknowledgement, late, ends it.
   ASSERT_TRUE(Send(store, v1::REFERRAL_ACK, v1::REFERRAL_ACCEPTED, "ng-naptip",
                    "bg-ngo")
                   .ok());
   EXPECT_EQ(api.ListOverdue("bg-nrm", 0)->items_size(), 0);
   EXPECT_TRUE(store.OverdueCases(10)->empty());
+  EXPECT_EQ(
+      admin::BuildNodeStatus(*registry_, store, nullptr, nullptr, clock_.Now())
+          ->overdue_deadlines(),
+      0u);
+}
+
+TEST_F(DeadlineTest, AMissedMonitoringReportEscalatesOnTheSimulatedClock) {
+  storage::MemoryMessageStore store;
+  DeadlineScheduler scheduler(store, *registry_, node_key_, clock_, "bg");
+  // Handed over in Nigeria; the receiving organisation reports every 91
+  // days for a year.
+  ASSERT_TRUE(
+      Send(store, v1::HANDOVER_CONFIRMATION, 0, "ng-naptip", "bg-ngo").ok());
+  for (int quarter = 1; quarter <= 2; ++quarter) {
+    clock_.Advance(absl::Hours(24 * 90));
+    EXPECT_EQ(*scheduler.Tick(), 0u) << "quarter " << quarter;
+    ASSERT_TRUE(
+        Send(store, v1::MONITORING_REPORT, 0, "ng-naptip", "bg-ngo").ok());
+  }
+  // The third report does not come.
+  clock_.Advance(absl::Hours(24 * 91) + absl::Seconds(1));
+  EXPECT_EQ(*scheduler.Tick(), 1u);
+  std::vector<v1::DeadlineNotice> n = Notices(store, "bg-nrm");
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].deadline().kind(), v1::MONITORING_REPORT_DUE);
+  EXPECT_EQ(n[0].deadline().responsible_org(), "ng-naptip");
+  // It comes late; the next is due a period later, and nothing is overdue.
+  clock_.Advance(absl::Hours(24 * 10));
+  ASSERT_TRUE(
+      Send(store, v1::MONITORING_REPORT, 0, "ng-naptip", "bg-ngo").ok());
+  EXPECT_TRUE(store.OverdueCases(10)->empty());
+  clock_.Advance(absl::Hours(24 * 91) + absl::Seconds(1));
+  EXPECT_EQ(*scheduler.Tick(), 0u)
+      << "a year after the handover, monitoring is over";
 }
 
 TEST_F(DeadlineTest, TheResponsibleOrganisationHereIsNotified) {
