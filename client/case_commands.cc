@@ -187,6 +187,10 @@ absl::Status Show(const CaseFlags& f, const Output& out) {
             << ", last step "
             << IsoSeconds(absl::FromUnixMillis(r.updated_unix_ms())) << ", "
             << r.steps_size() << " step(s)"
+            << (r.steps_dropped() > 0
+                    ? absl::StrCat(" (and ", r.steps_dropped(),
+                                   " older ones: see the audit trail)")
+                    : "")
             << (view.steps_filtered() ? " of yours" : "") << "\n";
   for (const auto& [org, c] : r.consents()) {
     std::cout << "  consent " << c.consent_ref() << " for " << org << ": "
@@ -263,6 +267,10 @@ absl::Status Timeline(const CaseFlags& f, const Output& out) {
   }
   std::cout << "case " << r.case_ref() << " at node " << view.node()
             << (view.steps_filtered() ? " (your steps)" : "") << "\n";
+  if (r.steps_dropped() > 0) {
+    std::cout << "  (" << r.steps_dropped()
+              << " older steps are only in the audit trail)\n";
+  }
   for (const json& s : steps) {
     std::printf("  %s  %-31s %s -> %s", s["time"].get<std::string>().c_str(),
                 s["type"].get<std::string>().c_str(),

@@ -409,6 +409,14 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
   step.set_recipient_org(to);
   step.set_unix_ms(absl::ToUnixMillis(now));
   step.set_outcome(h.outcome());
+  // The record is rewritten with every message: keep it bounded. The audit
+  // log keeps every step.
+  constexpr int kMaxSteps = 1000;
+  if (rec.steps_size() > kMaxSteps) {
+    const int drop = rec.steps_size() - kMaxSteps;
+    rec.mutable_steps()->DeleteSubrange(0, drop);
+    rec.set_steps_dropped(rec.steps_dropped() + drop);
+  }
   rec.set_updated_unix_ms(absl::ToUnixMillis(now));
   return rec;
 }

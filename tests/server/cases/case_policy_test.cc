@@ -254,6 +254,14 @@ TEST_F(CaseTest, ADeadlineNoticeMarksOnlyAPassedDeadline) {
   EXPECT_EQ(rec_.deadlines_size(), 0);
 }
 
+TEST_F(CaseTest, TheRecordKeepsTheLastThousandSteps) {
+  for (int i = 0; i < 1005; ++i) {
+    ASSERT_TRUE(Step(H(v1::INFORMATION_REQUEST)).ok());
+  }
+  EXPECT_EQ(rec_.steps_size(), 1000);
+  EXPECT_EQ(rec_.steps_dropped(), 5u);
+}
+
 TEST(CasePolicies, PairThenCountryThenDefaults) {
   CasePolicies p;
   p.defaults.referral_ack_within = absl::Hours(72);
