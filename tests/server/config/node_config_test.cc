@@ -1,0 +1,94 @@
+// The node configuration's case rules: periods by default, per country and
+// per pair, and the refusals that name what is wrong.
+#include "server/config/node_config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/status.h"
+
+namespace trm::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+class NodeConfigTest : public ::testing::Test {
+ protected:
+  NodeConfigTest() {
+    dir_ = (fs::temp_directory_path() / "trm-config-XXXXXX").string();
+    EXPECT_NE(mkdtemp(dir_.data()), nullptr);
+  }
+  ~NodeConfigTest() override { fs::remove_all(dir_); }
+  absl::StatusOr<NodeConfig> Load(const std::string& case_rules) {
+    const std::string path = dir_ + "/node.json";
+    std::ofstream(path) << R"({"node_id": "bg", "data_dir": "d",
+      "node_signing_key": "k", "directory": "dir.signed",
+      "authority_public_key": "authority.pub", "case_rules": )"
+                        << case_rules << "}";
+    return LoadNodeConfig(path);
+  }
+  std::string dir_;
+};
+
+TEST_F(NodeConfigTest, RulesAreOnByDefaultWithTheTrmPeriods) {
+  auto c = Load("{}");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->case_rules);
+  const cases::CasePolicy& p = c->case_policies.For("BG", "NG");
+  EXPECT_EQ(p.reflection_min, absl::Hours(24 * 30));
+  EXPECT_EQ(p.referral_ack_within, absl::Hours(72));
+  EXPECT_EQ(p.travel_notice_working_days, 5);
+  EXPECT_EQ(p.arrival_confirmation_within, absl::Hours(48));
+  EXPECT_EQ(c->deadline_check_interval, absl::Seconds(1));
+}
+
+TEST_F(NodeConfigTest, PeriodsPerCountryAndPair) {
+  auto c = Load(R"({"enforce": true, "deadline_check_seconds": 5,
+    "periods": {"referral_ack": "48h", "monitoring_for": "26280h"},
+    "countries": {"NG": {"referral_ack": "96h", "travel_notice_working_days": 7}},
+    "pairs": {"BG>NG": {"arrival_confirmation": "24h"}}})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const cases::CasePolicies& p = c->case_policies;
+  EXPECT_EQ(p.For("IT", "BG").referral_ack_within, absl::Hours(48));
+  EXPECT_EQ(p.For("IT", "BG").monitoring_for, absl::Hours(26280));
+  EXPECT_EQ(p.For("IT", "NG").referral_ack_within, absl::Hours(96));
+  EXPECT_EQ(p.For("IT", "NG").travel_notice_working_days, 7);
+  // The pair builds on NG's entry, which builds on the defaults.
+  const cases::CasePolicy& pair = p.For("BG", "NG");
+  EXPECT_EQ(pair.arrival_confirmation_within, absl::Hours(24));
+  EXPECT_EQ(pair.referral_ack_within, absl::Hours(96));
+  EXPECT_EQ(pair.travel_notice_working_days, 7);
+  EXPECT_EQ(pair.monitoring_for, absl::Hours(26280));
+  EXPECT_EQ(c->deadline_check_interval, absl::Seconds(5));
+}
+
+TEST_F(NodeConfigTest, RefusalsNameTheProblem) {
+  struct Case {
+    const char* json;
+    const char* named;
+  } cases[] = {
+      {R"({"periods": {"reflection": "240h"}})", "Convention art. 13"},
+      {R"({"periods": {"referral_ack": "three days"}})", "positive duration"},
+      {R"({"periods": {"referral_ack": "-1h"}})", "positive duration"},
+      {R"({"periods": {"monitoring_for": "30000h"}})", "36 months"},
+      {R"({"periods": {"referal_ack": "72h"}})", "\"referal_ack\""},
+      {R"({"pairs": {"BG-NG": {}}})", "a pair such as"},
+      {R"({"countries": {"B>G": {}}})", "a country such as"},
+      {R"({"enforce": "yes"})", "true or false"},
+      {R"({"deadline_check_seconds": 0})", ">= 1"},
+      {R"({"periods": {"travel_notice_working_days": 100}})", "at most 60"},
+  };
+  for (const Case& k : cases) {
+    auto c = Load(k.json);
+    ASSERT_FALSE(c.ok()) << k.json;
+    EXPECT_EQ(ErrorReason(c.status()), "CONFIG_INVALID");
+    EXPECT_NE(c.status().message().find(k.named), std::string::npos)
+        << k.json << " -> " << c.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace trm::config
