@@ -45,11 +45,52 @@ struct Flags {
   bool insecure_dev = false;
   bool no_audit_log = false;  // benchmarks only
   bool verify_audit = false;
+  bool check_config = false;
 };
 
 int Fail(const absl::Status& status) {
   std::cerr << "trm-broker: " << status.message() << "\n";
   return 1;
+}
+
+// --check-config: every file the configuration names is readable and
+// consistent, and this node is in the directory; nothing is started.
+int CheckConfig(const config::NodeConfig& cfg,
+                const mailbox::OrgRegistry& registry) {
+  const directory::Directory& dir = *registry.directory();
+  if (!cfg.directory.empty() && dir.FindNode(cfg.node_id) == nullptr) {
+    return Fail(
+        Error(absl::StatusCode::kFailedPrecondition, "CONFIG_INVALID",
+              absl::StrCat("node \"", cfg.node_id,
+                           "\" is not in the directory (serial ", dir.serial(),
+                           "); check node_id, or ask the federation "
+                           "authority to add this node")));
+  }
+  for (const std::string& f : {cfg.tls_ca, cfg.tls_cert, cfg.tls_key}) {
+    if (f.empty()) continue;
+    std::ifstream in(f);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    if (!in || pem.str().find("-----BEGIN") == std::string::npos) {
+      return Fail(Error(absl::StatusCode::kFailedPrecondition, "CONFIG_INVALID",
+                        absl::StrCat(f,
+                                     " is not a readable PEM file (tls); "
+                                     "make it with deploy/pki/make-pki.sh")));
+    }
+  }
+  int orgs = 0;
+  for (const v1::DirectoryOrganisation& o : dir.doc().organisations()) {
+    orgs += o.home_node() == cfg.node_id;
+  }
+  std::printf(
+      "trm-broker: configuration OK: node %s, listen %s, data %s, directory "
+      "%s serial %llu (%d organisations on this node), %s, case rules %s\n",
+      cfg.node_id.c_str(), cfg.listen.c_str(), cfg.data_dir.c_str(),
+      dir.doc().federation().c_str(),
+      static_cast<unsigned long long>(dir.serial()), orgs,
+      cfg.tls_ca.empty() ? "no TLS (--insecure-dev only)" : "mutual TLS",
+      cfg.case_rules ? "on" : "OFF");
+  return 0;
 }
 
 int Run(const Flags& flags) {
@@ -97,6 +138,7 @@ int Run(const Flags& flags) {
               static_cast<unsigned long long>(registry.directory()->serial()),
               cfg->directory.empty() ? "local, from the configuration"
                                      : cfg->directory.c_str());
+  if (flags.check_config) return CheckConfig(*cfg, registry);
   std::function<void(const std::string&)> on_reload;
   auto log_reload = [&](absl::StatusOr<std::string> r) {
     if (!r.ok()) {
@@ -400,6 +442,10 @@ int main(int argc, char** argv) {
   app.add_flag("--verify-audit", flags.verify_audit,
                "rehash the whole audit log against its stored tree, print "
                "the result and exit (the node must be stopped)");
+  app.add_flag("--check-config", flags.check_config,
+               "check the configuration, its key, certificate and "
+               "directory files, print a summary and exit without "
+               "starting");
   app.add_flag("--no-audit-log", flags.no_audit_log,
                "keep no audit log: for measuring its cost in benchmarks "
                "only, never in a federation");

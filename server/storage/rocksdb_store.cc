@@ -28,6 +28,9 @@ constexpr char kAuditTreeCf[] = "audit_tree";
 constexpr char kAuditIndexCf[] = "audit_index";
 constexpr char kCasesCf[] = "cases";
 constexpr char kDeadlinesCf[] = "deadlines";
+// In the default column family: the on-disk format and the owning node.
+constexpr char kFormatKey[] = "store/format";
+constexpr char kNodeKey[] = "store/node";
 
 // The audit event of a step taken for the message of `st`.
 v1::AuditEvent EventOf(v1::AuditEventKind kind, const v1::StoredStatus& st,
@@ -236,6 +239,7 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
   store->acked_cf_ = store->handles_[6];
   store->cases_cf_ = store->handles_[10];
   store->deadlines_cf_ = store->handles_[11];
+  RETURN_IF_ERROR(store->CheckFormat(options));
   RETURN_IF_ERROR(store->Recover());
   if (options.audit) {
     store->audit_ =
@@ -259,6 +263,50 @@ RocksMessageStore::~RocksMessageStore() {
     }
     db_->Close().PermitUncheckedError();
   }
+}
+
+absl::Status RocksMessageStore::CheckFormat(const RocksStoreOptions& options) {
+  rocksdb::ColumnFamilyHandle* meta = handles_[0];
+  std::string format, node;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), meta, kFormatKey, &format);
+  if (!s.ok() && !s.IsNotFound()) {
+    return Unavailable("cannot read the store's format record", s);
+  }
+  // A store without the record was written before it existed: format 1.
+  if (s.IsNotFound()) format = "1";
+  if (format != std::to_string(kStoreFormat)) {
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "STORE_FORMAT_UNKNOWN",
+        absl::StrCat("the store at ", options.path, " has on-disk format ",
+                     format, ", and this trm-broker knows format ",
+                     kStoreFormat,
+                     " only: run the trm-broker release that wrote "
+                     "it, or restore a backup taken with this "
+                     "release (docs/operations.md, \"Upgrades\")"));
+  }
+  s = db_->Get(rocksdb::ReadOptions(), meta, kNodeKey, &node);
+  if (!s.ok() && !s.IsNotFound()) {
+    return Unavailable("cannot read the store's node record", s);
+  }
+  if (s.ok() && !options.node_id.empty() && node != options.node_id) {
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "STORE_OF_OTHER_NODE",
+        absl::StrCat("the store at ", options.path, " belongs to node '", node,
+                     "', not '", options.node_id,
+                     "'; point data_dir at this node's own data"));
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(meta, kFormatKey, std::to_string(kStoreFormat))
+      .PermitUncheckedError();
+  if (s.IsNotFound() && !options.node_id.empty()) {
+    batch.Put(meta, kNodeKey, options.node_id).PermitUncheckedError();
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  s = db_->Write(wo, &batch);
+  if (!s.ok()) return Unavailable("cannot write the store's format record", s);
+  return absl::OkStatus();
 }
 
 absl::Status RocksMessageStore::Recover() {

@@ -56,6 +56,10 @@ struct RocksStoreOptions {
   bool audit = true;
 };
 
+// The on-disk format this binary reads and writes (the "store/format"
+// record). A store without the record predates it and is format 1.
+inline constexpr int kStoreFormat = 1;
+
 class RocksMessageStore final : public MessageStore {
  public:
   // Opens or creates the store and recovers queue positions and depths.
@@ -130,6 +134,9 @@ class RocksMessageStore final : public MessageStore {
   };
 
   RocksMessageStore() = default;
+  // Refuses a store of an unknown format or of another node; records both
+  // on first open.
+  absl::Status CheckFormat(const RocksStoreOptions& options);
   absl::Status Recover();
   // Up to `max` entries (seq, message id) of a queue from `from_seq` on.
   absl::StatusOr<std::vector<QueuedMessage>> ScanQueue(const std::string& queue,

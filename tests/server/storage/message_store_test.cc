@@ -481,6 +481,56 @@ TEST_F(RocksStoreTest, NoticesSurviveReopen) {
   EXPECT_EQ((*n)[2].status.message_id(), Id(1));
 }
 
+// Rewrites (or, with an empty value, deletes) one record of the default
+// column family, as another release would have left it.
+void PutMeta(const std::string& dir, const std::string& key,
+             const std::string& value) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& n : names)
+    families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::Open(rocksdb::DBOptions(), dir, families, &handles, &db)
+          .ok());
+  ASSERT_TRUE((value.empty()
+                   ? db->Delete(rocksdb::WriteOptions(), handles[0], key)
+                   : db->Put(rocksdb::WriteOptions(), handles[0], key, value))
+                  .ok());
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  delete db;
+}
+
+TEST_F(RocksStoreTest, RefusesAnUnknownFormatAndAnotherNodesStore) {
+  {
+    RocksStoreOptions o = Options(dir_);
+    o.node_id = "bg";
+    auto s = RocksMessageStore::Open(o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_TRUE((*s)->Accept(Request(1, "ng")).ok());
+  }
+  RocksStoreOptions other = Options(dir_);
+  other.node_id = "ng";
+  auto wrong = RocksMessageStore::Open(other);
+  EXPECT_EQ(ErrorReason(wrong.status()), "STORE_OF_OTHER_NODE");
+  EXPECT_NE(wrong.status().message().find("belongs to node 'bg'"),
+            std::string::npos);
+  PutMeta(dir_, "store/format", "2");
+  RocksStoreOptions bg = Options(dir_);
+  bg.node_id = "bg";
+  auto newer = RocksMessageStore::Open(bg);
+  EXPECT_EQ(ErrorReason(newer.status()), "STORE_FORMAT_UNKNOWN");
+  EXPECT_NE(newer.status().message().find("format 2"), std::string::npos);
+  // A store from before the record existed is format 1, and opens.
+  PutMeta(dir_, "store/format", "");
+  auto same = RocksMessageStore::Open(bg);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ((*same)->GetStatus(Id(1))->state(), v1::ACCEPTED);
+}
+
 TEST_F(RocksStoreTest, RefusesASecondOpenOfTheSameDirectory) {
   auto s = Open();
   auto second = RocksMessageStore::Open(Options(dir_));
