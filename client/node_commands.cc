@@ -522,4 +522,37 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
   return absl::OkStatus();
 }
 
+absl::Status BackupCommand(const NodeFlags& node, const std::string& dir,
+                           const Output& out) {
+  ASSIGN_OR_RETURN(Connection c, Connect(node));
+  std::unique_ptr<v1::NodeAdmin::Stub> admin =
+      v1::NodeAdmin::NewStub(c.channel);
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx, absl::Minutes(30));
+  v1::BackupRequest req;
+  req.set_dir(dir);
+  v1::BackupResponse resp;
+  RETURN_IF_ERROR(FromGrpc(admin->Backup(&ctx, req, &resp)));
+  v1::TreeHead head;
+  head.ParseFromString(resp.tree_head().tree_head());
+  const std::string root = HexEncode(AsBytes(head.root_hash()));
+  if (out.json) {
+    std::cout << json{{"ok", true},
+                      {"dir", resp.dir()},
+                      {"taken", IsoMillis(resp.taken_unix_ms())},
+                      {"tree_size", head.tree_size()},
+                      {"root", root}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << "backup of node " << head.node() << " written to "
+              << resp.dir() << " at " << IsoMillis(resp.taken_unix_ms())
+              << "\n  it holds the audit log's first " << head.tree_size()
+              << " entries at least (signed tree head, root " << root
+              << ")\n  restore: trm-broker --config NODE.json --restore "
+              << resp.dir() << "\n";
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace trm::client

@@ -42,6 +42,10 @@ struct ReceiveFlags {
   uint32_t wait_ms = 0;
 };
 
+// trmctl admin backup.
+absl::Status BackupCommand(const NodeFlags& node, const std::string& dir,
+                           const Output& out);
+
 absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
                          const std::string& node_pub, const Output& out);
 absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,

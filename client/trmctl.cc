@@ -364,6 +364,22 @@ int Main(int argc, char** argv) {
   node_cmd->require_subcommand(1);
   AddNodeFlags(node_status, &node_status_flags);
 
+  NodeFlags backup_node;
+  std::string backup_dir;
+  CLI::App* admin_cmd =
+      app.add_subcommand("admin", "operating the node, for its coordinator");
+  admin_cmd->require_subcommand(1);
+  CLI::App* backup = admin_cmd->add_subcommand(
+      "backup",
+      "a consistent online backup of the node's store into a new directory "
+      "on the node's host, with a freshly signed audit tree head it holds; "
+      "restore with trm-broker --restore DIR");
+  AddNodeFlags(backup, &backup_node);
+  backup
+      ->add_option("--dir", backup_dir,
+                   "absolute path on the node's host; must not exist")
+      ->required();
+
   auto run_directory = AddDirectoryCommands(app);
   auto run_audit = AddAuditCommands(app);
   auto run_case = AddCaseCommands(app);
@@ -385,6 +401,7 @@ int Main(int argc, char** argv) {
   if (app.got_subcommand("audit")) status = run_audit(out);
   if (app.got_subcommand("case")) status = run_case(out);
   if (*node_status) status = NodeStatusCommand(node_status_flags, out);
+  if (*backup) status = BackupCommand(backup_node, backup_dir, out);
   return Report(status, out);
 }
 

@@ -46,6 +46,7 @@ struct Flags {
   bool no_audit_log = false;  // benchmarks only
   bool verify_audit = false;
   bool check_config = false;
+  std::string restore;  // a backup directory to restore into data_dir
 };
 
 int Fail(const absl::Status& status) {
@@ -155,6 +156,18 @@ int Run(const Flags& flags) {
   store_options.path = cfg->data_dir;
   store_options.node_id = cfg->node_id;
   store_options.audit = !flags.no_audit_log;
+  if (!flags.restore.empty()) {
+    if (absl::Status s =
+            storage::RocksMessageStore::Restore(flags.restore, store_options);
+        !s.ok()) {
+      return Fail(s);
+    }
+    std::printf(
+        "trm-broker: restored %s into %s; its audit log verified against "
+        "its tree head. Start the node as usual.\n",
+        flags.restore.c_str(), cfg->data_dir.c_str());
+    return 0;
+  }
   absl::StatusOr<std::unique_ptr<storage::RocksMessageStore>> store =
       storage::RocksMessageStore::Open(store_options);
   if (!store.ok()) return Fail(store.status());
@@ -299,6 +312,7 @@ int Run(const Flags& flags) {
   admin::AdminService admin_service(*authenticator, registry, **store,
                                     relays.get(), witness.get(),
                                     SystemClock::Get());
+  admin_service.set_backup(store->get(), head_signer.get());
   cases::CaseApi case_api(**store, registry,
                           cfg->case_rules ? &deadlines : nullptr,
                           SystemClock::Get());
@@ -442,6 +456,10 @@ int main(int argc, char** argv) {
   app.add_flag("--verify-audit", flags.verify_audit,
                "rehash the whole audit log against its stored tree, print "
                "the result and exit (the node must be stopped)");
+  app.add_option("--restore", flags.restore,
+                 "restore a backup (`trmctl admin backup`) into the data "
+                 "directory, which must be empty or missing; verify it and "
+                 "exit");
   app.add_flag("--check-config", flags.check_config,
                "check the configuration, its key, certificate and "
                "directory files, print a summary and exit without "

@@ -1,5 +1,8 @@
 #include "server/admin/admin_service.h"
 
+#include <cstdio>
+
+#include "common/status.h"
 #include "server/mailbox/mailbox_service.h"
 
 namespace trm::admin {
@@ -16,6 +19,30 @@ grpc::Status AdminService::GetNodeStatus(grpc::ServerContext* ctx,
       BuildNodeStatus(registry_, store_, links_, witness_, clock_.Now());
   if (!status.ok()) return mailbox::ToGrpc(status.status());
   *resp = std::move(*status);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Backup(grpc::ServerContext* ctx,
+                                  const v1::BackupRequest* req,
+                                  v1::BackupResponse* resp) {
+  absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
+  if (!org.ok()) return mailbox::ToGrpc(org.status());
+  if (absl::Status ok = CheckCoordinator(registry_, *org); !ok.ok()) {
+    return mailbox::ToGrpc(ok);
+  }
+  if (backup_store_ == nullptr) {
+    return mailbox::ToGrpc(Error(absl::StatusCode::kUnimplemented,
+                                 "BACKUP_UNAVAILABLE",
+                                 "this node's store cannot be backed up "
+                                 "online"));
+  }
+  absl::StatusOr<v1::BackupResponse> out =
+      TakeBackup(*backup_store_, signer_, req->dir(), clock_.Now());
+  if (!out.ok()) return mailbox::ToGrpc(out.status());
+  std::printf("trm-broker: backup by %s to %s\n", org->c_str(),
+              req->dir().c_str());
+  std::fflush(stdout);
+  *resp = std::move(*out);
   return grpc::Status::OK;
 }
 

@@ -26,6 +26,15 @@ class AdminService final : public v1::NodeAdmin::Service {
   grpc::Status GetNodeStatus(grpc::ServerContext* ctx,
                              const v1::NodeStatusRequest* req,
                              v1::NodeStatus* resp) override;
+  grpc::Status Backup(grpc::ServerContext* ctx, const v1::BackupRequest* req,
+                      v1::BackupResponse* resp) override;
+
+  // Where Backup writes from; without it Backup is UNIMPLEMENTED.
+  void set_backup(storage::RocksMessageStore* store,
+                  audit::TreeHeadSigner* signer) {
+    backup_store_ = store;
+    signer_ = signer;
+  }
 
  private:
   const auth::CallerAuthenticator& auth_;
@@ -34,6 +43,8 @@ class AdminService final : public v1::NodeAdmin::Service {
   const PeerLinks* links_;
   audit::Witness* witness_;
   const Clock& clock_;
+  storage::RocksMessageStore* backup_store_ = nullptr;
+  audit::TreeHeadSigner* signer_ = nullptr;
 };
 
 }  // namespace trm::admin

@@ -34,6 +34,20 @@ absl::Status CheckCoordinator(const mailbox::OrgRegistry& registry,
   return absl::OkStatus();
 }
 
+absl::StatusOr<v1::BackupResponse> TakeBackup(storage::RocksMessageStore& store,
+                                              audit::TreeHeadSigner* signer,
+                                              const std::string& dir,
+                                              absl::Time now) {
+  v1::BackupResponse out;
+  if (signer != nullptr) {
+    ASSIGN_OR_RETURN(*out.mutable_tree_head(), signer->Latest(/*fresh=*/true));
+  }
+  RETURN_IF_ERROR(store.Checkpoint(dir));
+  out.set_dir(dir);
+  out.set_taken_unix_ms(absl::ToUnixMillis(now));
+  return out;
+}
+
 absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
     const mailbox::OrgRegistry& registry, storage::MessageStore& store,
     const PeerLinks* links, audit::Witness* witness, absl::Time now) {

@@ -10,10 +10,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/audit/audit_api.h"
 #include "server/audit/witness.h"
 #include "server/federation/relay_dispatcher.h"
 #include "server/mailbox/org_registry.h"
 #include "server/storage/message_store.h"
+#include "server/storage/rocksdb_store.h"
 #include "trm/v1/admin.pb.h"
 
 namespace trm::admin {
@@ -33,6 +35,14 @@ absl::Status CheckCoordinator(const mailbox::OrgRegistry& registry,
                               const std::string& caller);
 
 // The status now. `links` is null when the node does not relay.
+// A backup of `store` into `dir` (trm.v1.NodeAdmin.Backup): first a tree
+// head signed now (stored in the store, so the backup holds it and every
+// entry it covers), then the checkpoint. `signer` null: no audit log.
+absl::StatusOr<v1::BackupResponse> TakeBackup(storage::RocksMessageStore& store,
+                                              audit::TreeHeadSigner* signer,
+                                              const std::string& dir,
+                                              absl::Time now);
+
 absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
     const mailbox::OrgRegistry& registry, storage::MessageStore& store,
     const PeerLinks* links, audit::Witness* witness, absl::Time now);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -12,6 +13,7 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
 
 namespace trm::storage {
@@ -263,6 +265,67 @@ RocksMessageStore::~RocksMessageStore() {
     }
     db_->Close().PermitUncheckedError();
   }
+}
+
+absl::Status RocksMessageStore::Checkpoint(const std::string& dir) {
+  if (dir.empty() || dir[0] != '/') {
+    return Error(absl::StatusCode::kInvalidArgument, "BACKUP_DIR_INVALID",
+                 absl::StrCat("the backup directory '", dir,
+                              "' must be an absolute path on the node's "
+                              "host"));
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    return Error(absl::StatusCode::kAlreadyExists, "BACKUP_DIR_EXISTS",
+                 absl::StrCat(dir,
+                              " already exists; a backup goes into a new "
+                              "directory (a backup is never overwritten)"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  if (s.ok()) s = checkpoint->CreateCheckpoint(dir);
+  if (!s.ok()) {
+    return Error(
+        absl::StatusCode::kUnavailable, "BACKUP_FAILED",
+        absl::StrCat("cannot write the backup to ", dir, ": ", s.ToString(),
+                     ". Check that the node may write to its parent "
+                     "directory (systemd: ReadWritePaths) and that "
+                     "there is space"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksMessageStore::Restore(const std::string& from,
+                                        const RocksStoreOptions& to) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(fs::path(from) / "CURRENT", ec)) {
+    return Error(absl::StatusCode::kNotFound, "BACKUP_NOT_FOUND",
+                 absl::StrCat(from,
+                              " is not a trm-broker backup (no RocksDB "
+                              "CURRENT file); give the directory `trmctl "
+                              "admin backup` wrote"));
+  }
+  if (fs::exists(to.path, ec) && !fs::is_empty(to.path, ec)) {
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 "RESTORE_TARGET_NOT_EMPTY",
+                 absl::StrCat("the data directory ", to.path,
+                              " is not empty; move it away first (nothing "
+                              "is overwritten), then restore"));
+  }
+  fs::create_directories(to.path, ec);
+  fs::copy(from, to.path, fs::copy_options::recursive, ec);
+  if (ec) {
+    return Error(absl::StatusCode::kUnavailable, "RESTORE_FAILED",
+                 absl::StrCat("cannot copy ", from, " to ", to.path, ": ",
+                              ec.message()));
+  }
+  // Opening checks the format, the node, and the audit log against the
+  // tree head the backup holds.
+  ASSIGN_OR_RETURN(std::unique_ptr<RocksMessageStore> store, Open(to));
+  if (store->audit() != nullptr) RETURN_IF_ERROR(store->audit()->VerifyAll());
+  return absl::OkStatus();
 }
 
 absl::Status RocksMessageStore::CheckFormat(const RocksStoreOptions& options) {

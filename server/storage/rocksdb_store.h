@@ -124,6 +124,14 @@ class RocksMessageStore final : public MessageStore {
   // The queue key of (org, seq).
   static std::string QueueKey(const std::string& org, uint64_t seq);
 
+  // A consistent copy of the whole store in `dir` (which must not exist):
+  // a RocksDB checkpoint, hard links where the file system allows.
+  absl::Status Checkpoint(const std::string& dir);
+  // Copies the backup `from` into `to` (which must be missing or empty) and
+  // opens it once, so its audit log is checked against its tree head.
+  static absl::Status Restore(const std::string& from,
+                              const RocksStoreOptions& to);
+
  private:
   struct Op;
   struct QueueState {
