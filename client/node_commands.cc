@@ -21,6 +21,7 @@
 #include "common/envelope/envelope.h"
 #include "common/status.h"
 #include "common/time_text.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "server/receipts/receipt_signer.h"
 #include "trm/v1/admin.grpc.pb.h"
 #include "trm/v1/case.pb.h"
@@ -551,6 +552,34 @@ absl::Status BackupCommand(const NodeFlags& node, const std::string& dir,
               << " entries at least (signed tree head, root " << root
               << ")\n  restore: trm-broker --config NODE.json --restore "
               << resp.dir() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HealthCommand(const NodeFlags& node, const Output& out) {
+  ASSIGN_OR_RETURN(Connection c, Connect(node));
+  std::unique_ptr<grpc::health::v1::Health::Stub> health =
+      grpc::health::v1::Health::NewStub(c.channel);
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx, absl::Seconds(10));
+  grpc::health::v1::HealthCheckResponse resp;
+  RETURN_IF_ERROR(FromGrpc(
+      health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp)));
+  const std::string state =
+      grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+  if (out.json) {
+    std::cout << json{{"ok",
+                       resp.status() ==
+                           grpc::health::v1::HealthCheckResponse::SERVING},
+                      {"status", state}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << state << "\n";
+  }
+  if (resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return Error(absl::StatusCode::kUnavailable, "NOT_SERVING",
+                 absl::StrCat("the node answers ", state));
   }
   return absl::OkStatus();
 }

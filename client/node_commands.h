@@ -42,6 +42,9 @@ struct ReceiveFlags {
   uint32_t wait_ms = 0;
 };
 
+// trmctl node health.
+absl::Status HealthCommand(const NodeFlags& node, const Output& out);
+
 // trmctl admin backup.
 absl::Status BackupCommand(const NodeFlags& node, const std::string& dir,
                            const Output& out);

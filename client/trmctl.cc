@@ -363,6 +363,12 @@ int Main(int argc, char** argv) {
       "for the node's NATIONAL_COORDINATOR organisation");
   node_cmd->require_subcommand(1);
   AddNodeFlags(node_status, &node_status_flags);
+  NodeFlags health_flags;
+  CLI::App* node_health = node_cmd->add_subcommand(
+      "health",
+      "the standard gRPC health check (grpc.health.v1): SERVING, or "
+      "NOT_SERVING while the node stops; exit 0 only when SERVING");
+  AddNodeFlags(node_health, &health_flags);
 
   NodeFlags backup_node;
   std::string backup_dir;
@@ -402,6 +408,7 @@ int Main(int argc, char** argv) {
   if (app.got_subcommand("case")) status = run_case(out);
   if (*node_status) status = NodeStatusCommand(node_status_flags, out);
   if (*backup) status = BackupCommand(backup_node, backup_dir, out);
+  if (*node_health) status = HealthCommand(health_flags, out);
   return Report(status, out);
 }
 

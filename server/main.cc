@@ -8,7 +8,9 @@
 // stops it gracefully: no new calls, in-flight writes finish, RocksDB closes
 // cleanly. SIGHUP reloads the federation directory (so does a change to its
 // file). docs/operations.md is the operator's guide.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <openssl/crypto.h>
 #include <signal.h>
 
@@ -327,6 +329,10 @@ int Run(const Flags& flags) {
     };
   }
 
+  // Standard tools work: grpc.health.v1 (SERVING once started, NOT_SERVING
+  // while stopping) and server reflection.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(cfg->listen, credentials, &port);

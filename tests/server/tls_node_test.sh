@@ -65,6 +65,14 @@ cat >node.json <<'JSON'
  "tls": {"ca": "pki/ca.crt", "cert": "pki/node-bg.crt", "key": "pki/node-bg.key"}}
 JSON
 "$BROKER" --config node.json --insecure-dev >out 2>&1; check "TLS and --insecure-dev exclude each other" 1 $?
+"$BROKER" --config node.json --check-config >out 2>&1; check "--check-config" 0 $?
+contains "config summary" "configuration OK: node bg" out
+sed 's/"node_id": "bg"/"node_id": "xx"/' node.json >other.json
+"$BROKER" --config other.json --check-config >out 2>&1; check "--check-config: node not in directory" 1 $?
+contains "names the node" 'node "xx" is not in the directory' out
+sed 's|pki/node-bg.crt|pki/missing.crt|' node.json >nocert.json
+"$BROKER" --config nocert.json --check-config >out 2>&1; check "--check-config: certificate missing" 1 $?
+contains "names the file" "pki/missing.crt is not a readable PEM" out
 "$BROKER" --config node.json >broker.log 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
@@ -73,6 +81,9 @@ for _ in $(seq 1 100); do
 done
 [ -n "$port" ] || { echo "FAIL: broker did not start"; cat broker.log; exit 1; }
 contains "serves mutual TLS" "mutual TLS" broker.log
+"$TRMCTL" node health --node "localhost:$port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt \
+  --key pki/org-bg-ngo.key >out 2>&1; check "grpc.health.v1" 0 $?
+contains "serving" "^SERVING" out
 
 printf 'referral' >payload
 as() {  # as CERT KEY SENDER [CA]: send SENDER's message with these TLS credentials
