@@ -60,15 +60,9 @@ int Fail(const absl::Status& status) {
 // consistent, and this node is in the directory; nothing is started.
 int CheckConfig(const config::NodeConfig& cfg,
                 const mailbox::OrgRegistry& registry) {
+  // The directory loader has checked the directory, and that it lists this
+  // node.
   const directory::Directory& dir = *registry.directory();
-  if (!cfg.directory.empty() && dir.FindNode(cfg.node_id) == nullptr) {
-    return Fail(
-        Error(absl::StatusCode::kFailedPrecondition, "CONFIG_INVALID",
-              absl::StrCat("node \"", cfg.node_id,
-                           "\" is not in the directory (serial ", dir.serial(),
-                           "); check node_id, or ask the federation "
-                           "authority to add this node")));
-  }
   for (const std::string& f : {cfg.tls_ca, cfg.tls_cert, cfg.tls_key}) {
     if (f.empty()) continue;
     std::ifstream in(f);

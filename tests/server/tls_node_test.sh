@@ -69,7 +69,7 @@ JSON
 contains "config summary" "configuration OK: node bg" out
 sed 's/"node_id": "bg"/"node_id": "xx"/' node.json >other.json
 "$BROKER" --config other.json --check-config >out 2>&1; check "--check-config: node not in directory" 1 $?
-contains "names the node" 'node "xx" is not in the directory' out
+contains "names the node" "NODE_NOT_IN_DIRECTORY: node 'xx'" out
 sed 's|pki/node-bg.crt|pki/missing.crt|' node.json >nocert.json
 "$BROKER" --config nocert.json --check-config >out 2>&1; check "--check-config: certificate missing" 1 $?
 contains "names the file" "pki/missing.crt is not a readable PEM" out
