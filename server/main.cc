@@ -11,6 +11,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <httplib.h>
 #include <openssl/crypto.h>
 #include <signal.h>
 
@@ -37,6 +38,7 @@
 #include "server/federation/relay_runner.h"
 #include "server/mailbox/mailbox.h"
 #include "server/mailbox/mailbox_service.h"
+#include "server/metrics/metrics.h"
 #include "server/storage/rocksdb_store.h"
 
 namespace trm {
@@ -267,6 +269,11 @@ int Run(const Flags& flags) {
     credentials = grpc::InsecureServerCredentials();
   }
   mailbox::MailboxService service(mailbox, *authenticator);
+  metrics::NodeMetrics node_metrics;
+  service.set_submit_observer(
+      [&node_metrics](const absl::Status& s, absl::Duration d) {
+        node_metrics.ObserveSubmit(s, d);
+      });
   // Cross-witnessing of peers' audit logs: with the audit log only.
   std::unique_ptr<audit::Witness> witness;
   if (audit_api) {
@@ -361,6 +368,56 @@ int Run(const Flags& flags) {
                      tls ? " with mutual TLS" : " (development)"));
   }
 
+  // Prometheus metrics on their own port (plain HTTP: bind it to loopback
+  // or an admin network).
+  httplib::Server http;
+  std::thread http_thread;
+  if (!cfg->metrics_listen.empty()) {
+    metrics::Sources sources;
+    sources.registry = &registry;
+    sources.store = store->get();
+    sources.rocks = store->get();
+    sources.links = relays.get();
+    sources.witness = witness.get();
+    sources.audit = (*store)->audit();
+    sources.head_signer = head_signer.get();
+    sources.deadlines = cfg->case_rules ? &deadlines : nullptr;
+    if (!cfg->tls_cert.empty()) {
+      absl::StatusOr<absl::Time> not_after =
+          metrics::CertificateNotAfter(cfg->tls_cert);
+      if (not_after.ok()) sources.tls_cert_not_after = *not_after;
+    }
+    http.Get("/metrics", [&, sources](const httplib::Request&,
+                                      httplib::Response& res) {
+      absl::StatusOr<std::string> text =
+          node_metrics.Render(sources, absl::Now());
+      if (!text.ok()) {
+        res.status = 503;
+        res.set_content(std::string(text.status().message()), "text/plain");
+        return;
+      }
+      res.set_content(*text, "text/plain; version=0.0.4");
+    });
+    const std::string mhost =
+        cfg->metrics_listen.substr(0, cfg->metrics_listen.rfind(':'));
+    const int mport = std::atoi(
+        cfg->metrics_listen.substr(cfg->metrics_listen.rfind(':') + 1).c_str());
+    const int bound = mport == 0
+                          ? http.bind_to_any_port(mhost)
+                          : (http.bind_to_port(mhost, mport) ? mport : -1);
+    if (bound <= 0) {
+      server->Shutdown();
+      return Fail(
+          Error(absl::StatusCode::kUnavailable, "LISTEN_FAILED",
+                absl::StrCat("cannot serve metrics on ", cfg->metrics_listen,
+                             "; is the port in use?")));
+    }
+    std::printf("trm-broker: metrics on http://%s:%d/metrics\n", mhost.c_str(),
+                bound);
+    std::fflush(stdout);
+    http_thread = std::thread([&http] { http.listen_after_bind(); });
+  }
+
   // Expired messages leave the queues within a second; tree heads are
   // signed on the schedule.
   absl::Notification stop_sweeping;
@@ -416,6 +473,8 @@ int Run(const Flags& flags) {
   server->Wait();
   waiter.join();
   stop_sweeping.Notify();
+  http.stop();
+  if (http_thread.joinable()) http_thread.join();
   sweeper.join();
   relays.reset();  // stops the dispatchers before the store closes
   if (head_signer) {

@@ -70,7 +70,7 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
                     "visibility_timeout_seconds", "retention_seconds",
                     "organisations", "directory", "authority_public_key", "tls",
                     "relay", "require_signed_acknowledgements",
-                    "audit_tree_head_seconds", "case_rules"},
+                    "audit_tree_head_seconds", "case_rules", "metrics_listen"},
                    ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
@@ -99,6 +99,12 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   RETURN_IF_ERROR(str("data_dir", &c.data_dir, true));
   RETURN_IF_ERROR(str("node_signing_key", &c.node_signing_key, true));
   RETURN_IF_ERROR(str("directory", &c.directory, false));
+  RETURN_IF_ERROR(str("metrics_listen", &c.metrics_listen, false));
+  if (!c.metrics_listen.empty() &&
+      c.metrics_listen.rfind(':') == std::string::npos) {
+    return Bad(path,
+               "\"metrics_listen\" must be HOST:PORT, e.g. 127.0.0.1:9400");
+  }
   RETURN_IF_ERROR(str("authority_public_key", &c.authority_public_key, false));
   if (c.directory.empty() != c.authority_public_key.empty()) {
     return Bad(path,

@@ -48,6 +48,9 @@ struct NodeConfig {
   cases::CasePolicies case_policies;
   // How often the deadline scheduler looks for passed deadlines.
   absl::Duration deadline_check_interval = absl::Seconds(1);
+  // Prometheus metrics over HTTP (GET /metrics), e.g. "127.0.0.1:9400";
+  // empty: off.
+  std::string metrics_listen;
   // How often the audit log's tree head is signed when the log has grown.
   absl::Duration audit_tree_head_interval = absl::Seconds(10);
   // Relay to other nodes ("relay" in the file).

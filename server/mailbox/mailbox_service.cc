@@ -33,7 +33,9 @@ void MailboxService::SubmitOne(const std::string& org,
                                const v1::SubmitRequest& req,
                                v1::SubmitResponse* resp) {
   resp->set_correlation(req.correlation());
+  const absl::Time start = absl::Now();
   absl::StatusOr<v1::Receipt> receipt = mailbox_.Submit(org, req.envelope());
+  if (on_submit_) on_submit_(receipt.status(), absl::Now() - start);
   if (receipt.ok()) {
     *resp->mutable_receipt() = std::move(*receipt);
     return;
@@ -48,7 +50,9 @@ grpc::Status MailboxService::Submit(grpc::ServerContext* ctx,
                                     v1::SubmitResponse* resp) {
   absl::StatusOr<std::string> org = Authenticate(ctx);
   if (!org.ok()) return ToGrpc(org.status());
+  const absl::Time start = absl::Now();
   absl::StatusOr<v1::Receipt> receipt = mailbox_.Submit(*org, req->envelope());
+  if (on_submit_) on_submit_(receipt.status(), absl::Now() - start);
   if (!receipt.ok()) return ToGrpc(receipt.status());
   resp->set_correlation(req->correlation());
   *resp->mutable_receipt() = std::move(*receipt);

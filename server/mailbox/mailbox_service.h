@@ -39,6 +39,13 @@ class MailboxService final : public v1::Mailbox::Service {
   grpc::Status GetStatus(grpc::ServerContext* ctx, const v1::MessageRef* req,
                          v1::MessageStatus* resp) override;
 
+  // Called with every submission's outcome and the time the node took
+  // (metrics). Set before serving.
+  void set_submit_observer(
+      std::function<void(const absl::Status&, absl::Duration)> observer) {
+    on_submit_ = std::move(observer);
+  }
+
  private:
   absl::StatusOr<std::string> Authenticate(grpc::ServerContext* ctx) const;
   void SubmitOne(const std::string& org, const v1::SubmitRequest& req,
@@ -47,6 +54,7 @@ class MailboxService final : public v1::Mailbox::Service {
   Mailbox& mailbox_;
   const auth::CallerAuthenticator& auth_;
   const size_t stream_workers_;
+  std::function<void(const absl::Status&, absl::Duration)> on_submit_;
 };
 
 // absl::Status -> grpc::Status, code for code, message kept.

@@ -267,6 +267,15 @@ RocksMessageStore::~RocksMessageStore() {
   }
 }
 
+uint64_t RocksMessageStore::IntProperty(const std::string& name) const {
+  uint64_t total = 0;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(h, name, &v)) total += v;
+  }
+  return total;
+}
+
 absl::Status RocksMessageStore::Checkpoint(const std::string& dir) {
   if (dir.empty() || dir[0] != '/') {
     return Error(absl::StatusCode::kInvalidArgument, "BACKUP_DIR_INVALID",

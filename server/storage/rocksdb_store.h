@@ -120,6 +120,9 @@ class RocksMessageStore final : public MessageStore {
 
   // Synced group commits so far (one fsync each).
   uint64_t commits() const;
+  // A RocksDB integer property summed over the column families (0 when
+  // RocksDB does not know it).
+  uint64_t IntProperty(const std::string& name) const;
 
   // The queue key of (org, seq).
   static std::string QueueKey(const std::string& org, uint64_t seq);

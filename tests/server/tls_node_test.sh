@@ -62,6 +62,7 @@ cat >node.json <<'JSON'
  "_case_rules": "transport test: the case rules have their own tests (cases_test.sh, return_test.sh)",
  "case_rules": {"enforce": false},
  "directory": "directory.signed", "authority_public_key": "keys/authority.sign.pub",
+ "metrics_listen": "127.0.0.1:0",
  "tls": {"ca": "pki/ca.crt", "cert": "pki/node-bg.crt", "key": "pki/node-bg.key"}}
 JSON
 "$BROKER" --config node.json --insecure-dev >out 2>&1; check "TLS and --insecure-dev exclude each other" 1 $?
@@ -100,6 +101,21 @@ cmp -s payload "inbox/$id.payload"; check "payload arrives" 0 $?
 
 as pki/org-bg-naptip.crt pki/org-bg-naptip.key bg-ngo; check "one organisation as another" 1 $?
 contains "impersonation reason" SENDER_NOT_CALLER out
+# Prometheus metrics on their own port.
+mport=$(sed -n 's|.*metrics on http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' broker.log)
+python3 -c 'import sys, urllib.request as u; sys.stdout.write(u.urlopen(sys.argv[1]).read().decode())' \
+  "http://127.0.0.1:$mport/metrics" >metrics 2>&1; check "GET /metrics" 0 $?
+contains "accepted submissions" 'trm_submits_total{result="OK"} 1$' metrics
+contains "refusals by reason" 'trm_submits_total{result="SENDER_NOT_CALLER"} 1$' metrics
+contains "latency histogram" 'trm_submit_seconds_count 2$' metrics
+contains "queue depth" 'trm_queue_messages{org="bg-naptip"} [0-9]' metrics
+contains "queue age" 'trm_queue_oldest_age_seconds{org="bg-naptip"}' metrics
+contains "fsyncs" 'trm_store_fsyncs_total [1-9]' metrics
+contains "rocksdb stats" 'trm_rocksdb{property="rocksdb.total-sst-files-size"}' metrics
+contains "audit log size" 'trm_audit_log_entries [1-9]' metrics
+contains "tree head age" 'trm_tree_head_age_seconds' metrics
+contains "certificate expiry" 'trm_tls_certificate_expiry_seconds [1-9]' metrics
+contains "overdue deadlines" 'trm_deadlines_overdue 0$' metrics
 as rogue/org-bg-ngo.crt rogue/org-bg-ngo.key bg-ngo; check "certificate from another CA" 1 $?
 contains "other CA reason" CERT_UNTRUSTED out
 contains "other CA names the certificate" "CN=org bg-ngo" out
