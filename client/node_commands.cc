@@ -461,6 +461,10 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
                       {"time", IsoMillis(s.now_unix_ms())},
                       {"relay_enabled", s.relay_enabled()},
                       {"overdue_deadlines", s.overdue_deadlines()},
+                      {"tls_cert_not_after",
+                       when(s.tls_cert_not_after_unix_ms())},
+                      {"node_key_valid_until",
+                       when(s.node_key_valid_until_unix_ms())},
                       {"peers", peers},
                       {"queues", queues}}
                      .dump()
@@ -516,6 +520,17 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
     std::cout << "  " << q.organisation() << ": " << q.queued() << " messages ("
               << q.bytes() << " bytes)\n";
   }
+  auto expiry = [&](int64_t ms) {
+    if (ms == 0) return std::string("no end date");
+    return absl::StrCat(IsoMillis(ms), " (in ",
+                        (ms - s.now_unix_ms()) / (24 * 3600 * 1000), " days)");
+  };
+  std::cout << "keys: TLS certificate "
+            << (s.tls_cert_not_after_unix_ms() == 0
+                    ? std::string("none (development)")
+                    : "expires " + expiry(s.tls_cert_not_after_unix_ms()))
+            << "; node signing key in the directory valid until "
+            << expiry(s.node_key_valid_until_unix_ms()) << "\n";
   std::cout << "cases: " << s.overdue_deadlines() << " overdue deadline(s)"
             << (s.overdue_deadlines() > 0 ? " (trmctl case overdue lists them)"
                                           : "")

@@ -316,6 +316,11 @@ int Run(const Flags& flags) {
                                     relays.get(), witness.get(),
                                     SystemClock::Get());
   admin_service.set_backup(store->get(), head_signer.get());
+  if (!cfg->tls_cert.empty()) {
+    absl::StatusOr<absl::Time> not_after =
+        metrics::CertificateNotAfter(cfg->tls_cert);
+    if (not_after.ok()) admin_service.set_tls_cert_not_after(*not_after);
+  }
   cases::CaseApi case_api(**store, registry,
                           cfg->case_rules ? &deadlines : nullptr,
                           SystemClock::Get());

@@ -18,6 +18,10 @@ grpc::Status AdminService::GetNodeStatus(grpc::ServerContext* ctx,
   absl::StatusOr<v1::NodeStatus> status =
       BuildNodeStatus(registry_, store_, links_, witness_, clock_.Now());
   if (!status.ok()) return mailbox::ToGrpc(status.status());
+  if (tls_cert_not_after_ != absl::InfinitePast()) {
+    status->set_tls_cert_not_after_unix_ms(
+        absl::ToUnixMillis(tls_cert_not_after_));
+  }
   *resp = std::move(*status);
   return grpc::Status::OK;
 }

@@ -30,6 +30,8 @@ class AdminService final : public v1::NodeAdmin::Service {
                       v1::BackupResponse* resp) override;
 
   // Where Backup writes from; without it Backup is UNIMPLEMENTED.
+  // The node's TLS certificate's expiry, for the status.
+  void set_tls_cert_not_after(absl::Time t) { tls_cert_not_after_ = t; }
   void set_backup(storage::RocksMessageStore* store,
                   audit::TreeHeadSigner* signer) {
     backup_store_ = store;
@@ -45,6 +47,7 @@ class AdminService final : public v1::NodeAdmin::Service {
   const Clock& clock_;
   storage::RocksMessageStore* backup_store_ = nullptr;
   audit::TreeHeadSigner* signer_ = nullptr;
+  absl::Time tls_cert_not_after_ = absl::InfinitePast();
 };
 
 }  // namespace trm::admin

@@ -109,6 +109,16 @@ absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
     }
   }
   out.set_overdue_deadlines(late);
+  // When the node's last valid signing key in the directory runs out.
+  if (const v1::DirectoryNode* self = dir->FindNode(registry.node_id())) {
+    int64_t until = 0;
+    for (const v1::DirectoryKey& k : self->signing_keys()) {
+      if (k.revoked_unix_ms() == 0 && k.valid_until_unix_ms() > until) {
+        until = k.valid_until_unix_ms();
+      }
+    }
+    out.set_node_key_valid_until_unix_ms(until);
+  }
   return out;
 }
 

@@ -205,6 +205,15 @@ absl::StatusOr<std::string> NodeMetrics::Render(const Sources& s,
         w.Sample(f.name, Label("peer", p.node()), v);
       }
     }
+    if (st.node_key_valid_until_unix_ms() > 0) {
+      w.Family("trm_node_key_expiry_seconds", "gauge",
+               "Seconds until the last valid signing key of this node in "
+               "the directory expires");
+      w.Sample(
+          "trm_node_key_expiry_seconds", "",
+          absl::ToDoubleSeconds(
+              absl::FromUnixMillis(st.node_key_valid_until_unix_ms()) - now));
+    }
     w.Family("trm_deadlines_overdue", "gauge",
              "Passed case deadlines still open (trmctl case overdue)");
     w.Sample("trm_deadlines_overdue", "",
@@ -253,25 +262,6 @@ absl::StatusOr<std::string> NodeMetrics::Render(const Sources& s,
              "Seconds until this node's TLS certificate expires");
     w.Sample("trm_tls_certificate_expiry_seconds", "",
              absl::ToDoubleSeconds(s.tls_cert_not_after - now));
-  }
-  if (s.registry != nullptr) {
-    const v1::DirectoryNode* self =
-        s.registry->directory()->FindNode(s.registry->node_id());
-    int64_t until = 0;
-    if (self != nullptr) {
-      for (const v1::DirectoryKey& k : self->signing_keys()) {
-        if (k.revoked_unix_ms() == 0 && k.valid_until_unix_ms() > until) {
-          until = k.valid_until_unix_ms();
-        }
-      }
-    }
-    if (until > 0) {
-      w.Family("trm_node_key_expiry_seconds", "gauge",
-               "Seconds until the last valid signing key of this node in "
-               "the directory expires");
-      w.Sample("trm_node_key_expiry_seconds", "",
-               absl::ToDoubleSeconds(absl::FromUnixMillis(until) - now));
-    }
   }
   return w.text();
 }

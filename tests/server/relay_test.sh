@@ -132,6 +132,8 @@ contains "ng failing" "ng: FAILING" out
 contains "retry schedule shown" "next attempt" out
 contains "backlog shown" "backlog 5 messages" out
 contains "link error shown" "last error: RELAY_FAILED: relay to node ng" out
+contains "certificate expiry shown" "keys: TLS certificate expires 20" out
+contains "overdue deadlines shown" "cases: 0 overdue deadline(s)" out
 "$TRMCTL" --json node status "${as_nrm[@]}" >out 2>&1
 python3 -c '
 import json, sys
