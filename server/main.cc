@@ -26,6 +26,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/crypto/key_files.h"
+#include "common/log.h"
 #include "common/status.h"
 #include "server/admin/admin_service.h"
 #include "server/audit/audit_service.h"
@@ -54,7 +55,7 @@ struct Flags {
 };
 
 int Fail(const absl::Status& status) {
-  std::cerr << "trm-broker: " << status.message() << "\n";
+  log::Error("node.error", status.message());
   return 1;
 }
 
@@ -95,6 +96,9 @@ int CheckConfig(const config::NodeConfig& cfg,
 int Run(const Flags& flags) {
   absl::StatusOr<config::NodeConfig> cfg = config::LoadNodeConfig(flags.config);
   if (!cfg.ok()) return Fail(cfg.status());
+  log::SetFormat(cfg->log_format == "json" ? log::Format::kJson
+                                           : log::Format::kText);
+  log::SetMessageLogging(cfg->log_messages);
   if (!flags.listen.empty()) cfg->listen = flags.listen;
   if (!flags.data_dir.empty()) cfg->data_dir = flags.data_dir;
   const bool tls = !cfg->tls_ca.empty();
@@ -132,22 +136,25 @@ int Run(const Flags& flags) {
   }
   mailbox::OrgRegistry registry(cfg->node_id, (*loader)->initial(),
                                 std::move(quotas));
-  std::printf("trm-broker: directory %s serial %llu (%s)\n",
-              registry.directory()->doc().federation().c_str(),
-              static_cast<unsigned long long>(registry.directory()->serial()),
-              cfg->directory.empty() ? "local, from the configuration"
-                                     : cfg->directory.c_str());
+  log::Info(
+      "directory.loaded",
+      absl::StrCat("directory ", registry.directory()->doc().federation(),
+                   " serial ", registry.directory()->serial(), " (",
+                   cfg->directory.empty() ? "local, from the configuration"
+                                          : cfg->directory,
+                   ")"),
+      {{"serial", absl::StrCat(registry.directory()->serial())}});
   if (flags.check_config) return CheckConfig(*cfg, registry);
   std::function<void(const std::string&)> on_reload;
   auto log_reload = [&](absl::StatusOr<std::string> r) {
     if (!r.ok()) {
-      std::printf("trm-broker: directory reload refused: %s\n",
-                  std::string(r.status().message()).c_str());
+      log::Warn(
+          "directory.reload_refused",
+          absl::StrCat("directory reload refused: ", r.status().message()));
     } else if (!r->empty()) {
-      std::printf("trm-broker: %s\n", r->c_str());
+      log::Info("directory.reloaded", *r);
       if (on_reload) on_reload(*r);
     }
-    std::fflush(stdout);
   };
 
   storage::RocksStoreOptions store_options;
@@ -189,8 +196,8 @@ int Run(const Flags& flags) {
     e.set_detail(detail);
     absl::Status s = (*store)->AppendAudit(e);
     if (!s.ok()) {
-      std::fprintf(stderr, "trm-broker: audit log: %s\n",
-                   std::string(s.message()).c_str());
+      log::Error("audit.append_failed",
+                 absl::StrCat("audit log: ", s.message()));
     }
   };
   if ((*store)->audit() != nullptr) {
@@ -204,9 +211,8 @@ int Run(const Flags& flags) {
         absl::StrCat("directory ", registry.directory()->doc().federation(),
                      " serial ", registry.directory()->serial(), " at start"));
   } else {
-    std::printf(
-        "trm-broker: audit log OFF (--no-audit-log, for benchmarks "
-        "only)\n");
+    log::Warn("audit.off",
+              "audit log OFF (--no-audit-log, for benchmarks only)");
   }
 
   receipts::ReceiptSigner signer(*node_key);
@@ -361,10 +367,12 @@ int Run(const Flags& flags) {
   }
   // The bound address, for tests that ask for port 0.
   std::string host = cfg->listen.substr(0, cfg->listen.rfind(':'));
-  std::printf("trm-broker: node %s serving on %s:%d (data %s, %s)\n",
-              cfg->node_id.c_str(), host.c_str(), port, cfg->data_dir.c_str(),
-              tls ? "mutual TLS" : "plaintext, development only");
-  std::fflush(stdout);
+  log::Info(
+      "node.serving",
+      absl::StrCat("node ", cfg->node_id, " serving on ", host, ":", port,
+                   " (data ", cfg->data_dir, ", ",
+                   tls ? "mutual TLS" : "plaintext, development only", ")"),
+      {{"node", cfg->node_id}, {"address", absl::StrCat(host, ":", port)}});
 
   if (audit_api) {
     audit_event(
@@ -417,9 +425,8 @@ int Run(const Flags& flags) {
                 absl::StrCat("cannot serve metrics on ", cfg->metrics_listen,
                              "; is the port in use?")));
     }
-    std::printf("trm-broker: metrics on http://%s:%d/metrics\n", mhost.c_str(),
-                bound);
-    std::fflush(stdout);
+    log::Info("node.metrics", absl::StrCat("metrics on http://", mhost, ":",
+                                           bound, "/metrics"));
     http_thread = std::thread([&http] { http.listen_after_bind(); });
   }
 
@@ -433,15 +440,15 @@ int Run(const Flags& flags) {
       if (head_signer && absl::Now() >= next_head) {
         next_head = absl::Now() + cfg->audit_tree_head_interval;
         if (absl::Status s = head_signer->Tick(); !s.ok()) {
-          std::fprintf(stderr, "trm-broker: signing a tree head: %s\n",
-                       std::string(s.message()).c_str());
+          log::Error("audit.sign_failed",
+                     absl::StrCat("signing a tree head: ", s.message()));
         }
       }
       if (cfg->case_rules && absl::Now() >= next_deadlines) {
         next_deadlines = absl::Now() + cfg->deadline_check_interval;
         if (absl::StatusOr<size_t> n = deadlines.Tick(); !n.ok()) {
-          std::fprintf(stderr, "trm-broker: deadlines: %s\n",
-                       std::string(n.status().message()).c_str());
+          log::Error("deadline.check_failed",
+                     absl::StrCat("deadlines: ", n.status().message()));
         }
       }
       log_reload((*loader)->ReloadIfChanged(registry));
@@ -449,8 +456,8 @@ int Run(const Flags& flags) {
       for (absl::StatusOr<size_t> n :
            {mailbox.SweepExpired(), mailbox.PurgeRetained()}) {
         if (!n.ok()) {
-          std::fprintf(stderr, "trm-broker: sweep: %s\n",
-                       std::string(n.status().message()).c_str());
+          log::Error("node.sweep_failed",
+                     absl::StrCat("sweep: ", n.status().message()));
         }
       }
     }
@@ -470,8 +477,7 @@ int Run(const Flags& flags) {
       // SIGHUP: reload the directory now.
       log_reload((*loader)->Reload(registry));
     }
-    std::printf("trm-broker: signal %d, shutting down\n", sig);
-    std::fflush(stdout);
+    log::Info("node.stopping", absl::StrCat("signal ", sig, ", shutting down"));
     server->Shutdown(std::chrono::system_clock::now() +
                      std::chrono::seconds(10));
   });
@@ -488,7 +494,7 @@ int Run(const Flags& flags) {
     // The last head covers everything the node did.
     head_signer->Latest(true).IgnoreError();
   }
-  std::printf("trm-broker: stopped cleanly\n");
+  log::Info("node.stopped", "stopped cleanly");
   return 0;  // store closes as it goes out of scope
 }
 

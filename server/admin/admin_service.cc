@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status.h"
 #include "server/mailbox/mailbox_service.h"
 
@@ -43,9 +45,8 @@ grpc::Status AdminService::Backup(grpc::ServerContext* ctx,
   absl::StatusOr<v1::BackupResponse> out =
       TakeBackup(*backup_store_, signer_, req->dir(), clock_.Now());
   if (!out.ok()) return mailbox::ToGrpc(out.status());
-  std::printf("trm-broker: backup by %s to %s\n", org->c_str(),
-              req->dir().c_str());
-  std::fflush(stdout);
+  log::Info("node.backup", absl::StrCat("backup by ", *org, " to ", req->dir()),
+            {{"by", *org}, {"dir", req->dir()}});
   *resp = std::move(*out);
   return grpc::Status::OK;
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/audit/tree_head.h"
+#include "common/log.h"
 #include "common/status.h"
 
 namespace trm::audit {
@@ -62,8 +63,8 @@ absl::Status Witness::Observe(const std::string& peer,
     absl::Status extends = VerifyExtends(k.head, head, consistency);
     if (!extends.ok()) {
       ++k.forks;
-      std::fprintf(stderr, "trm-broker: ALARM: %s\n",
-                   std::string(extends.message()).c_str());
+      log::Error("audit.tree_head_fork",
+                 absl::StrCat("ALARM: ", extends.message()), {{"peer", peer}});
       v1::AuditEvent e;
       e.set_kind(v1::TREE_HEAD_FORK);
       e.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));

@@ -1,13 +1,13 @@
 #include "server/cases/deadline_scheduler.h"
 
 #include <algorithm>
-#include <iostream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
 #include "common/crypto/hash.h"
 #include "common/envelope/envelope.h"
+#include "common/log.h"
 #include "common/status.h"
 
 namespace trm::cases {
@@ -77,9 +77,11 @@ absl::StatusOr<size_t> DeadlineScheduler::Tick(size_t max_cases) {
         absl::StatusOr<crypto::X25519PublicKey> to =
             dir->OrganisationEncryptionKey(org, now);
         if (!to.ok()) {
-          std::cerr << "trm-broker: cannot notify " << org << " of "
-                    << v1::DeadlineKind_Name(d.kind()) << " of case " << ref
-                    << ": " << to.status().message() << "\n";
+          log::Error("deadline.notify_failed",
+                     absl::StrCat("cannot notify ", org, " of ",
+                                  v1::DeadlineKind_Name(d.kind()), " of case ",
+                                  ref, ": ", to.status().message()),
+                     {{"case", ref}, {"org", org}});
           continue;
         }
         v1::Header h;
@@ -116,11 +118,13 @@ absl::StatusOr<size_t> DeadlineScheduler::Tick(size_t max_cases) {
         requests.push_back(std::move(r));
       }
       if (requests.empty()) {
-        std::cerr << "trm-broker: " << v1::DeadlineKind_Name(d.kind())
-                  << " of case " << ref
-                  << " passed, but no organisation of this node can be "
-                     "notified; add a NATIONAL_COORDINATOR to the "
-                     "directory\n";
+        log::Error(
+            "deadline.no_recipient",
+            absl::StrCat(v1::DeadlineKind_Name(d.kind()), " of case ", ref,
+                         " passed, but no organisation of this node "
+                         "can be notified; add a NATIONAL_COORDINATOR "
+                         "to the directory"),
+            {{"case", ref}});
         continue;
       }
       bool stored = false;
@@ -131,16 +135,22 @@ absl::StatusOr<size_t> DeadlineScheduler::Tick(size_t max_cases) {
         } else if (ErrorReason(out.status()) != "DEADLINE_NOT_OPEN") {
           // Met in the meantime: nothing to escalate. Anything else is
           // retried at the next tick.
-          std::cerr << "trm-broker: escalating " << ref << ": "
-                    << out.status().message() << "\n";
+          log::Error(
+              "deadline.escalation_failed",
+              absl::StrCat("escalating ", ref, ": ", out.status().message()),
+              {{"case", ref}});
         }
       }
       if (stored) {
         ++escalated;
         escalated_.fetch_add(1);
-        std::cerr << "trm-broker: DEADLINE_MISSED case " << ref << " "
-                  << v1::DeadlineKind_Name(d.kind()) << " owed by "
-                  << d.responsible_org() << "\n";
+        log::Warn("deadline.missed",
+                  absl::StrCat("DEADLINE_MISSED case ", ref, " ",
+                               v1::DeadlineKind_Name(d.kind()), " owed by ",
+                               d.responsible_org()),
+                  {{"case", ref},
+                   {"deadline", v1::DeadlineKind_Name(d.kind())},
+                   {"responsible", d.responsible_org()}});
       }
     }
   }

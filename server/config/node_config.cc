@@ -63,15 +63,15 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(
-      unknown_keys(j,
-                   {"node_id", "listen", "data_dir", "node_signing_key",
-                    "max_payload_bytes", "max_clock_skew_seconds",
-                    "visibility_timeout_seconds", "retention_seconds",
-                    "organisations", "directory", "authority_public_key", "tls",
-                    "relay", "require_signed_acknowledgements",
-                    "audit_tree_head_seconds", "case_rules", "metrics_listen"},
-                   ""));
+  RETURN_IF_ERROR(unknown_keys(
+      j,
+      {"node_id", "listen", "data_dir", "node_signing_key", "max_payload_bytes",
+       "max_clock_skew_seconds", "visibility_timeout_seconds",
+       "retention_seconds", "organisations", "directory",
+       "authority_public_key", "tls", "relay",
+       "require_signed_acknowledgements", "audit_tree_head_seconds",
+       "case_rules", "metrics_listen", "log_format", "log_messages"},
+      ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
     if (!j.contains(key)) {
@@ -100,6 +100,16 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   RETURN_IF_ERROR(str("node_signing_key", &c.node_signing_key, true));
   RETURN_IF_ERROR(str("directory", &c.directory, false));
   RETURN_IF_ERROR(str("metrics_listen", &c.metrics_listen, false));
+  RETURN_IF_ERROR(str("log_format", &c.log_format, false));
+  if (c.log_format != "text" && c.log_format != "json") {
+    return Bad(path, "\"log_format\" must be \"text\" or \"json\"");
+  }
+  if (j.contains("log_messages")) {
+    if (!j["log_messages"].is_boolean()) {
+      return Bad(path, "\"log_messages\" must be true or false");
+    }
+    c.log_messages = j["log_messages"].get<bool>();
+  }
   if (!c.metrics_listen.empty() &&
       c.metrics_listen.rfind(':') == std::string::npos) {
     return Bad(path,

@@ -51,6 +51,11 @@ struct NodeConfig {
   // Prometheus metrics over HTTP (GET /metrics), e.g. "127.0.0.1:9400";
   // empty: off.
   std::string metrics_listen;
+  // "text" (default) or "json": JSON lines, one object per event.
+  std::string log_format = "text";
+  // Log each message's steps (accepted, refused, relayed, received,
+  // acknowledged) with its id as trace_id.
+  bool log_messages = false;
   // How often the audit log's tree head is signed when the log has grown.
   absl::Duration audit_tree_head_interval = absl::Seconds(10);
   // Relay to other nodes ("relay" in the file).

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/hash.h"
+#include "common/log.h"
 #include "common/status.h"
 #include "server/receipts/receipt_signer.h"
 #include "trm/v1/receipt.pb.h"
@@ -256,11 +257,11 @@ absl::Time RelayDispatcher::Step() {
         continue;
       }
       ++notices_refused;
-      std::fprintf(stderr,
-                   "trm-broker: node %s refused the path notice for %s: %s "
-                   "(%s)\n",
-                   peer_.c_str(), HexEncode(AsBytes(r.message_id())).c_str(),
-                   r.error_message().c_str(), r.error_reason().c_str());
+      log::Warn("relay.notice_refused",
+                absl::StrCat("node ", peer_, " refused the path notice for ",
+                             HexEncode(AsBytes(r.message_id())), ": ",
+                             r.error_message(), " (", r.error_reason(), ")"),
+                {{"peer", peer_}, {"reason", r.error_reason()}});
     }
     done.push_back((*pending)[i].seq);
   }
@@ -273,9 +274,14 @@ absl::Time RelayDispatcher::Step() {
   }
   const int64_t relayed_ms = absl::ToUnixMillis(clock_.Now());
   size_t stored = 0;
-  for (const absl::Status& s :
-       store_.MarkRelayed(queue_, relayed, relayed_ms)) {
-    if (s.ok()) ++stored;
+  const std::vector<absl::Status> marked =
+      store_.MarkRelayed(queue_, relayed, relayed_ms);
+  for (size_t i = 0; i < marked.size(); ++i) {
+    if (!marked[i].ok()) continue;
+    ++stored;
+    if (log::MessageLogging())
+      log::Message("message.relayed", relayed[i].message_id,
+                   {{"node", registry_.node_id()}, {"peer", peer_}});
   }
   absl::MutexLock lock(&mu_);
   state_.relayed += stored;

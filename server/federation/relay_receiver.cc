@@ -7,6 +7,7 @@
 #include "common/audit/tree_head.h"
 #include "common/crypto/hash.h"
 #include "common/envelope/acknowledgement.h"
+#include "common/log.h"
 #include "common/status.h"
 
 namespace trm::federation {
@@ -141,6 +142,14 @@ std::vector<v1::RelayResult> RelayReceiver::Receive(
       SetError(stored[k].status(), &result);
       continue;
     }
+    if (log::MessageLogging())
+      log::Message("message.received", requests[k].message_id,
+                   {{"node", options_.node_id},
+                    {"peer", peer},
+                    {"case", requests[k].case_ref},
+                    {"type", v1::MessageType_Name(requests[k].message_type)},
+                    {"to", requests[k].recipient_org},
+                    {"duplicate", stored[k]->duplicate ? "yes" : "no"}});
     v1::ReceiptLeaf leaf;
     leaf.set_kind(v1::RECEIPT_RELAYED);
     leaf.set_message_id(requests[k].message_id);

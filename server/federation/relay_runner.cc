@@ -2,6 +2,9 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
 namespace trm::federation {
 
 RelayRunner::~RelayRunner() {
@@ -44,20 +47,21 @@ void RelayRunner::Run(RelayDispatcher& d) {
     const absl::Time next = d.Step();
     const PeerState s = d.state();
     if (s.consecutive_failures > 0 && failing == 0) {
-      std::printf("trm-broker: relay to %s failing: %s\n", d.peer().c_str(),
-                  s.last_error.c_str());
-      std::fflush(stdout);
+      log::Warn("relay.failing",
+                absl::StrCat("relay to ", d.peer(), " failing: ", s.last_error),
+                {{"peer", d.peer()}});
     } else if (s.consecutive_failures == 0 && failing > 0) {
-      std::printf(
-          "trm-broker: relay to %s recovered after %d failed attempts\n",
-          d.peer().c_str(), failing);
-      std::fflush(stdout);
+      log::Info("relay.recovered",
+                absl::StrCat("relay to ", d.peer(), " recovered after ",
+                             failing, " failed attempts"),
+                {{"peer", d.peer()}});
     }
     if (s.breaker == PeerState::Breaker::kOpen && failing > 0 &&
         s.consecutive_failures != failing && s.consecutive_failures % 5 == 0) {
-      std::printf("trm-broker: relay to %s: circuit open after %d failures\n",
-                  d.peer().c_str(), s.consecutive_failures);
-      std::fflush(stdout);
+      log::Warn("relay.circuit_open",
+                absl::StrCat("relay to ", d.peer(), ": circuit open after ",
+                             s.consecutive_failures, " failures"),
+                {{"peer", d.peer()}});
     }
     failing = s.consecutive_failures;
     const absl::Duration wait = next - clock_.Now();

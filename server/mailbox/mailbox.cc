@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/hash.h"
 #include "common/envelope/acknowledgement.h"
+#include "common/log.h"
 #include "common/status.h"
 
 namespace trm::mailbox {
@@ -48,9 +49,19 @@ absl::StatusOr<v1::Receipt> Mailbox::Submit(const std::string& caller,
   const absl::Time now = clock_.Now();
   absl::StatusOr<v1::Receipt> receipt =
       SubmitParsed(sender, parsed, envelope_bytes, now);
+  const v1::Header& h = parsed.header();
   if (!receipt.ok()) {
-    RecordRejection(caller, parsed.header(), envelope_bytes, now,
-                    receipt.status());
+    RecordRejection(caller, h, envelope_bytes, now, receipt.status());
+  }
+  if (log::MessageLogging()) {
+    log::Message(
+        receipt.ok() ? "message.accepted" : "message.refused", h.message_id(),
+        {{"node", options_.node_id},
+         {"case", h.case_ref()},
+         {"type", v1::MessageType_Name(h.type())},
+         {"from", caller},
+         {"to", absl::StrCat(h.recipient_org(), "@", h.recipient_node())},
+         {"reason", receipt.ok() ? "" : ErrorReason(receipt.status())}});
   }
   return receipt;
 }
@@ -292,7 +303,15 @@ absl::StatusOr<std::vector<absl::Status>> Mailbox::AckMany(
   absl::MutexLock lock(&mu_);
   auto& leases = leases_[caller];
   for (size_t k = 0; k < stored.size(); ++k) {
-    if (stored[k].ok()) leases.erase(checked[k].message_id);
+    if (stored[k].ok()) {
+      leases.erase(checked[k].message_id);
+      if (log::MessageLogging())
+        log::Message(
+            "message.acknowledged", checked[k].message_id,
+            {{"node", options_.node_id},
+             {"by", caller},
+             {"signed", checked[k].acknowledgement.empty() ? "no" : "yes"}});
+    }
     results[index[k]] = std::move(stored[k]);
   }
   return results;

@@ -11,6 +11,13 @@ source "$(dirname "$0")/federation_test_lib.sh" "$1" "$2"
 node_config bg "$bg_port" bg
 node_config ng "$ng_port" ng
 node_config it "$it_port" it
+for n in bg ng; do  # JSON-lines logs with every message's steps
+  python3 - "$n.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["log_format"] = "json"; c["log_messages"] = True
+json.dump(c, open(sys.argv[1], "w"))
+PY
+done
 start bg; start ng; start it
 declare -A port_of=([bg]=$bg_port [ng]=$ng_port [it]=$it_port)
 declare -A node_of=([bg-ngo]=bg [ng-naptip]=ng [it-ngo]=it)
@@ -96,6 +103,25 @@ printf 'referral for NAPTIP' >p0
 id=$(send BG-1 p0); check "send to another country" 0 $?
 wait_state "$id" RELAYED; check "relayed to NG" 0 $?
 contains "status names the relaying node" "relayed_to: ng" status.out
+# One trace id across both nodes' JSON logs: the message id.
+python3 - "$id" >trace.out 2>&1 <<'PY'
+import json, sys
+trace, steps = sys.argv[1], []
+for node in ("bg", "ng"):
+    for line in open(node + ".log"):
+        if not line.startswith("{"):
+            continue
+        e = json.loads(line)  # every JSON line parses
+        assert e["level"] in ("info", "warn", "error") and e["event"], e
+        if e.get("trace_id") == trace:
+            steps.append((node, e["event"]))
+            assert "payload" not in e and "referral for NAPTIP" not in line, line
+print(steps)
+assert ("bg", "message.accepted") in steps and ("bg", "message.relayed") in steps, steps
+assert ("ng", "message.received") in steps, steps
+PY
+check "one trace id in both nodes' JSON logs" 0 $?
+cat trace.out
 "$TRMCTL" status "${as_ngo[@]}" --directory directory.signed --authority-pub keys/authority.sign.pub \
   "$id" >out 2>&1; check "status checks the relay receipt" 0 $?
 contains "relay receipt valid" "relay_receipt: valid, signed by node ng" out
