@@ -128,4 +128,9 @@ contains "typo named" '"listen_on"' out
 # The shipped example is a valid configuration: it fails only on its key paths.
 "$BROKER" --config "$EXAMPLE" >out 2>&1; check "example config" 1 $?
 contains "example parses" KEY_FILE_IO out
+for n in bg ng it; do  # the per-node examples too
+  "$BROKER" --config "$(dirname "$EXAMPLE")/examples/$n.json" --check-config >out 2>&1
+  check "example $n.json" 1 $?
+  contains "example $n.json parses" KEY_FILE_IO out
+done
 exit $fail
