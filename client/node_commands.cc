@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "common/time_text.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "server/receipts/receipt_signer.h"
 #include "trm/v1/admin.grpc.pb.h"
 #include "trm/v1/case.pb.h"
@@ -595,6 +596,38 @@ absl::Status HealthCommand(const NodeFlags& node, const Output& out) {
   if (resp.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
     return Error(absl::StatusCode::kUnavailable, "NOT_SERVING",
                  absl::StrCat("the node answers ", state));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ServicesCommand(const NodeFlags& node, const Output& out) {
+  ASSIGN_OR_RETURN(Connection c, Connect(node));
+  auto reflection =
+      grpc::reflection::v1alpha::ServerReflection::NewStub(c.channel);
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx, absl::Seconds(10));
+  auto stream = reflection->ServerReflectionInfo(&ctx);
+  grpc::reflection::v1alpha::ServerReflectionRequest req;
+  req.set_list_services("");
+  grpc::reflection::v1alpha::ServerReflectionResponse resp;
+  const bool answered =
+      stream->Write(req) && stream->WritesDone() && stream->Read(&resp);
+  grpc::reflection::v1alpha::ServerReflectionResponse rest;
+  while (stream->Read(&rest)) {
+  }
+  RETURN_IF_ERROR(FromGrpc(stream->Finish()));
+  if (!answered || !resp.has_list_services_response()) {
+    return Error(absl::StatusCode::kUnavailable, "NO_REFLECTION",
+                 "the node did not answer the reflection request");
+  }
+  json names = json::array();
+  for (const auto& s : resp.list_services_response().service()) {
+    names.push_back(s.name());
+  }
+  if (out.json) {
+    std::cout << json{{"ok", true}, {"services", names}}.dump() << "\n";
+  } else {
+    for (const auto& n : names) std::cout << n.get<std::string>() << "\n";
   }
   return absl::OkStatus();
 }

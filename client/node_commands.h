@@ -42,6 +42,9 @@ struct ReceiveFlags {
   uint32_t wait_ms = 0;
 };
 
+// trmctl node services.
+absl::Status ServicesCommand(const NodeFlags& node, const Output& out);
+
 // trmctl node health.
 absl::Status HealthCommand(const NodeFlags& node, const Output& out);
 

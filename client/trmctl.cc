@@ -363,6 +363,12 @@ int Main(int argc, char** argv) {
       "for the node's NATIONAL_COORDINATOR organisation");
   node_cmd->require_subcommand(1);
   AddNodeFlags(node_status, &node_status_flags);
+  NodeFlags services_flags;
+  CLI::App* node_services = node_cmd->add_subcommand(
+      "services",
+      "the gRPC services the node serves, listed through standard server "
+      "reflection (grpc.reflection.v1alpha)");
+  AddNodeFlags(node_services, &services_flags);
   NodeFlags health_flags;
   CLI::App* node_health = node_cmd->add_subcommand(
       "health",
@@ -409,6 +415,7 @@ int Main(int argc, char** argv) {
   if (*node_status) status = NodeStatusCommand(node_status_flags, out);
   if (*backup) status = BackupCommand(backup_node, backup_dir, out);
   if (*node_health) status = HealthCommand(health_flags, out);
+  if (*node_services) status = ServicesCommand(services_flags, out);
   return Report(status, out);
 }
 

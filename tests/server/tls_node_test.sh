@@ -85,6 +85,11 @@ contains "serves mutual TLS" "mutual TLS" broker.log
 "$TRMCTL" node health --node "localhost:$port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt \
   --key pki/org-bg-ngo.key >out 2>&1; check "grpc.health.v1" 0 $?
 contains "serving" "^SERVING" out
+"$TRMCTL" node services --node "localhost:$port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt \
+  --key pki/org-bg-ngo.key >out 2>&1; check "server reflection" 0 $?
+for s in trm.v1.Mailbox trm.v1.Cases trm.v1.NodeAdmin trm.v1.Audit grpc.health.v1.Health; do
+  contains "reflection lists $s" "^$s\$" out
+done
 
 printf 'referral' >payload
 as() {  # as CERT KEY SENDER [CA]: send SENDER's message with these TLS credentials
