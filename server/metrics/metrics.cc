@@ -3,6 +3,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -16,8 +17,7 @@ namespace {
 // The shortest decimal that reads back as `v`.
 std::string Number(double v) {
   char buf[64];
-  if (v == static_cast<double>(static_cast<int64_t>(v)) && v < 1e15 &&
-      v > -1e15) {
+  if (v < 1e15 && v > -1e15 && v == std::trunc(v)) {
     std::snprintf(buf, sizeof(buf), "%.0f", v);
     return buf;
   }
