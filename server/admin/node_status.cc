@@ -16,18 +16,12 @@ int64_t MillisOrZero(absl::Time t) {
 
 absl::Status CheckCoordinator(const mailbox::OrgRegistry& registry,
                               const std::string& caller) {
-  std::shared_ptr<const directory::Directory> dir = registry.directory();
-  const v1::DirectoryOrganisation* org = dir->FindOrganisation(caller);
-  const bool coordinator =
-      org != nullptr && org->home_node() == registry.node_id() &&
-      std::find(org->roles().begin(), org->roles().end(),
-                v1::NATIONAL_COORDINATOR) != org->roles().end();
-  if (!coordinator) {
+  if (!registry.IsCoordinator(caller)) {
     return Error(
         absl::StatusCode::kPermissionDenied, "NOT_COORDINATOR",
         absl::StrCat("'", caller, "' is not a national coordinator of node ",
                      registry.node_id(), " in the directory (serial ",
-                     dir->serial(),
+                     registry.directory()->serial(),
                      "); only the node's NATIONAL_COORDINATOR "
                      "organisation may see the node's status"));
   }

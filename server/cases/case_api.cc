@@ -7,14 +7,6 @@
 
 namespace trm::cases {
 
-bool CaseApi::IsCoordinator(const std::string& org) const {
-  std::shared_ptr<const directory::Directory> dir = registry_.directory();
-  const v1::DirectoryOrganisation* o = dir->FindOrganisation(org);
-  return o != nullptr && o->home_node() == registry_.node_id() &&
-         std::find(o->roles().begin(), o->roles().end(),
-                   v1::NATIONAL_COORDINATOR) != o->roles().end();
-}
-
 absl::StatusOr<v1::CaseView> CaseApi::GetCase(
     const std::string& org, const std::string& case_ref) const {
   if (case_ref.empty()) {
@@ -22,7 +14,7 @@ absl::StatusOr<v1::CaseView> CaseApi::GetCase(
                  "give the case reference to show");
   }
   ASSIGN_OR_RETURN(v1::CaseRecord rec, store_.GetCase(case_ref));
-  const bool coordinator = IsCoordinator(org);
+  const bool coordinator = registry_.IsCoordinator(org);
   const bool took_part =
       std::find(rec.participants().begin(), rec.participants().end(), org) !=
       rec.participants().end();
@@ -64,7 +56,7 @@ absl::StatusOr<v1::CaseView> CaseApi::GetCase(
 
 absl::StatusOr<v1::OverdueList> CaseApi::ListOverdue(const std::string& org,
                                                      size_t max) const {
-  if (!IsCoordinator(org)) {
+  if (!registry_.IsCoordinator(org)) {
     return Error(absl::StatusCode::kPermissionDenied, "NOT_COORDINATOR",
                  absl::StrCat("'", org,
                               "' is not the national coordinator of "

@@ -32,8 +32,6 @@ class CaseApi {
                                               size_t max) const;
 
  private:
-  bool IsCoordinator(const std::string& org) const;
-
   storage::MessageStore& store_;
   const mailbox::OrgRegistry& registry_;
   const DeadlineScheduler* scheduler_;

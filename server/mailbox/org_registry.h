@@ -7,6 +7,7 @@
 #ifndef TRM_SERVER_MAILBOX_ORG_REGISTRY_H_
 #define TRM_SERVER_MAILBOX_ORG_REGISTRY_H_
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,16 @@ class OrgRegistry {
     absl::Status ok = directory::CheckSuccessor(*directory_, *next);
     if (ok.ok()) directory_ = std::move(next);
     return ok;
+  }
+
+  // Whether `org` is a NATIONAL_COORDINATOR organisation of this node in
+  // the directory now.
+  bool IsCoordinator(const std::string& org) const {
+    std::shared_ptr<const directory::Directory> dir = directory();
+    const v1::DirectoryOrganisation* o = dir->FindOrganisation(org);
+    return o != nullptr && o->home_node() == node_id_ &&
+           std::find(o->roles().begin(), o->roles().end(),
+                     v1::NATIONAL_COORDINATOR) != o->roles().end();
   }
 
   uint64_t QuotaOf(const std::string& org) const {
