@@ -48,7 +48,8 @@ namespace {
 struct Flags {
   std::string config, listen, data_dir;
   bool insecure_dev = false;
-  bool no_audit_log = false;  // benchmarks only
+  bool no_audit_log = false;          // benchmarks only
+  bool no_verify_signatures = false;  // benchmarks only
   bool verify_audit = false;
   bool check_config = false;
   std::string restore;  // a backup directory to restore into data_dir
@@ -227,6 +228,12 @@ int Run(const Flags& flags) {
   options.require_signed_acknowledgements =
       cfg->require_signed_acknowledgements;
   if (cfg->case_rules) options.case_policies = &cfg->case_policies;
+  options.verify_signatures = !flags.no_verify_signatures;
+  if (flags.no_verify_signatures) {
+    log::Warn("signatures.off",
+              "signature verification of submitted envelopes OFF "
+              "(--no-verify-signatures, for benchmarks only)");
+  }
   mailbox::Mailbox mailbox(options, registry, **store, signer,
                            SystemClock::Get());
   cases::DeadlineScheduler deadlines(**store, registry, *node_key,
@@ -537,6 +544,10 @@ int main(int argc, char** argv) {
   app.add_flag("--no-audit-log", flags.no_audit_log,
                "keep no audit log: for measuring its cost in benchmarks "
                "only, never in a federation");
+  app.add_flag("--no-verify-signatures", flags.no_verify_signatures,
+               "accept submitted envelopes without checking their "
+               "signatures: for measuring the cost of verification in "
+               "benchmarks only, never in a federation");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

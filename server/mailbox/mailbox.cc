@@ -1,5 +1,9 @@
 #include "server/mailbox/mailbox.h"
 
+#include <algorithm>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/hash.h"
 #include "common/envelope/acknowledgement.h"
@@ -41,29 +45,118 @@ absl::StatusOr<Mailbox::Own> Mailbox::Caller(const std::string& caller) const {
 
 absl::StatusOr<v1::Receipt> Mailbox::Submit(const std::string& caller,
                                             absl::string_view envelope_bytes) {
-  ASSIGN_OR_RETURN(const Own sender, Caller(caller));
-  // 1. Structure and limits.
-  ASSIGN_OR_RETURN(
-      envelope::ParsedEnvelope parsed,
-      envelope::ParsedEnvelope::Parse(envelope_bytes, options_.limits));
+  std::vector<absl::StatusOr<v1::Receipt>> out =
+      SubmitMany(caller, {envelope_bytes});
+  return std::move(out.front());
+}
+
+std::vector<absl::StatusOr<v1::Receipt>> Mailbox::SubmitMany(
+    const std::string& caller,
+    const std::vector<absl::string_view>& envelopes) {
+  const size_t n = envelopes.size();
+  std::vector<absl::StatusOr<v1::Receipt>> results(
+      n, absl::UnknownError("not submitted"));
+  absl::StatusOr<Own> sender = Caller(caller);
+  if (!sender.ok()) {
+    for (auto& r : results) r = sender.status();
+    return results;
+  }
   const absl::Time now = clock_.Now();
-  absl::StatusOr<v1::Receipt> receipt =
-      SubmitParsed(sender, parsed, envelope_bytes, now);
-  const v1::Header& h = parsed.header();
-  if (!receipt.ok()) {
-    RecordRejection(caller, h, envelope_bytes, now, receipt.status());
+  // 1-5 for each envelope. Signature checks dominate: spread them over the
+  // cores.
+  std::vector<absl::StatusOr<envelope::ParsedEnvelope>> parsed(
+      n, absl::UnknownError("not parsed"));
+  std::vector<absl::StatusOr<storage::AcceptRequest>> checked(
+      n, absl::UnknownError("not checked"));
+  auto check = [&](size_t i) {
+    parsed[i] = envelope::ParsedEnvelope::Parse(envelopes[i], options_.limits);
+    checked[i] =
+        parsed[i].ok()
+            ? CheckEnvelope(*sender, *parsed[i], envelopes[i], now)
+            : absl::StatusOr<storage::AcceptRequest>(parsed[i].status());
+  };
+  const size_t workers =
+      std::clamp<size_t>(std::thread::hardware_concurrency(), 1, n / 8 + 1);
+  {
+    std::vector<std::thread> threads;
+    for (size_t w = 1; w < workers; ++w) {
+      threads.emplace_back([&, w] {
+        for (size_t i = w; i < n; i += workers) check(i);
+      });
+    }
+    for (size_t i = 0; i < n; i += workers) check(i);
+    for (std::thread& t : threads) t.join();
   }
-  if (log::MessageLogging()) {
-    log::Message(
-        receipt.ok() ? "message.accepted" : "message.refused", h.message_id(),
-        {{"node", options_.node_id},
-         {"case", h.case_ref()},
-         {"type", v1::MessageType_Name(h.type())},
-         {"from", caller},
-         {"to", absl::StrCat(h.recipient_org(), "@", h.recipient_node())},
-         {"reason", receipt.ok() ? "" : ErrorReason(receipt.status())}});
+  // The quotas, counting what this batch adds to each queue.
+  std::vector<storage::AcceptRequest> requests;
+  std::vector<size_t> index;  // request -> envelope
+  absl::flat_hash_map<std::string, uint64_t> adding;
+  for (size_t i = 0; i < n; ++i) {
+    if (checked[i].ok()) {
+      uint64_t& added = adding[checked[i]->queue];
+      absl::Status room =
+          CheckQuota(checked[i]->queue, envelopes[i].size(), added);
+      if (room.ok()) {
+        added += envelopes[i].size();
+        index.push_back(i);
+        requests.push_back(std::move(*checked[i]));
+        continue;
+      }
+      checked[i] = room;
+    }
+    results[i] = checked[i].status();
   }
-  return receipt;
+  // 6. Durable and deduplicated, in one write. 7. The receipts, under one
+  // signature; a duplicate gets the original acceptance time.
+  std::vector<absl::StatusOr<storage::AcceptOutcome>> stored =
+      store_.AcceptMany(requests);
+  std::vector<v1::ReceiptLeaf> leaves;
+  std::vector<size_t> signed_index;
+  for (size_t k = 0; k < stored.size(); ++k) {
+    if (!stored[k].ok()) {
+      results[index[k]] = stored[k].status();
+      continue;
+    }
+    v1::ReceiptLeaf leaf;
+    leaf.set_kind(v1::RECEIPT_ACCEPTED);
+    leaf.set_message_id(requests[k].message_id);
+    leaf.set_envelope_sha256(requests[k].envelope_sha256);
+    leaf.set_node(options_.node_id);
+    leaf.set_time_unix_ms(stored[k]->status.accepted_unix_ms());
+    leaves.push_back(std::move(leaf));
+    signed_index.push_back(index[k]);
+  }
+  if (!leaves.empty()) {
+    absl::StatusOr<std::vector<v1::Receipt>> receipts =
+        signer_.SignMany(leaves);
+    for (size_t k = 0; k < signed_index.size(); ++k) {
+      if (receipts.ok()) {
+        results[signed_index[k]] = std::move((*receipts)[k]);
+      } else {
+        results[signed_index[k]] = receipts.status();
+      }
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!parsed[i].ok()) continue;  // no header to record it under
+    const v1::Header& h = parsed[i]->header();
+    if (!results[i].ok()) {
+      RecordRejection(caller, h, envelopes[i], now, results[i].status());
+    }
+    if (log::MessageLogging()) {
+      log::Message(
+          results[i].ok() ? "message.accepted" : "message.refused",
+          h.message_id(),
+          {{"node", options_.node_id},
+           {"case", h.case_ref()},
+           {"type", v1::MessageType_Name(h.type())},
+           {"from", caller},
+           {"to", absl::StrCat(h.recipient_org(), "@", h.recipient_node())},
+           {"reason",
+            results[i].ok() ? "" : ErrorReason(results[i].status())}});
+    }
+  }
+  return results;
 }
 
 void Mailbox::RecordRejection(const std::string& caller, const v1::Header& h,
@@ -100,9 +193,9 @@ void Mailbox::RecordRejection(const std::string& caller, const v1::Header& h,
   store_.RecordRejection(st).IgnoreError();
 }
 
-absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
+absl::StatusOr<storage::AcceptRequest> Mailbox::CheckEnvelope(
     const Own& sender, const envelope::ParsedEnvelope& parsed,
-    absl::string_view envelope_bytes, absl::Time now) {
+    absl::string_view envelope_bytes, absl::Time now) const {
   const std::string& caller = sender.org->id();
   const directory::Directory& dir = *sender.directory;
   const v1::Header& h = parsed.header();
@@ -135,7 +228,9 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
                    dir.OrganisationSigningKey(
                        caller, parsed.envelope().sender_key_id(),
                        absl::FromUnixMillis(h.created_unix_ms()), now));
-  RETURN_IF_ERROR(envelope::VerifySignature(parsed, sender_key));
+  if (options_.verify_signatures) {
+    RETURN_IF_ERROR(envelope::VerifySignature(parsed, sender_key));
+  }
   // 5. A recipient in the directory: here, or on the node that relays to
   // it; with room in its mailbox or in that node's outbound queue.
   const v1::DirectoryOrganisation* recipient =
@@ -159,18 +254,6 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
   }
   const std::string queue =
       remote ? storage::OutboundQueue(h.recipient_node()) : h.recipient_org();
-  const uint64_t quota = orgs_.QuotaOf(queue);
-  ASSIGN_OR_RETURN(uint64_t queued, store_.QueueBytes(queue));
-  if (queued + envelope_bytes.size() > quota) {
-    return Error(StatusCode::kResourceExhausted, "MAILBOX_FULL",
-                 absl::StrCat("queue ", queue, " holds ", queued,
-                              " bytes, and this message would pass its quota "
-                              "of ",
-                              quota,
-                              "; retry after the recipient has received its "
-                              "messages"));
-  }
-  // 6. Durable, deduplicated.
   storage::AcceptRequest request;
   request.message_id = h.message_id();
   request.sender_org = h.sender_org();
@@ -188,15 +271,23 @@ absl::StatusOr<v1::Receipt> Mailbox::SubmitParsed(
   request.envelope_sha256.assign(digest.begin(), digest.end());
   request.expires_unix_ms = h.expires_unix_ms();
   request.now_unix_ms = absl::ToUnixMillis(now);
-  ASSIGN_OR_RETURN(storage::AcceptOutcome outcome, store_.Accept(request));
-  // 7. The receipt; a duplicate gets the original acceptance time.
-  v1::ReceiptLeaf leaf;
-  leaf.set_kind(v1::RECEIPT_ACCEPTED);
-  leaf.set_message_id(h.message_id());
-  leaf.set_envelope_sha256(request.envelope_sha256);
-  leaf.set_node(options_.node_id);
-  leaf.set_time_unix_ms(outcome.status.accepted_unix_ms());
-  return signer_.Sign(leaf);
+  return request;
+}
+
+absl::Status Mailbox::CheckQuota(const std::string& queue, size_t bytes,
+                                 uint64_t adding) const {
+  const uint64_t quota = orgs_.QuotaOf(queue);
+  ASSIGN_OR_RETURN(uint64_t queued, store_.QueueBytes(queue));
+  if (queued + adding + bytes > quota) {
+    return Error(StatusCode::kResourceExhausted, "MAILBOX_FULL",
+                 absl::StrCat("queue ", queue, " holds ", queued + adding,
+                              " bytes, and this message would pass its quota "
+                              "of ",
+                              quota,
+                              "; retry after the recipient has received its "
+                              "messages"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Delivery>> Mailbox::Receive(

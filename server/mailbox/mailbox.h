@@ -54,6 +54,10 @@ struct MailboxOptions {
   bool require_signed_acknowledgements = true;
   // The TRM case rules (server/cases), or null to leave them off.
   const cases::CasePolicies* case_policies = nullptr;
+  // Check each submitted envelope's Ed25519 signature. Off only to measure
+  // what verification costs (trm-broker --no-verify-signatures, benchmarks
+  // only): the key the envelope names is still looked up.
+  bool verify_signatures = true;
 };
 
 struct Delivery {
@@ -72,6 +76,12 @@ class Mailbox {
 
   absl::StatusOr<v1::Receipt> Submit(const std::string& caller,
                                      absl::string_view envelope_bytes);
+  // Submit for many envelopes of one caller: signatures checked across the
+  // cores, one durable write, one receipt signature. One result each, in
+  // the order given.
+  std::vector<absl::StatusOr<v1::Receipt>> SubmitMany(
+      const std::string& caller,
+      const std::vector<absl::string_view>& envelopes);
 
   // Up to `max` messages for `caller` that are not leased, each now leased.
   absl::StatusOr<std::vector<Delivery>> Receive(const std::string& caller,
@@ -108,10 +118,15 @@ class Mailbox {
     const v1::DirectoryOrganisation* org = nullptr;
   };
   absl::StatusOr<Own> Caller(const std::string& caller) const;
-  // Steps 2-7 for an envelope that parsed.
-  absl::StatusOr<v1::Receipt> SubmitParsed(
+  // Steps 2-5 for an envelope that parsed (all but the quota): what to
+  // store, or why not.
+  absl::StatusOr<storage::AcceptRequest> CheckEnvelope(
       const Own& sender, const envelope::ParsedEnvelope& parsed,
-      absl::string_view envelope_bytes, absl::Time now);
+      absl::string_view envelope_bytes, absl::Time now) const;
+  // Room for `bytes` more in `queue`, beyond `adding` bytes already on
+  // their way there (MAILBOX_FULL).
+  absl::Status CheckQuota(const std::string& queue, size_t bytes,
+                          uint64_t adding) const;
   // The signed acknowledgement `ack` of message `id` by `me`: well formed,
   // for the envelope it received, recent, and signed with its key valid
   // now. OK for an empty one when unsigned acknowledgements are allowed.

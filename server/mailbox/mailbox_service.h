@@ -17,10 +17,10 @@ namespace trm::mailbox {
 class MailboxService final : public v1::Mailbox::Service {
  public:
   // `auth` names the calling organisation (certificate, or a bearer token
-  // in development). `stream_workers` envelopes of one SubmitStream are
+  // in development). `stream_workers` batches of one SubmitStream are
   // processed at once. References must outlive the service.
   MailboxService(Mailbox& mailbox, const auth::CallerAuthenticator& auth,
-                 size_t stream_workers = 32);
+                 size_t stream_workers = 2);
 
   grpc::Status Submit(grpc::ServerContext* ctx, const v1::SubmitRequest* req,
                       v1::SubmitResponse* resp) override;
@@ -48,8 +48,9 @@ class MailboxService final : public v1::Mailbox::Service {
 
  private:
   absl::StatusOr<std::string> Authenticate(grpc::ServerContext* ctx) const;
-  void SubmitOne(const std::string& org, const v1::SubmitRequest& req,
-                 v1::SubmitResponse* resp);
+  static void FillResponse(uint64_t correlation,
+                           absl::StatusOr<v1::Receipt> receipt,
+                           v1::SubmitResponse* resp);
 
   Mailbox& mailbox_;
   const auth::CallerAuthenticator& auth_;
