@@ -101,10 +101,9 @@ grpc::Status MailboxService::SubmitStream(
           if (on_submit_) on_submit_(receipts[k].status(), took);
           v1::SubmitResponse resp;
           FillResponse(batch[k].correlation(), std::move(receipts[k]), &resp);
-          // All but the last of a batch may wait in gRPC's buffer.
-          grpc::WriteOptions options;
-          if (k + 1 < batch.size()) options.set_buffer_hint();
-          if (!write_failed && !stream->Write(resp, options)) {
+          // No buffer hint: a synchronous Write with one waits for the
+          // next write to complete, which hung the stream (crash_kill9).
+          if (!write_failed && !stream->Write(resp)) {
             write_failed = true;
           }
         }
