@@ -1,12 +1,19 @@
 // trm_load: drives a trm-broker node, for the crash test and benchmarks.
 //
 //   trm_load produce --node ADDR (--token-file F | --ca CA --cert C --key K)
-//                    --sign-key K --recipient-pub P
-//                    --from ORG@NODE --to ORG@NODE --count N [--window W]
-//                    [--size BYTES] [--log FILE]
-//   trm_load consume --node ADDR (--token-file F | --ca CA --cert C --key K)
-//                    --expect N [--log FILE]
+//                    --sign-key K (--recipient-pub P --to ORG@NODE)...
+//                    --from ORG@NODE --count N [--window W] [--rate R]
+//                    [--size BYTES] [--log FILE] [--consume-token F...]
+//   trm_load consume --node ADDR (--token-file F... | --ca CA --cert C
+//                    --key K) --expect N [--log FILE]
 //                    [--timeout-s S] [--sign-key K]
+//
+// Each --to is one producer with its own channel and stream (count
+// messages each, rate/producers each); each consumer token file is one
+// consumer (expect messages each). With --consume-token, produce also runs
+// a consumer per recipient and reports end-to-end latency (first submit ->
+// first delivery) instead of submit-to-receipt latency. Both print a
+// "RESULT key=value ..." line for bench/compare.sh.
 //
 // produce seals N envelopes up front, then keeps W of them in flight on a
 // SubmitStream until each has a receipt, reconnecting and resubmitting the
@@ -29,6 +36,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -109,35 +117,49 @@ void Authorize(grpc::ClientContext& ctx, const std::string& token) {
 }
 
 struct ProduceFlags {
-  std::string sign_key, recipient_pub, from, to;
+  std::string sign_key, from;
+  // One producer (its own connection and stream) per recipient.
+  std::vector<std::string> recipient_pub, to;
   size_t count = 1000, window = 64, size = 4096;
   double rate = 0;  // messages per second; 0 = as fast as the window allows
+  // Consumers to run during the produce run (end-to-end latency), one per
+  // token file: each receives its queue's `count` messages.
+  std::vector<std::string> consume_tokens;
 };
 
-int Produce(const Common& c, const ProduceFlags& f) {
-  auto sign = crypto::LoadSigningKey(f.sign_key);
-  auto rcpt = crypto::LoadEncryptionPublicKey(f.recipient_pub);
-  if (!sign.ok() || !rcpt.ok()) {
-    std::cerr << "trm_load: cannot load keys\n";
-    return 2;
-  }
-  const std::string token = c.token_file.empty() ? "" : ReadToken(c.token_file);
+// What one producer lane measured.
+struct LaneResult {
+  size_t done = 0, reconnects = 0, refused = 0;
+  std::vector<double> latency_us;
+};
+
+// Message id (raw bytes) -> its first send time, for consumers in this
+// process to measure end-to-end latency. Filled before sending.
+struct SendTimes {
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, Clock::time_point> at ABSL_GUARDED_BY(mu);
+};
+
+// Seals `count` envelopes from f.from to `to` for `rcpt`.
+absl::StatusOr<std::vector<std::string>> SealAll(
+    const ProduceFlags& f, const crypto::Ed25519PrivateKey& sign,
+    const crypto::X25519PublicKey& rcpt, const std::string& to, size_t lane,
+    std::vector<std::string>& raw_ids) {
   auto split = [](const std::string& a) {
     size_t at = a.find('@');
     return std::pair(a.substr(0, at), a.substr(at + 1));
   };
   auto [from_org, from_node] = split(f.from);
-  auto [to_org, to_node] = split(f.to);
-  // Seal everything first: the measured part is the node, not the client.
+  auto [to_org, to_node] = split(to);
   std::vector<std::string> wires(f.count);
-  std::vector<std::string> ids(f.count);
+  raw_ids.resize(f.count);
   const std::string payload(f.size, 'p');
   const int64_t now = absl::ToUnixMillis(absl::Now());
   for (size_t i = 0; i < f.count; ++i) {
     v1::Header h;
     h.set_schema_version(1);
     h.set_message_id(envelope::NewMessageId());
-    h.set_case_ref("LOAD-" + std::to_string(i));
+    h.set_case_ref("LOAD-" + std::to_string(lane) + "-" + std::to_string(i));
     h.set_type(v1::MONITORING_REPORT);
     h.set_sender_org(from_org);
     h.set_sender_node(from_node);
@@ -145,25 +167,33 @@ int Produce(const Common& c, const ProduceFlags& f) {
     h.set_recipient_node(to_node);
     h.set_created_unix_ms(now);
     h.set_expires_unix_ms(now + 24 * 3600 * 1000LL);
-    auto env = envelope::Seal(h, AsBytes(payload), *sign, *rcpt);
-    if (!env.ok()) {
-      std::cerr << "trm_load: " << env.status().message() << "\n";
-      return 2;
-    }
+    auto env = envelope::Seal(h, AsBytes(payload), sign, rcpt);
+    if (!env.ok()) return env.status();
     wires[i] = env->SerializeAsString();
-    ids[i] = HexEncode(AsBytes(h.message_id()));
+    raw_ids[i] = h.message_id();
   }
-  std::ofstream log(c.log.empty() ? "/dev/null" : c.log, std::ios::app);
-  std::vector<bool> receipted(f.count, false);
-  std::vector<Clock::time_point> sent_at(f.count);
-  std::vector<bool> first_sent(f.count, false);
-  std::vector<double> latency_us;
-  latency_us.reserve(f.count);
-  size_t done = 0, next = 0, reconnects = 0, refused = 0;
+  return wires;
+}
+
+// One producer: keeps f.window envelopes in flight on a SubmitStream of its
+// own channel until each has a receipt, reconnecting and resubmitting the
+// unreceipted ones (same bytes, so the node deduplicates).
+LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
+                       const std::string& token,
+                       const std::vector<std::string>& wires,
+                       const std::vector<std::string>& raw_ids,
+                       Clock::time_point start, double rate, std::ofstream& log,
+                       absl::Mutex& log_mu, SendTimes* send_times) {
+  LaneResult out;
+  const size_t count = wires.size();
+  std::vector<bool> receipted(count, false);
+  std::vector<Clock::time_point> sent_at(count);
+  std::vector<bool> first_sent(count, false);
+  out.latency_us.reserve(count);
+  size_t next = 0;
   std::vector<size_t> retry;  // in flight when a stream broke
   auto stub = Stub(c);
-  const auto start = Clock::now();
-  while (done < f.count) {
+  while (out.done < count) {
     grpc::ClientContext ctx;
     Authorize(ctx, token);
     ctx.set_wait_for_ready(true);
@@ -178,7 +208,13 @@ int Produce(const Common& c, const ProduceFlags& f) {
       sent_at[i] = Clock::now();
       if (!first_sent[i]) {
         first_sent[i] = true;
-        log << "sent " << ids[i] << " " << WallMicros() << "\n";
+        if (send_times != nullptr) {
+          absl::MutexLock lock(&send_times->mu);
+          send_times->at[raw_ids[i]] = sent_at[i];
+        }
+        absl::MutexLock lock(&log_mu);
+        log << "sent " << HexEncode(AsBytes(raw_ids[i])) << " " << WallMicros()
+            << "\n";
       }
       if (!stream->Write(req)) {
         broken = true;
@@ -187,18 +223,18 @@ int Produce(const Common& c, const ProduceFlags& f) {
       }
       in_flight.insert(i);
     };
-    while (!broken && (done < f.count)) {
+    while (!broken && (out.done < count)) {
       while (!broken && in_flight.size() < f.window &&
-             (!retry.empty() || next < f.count)) {
+             (!retry.empty() || next < count)) {
         size_t i;
         if (!retry.empty()) {
           i = retry.back();
           retry.pop_back();
         } else {
-          if (f.rate > 0) {
+          if (rate > 0) {
             const auto due =
                 start + std::chrono::duration_cast<Clock::duration>(
-                            std::chrono::duration<double>(next / f.rate));
+                            std::chrono::duration<double>(next / rate));
             if (Clock::now() < due) {
               if (!in_flight.empty()) break;  // collect answers meanwhile
               std::this_thread::sleep_until(due);
@@ -222,26 +258,27 @@ int Produce(const Common& c, const ProduceFlags& f) {
         if (resp.error_code() == grpc::StatusCode::UNAVAILABLE) {
           retry.push_back(i);
         } else {
-          ++refused;
+          ++out.refused;
           std::cerr << "trm_load: refused: " << resp.error_message() << "\n";
           receipted[i] = true;
-          ++done;
+          ++out.done;
         }
         continue;
       }
       if (!receipted[i]) {
         receipted[i] = true;
-        ++done;
-        latency_us.push_back(
+        ++out.done;
+        out.latency_us.push_back(
             std::chrono::duration<double, std::micro>(Clock::now() - sent_at[i])
                 .count());
-        log << "receipt " << ids[i] << "\n";
+        absl::MutexLock lock(&log_mu);
+        log << "receipt " << HexEncode(AsBytes(raw_ids[i])) << "\n";
       }
     }
-    if (done < f.count) {
+    if (out.done < count) {
       stream->WritesDone();
       stream->Finish().ok();  // the node went away; try again
-      ++reconnects;
+      ++out.reconnects;
       for (size_t i : in_flight) retry.push_back(i);
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     } else {
@@ -249,24 +286,14 @@ int Produce(const Common& c, const ProduceFlags& f) {
       stream->Finish().ok();
     }
   }
-  log.flush();
-  const double secs =
-      std::chrono::duration<double>(Clock::now() - start).count();
-  std::sort(latency_us.begin(), latency_us.end());
-  auto pct = [&](double p) {
-    return latency_us.empty()
-               ? 0.0
-               : latency_us[std::min(
-                     latency_us.size() - 1,
-                     static_cast<size_t>(p * latency_us.size()))];
-  };
-  std::printf(
-      "produce: %zu receipts in %.2f s = %.0f msg/s, latency p50 %.0f us p99 "
-      "%.0f us p99.9 %.0f us, %zu reconnects, %zu refused, client CPU %.0f "
-      "us/msg (sealing included)\n",
-      done, secs, done / secs, pct(0.5), pct(0.99), pct(0.999), reconnects,
-      refused, CpuMicros() / std::max<size_t>(1, done));
-  return refused == 0 ? 0 : 1;
+  return out;
+}
+
+double Percentile(const std::vector<double>& sorted, double p) {
+  return sorted.empty()
+             ? 0.0
+             : sorted[std::min(sorted.size() - 1,
+                               static_cast<size_t>(p * sorted.size()))];
 }
 
 struct ConsumeFlags {
@@ -274,9 +301,121 @@ struct ConsumeFlags {
   int timeout_s = 300;
   std::string sign_key;
 };
+struct ConsumeResult {
+  size_t acked = 0, deliveries = 0, undone = 0, failures = 0;
+};
+ConsumeResult ConsumeQueue(
+    const Common& c, const ConsumeFlags& f, const std::string& token,
+    const std::function<void(const std::string& raw_id)>& on_first_delivery);
 
-int Consume(const Common& c, const ConsumeFlags& f) {
+int Produce(const Common& c, const ProduceFlags& f) {
+  auto sign = crypto::LoadSigningKey(f.sign_key);
+  if (!sign.ok()) {
+    std::cerr << "trm_load: cannot load " << f.sign_key << "\n";
+    return 2;
+  }
+  if (f.to.size() != f.recipient_pub.size() || f.to.empty() ||
+      (!f.consume_tokens.empty() && f.consume_tokens.size() != f.to.size())) {
+    std::cerr << "trm_load: give one --recipient-pub (and one "
+                 "--consume-token, if any) per --to\n";
+    return 2;
+  }
   const std::string token = c.token_file.empty() ? "" : ReadToken(c.token_file);
+  const size_t lanes = f.to.size();
+  // Seal everything first: the measured part is the node, not the client.
+  std::vector<std::vector<std::string>> wires(lanes), ids(lanes);
+  for (size_t l = 0; l < lanes; ++l) {
+    auto rcpt = crypto::LoadEncryptionPublicKey(f.recipient_pub[l]);
+    if (!rcpt.ok()) {
+      std::cerr << "trm_load: cannot load " << f.recipient_pub[l] << "\n";
+      return 2;
+    }
+    auto sealed = SealAll(f, *sign, *rcpt, f.to[l], l, ids[l]);
+    if (!sealed.ok()) {
+      std::cerr << "trm_load: " << sealed.status().message() << "\n";
+      return 2;
+    }
+    wires[l] = std::move(*sealed);
+  }
+  const double sealing_cpu = CpuMicros();
+  std::ofstream log(c.log.empty() ? "/dev/null" : c.log, std::ios::app);
+  absl::Mutex log_mu;
+  SendTimes send_times;
+  const bool e2e = !f.consume_tokens.empty();
+  std::vector<LaneResult> results(lanes);
+  std::vector<ConsumeResult> consumed(lanes);
+  absl::Mutex e2e_mu;
+  std::vector<double> e2e_us;
+  const auto start = Clock::now();
+  {
+    std::vector<std::thread> threads;
+    for (size_t l = 0; l < lanes; ++l) {
+      threads.emplace_back([&, l] {
+        results[l] =
+            ProduceLane(c, f, token, wires[l], ids[l], start, f.rate / lanes,
+                        log, log_mu, e2e ? &send_times : nullptr);
+      });
+      if (!e2e) continue;
+      threads.emplace_back([&, l] {
+        ConsumeFlags cf;
+        cf.expect = f.count;
+        cf.timeout_s = 600;
+        consumed[l] = ConsumeQueue(
+            c, cf, ReadToken(f.consume_tokens[l]),
+            [&](const std::string& raw_id) {
+              const auto now = Clock::now();
+              Clock::time_point at;
+              {
+                absl::MutexLock lock(&send_times.mu);
+                auto it = send_times.at.find(raw_id);
+                if (it == send_times.at.end()) return;
+                at = it->second;
+              }
+              absl::MutexLock lock(&e2e_mu);
+              e2e_us.push_back(
+                  std::chrono::duration<double, std::micro>(now - at).count());
+            });
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  log.flush();
+  const double secs =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  size_t done = 0, reconnects = 0, refused = 0, acked = 0;
+  std::vector<double> latency_us;
+  for (LaneResult& r : results) {
+    done += r.done;
+    reconnects += r.reconnects;
+    refused += r.refused;
+    latency_us.insert(latency_us.end(), r.latency_us.begin(),
+                      r.latency_us.end());
+  }
+  for (const ConsumeResult& r : consumed) acked += r.acked;
+  std::sort(latency_us.begin(), latency_us.end());
+  std::sort(e2e_us.begin(), e2e_us.end());
+  const std::vector<double>& lat = e2e ? e2e_us : latency_us;
+  std::printf(
+      "produce: %zu receipts in %.2f s = %.0f msg/s, latency p50 %.0f us p99 "
+      "%.0f us p99.9 %.0f us, %zu reconnects, %zu refused, client CPU %.0f "
+      "us/msg (sealing included)\n",
+      done, secs, done / secs, Percentile(latency_us, 0.5),
+      Percentile(latency_us, 0.99), Percentile(latency_us, 0.999), reconnects,
+      refused, CpuMicros() / std::max<size_t>(1, done));
+  std::printf(
+      "RESULT mode=%s producers=%zu size=%zu window=%zu rate=%.0f errors=%zu "
+      "n=%zu secs=%.3f msgps=%.0f p50_us=%.0f p99_us=%.0f p999_us=%.0f "
+      "client_cpu_us=%.0f\n",
+      e2e ? "paced" : "publish", lanes, f.size, f.window, f.rate,
+      refused + (e2e ? lanes * f.count - acked : 0), done, secs, done / secs,
+      Percentile(lat, 0.5), Percentile(lat, 0.99), Percentile(lat, 0.999),
+      (CpuMicros() - sealing_cpu) / std::max<size_t>(1, done));
+  return refused == 0 && (!e2e || acked == lanes * f.count) ? 0 : 1;
+}
+
+ConsumeResult ConsumeQueue(
+    const Common& c, const ConsumeFlags& f, const std::string& token,
+    const std::function<void(const std::string& raw_id)>& on_first_delivery) {
   std::ofstream log(c.log.empty() ? "/dev/null" : c.log, std::ios::app);
   absl::flat_hash_set<std::string> acked;
   size_t deliveries = 0, undone = 0, failures = 0;
@@ -286,7 +425,7 @@ int Consume(const Common& c, const ConsumeFlags& f) {
     auto k = crypto::LoadSigningKey(f.sign_key);
     if (!k.ok()) {
       std::fprintf(stderr, "trm_load: %s\n", k.status().ToString().c_str());
-      return 2;
+      return ConsumeResult{0, 0, 0, 1};  // nothing acknowledged: fails
     }
     sign_key = std::move(*k);
   }
@@ -306,7 +445,6 @@ int Consume(const Common& c, const ConsumeFlags& f) {
     if (ack.ok()) signed_acks[d.message_id()] = std::move(*ack);
   };
   const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
-  const auto start = Clock::now();
   // Acknowledgements whose answer was lost: acknowledging is idempotent, so
   // they are simply sent again until one answer arrives.
   std::vector<std::string> unconfirmed;
@@ -361,6 +499,8 @@ int Consume(const Common& c, const ConsumeFlags& f) {
       log << "delivered " << id << " " << d.attempt() << " " << WallMicros()
           << "\n";
       if (acked.contains(id)) ++undone;  // acknowledged, yet back
+      if (d.attempt() == 1 && on_first_delivery)
+        on_first_delivery(d.message_id());
       sign_ack(d);
       batch.push_back(d.message_id());
     }
@@ -371,15 +511,48 @@ int Consume(const Common& c, const ConsumeFlags& f) {
     ack_many(batch);
     log.flush();
   }
+  return ConsumeResult{acked.size(), deliveries, undone, failures};
+}
+
+// One consumer per token file (--token-file, repeated), each until it has
+// acknowledged --expect messages.
+int Consume(const Common& c, const std::vector<std::string>& token_files,
+            const ConsumeFlags& f) {
+  std::vector<ConsumeResult> results(std::max<size_t>(1, token_files.size()));
+  const auto start = Clock::now();
+  {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < results.size(); ++i) {
+      threads.emplace_back([&, i] {
+        const std::string token =
+            token_files.empty() ? "" : ReadToken(token_files[i]);
+        results[i] = ConsumeQueue(c, f, token, nullptr);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
   const double secs =
       std::chrono::duration<double>(Clock::now() - start).count();
+  ConsumeResult all;
+  for (const ConsumeResult& r : results) {
+    all.acked += r.acked;
+    all.deliveries += r.deliveries;
+    all.undone += r.undone;
+    all.failures += r.failures;
+  }
+  const size_t expect = f.expect * results.size();
   std::printf(
       "consume: %zu distinct acknowledged of %zu expected, %zu deliveries "
       "(%zu redeliveries), %zu acknowledgements undone, %zu failed calls, "
       "client CPU %.0f us/msg, %.2f s\n",
-      acked.size(), f.expect, deliveries, deliveries - acked.size(), undone,
-      failures, CpuMicros() / std::max<size_t>(1, acked.size()), secs);
-  return acked.size() >= f.expect && undone == 0 ? 0 : 1;
+      all.acked, expect, all.deliveries, all.deliveries - all.acked, all.undone,
+      all.failures, CpuMicros() / std::max<size_t>(1, all.acked), secs);
+  std::printf(
+      "RESULT mode=drain producers=%zu errors=%zu n=%zu secs=%.3f "
+      "msgps=%.0f\n",
+      results.size(), expect - std::min(expect, all.acked) + all.undone,
+      all.acked, secs, all.acked / secs);
+  return all.acked >= expect && all.undone == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -402,15 +575,31 @@ int main(int argc, char** argv) {
   CLI::App* produce = app.add_subcommand("produce", "submit envelopes");
   common(produce);
   produce->add_option("--sign-key", pf.sign_key)->required();
-  produce->add_option("--recipient-pub", pf.recipient_pub)->required();
+  produce
+      ->add_option("--recipient-pub", pf.recipient_pub,
+                   "one per --to, in the same order")
+      ->required();
   produce->add_option("--from", pf.from)->required();
-  produce->add_option("--to", pf.to)->required();
+  produce
+      ->add_option("--to", pf.to,
+                   "ORG@NODE; repeat for one producer per recipient")
+      ->required();
+  produce->add_option("--consume-token", pf.consume_tokens,
+                      "one per --to: also receive and acknowledge, for "
+                      "end-to-end latency");
   produce->add_option("--count", pf.count);
   produce->add_option("--window", pf.window);
   produce->add_option("--size", pf.size);
   produce->add_option("--rate", pf.rate, "messages per second (0: unpaced)");
   CLI::App* consume = app.add_subcommand("consume", "receive and ack");
-  common(consume);
+  std::vector<std::string> consume_tokens;
+  consume->add_option("--node", c.node)->required();
+  consume->add_option("--token-file", consume_tokens,
+                      "with a plaintext node; repeat for one consumer each");
+  consume->add_option("--ca", c.ca, "federation CA (mutual TLS)");
+  consume->add_option("--cert", c.cert, "organisation certificate");
+  consume->add_option("--key", c.key, "its key");
+  consume->add_option("--log", c.log);
   consume->add_option("--expect", cf.expect)->required();
   consume->add_option("--timeout-s", cf.timeout_s);
   consume->add_option("--sign-key", cf.sign_key,
@@ -421,5 +610,5 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (*produce) return trm::load::Produce(c, pf);
-  return trm::load::Consume(c, cf);
+  return trm::load::Consume(c, consume_tokens, cf);
 }
