@@ -174,7 +174,7 @@ for run in $(seq 1 "$runs"); do
 done
 
 # --- 2. Paced, 4 KiB, window 64, one producer: 50% and 80% of the median
-# maximum measured above; about 4 seconds each.
+# maximum measured above; about 3 seconds each.
 echo "== paced end to end ($(date -u +%H:%M:%S))" >&2
 for sys in $systems; do
   max=$(python3 - "$results" "$sys" <<'PY'
@@ -187,7 +187,7 @@ PY
 )
   for share in 50 80; do
     rate=$(( max * share / 100 ))
-    n=$(( rate * 4 )); [ $n -gt 60000 ] && n=60000
+    n=$(( rate * 3 )); [ $n -gt 60000 ] && n=60000
     for run in $(seq 1 "$runs"); do
       record "$run" "$(load "$sys" paced 1 "$n" 4096 64 "$rate" | sed "s/^RESULT /RESULT share=$share /")"
     done
@@ -199,7 +199,7 @@ done
 echo "== fsyncs per message ($(date -u +%H:%M:%S))" >&2
 for sys in $systems; do
   n=10000; pid=$(pid_of "$sys")
-  strace -c -f -e trace=fsync,fdatasync,sync_file_range,msync -o "$work/strace-$sys" -p "$pid" &
+  strace -qq -c -f -e trace=fsync,fdatasync,sync_file_range,msync -o "$work/strace-$sys" -p "$pid" &
   st=$!; sleep 1
   load "$sys" publish 1 "$n" 4096 64 >/dev/null
   kill -INT $st; wait $st 2>/dev/null || true
@@ -233,6 +233,7 @@ done
 
 cd "$root"
 elapsed=$(( $(date +%s) - started ))
+mkdir -p build && cp "$results" build/compare-results.txt  # kept for re-reporting
 args=(--results "$results" --elapsed "$elapsed" --runs "$runs")
 [ $quick = 1 ] && args+=(--quick)
 [ $docs = 1 ] && args+=(--docs docs/benchmarks.md)

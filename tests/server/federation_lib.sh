@@ -53,11 +53,12 @@ JSON
 }
 start() {  # start ID
   # The log is appended to: wait for a "serving on" line of this start.
-  local before; before=$(grep -c "serving on" "$1.log" 2>/dev/null)
+  # (grep -c exits 1 on no match: callers may run under set -e.)
+  local before; before=$(grep -c "serving on" "$1.log" 2>/dev/null || true)
   "$BROKER" --config "$1.json" >>"$1.log" 2>&1 &
   pids[$1]=$!
   for _ in $(seq 1 100); do
-    [ "$(grep -c "serving on" "$1.log")" -gt "${before:-0}" ] && return 0; sleep 0.05
+    [ "$(grep -c "serving on" "$1.log" || true)" -gt "${before:-0}" ] && return 0; sleep 0.05
   done
   echo "FAIL: node $1 did not start"; cat "$1.log"; exit 1
 }

@@ -211,6 +211,59 @@ TEST_F(MailboxTest, OversizeAndOverQuota) {
   EXPECT_EQ(*store_.QueueDepth(naptip_.id), 2u);
 }
 
+TEST_F(MailboxTest, SubmitManyAnswersEachInOrderUnderOneSignature) {
+  // A batch of 20 (verified on more than one thread), with a bad signature,
+  // a malformed one and a duplicate among them.
+  std::vector<std::string> wires;
+  for (int i = 0; i < 20; ++i) wires.push_back(Referral());
+  wires[5][wires[5].size() - 100] ^= 1;
+  wires[9] = "not an envelope";
+  wires[12] = wires[3];
+  const uint64_t signatures_before = signer_.signatures();
+  std::vector<absl::string_view> views(wires.begin(), wires.end());
+  std::vector<absl::StatusOr<v1::Receipt>> got =
+      mailbox_->SubmitMany(ngo_.id, views);
+  ASSERT_EQ(got.size(), 20u);
+  for (int i = 0; i < 20; ++i) {
+    if (i == 5) {
+      EXPECT_EQ(ErrorReason(got[i].status()), "SIGNATURE_INVALID");
+    } else if (i == 9) {
+      EXPECT_EQ(ErrorReason(got[i].status()), "ENVELOPE_MALFORMED");
+    } else {
+      ASSERT_TRUE(got[i].ok()) << i << ": " << got[i].status();
+      EXPECT_TRUE(
+          receipts::VerifyReceipt(*got[i], node_key_.public_key()).ok());
+      v1::ReceiptLeaf leaf;
+      ASSERT_TRUE(leaf.ParseFromString(got[i]->leaf()));
+      auto digest = crypto::Sha256({AsBytes(wires[i])});
+      EXPECT_EQ(leaf.envelope_sha256(),
+                std::string(digest.begin(), digest.end()))
+          << "receipt " << i << " is not for envelope " << i;
+    }
+  }
+  EXPECT_EQ(signer_.signatures() - signatures_before, 1u);
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 17u);  // 18 receipts, 1 duplicate
+  // The refused ones are recorded for their sender, like single submits.
+  auto parsed = envelope::ParsedEnvelope::Parse(wires[5]);
+  ASSERT_TRUE(parsed.ok());
+  auto st = mailbox_->GetStatus(ngo_.id, parsed->header().message_id());
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->state(), v1::REJECTED);
+}
+
+TEST_F(MailboxTest, SubmitManyCountsTheBatchAgainstTheQuota) {
+  // 64 KiB quota: of three 30 KiB messages in one batch, the third must not
+  // fit, although the queue was empty when the batch arrived.
+  std::vector<std::string> wires = {Referral(30 * 1024), Referral(30 * 1024),
+                                    Referral(30 * 1024)};
+  std::vector<absl::string_view> views(wires.begin(), wires.end());
+  auto got = mailbox_->SubmitMany(ngo_.id, views);
+  EXPECT_TRUE(got[0].ok());
+  EXPECT_TRUE(got[1].ok());
+  EXPECT_EQ(ErrorReason(got[2].status()), "MAILBOX_FULL");
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 2u);
+}
+
 TEST_F(MailboxTest, UnknownRecipient) {
   TestOrg stranger{"it-ngo"};
   ExpectRefused(
