@@ -129,6 +129,8 @@ load() {
   echo "RESULT system=$sys mode=$mode producers=$p size=$size window=$w rate=$rate ${line#RESULT } broker_cpu_us=$(( (t1 - t0) * 1000000 / hz / n / p ))"
 }
 trm_run() {
+  # Submits go in SubmitBatches messages of W/2 envelopes (two batches in
+  # flight); at W=1, one envelope per SubmitStream message.
   local v=$1 mode=$2 p=$3 n=$4 size=$5 w=$6 rate=$7 to=() r
   for r in $(seq 0 $((p - 1))); do
     to+=(--to "bg-r$r@bg" --recipient-pub "keys/bg-r$r.enc.pub")
@@ -141,7 +143,7 @@ trm_run() {
   else
     "$bin/bench/trm_load" produce --node "127.0.0.1:${trm_port[$v]}" --token-file keys/bg-ngo.token \
       --sign-key keys/bg-ngo.sign.key --from bg-ngo@bg "${to[@]}" --count "$n" --window "$w" \
-      --size "$size" --rate "$rate"
+      --size "$size" --rate "$rate" --batch $(( w / 2 ))
   fi
 }
 record() {  # record RUN LINE...: appends RESULT lines to the results file

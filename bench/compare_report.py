@@ -86,15 +86,18 @@ def machine():
     cpu = sh("lscpu | sed -n 's/^Model name: *//p'") or platform.processor()
     mem = sh("awk '/MemTotal/ {printf \"%.0f GiB\", $2/1048576}' /proc/meminfo")
     disk = sh("df -hT /tmp | awk 'NR==2 {print $2\", \"$3\" total\"}'")
+    osname = sh(". /etc/os-release; echo $PRETTY_NAME")
+    nats = sh("nats-server --version")
+    rmq = sh("dpkg-query -W -f='${Version}' rabbitmq-server")
+    erl = sh("dpkg-query -W -f='${Version}' erlang-base")
+    ssl = sh("openssl version")
+    rev = sh("git rev-parse --short HEAD")
+    gcc = sh("gcc -dumpversion")
     return [
         f"- {os.cpu_count()} cores, {cpu}; {mem} memory; /tmp on {disk}",
-        f"- Linux {platform.release()}; {sh('. /etc/os-release; echo $PRETTY_NAME')}",
-        f"- {sh('nats-server --version')}; RabbitMQ "
-        f"{sh(\"dpkg-query -W -f='${Version}' rabbitmq-server\")} (Erlang "
-        f"{sh(\"dpkg-query -W -f='${Version}' erlang-base\")}); "
-        f"{sh('openssl version')}",
-        f"- trm-broker {sh('git rev-parse --short HEAD')}, release build "
-        "(-O3), gcc " + sh("gcc -dumpversion"),
+        f"- Linux {platform.release()}; {osname}",
+        f"- {nats}; RabbitMQ {rmq} (Erlang {erl}); {ssl}",
+        f"- trm-broker {rev}, release build (-O3), gcc {gcc}",
     ]
 
 

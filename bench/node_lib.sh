@@ -44,7 +44,7 @@ produce() {
   t0=$(ticks)
   line=$("$bin/bench/trm_load" produce --node 127.0.0.1:$port --token-file keys/bg-ngo.token \
     --sign-key keys/bg-ngo.sign.key --recipient-pub keys/bg-naptip.enc.pub \
-    --from bg-ngo@bg --to bg-naptip@bg --count "$n" --window "$w" --size "$SIZE")
+    --from bg-ngo@bg --to bg-naptip@bg --count "$n" --window "$w" --size "$SIZE" ${LOAD_FLAGS:-})
   t1=$(ticks)
   echo "${line#produce: } broker CPU $(( (t1 - t0) * 1000000 / hz / n )) us/msg"
 }

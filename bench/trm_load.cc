@@ -121,6 +121,8 @@ struct ProduceFlags {
   // One producer (its own connection and stream) per recipient.
   std::vector<std::string> recipient_pub, to;
   size_t count = 1000, window = 64, size = 4096;
+  // Envelopes per SubmitBatches message; 0: SubmitStream, one per message.
+  size_t batch = 0;
   double rate = 0;  // messages per second; 0 = as fast as the window allows
   // Consumers to run during the produce run (end-to-end latency), one per
   // token file: each receives its queue's `count` messages.
@@ -175,6 +177,72 @@ absl::StatusOr<std::vector<std::string>> SealAll(
   return wires;
 }
 
+// A submitting stream: SubmitStream (one envelope per stream message) or
+// SubmitBatches (a batch per stream message).
+class Submitter {
+ public:
+  virtual ~Submitter() = default;
+  // Sends `requests` (one stream message each, or one batch).
+  virtual bool Send(std::vector<v1::SubmitRequest>& requests) = 0;
+  // The next answers: one, or a batch's.
+  virtual bool Receive(std::vector<v1::SubmitResponse>& out) = 0;
+  virtual void Close() = 0;
+};
+
+class StreamSubmitter : public Submitter {
+ public:
+  StreamSubmitter(v1::Mailbox::Stub& stub, grpc::ClientContext& ctx)
+      : stream_(stub.SubmitStream(&ctx)) {}
+  bool Send(std::vector<v1::SubmitRequest>& requests) override {
+    for (const v1::SubmitRequest& r : requests) {
+      if (!stream_->Write(r)) return false;
+    }
+    return true;
+  }
+  bool Receive(std::vector<v1::SubmitResponse>& out) override {
+    out.resize(1);
+    return stream_->Read(&out[0]);
+  }
+  void Close() override {
+    stream_->WritesDone();
+    stream_->Finish().ok();
+  }
+
+ private:
+  std::unique_ptr<
+      grpc::ClientReaderWriter<v1::SubmitRequest, v1::SubmitResponse>>
+      stream_;
+};
+
+class BatchSubmitter : public Submitter {
+ public:
+  BatchSubmitter(v1::Mailbox::Stub& stub, grpc::ClientContext& ctx)
+      : stream_(stub.SubmitBatches(&ctx)) {}
+  bool Send(std::vector<v1::SubmitRequest>& requests) override {
+    v1::SubmitBatch batch;
+    for (v1::SubmitRequest& r : requests) {
+      *batch.add_requests() = std::move(r);
+    }
+    return stream_->Write(batch);
+  }
+  bool Receive(std::vector<v1::SubmitResponse>& out) override {
+    v1::SubmitBatchResult result;
+    if (!stream_->Read(&result)) return false;
+    out.assign(std::make_move_iterator(result.mutable_responses()->begin()),
+               std::make_move_iterator(result.mutable_responses()->end()));
+    return true;
+  }
+  void Close() override {
+    stream_->WritesDone();
+    stream_->Finish().ok();
+  }
+
+ private:
+  std::unique_ptr<
+      grpc::ClientReaderWriter<v1::SubmitBatch, v1::SubmitBatchResult>>
+      stream_;
+};
+
 // One producer: keeps f.window envelopes in flight on a SubmitStream of its
 // own channel until each has a receipt, reconnecting and resubmitting the
 // unreceipted ones (same bytes, so the node deduplicates).
@@ -198,9 +266,27 @@ LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
     Authorize(ctx, token);
     ctx.set_wait_for_ready(true);
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(1));
-    auto stream = stub->SubmitStream(&ctx);
+    std::unique_ptr<Submitter> stream;
+    if (f.batch > 0) {
+      stream = std::make_unique<BatchSubmitter>(*stub, ctx);
+    } else {
+      stream = std::make_unique<StreamSubmitter>(*stub, ctx);
+    }
     absl::flat_hash_set<size_t> in_flight;
     bool broken = false;
+    std::vector<v1::SubmitRequest> pending;
+    std::vector<size_t> pending_index;
+    auto flush = [&] {
+      if (pending.empty()) return;
+      if (!stream->Send(pending)) {
+        broken = true;
+        retry.insert(retry.end(), pending_index.begin(), pending_index.end());
+      } else {
+        in_flight.insert(pending_index.begin(), pending_index.end());
+      }
+      pending.clear();
+      pending_index.clear();
+    };
     auto send_one = [&](size_t i) {
       v1::SubmitRequest req;
       req.set_envelope(wires[i]);
@@ -216,15 +302,12 @@ LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
         log << "sent " << HexEncode(AsBytes(raw_ids[i])) << " " << WallMicros()
             << "\n";
       }
-      if (!stream->Write(req)) {
-        broken = true;
-        retry.push_back(i);
-        return;
-      }
-      in_flight.insert(i);
+      pending.push_back(std::move(req));
+      pending_index.push_back(i);
+      if (pending.size() >= std::max<size_t>(1, f.batch)) flush();
     };
     while (!broken && (out.done < count)) {
-      while (!broken && in_flight.size() < f.window &&
+      while (!broken && in_flight.size() + pending.size() < f.window &&
              (!retry.empty() || next < count)) {
         size_t i;
         if (!retry.empty()) {
@@ -236,6 +319,7 @@ LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
                 start + std::chrono::duration_cast<Clock::duration>(
                             std::chrono::duration<double>(next / rate));
             if (Clock::now() < due) {
+              flush();
               if (!in_flight.empty()) break;  // collect answers meanwhile
               std::this_thread::sleep_until(due);
             }
@@ -244,46 +328,47 @@ LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
         }
         if (!receipted[i]) send_one(i);
       }
+      flush();
       if (broken || in_flight.empty()) break;
-      v1::SubmitResponse resp;
-      if (!stream->Read(&resp)) {
+      std::vector<v1::SubmitResponse> answers;
+      if (!stream->Receive(answers)) {
         broken = true;
         break;
       }
-      const size_t i = resp.correlation();
-      in_flight.erase(i);
-      if (resp.error_code() != 0) {
-        // UNAVAILABLE (shutting down) is retried; anything else is a bug in
-        // this tool's input and is counted.
-        if (resp.error_code() == grpc::StatusCode::UNAVAILABLE) {
-          retry.push_back(i);
-        } else {
-          ++out.refused;
-          std::cerr << "trm_load: refused: " << resp.error_message() << "\n";
+      for (const v1::SubmitResponse& resp : answers) {
+        const size_t i = resp.correlation();
+        in_flight.erase(i);
+        if (resp.error_code() != 0) {
+          // UNAVAILABLE (shutting down) is retried; anything else is a bug in
+          // this tool's input and is counted.
+          if (resp.error_code() == grpc::StatusCode::UNAVAILABLE) {
+            retry.push_back(i);
+          } else {
+            ++out.refused;
+            std::cerr << "trm_load: refused: " << resp.error_message() << "\n";
+            receipted[i] = true;
+            ++out.done;
+          }
+          continue;
+        }
+        if (!receipted[i]) {
           receipted[i] = true;
           ++out.done;
+          out.latency_us.push_back(std::chrono::duration<double, std::micro>(
+                                       Clock::now() - sent_at[i])
+                                       .count());
+          absl::MutexLock lock(&log_mu);
+          log << "receipt " << HexEncode(AsBytes(raw_ids[i])) << "\n";
         }
-        continue;
-      }
-      if (!receipted[i]) {
-        receipted[i] = true;
-        ++out.done;
-        out.latency_us.push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - sent_at[i])
-                .count());
-        absl::MutexLock lock(&log_mu);
-        log << "receipt " << HexEncode(AsBytes(raw_ids[i])) << "\n";
       }
     }
     if (out.done < count) {
-      stream->WritesDone();
-      stream->Finish().ok();  // the node went away; try again
+      stream->Close();  // the node went away; try again
       ++out.reconnects;
       for (size_t i : in_flight) retry.push_back(i);
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     } else {
-      stream->WritesDone();
-      stream->Finish().ok();
+      stream->Close();
     }
   }
   return out;
@@ -590,6 +675,9 @@ int main(int argc, char** argv) {
   produce->add_option("--count", pf.count);
   produce->add_option("--window", pf.window);
   produce->add_option("--size", pf.size);
+  produce->add_option("--batch", pf.batch,
+                      "envelopes per SubmitBatches message (0: SubmitStream, "
+                      "one per message)");
   produce->add_option("--rate", pf.rate, "messages per second (0: unpaced)");
   CLI::App* consume = app.add_subcommand("consume", "receive and ack");
   std::vector<std::string> consume_tokens;

@@ -15,9 +15,13 @@ static inline double mono_s(void) {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/* Sleeps until t, unless t is less than a millisecond away: a sleep per
+ * message costs a system call and the timer's slack (about 50 us), which
+ * would cap a paced sender near 20,000 msg/s. Senders keep the average rate
+ * and run at most 1 ms ahead. */
 static inline void sleep_until(double t) {
   double d = t - mono_s();
-  if (d <= 0) return;
+  if (d <= 1e-3) return;
   struct timespec s = {(time_t)d, (long)((d - (time_t)d) * 1e9)};
   nanosleep(&s, NULL);
 }

@@ -136,7 +136,7 @@ static void produce(Lane* l, amqp_connection_state_t c, double rate) {
     while (next < (uint64_t)N && next - conf < (uint64_t)W) {
       if (rate > 0) {
         double due = t_start + next / rate;
-        if (mono_s() < due) {
+        if (mono_s() < due - 1e-3) { /* see sleep_until */
           /* Collect confirms until the next message is due. */
           if (next > conf) {
             read_confirm(c, sent, &conf, l, measure, due - mono_s());

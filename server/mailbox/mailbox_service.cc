@@ -123,6 +123,98 @@ grpc::Status MailboxService::SubmitStream(
   return grpc::Status::OK;
 }
 
+grpc::Status MailboxService::SubmitBatches(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<v1::SubmitBatchResult, v1::SubmitBatch>* stream) {
+  absl::StatusOr<std::string> org = Authenticate(ctx);
+  if (!org.ok()) return ToGrpc(org.status());
+  // As SubmitStream, with a batch per stream message: a worker takes every
+  // batch waiting (up to kMerge envelopes) into one Mailbox::SubmitMany and
+  // answers each batch with one message.
+  constexpr size_t kMaxBatch = 1024;
+  constexpr size_t kMerge = 256;
+  struct Inbox {
+    absl::Mutex mu;
+    std::deque<v1::SubmitBatch> queue;
+    bool closed = false;
+    static bool Ready(Inbox* in) { return !in->queue.empty() || in->closed; }
+  } inbox;
+  absl::Mutex write_mu;
+  bool write_failed = false;
+  auto write = [&](const v1::SubmitBatchResult& result) {
+    absl::MutexLock lock(&write_mu);
+    if (!write_failed && !stream->Write(result)) write_failed = true;
+  };
+  std::vector<std::thread> workers;
+  for (size_t i = 0; i < stream_workers_; ++i) {
+    workers.emplace_back([&] {
+      for (;;) {
+        std::vector<v1::SubmitBatch> batches;
+        size_t envelopes_taken = 0;
+        {
+          absl::MutexLock lock(&inbox.mu);
+          inbox.mu.Await(absl::Condition(&Inbox::Ready, &inbox));
+          if (inbox.queue.empty()) return;
+          while (!inbox.queue.empty() &&
+                 (batches.empty() ||
+                  envelopes_taken + inbox.queue.front().requests_size() <=
+                      kMerge)) {
+            envelopes_taken += inbox.queue.front().requests_size();
+            batches.push_back(std::move(inbox.queue.front()));
+            inbox.queue.pop_front();
+          }
+        }
+        std::vector<absl::string_view> envelopes;
+        envelopes.reserve(envelopes_taken);
+        for (const v1::SubmitBatch& b : batches) {
+          for (const v1::SubmitRequest& r : b.requests()) {
+            envelopes.push_back(r.envelope());
+          }
+        }
+        const absl::Time start = absl::Now();
+        std::vector<absl::StatusOr<v1::Receipt>> receipts =
+            mailbox_.SubmitMany(*org, envelopes);
+        const absl::Duration took = absl::Now() - start;
+        size_t k = 0;
+        for (const v1::SubmitBatch& b : batches) {
+          v1::SubmitBatchResult result;
+          for (const v1::SubmitRequest& r : b.requests()) {
+            if (on_submit_) on_submit_(receipts[k].status(), took);
+            FillResponse(r.correlation(), std::move(receipts[k]),
+                         result.add_responses());
+            ++k;
+          }
+          write(result);
+        }
+      }
+    });
+  }
+  v1::SubmitBatch batch;
+  while (stream->Read(&batch)) {
+    if (batch.requests_size() > static_cast<int>(kMaxBatch)) {
+      v1::SubmitBatchResult refused;
+      const absl::Status too_large =
+          Error(absl::StatusCode::kInvalidArgument, "BATCH_TOO_LARGE",
+                absl::StrCat("a SubmitBatch holds ", batch.requests_size(),
+                             " requests; send at most ", kMaxBatch,
+                             " per batch, in several batches"));
+      for (const v1::SubmitRequest& r : batch.requests()) {
+        FillResponse(r.correlation(), too_large, refused.add_responses());
+      }
+      write(refused);
+      continue;
+    }
+    absl::MutexLock lock(&inbox.mu);
+    inbox.queue.push_back(std::move(batch));
+  }
+  {
+    absl::MutexLock lock(&inbox.mu);
+    inbox.closed = true;
+  }
+  for (std::thread& t : workers) t.join();
+  return grpc::Status::OK;
+}
+
 grpc::Status MailboxService::Receive(grpc::ServerContext* ctx,
                                      const v1::ReceiveRequest* req,
                                      grpc::ServerWriter<v1::Delivery>* writer) {

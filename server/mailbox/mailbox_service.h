@@ -28,6 +28,10 @@ class MailboxService final : public v1::Mailbox::Service {
       grpc::ServerContext* ctx,
       grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream)
       override;
+  grpc::Status SubmitBatches(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<v1::SubmitBatchResult, v1::SubmitBatch>* stream)
+      override;
   grpc::Status Receive(grpc::ServerContext* ctx, const v1::ReceiveRequest* req,
                        grpc::ServerWriter<v1::Delivery>* writer) override;
   grpc::Status Ack(grpc::ServerContext* ctx, const v1::MessageRef* req,

@@ -6,11 +6,13 @@
 #   - after dedup at the consumer, each was delivered exactly once;
 #   - no acknowledged consumer-ack was undone (nothing came back after its
 #     ack returned, and nothing is left after a final restart).
-# Usage: crash_test.sh TRM_BROKER TRMCTL TRM_LOAD [MESSAGES] [KILLS]
+# Usage: crash_test.sh TRM_BROKER TRMCTL TRM_LOAD [MESSAGES] [KILLS] [BATCH]
 set -u
 VERDICT=$(cd "$(dirname "$0")" && pwd)/verdict.py
 BROKER=$(readlink -f "$1"); TRMCTL=$(readlink -f "$2"); LOAD=$(readlink -f "$3")
 N=${4:-3000}; KILLS=${5:-20}
+# BATCH > 0: submit with SubmitBatches, BATCH envelopes per stream message.
+BATCH=${6:-0}
 # Paced so that submits go on through all the kills (about 0.45 s apart).
 RATE=$(( N * 10 / (KILLS * 9) + 1 ))
 work=$(mktemp -d)
@@ -47,7 +49,7 @@ start
 node="127.0.0.1:$port"
 "$LOAD" produce --node "$node" --token-file keys/bg-ngo.token --sign-key keys/bg-ngo.sign.key \
   --recipient-pub keys/bg-naptip.enc.pub --from bg-ngo@bg --to bg-naptip@bg \
-  --count "$N" --window 64 --size 1024 --rate "$RATE" --log producer.log >producer.out 2>&1 &
+  --count "$N" --window 64 --size 1024 --rate "$RATE" --batch "$BATCH" --log producer.log >producer.out 2>&1 &
 producer=$!
 "$LOAD" consume --node "$node" --token-file keys/bg-naptip.token --expect "$N" \
   --sign-key keys/bg-naptip.sign.key \

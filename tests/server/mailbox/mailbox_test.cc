@@ -194,6 +194,26 @@ TEST_F(MailboxTest, DirectoryReloadsRotateAndRevokeKeys) {
   EXPECT_EQ(registry_->directory()->serial(), 2u);
 }
 
+TEST_F(MailboxTest, VerificationOffIsForBenchmarksAndSkipsOnlyTheSignature) {
+  MailboxOptions off = options_;
+  off.verify_signatures = false;
+  Mailbox bench(off, *registry_, store_, signer_, clock_);
+  std::string wire = Referral();
+  wire[wire.size() - 100] ^= 1;  // the signature no longer matches
+  EXPECT_TRUE(bench.Submit(ngo_.id, wire).ok());
+  // The key the envelope names is still looked up, and the rest checked.
+  TestOrg impostor{"bg-ngo"};
+  EXPECT_EQ(
+      ErrorReason(
+          bench.Submit(ngo_.id, Seal(Header(ngo_, naptip_), impostor, naptip_))
+              .status()),
+      "SENDER_KEY_UNKNOWN");
+  EXPECT_EQ(ErrorReason(bench.Submit(naptip_.id, Referral()).status()),
+            "SENDER_NOT_CALLER");
+  // The default verifies.
+  EXPECT_TRUE(MailboxOptions().verify_signatures);
+}
+
 TEST_F(MailboxTest, SenderNotTheCaller) {
   ExpectRefused(mailbox_->Submit(naptip_.id, Referral()),
                 StatusCode::kPermissionDenied, "SENDER_NOT_CALLER");
