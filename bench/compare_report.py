@@ -180,8 +180,10 @@ def report(rows, args):
            pub["trm-noverify"], pub["nats"], 1.0)
     target("two nodes end to end, TLS, vs RabbitMQ quorum single hop",
            med(two), pub["rmq-quorum"], 0.8)
-    target("price of verification (verified / not)", pub["trm-verify"],
-           pub["trm-noverify"], 0.0)
+    r = ratio(pub["trm-verify"], pub["trm-noverify"])
+    w(f"| (the price of verification: verified / not verified) | "
+      f"{fmt(pub['trm-verify'])} msg/s | {fmt(pub['trm-noverify'])} msg/s | "
+      f"{fmt(r)}x | - |")
     w("")
 
     # Physical limits.

@@ -38,13 +38,14 @@ ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
 peak_rss_mib() { awk '/VmHWM/ {print int($2 / 1024)}' /proc/$pid/status; }
 
 # produce N W: pre-sealed SIZE-byte envelopes from bg-ngo to bg-naptip, W in
-# flight; prints trm_load's line plus broker CPU per message.
+# flight (SubmitBatches of W/2, or LOAD_FLAGS); prints trm_load's line plus
+# broker CPU per message.
 produce() {
   local n=$1 w=$2 t0 t1 line
   t0=$(ticks)
   line=$("$bin/bench/trm_load" produce --node 127.0.0.1:$port --token-file keys/bg-ngo.token \
     --sign-key keys/bg-ngo.sign.key --recipient-pub keys/bg-naptip.enc.pub \
-    --from bg-ngo@bg --to bg-naptip@bg --count "$n" --window "$w" --size "$SIZE" ${LOAD_FLAGS:-})
+    --from bg-ngo@bg --to bg-naptip@bg --count "$n" --window "$w" --size "$SIZE" ${LOAD_FLAGS:---batch $(( w / 2 ))})
   t1=$(ticks)
   echo "${line#produce: } broker CPU $(( (t1 - t0) * 1000000 / hz / n )) us/msg"
 }

@@ -47,7 +47,7 @@ run() {  # run N RATE: producer at BG and consumer at NG; prints both lines
   local t0; t0=$(date +%s%N)
   "$LOAD" produce --node "127.0.0.1:$bg_port" $(tls bg-ngo) --sign-key keys/bg-ngo.sign.key \
     --recipient-pub keys/ng-naptip.enc.pub --from bg-ngo@bg --to ng-naptip@ng --count "$n" \
-    --window 64 --size 4096 --rate "$rate" --log producer.log >producer.out 2>&1
+    --window 64 --batch 32 --size 4096 --rate "$rate" --log producer.log >producer.out 2>&1
   wait $c
   elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
