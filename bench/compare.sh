@@ -139,7 +139,8 @@ trm_run() {
   if [ "$mode" = drain ]; then
     local tokens=()
     for r in $(seq 0 $((p - 1))); do tokens+=(--token-file "keys/bg-r$r.token"); done
-    "$bin/bench/trm_load" consume --node "127.0.0.1:${trm_port[$v]}" "${tokens[@]}" --expect "$n"
+    "$bin/bench/trm_load" consume --node "127.0.0.1:${trm_port[$v]}" "${tokens[@]}" --expect "$n" \
+      --receive-many
   else
     "$bin/bench/trm_load" produce --node "127.0.0.1:${trm_port[$v]}" --token-file keys/bg-ngo.token \
       --sign-key keys/bg-ngo.sign.key --from bg-ngo@bg "${to[@]}" --count "$n" --window "$w" \

@@ -53,7 +53,7 @@ produce() {
 consume() {
   local n=$1 t0 t1 line
   t0=$(ticks)
-  line=$("$bin/bench/trm_load" consume --node 127.0.0.1:$port --token-file keys/bg-naptip.token --expect "$n")
+  line=$("$bin/bench/trm_load" consume --node 127.0.0.1:$port --token-file keys/bg-naptip.token --expect "$n" ${CONSUME_FLAGS:-})
   t1=$(ticks)
   echo "${line#consume: } broker CPU $(( (t1 - t0) * 1000000 / hz / n )) us/msg"
 }

@@ -92,6 +92,7 @@ std::unique_ptr<v1::Mailbox::Stub> Stub(const Common& c) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
+  args.SetMaxReceiveMessageSize(64 << 20);  // a ReceiveMany of large ones
   std::shared_ptr<grpc::ChannelCredentials> creds =
       grpc::InsecureChannelCredentials();
   if (!c.ca.empty()) {
@@ -186,7 +187,7 @@ class Submitter {
   virtual bool Send(std::vector<v1::SubmitRequest>& requests) = 0;
   // The next answers: one, or a batch's.
   virtual bool Receive(std::vector<v1::SubmitResponse>& out) = 0;
-  virtual void Close() = 0;
+  virtual grpc::Status Close() = 0;
 };
 
 class StreamSubmitter : public Submitter {
@@ -203,9 +204,9 @@ class StreamSubmitter : public Submitter {
     out.resize(1);
     return stream_->Read(&out[0]);
   }
-  void Close() override {
+  grpc::Status Close() override {
     stream_->WritesDone();
-    stream_->Finish().ok();
+    return stream_->Finish();
   }
 
  private:
@@ -232,9 +233,9 @@ class BatchSubmitter : public Submitter {
                std::make_move_iterator(result.mutable_responses()->end()));
     return true;
   }
-  void Close() override {
+  grpc::Status Close() override {
     stream_->WritesDone();
-    stream_->Finish().ok();
+    return stream_->Finish();
   }
 
  private:
@@ -242,6 +243,8 @@ class BatchSubmitter : public Submitter {
       grpc::ClientReaderWriter<v1::SubmitBatch, v1::SubmitBatchResult>>
       stream_;
 };
+
+constexpr size_t kMaxBatchBytes = 4 << 20;
 
 // One producer: keeps f.window envelopes in flight on a SubmitStream of its
 // own channel until each has a receipt, reconnecting and resubmitting the
@@ -276,6 +279,7 @@ LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
     bool broken = false;
     std::vector<v1::SubmitRequest> pending;
     std::vector<size_t> pending_index;
+    size_t pending_bytes = 0;
     auto flush = [&] {
       if (pending.empty()) return;
       if (!stream->Send(pending)) {
@@ -286,6 +290,7 @@ LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
       }
       pending.clear();
       pending_index.clear();
+      pending_bytes = 0;
     };
     auto send_one = [&](size_t i) {
       v1::SubmitRequest req;
@@ -302,6 +307,13 @@ LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
         log << "sent " << HexEncode(AsBytes(raw_ids[i])) << " " << WallMicros()
             << "\n";
       }
+      // A batch stays under the node's message limit (4 MiB of envelopes,
+      // or one larger envelope alone).
+      if (!pending.empty() &&
+          pending_bytes + wires[i].size() > kMaxBatchBytes) {
+        flush();
+      }
+      pending_bytes += wires[i].size();
       pending.push_back(std::move(req));
       pending_index.push_back(i);
       if (pending.size() >= std::max<size_t>(1, f.batch)) flush();
@@ -363,7 +375,19 @@ LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
       }
     }
     if (out.done < count) {
-      stream->Close();  // the node went away; try again
+      // The node went away (try again), or refused the whole stream (stop).
+      const grpc::Status closed = stream->Close();
+      if (closed.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+          closed.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+          closed.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+          closed.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+          closed.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+        std::cerr << "trm_load: the node refused the stream: "
+                  << closed.error_message() << "\n";
+        out.refused += count - out.done;
+        out.done = count;
+        return out;
+      }
       ++out.reconnects;
       for (size_t i : in_flight) retry.push_back(i);
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -385,6 +409,7 @@ struct ConsumeFlags {
   size_t expect = 0;
   int timeout_s = 300;
   std::string sign_key;
+  bool receive_many = false;  // ReceiveMany (one answer) instead of Receive
 };
 struct ConsumeResult {
   size_t acked = 0, deliveries = 0, undone = 0, failures = 0;
@@ -445,6 +470,7 @@ int Produce(const Common& c, const ProduceFlags& f) {
         ConsumeFlags cf;
         cf.expect = f.count;
         cf.timeout_s = 600;
+        cf.receive_many = f.batch > 0;
         consumed[l] = ConsumeQueue(
             c, cf, ReadToken(f.consume_tokens[l]),
             [&](const std::string& raw_id) {
@@ -575,10 +601,8 @@ ConsumeResult ConsumeQueue(
     v1::ReceiveRequest req;
     req.set_max_messages(256);
     req.set_wait_ms(500);
-    auto reader = stub->Receive(&ctx, req);
-    v1::Delivery d;
     std::vector<std::string> batch;
-    while (reader->Read(&d)) {
+    auto deliver = [&](const v1::Delivery& d) {
       ++deliveries;
       const std::string id = HexEncode(AsBytes(d.message_id()));
       log << "delivered " << id << " " << d.attempt() << " " << WallMicros()
@@ -588,8 +612,19 @@ ConsumeResult ConsumeQueue(
         on_first_delivery(d.message_id());
       sign_ack(d);
       batch.push_back(d.message_id());
+    };
+    grpc::Status got;
+    if (f.receive_many) {
+      v1::Deliveries all;
+      got = stub->ReceiveMany(&ctx, req, &all);
+      for (const v1::Delivery& d : all.deliveries()) deliver(d);
+    } else {
+      auto reader = stub->Receive(&ctx, req);
+      v1::Delivery d;
+      while (reader->Read(&d)) deliver(d);
+      got = reader->Finish();
     }
-    if (!reader->Finish().ok()) {
+    if (!got.ok()) {
       ++failures;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -690,6 +725,9 @@ int main(int argc, char** argv) {
   consume->add_option("--log", c.log);
   consume->add_option("--expect", cf.expect)->required();
   consume->add_option("--timeout-s", cf.timeout_s);
+  consume->add_flag("--receive-many", cf.receive_many,
+                    "ReceiveMany (one answer per call) instead of the "
+                    "Receive stream");
   consume->add_option("--sign-key", cf.sign_key,
                       "sign each acknowledgement with this key");
   try {

@@ -291,13 +291,14 @@ absl::Status Mailbox::CheckQuota(const std::string& queue, size_t bytes,
 }
 
 absl::StatusOr<std::vector<Delivery>> Mailbox::Receive(
-    const std::string& caller, size_t max) {
+    const std::string& caller, size_t max, size_t max_bytes) {
   RETURN_IF_ERROR(Caller(caller).status());
   std::vector<Delivery> out;
   const absl::Time now = clock_.Now();
   // Nothing expired is delivered: it goes to the dead letters first.
   RETURN_IF_ERROR(store_.ExpireDue(absl::ToUnixMillis(now), 4096).status());
   uint64_t from = 0;
+  size_t bytes = 0;
   std::vector<std::string> first_deliveries;
   while (out.size() < max) {
     ASSIGN_OR_RETURN(std::vector<storage::QueuedMessage> page,
@@ -310,8 +311,13 @@ absl::StatusOr<std::vector<Delivery>> Mailbox::Receive(
       if (out.size() >= max) break;
       Lease& lease = leases[m.message_id];
       if (lease.attempts > 0 && lease.expires > now) continue;  // leased
+      if (!out.empty() && bytes + m.envelope.size() > max_bytes) {
+        max = out.size();  // full: nothing more this time
+        break;
+      }
       lease.expires = now + options_.visibility_timeout;
       if (++lease.attempts == 1) first_deliveries.push_back(m.message_id);
+      bytes += m.envelope.size();
       out.push_back(Delivery{std::move(m.message_id), std::move(m.envelope),
                              lease.attempts, lease.expires});
     }

@@ -23,6 +23,7 @@
 #ifndef TRM_SERVER_MAILBOX_MAILBOX_H_
 #define TRM_SERVER_MAILBOX_MAILBOX_H_
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -84,8 +85,11 @@ class Mailbox {
       const std::vector<absl::string_view>& envelopes);
 
   // Up to `max` messages for `caller` that are not leased, each now leased.
-  absl::StatusOr<std::vector<Delivery>> Receive(const std::string& caller,
-                                                size_t max);
+  // At most `max_bytes` of envelopes in all (at least one message, however
+  // large, when any is waiting).
+  absl::StatusOr<std::vector<Delivery>> Receive(
+      const std::string& caller, size_t max,
+      size_t max_bytes = std::numeric_limits<size_t>::max());
   // `acknowledgement`: the caller's serialized SignedAcknowledgement of the
   // message, or empty (refused when signed ones are required).
   absl::Status Ack(const std::string& caller, const std::string& message_id,

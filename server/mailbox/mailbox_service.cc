@@ -1,6 +1,7 @@
 #include "server/mailbox/mailbox_service.h"
 
 #include <deque>
+#include <limits>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -215,32 +216,55 @@ grpc::Status MailboxService::SubmitBatches(
   return grpc::Status::OK;
 }
 
+absl::StatusOr<std::vector<Delivery>> MailboxService::Poll(
+    grpc::ServerContext* ctx, const std::string& org,
+    const v1::ReceiveRequest& req, size_t max_bytes) {
+  const size_t max = req.max_messages() == 0 ? 64 : req.max_messages();
+  const absl::Time deadline =
+      absl::Now() +
+      absl::Milliseconds(std::min<uint32_t>(req.wait_ms(), 60000));
+  for (;;) {
+    absl::StatusOr<std::vector<Delivery>> got =
+        mailbox_.Receive(org, max, max_bytes);
+    if (!got.ok() || !got->empty()) return got;
+    if (absl::Now() >= deadline || ctx->IsCancelled()) return got;
+    absl::SleepFor(absl::Milliseconds(20));  // long poll
+  }
+}
+
+void MailboxService::FillDelivery(Delivery& d, v1::Delivery* out) {
+  out->set_message_id(std::move(d.message_id));
+  out->set_envelope(std::move(d.envelope));
+  out->set_attempt(d.attempt);
+  out->set_lease_expires_unix_ms(absl::ToUnixMillis(d.lease_expires));
+}
+
 grpc::Status MailboxService::Receive(grpc::ServerContext* ctx,
                                      const v1::ReceiveRequest* req,
                                      grpc::ServerWriter<v1::Delivery>* writer) {
   absl::StatusOr<std::string> org = Authenticate(ctx);
   if (!org.ok()) return ToGrpc(org.status());
-  const size_t max = req->max_messages() == 0 ? 64 : req->max_messages();
-  const absl::Time deadline =
-      absl::Now() +
-      absl::Milliseconds(std::min<uint32_t>(req->wait_ms(), 60000));
-  for (;;) {
-    absl::StatusOr<std::vector<Delivery>> got = mailbox_.Receive(*org, max);
-    if (!got.ok()) return ToGrpc(got.status());
-    if (!got->empty()) {
-      for (Delivery& d : *got) {
-        v1::Delivery out;
-        out.set_message_id(std::move(d.message_id));
-        out.set_envelope(std::move(d.envelope));
-        out.set_attempt(d.attempt);
-        out.set_lease_expires_unix_ms(absl::ToUnixMillis(d.lease_expires));
-        if (!writer->Write(out)) break;
-      }
-      return grpc::Status::OK;
-    }
-    if (absl::Now() >= deadline || ctx->IsCancelled()) return grpc::Status::OK;
-    absl::SleepFor(absl::Milliseconds(20));  // long poll
+  absl::StatusOr<std::vector<Delivery>> got =
+      Poll(ctx, *org, *req, std::numeric_limits<size_t>::max());
+  if (!got.ok()) return ToGrpc(got.status());
+  for (Delivery& d : *got) {
+    v1::Delivery out;
+    FillDelivery(d, &out);
+    if (!writer->Write(out)) break;
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status MailboxService::ReceiveMany(grpc::ServerContext* ctx,
+                                         const v1::ReceiveRequest* req,
+                                         v1::Deliveries* resp) {
+  absl::StatusOr<std::string> org = Authenticate(ctx);
+  if (!org.ok()) return ToGrpc(org.status());
+  constexpr size_t kMaxBytes = 3 << 20;  // under gRPC's 4 MiB default
+  absl::StatusOr<std::vector<Delivery>> got = Poll(ctx, *org, *req, kMaxBytes);
+  if (!got.ok()) return ToGrpc(got.status());
+  for (Delivery& d : *got) FillDelivery(d, resp->add_deliveries());
+  return grpc::Status::OK;
 }
 
 grpc::Status MailboxService::Ack(grpc::ServerContext* ctx,

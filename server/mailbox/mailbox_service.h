@@ -34,6 +34,9 @@ class MailboxService final : public v1::Mailbox::Service {
       override;
   grpc::Status Receive(grpc::ServerContext* ctx, const v1::ReceiveRequest* req,
                        grpc::ServerWriter<v1::Delivery>* writer) override;
+  grpc::Status ReceiveMany(grpc::ServerContext* ctx,
+                           const v1::ReceiveRequest* req,
+                           v1::Deliveries* resp) override;
   grpc::Status Ack(grpc::ServerContext* ctx, const v1::MessageRef* req,
                    v1::AckResponse* resp) override;
   grpc::Status Release(grpc::ServerContext* ctx, const v1::MessageRef* req,
@@ -52,6 +55,13 @@ class MailboxService final : public v1::Mailbox::Service {
 
  private:
   absl::StatusOr<std::string> Authenticate(grpc::ServerContext* ctx) const;
+  // Mailbox::Receive, waiting up to the request's wait_ms for a first
+  // message.
+  absl::StatusOr<std::vector<Delivery>> Poll(grpc::ServerContext* ctx,
+                                             const std::string& org,
+                                             const v1::ReceiveRequest& req,
+                                             size_t max_bytes);
+  static void FillDelivery(Delivery& d, v1::Delivery* out);
   static void FillResponse(uint64_t correlation,
                            absl::StatusOr<v1::Receipt> receipt,
                            v1::SubmitResponse* resp);

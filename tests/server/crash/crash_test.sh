@@ -11,7 +11,8 @@ set -u
 VERDICT=$(cd "$(dirname "$0")" && pwd)/verdict.py
 BROKER=$(readlink -f "$1"); TRMCTL=$(readlink -f "$2"); LOAD=$(readlink -f "$3")
 N=${4:-3000}; KILLS=${5:-20}
-# BATCH > 0: submit with SubmitBatches, BATCH envelopes per stream message.
+# BATCH > 0: submit with SubmitBatches, BATCH envelopes per stream message,
+# and receive with ReceiveMany.
 BATCH=${6:-0}
 # Paced so that submits go on through all the kills (about 0.45 s apart).
 RATE=$(( N * 10 / (KILLS * 9) + 1 ))
@@ -53,7 +54,7 @@ node="127.0.0.1:$port"
 producer=$!
 "$LOAD" consume --node "$node" --token-file keys/bg-naptip.token --expect "$N" \
   --sign-key keys/bg-naptip.sign.key \
-  --timeout-s 240 --log consumer.log >consumer.out 2>&1 &
+  --timeout-s 240 $([ "$BATCH" -gt 0 ] && echo --receive-many) --log consumer.log >consumer.out 2>&1 &
 consumer=$!
 
 for k in $(seq 1 "$KILLS"); do

@@ -446,6 +446,29 @@ TEST_F(MailboxTest, LeasesRedeliveryAckAndStatus) {
             StatusCode::kNotFound);
 }
 
+TEST_F(MailboxTest, ReceiveStopsAtItsByteBudgetAndLeasesNoMore) {
+  // Three 20 KiB messages; a budget of 50 KiB takes two, and the third is
+  // neither delivered nor leased: the next call gets it at once.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(mailbox_->Submit(ngo_.id, Referral(20 * 1024)).ok());
+  }
+  auto first = mailbox_->Receive(naptip_.id, 10, 50 * 1024);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->size(), 2u);
+  auto rest = mailbox_->Receive(naptip_.id, 10, 50 * 1024);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u) << "the third was leased without delivery";
+  EXPECT_EQ((*rest)[0].attempt, 1u);
+  for (const auto* got : {&*first, &*rest}) {
+    for (const Delivery& d : *got) ASSERT_TRUE(Ack(naptip_, d.message_id).ok());
+  }
+  // One message larger than the budget still comes, alone.
+  ASSERT_TRUE(mailbox_->Submit(ngo_.id, Referral(20 * 1024)).ok());
+  auto big = mailbox_->Receive(naptip_.id, 10, 1024);
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->size(), 1u);
+}
+
 TEST_F(MailboxTest, AckManyClearsLeases) {
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(mailbox_->Submit(ngo_.id, Referral()).ok());
