@@ -3,7 +3,7 @@
 # With --fix, formats them in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.cc' '*.h' 2>/dev/null || find . -name '*.cc' -o -name '*.h')
+mapfile -t files < <(git ls-files '*.cc' '*.c' '*.h' 2>/dev/null || find . -name '*.cc' -o -name '*.c' -o -name '*.h')
 if [ "${1:-}" = "--fix" ]; then
   clang-format -i "${files[@]}"
   exit 0

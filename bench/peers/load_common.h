@@ -53,6 +53,27 @@ static inline void print_result(const char* fields, long n, double secs,
   fflush(stdout);
 }
 
+/* The arguments both load generators share, from argv[first] on:
+ * MODE P N [SIZE [W [RATE]]]. Returns 0 when MODE P N are there. */
+typedef struct {
+  const char* mode;
+  int producers, window;
+  long count, size;
+  double rate;
+} LoadArgs;
+static inline int parse_load_args(int argc, char** argv, int first,
+                                  LoadArgs* a) {
+  if (argc < first + 3) return 1;
+  a->mode = argv[first];
+  a->producers = atoi(argv[first + 1]);
+  a->count = atol(argv[first + 2]);
+  a->size = argc > first + 3 ? atol(argv[first + 3]) : 16;
+  a->window = argc > first + 4 ? atoi(argv[first + 4]) : 1;
+  a->rate = argc > first + 5 ? atof(argv[first + 5]) : 0;
+  if (a->size < 16) a->size = 16; /* room for the send time and number */
+  return a->producers < 1 || a->count < 1 || a->window < 1;
+}
+
 /* Each message starts with its send time (CLOCK_MONOTONIC, one machine) so
  * a consumer in the same process measures end-to-end latency. */
 static inline void stamp(char* buf, double t) { memcpy(buf, &t, sizeof t); }

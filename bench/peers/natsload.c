@@ -14,14 +14,14 @@
 
 #include "load_common.h"
 
-#define CHK(x)                                                         \
-  do {                                                                 \
-    natsStatus s_ = (x);                                               \
-    if (s_ != NATS_OK) {                                               \
+#define CHK(x)                                                           \
+  do {                                                                   \
+    natsStatus s_ = (x);                                                 \
+    if (s_ != NATS_OK) {                                                 \
       fprintf(stderr, "natsload: %s: %s\n", #x, natsStatus_GetText(s_)); \
-      nats_PrintLastErrorStack(stderr);                                \
-      exit(1);                                                         \
-    }                                                                  \
+      nats_PrintLastErrorStack(stderr);                                  \
+      exit(1);                                                           \
+    }                                                                    \
   } while (0)
 
 static const char* mode;
@@ -126,7 +126,8 @@ static void consume(Lane* l, jsCtx* js, int measure) {
     CHK(s);
     double now = mono_s();
     for (int i = 0; i < list.Count; i++) {
-      if (measure) l->lat[l->nlat++] = now - stamp_of(natsMsg_GetData(list.Msgs[i]));
+      if (measure)
+        l->lat[l->nlat++] = now - stamp_of(natsMsg_GetData(list.Msgs[i]));
       CHK(natsMsg_Ack(list.Msgs[i], NULL));
     }
     got += list.Count;
@@ -187,19 +188,19 @@ static void* lane_main(void* arg) {
 }
 
 int main(int argc, char** argv) {
-  if (argc < 4) {
+  LoadArgs a;
+  if (parse_load_args(argc, argv, 1, &a)) {
     fprintf(stderr,
             "usage: natsload publish P N SIZE W | drain P N | "
             "paced P N SIZE W RATE\n");
     return 2;
   }
-  mode = argv[1];
-  P = atoi(argv[2]);
-  N = atol(argv[3]);
-  SIZE = argc > 4 ? atol(argv[4]) : 16;
-  W = argc > 5 ? atoi(argv[5]) : 1;
-  RATE = argc > 6 ? atof(argv[6]) : 0;
-  if (SIZE < 16) SIZE = 16;
+  mode = a.mode;
+  P = a.producers;
+  N = a.count;
+  SIZE = a.size;
+  W = a.window;
+  RATE = a.rate;
   lanes = calloc(P, sizeof(Lane));
   pthread_barrier_init(&ready, NULL, P + 1);
   pthread_t* t = calloc(P, sizeof(pthread_t));

@@ -174,7 +174,8 @@ static void consume(Lane* l, amqp_connection_state_t c, int measure) {
     amqp_envelope_t env;
     amqp_maybe_release_buffers(c);
     die_rpc(amqp_consume_message(c, &env, NULL, 0), "consume");
-    if (measure) l->lat[l->nlat++] = mono_s() - stamp_of(env.message.body.bytes);
+    if (measure)
+      l->lat[l->nlat++] = mono_s() - stamp_of(env.message.body.bytes);
     got++;
     last = env.delivery_tag;
     if (got % 64 == 0) amqp_basic_ack(c, 1, last, 1);
@@ -209,20 +210,20 @@ static void* producer_main(void* arg) {
 }
 
 int main(int argc, char** argv) {
-  if (argc < 5) {
+  LoadArgs a;
+  if (argc < 2 || parse_load_args(argc, argv, 2, &a)) {
     fprintf(stderr,
             "usage: rmqload quorum|classic publish P N SIZE W | drain P N | "
             "paced P N SIZE W RATE\n");
     return 2;
   }
   type = argv[1];
-  mode = argv[2];
-  P = atoi(argv[3]);
-  N = atol(argv[4]);
-  SIZE = argc > 5 ? atol(argv[5]) : 16;
-  W = argc > 6 ? atoi(argv[6]) : 1;
-  RATE = argc > 7 ? atof(argv[7]) : 0;
-  if (SIZE < 16) SIZE = 16;
+  mode = a.mode;
+  P = a.producers;
+  N = a.count;
+  SIZE = a.size;
+  W = a.window;
+  RATE = a.rate;
   const int producing = strcmp(mode, "drain") != 0;
   const int consuming = strcmp(mode, "publish") != 0;
   lanes = calloc(P, sizeof(Lane));

@@ -8,6 +8,7 @@
 #include "common/crypto/hash.h"
 #include "common/envelope/acknowledgement.h"
 #include "common/log.h"
+#include "common/parallel.h"
 #include "common/status.h"
 
 namespace trm::federation {
@@ -102,22 +103,9 @@ std::vector<v1::RelayResult> RelayReceiver::Receive(
   // Signature checks dominate: spread a batch over the cores.
   std::vector<absl::StatusOr<storage::AcceptRequest>> checked(
       envelopes.size(), absl::UnknownError("unchecked"));
-  const size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(),
-                                            1, envelopes.size() / 8 + 1);
-  {
-    std::vector<std::thread> threads;
-    for (size_t w = 1; w < workers; ++w) {
-      threads.emplace_back([&, w] {
-        for (size_t i = w; i < envelopes.size(); i += workers) {
-          checked[i] = Check(*dir, peer, envelopes[i], now);
-        }
-      });
-    }
-    for (size_t i = 0; i < envelopes.size(); i += workers) {
-      checked[i] = Check(*dir, peer, envelopes[i], now);
-    }
-    for (std::thread& t : threads) t.join();
-  }
+  ForEachOnCores(envelopes.size(), [&](size_t i) {
+    checked[i] = Check(*dir, peer, envelopes[i], now);
+  });
   for (size_t i = 0; i < envelopes.size(); ++i) {
     absl::StatusOr<storage::AcceptRequest>& r = checked[i];
     if (!r.ok()) {
@@ -150,14 +138,8 @@ std::vector<v1::RelayResult> RelayReceiver::Receive(
                     {"type", v1::MessageType_Name(requests[k].message_type)},
                     {"to", requests[k].recipient_org},
                     {"duplicate", stored[k]->duplicate ? "yes" : "no"}});
-    v1::ReceiptLeaf leaf;
-    leaf.set_kind(v1::RECEIPT_RELAYED);
-    leaf.set_message_id(requests[k].message_id);
-    leaf.set_envelope_sha256(requests[k].envelope_sha256);
-    leaf.set_node(options_.node_id);
-    // A resent envelope gets its first acceptance time again.
-    leaf.set_time_unix_ms(stored[k]->status.accepted_unix_ms());
-    leaves.push_back(std::move(leaf));
+    leaves.push_back(storage::AcceptanceLeaf(v1::RECEIPT_RELAYED, requests[k],
+                                             *stored[k], options_.node_id));
     signed_index.push_back(index[k]);
   }
   absl::StatusOr<std::vector<v1::Receipt>> receipts = signer_.SignMany(leaves);

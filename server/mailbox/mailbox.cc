@@ -8,6 +8,7 @@
 #include "common/crypto/hash.h"
 #include "common/envelope/acknowledgement.h"
 #include "common/log.h"
+#include "common/parallel.h"
 #include "common/status.h"
 
 namespace trm::mailbox {
@@ -75,18 +76,7 @@ std::vector<absl::StatusOr<v1::Receipt>> Mailbox::SubmitMany(
             ? CheckEnvelope(*sender, *parsed[i], envelopes[i], now)
             : absl::StatusOr<storage::AcceptRequest>(parsed[i].status());
   };
-  const size_t workers =
-      std::clamp<size_t>(std::thread::hardware_concurrency(), 1, n / 8 + 1);
-  {
-    std::vector<std::thread> threads;
-    for (size_t w = 1; w < workers; ++w) {
-      threads.emplace_back([&, w] {
-        for (size_t i = w; i < n; i += workers) check(i);
-      });
-    }
-    for (size_t i = 0; i < n; i += workers) check(i);
-    for (std::thread& t : threads) t.join();
-  }
+  ForEachOnCores(n, check);
   // The quotas, counting what this batch adds to each queue.
   std::vector<storage::AcceptRequest> requests;
   std::vector<size_t> index;  // request -> envelope
@@ -117,13 +107,8 @@ std::vector<absl::StatusOr<v1::Receipt>> Mailbox::SubmitMany(
       results[index[k]] = stored[k].status();
       continue;
     }
-    v1::ReceiptLeaf leaf;
-    leaf.set_kind(v1::RECEIPT_ACCEPTED);
-    leaf.set_message_id(requests[k].message_id);
-    leaf.set_envelope_sha256(requests[k].envelope_sha256);
-    leaf.set_node(options_.node_id);
-    leaf.set_time_unix_ms(stored[k]->status.accepted_unix_ms());
-    leaves.push_back(std::move(leaf));
+    leaves.push_back(storage::AcceptanceLeaf(v1::RECEIPT_ACCEPTED, requests[k],
+                                             *stored[k], options_.node_id));
     signed_index.push_back(index[k]);
   }
   if (!leaves.empty()) {

@@ -28,6 +28,18 @@ v1::StoredStatus NewStatusRecord(const AcceptRequest& r, uint64_t seq) {
   return st;
 }
 
+v1::ReceiptLeaf AcceptanceLeaf(v1::ReceiptKind kind, const AcceptRequest& r,
+                               const AcceptOutcome& outcome,
+                               const std::string& node) {
+  v1::ReceiptLeaf leaf;
+  leaf.set_kind(kind);
+  leaf.set_message_id(r.message_id);
+  leaf.set_envelope_sha256(r.envelope_sha256);
+  leaf.set_node(node);
+  leaf.set_time_unix_ms(outcome.status.accepted_unix_ms());
+  return leaf;
+}
+
 std::string NoticeQueue(absl::string_view node) {
   return absl::StrCat("<", node);
 }

@@ -28,6 +28,7 @@
 #include "server/cases/case_policy.h"
 #include "trm/v1/audit.pb.h"
 #include "trm/v1/federation.pb.h"
+#include "trm/v1/receipt.pb.h"
 #include "trm/v1/store.pb.h"
 
 namespace trm::storage {
@@ -105,6 +106,12 @@ struct QueuedMessage {
 
 // The status record of a message just accepted at queue position `seq`.
 v1::StoredStatus NewStatusRecord(const AcceptRequest& request, uint64_t seq);
+// The receipt leaf (docs/protocol.md section 12) of `kind` for a request the
+// store accepted on `node`: a resubmission gets its first acceptance time.
+v1::ReceiptLeaf AcceptanceLeaf(v1::ReceiptKind kind,
+                               const AcceptRequest& request,
+                               const AcceptOutcome& outcome,
+                               const std::string& node);
 // The refusal of Acknowledge for a message that is no longer (EXPIRED) or
 // never was (REJECTED) in a queue.
 absl::Status NotAcknowledgeable(const v1::StoredStatus& status);
