@@ -98,14 +98,29 @@ for v in verify noverify; do
  "node_signing_key": "keys/bg-node.sign.key", "require_signed_acknowledgements": false,
  "organisations": [$orgs]}
 JSON
-  flags=""; [ $v = noverify ] && flags=--no-verify-signatures
-  "$bin/server/trm-broker" --config node-$v.json --insecure-dev $flags >node-$v.log 2>&1 &
+done
+# start_trm V: starts node V (verify or noverify) on an empty data directory
+# and waits until it serves.
+start_trm() {
+  local v=$1 flags=""
+  [ "$v" = noverify ] && flags=--no-verify-signatures
+  rm -rf "data-$v"; : >"node-$v.log"
+  "$bin/server/trm-broker" --config "node-$v.json" --insecure-dev $flags >"node-$v.log" 2>&1 &
   trm_pid[$v]=$!; trm_pids+=("$!")
-done
-for v in verify noverify; do
-  for _ in $(seq 1 200); do grep -q "serving on" node-$v.log && break; sleep 0.05; done
-  grep -q "serving on" node-$v.log || { cat node-$v.log; exit 1; }
-done
+  for _ in $(seq 1 200); do grep -q "serving on" "node-$v.log" && return 0; sleep 0.05; done
+  cat "node-$v.log"; exit 1
+}
+# fresh SYSTEM: before each publish run, a trm-broker node starts again on
+# an empty data directory, as the peers' clients delete and declare their
+# stream or queue: every system starts each run from nothing.
+fresh() {
+  case $1 in
+    trm-*) local v=${1#trm-}
+      kill -TERM "${trm_pid[$v]}" 2>/dev/null || true; wait "${trm_pid[$v]}" 2>/dev/null || true
+      start_trm "$v" ;;
+  esac
+}
+for v in verify noverify; do start_trm "$v"; done
 
 systems="trm-verify trm-noverify rmq-quorum rmq-classic nats"
 pid_of() {
@@ -168,6 +183,7 @@ for run in $(seq 1 "$runs"); do
       for p in $producers; do
         n=$(( $(count "$size" "$w") / p ))
         for sys in $systems; do
+          fresh "$sys"
           record "$run" "$(load "$sys" publish "$p" "$n" "$size" "$w")"
           record "$run" "$(load "$sys" drain "$p" "$n" "$size" "$w")"
         done
@@ -192,6 +208,7 @@ PY
     rate=$(( max * share / 100 ))
     n=$(( rate * 3 )); [ $n -gt 60000 ] && n=60000
     for run in $(seq 1 "$runs"); do
+      fresh "$sys"
       record "$run" "$(load "$sys" paced 1 "$n" 4096 64 "$rate" | sed "s/^RESULT /RESULT share=$share /")"
     done
   done
@@ -201,7 +218,7 @@ done
 # strace -c (it slows the broker; its throughput is not reported).
 echo "== fsyncs per message ($(date -u +%H:%M:%S))" >&2
 for sys in $systems; do
-  n=10000; pid=$(pid_of "$sys")
+  fresh "$sys"; n=10000; pid=$(pid_of "$sys")
   strace -qq -c -f -e trace=fsync,fdatasync,sync_file_range,msync -o "$work/strace-$sys" -p "$pid" &
   st=$!; sleep 1
   load "$sys" publish 1 "$n" 4096 64 >/dev/null
