@@ -89,9 +89,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 declare -A trm_port trm_pid
 for v in verify noverify; do
   trm_port[$v]=$(free_port)
-  orgs='{"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "token_sha256": "'$(sha bg-ngo)'"}'
+  orgs='{"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "encryption_public_key": "keys/bg-ngo.enc.pub", "token_sha256": "'$(sha bg-ngo)'"}'
   for r in 0 1 2 3; do
-    orgs+=', {"id": "bg-r'$r'", "signing_public_key": "keys/bg-r'$r'.sign.pub", "token_sha256": "'$(sha bg-r$r)'", "max_queued_bytes": 100000000000}'
+    orgs+=', {"id": "bg-r'$r'", "signing_public_key": "keys/bg-r'$r'.sign.pub", "encryption_public_key": "keys/bg-r'$r'.enc.pub", "token_sha256": "'$(sha bg-r$r)'", "max_queued_bytes": 100000000000}'
   done
   cat >node-$v.json <<JSON
 {"node_id": "bg", "listen": "127.0.0.1:${trm_port[$v]}", "data_dir": "data-$v",

@@ -17,8 +17,8 @@ bench_setup() {
  "_ack": "unsigned acknowledgements, as the single-node figures since issue 3 (docs/benchmarks.md)",
  "require_signed_acknowledgements": false,
  "organisations": [
-  {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "token_sha256": "$(sha bg-ngo)", "max_queued_bytes": 100000000000},
-  {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "token_sha256": "$(sha bg-naptip)", "max_queued_bytes": 100000000000}]}
+  {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "encryption_public_key": "keys/bg-ngo.enc.pub", "token_sha256": "$(sha bg-ngo)", "max_queued_bytes": 100000000000},
+  {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "encryption_public_key": "keys/bg-naptip.enc.pub", "token_sha256": "$(sha bg-naptip)", "max_queued_bytes": 100000000000}]}
 JSON
   hz=$(getconf CLK_TCK)
 }

@@ -53,6 +53,7 @@
 #include "common/crypto/key_files.h"
 #include "common/envelope/acknowledgement.h"
 #include "common/envelope/envelope.h"
+#include "trm/v1/case.pb.h"
 #include "trm/v1/mailbox.grpc.pb.h"
 
 namespace trm::load {
@@ -163,7 +164,10 @@ absl::StatusOr<std::vector<std::string>> SealAll(
     h.set_schema_version(1);
     h.set_message_id(envelope::NewMessageId());
     h.set_case_ref("LOAD-" + std::to_string(lane) + "-" + std::to_string(i));
-    h.set_type(v1::MONITORING_REPORT);
+    // Each message opens its own case: the consent its owner records, the
+    // first step the case rules allow without any before it.
+    h.set_type(v1::CONSENT_RECORD);
+    h.set_outcome(v1::CONSENT_GRANTED);
     h.set_sender_org(from_org);
     h.set_sender_node(from_node);
     h.set_recipient_org(to_org);

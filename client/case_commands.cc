@@ -83,6 +83,8 @@ std::unique_ptr<google::protobuf::Message> PayloadOf(v1::MessageType type) {
       return std::make_unique<v1::ReflectionPeriodNotice>();
     case v1::DEADLINE_NOTICE:
       return std::make_unique<v1::DeadlineNotice>();
+    case v1::CASE_TRANSFER:
+      return std::make_unique<v1::CaseTransfer>();
     default:
       return nullptr;
   }

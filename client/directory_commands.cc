@@ -195,14 +195,23 @@ absl::StatusOr<std::shared_ptr<const directory::Directory>> LoadSigned(
 absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
                                                 const std::string& base) {
   Reader r(j, "");
-  RETURN_IF_ERROR(r.Keys({"federation", "serial", "issued", "nodes",
-                          "organisations", "auditors"}));
+  RETURN_IF_ERROR(
+      r.Keys({"federation", "serial", "issued", "max_message_lifetime_seconds",
+              "nodes", "organisations", "auditors"}));
   v1::Directory d;
   ASSIGN_OR_RETURN(*d.mutable_federation(), r.Str("federation", true));
   if (!j.contains("serial") || !j["serial"].is_number_unsigned()) {
     return Bad("serial", "must be a positive whole number");
   }
   d.set_serial(j["serial"].get<uint64_t>());
+  if (j.contains("max_message_lifetime_seconds")) {
+    const json& l = j["max_message_lifetime_seconds"];
+    if (!l.is_number_unsigned() || l.get<uint64_t>() == 0) {
+      return Bad("max_message_lifetime_seconds",
+                 "must be a positive whole number of seconds");
+    }
+    d.set_max_message_lifetime_seconds(l.get<uint64_t>());
+  }
   ASSIGN_OR_RETURN(int64_t issued, r.Time("issued"));
   d.set_issued_unix_ms(issued);
   ASSIGN_OR_RETURN(std::vector<Reader> nodes, r.List("nodes"));
@@ -283,6 +292,9 @@ json DirectoryToJson(const v1::Directory& d) {
   j["federation"] = d.federation();
   j["serial"] = d.serial();
   if (d.issued_unix_ms() != 0) j["issued"] = IsoMillis(d.issued_unix_ms());
+  if (d.max_message_lifetime_seconds() != 0) {
+    j["max_message_lifetime_seconds"] = d.max_message_lifetime_seconds();
+  }
   j["nodes"] = json::array();
   for (const auto& n : d.nodes()) {
     j["nodes"].push_back(

@@ -222,6 +222,7 @@ int Run(const Flags& flags) {
   options.limits.max_payload_bytes = cfg->max_payload_bytes;
   options.limits.max_envelope_bytes = cfg->max_payload_bytes + 8192;
   options.max_clock_skew = cfg->max_clock_skew;
+  options.max_message_lifetime = cfg->max_message_lifetime;
   options.visibility_timeout = cfg->visibility_timeout;
   options.retention = cfg->retention;
   options.relay_enabled = tls;
@@ -303,6 +304,7 @@ int Run(const Flags& flags) {
     ro.node_id = cfg->node_id;
     ro.limits = options.limits;
     ro.max_clock_skew = options.max_clock_skew;
+    ro.max_message_lifetime = options.max_message_lifetime;
     ro.case_policies = options.case_policies;
     receiver = std::make_unique<federation::RelayReceiver>(
         ro, registry, **store, signer, SystemClock::Get());

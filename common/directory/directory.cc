@@ -319,6 +319,49 @@ absl::StatusOr<crypto::Ed25519PublicKey> Directory::NodeSigningKey(
   return crypto::Ed25519PublicKey::FromRaw(AsBytes(k->public_key()));
 }
 
+namespace {
+bool ValidAt(const v1::DirectoryKey& k, int64_t ms) {
+  return k.valid_from_unix_ms() <= ms &&
+         (k.valid_until_unix_ms() == 0 || ms < k.valid_until_unix_ms()) &&
+         (k.revoked_unix_ms() == 0 || ms < k.revoked_unix_ms());
+}
+}  // namespace
+
+absl::Status Directory::CheckRecipientKey(const std::string& org,
+                                          absl::string_view key_id,
+                                          absl::Time at) const {
+  const v1::DirectoryOrganisation* o = FindOrganisation(org);
+  if (o == nullptr) {
+    return Error(StatusCode::kNotFound, "UNKNOWN_ORGANISATION",
+                 absl::StrCat("organisation '", org,
+                              "' is not in the federation directory"));
+  }
+  const int64_t ms = absl::ToUnixMillis(at);
+  std::vector<std::string> valid;
+  for (const v1::DirectoryKey& k : o->encryption_keys()) {
+    if (!ValidAt(k, ms)) continue;
+    if (k.key_id() == key_id) return absl::OkStatus();
+    valid.push_back(HexEncode(AsBytes(k.key_id())));
+  }
+  return Error(
+      StatusCode::kFailedPrecondition, "RECIPIENT_KEY_NOT_IN_DIRECTORY",
+      absl::StrCat("the envelope is sealed to key ", HexEncode(AsBytes(key_id)),
+                   ", which is not a current encryption key of '", org,
+                   "' in directory serial ", serial(), "; it accepts ",
+                   valid.empty() ? std::string("no key now")
+                                 : absl::StrJoin(valid, ", "),
+                   ". Seal it again to the recipient's key from the signed "
+                   "directory"));
+}
+
+absl::Duration Directory::MaxMessageLifetime(absl::Duration node_limit) const {
+  const uint64_t s = doc_.max_message_lifetime_seconds();
+  if (s == 0) return node_limit;
+  return std::min(
+      node_limit,
+      absl::Seconds(static_cast<int64_t>(std::min<uint64_t>(s, INT64_MAX))));
+}
+
 absl::StatusOr<crypto::X25519PublicKey> Directory::OrganisationEncryptionKey(
     const std::string& org, absl::Time at) const {
   const v1::DirectoryOrganisation* o = FindOrganisation(org);
@@ -330,12 +373,8 @@ absl::StatusOr<crypto::X25519PublicKey> Directory::OrganisationEncryptionKey(
   const int64_t ms = absl::ToUnixMillis(at);
   const v1::DirectoryKey* best = nullptr;
   for (const v1::DirectoryKey& k : o->encryption_keys()) {
-    const bool valid =
-        k.valid_from_unix_ms() <= ms &&
-        (k.valid_until_unix_ms() == 0 || ms < k.valid_until_unix_ms()) &&
-        (k.revoked_unix_ms() == 0 || ms < k.revoked_unix_ms());
-    if (valid && (best == nullptr ||
-                  k.valid_from_unix_ms() > best->valid_from_unix_ms())) {
+    if (ValidAt(k, ms) && (best == nullptr || k.valid_from_unix_ms() >
+                                                  best->valid_from_unix_ms())) {
       best = &k;
     }
   }

@@ -89,6 +89,15 @@ class Directory {
   // valid from the latest time.
   absl::StatusOr<crypto::X25519PublicKey> OrganisationEncryptionKey(
       const std::string& org, absl::Time at) const;
+  // OK when `key_id` names an encryption key of `org` valid at `at`;
+  // RECIPIENT_KEY_NOT_IN_DIRECTORY (FAILED_PRECONDITION) otherwise, naming
+  // the key ids it would accept. Nodes check it on submit and on relay, so
+  // that nothing sealed to the wrong key is queued.
+  absl::Status CheckRecipientKey(const std::string& org,
+                                 absl::string_view key_id, absl::Time at) const;
+  // The longest a node keeps a message: its own `node_limit`, or the
+  // federation's max_message_lifetime_seconds when that is lower.
+  absl::Duration MaxMessageLifetime(absl::Duration node_limit) const;
 
  private:
   Directory() = default;

@@ -272,8 +272,20 @@ absl::Status VerifySignature(const ParsedEnvelope& parsed,
 }
 
 absl::Status CheckTimes(const v1::Header& h, absl::Time now,
-                        absl::Duration max_skew) {
+                        absl::Duration max_skew, absl::Duration max_lifetime) {
   const int64_t now_ms = absl::ToUnixMillis(now);
+  if (max_lifetime != absl::InfiniteDuration() &&
+      h.expires_unix_ms() - now_ms > absl::ToInt64Milliseconds(max_lifetime)) {
+    return Error(
+        StatusCode::kInvalidArgument, "EXPIRY_TOO_FAR",
+        absl::StrCat("message expires at ", FormatMs(h.expires_unix_ms()),
+                     ", but this node keeps a message at most ",
+                     absl::FormatDuration(max_lifetime),
+                     ": the latest "
+                     "allowed expiry is ",
+                     FormatMs(now_ms + absl::ToInt64Milliseconds(max_lifetime)),
+                     "; send it with a shorter lifetime (--expires-in)"));
+  }
   if (now_ms >= h.expires_unix_ms()) {
     return Error(
         StatusCode::kFailedPrecondition, "MESSAGE_EXPIRED",

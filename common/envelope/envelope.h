@@ -93,9 +93,11 @@ absl::Status VerifySignature(const ParsedEnvelope& envelope,
                              const crypto::Ed25519PublicKey& sender);
 
 // MESSAGE_EXPIRED when `now` is past the expiry; CREATED_IN_FUTURE when the
-// creation time is more than `max_skew` ahead of `now`.
+// creation time is more than `max_skew` ahead of `now`; EXPIRY_TOO_FAR when
+// the expiry is more than `max_lifetime` after `now` (a node's limit).
 absl::Status CheckTimes(const v1::Header& header, absl::Time now,
-                        absl::Duration max_skew);
+                        absl::Duration max_skew,
+                        absl::Duration max_lifetime = absl::InfiniteDuration());
 
 // Random 16-byte message id.
 std::string NewMessageId();

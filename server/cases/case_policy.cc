@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/time_text.h"
+#include "server/cases/type_table.h"
 
 namespace trm::cases {
 namespace {
@@ -12,6 +13,13 @@ namespace {
 absl::Status Rule(absl::string_view rule, absl::string_view what) {
   return Error(absl::StatusCode::kFailedPrecondition, rule, what);
 }
+
+// In ApplyToCaseWithout: refuses with `rule`, unless the property test's
+// mutation check leaves that rule out.
+#define TRM_REFUSE(rule, what)                      \
+  do {                                              \
+    if ((rule) != without) return Rule(rule, what); \
+  } while (0)
 
 bool Terminal(v1::CaseState s) {
   return s == v1::CLOSED || s == v1::WITHDRAWN_STATE;
@@ -77,20 +85,13 @@ const CasePolicy& CasePolicies::ForNodes(const directory::Directory& dir,
 }
 
 bool CarriesPersonalData(v1::MessageType type) {
-  switch (type) {
-    case v1::IDENTITY_VERIFICATION_REQUEST:
-    case v1::REFERRAL_REQUEST:
-    case v1::RISK_ASSESSMENT:
-    case v1::BEST_INTERESTS_DETERMINATION:
-    case v1::REINTEGRATION_PLAN:
-    case v1::PRE_DEPARTURE_COUNSELLING:
-    case v1::TRAVEL_DOCUMENT_REQUEST:
-    case v1::TRAVEL_ARRANGEMENT:
-    case v1::INFORMATION_RESPONSE:
-      return true;
-    default:
-      return false;
-  }
+  return RuleOf(type).personal_data;
+}
+
+std::string OwnerOf(const v1::CaseRecord& rec) {
+  if (!rec.owner_org().empty()) return rec.owner_org();
+  // A record written before owners were kept: the first sender it saw.
+  return rec.participants_size() > 0 ? rec.participants(0) : "";
 }
 
 bool OutcomeFits(v1::MessageType type, uint32_t outcome) {
@@ -152,6 +153,14 @@ std::string ActionFor(v1::DeadlineKind kind) {
 absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
                                            const v1::Header& h, absl::Time now,
                                            const CasePolicy& policy) {
+  return ApplyToCaseWithout(before, h, now, policy, "");
+}
+
+absl::StatusOr<v1::CaseRecord> ApplyToCaseWithout(const v1::CaseRecord& before,
+                                                  const v1::Header& h,
+                                                  absl::Time now,
+                                                  const CasePolicy& policy,
+                                                  absl::string_view without) {
   const v1::MessageType type = h.type();
   const std::string& to = h.recipient_org();
   const std::string type_name = v1::MessageType_Name(type);
@@ -161,26 +170,60 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
     rec.set_state(v1::PRESUMED);
     rec.set_created_unix_ms(absl::ToUnixMillis(now));
   }
+  // The case belongs to the organisation that opened it.
+  rec.set_owner_org(rec.participants_size() == 0 && rec.owner_org().empty()
+                        ? h.sender_org()
+                        : OwnerOf(rec));
+  const std::string& owner = rec.owner_org();
+  const TypeRule& rule = RuleOf(type);
   rec.set_minor(rec.minor() || h.minor());
   rec.set_asylum(rec.asylum() || h.asylum());
 
   // Nothing after closure but erasure or rectification.
   if (Terminal(rec.state()) && type != v1::ERASURE_OR_RECTIFICATION_NOTICE) {
-    return Rule("CASE_CLOSED",
-                absl::StrCat("case ", h.case_ref(), " is ",
-                             v1::CaseState_Name(rec.state()),
-                             "; after closure only an "
-                             "ERASURE_OR_RECTIFICATION_NOTICE may be sent. "
-                             "Open a new case reference if the person needs "
-                             "help again"));
+    TRM_REFUSE("CASE_CLOSED",
+               absl::StrCat("case ", h.case_ref(), " is ",
+                            v1::CaseState_Name(rec.state()),
+                            "; after closure only an "
+                            "ERASURE_OR_RECTIFICATION_NOTICE may be sent. "
+                            "Open a new case reference if the person needs "
+                            "help again"));
   }
   if (!OutcomeFits(type, h.outcome())) {
-    return Rule("OUTCOME_MISMATCH",
-                absl::StrCat(type_name, " with outcome ", h.outcome(), " (",
-                             v1::StepOutcome_Name(
-                                 static_cast<v1::StepOutcome>(h.outcome())),
-                             "): set the outcome this type declares "
-                             "(docs/protocol.md section 4.4), or none"));
+    TRM_REFUSE("OUTCOME_MISMATCH",
+               absl::StrCat(type_name, " with outcome ", h.outcome(), " (",
+                            v1::StepOutcome_Name(
+                                static_cast<v1::StepOutcome>(h.outcome())),
+                            "): set the outcome this type declares "
+                            "(docs/protocol.md section 4.4), or none"));
+  }
+  // Only the case owner speaks for the person's consent.
+  const bool from_owner = h.sender_org() == owner;
+  if (type == v1::CONSENT_RECORD && !from_owner) {
+    TRM_REFUSE("CONSENT_NOT_CASE_OWNER",
+               absl::StrCat("case ", h.case_ref(), " belongs to '", owner,
+                            "', which holds the person's consent; only it "
+                            "may grant or withdraw consent for the case ('",
+                            h.sender_org(),
+                            "' may not). Ask the case owner to record it"));
+  }
+  // (CONSENT_RECORD has the owner's own refusal above.)
+  const bool wrong_side = (rule.sent_by == Side::kReferring && !from_owner &&
+                           type != v1::CONSENT_RECORD) ||
+                          (rule.sent_by == Side::kReceiving && from_owner);
+  if (wrong_side) {
+    TRM_REFUSE("WRONG_SIDE_FOR_TYPE",
+               absl::StrCat(type_name, " is sent by ", SideName(rule.sent_by),
+                            "; case ", h.case_ref(), " belongs to '", owner,
+                            "' and '", h.sender_org(), "' is on ",
+                            from_owner ? SideName(Side::kReferring)
+                                       : SideName(Side::kReceiving),
+                            " (docs/workflow.md, \"Who sends what\")"));
+  }
+  if (type == v1::CASE_TRANSFER && to == owner) {
+    TRM_REFUSE("TRANSFER_TO_OWNER",
+               absl::StrCat("'", owner, "' already owns case ", h.case_ref(),
+                            "; a CASE_TRANSFER goes to the successor"));
   }
   if (type == v1::DEADLINE_NOTICE) {
     // The node's own notice of a passed deadline: it marks it escalated.
@@ -196,7 +239,7 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
                                " deadline; it was met or cleared"));
     }
     if (absl::ToUnixMillis(now) < open->due_unix_ms()) {
-      return Rule(
+      TRM_REFUSE(
           "DEADLINE_NOT_DUE",
           absl::StrCat(v1::DeadlineKind_Name(kind), " of case ", h.case_ref(),
                        " is due at ",
@@ -210,78 +253,83 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
   if ((type == v1::IDENTITY_VERIFICATION_REQUEST ||
        type == v1::IDENTITY_VERIFICATION_RESPONSE) &&
       rec.asylum()) {
-    return Rule("ASYLUM_BLOCKS_VERIFICATION",
-                absl::StrCat("case ", h.case_ref(),
-                             " is flagged asylum: identity verification with "
-                             "the country of origin is forbidden while the "
-                             "person seeks asylum"));
+    TRM_REFUSE("ASYLUM_BLOCKS_VERIFICATION",
+               absl::StrCat("case ", h.case_ref(),
+                            " is flagged asylum: identity verification with "
+                            "the country of origin is forbidden while the "
+                            "person seeks asylum"));
   }
-  // Consent per recipient, before any of the person's data reaches it.
-  if (CarriesPersonalData(type)) {
+  // Consent per recipient, before any of the person's data reaches an
+  // organisation other than the case owner.
+  if (rule.personal_data && to != owner) {
     auto it = rec.consents().find(to);
     if (it == rec.consents().end()) {
-      return Rule("CONSENT_REQUIRED",
-                  absl::StrCat(type_name, " carries the person's data to '", to,
-                               "', but case ", h.case_ref(),
-                               " has no consent covering '", to,
-                               "': send a CONSENT_RECORD (outcome "
-                               "CONSENT_GRANTED) to it first"));
-    }
-    if (!it->second.granted()) {
-      return Rule(
+      TRM_REFUSE("CONSENT_REQUIRED",
+                 absl::StrCat(type_name, " carries the person's data to '", to,
+                              "', but case ", h.case_ref(),
+                              " has no consent covering '", to,
+                              "': send a CONSENT_RECORD (outcome "
+                              "CONSENT_GRANTED) to it first"));
+    } else if (!it->second.granted()) {
+      TRM_REFUSE(
           "CONSENT_WITHDRAWN",
           absl::StrCat(
               "the person withdrew consent ", it->second.consent_ref(),
               " for '", to, "' at ",
               IsoSeconds(absl::FromUnixMillis(it->second.since_unix_ms())),
               "; nothing more of their data may go to it"));
+    } else if (h.consent_ref() != it->second.consent_ref()) {
+      TRM_REFUSE("CONSENT_REF_MISMATCH",
+                 absl::StrCat("the header names consent '", h.consent_ref(),
+                              "' but the consent covering '", to, "' is '",
+                              it->second.consent_ref(),
+                              "'; put that reference in consent_ref"));
     }
-    if (h.consent_ref() != it->second.consent_ref()) {
-      return Rule("CONSENT_REF_MISMATCH",
-                  absl::StrCat("the header names consent '", h.consent_ref(),
-                               "' but the consent covering '", to, "' is '",
-                               it->second.consent_ref(),
-                               "'; put that reference in consent_ref"));
-    }
+  }
+  if (type == v1::RISK_FEEDBACK && !rec.risk_assessed()) {
+    TRM_REFUSE("RISK_ASSESSMENT_REQUIRED",
+               absl::StrCat("RISK_FEEDBACK answers a risk assessment and case ",
+                            h.case_ref(), " has none yet: the case owner ('",
+                            owner, "') sends the RISK_ASSESSMENT first"));
   }
   if (type == v1::TRAVEL_ARRANGEMENT) {
     if (!rec.risk_assessed() || !rec.risk_acceptable()) {
-      return Rule("RISK_ASSESSMENT_REQUIRED",
-                  absl::StrCat(
-                      "no travel before a risk assessment that found no "
-                      "threat to life or health (",
-                      rec.risk_assessed() ? "the latest found the return unsafe"
-                                          : "none yet",
-                      "); send a RISK_ASSESSMENT with outcome "
-                      "RISK_ACCEPTABLE first"));
+      TRM_REFUSE("RISK_ASSESSMENT_REQUIRED",
+                 absl::StrCat(
+                     "no travel before a risk assessment that found no "
+                     "threat to life or health (",
+                     rec.risk_assessed() ? "the latest found the return unsafe"
+                                         : "none yet",
+                     "); send a RISK_ASSESSMENT with outcome "
+                     "RISK_ACCEPTABLE first"));
     }
     if (!rec.plan_agreed()) {
-      return Rule("REINTEGRATION_PLAN_REQUIRED",
-                  "no travel before an agreed reintegration plan; send a "
-                  "REINTEGRATION_PLAN with outcome PLAN_AGREED first");
+      TRM_REFUSE("REINTEGRATION_PLAN_REQUIRED",
+                 "no travel before an agreed reintegration plan; send a "
+                 "REINTEGRATION_PLAN with outcome PLAN_AGREED first");
     }
     if (rec.minor() && !rec.best_interests_for_return()) {
-      return Rule("BEST_INTERESTS_REQUIRED",
-                  "the person is a child: no travel before a best-interests "
-                  "determination that finds return in the child's best "
-                  "interests (BEST_INTERESTS_DETERMINATION with outcome "
-                  "RETURN_IN_BEST_INTERESTS)");
+      TRM_REFUSE("BEST_INTERESTS_REQUIRED",
+                 "the person is a child: no travel before a best-interests "
+                 "determination that finds return in the child's best "
+                 "interests (BEST_INTERESTS_DETERMINATION with outcome "
+                 "RETURN_IN_BEST_INTERESTS)");
     }
     if (!h.has_departure_unix_ms()) {
-      return Rule("DEPARTURE_REQUIRED",
-                  "a TRAVEL_ARRANGEMENT must state the departure time in "
-                  "its header (departure_unix_ms)");
+      TRM_REFUSE("DEPARTURE_REQUIRED",
+                 "a TRAVEL_ARRANGEMENT must state the departure time in "
+                 "its header (departure_unix_ms)");
     }
     const absl::Time departure = absl::FromUnixMillis(h.departure_unix_ms());
     const absl::Time earliest =
         AddWorkingDays(now, policy.travel_notice_working_days);
     if (departure < earliest) {
-      return Rule("NOTICE_TOO_SHORT",
-                  absl::StrCat("departure at ", IsoSeconds(departure),
-                               " leaves the receiving organisation less than ",
-                               policy.travel_notice_working_days,
-                               " working days to prepare; plan departure at ",
-                               IsoSeconds(earliest), " or later"));
+      TRM_REFUSE("NOTICE_TOO_SHORT",
+                 absl::StrCat("departure at ", IsoSeconds(departure),
+                              " leaves the receiving organisation less than ",
+                              policy.travel_notice_working_days,
+                              " working days to prepare; plan departure at ",
+                              IsoSeconds(earliest), " or later"));
     }
   }
   if (type == v1::CASE_CLOSURE && h.outcome() == v1::RETURN_WITHDRAWN) {
@@ -289,9 +337,9 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
                           (rec.departure_unix_ms() != 0 &&
                            absl::ToUnixMillis(now) >= rec.departure_unix_ms());
     if (departed) {
-      return Rule("ALREADY_DEPARTED",
-                  "the person has departed: a return can be withdrawn only "
-                  "up to departure. Close the case with another reason");
+      TRM_REFUSE("ALREADY_DEPARTED",
+                 "the person has departed: a return can be withdrawn only "
+                 "up to departure. Close the case with another reason");
     }
   }
 
@@ -387,6 +435,11 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
       rec.set_state(h.outcome() == v1::RETURN_WITHDRAWN ? v1::WITHDRAWN_STATE
                                                         : v1::CLOSED);
       break;
+    case v1::CASE_TRANSFER:
+      // The successor holds the person's consent from now on, and the
+      // consents recorded so far with it.
+      rec.set_owner_org(to);
+      break;
     default:
       break;
   }
@@ -394,7 +447,9 @@ absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
   if (Terminal(rec.state()) || rec.state() == v1::DECLINED) {
     rec.clear_deadlines();
   }
-  if (CarriesPersonalData(type)) {
+  // Every organisation but the owner that got the person's data: the
+  // erasure fan-out (GDPR Art. 19).
+  if (rule.personal_data && to != owner) {
     AddOnce(*rec.mutable_recipients(), to);
     (*rec.mutable_recipient_nodes())[to] = h.recipient_node();
   }

@@ -51,9 +51,12 @@ struct CasePolicies {
                              const std::string& to_node) const;
 };
 
-// Types that carry the person's data to their recipient, and so need that
-// recipient's consent first.
+// Types that carry the person's data to their recipient, and so need the
+// case owner's consent for that recipient first (type_table.h).
 bool CarriesPersonalData(v1::MessageType type);
+
+// The organisation that holds the person's consent for the case.
+std::string OwnerOf(const v1::CaseRecord& rec);
 
 // The outcome a type must declare in Header.outcome (0: none allowed).
 bool OutcomeFits(v1::MessageType type, uint32_t outcome);
@@ -70,6 +73,15 @@ absl::Time AddWorkingDays(absl::Time from, int days);
 absl::StatusOr<v1::CaseRecord> ApplyToCase(const v1::CaseRecord& before,
                                            const v1::Header& h, absl::Time now,
                                            const CasePolicy& policy);
+
+// ApplyToCase with the check of one rule (its reason token) left out: for
+// the property test's mutation check only, which shows that the test fails
+// when any one rule is missing.
+absl::StatusOr<v1::CaseRecord> ApplyToCaseWithout(const v1::CaseRecord& before,
+                                                  const v1::Header& h,
+                                                  absl::Time now,
+                                                  const CasePolicy& policy,
+                                                  absl::string_view without);
 
 }  // namespace trm::cases
 

@@ -63,15 +63,28 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(unknown_keys(
-      j,
-      {"node_id", "listen", "data_dir", "node_signing_key", "max_payload_bytes",
-       "max_clock_skew_seconds", "visibility_timeout_seconds",
-       "retention_seconds", "organisations", "directory",
-       "authority_public_key", "tls", "relay",
-       "require_signed_acknowledgements", "audit_tree_head_seconds",
-       "case_rules", "metrics_listen", "log_format", "log_messages"},
-      ""));
+  RETURN_IF_ERROR(unknown_keys(j,
+                               {"node_id",
+                                "listen",
+                                "data_dir",
+                                "node_signing_key",
+                                "max_payload_bytes",
+                                "max_clock_skew_seconds",
+                                "max_message_lifetime_seconds",
+                                "visibility_timeout_seconds",
+                                "retention_seconds",
+                                "organisations",
+                                "directory",
+                                "authority_public_key",
+                                "tls",
+                                "relay",
+                                "require_signed_acknowledgements",
+                                "audit_tree_head_seconds",
+                                "case_rules",
+                                "metrics_listen",
+                                "log_format",
+                                "log_messages"},
+                               ""));
   auto str = [&](const char* key, std::string* out,
                  bool required) -> absl::Status {
     if (!j.contains(key)) {
@@ -301,6 +314,14 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   v = absl::ToInt64Seconds(c.max_clock_skew);
   RETURN_IF_ERROR(num(j, "max_clock_skew_seconds", &v, ""));
   c.max_clock_skew = absl::Seconds(v);
+  v = absl::ToInt64Seconds(c.max_message_lifetime);
+  RETURN_IF_ERROR(num(j, "max_message_lifetime_seconds", &v, ""));
+  if (v == 0 || v > 366 * 24 * 3600) {
+    return Bad(path,
+               "\"max_message_lifetime_seconds\" must be between 1 and "
+               "31622400 (366 days)");
+  }
+  c.max_message_lifetime = absl::Seconds(v);
   v = absl::ToInt64Seconds(c.visibility_timeout);
   RETURN_IF_ERROR(num(j, "visibility_timeout_seconds", &v, ""));
   if (v == 0) return Bad(path, "\"visibility_timeout_seconds\" must be > 0");
@@ -329,24 +350,27 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     const std::string where =
         absl::StrCat("organisation ", c.organisations.size() + 1, ": ");
     if (!o.is_object()) return Bad(path, where + "must be an object");
-    RETURN_IF_ERROR(unknown_keys(
-        o, {"id", "signing_public_key", "token_sha256", "max_queued_bytes"},
-        where));
+    RETURN_IF_ERROR(
+        unknown_keys(o,
+                     {"id", "signing_public_key", "encryption_public_key",
+                      "token_sha256", "max_queued_bytes"},
+                     where));
     OrgConfig org;
     for (auto [key, out] :
          {std::pair{"id", &org.id},
           std::pair{"signing_public_key", &org.signing_public_key},
+          std::pair{"encryption_public_key", &org.encryption_public_key},
           std::pair{"token_sha256", &org.token_sha256}}) {
       // Tokens stand in for certificates only in development.
       if (std::string(key) == "token_sha256" && !o.contains(key)) continue;
       const bool key_from_directory =
-          std::string(key) == "signing_public_key" && !c.directory.empty();
+          absl::EndsWith(key, "_public_key") && !c.directory.empty();
       if (key_from_directory) {
         if (o.contains(key)) {
-          return Bad(path, where +
-                               "\"signing_public_key\" is not used with a "
-                               "directory: keys come from the signed "
-                               "directory only. Remove it");
+          return Bad(path, absl::StrCat(where, "\"", key,
+                                        "\" is not used with a directory: "
+                                        "keys come from the signed directory "
+                                        "only. Remove it"));
         }
         continue;
       }
@@ -364,6 +388,9 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     RETURN_IF_ERROR(num(o, "max_queued_bytes", &org.max_queued_bytes, where));
     if (!org.signing_public_key.empty()) {
       org.signing_public_key = Resolve(base, org.signing_public_key);
+    }
+    if (!org.encryption_public_key.empty()) {
+      org.encryption_public_key = Resolve(base, org.encryption_public_key);
     }
     c.organisations.push_back(std::move(org));
   }

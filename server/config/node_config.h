@@ -18,6 +18,8 @@ struct OrgConfig {
   // Path to ORG.sign.pub; only without a directory (then the node builds a
   // local one from these entries).
   std::string signing_public_key;
+  // Path to ORG.enc.pub, the key envelopes to it are sealed to; the same.
+  std::string encryption_public_key;
   std::string token_sha256;  // hex SHA-256 of the bearer token
   uint64_t max_queued_bytes = 1ull << 30;
 };
@@ -29,6 +31,8 @@ struct NodeConfig {
   std::string node_signing_key;  // path to the node's Ed25519 private key
   size_t max_payload_bytes = 1 << 20;
   absl::Duration max_clock_skew = absl::Minutes(5);
+  // Longer expiries are refused (EXPIRY_TOO_FAR); the directory may lower it.
+  absl::Duration max_message_lifetime = absl::Hours(24 * 30);
   absl::Duration visibility_timeout = absl::Seconds(30);
   absl::Duration retention = absl::Hours(24 * 7);
   std::vector<OrgConfig> organisations;

@@ -32,6 +32,12 @@ absl::StatusOr<std::shared_ptr<const directory::Directory>> LocalDirectory(
     const crypto::KeyId id = crypto::KeyIdOf(key);
     k->set_key_id(id.data(), id.size());
     k->set_public_key(key.raw().data(), key.raw().size());
+    ASSIGN_OR_RETURN(crypto::X25519PublicKey enc,
+                     crypto::LoadEncryptionPublicKey(o.encryption_public_key));
+    v1::DirectoryKey* e = org->add_encryption_keys();
+    const crypto::KeyId eid = crypto::X25519KeyIdOf(enc);
+    e->set_key_id(eid.data(), eid.size());
+    e->set_public_key(enc.data(), enc.size());
   }
   absl::StatusOr<std::shared_ptr<const directory::Directory>> dir =
       directory::Directory::FromLocal(std::move(d));

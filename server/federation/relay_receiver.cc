@@ -38,7 +38,9 @@ absl::StatusOr<storage::AcceptRequest> RelayReceiver::Check(
   ASSIGN_OR_RETURN(envelope::ParsedEnvelope parsed,
                    envelope::ParsedEnvelope::Parse(bytes, options_.limits));
   const v1::Header& h = parsed.header();
-  RETURN_IF_ERROR(envelope::CheckTimes(h, now, options_.max_clock_skew));
+  RETURN_IF_ERROR(envelope::CheckTimes(
+      h, now, options_.max_clock_skew,
+      dir.MaxMessageLifetime(options_.max_message_lifetime)));
   if (h.type() == v1::DEADLINE_NOTICE) {
     // A node notifies its own organisations only (docs/workflow.md).
     return Error(StatusCode::kPermissionDenied, "RESERVED_TYPE",
@@ -73,6 +75,8 @@ absl::StatusOr<storage::AcceptRequest> RelayReceiver::Check(
                      "' is not an organisation of node ", options_.node_id,
                      " in directory serial ", dir.serial()));
   }
+  RETURN_IF_ERROR(
+      dir.CheckRecipientKey(h.recipient_org(), h.recipient_key_id(), now));
   storage::AcceptRequest r;
   r.message_id = h.message_id();
   r.sender_org = h.sender_org();

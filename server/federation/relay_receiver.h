@@ -46,6 +46,7 @@ struct RelayReceiverOptions {
   std::string node_id;
   envelope::Limits limits;
   absl::Duration max_clock_skew = absl::Minutes(5);
+  absl::Duration max_message_lifetime = absl::Hours(24 * 30);
   // The TRM case rules, applied by this node too, or null.
   const cases::CasePolicies* case_policies = nullptr;
 };

@@ -185,7 +185,9 @@ absl::StatusOr<storage::AcceptRequest> Mailbox::CheckEnvelope(
   const directory::Directory& dir = *sender.directory;
   const v1::Header& h = parsed.header();
   // 2. Times.
-  RETURN_IF_ERROR(envelope::CheckTimes(h, now, options_.max_clock_skew));
+  RETURN_IF_ERROR(envelope::CheckTimes(
+      h, now, options_.max_clock_skew,
+      dir.MaxMessageLifetime(options_.max_message_lifetime)));
   // 3. Only as yourself, and never as the node.
   if (h.type() == v1::DEADLINE_NOTICE) {
     return Error(StatusCode::kPermissionDenied, "RESERVED_TYPE",
@@ -228,6 +230,8 @@ absl::StatusOr<storage::AcceptRequest> Mailbox::CheckEnvelope(
                      "' is in the federation directory (serial ", dir.serial(),
                      "); check the recipient id and its node"));
   }
+  RETURN_IF_ERROR(
+      dir.CheckRecipientKey(h.recipient_org(), h.recipient_key_id(), now));
   const bool remote = h.recipient_node() != options_.node_id;
   if (remote && !options_.relay_enabled) {
     return Error(StatusCode::kFailedPrecondition, "RELAY_UNAVAILABLE",

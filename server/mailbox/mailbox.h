@@ -43,6 +43,9 @@ struct MailboxOptions {
   std::string node_id;
   envelope::Limits limits;
   absl::Duration max_clock_skew = absl::Minutes(5);
+  // A message that would stay longer is refused (EXPIRY_TOO_FAR); the
+  // directory may lower it.
+  absl::Duration max_message_lifetime = absl::Hours(24 * 30);
   absl::Duration visibility_timeout = absl::Seconds(30);
   // Payloads of acknowledged messages are deleted after this long.
   absl::Duration retention = absl::Hours(24 * 7);

@@ -4,6 +4,9 @@
 # travel before a risk assessment is refused; an asylum-flagged case is
 # refused identity verification; and the recipient's node applies the rules
 # too (BG without them accepts, NG refuses, and BG's sender sees why).
+# Only the case owner (bg-ngo) records consent: the receiving organisation's
+# "consent" naming the referrer is refused by both nodes, as are a risk
+# assessment from the wrong side and feedback before any assessment.
 set -u
 source "$(dirname "$0")/federation_test_lib.sh" "$1" "$2"
 rules() {  # rules ID true|false: turn the case rules on or off in ID.json
@@ -28,6 +31,17 @@ status_of() {
   "$TRMCTL" status --node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt \
     --key pki/org-bg-ngo.key "$1" >status.out 2>&1
 }
+ng_send() {  # ng_send CASE TYPE [flags...]: as ng-naptip to bg-ngo
+  local case=$1 type=$2; shift 2
+  printf 'x' >p
+  "$TRMCTL" send --node "127.0.0.1:$ng_port" --ca pki/ca.crt --cert pki/org-ng-naptip.crt \
+    --key pki/org-ng-naptip.key --type "$type" --case "$case" --from ng-naptip@ng --to bg-ngo@bg \
+    --sign-key keys/ng-naptip.sign.key --recipient-pub keys/bg-ngo.enc.pub --in p "$@" >out 2>&1
+}
+ng_status_of() {
+  "$TRMCTL" status --node "127.0.0.1:$ng_port" --ca pki/ca.crt --cert pki/org-ng-naptip.crt \
+    --key pki/org-ng-naptip.key "$1" >status.out 2>&1
+}
 
 send BG-C-1 referral-request --consent C-1; check "referral without consent" 1 $?
 contains "consent rule named" CONSENT_REQUIRED out
@@ -43,7 +57,36 @@ send BG-C-1 travel-arrangement --consent C-1 --departure 2099-01-05T10:00:00Z
 check "travel before a risk assessment" 1 $?
 contains "risk rule" RISK_ASSESSMENT_REQUIRED out
 
-send BG-C-2 information-request --asylum; check "asylum flag" 0 $?
+# Seen in the demo federation: the receiving side records a "consent" naming
+# the referrer, then sends a risk assessment about the person.
+for _ in $(seq 1 200); do
+  "$TRMCTL" case show BG-C-1 --node "127.0.0.1:$ng_port" --ca pki/ca.crt \
+    --cert pki/org-ng-naptip.crt --key pki/org-ng-naptip.key >show.out 2>&1 && break; sleep 0.05
+done
+contains "NG knows the case and its owner" "RETURN_REQUESTED" show.out
+ng_send BG-C-1 consent-record --consent C-NG --outcome consent-granted
+check "consent by the receiving side" 1 $?
+contains "only the owner records consent" CONSENT_NOT_CASE_OWNER out
+contains "the owner is named" "belongs to 'bg-ngo'" out
+ng_send BG-C-1 risk-assessment --consent C-NG --outcome risk-acceptable
+check "risk assessment from the receiving side" 1 $?
+contains "side rule" WRONG_SIDE_FOR_TYPE out
+ng_send BG-C-1 risk-feedback; check "feedback before an assessment" 1 $?
+contains "feedback needs an assessment" RISK_ASSESSMENT_REQUIRED out
+# With NG's rules off, BG still refuses it, and NG's sender learns why.
+kill -TERM "${pids[ng]}"; wait "${pids[ng]}"; unset "pids[ng]"
+rules ng false; start ng
+ng_send BG-C-1 consent-record --consent C-NG --outcome consent-granted
+check "NG without rules accepts the consent" 0 $?
+idc=$(sed -nE 's/^sent CONSENT_RECORD ([0-9a-f]{32}).*/\1/p' out)
+for _ in $(seq 1 400); do ng_status_of "$idc"; grep -q ": REJECTED" status.out && break; sleep 0.05; done
+contains "BG refuses it" ": REJECTED" status.out
+contains "with BG's rule" "reason_code: CONSENT_NOT_CASE_OWNER" status.out
+kill -TERM "${pids[ng]}"; wait "${pids[ng]}"; unset "pids[ng]"
+rules ng true; start ng
+
+send BG-C-2 consent-record --consent C-2 --outcome consent-granted --asylum
+check "asylum flag" 0 $?
 send BG-C-2 identity-verification-request --consent C-2; check "identity verification with asylum" 1 $?
 contains "asylum rule" ASYLUM_BLOCKS_VERIFICATION out
 

@@ -28,8 +28,8 @@ cat >node.json <<JSON
   "_case_rules": "transport test: the case rules have their own tests",
   "case_rules": {"enforce": false},
   "organisations": [
-    {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "token_sha256": "$(sha bg-ngo)"},
-    {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "token_sha256": "$(sha bg-naptip)",
+    {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "encryption_public_key": "keys/bg-ngo.enc.pub", "token_sha256": "$(sha bg-ngo)"},
+    {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "encryption_public_key": "keys/bg-naptip.enc.pub", "token_sha256": "$(sha bg-naptip)",
      "max_queued_bytes": 1048576}
   ]
 }

@@ -182,7 +182,10 @@ TEST_F(DeadlineTest, AMissedMonitoringReportEscalatesOnTheSimulatedClock) {
   storage::MemoryMessageStore store;
   DeadlineScheduler scheduler(store, *registry_, node_key_, clock_, "bg");
   // Handed over in Nigeria; the receiving organisation reports every 91
-  // days for a year.
+  // days for a year. (bg-ngo opened the case.)
+  ASSERT_TRUE(Send(store, v1::CONSENT_RECORD, v1::CONSENT_GRANTED, "bg-ngo",
+                   "ng-naptip")
+                  .ok());
   ASSERT_TRUE(
       Send(store, v1::HANDOVER_CONFIRMATION, 0, "ng-naptip", "bg-ngo").ok());
   for (int quarter = 1; quarter <= 2; ++quarter) {

@@ -34,8 +34,8 @@ cat >node.json <<JSON
 {"node_id": "bg", "listen": "127.0.0.1:$port", "data_dir": "data",
  "node_signing_key": "keys/bg-node.sign.key", "visibility_timeout_seconds": 2,
  "organisations": [
-  {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "token_sha256": "$(sha bg-ngo)"},
-  {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "token_sha256": "$(sha bg-naptip)"}]}
+  {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "encryption_public_key": "keys/bg-ngo.enc.pub", "token_sha256": "$(sha bg-ngo)"},
+  {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "encryption_public_key": "keys/bg-naptip.enc.pub", "token_sha256": "$(sha bg-naptip)"}]}
 JSON
 start() {
   "$BROKER" --config node.json --insecure-dev >>broker.log 2>&1 &

@@ -31,6 +31,13 @@ void AddKey(google::protobuf::RepeatedPtrField<v1::DirectoryKey>* keys,
   d->set_key_id(id.data(), id.size());
   d->set_public_key(k.public_key().raw().data(), 32);
 }
+void AddKey(google::protobuf::RepeatedPtrField<v1::DirectoryKey>* keys,
+            const crypto::X25519PrivateKey& k) {
+  v1::DirectoryKey* d = keys->Add();
+  const crypto::KeyId id = crypto::X25519KeyIdOf(k.public_key());
+  d->set_key_id(id.data(), id.size());
+  d->set_public_key(k.public_key().data(), 32);
+}
 
 // One side of the federation: a node's store, signer and registry.
 struct Node {
@@ -102,6 +109,7 @@ class RelayTest : public ::testing::Test {
       o->set_id(id);
       o->set_home_node(home);
       AddKey(o->mutable_signing_keys(), keys->sign);
+      AddKey(o->mutable_encryption_keys(), keys->enc);
     }
     bg_ = std::make_unique<Node>("bg", doc_, bg_key_);
     ng_ = std::make_unique<Node>("ng", doc_, ng_key_);
@@ -120,7 +128,8 @@ class RelayTest : public ::testing::Test {
   std::string Seal(const std::string& from_org, const std::string& from_node,
                    const std::string& to_org, const std::string& to_node,
                    const Keys& signer, const std::string& id = "",
-                   const std::string& case_ref = "BG-1") {
+                   const std::string& case_ref = "BG-1",
+                   const Keys* sealed_to = nullptr) {
     v1::Header h;
     h.set_schema_version(1);
     h.set_message_id(id.empty() ? envelope::NewMessageId() : id);
@@ -132,8 +141,9 @@ class RelayTest : public ::testing::Test {
     h.set_recipient_node(to_node);
     h.set_created_unix_ms(absl::ToUnixMillis(clock_.Now()));
     h.set_expires_unix_ms(h.created_unix_ms() + 3600 * 1000);
-    auto env = envelope::Seal(h, AsBytes(std::string("payload")), signer.sign,
-                              naptip_.enc.public_key());
+    auto env = envelope::Seal(
+        h, AsBytes(std::string("payload")), signer.sign,
+        (sealed_to == nullptr ? naptip_ : *sealed_to).enc.public_key());
     EXPECT_TRUE(env.ok()) << env.status();
     return env->SerializeAsString();
   }
@@ -222,6 +232,22 @@ TEST_F(RelayTest, ReceiverRefusesWhatThePeerMayNotRelay) {
   // Not for this node.
   EXPECT_EQ(reason("bg", Seal("bg-ngo", "bg", "it-ngo", "it", ngo_)),
             std::pair(StatusCode::kNotFound, std::string("UNKNOWN_RECIPIENT")));
+  // Sealed to another organisation's key.
+  EXPECT_EQ(reason("bg", Seal("bg-ngo", "bg", "ng-naptip", "ng", ngo_, "",
+                              "BG-1", &it_ngo_)),
+            std::pair(StatusCode::kFailedPrecondition,
+                      std::string("RECIPIENT_KEY_NOT_IN_DIRECTORY")));
+  // Kept longer than this node allows.
+  {
+    std::string wire = ToNg();
+    auto parsed = envelope::ParsedEnvelope::Parse(wire, envelope::Limits());
+    v1::Header h = parsed->header();
+    h.set_message_id(envelope::NewMessageId());
+    h.set_expires_unix_ms(h.created_unix_ms() + 31LL * 24 * 3600 * 1000);
+    auto env = envelope::Seal(h, AsBytes(std::string("payload")), ngo_.sign,
+                              naptip_.enc.public_key());
+    EXPECT_EQ(reason("bg", env->SerializeAsString()).second, "EXPIRY_TOO_FAR");
+  }
   // Expired on the way.
   std::string late = ToNg();
   clock_.Advance(absl::Hours(2));

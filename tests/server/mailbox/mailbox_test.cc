@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/bytes.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/acknowledgement.h"
 #include "common/status.h"
@@ -32,20 +33,21 @@ class MailboxTest : public ::testing::Test {
     d.add_nodes()->set_id("bg");
     d.add_nodes()->set_id("ng");
     absl::flat_hash_map<std::string, uint64_t> quotas;
-    for (TestOrg* o : {&ngo_, &naptip_}) {
+    for (TestOrg* o : {&ngo_, &naptip_, &abroad_}) {
       v1::DirectoryOrganisation* org = d.add_organisations();
       org->set_id(o->id);
-      org->set_home_node("bg");
+      // abroad_: an organisation of another node, not a caller here.
+      org->set_home_node(o == &abroad_ ? "ng" : "bg");
       v1::DirectoryKey* k = org->add_signing_keys();
       const crypto::KeyId id = crypto::KeyIdOf(o->sign.public_key());
       k->set_key_id(id.data(), id.size());
       k->set_public_key(o->sign.public_key().raw().data(), 32);
-      quotas[o->id] = 64 * 1024;
+      v1::DirectoryKey* e = org->add_encryption_keys();
+      const crypto::KeyId eid = crypto::X25519KeyIdOf(o->enc.public_key());
+      e->set_key_id(eid.data(), eid.size());
+      e->set_public_key(o->enc.public_key().data(), 32);
+      if (o != &abroad_) quotas[o->id] = 64 * 1024;
     }
-    // An organisation of another node: not a caller or recipient here.
-    v1::DirectoryOrganisation* abroad = d.add_organisations();
-    abroad->set_id("ng-naptip");
-    abroad->set_home_node("ng");
     registry_ = std::make_unique<OrgRegistry>(
         "bg", *directory::Directory::FromLocal(d), quotas);
     options_.node_id = "bg";
@@ -107,6 +109,7 @@ class MailboxTest : public ::testing::Test {
 
   TestOrg ngo_{"bg-ngo"};
   TestOrg naptip_{"bg-naptip"};
+  TestOrg abroad_{"ng-naptip"};
   std::unique_ptr<OrgRegistry> registry_;
   storage::MemoryMessageStore store_;
   crypto::Ed25519PrivateKey node_key_ = *crypto::Ed25519PrivateKey::Generate();
@@ -296,7 +299,7 @@ TEST_F(MailboxTest, UnknownRecipient) {
 }
 
 TEST_F(MailboxTest, OtherNodesRecipientsGoToTheOutboundQueue) {
-  TestOrg abroad{"ng-naptip"};
+  const TestOrg& abroad = abroad_;
   v1::Header h = Header(ngo_, abroad);
   h.set_recipient_node("ng");
   ASSERT_TRUE(mailbox_->Submit(ngo_.id, Seal(h, ngo_, abroad)).ok());
@@ -318,6 +321,52 @@ TEST_F(MailboxTest, OtherNodesRecipientsGoToTheOutboundQueue) {
   ExpectRefused(plain.Submit(ngo_.id, Seal(h, ngo_, abroad)),
                 StatusCode::kFailedPrecondition, "RELAY_UNAVAILABLE");
   EXPECT_EQ(*store_.QueueDepth(">ng"), 1u);
+}
+
+// Seen on a live node: an envelope sealed to another organisation's key was
+// accepted and shown DELIVERED, then failed every receive.
+TEST_F(MailboxTest, RecipientKeyMustBeInTheDirectory) {
+  absl::StatusOr<v1::Receipt> r =
+      mailbox_->Submit(ngo_.id, Seal(Header(ngo_, naptip_), ngo_, /*to=*/ngo_));
+  ExpectRefused(r, StatusCode::kFailedPrecondition,
+                "RECIPIENT_KEY_NOT_IN_DIRECTORY");
+  const crypto::KeyId good = crypto::X25519KeyIdOf(naptip_.enc.public_key());
+  EXPECT_NE(r.status().message().find(HexEncode(good)), std::string::npos)
+      << "names the key it would accept: " << r.status();
+  // A revoked key is no longer accepted either.
+  v1::Directory next = registry_->directory()->doc();
+  next.set_serial(2);
+  next.mutable_organisations(1)
+      ->mutable_encryption_keys(0)
+      ->set_revoked_unix_ms(absl::ToUnixMillis(clock_.Now()));
+  ASSERT_TRUE(registry_->Replace(*directory::Directory::FromLocal(next)).ok());
+  ExpectRefused(mailbox_->Submit(ngo_.id, Referral()),
+                StatusCode::kFailedPrecondition,
+                "RECIPIENT_KEY_NOT_IN_DIRECTORY");
+}
+
+TEST_F(MailboxTest, ExpiryBeyondTheLifetimeIsRefused) {
+  v1::Header h = Header(ngo_, naptip_);
+  h.set_expires_unix_ms(INT64_MAX);
+  absl::StatusOr<v1::Receipt> r =
+      mailbox_->Submit(ngo_.id, Seal(h, ngo_, naptip_));
+  ExpectRefused(r, StatusCode::kInvalidArgument, "EXPIRY_TOO_FAR");
+  EXPECT_NE(r.status().message().find("latest allowed expiry is"),
+            std::string::npos)
+      << r.status();
+  h = Header(ngo_, naptip_);
+  h.set_expires_unix_ms(h.created_unix_ms() + 30LL * 24 * 3600 * 1000);
+  EXPECT_TRUE(mailbox_->Submit(ngo_.id, Seal(h, ngo_, naptip_)).ok())
+      << "30 days is the default limit";
+  // The federation lowers it to a week.
+  v1::Directory next = registry_->directory()->doc();
+  next.set_serial(2);
+  next.set_max_message_lifetime_seconds(7 * 24 * 3600);
+  ASSERT_TRUE(registry_->Replace(*directory::Directory::FromLocal(next)).ok());
+  h = Header(ngo_, naptip_);
+  h.set_expires_unix_ms(h.created_unix_ms() + 8LL * 24 * 3600 * 1000);
+  ExpectRefused(mailbox_->Submit(ngo_.id, Seal(h, ngo_, naptip_)),
+                StatusCode::kInvalidArgument, "EXPIRY_TOO_FAR", 1);
 }
 
 TEST_F(MailboxTest, Expired) {
