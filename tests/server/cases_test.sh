@@ -53,6 +53,17 @@ send BG-C-1 referral-request --consent C-1; check "referral with consent" 0 $?
 id=$(sed -nE 's/^sent REFERRAL_REQUEST ([0-9a-f]{32}).*/\1/p' out)
 for _ in $(seq 1 100); do status_of "$id"; grep -q ": RELAYED" status.out && break; sleep 0.05; done
 contains "the referral crosses" ": RELAYED" status.out
+# Sealed to another organisation's key, or kept too long: refused at once.
+printf 'x' >p
+"$TRMCTL" send --node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt \
+  --key pki/org-bg-ngo.key --type referral-request --case BG-C-1 --from bg-ngo@bg \
+  --to ng-naptip@ng --sign-key keys/bg-ngo.sign.key --recipient-pub keys/it-ngo.enc.pub \
+  --in p --consent C-1 >out 2>&1
+check "sealed to the wrong key" 1 $?
+contains "key checked against the directory" RECIPIENT_KEY_NOT_IN_DIRECTORY out
+send BG-C-1 referral-request --consent C-1 --expires-in 9000h; check "expiry too far" 1 $?
+contains "lifetime limit" EXPIRY_TOO_FAR out
+contains "latest allowed time" "latest allowed expiry" out
 send BG-C-1 travel-arrangement --consent C-1 --departure 2099-01-05T10:00:00Z
 check "travel before a risk assessment" 1 $?
 contains "risk rule" RISK_ASSESSMENT_REQUIRED out
