@@ -671,9 +671,13 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       for (it->SeekToFirst(); it->Valid() && op->expired < op->max;
            it->Next()) {
         const std::string id = it->key().ToString().substr(8);
-        batch.Delete(expiry_cf_, it->key()).PermitUncheckedError();
+        // Read first: an entry is removed only once its status is known,
+        // so a failed read leaves it for the next run (and is reported).
         v1::StoredStatus st;
-        if (!lookup(id, &st, &error) ||
+        const bool found = lookup(id, &st, &error);
+        if (!error.ok()) break;
+        batch.Delete(expiry_cf_, it->key()).PermitUncheckedError();
+        if (!found ||
             (st.state() != v1::ACCEPTED && st.state() != v1::DELIVERED)) {
           continue;  // acknowledged or expired in this very group
         }
@@ -697,9 +701,11 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         touched[id] = std::move(st);
         ++op->expired;
       }
-      if (!it->status().ok()) {
-        op->status = Unavailable("cannot read the expiry index", it->status());
-        op->expired = 0;
+      if (!error.ok() || !it->status().ok()) {
+        // What was done before the failure is whole and is written.
+        op->status = !error.ok() ? error
+                                 : Unavailable("cannot read the expiry index",
+                                               it->status());
         continue;
       }
       writers.push_back(op);
@@ -713,10 +719,12 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       for (it->SeekToFirst(); it->Valid() && op->expired < op->max;
            it->Next()) {
         const std::string id = it->key().ToString().substr(8);
+        v1::StoredStatus st;
+        const bool found = lookup(id, &st, &error);
+        if (!error.ok()) break;  // read first, as for expiry
         batch.Delete(acked_cf_, it->key()).PermitUncheckedError();
         batch.Delete(envelopes_cf_, id).PermitUncheckedError();
-        v1::StoredStatus st;
-        if (lookup(id, &st, &error)) {
+        if (found) {
           st.set_purged_unix_ms(op->now_unix_ms);
           log(EventOf(v1::MESSAGE_PURGED, st, op->now_unix_ms));
           batch.Put(status_cf_, id, st.SerializeAsString())
@@ -725,10 +733,11 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         }
         ++op->expired;
       }
-      if (!it->status().ok()) {
+      if (!error.ok() || !it->status().ok()) {
         op->status =
-            Unavailable("cannot read the retention index", it->status());
-        op->expired = 0;
+            !error.ok()
+                ? error
+                : Unavailable("cannot read the retention index", it->status());
         continue;
       }
       writers.push_back(op);

@@ -11,6 +11,7 @@
 
 #include "common/crypto/hash.h"
 #include "common/status.h"
+#include "rocksdb/db.h"
 #include "rocksdb/perf_context.h"
 #include "server/storage/memory_store.h"
 #include "server/storage/rocksdb_store.h"
@@ -455,6 +456,52 @@ TEST_F(RocksStoreTest, EverythingSurvivesReopen) {
   auto fresh = s->Accept(Request(21, "ng"));
   ASSERT_TRUE(fresh.ok());
   EXPECT_GT(fresh->status.queue_seq(), q->back().seq);
+}
+
+// Overwrites the status record of `id` with bytes that do not parse, with
+// the store closed.
+void CorruptStatus(const std::string& dir, const std::string& id) {
+  rocksdb::DBOptions o;
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& n : names)
+    families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(o, dir, families, &handles, &db).ok());
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "status") {
+      ASSERT_TRUE(
+          db->Put(rocksdb::WriteOptions(), handles[i], id, "\xff\xff").ok());
+    }
+  }
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  delete db;
+}
+
+// A status that cannot be read never costs a message its expiry or its
+// payload's retention entry: the failure is reported and the entry stays.
+TEST_F(RocksStoreTest, AFailedReadKeepsTheExpiryEntryAndIsReported) {
+  { ASSERT_TRUE(Open()->Accept(Request(1, "ng")).ok()); }
+  CorruptStatus(dir_, Id(1));
+  {
+    auto s = Open();
+    absl::StatusOr<size_t> expired = s->ExpireDue(5000, 100);
+    EXPECT_EQ(expired.status().code(), absl::StatusCode::kDataLoss)
+        << "reported, not skipped: " << expired.status();
+    expired = s->ExpireDue(5000, 100);
+    EXPECT_FALSE(expired.ok()) << "the entry is still there to try again";
+    // The same for retention.
+    ASSERT_TRUE(s->Accept(Request(2, "ng")).ok());
+    ASSERT_TRUE(s->Acknowledge("ng", Id(2), 1500).ok());
+  }
+  CorruptStatus(dir_, Id(2));
+  auto s = Open();
+  EXPECT_EQ(s->PurgeAcknowledged(9000, 9000, 100).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(s->PurgeAcknowledged(9000, 9000, 100).ok())
+      << "the retention entry stays";
 }
 
 TEST_F(RocksStoreTest, NoticesSurviveReopen) {
