@@ -57,7 +57,28 @@ absl::Status Witness::Observe(const std::string& peer,
         absl::StatusCode::kInvalidArgument, "TREE_HEAD_INVALID",
         absl::StrCat("node ", peer, " sent a tree head of node ", head.node()));
   }
-  absl::MutexLock lock(&mu_);
+  absl::Status fork;
+  {
+    absl::MutexLock lock(&mu_);
+    fork = Record(peer, sth, std::move(head), consistency, dir->serial());
+  }
+  // The alarm is stored outside the lock; one that cannot be stored yet
+  // stays pending and is tried again with every later head.
+  const absl::Status stored = StorePendingAlarms();
+  if (!fork.ok() && !stored.ok()) {
+    return Error(fork.code(), ErrorReason(fork),
+                 absl::StrCat(fork.message(),
+                              " (the alarm is not stored yet and will be "
+                              "tried again: ",
+                              stored.message(), ")"));
+  }
+  return fork;
+}
+
+absl::Status Witness::Record(const std::string& peer,
+                             const v1::SignedTreeHead& sth, v1::TreeHead head,
+                             const v1::Proof& consistency,
+                             uint64_t directory_serial) {
   Known& k = Load(peer);
   if (k.head.tree_size() > 0) {
     absl::Status extends = VerifyExtends(k.head, head, consistency);
@@ -69,11 +90,14 @@ absl::Status Witness::Observe(const std::string& peer,
       e.set_kind(v1::TREE_HEAD_FORK);
       e.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
       e.set_peer_node(peer);
-      e.set_directory_serial(dir->serial());
+      e.set_directory_serial(directory_serial);
       e.set_detail(absl::StrCat(
           "earlier signed head ", HexEncode(AsBytes(k.sth.SerializeAsString())),
           "; later signed head ", HexEncode(AsBytes(sth.SerializeAsString()))));
-      if (alarm_) alarm_(e).IgnoreError();
+      if (alarm_) {
+        if (pending_.size() >= kMaxPendingAlarms) pending_.pop_front();
+        pending_.push_back(std::move(e));
+      }
       return extends;
     }
     if (head.tree_size() == k.head.tree_size()) return absl::OkStatus();
@@ -82,6 +106,32 @@ absl::Status Witness::Observe(const std::string& peer,
   k.sth = sth;
   k.head = std::move(head);
   return absl::OkStatus();
+}
+
+absl::Status Witness::StorePendingAlarms() {
+  while (true) {
+    v1::AuditEvent e;
+    {
+      absl::MutexLock lock(&mu_);
+      if (pending_.empty()) return absl::OkStatus();
+      e = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    absl::Status s = alarm_(e);
+    if (!s.ok()) {
+      log::Error("audit.tree_head_fork_unstored",
+                 absl::StrCat("ALARM not stored yet: ", s.message()),
+                 {{"peer", e.peer_node()}});
+      absl::MutexLock lock(&mu_);
+      pending_.push_front(std::move(e));
+      return s;
+    }
+  }
+}
+
+size_t Witness::PendingAlarms() {
+  absl::MutexLock lock(&mu_);
+  return pending_.size();
 }
 
 }  // namespace trm::audit

@@ -8,6 +8,7 @@
 #ifndef TRM_SERVER_AUDIT_WITNESS_H_
 #define TRM_SERVER_AUDIT_WITNESS_H_
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
@@ -45,7 +46,13 @@ class Witness {
   };
   PeerView View(const std::string& peer) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Fork alarms raised but not yet stored by `alarm` (it failed, say on a
+  // full disk); each later Observe tries them again, oldest first.
+  size_t PendingAlarms() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status StorePendingAlarms() ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
+  static constexpr size_t kMaxPendingAlarms = 1024;
   struct Known {
     v1::SignedTreeHead sth;
     v1::TreeHead head;
@@ -53,12 +60,18 @@ class Witness {
     bool loaded = false;
   };
   Known& Load(const std::string& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks `head` against the known one and adopts it, or queues the alarm.
+  absl::Status Record(const std::string& peer, const v1::SignedTreeHead& sth,
+                      v1::TreeHead head, const v1::Proof& consistency,
+                      uint64_t directory_serial)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   storage::AuditLog* const log_;
   const mailbox::OrgRegistry& registry_;
   const std::function<absl::Status(const v1::AuditEvent&)> alarm_;
   absl::Mutex mu_;
   std::map<std::string, Known> known_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::AuditEvent> pending_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace trm::audit

@@ -133,6 +133,41 @@ TEST_F(WitnessTest, AForkRaisesTheAlarmWithBothHeads) {
           .ok());
 }
 
+// Found in review: the alarm was raised while holding the witness's lock,
+// and a failure to store it was ignored. A fork alarm must never be lost.
+TEST_F(WitnessTest, AForkAlarmIsStoredOutsideTheLockAndNeverLost) {
+  bool fail = true;
+  std::vector<v1::AuditEvent> stored;
+  Witness* self = nullptr;
+  Witness w(nullptr, *registry_, [&](const v1::AuditEvent& e) {
+    // Calls back into the witness: would deadlock under its lock.
+    EXPECT_EQ(self->View("ng").forks, 1u);
+    if (fail) {
+      return Error(absl::StatusCode::kUnavailable, "STORE_UNAVAILABLE",
+                   "disk full");
+    }
+    stored.push_back(e);
+    return absl::OkStatus();
+  });
+  self = &w;
+  const auto honest = Leaves("a", 20);
+  auto forked = honest;
+  forked[3] = merkle::LeafHash(AsBytes(std::string("rewritten")));
+  ASSERT_TRUE(w.Observe("ng", Head(honest, 8), v1::Proof()).ok());
+  absl::Status s =
+      w.Observe("ng", Head(forked, 12), Consistency(forked, 8, 12));
+  EXPECT_EQ(ErrorReason(s), "TREE_HEAD_FORK");
+  EXPECT_NE(s.message().find("not stored yet"), std::string::npos) << s;
+  EXPECT_EQ(w.PendingAlarms(), 1u) << "kept, not dropped";
+  fail = false;
+  // The next head, even an honest one, stores it.
+  EXPECT_TRUE(
+      w.Observe("ng", Head(honest, 12), Consistency(honest, 8, 12)).ok());
+  EXPECT_EQ(w.PendingAlarms(), 0u);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].kind(), v1::TREE_HEAD_FORK);
+}
+
 TEST_F(WitnessTest, HeadsNotSignedByThePeerAreRefused) {
   const auto leaves = Leaves("a", 5);
   EXPECT_EQ(ErrorReason(witness_->Observe("ng", Head(leaves, 5, &bg_key_),
