@@ -596,11 +596,22 @@ TEST_F(RocksStoreTest, ConcurrentWritersShareSyncs) {
     });
   }
   for (auto& t : threads) t.join();
-  // Every accept is durable, and 8 writers needed fewer syncs than writes.
+  // Every accept is durable. How many syncs the writers shared depends on
+  // the scheduler, so it is printed, not asserted (the batch below is).
   std::printf("%d accepts in %lu synced commits\n", kThreads * kEach,
               static_cast<unsigned long>(s->commits()));
-  EXPECT_LT(s->commits(), static_cast<uint64_t>(kThreads * kEach));
+  EXPECT_LE(s->commits(), static_cast<uint64_t>(kThreads * kEach));
   EXPECT_EQ(*s->QueueDepth("ng"), static_cast<uint64_t>(kThreads * kEach));
+}
+
+TEST_F(RocksStoreTest, ABatchOfAcceptsIsOneSyncedCommit) {
+  auto s = Open();
+  std::vector<AcceptRequest> batch;
+  for (uint64_t n = 1; n <= 100; ++n) batch.push_back(Request(n, "ng"));
+  const uint64_t before = s->commits();
+  for (const auto& r : s->AcceptMany(batch)) ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(s->commits() - before, 1u);
+  EXPECT_EQ(*s->QueueDepth("ng"), 100u);
 }
 
 TEST_F(RocksStoreTest, QueueHeadSkipsAcknowledgedEntries) {
