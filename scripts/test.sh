@@ -28,7 +28,8 @@ run_preset() {
 
 run_preset default
 if [ "${TRM_SKIP_ASAN:-0}" != 1 ]; then
-  LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0" run_preset asan
+  TRM_WAIT_SCALE=10 \
+    LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0" run_preset asan
 fi
 if [ "${TRM_SKIP_FUZZ:-0}" != 1 ]; then
   run_preset fuzz -DTRM_FUZZ_SECONDS="${TRM_FUZZ_SECONDS:-60}"

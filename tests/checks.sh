@@ -17,3 +17,8 @@ contains() {
     echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1
   fi
 }
+# polls N: the loop count for "poll up to N times, 0.05-0.1 s apart, until
+# the event happens". Loops stop at the event, so a larger bound costs only
+# a failing run; it is scaled by TRM_WAIT_SCALE (default 3; scripts/test.sh
+# sets 10 for the sanitizer build, where every step is slower).
+polls() { echo $(( $1 * ${TRM_WAIT_SCALE:-3} )); }

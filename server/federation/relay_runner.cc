@@ -43,14 +43,22 @@ std::vector<std::pair<std::string, PeerState>> RelayRunner::Links() const {
 
 void RelayRunner::Run(RelayDispatcher& d) {
   int failing = 0;
+  std::string logged_reason;  // of the failure last logged
   while (!stop_.HasBeenNotified()) {
     const absl::Time next = d.Step();
     const PeerState s = d.state();
-    if (s.consecutive_failures > 0 && failing == 0) {
+    // The reason token of the error (its text up to the first ':'): a link
+    // that keeps failing is logged again when the cause changes, say from
+    // a refused connection to a peer with the wrong identity.
+    const std::string reason = s.last_error.substr(0, s.last_error.find(':'));
+    if (s.consecutive_failures > 0 &&
+        (failing == 0 || reason != logged_reason)) {
+      logged_reason = reason;
       log::Warn("relay.failing",
                 absl::StrCat("relay to ", d.peer(), " failing: ", s.last_error),
                 {{"peer", d.peer()}});
     } else if (s.consecutive_failures == 0 && failing > 0) {
+      logged_reason.clear();
       log::Info("relay.recovered",
                 absl::StrCat("relay to ", d.peer(), " recovered after ",
                              failing, " failed attempts"),

@@ -21,13 +21,13 @@ printf 'referral' >p
   --recipient-pub keys/ng-naptip.enc.pub --in p >out 2>&1; check send 0 $?
 id=$(python3 -c 'import json; print(json.load(open("out"))["message_id"])')
 mkdir inbox
-for _ in $(seq 1 100); do
+for _ in $(seq 1 "$(polls 100)"); do
   "$TRMCTL" receive $(at "$ng_port") $(tls org-ng-naptip) --recipient-key keys/ng-naptip.enc.key \
     --sign-key keys/ng-naptip.sign.key --keys-dir keys --out-dir inbox >out 2>&1
   grep -q acknowledged out && break; sleep 0.1
 done
 contains "received at NG" acknowledged out
-for _ in $(seq 1 200); do
+for _ in $(seq 1 "$(polls 200)"); do
   "$TRMCTL" status $(at "$bg_port") $(tls org-bg-ngo) "$id" >out 2>&1
   grep -q ": ACKNOWLEDGED" out && break; sleep 0.05
 done
@@ -93,7 +93,7 @@ contains "key mismatch" BUNDLE_KEY_MISMATCH out
 
 # Cross-witnessing: BG has checked NG's signed tree heads.
 as_nrm=($(at "$bg_port") $(tls org-bg-nrm))
-for _ in $(seq 1 60); do
+for _ in $(seq 1 "$(polls 60)"); do
   "$TRMCTL" node status "${as_nrm[@]}" >out 2>&1
   grep -q "audit log witnessed: [1-9]" out && break; sleep 0.1
 done
@@ -103,7 +103,7 @@ contains "BG witnesses NG's log" "audit log witnessed: " out
 kill -9 "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null; unset "pids[ng]"
 rm -rf data-ng
 start ng
-for _ in $(seq 1 100); do
+for _ in $(seq 1 "$(polls 100)"); do
   "$TRMCTL" node status "${as_nrm[@]}" >out 2>&1
   grep -q "FORKS DETECTED" out && break; sleep 0.1
 done

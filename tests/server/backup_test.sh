@@ -28,7 +28,8 @@ grep -oE '[0-9a-f]{32}' out | sort -u >acked
 # Load while the backup runs.
 ( for i in $(seq 21 80); do send $i >>later; done ) &
 load=$!
-sleep 0.2
+# The load is under way: its first message was accepted.
+for _ in $(seq 1 "$(polls 200)"); do [ -s later ] && break; sleep 0.05; done
 as bg-ngo admin backup --dir "$work/backup" >out 2>&1; check "only the coordinator backs up" 1 $?
 contains "coordinator rule" NOT_COORDINATOR out
 as bg-nrm admin backup --dir "$work/backup" >backup.out 2>&1; check "backup under load" 0 $?

@@ -51,7 +51,7 @@ contains "outcome rule" OUTCOME_MISMATCH out
 send BG-C-1 consent-record --consent C-1 --outcome consent-granted; check "consent" 0 $?
 send BG-C-1 referral-request --consent C-1; check "referral with consent" 0 $?
 id=$(sed -nE 's/^sent REFERRAL_REQUEST ([0-9a-f]{32}).*/\1/p' out)
-for _ in $(seq 1 100); do status_of "$id"; grep -q ": RELAYED" status.out && break; sleep 0.05; done
+for _ in $(seq 1 "$(polls 100)"); do status_of "$id"; grep -q ": RELAYED" status.out && break; sleep 0.05; done
 contains "the referral crosses" ": RELAYED" status.out
 # Sealed to another organisation's key, or kept too long: refused at once.
 printf 'x' >p
@@ -70,7 +70,7 @@ contains "risk rule" RISK_ASSESSMENT_REQUIRED out
 
 # Seen in the demo federation: the receiving side records a "consent" naming
 # the referrer, then sends a risk assessment about the person.
-for _ in $(seq 1 200); do
+for _ in $(seq 1 "$(polls 200)"); do
   "$TRMCTL" case show BG-C-1 --node "127.0.0.1:$ng_port" --ca pki/ca.crt \
     --cert pki/org-ng-naptip.crt --key pki/org-ng-naptip.key >show.out 2>&1 && break; sleep 0.05
 done
@@ -90,7 +90,7 @@ rules ng false; start ng
 ng_send BG-C-1 consent-record --consent C-NG --outcome consent-granted
 check "NG without rules accepts the consent" 0 $?
 idc=$(sed -nE 's/^sent CONSENT_RECORD ([0-9a-f]{32}).*/\1/p' out)
-for _ in $(seq 1 400); do ng_status_of "$idc"; grep -q ": REJECTED" status.out && break; sleep 0.05; done
+for _ in $(seq 1 "$(polls 400)"); do ng_status_of "$idc"; grep -q ": REJECTED" status.out && break; sleep 0.05; done
 contains "BG refuses it" ": REJECTED" status.out
 contains "with BG's rule" "reason_code: CONSENT_NOT_CASE_OWNER" status.out
 kill -TERM "${pids[ng]}"; wait "${pids[ng]}"; unset "pids[ng]"
@@ -106,7 +106,7 @@ kill -TERM "${pids[bg]}"; wait "${pids[bg]}"; unset "pids[bg]"
 rules bg false; : >bg.log; start bg
 send BG-C-3 referral-request --consent C-3; check "BG without rules accepts" 0 $?
 id3=$(sed -nE 's/^sent REFERRAL_REQUEST ([0-9a-f]{32}).*/\1/p' out)
-for _ in $(seq 1 200); do status_of "$id3"; grep -q ": REJECTED" status.out && break; sleep 0.05; done
+for _ in $(seq 1 "$(polls 200)"); do status_of "$id3"; grep -q ": REJECTED" status.out && break; sleep 0.05; done
 contains "NG refuses it" ": REJECTED" status.out
 contains "with NG's rule" "reason_code: CONSENT_REQUIRED" status.out
 exit $fail

@@ -14,7 +14,7 @@ cd "$work"
 source "$CHECKS"
 # wait_log NAME NEEDLE: the broker log gets NEEDLE within 5 s.
 wait_log() {
-  for _ in $(seq 1 100); do grep -q -- "$2" broker.log && { echo "ok: $1"; return; }; sleep 0.05; done
+  for _ in $(seq 1 "$(polls 100)"); do grep -q -- "$2" broker.log && { echo "ok: $1"; return; }; sleep 0.05; done
   echo "FAIL: $1: '$2' not in the log:"; cat broker.log; fail=1
 }
 
@@ -83,7 +83,7 @@ publish d1.signed
 start() {
   "$BROKER" --config node.json --insecure-dev >broker.log 2>&1 &
   pid=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 "$(polls 100)"); do
     port=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' broker.log)
     [ -n "$port" ] && return 0
     kill -0 "$pid" 2>/dev/null || break

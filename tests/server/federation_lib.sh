@@ -5,6 +5,8 @@
 # configs and
 # start. Source it in a fresh working directory with BROKER, TRMCTL and PKI
 # set; it sets bg_port, ng_port, it_port and uses the array pids.
+# polls (tests/checks.sh) for the scripts that do not load checks.sh.
+type polls >/dev/null 2>&1 || polls() { echo $(( $1 * ${TRM_WAIT_SCALE:-3} )); }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 bg_port=$(free_port); ng_port=$(free_port); it_port=$(free_port)
 bash "$PKI" pki ca "federation test CA" >/dev/null
@@ -57,7 +59,7 @@ start() {  # start ID
   local before; before=$(grep -c "serving on" "$1.log" 2>/dev/null || true)
   "$BROKER" --config "$1.json" >>"$1.log" 2>&1 &
   pids[$1]=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 "$(polls 100)"); do
     [ "$(grep -c "serving on" "$1.log" || true)" -gt "${before:-0}" ] && return 0; sleep 0.05
   done
   echo "FAIL: node $1 did not start"; cat "$1.log"; exit 1

@@ -82,7 +82,7 @@ JSON
   pids[$n]=$!
 done
 for n in bg ng it; do
-  for _ in $(seq 1 100); do grep -q "serving on" "$n.log" && break; sleep 0.05; done
+  for _ in $(seq 1 "$(polls 100)"); do grep -q "serving on" "$n.log" && break; sleep 0.05; done
   contains "node $n serves in its namespace" "serving on ${addr[$n]}:7400" "$n.log"
 done
 
@@ -98,7 +98,7 @@ state() {  # state ID
 }
 wait_relayed() {  # wait_relayed ID... within 30 s
   for id in "$@"; do
-    for _ in $(seq 1 300); do [ "$(state "$id")" = RELAYED ] && continue 2; sleep 0.1; done
+    for _ in $(seq 1 "$(polls 300)"); do [ "$(state "$id")" = RELAYED ] && continue 2; sleep 0.1; done
     return 1
   done
 }
@@ -114,10 +114,16 @@ id0=$(send p0); check "send across hosts" 0 $?
 wait_relayed "$id0"; check "relayed BG -> NG across the bridge" 0 $?
 
 # Cut NG off.
+failures=$(grep -c "relay to ng failing" bg.log || true)
 ip -n "$sw" link set "s-ng-$tag" down
 ids=()
 for i in 1 2 3; do printf 'during the cut %d' $i >"p$i"; ids+=("$(send "p$i")"); done
-sleep 2
+# BG has tried NG and failed at least once (the event), and still holds them.
+for _ in $(seq 1 "$(polls 200)"); do
+  [ "$(grep -c "relay to ng failing" bg.log || true)" -gt "$failures" ] && break; sleep 0.05
+done
+[ "$(grep -c "relay to ng failing" bg.log || true)" -gt "$failures" ]
+check "BG tried NG across the cut and failed" 0 $?
 [ "$(state "${ids[2]}")" = ACCEPTED ]; check "waiting at BG while NG's link is down" 0 $?
 ip -n "$sw" link set "s-ng-$tag" up
 wait_relayed "${ids[@]}"; check "relayed once the link is back" 0 $?

@@ -38,7 +38,7 @@ JSON
 start() {
   "$BROKER" --config node.json --insecure-dev >broker.log 2>&1 &
   pid=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 "$(polls 100)"); do
     port=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' broker.log)
     [ -n "$port" ] && return 0
     kill -0 "$pid" 2>/dev/null || break

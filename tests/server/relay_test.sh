@@ -28,7 +28,7 @@ send_as() {  # send_as FROM TO CASE FILE: prints the message id
     --in "$4" >out 2>&1 && python3 -c 'import json; print(json.load(open("out"))["message_id"])'
 }
 status_is() {  # status_is FROM ID STATE: within 15 s
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 "$(polls 300)"); do
     "$TRMCTL" status $(tls_of "$1") "$2" >status.out 2>&1
     grep -q ": $3" status.out && return 0
     sleep 0.05
@@ -91,7 +91,7 @@ send() {  # send CASE FILE: prints the message id
     --in "$2" >out 2>&1 && python3 -c 'import json; print(json.load(open("out"))["message_id"])'
 }
 wait_state() {  # wait_state ID STATE: the sender's status reaches STATE within 15 s
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 "$(polls 300)"); do
     "$TRMCTL" status "${as_ngo[@]}" "$1" >status.out 2>&1
     grep -q ": $2" status.out && return 0
     sleep 0.05
@@ -149,7 +149,7 @@ for i in 1 2 3 4 5; do
 done
 "$TRMCTL" status "${as_ngo[@]}" "${ids[4]}" >out 2>&1
 contains "queued at BG while NG is down" ": ACCEPTED" out
-for _ in $(seq 1 100); do grep -q "relay to ng failing" bg.log && break; sleep 0.05; done
+for _ in $(seq 1 "$(polls 100)"); do grep -q "relay to ng failing" bg.log && break; sleep 0.05; done
 contains "BG logs the failing link" "relay to ng failing" bg.log
 # The coordinator sees the link failing, its retry schedule and the backlog.
 as_nrm=(--node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-nrm.crt --key pki/org-bg-nrm.key)
@@ -197,7 +197,7 @@ node_config ng "$ng_port" it
 : >ng.log; start ng
 printf 'secret' >p6
 id6=$(send BG-3 p6)
-for _ in $(seq 1 200); do grep -q PEER_IDENTITY_MISMATCH bg.log && break; sleep 0.05; done
+for _ in $(seq 1 "$(polls 200)"); do grep -q PEER_IDENTITY_MISMATCH bg.log && break; sleep 0.05; done
 contains "impostor refused by identity" "PEER_IDENTITY_MISMATCH" bg.log
 "$TRMCTL" status "${as_ngo[@]}" "$id6" >out 2>&1
 contains "still waiting at BG" ": ACCEPTED" out

@@ -54,7 +54,7 @@ declare -A expected
 receive() {  # receive ORG TYPE: until one more TYPE message arrived (10 s)
   mkdir -p "recv-$1"; touch "recv-$1.log"
   local want=$(( ${expected[$1:$2]:-0} + 1 )); expected[$1:$2]=$want
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 "$(polls 100)"); do
     [ "$(grep -c "received $2 " "recv-$1.log")" -ge "$want" ] && return 0
     as "$1" receive --recipient-key keys/$1.enc.key --keys-dir keys \
       --sign-key keys/$1.sign.key --out-dir "recv-$1" --wait-ms 100 >>"recv-$1.log" 2>&1
@@ -69,7 +69,7 @@ step() {
   contains "$name: acceptance receipt valid" "receipt valid" out
   local id; id=$(sed -nE 's/^sent [A-Z_]+ ([0-9a-f]{32}).*/\1/p' out)
   receive "$to" "$(tr 'a-z-' 'A-Z_' <<<"$type")"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 "$(polls 100)"); do
     as "$from" status "$id" --directory directory.signed \
       --authority-pub keys/authority.sign.pub >status.out 2>&1
     grep -q ": ACKNOWLEDGED" status.out && break; sleep 0.1
@@ -143,7 +143,7 @@ contains "coordinator only" NOT_COORDINATOR out
   --case BG-R-2 >trail.out 2>&1
 contains "the audit trail has the missed deadline" DEADLINE_MISSED trail.out
 send ng-naptip bg-ngo BG-R-2 referral-ack --outcome referral-accepted; check "late ack" 0 $?
-for _ in $(seq 1 100); do
+for _ in $(seq 1 "$(polls 100)"); do
   as bg-nrm case overdue >overdue.out 2>&1; grep -q "^0 overdue" overdue.out && break; sleep 0.1
 done
 contains "the acknowledgement clears it" "^0 overdue" overdue.out

@@ -76,7 +76,7 @@ sed 's|pki/node-bg.crt|pki/missing.crt|' node.json >nocert.json
 contains "names the file" "pki/missing.crt is not a readable PEM" out
 "$BROKER" --config node.json >broker.log 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 "$(polls 100)"); do
   port=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' broker.log)
   [ -n "$port" ] && break; sleep 0.1
 done

@@ -9,6 +9,7 @@
 # Usage: crash_test.sh TRM_BROKER TRMCTL TRM_LOAD [MESSAGES] [KILLS] [BATCH]
 set -u
 VERDICT=$(cd "$(dirname "$0")" && pwd)/verdict.py
+source "$(cd "$(dirname "$0")/../.." && pwd)/checks.sh"  # polls
 BROKER=$(readlink -f "$1"); TRMCTL=$(readlink -f "$2"); LOAD=$(readlink -f "$3")
 N=${4:-3000}; KILLS=${5:-20}
 # BATCH > 0: submit with SubmitBatches, BATCH envelopes per stream message,
@@ -40,7 +41,7 @@ JSON
 start() {
   "$BROKER" --config node.json --insecure-dev >>broker.log 2>&1 &
   pid=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 "$(polls 100)"); do
     grep -q "serving on" <(tail -n 3 broker.log) && return 0
     sleep 0.05
   done
