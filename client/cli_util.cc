@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
+#include "common/output_file.h"
 #include "common/status.h"
 #include "common/time_text.h"
 #include "trm/v1/case.pb.h"
@@ -45,8 +46,8 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
   return out.str();
 }
 
-// Writes `data` to `path` ("-" for stdout) with `mode`, via a temporary file
-// and rename so a reader never sees half a file.
+// Writes `data` to `path` ("-" for stdout) with `mode`
+// (common/output_file.h: never replaces anything but a regular file).
 absl::Status WriteOutput(const std::string& path, ByteView data, int mode) {
   if (path == "-") {
     std::cout.write(reinterpret_cast<const char*>(data.data()),
@@ -54,20 +55,7 @@ absl::Status WriteOutput(const std::string& path, ByteView data, int mode) {
     std::cout.flush();
     return absl::OkStatus();
   }
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  bool ok = fd >= 0 && ::fchmod(fd, mode) == 0 &&
-            ::write(fd, data.data(), data.size()) ==
-                static_cast<ssize_t>(data.size()) &&
-            ::fsync(fd) == 0;
-  if (fd >= 0) ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return Error(absl::StatusCode::kFailedPrecondition, "FILE_IO",
-                 absl::StrCat("cannot write ", path, ": ", err));
-  }
-  return absl::OkStatus();
+  return WriteOutputFile(path, data, mode);
 }
 
 absl::StatusOr<int64_t> ParseIsoMs(const std::string& flag,

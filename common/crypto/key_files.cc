@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/crypto/hash.h"
+#include "common/output_file.h"
 #include "common/status.h"
 
 namespace trm::crypto {
@@ -181,20 +182,7 @@ absl::Status WritePrivateKeyFile(const std::string& path, EVP_PKEY* key) {
 
 absl::Status WritePublicKeyFile(const std::string& path,
                                 absl::string_view pem) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return IoError("create", tmp);
-  bool ok =
-      ::fchmod(fd, 0644) == 0 &&
-      ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) &&
-      ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    absl::Status s = IoError("write", path);
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  return absl::OkStatus();
+  return WriteOutputFile(path, AsBytes(pem), 0644);
 }
 
 absl::StatusOr<Ed25519PrivateKey> LoadSigningKey(const std::string& path) {

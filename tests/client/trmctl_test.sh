@@ -39,6 +39,32 @@ check "inspect --json is JSON" 0 $?
 cmp -s payload opened; check "payload round trip" 0 $?
 [ "$(stat -c %a opened)" = 600 ]; check "opened payload is 0600" 0 $?
 
+# Seen: `open --out /dev/null` as root replaced the system's /dev/null with a
+# regular file holding the payload. Devices and FIFOs are written in place;
+# symlinks and directories are refused; nothing else is replaced.
+open_to() {
+  "$TRMCTL" open --in r.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+    --out "$1" >out 2>&1
+}
+mkfifo fifo
+timeout 60 cat fifo >from-fifo & reader=$!
+open_to fifo; check "open into a FIFO" 0 $?
+wait $reader
+[ -p fifo ]; check "the FIFO is still a FIFO" 0 $?
+cmp -s payload from-fifo; check "the payload went through the FIFO" 0 $?
+if mknod nulldev c 1 3 2>/dev/null; then
+  open_to nulldev; check "open into a character device" 0 $?
+  [ -c nulldev ]; check "the device node is still a device" 0 $?
+else
+  echo "skip: mknod needs root (the device case)"
+fi
+echo keep >target; ln -s target link
+open_to link; check "a symlink is refused" 1 $?
+contains "symlink reason" OUTPUT_NOT_REGULAR_FILE out
+[ "$(cat target)" = keep ]; check "nothing written through the symlink" 0 $?
+mkdir adir; open_to adir; check "a directory is refused" 1 $?
+contains "directory reason" "is a directory" out
+
 # Tampered ciphertext: refused, exit 1, named reason, no output file.
 python3 -c '
 d = bytearray(open("r.env","rb").read()); d[len(d)//2 + 20] ^= 0x01
