@@ -26,6 +26,7 @@ struct AuditFlags {
   std::string case_ref, message_hex, org, kind, from, to;
   std::string out, bundle;
   bool fresh = false;
+  bool trust_bundle_key = false;
 };
 
 // The key that must have signed `sth`: the node's key in the signed
@@ -302,55 +303,97 @@ absl::Status Malformed(absl::string_view what) {
 }
 
 absl::Status Verify(const AuditFlags& f, const Output& out) {
+  // What the bundle is checked against must come from outside it.
+  if (f.node_pub.empty() && f.directory.empty() && !f.trust_bundle_key) {
+    return UsageError(
+        "verify needs a key it can trust: give --directory and "
+        "--authority-pub (the node's key in the signed directory) or "
+        "--node-pub NODE.sign.pub; --trust-bundle-key checks the bundle "
+        "against its own key only, which proves nothing about who wrote it");
+  }
   ASSIGN_OR_RETURN(std::string text, ReadInput(f.bundle));
-  json b = json::parse(text, nullptr, false);
-  if (b.is_discarded() || !b.is_object() ||
-      b.value("format", "") != kBundleFormat || !b.contains("entries") ||
-      !b["entries"].is_array()) {
+  const json b = json::parse(text, nullptr, false);
+  if (b.is_discarded() || !b.is_object() || !b.contains("format") ||
+      !b.at("format").is_string() ||
+      b.at("format").get<std::string>() != kBundleFormat) {
     return Malformed(absl::StrCat("is not a ", kBundleFormat, " file"));
   }
-  auto bytes = [&](const json& j) -> absl::StatusOr<std::string> {
-    if (!j.is_string()) return Malformed("has a field that is not hex text");
+  // Every field read through here: present, of its type, or a refusal.
+  auto hex = [&](const json& j,
+                 absl::string_view what) -> absl::StatusOr<std::string> {
+    if (!j.is_string())
+      return Malformed(absl::StrCat("has ", what, " that is not hex text"));
     auto d = HexDecode(j.get<std::string>());
-    if (!d.ok()) return Malformed("has a field that is not hex");
+    if (!d.ok())
+      return Malformed(absl::StrCat("has ", what, " that is not hex"));
     return std::string(d->begin(), d->end());
   };
-  ASSIGN_OR_RETURN(std::string raw_key, bytes(b["node_public_key"]));
+  auto field = [&](const json& obj,
+                   const char* key) -> absl::StatusOr<const json*> {
+    if (!obj.is_object() || !obj.contains(key)) {
+      return Malformed(absl::StrCat("has no \"", key, "\""));
+    }
+    return &obj.at(key);
+  };
+  ASSIGN_OR_RETURN(const json* key_field, field(b, "node_public_key"));
+  ASSIGN_OR_RETURN(std::string raw_key, hex(*key_field, "a node_public_key"));
   ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
                    crypto::Ed25519PublicKey::FromRaw(AsBytes(raw_key)));
-  ASSIGN_OR_RETURN(std::string sth_bytes, bytes(b["tree_head"]));
+  ASSIGN_OR_RETURN(const json* head_field, field(b, "tree_head"));
+  ASSIGN_OR_RETURN(std::string sth_bytes, hex(*head_field, "a tree_head"));
   v1::SignedTreeHead sth;
   if (!sth.ParseFromString(sth_bytes)) {
     return Malformed("has a tree head that does not parse");
   }
+  ASSIGN_OR_RETURN(const json* entries, field(b, "entries"));
+  if (!entries->is_array()) return Malformed("has entries that are not a list");
   // With a trusted source, the bundled key must be the node's.
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::Ed25519PublicKey> trusted,
                    TrustedKey(f, sth));
   if (trusted != nullptr && trusted->raw() != key.raw()) {
     return Error(absl::StatusCode::kPermissionDenied, "BUNDLE_KEY_MISMATCH",
-                 "the bundle carries another key than the node's key in the "
-                 "signed directory; do not trust it");
+                 "the bundle carries another key than the one you trust "
+                 "for the node (--node-pub or the signed directory); do not "
+                 "trust it");
   }
   ASSIGN_OR_RETURN(v1::TreeHead head, audit::VerifyTreeHead(sth, key));
+  // The bundle says whose log it is; its signed head must say the same.
+  if (b.contains("node") && (!b.at("node").is_string() ||
+                             b.at("node").get<std::string>() != head.node())) {
+    return Malformed(absl::StrCat("names node ", b.at("node").dump(),
+                                  " but its signed tree head is node ",
+                                  head.node(), "'s"));
+  }
   v1::Trail trail;
-  for (const json& j : b["entries"]) {
-    if (!j.is_object() || !j.contains("leaf_index") ||
-        !j["leaf_index"].is_number_unsigned() ||
-        !j.contains("inclusion_proof") || !j["inclusion_proof"].is_array()) {
-      return Malformed("has an entry without leaf_index, event or proof");
+  for (const json& j : *entries) {
+    ASSIGN_OR_RETURN(const json* index, field(j, "leaf_index"));
+    ASSIGN_OR_RETURN(const json* event, field(j, "event"));
+    ASSIGN_OR_RETURN(const json* proof, field(j, "inclusion_proof"));
+    if (!index->is_number_unsigned() || !proof->is_array()) {
+      return Malformed(
+          "has an entry whose leaf_index or proof is of the "
+          "wrong type");
     }
     v1::Entry* e = trail.add_entries();
-    e->set_leaf_index(j["leaf_index"].get<uint64_t>());
-    ASSIGN_OR_RETURN(*e->mutable_event(), bytes(j["event"]));
-    for (const json& h : j["inclusion_proof"]) {
-      ASSIGN_OR_RETURN(*e->add_inclusion_proof(), bytes(h));
+    e->set_leaf_index(index->get<uint64_t>());
+    ASSIGN_OR_RETURN(*e->mutable_event(), hex(*event, "an event"));
+    for (const json& h : *proof) {
+      ASSIGN_OR_RETURN(*e->add_inclusion_proof(), hex(h, "a proof hash"));
     }
     RETURN_IF_ERROR(audit::VerifyEntry(head, *e));
   }
+  const std::string key_id = HexEncode(AsBytes(sth.node_key_id()));
   const std::string key_check =
-      trusted != nullptr ? "the node's key in the signed directory"
-                         : "the key in the bundle (give --directory and "
-                           "--authority-pub to check it is the node's)";
+      !f.node_pub.empty()
+          ? absl::StrCat("the key in ", f.node_pub, " (key id ", key_id, ")")
+      : !f.directory.empty()
+          ? absl::StrCat("node ", head.node(),
+                         "'s key in the signed directory ", f.directory,
+                         " (key id ", key_id, ")")
+          : absl::StrCat("the bundle's own key (key id ", key_id,
+                         "), trusted because of --trust-bundle-key: this "
+                         "shows the bundle is consistent, not that node ",
+                         head.node(), " signed it");
   if (out.json) {
     std::cout << json{{"ok", true},
                       {"node", head.node()},
@@ -415,6 +458,9 @@ std::function<absl::Status(const Output&)> AddAuditCommands(CLI::App& app) {
       "verify", "check a bundle offline, without the node");
   verify->add_option("BUNDLE", f->bundle, "the bundle file")->required();
   add_trust(verify);
+  verify->add_flag("--trust-bundle-key", f->trust_bundle_key,
+                   "check against the key inside the bundle (proves only "
+                   "that the bundle is consistent)");
   return [f, head, trail, exp, verify](const Output& out) -> absl::Status {
     if (*head) return TreeHead(*f, out);
     if (*trail) return Trail(*f, out);

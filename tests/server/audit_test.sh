@@ -85,11 +85,35 @@ e["event"] = ev.hex()
 json.dump(b, open("altered.json", "w"))
 PY
 altered=$(python3 -c 'import json; print(json.load(open("bundle.json"))["entries"][1]["leaf_index"])')
-"$TRMCTL" audit verify altered.json >out 2>&1; check "altered bundle fails" 1 $?
+"$TRMCTL" audit verify altered.json "${trust[@]}" >out 2>&1; check "altered bundle fails" 1 $?
 contains "names the entry" "audit entry $altered is not in node bg" out
 "$TRMCTL" audit verify bundle.json --node-pub keys/ng-node.sign.pub >out 2>&1
 check "bundle against another node's key" 1 $?
 contains "key mismatch" BUNDLE_KEY_MISMATCH out
+# Found in review: without a trusted key, verify reported "verified" against
+# the bundle's own key; a bundle without "event" was undefined behaviour.
+"$TRMCTL" audit verify bundle.json >out 2>&1; [ $? != 0 ]; check "no trusted key: refused" 0 $?
+contains "says what to give" "verify needs a key it can trust" out
+"$TRMCTL" audit verify bundle.json --trust-bundle-key >out 2>&1; check "--trust-bundle-key" 0 $?
+contains "says which key was trusted" "the bundle's own key" out
+"$TRMCTL" audit verify bundle.json "${trust[@]}" >out 2>&1
+contains "names the directory key" "key in the signed directory directory.signed (key id" out
+python3 - <<'PY'
+import json
+b = json.load(open("bundle.json"))
+del b["entries"][0]["event"]
+json.dump(b, open("no-event.json", "w"))
+b = json.load(open("bundle.json"))
+b["node"] = "ng"
+json.dump(b, open("other-node.json", "w"))
+b = json.load(open("bundle.json"))
+del b["tree_head"]
+json.dump(b, open("no-head.json", "w"))
+PY
+for bad in no-event other-node no-head; do
+  "$TRMCTL" audit verify $bad.json "${trust[@]}" >out 2>&1; check "bundle $bad refused" 1 $?
+  contains "bundle $bad: reason" BUNDLE_MALFORMED out
+done
 
 # Cross-witnessing: BG has checked NG's signed tree heads.
 as_nrm=($(at "$bg_port") $(tls org-bg-nrm))
