@@ -162,6 +162,18 @@ absl::Status RelayReceiver::CheckNotice(
     const directory::Directory& dir, const std::string& peer,
     const v1::PathNotice& n, receipts::VerifiedBatches& verified) const {
   ASSIGN_OR_RETURN(v1::StoredStatus st, store_.GetStatus(n.message_id()));
+  if (st.relayed_unix_ms() == 0 && st.state() == v1::ACCEPTED &&
+      st.queue() == storage::OutboundQueue(peer)) {
+    // The peer stored it but its answer has not been recorded here yet (a
+    // lost or slow answer, a crash): this node relays it again, the peer
+    // answers the duplicate with its receipt, and the notice, retried,
+    // then passes (docs/protocol.md section 15.2).
+    return Error(StatusCode::kUnavailable, "MESSAGE_RELAY_PENDING",
+                 absl::StrCat("message ", HexEncode(AsBytes(n.message_id())),
+                              " is still queued here for node ", peer,
+                              "; its relay answer is not recorded yet. The "
+                              "notice is retried"));
+  }
   if (st.relayed_unix_ms() == 0 || st.relayed_to() != peer) {
     return Error(StatusCode::kNotFound, "MESSAGE_NOT_RELAYED_TO_PEER",
                  absl::StrCat("message ", HexEncode(AsBytes(n.message_id())),

@@ -448,6 +448,47 @@ TEST_F(RelayTest, ThePathTravelsBackToTheOrigin) {
   EXPECT_EQ(bg_->store.GetStatus(acked)->state(), v1::ACKNOWLEDGED);
 }
 
+// Seen on two real nodes: NG stored a batch but BG never recorded NG's
+// answer (lost, slow, or BG was killed); NG's delivery notice was refused
+// for good, and the sender's status stayed RELAYED for ever.
+TEST_F(RelayTest, TheWayBackConvergesWhenTheRelayAnswerIsLost) {
+  RelayReceiverOptions ro;
+  ro.node_id = "bg";
+  RelayReceiver at_bg(ro, bg_->registry, bg_->store, bg_->signer, clock_);
+  FakeTransport to_bg(at_bg, "ng");
+  RelayPolicy fast;
+  fast.max_backoff = absl::Milliseconds(1);
+  RelayDispatcher back("bg", fast, ng_->store, ng_->registry, ng_->signer,
+                       to_bg, clock_, [] { return 0.5; });
+  const std::string id = QueueAtBg(ToNg());
+  // NG stores the batch; its answer never reaches BG.
+  transport_->answer = [](v1::RelayResult& r) {
+    r.clear_receipt();
+    r.set_error_code(static_cast<int>(StatusCode::kUnavailable));
+    r.set_error_reason("RELAY_FAILED");
+  };
+  dispatcher_->Step();
+  ASSERT_EQ(ng_->store.GetStatus(id)->origin_node(), "bg") << "stored at NG";
+  ASSERT_EQ(bg_->store.GetStatus(id)->state(), v1::ACCEPTED);
+  // NG delivers and reports before BG has its answer: retried, not dropped.
+  ASSERT_TRUE(
+      ng_->store.MarkDelivered(id, absl::ToUnixMillis(clock_.Now())).ok());
+  back.Step();
+  EXPECT_EQ(*ng_->store.QueueDepth(storage::NoticeQueue("bg")), 1u)
+      << "the notice is kept for another try";
+  // BG relays again; NG answers the duplicate with its receipt.
+  transport_->answer = nullptr;
+  clock_.Advance(absl::Seconds(1));
+  dispatcher_->Step();
+  ASSERT_EQ(bg_->store.GetStatus(id)->state(), v1::RELAYED);
+  clock_.Advance(absl::Seconds(1));
+  back.Step();
+  EXPECT_EQ(*ng_->store.QueueDepth(storage::NoticeQueue("bg")), 0u);
+  EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::DELIVERED)
+      << "the sender sees the delivery, with its evidence";
+  EXPECT_FALSE(bg_->store.GetStatus(id)->delivery_receipt().empty());
+}
+
 TEST_F(RelayTest, NoticesAreCheckedAtTheOrigin) {
   RelayReceiverOptions ro;
   ro.node_id = "bg";
@@ -473,10 +514,15 @@ TEST_F(RelayTest, NoticesAreCheckedAtTheOrigin) {
   };
   // From a node the message was not relayed to.
   EXPECT_EQ(reason("it", good), "MESSAGE_NOT_RELAYED_TO_PEER");
-  // About a message still queued at BG, or unknown.
+  // About a message still queued at BG for NG (its relay answer not yet
+  // recorded): retried; about one queued for another node, or unknown:
+  // final.
   v1::PathNotice other = good;
   other.set_message_id(queued);
-  EXPECT_EQ(reason("ng", other), "MESSAGE_NOT_RELAYED_TO_PEER");
+  EXPECT_EQ(reason("ng", other), "MESSAGE_RELAY_PENDING");
+  EXPECT_EQ(at_bg.ReceiveNotices("ng", {other}).front().error_code(),
+            static_cast<int>(StatusCode::kUnavailable));
+  EXPECT_EQ(reason("it", other), "MESSAGE_NOT_RELAYED_TO_PEER");
   other.set_message_id(envelope::NewMessageId());
   EXPECT_EQ(reason("ng", other), "MESSAGE_NOT_FOUND");
   // Without NG's receipt, with a receipt signed by another node, or with a
