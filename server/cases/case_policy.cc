@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status.h"
 #include "common/time_text.h"
 #include "server/cases/type_table.h"
@@ -190,13 +191,30 @@ absl::StatusOr<v1::CaseRecord> ApplyToCaseWithout(const v1::CaseRecord& before,
                             "help again"));
   }
   if (!OutcomeFits(type, h.outcome())) {
-    TRM_REFUSE("OUTCOME_MISMATCH",
-               absl::StrCat(type_name, " with outcome ", h.outcome(), " (",
-                            v1::StepOutcome_Name(
-                                static_cast<v1::StepOutcome>(h.outcome())),
-                            "): set the outcome this type declares "
-                            "(docs/protocol.md section 4.4), or none"));
+    std::vector<std::string> allowed;
+    if (type != v1::DEADLINE_NOTICE) {
+      for (int o = 1; v1::StepOutcome_IsValid(o); ++o) {
+        if (OutcomeFits(type, o)) {
+          allowed.push_back(
+              v1::StepOutcome_Name(static_cast<v1::StepOutcome>(o)));
+        }
+      }
+    }
+    TRM_REFUSE(
+        "OUTCOME_MISMATCH",
+        absl::StrCat(
+            type_name, " with outcome ", h.outcome(), " (",
+            v1::StepOutcome_Name(static_cast<v1::StepOutcome>(h.outcome())),
+            "): ",
+            allowed.empty()
+                ? std::string("this type takes no outcome; send it without one")
+                : absl::StrCat("this type takes ",
+                               OutcomeFits(type, 0) ? "no outcome or " : "",
+                               absl::StrJoin(allowed, " or "),
+                               " (trmctl --outcome, in lower case with "
+                               "dashes; docs/protocol.md section 4.4)")));
   }
+
   // Only the case owner speaks for the person's consent.
   const bool from_owner = h.sender_org() == owner;
   if (type == v1::CONSENT_RECORD && !from_owner) {
@@ -283,7 +301,9 @@ absl::StatusOr<v1::CaseRecord> ApplyToCaseWithout(const v1::CaseRecord& before,
                  absl::StrCat("the header names consent '", h.consent_ref(),
                               "' but the consent covering '", to, "' is '",
                               it->second.consent_ref(),
-                              "'; put that reference in consent_ref"));
+                              "'; put that reference in the header's "
+                              "consent_ref (trmctl --consent ",
+                              it->second.consent_ref(), ")"));
     }
   }
   if (type == v1::RISK_FEEDBACK && !rec.risk_assessed()) {

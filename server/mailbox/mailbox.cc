@@ -222,14 +222,23 @@ absl::StatusOr<storage::AcceptRequest> Mailbox::CheckEnvelope(
   // it; with room in its mailbox or in that node's outbound queue.
   const v1::DirectoryOrganisation* recipient =
       dir.FindOrganisation(h.recipient_org());
-  if (recipient == nullptr || recipient->home_node() != h.recipient_node()) {
+  if (recipient == nullptr) {
     return Error(
         StatusCode::kNotFound, "UNKNOWN_RECIPIENT",
-        absl::StrCat("no organisation '", h.recipient_org(), "@",
-                     h.recipient_node(),
+        absl::StrCat("no organisation '", h.recipient_org(),
                      "' is in the federation directory (serial ", dir.serial(),
-                     "); check the recipient id and its node"));
+                     "); check the recipient id (trmctl directory inspect "
+                     "lists them)"));
   }
+  if (recipient->home_node() != h.recipient_node()) {
+    return Error(
+        StatusCode::kNotFound, "UNKNOWN_RECIPIENT",
+        absl::StrCat("'", h.recipient_org(), "' is at node ",
+                     recipient->home_node(), ", not ", h.recipient_node(),
+                     " (directory serial ", dir.serial(), "); send it to ",
+                     h.recipient_org(), "@", recipient->home_node()));
+  }
+
   RETURN_IF_ERROR(
       dir.CheckRecipientKey(h.recipient_org(), h.recipient_key_id(), now));
   const bool remote = h.recipient_node() != options_.node_id;

@@ -48,6 +48,7 @@ contains "consent rule named" CONSENT_REQUIRED out
 contains "what would satisfy it" "send a CONSENT_RECORD" out
 send BG-C-1 consent-record --consent C-1; check "consent without its outcome" 1 $?
 contains "outcome rule" OUTCOME_MISMATCH out
+contains "the outcomes the type allows" "CONSENT_GRANTED or CONSENT_WITHDRAWN" out
 send BG-C-1 consent-record --consent C-1 --outcome consent-granted; check "consent" 0 $?
 send BG-C-1 referral-request --consent C-1; check "referral with consent" 0 $?
 id=$(sed -nE 's/^sent REFERRAL_REQUEST ([0-9a-f]{32}).*/\1/p' out)

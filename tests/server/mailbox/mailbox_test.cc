@@ -294,8 +294,12 @@ TEST_F(MailboxTest, UnknownRecipient) {
       StatusCode::kNotFound, "UNKNOWN_RECIPIENT");
   v1::Header abroad = Header(ngo_, naptip_);
   abroad.set_recipient_node("ng");
-  ExpectRefused(mailbox_->Submit(ngo_.id, Seal(abroad, ngo_, naptip_)),
-                StatusCode::kNotFound, "UNKNOWN_RECIPIENT");
+  absl::StatusOr<v1::Receipt> r =
+      mailbox_->Submit(ngo_.id, Seal(abroad, ngo_, naptip_));
+  ExpectRefused(r, StatusCode::kNotFound, "UNKNOWN_RECIPIENT");
+  EXPECT_NE(r.status().message().find("'bg-naptip' is at node bg, not ng"),
+            std::string::npos)
+      << "says where the organisation is: " << r.status();
 }
 
 TEST_F(MailboxTest, OtherNodesRecipientsGoToTheOutboundQueue) {
