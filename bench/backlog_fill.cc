@@ -45,8 +45,10 @@ int main(int argc, char** argv) {
     size_t at = a.find('@');
     return std::pair(a.substr(0, at), a.substr(at + 1));
   };
-  auto [from_org, from_node] = split(from);
-  auto [to_org, to_node] = split(to);
+  // Named copies: a lambda cannot capture structured bindings (clang 14).
+  const auto from_parts = split(from), to_parts = split(to);
+  const std::string from_org = from_parts.first, from_node = from_parts.second;
+  const std::string to_org = to_parts.first, to_node = to_parts.second;
   trm::storage::RocksStoreOptions options;
   options.path = data_dir;
   auto store = trm::storage::RocksMessageStore::Open(options);

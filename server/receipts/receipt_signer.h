@@ -63,7 +63,7 @@ class ReceiptSigner {
  private:
   struct Waiter;
   void SignBatch(std::vector<Waiter*>& batch);
-  bool Released(Waiter* w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Released(Waiter* w) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const crypto::Ed25519PrivateKey& key_;
   const size_t max_batch_;
