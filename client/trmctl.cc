@@ -14,12 +14,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -49,8 +52,60 @@ struct KeygenFlags {
   std::string dir = ".";
 };
 
+// Edit distance between `a` and `b` (insertions, deletions, substitutions).
+size_t Distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// After a usage error: when a word of the command line is no subcommand
+// but close to one, says which ("did you mean 'send'?").
+void SuggestSubcommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word[0] == '-') continue;
+    std::string best;
+    size_t best_distance = 3;  // at most two edits away
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : level->get_subcommands({})) {
+      if (sub->get_name() == word) next = sub;
+      const size_t d = Distance(word, sub->get_name());
+      if (d < best_distance) best_distance = d, best = sub->get_name();
+    }
+    if (next != nullptr) {
+      level = next;
+      continue;
+    }
+    if (!best.empty()) {
+      std::cerr << "trmctl: '" << word << "' is not a command; did you mean '"
+                << best << "'?\n";
+    }
+    return;
+  }
+}
+
 absl::Status Keygen(const KeygenFlags& f, const Output& out) {
   if (f.org.empty()) return UsageError("--org is required");
+  // The folder is made if it does not exist (docs/operations.md starts so).
+  std::error_code made;
+  std::filesystem::create_directories(f.dir, made);
+  if (made) {
+    return Error(absl::StatusCode::kFailedPrecondition, "FILE_IO",
+                 absl::StrCat("cannot create the key folder ", f.dir, ": ",
+                              made.message()));
+  }
   ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey sign,
                    crypto::Ed25519PrivateKey::Generate());
   ASSIGN_OR_RETURN(crypto::X25519PrivateKey enc,
@@ -251,6 +306,7 @@ int Main(int argc, char** argv) {
       "trmctl: keys, sealed envelopes and (with later releases) the node, "
       "for trm-broker.\nExit status: 0 success, 1 refused, 2 usage error."};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "trmctl " TRM_VERSION " (protocol v1)");
   Output out;
   app.add_flag("--json", out.json, "print one JSON object for scripts");
 
@@ -399,6 +455,7 @@ int Main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
+    if (code != 0) SuggestSubcommand(app, argc, argv);
     return code == 0 ? 0 : 2;
   }
   absl::Status status;

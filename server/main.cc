@@ -523,6 +523,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "trm-broker: a national node of the Transnational Referral "
       "Mechanism"};
+  app.set_version_flag("--version", "trm-broker " TRM_VERSION " (protocol v1)");
   trm::Flags flags;
   app.add_option("--config", flags.config, "configuration file (JSON)")
       ->required();

@@ -20,6 +20,14 @@ contains() {  # contains NAME NEEDLE FILE
 check "private keys are 0600" 0 $?
 "$TRMCTL" keygen --org bg-ngo --dir . >out 2>&1; check "keygen refuses to overwrite" 1 $?
 contains "overwrite message" KEY_FILE_EXISTS out
+"$TRMCTL" keygen --org x --dir new/keys >out 2>&1; check "keygen makes its folder" 0 $?
+[ -f new/keys/x.sign.key ]; check "keys in the new folder" 0 $?
+"$TRMCTL" --version >out 2>&1; check "--version" 0 $?
+contains "version line" "trmctl [0-9]" out
+"$TRMCTL" sned >out 2>&1; check "mistyped command" 2 $?
+contains "nearest command suggested" "did you mean 'send'" out
+"$TRMCTL" audit verfy x >out 2>&1; check "mistyped subcommand" 2 $?
+contains "nearest subcommand suggested" "did you mean 'verify'" out
 
 printf 'needs: shelter, medical' >payload
 "$TRMCTL" seal --type referral-request --case BG-2026-0001 --from bg-ngo@bg \

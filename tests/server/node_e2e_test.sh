@@ -12,6 +12,8 @@ cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
 source "$CHECKS"
+"$BROKER" --version >out 2>&1; check "trm-broker --version" 0 $?
+contains "version line" "trm-broker [0-9]" out
 
 mkdir keys inbox
 for org in bg-node bg-ngo bg-naptip; do
