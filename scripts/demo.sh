@@ -218,6 +218,10 @@ send bg-ngo ng-reception referral-request \
 send ng-reception bg-ngo referral-ack \
   'accepted: true contact { name: "Ada Obi" role: "case manager" phone: "+234 1 000 0000" }' \
   --outcome referral-accepted
+echo "-- only the case owner (bg-ngo) speaks for the person's consent, and each side sends its own steps:"
+refused ng-reception bg-ngo consent-record 'granted: true consent_ref: "C-NG"' \
+  --consent C-NG --outcome consent-granted
+refused ng-reception bg-ngo risk-assessment 're_trafficking_risk: "low"' --outcome risk-acceptable
 echo "-- no travel before a risk assessment and an agreed reintegration plan:"
 refused bg-ngo ng-reception travel-arrangement 'itinerary: "SOF-IST-LOS"' --consent CONSENT-7 \
   --departure "$departure"
