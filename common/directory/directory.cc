@@ -327,15 +327,22 @@ bool ValidAt(const v1::DirectoryKey& k, int64_t ms) {
 }
 }  // namespace
 
-absl::Status Directory::CheckRecipientKey(const std::string& org,
-                                          absl::string_view key_id,
-                                          absl::Time at) const {
+absl::StatusOr<const v1::DirectoryOrganisation*> Directory::RequireOrganisation(
+    const std::string& org) const {
   const v1::DirectoryOrganisation* o = FindOrganisation(org);
   if (o == nullptr) {
     return Error(StatusCode::kNotFound, "UNKNOWN_ORGANISATION",
                  absl::StrCat("organisation '", org,
                               "' is not in the federation directory"));
   }
+  return o;
+}
+
+absl::Status Directory::CheckRecipientKey(const std::string& org,
+                                          absl::string_view key_id,
+                                          absl::Time at) const {
+  ASSIGN_OR_RETURN(const v1::DirectoryOrganisation* o,
+                   RequireOrganisation(org));
   const int64_t ms = absl::ToUnixMillis(at);
   std::vector<std::string> valid;
   for (const v1::DirectoryKey& k : o->encryption_keys()) {
@@ -364,12 +371,8 @@ absl::Duration Directory::MaxMessageLifetime(absl::Duration node_limit) const {
 
 absl::StatusOr<crypto::X25519PublicKey> Directory::OrganisationEncryptionKey(
     const std::string& org, absl::Time at) const {
-  const v1::DirectoryOrganisation* o = FindOrganisation(org);
-  if (o == nullptr) {
-    return Error(StatusCode::kNotFound, "UNKNOWN_ORGANISATION",
-                 absl::StrCat("organisation '", org,
-                              "' is not in the federation directory"));
-  }
+  ASSIGN_OR_RETURN(const v1::DirectoryOrganisation* o,
+                   RequireOrganisation(org));
   const int64_t ms = absl::ToUnixMillis(at);
   const v1::DirectoryKey* best = nullptr;
   for (const v1::DirectoryKey& k : o->encryption_keys()) {

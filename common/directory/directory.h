@@ -102,6 +102,9 @@ class Directory {
  private:
   Directory() = default;
   absl::Status Index();
+  // FindOrganisation, or UNKNOWN_ORGANISATION (NOT_FOUND).
+  absl::StatusOr<const v1::DirectoryOrganisation*> RequireOrganisation(
+      const std::string& org) const;
 
   v1::Directory doc_;
   std::string digest_hex_;
