@@ -271,14 +271,25 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
     results.push_back(r);
   }
   RETURN_IF_ERROR(FromGrpc(reader->Finish()));
+  const std::string summary = absl::StrCat(
+      results.size(), " received, ", results.size() - refused,
+      " opened and acknowledged, ", refused,
+      " not: each of those was given back to the node and will be delivered "
+      "again (the reason is above; fix the key or keys directory it names)");
   if (out.json) {
-    std::cout << json{{"ok", refused == 0}, {"messages", results}}.dump()
-              << "\n";
+    json j = {{"ok", refused == 0}, {"messages", results}};
+    if (refused > 0) {
+      j["reason"] = "MESSAGES_NOT_OPENED";
+      j["error"] = summary;
+    }
+    std::cout << j.dump() << "\n";
   } else if (results.empty()) {
     std::cout << "no messages\n";
   }
   if (refused > 0) {
-    return Error(absl::StatusCode::kDataLoss, "MESSAGES_NOT_OPENED", "");
+    // With --json the one object above says it all: no second one.
+    if (out.json) return absl::Status(absl::StatusCode::kDataLoss, "");
+    return Error(absl::StatusCode::kDataLoss, "MESSAGES_NOT_OPENED", summary);
   }
   return absl::OkStatus();
 }

@@ -89,6 +89,11 @@ check "status of someone else's message" 1 $?
 "$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
   --keys-dir keys --out-dir inbox >out 2>&1; check "unsigned acknowledgement" 1 $?
 contains "unsigned reason" "requires a signed acknowledgement" out
+contains "says what was received and opened" "1 received, 0 opened and acknowledged, 1 not" out
+"$TRMCTL" --json receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --keys-dir keys --out-dir inbox >out 2>&1; check "unsigned acknowledgement, --json" 1 $?
+python3 -c 'import json,sys; d=json.loads(open("out").read()); assert d["ok"] is False and d["reason"]=="MESSAGES_NOT_OPENED" and len(d["messages"])==1' 2>/dev/null
+check "--json: exactly one JSON object, with the refusal" 0 $?
 "$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
   --sign-key keys/bg-naptip.sign.key --keys-dir keys --out-dir inbox >out 2>&1; check receive 0 $?
 cmp -s payload "inbox/$id.payload"; check "payload delivered intact" 0 $?
