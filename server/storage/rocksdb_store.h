@@ -178,6 +178,7 @@ class RocksMessageStore final : public MessageStore {
   rocksdb::ColumnFamilyHandle* deadlines_cf_ = nullptr;
   std::unique_ptr<AuditLog> audit_;
   size_t max_group_ = 1024;
+  bool flush_on_close_ = true;
 
   // Requests waiting for the committer, and its lifecycle.
   mutable absl::Mutex mu_;
