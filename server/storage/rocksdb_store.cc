@@ -179,6 +179,7 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
   // without a WAL); crash tests turn that off to leave the WAL as the only
   // record.
   store->flush_on_close_ = options.flush_on_close;
+  store->path_ = options.path;
   db_options.avoid_flush_during_shutdown = !options.flush_on_close;
   // Small column families (status, queues) would otherwise pin every WAL
   // file until they flush, and a restart would replay all of them.
@@ -324,6 +325,21 @@ absl::Status RocksMessageStore::Checkpoint(const std::string& dir) {
                               "host"));
   }
   std::error_code ec;
+  // A backup inside the live store would be copied into itself by the next
+  // backup and lost with the store's own disk.
+  namespace fs = std::filesystem;
+  const fs::path data = fs::weakly_canonical(fs::absolute(path_), ec);
+  const fs::path target = fs::weakly_canonical(fs::path(dir), ec);
+  const auto [d, t] =
+      std::mismatch(data.begin(), data.end(), target.begin(), target.end());
+  if (!ec && d == data.end()) {
+    return Error(
+        absl::StatusCode::kInvalidArgument, "BACKUP_DIR_INVALID",
+        absl::StrCat("the backup directory ", dir,
+                     " is inside the node's data directory ", data.string(),
+                     "; put it outside, on another disk if "
+                     "you can"));
+  }
   if (std::filesystem::exists(dir, ec)) {
     return Error(absl::StatusCode::kAlreadyExists, "BACKUP_DIR_EXISTS",
                  absl::StrCat(dir,

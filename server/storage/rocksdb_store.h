@@ -179,6 +179,7 @@ class RocksMessageStore final : public MessageStore {
   std::unique_ptr<AuditLog> audit_;
   size_t max_group_ = 1024;
   bool flush_on_close_ = true;
+  std::string path_;  // the data directory
 
   // Requests waiting for the committer, and its lifecycle.
   mutable absl::Mutex mu_;

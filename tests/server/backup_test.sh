@@ -38,6 +38,9 @@ size=$(sed -nE 's/.*first ([0-9]+) entries.*/\1/p' backup.out)
 [ -n "$size" ] && [ "$size" -gt 20 ]; check "backup names its tree head" 0 $?
 as bg-nrm admin backup --dir "$work/backup" >out 2>&1; check "never overwrites a backup" 1 $?
 contains "exists" BACKUP_DIR_EXISTS out
+as bg-nrm admin backup --dir "$work/data-bg/inside" >out 2>&1
+check "a backup inside the live data directory is refused" 1 $?
+contains "inside reason" "is inside the node's data directory" out
 wait $load
 # Disaster: the node dies and its data is gone.
 kill -9 "${pids[bg]}"; wait "${pids[bg]}" 2>/dev/null; unset "pids[bg]"
