@@ -477,6 +477,11 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
                        when(s.tls_cert_not_after_unix_ms())},
                       {"node_key_valid_until",
                        when(s.node_key_valid_until_unix_ms())},
+                      {"disk",
+                       {{"free_bytes", s.disk_free_bytes()},
+                        {"min_free_bytes", s.disk_min_free_bytes()},
+                        {"low", s.disk_low()},
+                        {"refusals", s.disk_refusals()}}},
                       {"peers", peers},
                       {"queues", queues}}
                      .dump()
@@ -543,6 +548,19 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
                     : "expires " + expiry(s.tls_cert_not_after_unix_ms()))
             << "; node signing key in the directory valid until "
             << expiry(s.node_key_valid_until_unix_ms()) << "\n";
+  if (s.disk_min_free_bytes() > 0) {
+    auto mib = [](uint64_t b) { return absl::StrCat(b >> 20, " MiB"); };
+    std::cout << "disk: " << mib(s.disk_free_bytes()) << " free, limit "
+              << mib(s.disk_min_free_bytes())
+              << (s.disk_low() ? "; LOW: refusing new messages (STORE_DISK_LOW)"
+                                 " until space is freed"
+                               : "")
+              << (s.disk_refusals() > 0
+                      ? absl::StrCat("; ", s.disk_refusals(),
+                                     " writes refused since start")
+                      : "")
+              << "\n";
+  }
   std::cout << "cases: " << s.overdue_deadlines() << " overdue deadline(s)"
             << (s.overdue_deadlines() > 0 ? " (trmctl case overdue lists them)"
                                           : "")

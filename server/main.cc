@@ -162,6 +162,7 @@ int Run(const Flags& flags) {
   store_options.path = cfg->data_dir;
   store_options.node_id = cfg->node_id;
   store_options.audit = !flags.no_audit_log;
+  store_options.max_wal_bytes = cfg->disk_max_wal_bytes;
   if (!flags.restore.empty()) {
     if (absl::Status s =
             storage::RocksMessageStore::Restore(flags.restore, store_options);
@@ -173,6 +174,22 @@ int Run(const Flags& flags) {
         "its tree head. Start the node as usual.\n",
         flags.restore.c_str(), cfg->data_dir.c_str());
     return 0;
+  }
+  // On a nearly full disk, the reserve makes room to replay the
+  // write-ahead log.
+  if (absl::StatusOr<uint64_t> free =
+          storage::StatvfsFreeSpace::Get().Available(cfg->data_dir);
+      free.ok() && *free < cfg->disk_min_free_bytes) {
+    absl::StatusOr<bool> released = storage::ReleaseReserve(cfg->data_dir);
+    if (!released.ok()) return Fail(released.status());
+    if (*released) {
+      log::Warn("store.reserve_released",
+                absl::StrCat("the disk is nearly full (", *free >> 20,
+                             " MiB free): released the disk reserve ",
+                             storage::ReservePath(cfg->data_dir),
+                             " to open the store; free space, and the node "
+                             "makes it again"));
+    }
   }
   absl::StatusOr<std::unique_ptr<storage::RocksMessageStore>> store =
       storage::RocksMessageStore::Open(store_options);
@@ -216,6 +233,12 @@ int Run(const Flags& flags) {
               "audit log OFF (--no-audit-log, for benchmarks only)");
   }
 
+  storage::DiskGuard disk_guard(
+      {.path = cfg->data_dir, .min_free_bytes = cfg->disk_min_free_bytes},
+      storage::StatvfsFreeSpace::Get(), SystemClock::Get());
+  disk_guard.Refresh();
+  bool reserve_made =
+      storage::HasReserve(cfg->data_dir, cfg->disk_reserve_bytes);
   receipts::ReceiptSigner signer(*node_key);
   mailbox::MailboxOptions options;
   options.node_id = cfg->node_id;
@@ -230,6 +253,7 @@ int Run(const Flags& flags) {
       cfg->require_signed_acknowledgements;
   if (cfg->case_rules) options.case_policies = &cfg->case_policies;
   options.verify_signatures = !flags.no_verify_signatures;
+  options.disk_guard = &disk_guard;
   if (flags.no_verify_signatures) {
     log::Warn("signatures.off",
               "signature verification of submitted envelopes OFF "
@@ -306,6 +330,7 @@ int Run(const Flags& flags) {
     ro.max_clock_skew = options.max_clock_skew;
     ro.max_message_lifetime = options.max_message_lifetime;
     ro.case_policies = options.case_policies;
+    ro.disk_guard = &disk_guard;
     receiver = std::make_unique<federation::RelayReceiver>(
         ro, registry, **store, signer, SystemClock::Get());
     receiver->set_tree_heads(head_signer.get(), (*store)->audit());
@@ -331,6 +356,7 @@ int Run(const Flags& flags) {
                                     relays.get(), witness.get(),
                                     SystemClock::Get());
   admin_service.set_backup(store->get(), head_signer.get());
+  admin_service.set_disk_guard(&disk_guard);
   if (!cfg->tls_cert.empty()) {
     absl::StatusOr<absl::Time> not_after =
         metrics::CertificateNotAfter(cfg->tls_cert);
@@ -404,6 +430,7 @@ int Run(const Flags& flags) {
     sources.audit = (*store)->audit();
     sources.head_signer = head_signer.get();
     sources.deadlines = cfg->case_rules ? &deadlines : nullptr;
+    sources.disk = &disk_guard;
     if (!cfg->tls_cert.empty()) {
       absl::StatusOr<absl::Time> not_after =
           metrics::CertificateNotAfter(cfg->tls_cert);
@@ -459,6 +486,17 @@ int Run(const Flags& flags) {
           log::Error("deadline.check_failed",
                      absl::StrCat("deadlines: ", n.status().message()));
         }
+      }
+      const storage::DiskGuard::State disk = disk_guard.Refresh();
+      if (!reserve_made && !disk.low &&
+          disk.free_bytes >=
+              cfg->disk_min_free_bytes + cfg->disk_reserve_bytes) {
+        if (absl::Status s =
+                storage::EnsureReserve(cfg->data_dir, cfg->disk_reserve_bytes);
+            !s.ok()) {
+          log::Warn("store.reserve_failed", s.message());
+        }
+        reserve_made = true;  // tried; the next start tries again
       }
       log_reload((*loader)->ReloadIfChanged(registry));
       if (relays) relays->EnsurePeers();  // nodes a new directory added

@@ -24,6 +24,13 @@ grpc::Status AdminService::GetNodeStatus(grpc::ServerContext* ctx,
     status->set_tls_cert_not_after_unix_ms(
         absl::ToUnixMillis(tls_cert_not_after_));
   }
+  if (disk_guard_ != nullptr) {
+    const storage::DiskGuard::State disk = disk_guard_->Current();
+    status->set_disk_free_bytes(disk.free_bytes);
+    status->set_disk_min_free_bytes(disk_guard_->min_free_bytes());
+    status->set_disk_low(disk.low);
+    status->set_disk_refusals(disk_guard_->refused());
+  }
   *resp = std::move(*status);
   return grpc::Status::OK;
 }

@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "server/admin/node_status.h"
 #include "server/auth/caller_auth.h"
+#include "server/storage/disk_guard.h"
 #include "trm/v1/admin.grpc.pb.h"
 
 namespace trm::admin {
@@ -32,6 +33,8 @@ class AdminService final : public v1::NodeAdmin::Service {
   // Where Backup writes from; without it Backup is UNIMPLEMENTED.
   // The node's TLS certificate's expiry, for the status.
   void set_tls_cert_not_after(absl::Time t) { tls_cert_not_after_ = t; }
+  // The disk-free alarm, for the status.
+  void set_disk_guard(const storage::DiskGuard* guard) { disk_guard_ = guard; }
   void set_backup(storage::RocksMessageStore* store,
                   audit::TreeHeadSigner* signer) {
     backup_store_ = store;
@@ -48,6 +51,7 @@ class AdminService final : public v1::NodeAdmin::Service {
   storage::RocksMessageStore* backup_store_ = nullptr;
   audit::TreeHeadSigner* signer_ = nullptr;
   absl::Time tls_cert_not_after_ = absl::InfinitePast();
+  const storage::DiskGuard* disk_guard_ = nullptr;
 };
 
 }  // namespace trm::admin

@@ -78,6 +78,7 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
                                 "authority_public_key",
                                 "tls",
                                 "relay",
+                                "disk",
                                 "require_signed_acknowledgements",
                                 "audit_tree_head_seconds",
                                 "case_rules",
@@ -276,6 +277,28 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
                                       "file from deploy/pki/make-pki.sh)"));
       }
       *out = Resolve(base, t[key].get<std::string>());
+    }
+  }
+  if (j.contains("disk")) {
+    const json& d = j["disk"];
+    if (!d.is_object()) return Bad(path, "\"disk\" must be an object");
+    RETURN_IF_ERROR(unknown_keys(
+        d, {"min_free_bytes", "reserve_bytes", "max_wal_bytes"}, "disk: "));
+    RETURN_IF_ERROR(num(d, "min_free_bytes", &c.disk_min_free_bytes, "disk: "));
+    RETURN_IF_ERROR(num(d, "reserve_bytes", &c.disk_reserve_bytes, "disk: "));
+    RETURN_IF_ERROR(num(d, "max_wal_bytes", &c.disk_max_wal_bytes, "disk: "));
+    if (c.disk_min_free_bytes < (1u << 20) ||
+        c.disk_max_wal_bytes < (1u << 20)) {
+      return Bad(path,
+                 "disk: \"min_free_bytes\" and \"max_wal_bytes\" must be "
+                 "at least 1048576 (1 MiB)");
+    }
+    if (c.disk_reserve_bytes != 0 &&
+        c.disk_reserve_bytes < c.disk_max_wal_bytes) {
+      return Bad(path,
+                 "disk: \"reserve_bytes\" must be 0 (no reserve) or at "
+                 "least \"max_wal_bytes\": the reserve is what lets a "
+                 "restart on a full disk replay the write-ahead log");
     }
   }
   if (j.contains("relay")) {

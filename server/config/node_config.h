@@ -69,6 +69,13 @@ struct NodeConfig {
   uint64_t relay_breaker_failures = 5;
   uint64_t relay_breaker_open_seconds = 30;
   uint64_t relay_witness_seconds = 30;  // idle links still exchange tree heads
+  // The disk-free alarm ("disk" in the file; server/storage/disk_guard.h):
+  // below min_free_bytes submissions and relay intake are refused; the
+  // reserve file holds reserve_bytes back for a restart; the write-ahead log
+  // is kept under max_wal_bytes.
+  uint64_t disk_min_free_bytes = 128ull << 20;
+  uint64_t disk_reserve_bytes = 64ull << 20;
+  uint64_t disk_max_wal_bytes = 64ull << 20;
 };
 
 // Reads and validates the file. Relative paths inside it are resolved

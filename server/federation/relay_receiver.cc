@@ -102,6 +102,19 @@ std::vector<v1::RelayResult> RelayReceiver::Receive(
   const absl::Time now = clock_.Now();
   std::shared_ptr<const directory::Directory> dir = registry_.directory();
   std::vector<v1::RelayResult> results(envelopes.size());
+  if (options_.disk_guard != nullptr) {
+    if (absl::Status room = options_.disk_guard->AdmitWrite(); !room.ok()) {
+      for (size_t i = 0; i < envelopes.size(); ++i) {
+        auto parsed =
+            envelope::ParsedEnvelope::Parse(envelopes[i], options_.limits);
+        if (parsed.ok()) {
+          results[i].set_message_id(parsed->header().message_id());
+        }
+        SetError(room, &results[i]);
+      }
+      return results;
+    }
+  }
   std::vector<storage::AcceptRequest> requests;
   std::vector<size_t> index;  // request -> result
   // Signature checks dominate: spread a batch over the cores.

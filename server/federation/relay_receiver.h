@@ -37,6 +37,7 @@
 #include "server/audit/audit_api.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
+#include "server/storage/disk_guard.h"
 #include "server/storage/message_store.h"
 #include "trm/v1/federation.pb.h"
 
@@ -49,6 +50,9 @@ struct RelayReceiverOptions {
   absl::Duration max_message_lifetime = absl::Hours(24 * 30);
   // The TRM case rules, applied by this node too, or null.
   const cases::CasePolicies* case_policies = nullptr;
+  // While the disk-free alarm is raised, relayed envelopes are refused
+  // (STORE_DISK_LOW, retried by the peer); path notices are still taken.
+  storage::DiskGuard* disk_guard = nullptr;
 };
 
 class RelayReceiver {

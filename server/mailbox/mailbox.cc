@@ -62,6 +62,12 @@ std::vector<absl::StatusOr<v1::Receipt>> Mailbox::SubmitMany(
     for (auto& r : results) r = sender.status();
     return results;
   }
+  if (options_.disk_guard != nullptr) {
+    if (absl::Status room = options_.disk_guard->AdmitWrite(); !room.ok()) {
+      for (auto& r : results) r = room;
+      return results;
+    }
+  }
   const absl::Time now = clock_.Now();
   // 1-5 for each envelope. Signature checks dominate: spread them over the
   // cores.

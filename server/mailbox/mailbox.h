@@ -10,6 +10,8 @@
 //      mailbox;
 //   6. store durably with deduplication (group commit, synced WAL);
 //   7. answer with a signed acceptance receipt (batched signatures).
+// While the disk-free alarm is raised, every submission is refused
+// (STORE_DISK_LOW) before step 1, and nothing is recorded.
 // A refusal after step 1 (so with a message id) is recorded as a REJECTED
 // status record for the caller, metadata only, so GetStatus can tell the
 // sender later; the envelope itself is never stored.
@@ -35,6 +37,7 @@
 #include "common/envelope/envelope.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
+#include "server/storage/disk_guard.h"
 #include "server/storage/message_store.h"
 
 namespace trm::mailbox {
@@ -62,6 +65,9 @@ struct MailboxOptions {
   // what verification costs (trm-broker --no-verify-signatures, benchmarks
   // only): the key the envelope names is still looked up.
   bool verify_signatures = true;
+  // The disk-free alarm: while it says the disk is low, submissions are
+  // refused (STORE_DISK_LOW) before anything is written. Null: no check.
+  storage::DiskGuard* disk_guard = nullptr;
 };
 
 struct Delivery {

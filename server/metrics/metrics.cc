@@ -257,6 +257,23 @@ absl::StatusOr<std::string> NodeMetrics::Render(const Sources& s,
                    now - absl::FromUnixMillis(head.timestamp_unix_ms())));
     }
   }
+  if (s.disk != nullptr) {
+    const storage::DiskGuard::State disk = s.disk->Current();
+    w.Family("trm_disk_free_bytes", "gauge",
+             "Free bytes on the data directory's filesystem");
+    w.Sample("trm_disk_free_bytes", "", static_cast<double>(disk.free_bytes));
+    w.Family("trm_disk_min_free_bytes", "gauge",
+             "Below this much free space writes are refused (STORE_DISK_LOW)");
+    w.Sample("trm_disk_min_free_bytes", "",
+             static_cast<double>(s.disk->min_free_bytes()));
+    w.Family("trm_disk_low", "gauge",
+             "1 while the disk-free alarm refuses submissions and relays");
+    w.Sample("trm_disk_low", "", disk.low ? 1 : 0);
+    w.Family("trm_disk_refusals_total", "counter",
+             "Writes refused for disk space since the node started");
+    w.Sample("trm_disk_refusals_total", "",
+             static_cast<double>(s.disk->refused()));
+  }
   if (s.tls_cert_not_after != absl::InfinitePast()) {
     w.Family("trm_tls_certificate_expiry_seconds", "gauge",
              "Seconds until this node's TLS certificate expires");

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "server/admin/node_status.h"
 #include "server/cases/deadline_scheduler.h"
+#include "server/storage/disk_guard.h"
 
 namespace trm::metrics {
 
@@ -63,6 +64,7 @@ struct Sources {
   storage::AuditLog* audit = nullptr;
   audit::TreeHeadSigner* head_signer = nullptr;
   const cases::DeadlineScheduler* deadlines = nullptr;
+  const storage::DiskGuard* disk = nullptr;
   absl::Time tls_cert_not_after = absl::InfinitePast();  // past: unknown
 };
 

@@ -182,8 +182,9 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
   store->path_ = options.path;
   db_options.avoid_flush_during_shutdown = !options.flush_on_close;
   // Small column families (status, queues) would otherwise pin every WAL
-  // file until they flush, and a restart would replay all of them.
-  db_options.max_total_wal_size = 128ull << 20;
+  // file until they flush, and a restart would replay all of them, needing
+  // that much free space on a disk that may be nearly full.
+  db_options.max_total_wal_size = options.max_wal_bytes;
   // The committer resumes after write errors itself (see CommitGroup), so
   // that recovery happens exactly when a write needs it.
   db_options.max_bgerror_resume_count = 0;

@@ -54,6 +54,10 @@ struct RocksStoreOptions {
   // Keep the audit log (always, in a node; benchmarks turn it off to measure
   // its cost).
   bool audit = true;
+  // The write-ahead log's bound: past it, the column families holding the
+  // oldest log are flushed, so a restart replays at most about this much
+  // (and needs about this much free space to do it).
+  uint64_t max_wal_bytes = 64ull << 20;
 };
 
 // The on-disk format this binary reads and writes (the "store/format"

@@ -45,6 +45,32 @@ TEST_F(NodeConfigTest, RulesAreOnByDefaultWithTheTrmPeriods) {
   EXPECT_EQ(c->deadline_check_interval, absl::Seconds(1));
 }
 
+TEST_F(NodeConfigTest, DiskLimitsHaveDefaultsAndRefuseAReserveTooSmall) {
+  auto c = Load("{}");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->disk_min_free_bytes, 128u << 20);
+  EXPECT_EQ(c->disk_reserve_bytes, 64u << 20);
+  EXPECT_EQ(c->disk_max_wal_bytes, 64u << 20);
+  c = Load(R"({}, "disk": {"min_free_bytes": 16777216, "reserve_bytes": 0,
+               "max_wal_bytes": 4194304})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->disk_min_free_bytes, 16u << 20);
+  EXPECT_EQ(c->disk_reserve_bytes, 0u);
+  EXPECT_EQ(c->disk_max_wal_bytes, 4u << 20);
+  c = Load(R"({}, "disk": {"reserve_bytes": 1048576})");
+  EXPECT_EQ(ErrorReason(c.status()), "CONFIG_INVALID") << c.status();
+  EXPECT_NE(c.status().message().find("at least \"max_wal_bytes\""),
+            std::string::npos)
+      << c.status();
+  c = Load(R"({}, "disk": {"min_free_bytes": 0})");
+  EXPECT_NE(c.status().message().find("at least 1048576"), std::string::npos)
+      << c.status();
+  c = Load(R"({}, "disk": {"min_free": 1})");
+  EXPECT_NE(c.status().message().find("unknown key \"min_free\""),
+            std::string::npos)
+      << c.status();
+}
+
 TEST_F(NodeConfigTest, PeriodsPerCountryAndPair) {
   auto c = Load(R"({"enforce": true, "deadline_check_seconds": 5,
     "periods": {"referral_ack": "48h", "monitoring_for": "26280h"},

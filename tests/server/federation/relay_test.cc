@@ -207,6 +207,43 @@ TEST_F(RelayTest, ReceiverStoresABatchUnderOneSignature) {
   EXPECT_EQ(*ng_->store.QueueDepth("ng-naptip"), 3u);
 }
 
+class LowDisk final : public storage::FreeSpace {
+ public:
+  absl::StatusOr<uint64_t> Available(const std::string&) const override {
+    return free.load();
+  }
+  std::atomic<uint64_t> free{1 << 20};
+};
+
+TEST_F(RelayTest, ALowDiskRefusesRelayIntakeAndTheMessageWaitsAtTheOrigin) {
+  LowDisk space;
+  storage::DiskGuard guard({.path = "/d", .min_free_bytes = 8 << 20}, space,
+                           clock_);
+  RelayReceiverOptions ro;
+  ro.node_id = "ng";
+  ro.disk_guard = &guard;
+  RelayReceiver low(ro, ng_->registry, ng_->store, ng_->signer, clock_);
+  const std::string wire = ToNg();
+  std::vector<v1::RelayResult> r = low.Receive("bg", {wire});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].error_code(),
+            static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(r[0].error_reason(), "STORE_DISK_LOW");
+  EXPECT_FALSE(r[0].message_id().empty()) << "the refusal names the message";
+  EXPECT_EQ(*ng_->store.QueueDepth("ng-naptip"), 0u);
+  // The origin retries: the message stays queued there.
+  FakeTransport to_low(low, "bg");
+  RelayDispatcher dispatcher("ng", RelayPolicy(), bg_->store, bg_->registry,
+                             bg_->signer, to_low, clock_, [] { return 0.5; });
+  const std::string id = QueueAtBg(ToNg());
+  dispatcher.Step();
+  EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::ACCEPTED);
+  space.free = 64 << 20;
+  clock_.Advance(absl::Minutes(1));
+  dispatcher.Step();
+  EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::RELAYED);
+}
+
 TEST_F(RelayTest, ReceiverRefusesWhatThePeerMayNotRelay) {
   auto reason = [&](const std::string& peer, const std::string& wire) {
     std::vector<v1::RelayResult> r = receiver_->Receive(peer, {wire});

@@ -410,6 +410,56 @@ TEST_F(MailboxTest, FullDiskIsUnavailableAndReadsGoOn) {
   EXPECT_EQ(got->size(), 1u);
 }
 
+// The free space a test says there is.
+class FakeFreeSpace final : public storage::FreeSpace {
+ public:
+  absl::StatusOr<uint64_t> Available(const std::string&) const override {
+    return free.load();
+  }
+  std::atomic<uint64_t> free{1ull << 30};
+};
+
+TEST_F(MailboxTest, ALowDiskRefusesSubmissionsAndKeepsReceiveAndAck) {
+  FakeFreeSpace space;
+  storage::DiskGuard guard({.path = "/data", .min_free_bytes = 100 << 20},
+                           space, clock_);
+  MailboxOptions guarded = options_;
+  guarded.disk_guard = &guard;
+  Mailbox mailbox(guarded, *registry_, store_, signer_, clock_);
+  absl::StatusOr<v1::Receipt> first = mailbox.Submit(ngo_.id, Referral());
+  ASSERT_TRUE(first.ok()) << first.status();
+  v1::ReceiptLeaf leaf;
+  leaf.ParseFromString(first->leaf());
+
+  space.free = 99 << 20;
+  clock_.Advance(absl::Seconds(1));
+  v1::Header h = Header(ngo_, naptip_);
+  absl::StatusOr<v1::Receipt> r =
+      mailbox.Submit(ngo_.id, Seal(h, ngo_, naptip_));
+  ExpectRefused(r, StatusCode::kResourceExhausted, "STORE_DISK_LOW", 1);
+  EXPECT_NE(r.status().message().find("99.0 MiB free"), std::string::npos)
+      << r.status();
+  EXPECT_EQ(mailbox.GetStatus(ngo_.id, h.message_id()).status().code(),
+            StatusCode::kNotFound)
+      << "a refusal for disk space writes nothing, not even its status";
+  EXPECT_EQ(
+      mailbox.SubmitMany(ngo_.id, {Referral(), Referral()})[1].status().code(),
+      StatusCode::kResourceExhausted);
+  EXPECT_EQ(guard.refused(), 2u);
+  // Reading and acknowledging go on: they free space.
+  absl::StatusOr<std::vector<Delivery>> got = mailbox.Receive(naptip_.id, 10);
+  ASSERT_TRUE(got.ok() && got->size() == 1) << got.status();
+  EXPECT_TRUE(mailbox
+                  .Ack(naptip_.id, got->front().message_id,
+                       SignedAck(naptip_, got->front().message_id))
+                  .ok());
+  // Space returns: accepted again, no restart.
+  space.free = 200 << 20;
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_TRUE(mailbox.Submit(ngo_.id, Referral()).ok());
+  EXPECT_FALSE(guard.Current().low);
+}
+
 TEST_F(MailboxTest, RefusalsShowAsRejectedToTheirSenderOnly) {
   // Expired: refused, and GetStatus tells the sender why, later.
   v1::Header h = Header(ngo_, naptip_);

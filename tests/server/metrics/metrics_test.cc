@@ -83,6 +83,30 @@ TEST(Metrics, RenderCountsSubmissionsAndQueues) {
   EXPECT_TRUE(Has(*text, "trm_deadlines_overdue 0"));
   EXPECT_EQ(text->find("trm_store_fsyncs_total"), std::string::npos)
       << "no RocksDB store given";
+  EXPECT_EQ(text->find("trm_disk_low"), std::string::npos);
+}
+
+class LowDisk final : public storage::FreeSpace {
+ public:
+  absl::StatusOr<uint64_t> Available(const std::string&) const override {
+    return 5 << 20;
+  }
+};
+
+TEST(Metrics, TheDiskFreeAlarmIsShown) {
+  LowDisk space;
+  SimulatedClock clock(absl::FromUnixSeconds(1700000000));
+  storage::DiskGuard guard({.path = "/d", .min_free_bytes = 8 << 20}, space,
+                           clock);
+  EXPECT_FALSE(guard.AdmitWrite().ok());
+  Sources s;
+  s.disk = &guard;
+  auto text = NodeMetrics().Render(s, clock.Now());
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_TRUE(Has(*text, "trm_disk_low 1")) << *text;
+  EXPECT_TRUE(Has(*text, "trm_disk_free_bytes 5242880")) << *text;
+  EXPECT_TRUE(Has(*text, "trm_disk_min_free_bytes 8388608")) << *text;
+  EXPECT_TRUE(Has(*text, "trm_disk_refusals_total 1")) << *text;
 }
 
 }  // namespace
