@@ -306,7 +306,12 @@ int Run(const Flags& flags) {
     authenticator = std::make_unique<auth::TokenAuthenticator>(tokens);
     credentials = grpc::InsecureServerCredentials();
   }
-  mailbox::MailboxService service(mailbox, *authenticator);
+  mailbox::StreamWatchdog watchdog(absl::Seconds(cfg->stream_stall_seconds),
+                                   SystemClock::Get());
+  mailbox::ServiceLimits limits;
+  limits.max_calls_per_organisation = cfg->max_calls_per_organisation;
+  mailbox::MailboxService service(mailbox, *authenticator, 2, limits,
+                                  &watchdog);
   metrics::NodeMetrics node_metrics;
   service.set_submit_observer(
       [&node_metrics](const absl::Status& s, absl::Duration d) {
@@ -331,6 +336,7 @@ int Run(const Flags& flags) {
     ro.max_message_lifetime = options.max_message_lifetime;
     ro.case_policies = options.case_policies;
     ro.disk_guard = &disk_guard;
+    ro.arrivals = &mailbox.arrivals();
     receiver = std::make_unique<federation::RelayReceiver>(
         ro, registry, **store, signer, SystemClock::Get());
     receiver->set_tree_heads(head_signer.get(), (*store)->audit());
@@ -383,6 +389,12 @@ int Run(const Flags& flags) {
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(cfg->listen, credentials, &port);
+  // A bound on the server's threads: past it a new call is refused with
+  // RESOURCE_EXHAUSTED instead of a thread more (the per-organisation
+  // limit keeps one organisation from taking them all).
+  grpc::ResourceQuota quota("trm-broker");
+  quota.SetMaxThreads(static_cast<int>(cfg->max_threads));
+  builder.SetResourceQuota(quota);
   // One envelope, or a relay batch (at most kMaxRelayBatchBytes of
   // envelopes, or a single envelope larger than that, and up to 256 path
   // notices of a few hundred bytes each) with its framing.
@@ -487,6 +499,7 @@ int Run(const Flags& flags) {
                      absl::StrCat("deadlines: ", n.status().message()));
         }
       }
+      watchdog.Tick();
       const storage::DiskGuard::State disk = disk_guard.Refresh();
       if (!reserve_made && !disk.low &&
           disk.free_bytes >=

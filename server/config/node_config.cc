@@ -79,6 +79,7 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
                                 "tls",
                                 "relay",
                                 "disk",
+                                "limits",
                                 "require_signed_acknowledgements",
                                 "audit_tree_head_seconds",
                                 "case_rules",
@@ -277,6 +278,26 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
                                       "file from deploy/pki/make-pki.sh)"));
       }
       *out = Resolve(base, t[key].get<std::string>());
+    }
+  }
+  if (j.contains("limits")) {
+    const json& l = j["limits"];
+    if (!l.is_object()) return Bad(path, "\"limits\" must be an object");
+    RETURN_IF_ERROR(unknown_keys(
+        l,
+        {"max_calls_per_organisation", "max_threads", "stream_stall_seconds"},
+        "limits: "));
+    RETURN_IF_ERROR(num(l, "max_calls_per_organisation",
+                        &c.max_calls_per_organisation, "limits: "));
+    RETURN_IF_ERROR(num(l, "max_threads", &c.max_threads, "limits: "));
+    RETURN_IF_ERROR(
+        num(l, "stream_stall_seconds", &c.stream_stall_seconds, "limits: "));
+    if (c.max_calls_per_organisation == 0 || c.max_threads < 16 ||
+        c.max_threads > 100000 || c.stream_stall_seconds == 0) {
+      return Bad(path,
+                 "limits: \"max_calls_per_organisation\" and "
+                 "\"stream_stall_seconds\" must be at least 1, "
+                 "\"max_threads\" between 16 and 100000");
     }
   }
   if (j.contains("disk")) {

@@ -73,6 +73,10 @@ struct NodeConfig {
   // below min_free_bytes submissions and relay intake are refused; the
   // reserve file holds reserve_bytes back for a restart; the write-ahead log
   // is kept under max_wal_bytes.
+  // What callers may hold of the node ("limits" in the file).
+  uint64_t max_calls_per_organisation = 64;
+  uint64_t max_threads = 1024;         // gRPC server threads in all
+  uint64_t stream_stall_seconds = 30;  // a Receive stream not read is ended
   uint64_t disk_min_free_bytes = 128ull << 20;
   uint64_t disk_reserve_bytes = 64ull << 20;
   uint64_t disk_max_wal_bytes = 64ull << 20;

@@ -157,6 +157,9 @@ std::vector<v1::RelayResult> RelayReceiver::Receive(
                     {"duplicate", stored[k]->duplicate ? "yes" : "no"}});
     leaves.push_back(storage::AcceptanceLeaf(v1::RECEIPT_RELAYED, requests[k],
                                              *stored[k], options_.node_id));
+    if (options_.arrivals != nullptr) {
+      options_.arrivals->Notify(requests[k].recipient_org);
+    }
     signed_index.push_back(index[k]);
   }
   absl::StatusOr<std::vector<v1::Receipt>> receipts = signer_.SignMany(leaves);

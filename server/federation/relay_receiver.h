@@ -35,6 +35,7 @@
 #include "common/clock.h"
 #include "common/envelope/envelope.h"
 #include "server/audit/audit_api.h"
+#include "server/mailbox/arrivals.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
 #include "server/storage/disk_guard.h"
@@ -53,6 +54,9 @@ struct RelayReceiverOptions {
   // While the disk-free alarm is raised, relayed envelopes are refused
   // (STORE_DISK_LOW, retried by the peer); path notices are still taken.
   storage::DiskGuard* disk_guard = nullptr;
+  // Told when a relayed message is stored for an organisation of this node,
+  // to wake its waiting Receive calls; or null.
+  mailbox::Arrivals* arrivals = nullptr;
 };
 
 class RelayReceiver {

@@ -116,6 +116,7 @@ std::vector<absl::StatusOr<v1::Receipt>> Mailbox::SubmitMany(
     leaves.push_back(storage::AcceptanceLeaf(v1::RECEIPT_ACCEPTED, requests[k],
                                              *stored[k], options_.node_id));
     signed_index.push_back(index[k]);
+    arrivals_.Notify(requests[k].recipient_org);  // wakes waiting receivers
   }
   if (!leaves.empty()) {
     absl::StatusOr<std::vector<v1::Receipt>> receipts =
@@ -432,6 +433,7 @@ absl::Status Mailbox::Release(const std::string& caller,
                               "ran out)"));
   }
   it->second.expires = absl::InfinitePast();  // deliverable again now
+  arrivals_.Notify(caller);
   return absl::OkStatus();
 }
 

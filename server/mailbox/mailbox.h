@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/envelope/envelope.h"
+#include "server/mailbox/arrivals.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
 #include "server/storage/disk_guard.h"
@@ -120,6 +121,11 @@ class Mailbox {
   absl::StatusOr<v1::StoredStatus> GetStatus(const std::string& caller,
                                              const std::string& message_id);
 
+  // Notified when messages become deliverable to an organisation (accepted
+  // here, released; the relay receiver notifies it too). A lease that runs
+  // out is not notified: waiting calls look again every second.
+  Arrivals& arrivals() { return arrivals_; }
+
  private:
   struct Lease {
     absl::Time expires;
@@ -155,6 +161,7 @@ class Mailbox {
   storage::MessageStore& store_;
   receipts::ReceiptSigner& signer_;
   const Clock& clock_;
+  Arrivals arrivals_;
 
   absl::Mutex mu_;
   // recipient -> message id -> lease

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -20,14 +21,28 @@ grpc::Status ToGrpc(const absl::Status& status) {
 
 MailboxService::MailboxService(Mailbox& mailbox,
                                const auth::CallerAuthenticator& auth,
-                               size_t stream_workers)
+                               size_t stream_workers, ServiceLimits limits,
+                               StreamWatchdog* watchdog)
     : mailbox_(mailbox),
       auth_(auth),
-      stream_workers_(std::max<size_t>(1, stream_workers)) {}
+      stream_workers_(std::max<size_t>(1, stream_workers)),
+      limits_(limits),
+      watchdog_(watchdog),
+      calls_(std::max<size_t>(1, limits.max_calls_per_organisation)) {}
 
-absl::StatusOr<std::string> MailboxService::Authenticate(
-    grpc::ServerContext* ctx) const {
-  return auth_.Organisation(*ctx);
+absl::StatusOr<MailboxService::Caller> MailboxService::Authenticate(
+    grpc::ServerContext* ctx) {
+  absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
+  if (!org.ok()) return org.status();
+  absl::StatusOr<CallLimiter::Slot> slot = calls_.Acquire(*org);
+  if (!slot.ok()) return slot.status();
+  return Caller{std::move(*org), std::move(*slot)};
+}
+
+void MailboxService::NoteQueueDepth(size_t depth) {
+  size_t seen = deepest_queue_.load();
+  while (depth > seen && !deepest_queue_.compare_exchange_weak(seen, depth)) {
+  }
 }
 
 void MailboxService::FillResponse(uint64_t correlation,
@@ -46,8 +61,9 @@ void MailboxService::FillResponse(uint64_t correlation,
 grpc::Status MailboxService::Submit(grpc::ServerContext* ctx,
                                     const v1::SubmitRequest* req,
                                     v1::SubmitResponse* resp) {
-  absl::StatusOr<std::string> org = Authenticate(ctx);
-  if (!org.ok()) return ToGrpc(org.status());
+  absl::StatusOr<Caller> caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const std::string* org = &caller->org;
   const absl::Time start = absl::Now();
   absl::StatusOr<v1::Receipt> receipt = mailbox_.Submit(*org, req->envelope());
   if (on_submit_) on_submit_(receipt.status(), absl::Now() - start);
@@ -60,19 +76,26 @@ grpc::Status MailboxService::Submit(grpc::ServerContext* ctx,
 grpc::Status MailboxService::SubmitStream(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream) {
-  absl::StatusOr<std::string> org = Authenticate(ctx);
-  if (!org.ok()) return ToGrpc(org.status());
+  absl::StatusOr<Caller> caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const std::string* org = &caller->org;
   // The reader queues requests; each of a few workers takes everything
   // queued (up to kBatch) as one batch: signatures checked across the
   // cores, one durable write, one receipt signature. While one batch waits
   // for its fsync, the next one is being verified.
   constexpr size_t kBatch = 256;
+  // Back-pressure: the reader stops reading while this many requests wait,
+  // so a client that streams faster than the node commits is slowed by
+  // HTTP/2 flow control instead of filling the node's memory.
   struct Inbox {
     absl::Mutex mu;
     std::deque<v1::SubmitRequest> queue;
     bool closed = false;
+    size_t max_queued = 1;
     static bool Ready(Inbox* in) { return !in->queue.empty() || in->closed; }
+    static bool HasRoom(Inbox* in) { return in->queue.size() < in->max_queued; }
   } inbox;
+  inbox.max_queued = std::max<size_t>(1, limits_.submit_queue);
   absl::Mutex write_mu;
   bool write_failed = false;
   std::vector<std::thread> workers;
@@ -114,7 +137,9 @@ grpc::Status MailboxService::SubmitStream(
   v1::SubmitRequest req;
   while (stream->Read(&req)) {
     absl::MutexLock lock(&inbox.mu);
+    inbox.mu.Await(absl::Condition(&Inbox::HasRoom, &inbox));
     inbox.queue.push_back(std::move(req));
+    NoteQueueDepth(inbox.queue.size());
   }
   {
     absl::MutexLock lock(&inbox.mu);
@@ -127,19 +152,28 @@ grpc::Status MailboxService::SubmitStream(
 grpc::Status MailboxService::SubmitBatches(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::SubmitBatchResult, v1::SubmitBatch>* stream) {
-  absl::StatusOr<std::string> org = Authenticate(ctx);
-  if (!org.ok()) return ToGrpc(org.status());
+  absl::StatusOr<Caller> caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const std::string* org = &caller->org;
   // As SubmitStream, with a batch per stream message: a worker takes every
   // batch waiting (up to kMerge envelopes) into one Mailbox::SubmitMany and
   // answers each batch with one message.
   constexpr size_t kMaxBatch = 1024;
   constexpr size_t kMerge = 256;
+  // Back-pressure as in SubmitStream: the reader waits while this many
+  // envelopes wait (a batch larger than the room still goes in alone).
   struct Inbox {
     absl::Mutex mu;
     std::deque<v1::SubmitBatch> queue;
+    size_t queued = 0;  // envelopes in `queue`
+    size_t max_queued = 1;
     bool closed = false;
     static bool Ready(Inbox* in) { return !in->queue.empty() || in->closed; }
+    static bool HasRoom(Inbox* in) {
+      return in->queue.empty() || in->queued < in->max_queued;
+    }
   } inbox;
+  inbox.max_queued = std::max<size_t>(1, limits_.submit_queue);
   absl::Mutex write_mu;
   bool write_failed = false;
   auto write = [&](const v1::SubmitBatchResult& result) {
@@ -161,6 +195,7 @@ grpc::Status MailboxService::SubmitBatches(
                   envelopes_taken + inbox.queue.front().requests_size() <=
                       kMerge)) {
             envelopes_taken += inbox.queue.front().requests_size();
+            inbox.queued -= inbox.queue.front().requests_size();
             batches.push_back(std::move(inbox.queue.front()));
             inbox.queue.pop_front();
           }
@@ -206,7 +241,10 @@ grpc::Status MailboxService::SubmitBatches(
       continue;
     }
     absl::MutexLock lock(&inbox.mu);
+    inbox.mu.Await(absl::Condition(&Inbox::HasRoom, &inbox));
+    inbox.queued += batch.requests_size();
     inbox.queue.push_back(std::move(batch));
+    NoteQueueDepth(inbox.queued);
   }
   {
     absl::MutexLock lock(&inbox.mu);
@@ -218,17 +256,21 @@ grpc::Status MailboxService::SubmitBatches(
 
 absl::StatusOr<std::vector<Delivery>> MailboxService::Poll(
     grpc::ServerContext* ctx, const std::string& org,
-    const v1::ReceiveRequest& req, size_t max_bytes) {
-  const size_t max = req.max_messages() == 0 ? 64 : req.max_messages();
+    const v1::ReceiveRequest& req, size_t max_bytes, size_t max) {
   const absl::Time deadline =
       absl::Now() +
       absl::Milliseconds(std::min<uint32_t>(req.wait_ms(), 60000));
   for (;;) {
+    const uint64_t seen = mailbox_.arrivals().Generation(org);
     absl::StatusOr<std::vector<Delivery>> got =
         mailbox_.Receive(org, max, max_bytes);
     if (!got.ok() || !got->empty()) return got;
-    if (absl::Now() >= deadline || ctx->IsCancelled()) return got;
-    absl::SleepFor(absl::Milliseconds(20));  // long poll
+    const absl::Time now = absl::Now();
+    if (now >= deadline || ctx->IsCancelled()) return got;
+    // Woken by an arrival; otherwise a look every second, for leases that
+    // ran out and for a cancelled call.
+    mailbox_.arrivals().WaitForChange(
+        org, seen, std::min(deadline, now + absl::Seconds(1)));
   }
 }
 
@@ -242,15 +284,43 @@ void MailboxService::FillDelivery(Delivery& d, v1::Delivery* out) {
 grpc::Status MailboxService::Receive(grpc::ServerContext* ctx,
                                      const v1::ReceiveRequest* req,
                                      grpc::ServerWriter<v1::Delivery>* writer) {
-  absl::StatusOr<std::string> org = Authenticate(ctx);
-  if (!org.ok()) return ToGrpc(org.status());
-  absl::StatusOr<std::vector<Delivery>> got =
-      Poll(ctx, *org, *req, std::numeric_limits<size_t>::max());
+  absl::StatusOr<Caller> caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const std::string* org = &caller->org;
+  // A window at a time: lease, write, and lease more only once the client
+  // has taken the window. A client that stops reading blocks the write; the
+  // watchdog then cancels the stream and the unsent leases are given back.
+  const size_t max = req->max_messages() == 0 ? 64 : req->max_messages();
+  const size_t window = std::max<size_t>(1, limits_.receive_window_messages);
+  absl::StatusOr<std::vector<Delivery>> got = Poll(
+      ctx, *org, *req, limits_.receive_window_bytes, std::min(max, window));
   if (!got.ok()) return ToGrpc(got.status());
-  for (Delivery& d : *got) {
-    v1::Delivery out;
-    FillDelivery(d, &out);
-    if (!writer->Write(out)) break;
+  std::optional<StreamWatchdog::Watch> watch;
+  if (watchdog_ != nullptr && !got->empty()) {
+    watch.emplace(watchdog_->Start([ctx] { ctx->TryCancel(); }));
+  }
+  size_t sent = 0;
+  while (!got->empty()) {
+    for (size_t i = 0; i < got->size(); ++i) {
+      v1::Delivery out;
+      const std::string id = (*got)[i].message_id;
+      FillDelivery((*got)[i], &out);
+      if (!writer->Write(out)) {
+        // The client is gone or stalled: what it has not taken is
+        // deliverable again now, not at the end of its lease.
+        mailbox_.Release(*org, id).IgnoreError();
+        for (size_t j = i + 1; j < got->size(); ++j) {
+          mailbox_.Release(*org, (*got)[j].message_id).IgnoreError();
+        }
+        return grpc::Status::OK;
+      }
+      if (watch) watch->Progress();
+      ++sent;
+    }
+    if (sent >= max || ctx->IsCancelled()) break;
+    got = mailbox_.Receive(*org, std::min(max - sent, window),
+                           limits_.receive_window_bytes);
+    if (!got.ok()) return ToGrpc(got.status());
   }
   return grpc::Status::OK;
 }
@@ -258,10 +328,13 @@ grpc::Status MailboxService::Receive(grpc::ServerContext* ctx,
 grpc::Status MailboxService::ReceiveMany(grpc::ServerContext* ctx,
                                          const v1::ReceiveRequest* req,
                                          v1::Deliveries* resp) {
-  absl::StatusOr<std::string> org = Authenticate(ctx);
-  if (!org.ok()) return ToGrpc(org.status());
+  absl::StatusOr<Caller> caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const std::string* org = &caller->org;
   constexpr size_t kMaxBytes = 3 << 20;  // under gRPC's 4 MiB default
-  absl::StatusOr<std::vector<Delivery>> got = Poll(ctx, *org, *req, kMaxBytes);
+  absl::StatusOr<std::vector<Delivery>> got =
+      Poll(ctx, *org, *req, kMaxBytes,
+           req->max_messages() == 0 ? 64 : req->max_messages());
   if (!got.ok()) return ToGrpc(got.status());
   for (Delivery& d : *got) FillDelivery(d, resp->add_deliveries());
   return grpc::Status::OK;
@@ -269,16 +342,18 @@ grpc::Status MailboxService::ReceiveMany(grpc::ServerContext* ctx,
 
 grpc::Status MailboxService::Ack(grpc::ServerContext* ctx,
                                  const v1::MessageRef* req, v1::AckResponse*) {
-  absl::StatusOr<std::string> org = Authenticate(ctx);
-  if (!org.ok()) return ToGrpc(org.status());
+  absl::StatusOr<Caller> caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const std::string* org = &caller->org;
   return ToGrpc(mailbox_.Ack(*org, req->message_id(), req->acknowledgement()));
 }
 
 grpc::Status MailboxService::AckMany(grpc::ServerContext* ctx,
                                      const v1::AckManyRequest* req,
                                      v1::AckManyResponse* resp) {
-  absl::StatusOr<std::string> org = Authenticate(ctx);
-  if (!org.ok()) return ToGrpc(org.status());
+  absl::StatusOr<Caller> caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const std::string* org = &caller->org;
   if (req->acknowledgements_size() != 0 &&
       req->acknowledgements_size() != req->message_ids_size()) {
     return ToGrpc(
@@ -313,16 +388,18 @@ grpc::Status MailboxService::AckMany(grpc::ServerContext* ctx,
 grpc::Status MailboxService::Release(grpc::ServerContext* ctx,
                                      const v1::MessageRef* req,
                                      v1::AckResponse*) {
-  absl::StatusOr<std::string> org = Authenticate(ctx);
-  if (!org.ok()) return ToGrpc(org.status());
+  absl::StatusOr<Caller> caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const std::string* org = &caller->org;
   return ToGrpc(mailbox_.Release(*org, req->message_id()));
 }
 
 grpc::Status MailboxService::GetStatus(grpc::ServerContext* ctx,
                                        const v1::MessageRef* req,
                                        v1::MessageStatus* resp) {
-  absl::StatusOr<std::string> org = Authenticate(ctx);
-  if (!org.ok()) return ToGrpc(org.status());
+  absl::StatusOr<Caller> caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const std::string* org = &caller->org;
   absl::StatusOr<v1::StoredStatus> st =
       mailbox_.GetStatus(*org, req->message_id());
   if (!st.ok()) return ToGrpc(st.status());

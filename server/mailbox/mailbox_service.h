@@ -5,22 +5,42 @@
 #ifndef TRM_SERVER_MAILBOX_MAILBOX_SERVICE_H_
 #define TRM_SERVER_MAILBOX_MAILBOX_SERVICE_H_
 
+#include <atomic>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "server/auth/caller_auth.h"
+#include "server/mailbox/call_limiter.h"
 #include "server/mailbox/mailbox.h"
+#include "server/mailbox/stream_watchdog.h"
 #include "trm/v1/mailbox.grpc.pb.h"
 
 namespace trm::mailbox {
+
+// What one organisation's calls may hold of the node (docs/operations.md,
+// "Limits").
+struct ServiceLimits {
+  // Calls open at once per organisation (TOO_MANY_CALLS beyond).
+  size_t max_calls_per_organisation = 64;
+  // A Receive stream leases this many messages (and at most this many
+  // bytes, but at least one message) at a time, and leases more only when
+  // the client has read them.
+  size_t receive_window_messages = 16;
+  size_t receive_window_bytes = 2 << 20;
+  // Requests a submit stream queues before it stops reading from the client
+  // (SubmitBatches: envelopes).
+  size_t submit_queue = 512;
+};
 
 class MailboxService final : public v1::Mailbox::Service {
  public:
   // `auth` names the calling organisation (certificate, or a bearer token
   // in development). `stream_workers` batches of one SubmitStream are
-  // processed at once. References must outlive the service.
+  // processed at once. `watchdog` (or null) ends Receive streams whose client
+  // stopped reading. References must outlive the service.
   MailboxService(Mailbox& mailbox, const auth::CallerAuthenticator& auth,
-                 size_t stream_workers = 2);
+                 size_t stream_workers = 2, ServiceLimits limits = {},
+                 StreamWatchdog* watchdog = nullptr);
 
   grpc::Status Submit(grpc::ServerContext* ctx, const v1::SubmitRequest* req,
                       v1::SubmitResponse* resp) override;
@@ -52,15 +72,25 @@ class MailboxService final : public v1::Mailbox::Service {
       std::function<void(const absl::Status&, absl::Duration)> observer) {
     on_submit_ = std::move(observer);
   }
+  const CallLimiter& calls() const { return calls_; }
+  // The deepest any submit stream's queue has been (requests, or envelopes
+  // for SubmitBatches): at most ServiceLimits::submit_queue.
+  size_t deepest_submit_queue() const { return deepest_queue_.load(); }
 
  private:
-  absl::StatusOr<std::string> Authenticate(grpc::ServerContext* ctx) const;
-  // Mailbox::Receive, waiting up to the request's wait_ms for a first
-  // message.
+  // The calling organisation, holding one of its call slots.
+  struct Caller {
+    std::string org;
+    CallLimiter::Slot slot;
+  };
+  absl::StatusOr<Caller> Authenticate(grpc::ServerContext* ctx);
+  void NoteQueueDepth(size_t depth);
+  // Mailbox::Receive of up to `max` messages and `max_bytes`, waiting up
+  // to the request's wait_ms for a first message.
   absl::StatusOr<std::vector<Delivery>> Poll(grpc::ServerContext* ctx,
                                              const std::string& org,
                                              const v1::ReceiveRequest& req,
-                                             size_t max_bytes);
+                                             size_t max_bytes, size_t max);
   static void FillDelivery(Delivery& d, v1::Delivery* out);
   static void FillResponse(uint64_t correlation,
                            absl::StatusOr<v1::Receipt> receipt,
@@ -69,6 +99,10 @@ class MailboxService final : public v1::Mailbox::Service {
   Mailbox& mailbox_;
   const auth::CallerAuthenticator& auth_;
   const size_t stream_workers_;
+  const ServiceLimits limits_;
+  StreamWatchdog* const watchdog_;
+  CallLimiter calls_;
+  std::atomic<size_t> deepest_queue_{0};
   std::function<void(const absl::Status&, absl::Duration)> on_submit_;
 };
 

@@ -1,0 +1,335 @@
+// The Mailbox gRPC service's bounds (issue 15 section 3), over a loopback
+// port: calls per organisation, many waiting calls, a submit stream that
+// outruns the commit, and a Receive stream whose client stops reading.
+#include "server/mailbox/mailbox_service.h"
+
+#include <dirent.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "common/bytes.h"
+#include "common/crypto/hash.h"
+#include "common/crypto/key_files.h"
+#include "common/envelope/envelope.h"
+#include "common/status.h"
+#include "server/storage/memory_store.h"
+
+namespace trm::mailbox {
+namespace {
+
+struct TestOrg {
+  std::string id;
+  crypto::Ed25519PrivateKey sign = *crypto::Ed25519PrivateKey::Generate();
+  crypto::X25519PrivateKey enc = *crypto::X25519PrivateKey::Generate();
+  std::string token = id + "-token";
+};
+
+size_t ThreadsOfThisProcess() {
+  size_t n = 0;
+  DIR* d = opendir("/proc/self/task");
+  if (d == nullptr) return 0;
+  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+// Spins (yielding, never sleeping) until `done` or ~20 s pass.
+template <typename Fn>
+bool Eventually(Fn done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+class MailboxServiceTest : public ::testing::Test {
+ protected:
+  void Start(ServiceLimits limits) {
+    v1::Directory d;
+    d.set_federation("test");
+    d.set_serial(1);
+    d.add_nodes()->set_id("bg");
+    absl::flat_hash_map<std::string, std::string> tokens;
+    for (TestOrg* o : {&ngo_, &naptip_, &shelter_}) {
+      v1::DirectoryOrganisation* org = d.add_organisations();
+      org->set_id(o->id);
+      org->set_home_node("bg");
+      v1::DirectoryKey* k = org->add_signing_keys();
+      const crypto::KeyId id = crypto::KeyIdOf(o->sign.public_key());
+      k->set_key_id(id.data(), id.size());
+      k->set_public_key(o->sign.public_key().raw().data(), 32);
+      v1::DirectoryKey* e = org->add_encryption_keys();
+      const crypto::KeyId eid = crypto::X25519KeyIdOf(o->enc.public_key());
+      e->set_key_id(eid.data(), eid.size());
+      e->set_public_key(o->enc.public_key().data(), 32);
+      const crypto::Sha256Digest h = crypto::Sha256({AsBytes(o->token)});
+      tokens[HexEncode(ByteView(h.data(), h.size()))] = o->id;
+    }
+    registry_ = std::make_unique<OrgRegistry>(
+        "bg", *directory::Directory::FromLocal(d),
+        absl::flat_hash_map<std::string, uint64_t>{});
+    MailboxOptions options;
+    options.node_id = "bg";
+    options.require_signed_acknowledgements = false;
+    mailbox_ = std::make_unique<Mailbox>(options, *registry_, store_, signer_,
+                                         SystemClock::Get());
+    auth_ = std::make_unique<auth::TokenAuthenticator>(tokens);
+    service_ = std::make_unique<MailboxService>(*mailbox_, *auth_, 2, limits,
+                                                &watchdog_);
+    grpc::ServerBuilder b;
+    int port = 0;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(service_.get());
+    server_ = b.BuildAndStart();
+    ASSERT_NE(port, 0);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::Mailbox::NewStub(channel_);
+  }
+  ~MailboxServiceTest() override {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+  }
+  static void As(const TestOrg& o, grpc::ClientContext* ctx) {
+    ctx->AddMetadata("authorization", "Bearer " + o.token);
+  }
+  std::string Envelope(size_t payload = 100) {
+    v1::Header h;
+    h.set_schema_version(1);
+    h.set_message_id(envelope::NewMessageId());
+    h.set_case_ref("BG-2026-1");
+    h.set_type(v1::INFORMATION_REQUEST);
+    h.set_sender_org(ngo_.id);
+    h.set_sender_node("bg");
+    h.set_recipient_org(naptip_.id);
+    h.set_recipient_node("bg");
+    h.set_created_unix_ms(absl::ToUnixMillis(absl::Now()));
+    h.set_expires_unix_ms(h.created_unix_ms() + 3600 * 1000);
+    auto env = envelope::Seal(h, AsBytes(std::string(payload, 'p')), ngo_.sign,
+                              naptip_.enc.public_key());
+    return env->SerializeAsString();
+  }
+  // An ordinary exchange: submit, receive, acknowledge; how long it took.
+  absl::Duration Ordinary() {
+    const absl::Time start = absl::Now();
+    grpc::ClientContext c1;
+    As(ngo_, &c1);
+    v1::SubmitRequest req;
+    req.set_envelope(Envelope());
+    v1::SubmitResponse resp;
+    EXPECT_TRUE(stub_->Submit(&c1, req, &resp).ok());
+    grpc::ClientContext c2;
+    As(naptip_, &c2);
+    v1::ReceiveRequest rr;
+    rr.set_max_messages(1);
+    v1::Deliveries got;
+    EXPECT_TRUE(stub_->ReceiveMany(&c2, rr, &got).ok());
+    EXPECT_EQ(got.deliveries_size(), 1);
+    if (got.deliveries_size() == 1) {
+      grpc::ClientContext c3;
+      As(naptip_, &c3);
+      v1::MessageRef ref;
+      ref.set_message_id(got.deliveries(0).message_id());
+      v1::AckResponse ack;
+      EXPECT_TRUE(stub_->Ack(&c3, ref, &ack).ok());
+    }
+    return absl::Now() - start;
+  }
+
+  TestOrg ngo_{"bg-ngo"};
+  TestOrg naptip_{"bg-naptip"};
+  TestOrg shelter_{"bg-shelter"};
+  std::unique_ptr<OrgRegistry> registry_;
+  storage::MemoryMessageStore store_;
+  crypto::Ed25519PrivateKey node_key_ = *crypto::Ed25519PrivateKey::Generate();
+  receipts::ReceiptSigner signer_{node_key_};
+  SimulatedClock watch_clock_{absl::FromUnixSeconds(1700000000)};
+  StreamWatchdog watchdog_{absl::Seconds(30), watch_clock_};
+  std::unique_ptr<Mailbox> mailbox_;
+  std::unique_ptr<auth::TokenAuthenticator> auth_;
+  std::unique_ptr<MailboxService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Mailbox::Stub> stub_;
+};
+
+TEST_F(MailboxServiceTest, ThousandsOfWaitingCallsHoldBoundedThreads) {
+  ServiceLimits limits;
+  limits.max_calls_per_organisation = 64;
+  Start(limits);
+  const absl::Duration quiet = Ordinary();
+  const size_t threads_before = ThreadsOfThisProcess();
+  // 2,000 long polls of one organisation, made asynchronously so that the
+  // client side adds no threads.
+  constexpr int kCalls = 2000;
+  grpc::CompletionQueue cq;
+  struct Call {
+    grpc::ClientContext ctx;
+    v1::Deliveries resp;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::Deliveries>> rpc;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  v1::ReceiveRequest wait;
+  wait.set_wait_ms(60000);
+  for (int i = 0; i < kCalls; ++i) {
+    auto c = std::make_unique<Call>();
+    As(shelter_, &c->ctx);
+    c->rpc = stub_->AsyncReceiveMany(&c->ctx, wait, &cq);
+    c->rpc->Finish(&c->resp, &c->status, c.get());
+    calls.push_back(std::move(c));
+  }
+  // Those past the limit come back at once, refused with the reason.
+  int refused = 0;
+  for (int i = 0; i < kCalls - 64; ++i) {
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    const grpc::Status& s = static_cast<Call*>(tag)->status;
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << s.error_message();
+    EXPECT_NE(s.error_message().find("max_calls_per_organisation"),
+              std::string::npos);
+    ++refused;
+  }
+  ASSERT_TRUE(
+      Eventually([&] { return service_->calls().Open(shelter_.id) == 64; }));
+  const size_t threads_waiting = ThreadsOfThisProcess();
+  // Other organisations' ordinary work is not held up.
+  const absl::Duration busy = Ordinary();
+  std::printf(
+      "[ figures ] %d waiting ReceiveMany calls of one organisation: %d "
+      "refused (TOO_MANY_CALLS), %zu waiting; process threads %zu before, "
+      "%zu while waiting (+%zu); ordinary submit+receive+ack %.1f ms idle, "
+      "%.1f ms while they wait\n",
+      kCalls, refused, service_->calls().Open(shelter_.id), threads_before,
+      threads_waiting, threads_waiting - threads_before,
+      absl::ToDoubleMilliseconds(quiet), absl::ToDoubleMilliseconds(busy));
+  // gRPC keeps some threads of its own beyond one per open call; without
+  // the limit there would be one per call, 2,000.
+  EXPECT_LT(threads_waiting - threads_before, 500u)
+      << "threads grow with calls";
+  for (auto& c : calls) c->ctx.TryCancel();
+  for (int i = 0; i < 64; ++i) {
+    void* tag;
+    bool ok;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+  }
+  EXPECT_TRUE(
+      Eventually([&] { return service_->calls().Open(shelter_.id) == 0; }));
+  cq.Shutdown();
+}
+
+TEST_F(MailboxServiceTest, AWaitingCallIsWokenByTheArrivalNotATimer) {
+  Start({});
+  grpc::ClientContext ctx;
+  As(naptip_, &ctx);
+  v1::ReceiveRequest wait;
+  wait.set_wait_ms(60000);
+  v1::Deliveries got;
+  grpc::Status status;
+  std::thread waiter([&] { status = stub_->ReceiveMany(&ctx, wait, &got); });
+  ASSERT_TRUE(
+      Eventually([&] { return service_->calls().Open(naptip_.id) == 1; }));
+  const uint64_t before = mailbox_->arrivals().Generation(naptip_.id);
+  ASSERT_TRUE(mailbox_->Submit(ngo_.id, Envelope()).ok());
+  EXPECT_EQ(mailbox_->arrivals().Generation(naptip_.id), before + 1);
+  waiter.join();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(got.deliveries_size(), 1);
+}
+
+TEST_F(MailboxServiceTest, ASubmitStreamThatOutrunsTheCommitIsHeldBack) {
+  ServiceLimits limits;
+  limits.submit_queue = 8;
+  Start(limits);
+  // The commit stalls until the gate opens.
+  absl::Notification gate;
+  service_->set_submit_observer(
+      [&](const absl::Status&, absl::Duration) { gate.WaitForNotification(); });
+  grpc::ClientContext ctx;
+  As(ngo_, &ctx);
+  auto stream = stub_->SubmitStream(&ctx);
+  constexpr int kRequests = 3000;
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    v1::SubmitRequest req;
+    req.set_envelope(std::string(200, 'x'));  // refused, quickly
+    for (int i = 0; i < kRequests; ++i) {
+      req.set_correlation(i);
+      if (!stream->Write(req)) break;
+      written++;
+    }
+    stream->WritesDone();
+  });
+  // Either the node's queue fills to its bound (and stays there), or, with
+  // no bound, the whole stream is read into memory.
+  ASSERT_TRUE(Eventually([&] {
+    return service_->deepest_submit_queue() >= 8 || written == kRequests;
+  }));
+  EXPECT_LE(service_->deepest_submit_queue(), 8u)
+      << "the node read " << service_->deepest_submit_queue()
+      << " requests ahead of its commit";
+  gate.Notify();
+  int answers = 0;
+  v1::SubmitResponse resp;
+  while (stream->Read(&resp)) ++answers;
+  writer.join();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(answers, kRequests) << "every request is answered";
+  EXPECT_LE(service_->deepest_submit_queue(), 8u);
+}
+
+TEST_F(MailboxServiceTest, AReceiveStreamWhoseClientStopsReadingIsEnded) {
+  ServiceLimits limits;
+  limits.receive_window_messages = 2;
+  Start(limits);
+  // More than the transport buffers for a client that does not read.
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(mailbox_->Submit(ngo_.id, Envelope(900000)).ok());
+  }
+  grpc::ClientContext ctx;
+  As(naptip_, &ctx);
+  v1::ReceiveRequest req;
+  req.set_max_messages(40);
+  auto reader = stub_->Receive(&ctx, req);
+  v1::Delivery d;
+  ASSERT_TRUE(reader->Read(&d));  // then the client stops reading
+  ASSERT_TRUE(Eventually([&] { return watchdog_.watched() == 1; }));
+  // Not yet stalled for the limit: nothing happens.
+  watch_clock_.Advance(absl::Seconds(29));
+  EXPECT_EQ(watchdog_.Tick(), 0u);
+  // Whatever the transport buffered, the stream cannot have taken all 40:
+  // the window keeps the rest unleased for other readers.
+  absl::StatusOr<std::vector<Delivery>> rest =
+      mailbox_->Receive(naptip_.id, 100);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_GT(rest->size(), 0u) << "the stream leased the whole mailbox";
+  std::printf(
+      "[ figures ] a Receive stream of 40 messages of 900 KB whose client "
+      "read one: %zu leased and held by the stream (window 2), %zu free "
+      "for other readers\n",
+      40 - 1 - rest->size(), rest->size());
+  for (const Delivery& x : *rest) {
+    ASSERT_TRUE(mailbox_->Release(naptip_.id, x.message_id).ok());
+  }
+  // Stalled: the watchdog ends it.
+  watch_clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(watchdog_.Tick(), 1u);
+  ASSERT_TRUE(Eventually([&] { return watchdog_.watched() == 0; }))
+      << "the stream did not end";
+  while (reader->Read(&d)) {
+  }
+  EXPECT_FALSE(reader->Finish().ok());
+  EXPECT_TRUE(
+      Eventually([&] { return service_->calls().Open(naptip_.id) == 0; }));
+}
+
+}  // namespace
+}  // namespace trm::mailbox
