@@ -73,7 +73,7 @@ absl::StatusOr<v1::TrailQuery> QueryOf(const AuditFlags& f) {
           "MESSAGE_DELIVERED, MESSAGE_ACKNOWLEDGED, MESSAGE_EXPIRED, "
           "MESSAGE_PURGED, REMOTE_DELIVERED, REMOTE_ACKNOWLEDGED, "
           "REMOTE_EXPIRED, DIRECTORY_LOADED, NODE_STARTED, NODE_STOPPED, "
-          "TREE_HEAD_FORK"));
+          "TREE_HEAD_FORK, DEADLINE_MISSED, REFUSALS_SUMMARIZED"));
     }
     q.set_kind(kind);
   }

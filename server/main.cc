@@ -254,6 +254,9 @@ int Run(const Flags& flags) {
   if (cfg->case_rules) options.case_policies = &cfg->case_policies;
   options.verify_signatures = !flags.no_verify_signatures;
   options.disk_guard = &disk_guard;
+  options.refusal_records_per_second =
+      static_cast<double>(cfg->refusal_records_per_minute) / 60;
+  options.refusal_record_burst = static_cast<double>(cfg->refusal_record_burst);
   if (flags.no_verify_signatures) {
     log::Warn("signatures.off",
               "signature verification of submitted envelopes OFF "
@@ -514,7 +517,8 @@ int Run(const Flags& flags) {
       log_reload((*loader)->ReloadIfChanged(registry));
       if (relays) relays->EnsurePeers();  // nodes a new directory added
       for (absl::StatusOr<size_t> n :
-           {mailbox.SweepExpired(), mailbox.PurgeRetained()}) {
+           {mailbox.SweepExpired(), mailbox.PurgeRetained(),
+            mailbox.SummarizeRefusals()}) {
         if (!n.ok()) {
           log::Error("node.sweep_failed",
                      absl::StrCat("sweep: ", n.status().message()));

@@ -285,13 +285,18 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     if (!l.is_object()) return Bad(path, "\"limits\" must be an object");
     RETURN_IF_ERROR(unknown_keys(
         l,
-        {"max_calls_per_organisation", "max_threads", "stream_stall_seconds"},
+        {"max_calls_per_organisation", "max_threads", "stream_stall_seconds",
+         "refusal_records_per_minute", "refusal_record_burst"},
         "limits: "));
     RETURN_IF_ERROR(num(l, "max_calls_per_organisation",
                         &c.max_calls_per_organisation, "limits: "));
     RETURN_IF_ERROR(num(l, "max_threads", &c.max_threads, "limits: "));
     RETURN_IF_ERROR(
         num(l, "stream_stall_seconds", &c.stream_stall_seconds, "limits: "));
+    RETURN_IF_ERROR(num(l, "refusal_records_per_minute",
+                        &c.refusal_records_per_minute, "limits: "));
+    RETURN_IF_ERROR(
+        num(l, "refusal_record_burst", &c.refusal_record_burst, "limits: "));
     if (c.max_calls_per_organisation == 0 || c.max_threads < 16 ||
         c.max_threads > 100000 || c.stream_stall_seconds == 0) {
       return Bad(path,

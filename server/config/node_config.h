@@ -77,6 +77,9 @@ struct NodeConfig {
   uint64_t max_calls_per_organisation = 64;
   uint64_t max_threads = 1024;         // gRPC server threads in all
   uint64_t stream_stall_seconds = 30;  // a Receive stream not read is ended
+  // Refusals recorded one by one per organisation (then only counted).
+  uint64_t refusal_records_per_minute = 60;
+  uint64_t refusal_record_burst = 100;
   uint64_t disk_min_free_bytes = 128ull << 20;
   uint64_t disk_reserve_bytes = 64ull << 20;
   uint64_t disk_max_wal_bytes = 64ull << 20;

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/parallel.h"
 #include "common/status.h"
+#include "common/time_text.h"
 
 namespace trm::mailbox {
 namespace {
@@ -165,6 +166,7 @@ void Mailbox::RecordRejection(const std::string& caller, const v1::Header& h,
     default:
       break;
   }
+  if (!MayRecordRefusal(caller, ErrorReason(refusal), now)) return;
   v1::StoredStatus st;
   st.set_message_id(h.message_id());
   st.set_sender_org(caller);  // the authenticated caller, whatever it claimed
@@ -179,6 +181,7 @@ void Mailbox::RecordRejection(const std::string& caller, const v1::Header& h,
   st.set_reason_code(ErrorReason(refusal));
   st.set_error_code(static_cast<int32_t>(refusal.code()));
   st.set_reason(std::string(refusal.message()));
+  st.set_forget_unix_ms(absl::ToUnixMillis(now + options_.retention));
   // Best effort: the caller has its answer already; a rejection record that
   // cannot be written (the disk is full, say) only means GetStatus will say
   // NOT_FOUND for it.
@@ -435,6 +438,73 @@ absl::Status Mailbox::Release(const std::string& caller,
   it->second.expires = absl::InfinitePast();  // deliverable again now
   arrivals_.Notify(caller);
   return absl::OkStatus();
+}
+
+bool Mailbox::MayRecordRefusal(const std::string& caller,
+                               const std::string& reason, absl::Time now) {
+  absl::MutexLock lock(&refusals_mu_);
+  RefusalBudget& b = refusals_[caller];
+  if (b.refilled == absl::InfinitePast()) {
+    b.tokens = options_.refusal_record_burst;
+  } else if (now > b.refilled) {
+    b.tokens = std::min(options_.refusal_record_burst,
+                        b.tokens + absl::ToDoubleSeconds(now - b.refilled) *
+                                       options_.refusal_records_per_second);
+  }
+  b.refilled = std::max(b.refilled, now);
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return true;
+  }
+  if (b.unrecorded.empty()) b.since = now;
+  ++b.unrecorded[reason.empty() ? "UNKNOWN" : reason];
+  return false;
+}
+
+absl::StatusOr<size_t> Mailbox::SummarizeRefusals() {
+  const absl::Time now = clock_.Now();
+  std::vector<v1::AuditEvent> events;
+  {
+    absl::MutexLock lock(&refusals_mu_);
+    if (last_summary_ != absl::InfinitePast() &&
+        now - last_summary_ < options_.refusal_summary_interval) {
+      return 0;
+    }
+    for (auto& [org, b] : refusals_) {
+      if (b.unrecorded.empty()) continue;
+      uint64_t total = 0, top = 0;
+      std::string top_reason, counts;
+      for (const auto& [reason, n] : b.unrecorded) {
+        total += n;
+        if (n > top) top = n, top_reason = reason;
+        absl::StrAppend(&counts, counts.empty() ? "" : ", ", reason, " ", n);
+      }
+      v1::AuditEvent e;
+      e.set_kind(v1::REFUSALS_SUMMARIZED);
+      e.set_time_unix_ms(absl::ToUnixMillis(now));
+      e.set_sender_org(org);
+      e.set_reason_code(top_reason);
+      e.set_detail(absl::StrCat(
+          total, " refusals of ", org, " from ",
+          IsoMillis(absl::ToUnixMillis(b.since)), " to ",
+          IsoMillis(absl::ToUnixMillis(now)),
+          " over its budget of individual records, counted: ", counts));
+      events.push_back(std::move(e));
+    }
+  }
+  size_t written = 0;
+  for (const v1::AuditEvent& e : events) {
+    // Counts are cleared only once their event is stored: a failed write
+    // keeps them for the next summary.
+    RETURN_IF_ERROR(store_.AppendAudit(e));
+    absl::MutexLock lock(&refusals_mu_);
+    RefusalBudget& b = refusals_[e.sender_org()];
+    b.unrecorded.clear();
+    ++written;
+  }
+  absl::MutexLock lock(&refusals_mu_);
+  if (written > 0 || events.empty()) last_summary_ = now;
+  return written;
 }
 
 absl::StatusOr<size_t> Mailbox::SweepExpired() {

@@ -26,6 +26,7 @@
 #define TRM_SERVER_MAILBOX_MAILBOX_H_
 
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,15 @@ struct MailboxOptions {
   // The disk-free alarm: while it says the disk is low, submissions are
   // refused (STORE_DISK_LOW) before anything is written. Null: no check.
   storage::DiskGuard* disk_guard = nullptr;
+  // Refusals recorded one by one (a REJECTED status and an audit event),
+  // per organisation: a bucket of `refusal_record_burst` that refills at
+  // `refusal_records_per_second`. Beyond it a refusal is still answered
+  // but only counted, and the counts go into one REFUSALS_SUMMARIZED audit
+  // event per organisation at most every `refusal_summary_interval`.
+  // Recorded ones are deleted `retention` after the refusal.
+  double refusal_records_per_second = 1;
+  double refusal_record_burst = 100;
+  absl::Duration refusal_summary_interval = absl::Minutes(1);
 };
 
 struct Delivery {
@@ -116,6 +126,11 @@ class Mailbox {
   // Deletes payloads acknowledged longer ago than the retention; the node
   // calls this every second. Returns how many.
   absl::StatusOr<size_t> PurgeRetained();
+  // Writes the counted refusals (over the record budget) as one
+  // REFUSALS_SUMMARIZED audit event per organisation, once the summary
+  // interval has passed since the last; the node calls this every second.
+  // Returns how many events it wrote.
+  absl::StatusOr<size_t> SummarizeRefusals();
 
   // The status of a message `caller` sent.
   absl::StatusOr<v1::StoredStatus> GetStatus(const std::string& caller,
@@ -162,6 +177,21 @@ class Mailbox {
   receipts::ReceiptSigner& signer_;
   const Clock& clock_;
   Arrivals arrivals_;
+
+  // The refusal record budget of one organisation.
+  struct RefusalBudget {
+    double tokens = 0;
+    absl::Time refilled = absl::InfinitePast();
+    std::map<std::string, uint64_t> unrecorded;  // reason -> count
+    absl::Time since = absl::InfinitePast();     // first unrecorded one
+  };
+  // Takes a token from `caller`'s budget, or counts the refusal.
+  bool MayRecordRefusal(const std::string& caller, const std::string& reason,
+                        absl::Time now);
+  absl::Mutex refusals_mu_;
+  absl::flat_hash_map<std::string, RefusalBudget> refusals_
+      ABSL_GUARDED_BY(refusals_mu_);
+  absl::Time last_summary_ ABSL_GUARDED_BY(refusals_mu_) = absl::InfinitePast();
 
   absl::Mutex mu_;
   // recipient -> message id -> lease

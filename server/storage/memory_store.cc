@@ -140,6 +140,18 @@ absl::Status MemoryMessageStore::RecordRejection(
   return absl::OkStatus();
 }
 
+absl::Status MemoryMessageStore::AppendAudit(const v1::AuditEvent& event) {
+  absl::MutexLock lock(&mu_);
+  if (fail_writes_) return WriteFailed();
+  audit_.push_back(event);
+  return absl::OkStatus();
+}
+
+std::vector<v1::AuditEvent> MemoryMessageStore::audit_events() const {
+  absl::MutexLock lock(&mu_);
+  return audit_;
+}
+
 absl::Status MemoryMessageStore::AcknowledgeLocked(
     const std::string& recipient_org, const AckRequest& ack,
     int64_t now_unix_ms) {
@@ -266,6 +278,12 @@ absl::StatusOr<size_t> MemoryMessageStore::ExpireDue(int64_t now_unix_ms,
   absl::MutexLock lock(&mu_);
   if (fail_writes_) return WriteFailed();
   size_t expired = 0;
+  // Records of refused submissions past their retention go.
+  absl::erase_if(status_, [&](const auto& kv) {
+    return kv.second.state() == v1::REJECTED &&
+           kv.second.forget_unix_ms() != 0 &&
+           kv.second.forget_unix_ms() <= now_unix_ms;
+  });
   for (auto& [id, st] : status_) {
     if (expired >= max) break;
     if ((st.state() != v1::ACCEPTED && st.state() != v1::DELIVERED) ||

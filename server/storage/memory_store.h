@@ -47,6 +47,9 @@ class MemoryMessageStore final : public MessageStore {
       const std::string& recipient_org) override;
 
   absl::Status RecordRejection(const v1::StoredStatus& rejection) override;
+  // Kept in memory, for tests to read (audit_events()).
+  absl::Status AppendAudit(const v1::AuditEvent& event) override;
+  std::vector<v1::AuditEvent> audit_events() const;
   absl::Status RejectQueued(const std::string& queue,
                             const std::string& message_id,
                             const absl::Status& refusal,
@@ -74,7 +77,8 @@ class MemoryMessageStore final : public MessageStore {
   void NotifyOriginLocked(const v1::StoredStatus& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
+  std::vector<v1::AuditEvent> audit_ ABSL_GUARDED_BY(mu_);
   bool fail_writes_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, v1::StoredStatus> status_

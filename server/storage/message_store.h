@@ -235,6 +235,10 @@ class MessageStore {
   // id later replaces it.
   virtual absl::Status RecordRejection(const v1::StoredStatus& rejection) = 0;
 
+  // Appends an event of the node's own to the audit log (durably), or does
+  // nothing when the store keeps no log.
+  virtual absl::Status AppendAudit(const v1::AuditEvent& event) = 0;
+
   // Up to `max` notices waiting in NoticeQueue(`node`), oldest first.
   virtual absl::StatusOr<std::vector<PendingNotice>> ReadNotices(
       const std::string& node, size_t max) = 0;

@@ -711,9 +711,20 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         const bool found = lookup(id, &st, &error);
         if (!error.ok()) break;
         batch.Delete(expiry_cf_, it->key()).PermitUncheckedError();
+        if (found && st.state() == v1::REJECTED && st.forget_unix_ms() != 0 &&
+            st.forget_unix_ms() <= op->now_unix_ms) {
+          // A refused submission's record, past its retention. (Its
+          // MESSAGE_REJECTED audit event stays.)
+          batch.Delete(status_cf_, id).PermitUncheckedError();
+          ++op->expired;
+          continue;
+        }
         if (!found ||
             (st.state() != v1::ACCEPTED && st.state() != v1::DELIVERED)) {
           continue;  // acknowledged or expired in this very group
+        }
+        if (st.expires_unix_ms() > op->now_unix_ms) {
+          continue;  // a stale entry (a refusal's, for an id accepted later)
         }
         std::string envelope;
         rocksdb::Status got =
@@ -787,6 +798,11 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       }
       batch.Put(status_cf_, r.message_id(), r.SerializeAsString())
           .PermitUncheckedError();
+      if (r.forget_unix_ms() != 0) {
+        // Forgotten after the retention, through the expiry index.
+        batch.Put(expiry_cf_, ExpiryKey(r.forget_unix_ms(), r.message_id()), "")
+            .PermitUncheckedError();
+      }
       v1::AuditEvent rejected =
           EventOf(v1::MESSAGE_REJECTED, r, r.rejected_unix_ms());
       rejected.set_reason_code(r.reason_code());

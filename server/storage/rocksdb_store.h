@@ -118,7 +118,7 @@ class RocksMessageStore final : public MessageStore {
 
   // Appends an event that records no state change of its own (a directory
   // change, an administrative action), durably.
-  absl::Status AppendAudit(const v1::AuditEvent& event);
+  absl::Status AppendAudit(const v1::AuditEvent& event) override;
   // The audit log; null when turned off.
   AuditLog* audit() const { return audit_.get(); }
 

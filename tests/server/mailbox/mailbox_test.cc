@@ -152,6 +152,60 @@ TEST_F(MailboxTest, BadSignatureOrUnknownKey) {
                 StatusCode::kUnauthenticated, "UNKNOWN_ORGANISATION");
 }
 
+// A flood of refusals (fresh ids, bad signatures) leaves a bounded trail:
+// a budget of records per organisation, then counts in one audit event.
+TEST_F(MailboxTest, RefusalRecordsAreBudgetedAndTheRestSummarized) {
+  MailboxOptions budget = options_;
+  budget.refusal_record_burst = 3;
+  budget.refusal_records_per_second = 1;
+  Mailbox mailbox(budget, *registry_, store_, signer_, clock_);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    v1::Header h = Header(ngo_, naptip_);
+    std::string wire = Seal(h, ngo_, naptip_);
+    wire[wire.size() - 100] ^= 1;
+    EXPECT_EQ(ErrorReason(mailbox.Submit(ngo_.id, wire).status()),
+              "SIGNATURE_INVALID")
+        << "every refusal is answered with its reason";
+    ids.push_back(h.message_id());
+  }
+  int recorded = 0;
+  for (const std::string& id : ids) {
+    recorded += mailbox.GetStatus(ngo_.id, id).ok();
+  }
+  EXPECT_EQ(recorded, 3) << "the burst";
+  ASSERT_EQ(*mailbox.SummarizeRefusals(), 1u);
+  std::vector<v1::AuditEvent> events = store_.audit_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind(), v1::REFUSALS_SUMMARIZED);
+  EXPECT_EQ(events[0].sender_org(), ngo_.id);
+  EXPECT_EQ(events[0].reason_code(), "SIGNATURE_INVALID");
+  EXPECT_NE(events[0].detail().find("7 refusals of bg-ngo"), std::string::npos)
+      << events[0].detail();
+  EXPECT_EQ(*mailbox.SummarizeRefusals(), 0u) << "nothing new";
+  // The budget refills at its rate.
+  clock_.Advance(absl::Seconds(2));
+  for (int i = 0; i < 3; ++i) {
+    v1::Header h = Header(ngo_, naptip_);
+    std::string wire = Seal(h, ngo_, naptip_);
+    wire[wire.size() - 100] ^= 1;
+    mailbox.Submit(ngo_.id, wire).IgnoreError();
+    recorded += mailbox.GetStatus(ngo_.id, h.message_id()).ok();
+  }
+  EXPECT_EQ(recorded, 5);
+  // A summary waits for its interval.
+  EXPECT_EQ(*mailbox.SummarizeRefusals(), 0u);
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(*mailbox.SummarizeRefusals(), 1u);
+  EXPECT_NE(store_.audit_events().back().detail().find("1 refusals"),
+            std::string::npos);
+  // Recorded refusals are forgotten after the retention.
+  clock_.Advance(options_.retention);
+  ASSERT_TRUE(mailbox.SweepExpired().ok());
+  EXPECT_EQ(mailbox.GetStatus(ngo_.id, ids[0]).status().code(),
+            StatusCode::kNotFound);
+}
+
 TEST_F(MailboxTest, OrganisationsOfOtherNodesAreNotCallersHere) {
   EXPECT_EQ(ErrorReason(mailbox_->Submit("ng-naptip", Referral()).status()),
             "UNKNOWN_ORGANISATION");

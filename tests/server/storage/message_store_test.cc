@@ -180,6 +180,33 @@ TYPED_TEST(MessageStoreContract, RejectionsAreStatusOnlyAndNeverOverwrite) {
   EXPECT_TRUE(s.Accept(Request(1, "ng"))->duplicate);
 }
 
+// A refused submission's record is bounded in time: gone at its forget
+// time, through the same sweep as expiry; and the entry that forgets it
+// never expires a message accepted later under the same id.
+TYPED_TEST(MessageStoreContract,
+           RejectionRecordsAreForgottenAfterTheirRetention) {
+  MessageStore& s = *this->store_;
+  v1::StoredStatus r = Rejection(1, "SIGNATURE_INVALID");
+  r.set_forget_unix_ms(3000);
+  ASSERT_TRUE(s.RecordRejection(r).ok());
+  v1::StoredStatus kept = Rejection(2, "SIGNATURE_INVALID");  // no time: kept
+  ASSERT_TRUE(s.RecordRejection(kept).ok());
+  v1::StoredStatus replaced = Rejection(3, "MESSAGE_EXPIRED");
+  replaced.set_forget_unix_ms(3000);
+  ASSERT_TRUE(s.RecordRejection(replaced).ok());
+  AcceptRequest later = Request(3, "ng");
+  later.expires_unix_ms = 9000;
+  ASSERT_TRUE(s.Accept(later).ok());
+  ASSERT_TRUE(s.ExpireDue(2999, 100).ok());
+  EXPECT_EQ(s.GetStatus(Id(1))->state(), v1::REJECTED) << "not yet";
+  ASSERT_TRUE(s.ExpireDue(3000, 100).ok());
+  EXPECT_EQ(s.GetStatus(Id(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.GetStatus(Id(2))->state(), v1::REJECTED);
+  EXPECT_EQ(s.GetStatus(Id(3))->state(), v1::ACCEPTED)
+      << "a message accepted after a refusal of its id keeps its own expiry";
+  EXPECT_EQ(*s.QueueDepth("ng"), 1u);
+}
+
 TYPED_TEST(MessageStoreContract, OutboundQueuesAndRelayedMessages) {
   MessageStore& s = *this->store_;
   AcceptRequest out = Request(1, "ng-naptip");
