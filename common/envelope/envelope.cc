@@ -168,6 +168,14 @@ absl::StatusOr<ParsedEnvelope> ParsedEnvelope::Parse(absl::string_view wire,
   if (!envelope.ParseFromArray(wire.data(), static_cast<int>(wire.size()))) {
     return Malformed("the bytes are not a trm.v1.Envelope");
   }
+  // A field twice (a reader may take either) or a varint longer than it
+  // needs: the encoding is longer than the canonical one (section 4).
+  if (!HasUnknownFields(envelope) && envelope.ByteSizeLong() != wire.size()) {
+    return Malformed(
+        "the envelope is not canonically encoded (a field appears twice, or "
+        "a length is written in more bytes than it needs; docs/protocol.md "
+        "section 4)");
+  }
   return FromProto(std::move(envelope), limits);
 }
 
@@ -209,6 +217,18 @@ absl::StatusOr<ParsedEnvelope> ParsedEnvelope::FromProto(v1::Envelope envelope,
     return Error(StatusCode::kInvalidArgument, "HEADER_MALFORMED",
                  "the header bytes are not a trm.v1.Header; the envelope is "
                  "corrupted. Ask the sender to send it again");
+  }
+  // The signed header must be exactly the canonical encoding of what it
+  // decodes to, so that every reader reads the same header.
+  if (parsed.header_.SerializeAsString() != envelope.header()) {
+    return Error(
+        StatusCode::kInvalidArgument, "HEADER_NOT_CANONICAL",
+        "the header is not canonically encoded (docs/protocol.md section 4): "
+        "a field appears twice or out of order, a default value is written, "
+        "a varint is longer than it needs to be, or a value is out of its "
+        "type's range. Two readers could read such a header differently, so "
+        "it is refused; the sender's software must write the canonical "
+        "encoding");
   }
   RETURN_IF_ERROR(ValidateHeader(parsed.header_, limits));
   parsed.aead_ =

@@ -51,4 +51,35 @@ $py open --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key --in t.e
 pr=$(cut -d: -f1 py.err); cr=$(sed 's/^trmctl: error: //' c.err | cut -d: -f1)
 [ -n "$pr" ] && [ "$pr" = "$cr" ] && ok "same refusal on both sides ($pr)" ||
   bad "refusals differ: python '$pr', trmctl '$cr'"
+# Section 4's decoding rules: a header two readers could read differently is
+# refused by both, with the same reason, before any signature check.
+python3 - "$here" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import trm_envelope as t
+env = t.parse_fields(open("p.env", "rb").read(), t.ENVELOPE_WIRE, "X", "X")
+header = env[1]
+fields = t.parse_fields(header, t.HEADER_WIRE, "X", "X")
+rest = header[2:]  # after schema_version (08 01)
+variants = {
+    "dup": header + t.field_bytes(7, b"it-ngo"),           # recipient_org twice
+    "wide": t.field_varint(1, (1 << 32) + 1) + rest,       # read as 1 by uint32
+    "long": bytes([0x08, 0x81, 0x00]) + rest,              # 1 in two bytes
+    "default": header + t.field_varint(13, 0),             # minor = false written
+    "order": rest + t.field_varint(1, 1),                  # schema_version last
+}
+for name, h in variants.items():
+    wire = (t.field_bytes(1, h) + t.field_bytes(2, env[2]) + t.field_bytes(3, env[3])
+            + t.field_bytes(4, env[4]) + t.field_bytes(5, env[5]))
+    open(f"nc-{name}.env", "wb").write(wire)
+PY
+for v in dup wide long default order; do
+  $py open --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key --in nc-$v.env 2>py.err >/dev/null
+  "$TRMCTL" open --in nc-$v.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+    --out x 2>c.err >/dev/null
+  pr=$(cut -d: -f1 py.err); cr=$(sed 's/^trmctl: error: //' c.err | cut -d: -f1)
+  [ "$pr" = HEADER_NOT_CANONICAL ] && [ "$pr" = "$cr" ] &&
+    ok "non-canonical header ($v) refused by both" ||
+    bad "non-canonical header ($v): python '$pr', trmctl '$cr'"
+done
 exit $fail

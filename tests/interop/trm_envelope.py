@@ -53,13 +53,14 @@ def field_bytes(num, value):
     return varint(num << 3 | 2) + varint(len(value)) + value
 
 
-def parse_fields(data, known, reason):
-    """Returns {field_number: value}; the last occurrence wins."""
+def parse_fields(data, known, reason, not_canonical):
+    """Returns {field_number: value}. Section 4: a field twice, or a varint
+    longer than it needs, is refused with `not_canonical`."""
     fields, i = {}, 0
 
     def read_varint():
         nonlocal i
-        shift = result = 0
+        start, shift, result = i, 0, 0
         while True:
             if i >= len(data) or shift > 63:
                 raise Refused(reason, "truncated varint")
@@ -68,6 +69,10 @@ def parse_fields(data, known, reason):
             result |= (b & 0x7F) << shift
             shift += 7
             if not b & 0x80:
+                if result >= 1 << 64:
+                    raise Refused(not_canonical, "varint over 64 bits")
+                if varint(result) != data[start:i]:
+                    raise Refused(not_canonical, "varint longer than needed")
                 return result
 
     while i < len(data):
@@ -75,6 +80,8 @@ def parse_fields(data, known, reason):
         num, wire = key >> 3, key & 7
         if num not in known or wire != known[num]:
             raise Refused(reason, f"unknown field {num} (wire type {wire})")
+        if num in fields:
+            raise Refused(not_canonical, f"field {num} twice")
         if wire == 0:
             fields[num] = read_varint()
         else:
@@ -89,6 +96,31 @@ def parse_fields(data, known, reason):
 HEADER_WIRE = {1: 0, 2: 2, 3: 2, 4: 0, 5: 2, 6: 2, 7: 2, 8: 2, 9: 0, 10: 0,
                11: 2, 12: 2, 13: 0, 14: 0, 15: 0, 16: 2, 17: 0, 18: 0}
 ENVELOPE_WIRE = {1: 2, 2: 2, 3: 2, 4: 2, 5: 2}
+HEADER_STRINGS = (3, 5, 6, 7, 8, 12)
+
+
+def check_header_canonical(header, h):
+    """Section 4: the header's bytes are the canonical encoding of its
+    fields: ascending order, no default value written (but field 15 when
+    present), values within their types, strings valid UTF-8."""
+    for num in HEADER_STRINGS:
+        try:
+            h.get(num, b"").decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused("HEADER_MALFORMED", f"field {num} is not UTF-8")
+    for num, limit in ((1, 1 << 32), (18, 1 << 32), (4, 1 << 31),
+                       (17, 1 << 31), (13, 2), (14, 2)):
+        if h.get(num, 0) >= limit:
+            raise Refused("HEADER_NOT_CANONICAL", f"field {num} out of range")
+    canonical = b""
+    for num in sorted(h):
+        value = h[num]
+        if num != 15 and value in (0, b""):
+            raise Refused("HEADER_NOT_CANONICAL", f"field {num} is a default")
+        canonical += (field_varint(num, value) if HEADER_WIRE[num] == 0
+                      else field_bytes(num, value))
+    if canonical != header:
+        raise Refused("HEADER_NOT_CANONICAL", "fields out of order")
 
 
 def encode_header(h):
@@ -223,7 +255,8 @@ def seal(h, payload, sign_key, recipient_pub, ephemeral=None):
 def open_envelope(wire, sender_pub, recipient_key, now_ms):
     if len(wire) > (1 << 20) + 8192:
         raise Refused("FIELD_TOO_LARGE", "envelope")
-    env = parse_fields(wire, ENVELOPE_WIRE, "ENVELOPE_MALFORMED")
+    env = parse_fields(wire, ENVELOPE_WIRE, "ENVELOPE_MALFORMED",
+                       "ENVELOPE_MALFORMED")
     header, enc, ct = env.get(1, b""), env.get(2, b""), env.get(3, b"")
     sender_id, sig = env.get(4, b""), env.get(5, b"")
     if not header or len(enc) != 32 or len(ct) < 16 or len(sender_id) != 16 \
@@ -231,7 +264,9 @@ def open_envelope(wire, sender_pub, recipient_key, now_ms):
         raise Refused("ENVELOPE_MALFORMED", "field sizes")
     if len(header) > 4096 or len(ct) > (1 << 20) + 16:
         raise Refused("FIELD_TOO_LARGE", "header or ciphertext")
-    h = parse_fields(header, HEADER_WIRE, "HEADER_MALFORMED")
+    h = parse_fields(header, HEADER_WIRE, "HEADER_MALFORMED",
+                     "HEADER_NOT_CANONICAL")
+    check_header_canonical(header, h)
     if h.get(1, 0) != 1:
         raise Refused("UNSUPPORTED_SCHEMA_VERSION", str(h.get(1, 0)))
     aead_id = h.get(17, 0)

@@ -270,6 +270,70 @@ TEST_P(EnvelopeTest, UnknownFieldsAreRefused) {
   EXPECT_EQ(OpenReason(wire), "ENVELOPE_MALFORMED");
 }
 
+// Section 4's decoding rules: whatever a strict reader could read
+// differently from this one is refused.
+TEST_P(EnvelopeTest, HeadersThatTwoReadersCouldReadDifferentlyAreRefused) {
+  v1::Envelope sealed;
+  ASSERT_TRUE(sealed.ParseFromString(SealWire(ReferralHeader())));
+  v1::Header base;
+  ASSERT_TRUE(base.ParseFromString(sealed.header()));
+  const std::string canonical = base.SerializeAsString();
+  ASSERT_EQ(canonical, sealed.header()) << "Seal writes the canonical form";
+  auto with_header = [&](const std::string& header) {
+    v1::Envelope env;
+    env.set_header(header);
+    env.set_enc(std::string(32, 'e'));
+    env.set_ciphertext(std::string(32, 'c'));
+    env.set_sender_key_id(std::string(16, 'k'));
+    env.set_signature(std::string(64, 's'));
+    return ErrorReason(ParsedEnvelope::Parse(env.SerializeAsString()).status());
+  };
+  auto field = [](int number, int wire, const std::string& value) {
+    std::string out;
+    for (uint64_t key = static_cast<uint64_t>(number) << 3 | wire;;) {
+      out.push_back(static_cast<char>((key & 0x7f) | (key > 0x7f ? 0x80 : 0)));
+      if ((key >>= 7) == 0) break;
+    }
+    if (wire == 2) out.push_back(static_cast<char>(value.size()));
+    return out + value;
+  };
+  // The canonical header passes this stage (it fails only at the signature).
+  EXPECT_EQ(with_header(canonical), "");
+  // recipient_org twice: protobuf takes the last, another reader the first.
+  EXPECT_EQ(with_header(canonical + field(7, 2, "it-ngo")),
+            "HEADER_NOT_CANONICAL");
+  // schema_version 2^32 + 1, which a uint32 reader truncates to 1.
+  v1::Header h = base;
+  h.clear_schema_version();
+  EXPECT_EQ(with_header(field(1, 0, std::string("\x81\x80\x80\x80\x10", 5)) +
+                        h.SerializeAsString()),
+            "HEADER_NOT_CANONICAL");
+  // schema_version 1 in a two-byte varint.
+  EXPECT_EQ(with_header(field(1, 0, std::string("\x81\x00", 2)) +
+                        h.SerializeAsString()),
+            "HEADER_NOT_CANONICAL");
+  // A bool written as 2.
+  EXPECT_EQ(with_header(canonical + field(13, 0, "\x02")),
+            "HEADER_NOT_CANONICAL");
+  // A default value written out (minor = false).
+  EXPECT_EQ(with_header(canonical + field(13, 0, std::string(1, '\0'))),
+            "HEADER_NOT_CANONICAL");
+  // Out of order: schema_version last.
+  EXPECT_EQ(with_header(h.SerializeAsString() + field(1, 0, "\x01")),
+            "HEADER_NOT_CANONICAL");
+  // Field number 0, a wrong wire type, invalid UTF-8: not a header at all.
+  EXPECT_EQ(with_header(canonical + field(0, 0, "\x01")), "HEADER_MALFORMED");
+  EXPECT_EQ(with_header(canonical + field(7, 0, "\x01")), "HEADER_MALFORMED");
+  h = base;
+  h.clear_case_ref();
+  EXPECT_EQ(with_header(field(3, 2, "\xc3\x28") + h.SerializeAsString()),
+            "HEADER_MALFORMED");
+  // The envelope around it: a field twice.
+  std::string wire = SealWire(ReferralHeader());
+  EXPECT_EQ(OpenReason(wire + field(5, 2, std::string(64, 's'))),
+            "ENVELOPE_MALFORMED");
+}
+
 TEST_P(EnvelopeTest, SealRefusesHeaderWithUnknownFields) {
   // Found by the fuzzer: a header carrying unknown fields must be refused by
   // Seal, or it would produce an envelope that every node refuses.
