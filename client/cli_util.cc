@@ -123,15 +123,21 @@ json HeaderJson(const v1::Header& h, const std::string& sender_key_id) {
   }
   if (h.has_departure_unix_ms())
     j["departure"] = IsoMillis(h.departure_unix_ms());
+  if (h.outcome() != 0) {
+    j["outcome"] =
+        v1::StepOutcome_IsValid(static_cast<int>(h.outcome()))
+            ? v1::StepOutcome_Name(static_cast<v1::StepOutcome>(h.outcome()))
+            : absl::StrCat(h.outcome());
+  }
   return j;
 }
 
 void PrintHeader(const json& j) {
-  const char* order[] = {"message_id", "type",          "case_ref",
-                         "sender",     "recipient",     "created",
-                         "expires",    "in_reply_to",   "consent_ref",
-                         "minor",      "asylum",        "departure",
-                         "aead",       "sender_key_id", "recipient_key_id"};
+  const char* order[] = {
+      "message_id",  "type",    "case_ref",      "sender",
+      "recipient",   "created", "expires",       "in_reply_to",
+      "consent_ref", "outcome", "minor",         "asylum",
+      "departure",   "aead",    "sender_key_id", "recipient_key_id"};
   for (const char* key : order) {
     if (!j.contains(key)) continue;
     const json& v = j[key];

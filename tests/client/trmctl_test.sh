@@ -41,6 +41,11 @@ contains "inspect checks signature" "signature:         valid" out
 "$TRMCTL" --json inspect --in r.env >out 2>&1; check "inspect --json" 0 $?
 python3 -c 'import json,sys; d=json.load(open("out")); assert d["header"]["type"]=="REFERRAL_REQUEST" and d["signature"]=="unchecked"' 
 check "inspect --json is JSON" 0 $?
+"$TRMCTL" seal --type consent-record --outcome consent-granted --case BG-2026-0001 --from bg-ngo@bg \
+  --to ng-naptip@ng --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub \
+  --in payload --out c.env >out 2>&1; check "seal a consent record" 0 $?
+"$TRMCTL" inspect --in c.env >out 2>&1; check "inspect a consent record" 0 $?
+contains "inspect shows the header's outcome" "outcome:           CONSENT_GRANTED" out
 
 "$TRMCTL" open --in r.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
   --out opened >out 2>&1; check open 0 $?
