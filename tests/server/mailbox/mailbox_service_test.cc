@@ -18,16 +18,12 @@
 #include "common/envelope/envelope.h"
 #include "common/status.h"
 #include "server/storage/memory_store.h"
+#include "tests/server/mailbox/test_org.h"
 
 namespace trm::mailbox {
 namespace {
 
-struct TestOrg {
-  std::string id;
-  crypto::Ed25519PrivateKey sign = *crypto::Ed25519PrivateKey::Generate();
-  crypto::X25519PrivateKey enc = *crypto::X25519PrivateKey::Generate();
-  std::string token = id + "-token";
-};
+std::string TokenOf(const TestOrg& o) { return o.id + "-token"; }
 
 size_t ThreadsOfThisProcess() {
   size_t n = 0;
@@ -58,18 +54,8 @@ class MailboxServiceTest : public ::testing::Test {
     d.add_nodes()->set_id("bg");
     absl::flat_hash_map<std::string, std::string> tokens;
     for (TestOrg* o : {&ngo_, &naptip_, &shelter_}) {
-      v1::DirectoryOrganisation* org = d.add_organisations();
-      org->set_id(o->id);
-      org->set_home_node("bg");
-      v1::DirectoryKey* k = org->add_signing_keys();
-      const crypto::KeyId id = crypto::KeyIdOf(o->sign.public_key());
-      k->set_key_id(id.data(), id.size());
-      k->set_public_key(o->sign.public_key().raw().data(), 32);
-      v1::DirectoryKey* e = org->add_encryption_keys();
-      const crypto::KeyId eid = crypto::X25519KeyIdOf(o->enc.public_key());
-      e->set_key_id(eid.data(), eid.size());
-      e->set_public_key(o->enc.public_key().data(), 32);
-      const crypto::Sha256Digest h = crypto::Sha256({AsBytes(o->token)});
+      AddOrganisation(d, *o, "bg");
+      const crypto::Sha256Digest h = crypto::Sha256({AsBytes(TokenOf(*o))});
       tokens[HexEncode(ByteView(h.data(), h.size()))] = o->id;
     }
     registry_ = std::make_unique<OrgRegistry>(
@@ -105,7 +91,7 @@ class MailboxServiceTest : public ::testing::Test {
     if (server_) server_->Shutdown(std::chrono::system_clock::now());
   }
   static void As(const TestOrg& o, grpc::ClientContext* ctx) {
-    ctx->AddMetadata("authorization", "Bearer " + o.token);
+    ctx->AddMetadata("authorization", "Bearer " + TokenOf(o));
   }
   std::string Envelope(size_t payload = 100) {
     v1::Header h;

@@ -10,6 +10,7 @@
 #include "common/envelope/acknowledgement.h"
 #include "common/status.h"
 #include "server/storage/memory_store.h"
+#include "tests/server/mailbox/test_org.h"
 
 namespace trm::mailbox {
 namespace {
@@ -17,12 +18,6 @@ namespace {
 using absl::StatusCode;
 
 constexpr int64_t kStartMs = 1795000000000;
-
-struct TestOrg {
-  std::string id;
-  crypto::Ed25519PrivateKey sign = *crypto::Ed25519PrivateKey::Generate();
-  crypto::X25519PrivateKey enc = *crypto::X25519PrivateKey::Generate();
-};
 
 class MailboxTest : public ::testing::Test {
  protected:
@@ -34,18 +29,8 @@ class MailboxTest : public ::testing::Test {
     d.add_nodes()->set_id("ng");
     absl::flat_hash_map<std::string, uint64_t> quotas;
     for (TestOrg* o : {&ngo_, &naptip_, &abroad_}) {
-      v1::DirectoryOrganisation* org = d.add_organisations();
-      org->set_id(o->id);
       // abroad_: an organisation of another node, not a caller here.
-      org->set_home_node(o == &abroad_ ? "ng" : "bg");
-      v1::DirectoryKey* k = org->add_signing_keys();
-      const crypto::KeyId id = crypto::KeyIdOf(o->sign.public_key());
-      k->set_key_id(id.data(), id.size());
-      k->set_public_key(o->sign.public_key().raw().data(), 32);
-      v1::DirectoryKey* e = org->add_encryption_keys();
-      const crypto::KeyId eid = crypto::X25519KeyIdOf(o->enc.public_key());
-      e->set_key_id(eid.data(), eid.size());
-      e->set_public_key(o->enc.public_key().data(), 32);
+      AddOrganisation(d, *o, o == &abroad_ ? "ng" : "bg");
       if (o != &abroad_) quotas[o->id] = 64 * 1024;
     }
     registry_ = std::make_unique<OrgRegistry>(
