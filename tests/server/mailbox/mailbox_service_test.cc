@@ -11,6 +11,7 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "common/bytes.h"
 #include "common/crypto/hash.h"
@@ -152,6 +153,56 @@ class MailboxServiceTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Mailbox::Stub> stub_;
 };
+
+// Who may call, and what each caller may see: the development token's
+// decisions over the wire.
+TEST_F(MailboxServiceTest, TheTokenDecidesWhoCallsAndEachSeesItsOwn) {
+  Start({});
+  absl::StatusOr<v1::Receipt> sent = mailbox_->Submit(ngo_.id, Envelope());
+  ASSERT_TRUE(sent.ok());
+  v1::ReceiptLeaf leaf;
+  ASSERT_TRUE(leaf.ParseFromString(sent->leaf()));
+  struct Row {
+    const char* name;
+    std::string authorization;  // empty: no metadata
+    grpc::StatusCode code;
+    const char* reason;  // the message starts with it
+  } rows[] = {
+      {"no credential", "", grpc::StatusCode::UNAUTHENTICATED,
+       "MISSING_CREDENTIAL"},
+      {"another scheme", "Basic " + TokenOf(ngo_),
+       grpc::StatusCode::UNAUTHENTICATED, "MISSING_CREDENTIAL"},
+      {"an unknown token", "Bearer not-a-token",
+       grpc::StatusCode::UNAUTHENTICATED, "UNKNOWN_CREDENTIAL"},
+      {"an empty token", "Bearer ", grpc::StatusCode::UNAUTHENTICATED,
+       "UNKNOWN_CREDENTIAL"},
+      {"a token with a space added", "Bearer " + TokenOf(ngo_) + " ",
+       grpc::StatusCode::UNAUTHENTICATED, "UNKNOWN_CREDENTIAL"},
+      {"the sender", "Bearer " + TokenOf(ngo_), grpc::StatusCode::OK, ""},
+      // The recipient, or anyone else, cannot read the sender's status.
+      {"the recipient", "Bearer " + TokenOf(naptip_),
+       grpc::StatusCode::NOT_FOUND, "MESSAGE_NOT_FOUND"},
+      {"a third organisation", "Bearer " + TokenOf(shelter_),
+       grpc::StatusCode::NOT_FOUND, "MESSAGE_NOT_FOUND"},
+  };
+  for (const Row& row : rows) {
+    grpc::ClientContext ctx;
+    if (!row.authorization.empty()) {
+      ctx.AddMetadata("authorization", row.authorization);
+    }
+    v1::MessageRef ref;
+    ref.set_message_id(leaf.message_id());
+    v1::MessageStatus st;
+    grpc::Status s = stub_->GetStatus(&ctx, ref, &st);
+    EXPECT_EQ(s.error_code(), row.code)
+        << row.name << ": " << s.error_message();
+    EXPECT_TRUE(absl::StartsWith(s.error_message(), row.reason))
+        << row.name << ": " << s.error_message();
+    if (s.ok()) {
+      EXPECT_EQ(st.status().sender_org(), ngo_.id);
+    }
+  }
+}
 
 TEST_F(MailboxServiceTest, ThousandsOfWaitingCallsHoldBoundedThreads) {
   ServiceLimits limits;
