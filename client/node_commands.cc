@@ -174,6 +174,19 @@ absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
 
 absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
                             const Output& out) {
+  // Before anything is fetched: without a signature the node would refuse
+  // every acknowledgement and hand the messages out again and again.
+  if (f.sign_key.empty() && !f.unsigned_acks) {
+    return UsageError(
+        "receive needs --sign-key ORG.sign.key: each acknowledgement is "
+        "signed as proof of receipt for the sender, and nodes refuse "
+        "unsigned ones. (Only if your node is configured with "
+        "\"require_signed_acknowledgements\": false, pass --unsigned-acks "
+        "instead.) Nothing was fetched");
+  }
+  if (!f.sign_key.empty() && f.unsigned_acks) {
+    return UsageError("give --sign-key or --unsigned-acks, not both");
+  }
   ASSIGN_OR_RETURN(Connection c, Connect(node));
   ASSIGN_OR_RETURN(crypto::X25519PrivateKey me,
                    crypto::LoadEncryptionKey(f.recipient_key));

@@ -37,7 +37,10 @@ absl::StatusOr<Connection> Connect(const NodeFlags& f);
 
 struct ReceiveFlags {
   std::string recipient_key, keys_dir, out_dir = ".";
-  std::string sign_key;  // signs the acknowledgements when given
+  std::string sign_key;  // signs the acknowledgements
+  // Acknowledge without a signature (only nodes configured with
+  // require_signed_acknowledgements false take that).
+  bool unsigned_acks = false;
   uint32_t max = 64;
   uint32_t wait_ms = 0;
 };

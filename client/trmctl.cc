@@ -356,9 +356,13 @@ int Main(int argc, char** argv) {
       ->required();
   receive->add_option(
       "--sign-key", rf.sign_key,
-      "your signing private key (ORG.sign.key): each acknowledgement is "
-      "signed with it, as proof of receipt for the sender (nodes refuse "
-      "unsigned acknowledgements unless configured to take them)");
+      "your signing private key (ORG.sign.key), required: each "
+      "acknowledgement is signed with it, as proof of receipt for the "
+      "sender (nodes refuse unsigned acknowledgements)");
+  receive->add_flag("--unsigned-acks", rf.unsigned_acks,
+                    "acknowledge without a signature instead of --sign-key "
+                    "(only nodes configured with "
+                    "require_signed_acknowledgements false take that)");
   receive
       ->add_option("--out-dir", rf.out_dir,
                    "where payloads go, as MESSAGE_ID.payload (0600)")

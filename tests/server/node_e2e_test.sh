@@ -84,14 +84,22 @@ contains "credential reason" UNKNOWN_CREDENTIAL out
 "$TRMCTL" status $node --token-file keys/bg-naptip.token "$id" >out 2>&1
 check "status of someone else's message" 1 $?
 
-# The recipient receives, opens and acknowledges with its signature. An
-# unsigned acknowledgement is refused, and the message is given back.
+# The recipient receives, opens and acknowledges with its signature. Without
+# --sign-key nothing is fetched; an unsigned acknowledgement is refused by
+# the node, and the message is given back.
 "$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
-  --keys-dir keys --out-dir inbox >out 2>&1; check "unsigned acknowledgement" 1 $?
+  --keys-dir keys --out-dir inbox >out 2>&1; check "receive without --sign-key" 2 $?
+contains "says what to give" "receive needs --sign-key" out
+"$TRMCTL" --json receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --keys-dir keys --out-dir inbox >out 2>&1; check "receive without --sign-key, --json" 2 $?
+python3 -c 'import json; d=json.loads(open("out").read()); assert d["ok"] is False and "sign-key" in d["error"]' 2>/dev/null
+check "--json: one JSON object for the usage error" 0 $?
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --unsigned-acks --keys-dir keys --out-dir inbox >out 2>&1; check "unsigned acknowledgement" 1 $?
 contains "unsigned reason" "requires a signed acknowledgement" out
 contains "says what was received and opened" "1 received, 0 opened and acknowledged, 1 not" out
 "$TRMCTL" --json receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
-  --keys-dir keys --out-dir inbox >out 2>&1; check "unsigned acknowledgement, --json" 1 $?
+  --unsigned-acks --keys-dir keys --out-dir inbox >out 2>&1; check "unsigned acknowledgement, --json" 1 $?
 python3 -c 'import json,sys; d=json.loads(open("out").read()); assert d["ok"] is False and d["reason"]=="MESSAGES_NOT_OPENED" and len(d["messages"])==1' 2>/dev/null
 check "--json: exactly one JSON object, with the refusal" 0 $?
 "$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
