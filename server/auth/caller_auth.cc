@@ -38,8 +38,11 @@ absl::StatusOr<std::string> CertificateAuthenticator::Organisation(
     return Error(absl::StatusCode::kPermissionDenied, "WRONG_ROLE",
                  absl::StrCat("the client certificate is ",
                               directory::KindName(who.kind), " '", who.id,
-                              "'s; the Mailbox serves organisations. Use "
-                              "an organisation's certificate"));
+                              "'s, but this call (Mailbox, NodeAdmin or "
+                              "Cases) is for organisations: use an "
+                              "organisation's certificate (a node calls "
+                              "only the Federation and Audit services, an "
+                              "auditor only Audit)"));
   }
   return who.id;
 }

@@ -130,6 +130,10 @@ contains "expired reason" CERT_EXPIRED out
 contains "expired names the certificate" "org bg-ngo (expired)" out
 as pki/node-bg.crt pki/node-bg.key bg-ngo; check "a node's certificate on the Mailbox" 1 $?
 contains "node certificate reason" WRONG_ROLE out
+"$TRMCTL" node status --node "localhost:$port" --ca pki/ca.crt --cert pki/node-bg.crt \
+  --key pki/node-bg.key >out 2>&1; check "a node's certificate on NodeAdmin" 1 $?
+contains "names the services a node may call" "a node calls only the Federation and Audit services" out
+if grep -q "the Mailbox serves" out; then echo "FAIL: names the wrong service"; fail=1; fi
 as pki/org-bg-ngo.crt pki/org-bg-ngo.key bg-ngo rogue/ca.crt; check "client refuses a server from another CA" 1 $?
 "$TRMCTL" send --node "localhost:$port" --type referral-request --case BG-1 --from bg-ngo@bg \
   --to bg-naptip@bg --sign-key keys/bg-ngo.sign.key --recipient-pub keys/bg-naptip.enc.pub \
