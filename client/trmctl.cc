@@ -22,6 +22,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -177,6 +178,12 @@ struct OpenFlags {
 };
 
 absl::Status OpenCommand(const OpenFlags& f, const Output& out) {
+  if (out.json && f.out == "-") {
+    // stdout carries the one JSON object; the payload never goes there.
+    return UsageError(
+        "with --json, give --out FILE for the payload: stdout carries the "
+        "JSON report, and the payload is never mixed into it");
+  }
   ASSIGN_OR_RETURN(std::string wire, ReadInput(f.in));
   ASSIGN_OR_RETURN(envelope::ParsedEnvelope parsed,
                    envelope::ParsedEnvelope::Parse(wire));
@@ -191,7 +198,7 @@ absl::Status OpenCommand(const OpenFlags& f, const Output& out) {
   RETURN_IF_ERROR(WriteOutput(f.out, payload.view(), 0600));
   json h = HeaderJson(parsed.header(),
                       HexEncode(AsBytes(parsed.envelope().sender_key_id())));
-  std::ostream& report = f.out == "-" ? std::cerr : std::cout;
+  std::ostream& report = f.out == "-" ? std::cerr : std::cout;  // text only
   if (out.json) {
     report << json{{"ok", true},
                    {"signature", "valid"},
@@ -455,9 +462,29 @@ int Main(int argc, char** argv) {
   auto run_directory = AddDirectoryCommands(app);
   auto run_audit = AddAuditCommands(app);
   auto run_case = AddCaseCommands(app);
+  // --json counts wherever it is written (before or after the
+  // subcommand), and with it even a usage error is one JSON object.
+  std::vector<char*> args(argv, argv + argc);
+  for (auto it = args.begin() + 1; it != args.end();) {
+    if (std::string_view(*it) == "--") break;
+    if (std::string_view(*it) == "--json") {
+      out.json = true;
+      it = args.erase(it);
+    } else {
+      ++it;
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::ParseError& e) {
+    if (out.json && e.get_exit_code() != 0) {
+      std::cout << json{{"ok", false},
+                        {"reason", "USAGE"},
+                        {"error", std::string(e.what())}}
+                       .dump()
+                << "\n";
+      return 2;
+    }
     int code = app.exit(e);
     if (code != 0) SuggestSubcommand(app, argc, argv);
     return code == 0 ? 0 : 2;

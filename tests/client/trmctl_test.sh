@@ -41,6 +41,16 @@ contains "inspect checks signature" "signature:         valid" out
 "$TRMCTL" --json inspect --in r.env >out 2>&1; check "inspect --json" 0 $?
 python3 -c 'import json,sys; d=json.load(open("out")); assert d["header"]["type"]=="REFERRAL_REQUEST" and d["signature"]=="unchecked"' 
 check "inspect --json is JSON" 0 $?
+"$TRMCTL" inspect --in r.env --json >out 2>&1; check "--json after the subcommand" 0 $?
+python3 -c 'import json; d=json.load(open("out")); assert d["ok"] is True' 2>/dev/null
+check "--json after the subcommand: one JSON object" 0 $?
+"$TRMCTL" --json inspect --bogus >out 2>&1; check "usage error with --json" 2 $?
+python3 -c 'import json; d=json.load(open("out")); assert d["ok"] is False and d["reason"] == "USAGE"' 2>/dev/null
+check "usage error with --json: one JSON object" 0 $?
+"$TRMCTL" --json open --in r.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+  >out 2>&1; check "open --json to stdout is refused" 2 $?
+python3 -c 'import json; d=json.load(open("out")); assert "--out FILE" in d["error"]' 2>/dev/null
+check "open --json: the payload never goes into the JSON" 0 $?
 "$TRMCTL" seal --type consent-record --outcome consent-granted --case BG-2026-0001 --from bg-ngo@bg \
   --to ng-naptip@ng --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub \
   --in payload --out c.env >out 2>&1; check "seal a consent record" 0 $?
