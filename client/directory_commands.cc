@@ -382,8 +382,20 @@ std::function<absl::Status(const Output&)> AddDirectoryCommands(CLI::App& app) {
                 {"organisations", json::array()},
                 {"auditors", json::array()}};
       const std::string text = j.dump(2) + "\n";
+      if (std::filesystem::exists(f->out)) {
+        // A source being edited is never overwritten by a fresh one.
+        return Error(absl::StatusCode::kAlreadyExists, "OUTPUT_EXISTS",
+                     absl::StrCat(f->out,
+                                  " already exists; directory create "
+                                  "writes a new source only. Edit it, or "
+                                  "give another --out"));
+      }
       RETURN_IF_ERROR(WriteOutput(f->out, AsBytes(text), 0644));
-      if (!out.json) std::cout << "wrote " << f->out << "\n";
+      if (out.json) {
+        std::cout << json{{"ok", true}, {"out", f->out}}.dump() << "\n";
+      } else {
+        std::cout << "wrote " << f->out << "\n";
+      }
       return absl::OkStatus();
     }
     if (*sign) {

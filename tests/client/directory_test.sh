@@ -15,6 +15,14 @@ for o in authority other-authority bg-node bg-ngo bg-ngo-2027; do
 done
 "$TRMCTL" directory create --federation trm-eu --out spec.json >out 2>&1; check create 0 $?
 contains "starting source" '"serial": 1' spec.json
+"$TRMCTL" --json directory create --federation trm-eu --out spec.json >out 2>&1
+check "create never overwrites a source" 1 $?
+python3 -c 'import json; d=json.load(open("out")); assert d["reason"] == "OUTPUT_EXISTS"' 2>/dev/null
+check "create over a source: one JSON object with the reason" 0 $?
+"$TRMCTL" --json directory create --federation trm-eu --out other.json >out 2>&1
+check "create --json" 0 $?
+python3 -c 'import json; d=json.load(open("out")); assert d["ok"] is True and d["out"] == "other.json"' 2>/dev/null
+check "create --json prints one JSON object" 0 $?
 
 python3 - <<'PY'
 import json
