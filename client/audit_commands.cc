@@ -66,14 +66,14 @@ absl::StatusOr<v1::TrailQuery> QueryOf(const AuditFlags& f) {
   if (!f.kind.empty()) {
     v1::AuditEventKind kind;
     if (!v1::AuditEventKind_Parse(f.kind, &kind)) {
-      return UsageError(absl::StrCat(
-          "--kind ", f.kind,
-          " is not an event kind; use one of MESSAGE_ACCEPTED, "
-          "MESSAGE_REJECTED, MESSAGE_RELAYED, MESSAGE_RECEIVED, "
-          "MESSAGE_DELIVERED, MESSAGE_ACKNOWLEDGED, MESSAGE_EXPIRED, "
-          "MESSAGE_PURGED, REMOTE_DELIVERED, REMOTE_ACKNOWLEDGED, "
-          "REMOTE_EXPIRED, DIRECTORY_LOADED, NODE_STARTED, NODE_STOPPED, "
-          "TREE_HEAD_FORK, DEADLINE_MISSED, REFUSALS_SUMMARIZED"));
+      std::string kinds;
+      const auto* d = v1::AuditEventKind_descriptor();
+      for (int i = 1; i < d->value_count(); ++i) {
+        absl::StrAppend(&kinds, i > 1 ? ", " : "", d->value(i)->name());
+      }
+      return UsageError(absl::StrCat("--kind ", f.kind,
+                                     " is not an event kind; use one of ",
+                                     kinds));
     }
     q.set_kind(kind);
   }

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "common/directory/directory.h"
 #include "common/envelope/acknowledgement.h"
 #include "common/envelope/envelope.h"
+#include "common/envelope/refusal.h"
 #include "common/status.h"
 #include "common/time_text.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -129,16 +131,20 @@ absl::StatusOr<std::string> MakeToken(const std::string& path) {
   return HexEncode(crypto::Sha256({AsBytes(token)}));
 }
 
-absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
-                         const std::string& node_pub, const Output& out) {
+namespace {
+
+// Submits the envelope `wire` with header `header`, checks the receipt with
+// the node's key in `node_pub` when given, and prints the outcome.
+absl::Status SubmitEnvelope(const NodeFlags& node, const std::string& wire,
+                            const v1::Header& header,
+                            const std::string& node_pub, const Output& out) {
   ASSIGN_OR_RETURN(Connection c, Connect(node));
-  ASSIGN_OR_RETURN(SealedMessage sealed, SealFromFlags(seal));
   v1::SubmitRequest req;
-  req.set_envelope(sealed.wire);
+  req.set_envelope(wire);
   v1::SubmitResponse resp;
   grpc::ClientContext ctx;
   c.Prepare(&ctx, absl::Seconds(30));
-  const std::string id = HexEncode(AsBytes(sealed.header.message_id()));
+  const std::string id = HexEncode(AsBytes(header.message_id()));
   if (absl::Status submitted = FromGrpc(c.stub->Submit(&ctx, req, &resp));
       !submitted.ok()) {
     // The id, so that the refusal can be looked up later with `status`.
@@ -164,13 +170,87 @@ absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
                      .dump()
               << "\n";
   } else {
-    std::cout << "sent " << v1::MessageType_Name(sealed.header.type()) << " "
-              << id << ": accepted by node " << leaf.node() << " at "
+    std::cout << "sent " << v1::MessageType_Name(header.type()) << " " << id
+              << ": accepted by node " << leaf.node() << " at "
               << IsoMillis(leaf.time_unix_ms()) << ", receipt " << receipt_check
               << "\n";
   }
   return absl::OkStatus();
 }
+
+}  // namespace
+
+absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
+                         const std::string& node_pub, const Output& out) {
+  ASSIGN_OR_RETURN(SealedMessage sealed, SealFromFlags(seal));
+  return SubmitEnvelope(node, sealed.wire, sealed.header, node_pub, out);
+}
+
+absl::Status SubmitCommand(const NodeFlags& node, const std::string& in,
+                           const std::string& node_pub, const Output& out) {
+  ASSIGN_OR_RETURN(std::string wire, ReadInput(in));
+  ASSIGN_OR_RETURN(envelope::ParsedEnvelope parsed,
+                   envelope::ParsedEnvelope::Parse(wire));
+  return SubmitEnvelope(node, wire, parsed.header(), node_pub, out);
+}
+
+namespace {
+
+// Failures to open that lie in the message itself, whatever keys the
+// recipient holds: it will never open, so it is refused (CANNOT_OPEN).
+// Anything else (a key file of the wrong organisation or an older key, a
+// clock, a disk) is the recipient's to fix, and the message comes again.
+bool NeverOpens(const absl::Status& s) {
+  static constexpr absl::string_view kPermanent[] = {
+      "DECRYPTION_FAILED",  "SIGNATURE_INVALID",  "ENVELOPE_MALFORMED",
+      "HEADER_MALFORMED",   "HEADER_NOT_CANONICAL", "HEADER_INVALID",
+      "UNSUPPORTED_SCHEMA_VERSION", "UNKNOWN_AEAD", "FIELD_TOO_LARGE"};
+  const std::string reason = ErrorReason(s);
+  for (absl::string_view p : kPermanent) {
+    if (reason == p) return true;
+  }
+  return false;
+}
+
+// Signs `body` for delivery `d` as `recipient_org` and sends it: either an
+// acknowledgement (no reason) or a refusal.
+absl::Status Answer(Connection& c, const v1::Delivery& d,
+                    const std::string& recipient_org,
+                    const crypto::Ed25519PrivateKey* key,
+                    const v1::RefusalReason* reason, absl::string_view text) {
+  const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(d.envelope())});
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  v1::AckResponse ignored;
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx, absl::Seconds(30));
+  if (reason != nullptr) {
+    v1::RefusalBody body;
+    body.set_message_id(d.message_id());
+    body.set_envelope_sha256(digest.data(), digest.size());
+    body.set_recipient_org(recipient_org);
+    body.set_time_unix_ms(now);
+    body.set_reason(*reason);
+    body.set_text(std::string(text.substr(0, envelope::kMaxRefusalText)));
+    v1::RefuseRequest req;
+    req.set_message_id(d.message_id());
+    ASSIGN_OR_RETURN(*req.mutable_refusal(), envelope::SignRefusal(body, *key));
+    return FromGrpc(c.stub->Refuse(&ctx, req, &ignored));
+  }
+  v1::MessageRef ref;
+  ref.set_message_id(d.message_id());
+  if (key != nullptr) {
+    v1::AcknowledgementBody body;
+    body.set_message_id(d.message_id());
+    body.set_envelope_sha256(digest.data(), digest.size());
+    body.set_recipient_org(recipient_org);
+    body.set_time_unix_ms(now);
+    ASSIGN_OR_RETURN(*ref.mutable_acknowledgement(),
+                     envelope::SignAcknowledgement(body, *key));
+  }
+  return FromGrpc(c.stub->Ack(&ctx, ref, &ignored));
+}
+
+}  // namespace
 
 absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
                             const Output& out) {
@@ -187,6 +267,24 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
   if (!f.sign_key.empty() && f.unsigned_acks) {
     return UsageError("give --sign-key or --unsigned-acks, not both");
   }
+  std::vector<std::string> to_refuse;
+  for (const std::string& hex : f.refuse_ids) {
+    absl::StatusOr<std::vector<uint8_t>> id = HexDecode(hex);
+    if (!id.ok() || id->size() != 16) {
+      return UsageError(absl::StrCat("--refuse ", hex,
+                                     ": give a MESSAGE_ID of 32 hex digits, "
+                                     "as receive printed it"));
+    }
+    to_refuse.emplace_back(id->begin(), id->end());
+  }
+  absl::StatusOr<v1::RefusalReason> refuse_reason =
+      envelope::ParseRefusalReason(f.refuse_reason);
+  if (!refuse_reason.ok()) {
+    return UsageError(absl::StrCat("--reason: ", refuse_reason.status().message()));
+  }
+  if (!to_refuse.empty() && f.sign_key.empty()) {
+    return UsageError("--refuse needs --sign-key: a refusal is always signed");
+  }
   ASSIGN_OR_RETURN(Connection c, Connect(node));
   ASSIGN_OR_RETURN(crypto::X25519PrivateKey me,
                    crypto::LoadEncryptionKey(f.recipient_key));
@@ -194,6 +292,8 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
   if (!f.sign_key.empty()) {
     ASSIGN_OR_RETURN(sign_key, crypto::LoadSigningKey(f.sign_key));
   }
+  const crypto::Ed25519PrivateKey* key =
+      sign_key.has_value() ? &*sign_key : nullptr;
   v1::ReceiveRequest req;
   req.set_max_messages(f.max);
   req.set_wait_ms(f.wait_ms);
@@ -202,62 +302,76 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
   std::unique_ptr<grpc::ClientReader<v1::Delivery>> reader =
       c.stub->Receive(&ctx, req);
   json results = json::array();
-  int refused = 0;
+  int failed = 0, refused = 0;
   v1::Delivery d;
   while (reader->Read(&d)) {
     const std::string id = HexEncode(AsBytes(d.message_id()));
     json r = {{"message_id", id}, {"attempt", d.attempt()}};
+    // Set when the message is refused: why, in the refusal's words.
+    std::optional<std::pair<v1::RefusalReason, std::string>> refusal;
+    std::string recipient_org;
     absl::Status s = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(envelope::ParsedEnvelope parsed,
                        envelope::ParsedEnvelope::Parse(d.envelope()));
+      recipient_org = parsed.header().recipient_org();
+      r["type"] = v1::MessageType_Name(parsed.header().type());
+      r["from"] = parsed.header().sender_org();
+      r["case_ref"] = parsed.header().case_ref();
+      if (std::find(to_refuse.begin(), to_refuse.end(), d.message_id()) !=
+          to_refuse.end()) {
+        refusal.emplace(*refuse_reason, f.refuse_text);
+        return absl::OkStatus();
+      }
       const std::string sender_file =
           f.keys_dir + "/" + parsed.header().sender_org() + ".sign.pub";
       ASSIGN_OR_RETURN(crypto::Ed25519PublicKey sender,
                        crypto::LoadVerifyKey(sender_file));
-      ASSIGN_OR_RETURN(SecretBytes payload,
-                       envelope::Open(parsed, sender, me,
-                                      envelope::OpenOptions{absl::Now()}));
+      absl::StatusOr<SecretBytes> payload = envelope::Open(
+          parsed, sender, me, envelope::OpenOptions{absl::Now()});
+      if (!payload.ok()) {
+        if (key == nullptr || !NeverOpens(payload.status())) {
+          return payload.status();
+        }
+        refusal.emplace(v1::REFUSAL_CANNOT_OPEN,
+                        absl::StrCat(ErrorReason(payload.status()), ": ",
+                                     payload.status().message()));
+        return absl::OkStatus();
+      }
       const std::string path = f.out_dir + "/" + id + ".payload";
-      RETURN_IF_ERROR(WriteOutput(path, payload.view(), 0600));
-      r["type"] = v1::MessageType_Name(parsed.header().type());
-      r["from"] = parsed.header().sender_org();
-      r["case_ref"] = parsed.header().case_ref();
+      RETURN_IF_ERROR(WriteOutput(path, payload->view(), 0600));
       r["payload"] = path;
       if (parsed.header().type() == v1::DEADLINE_NOTICE) {
         // The node's own notice: what passed, and who owes it.
         v1::DeadlineNotice n;
-        if (n.ParseFromArray(payload.view().data(),
-                             static_cast<int>(payload.view().size()))) {
+        if (n.ParseFromArray(payload->view().data(),
+                             static_cast<int>(payload->view().size()))) {
           r["deadline"] = absl::StrCat(
               v1::DeadlineKind_Name(n.deadline().kind()), " due ",
               IsoSeconds(absl::FromUnixMillis(n.deadline().due_unix_ms())),
               ", owed by ", n.deadline().responsible_org(), ": ", n.action());
         }
       }
-      // Acknowledge only once the payload is safely on disk, with a signed
-      // statement of what was received when a signing key is given.
-      v1::MessageRef ref;
-      ref.set_message_id(d.message_id());
-      if (sign_key.has_value()) {
-        v1::AcknowledgementBody body;
-        body.set_message_id(d.message_id());
-        const crypto::Sha256Digest digest =
-            crypto::Sha256({AsBytes(d.envelope())});
-        body.set_envelope_sha256(digest.data(), digest.size());
-        body.set_recipient_org(parsed.header().recipient_org());
-        body.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
-        ASSIGN_OR_RETURN(*ref.mutable_acknowledgement(),
-                         envelope::SignAcknowledgement(body, *sign_key));
-        r["acknowledgement"] = "signed";
-      }
-      v1::AckResponse ack;
-      grpc::ClientContext ack_ctx;
-      c.Prepare(&ack_ctx, absl::Seconds(30));
-      return FromGrpc(c.stub->Ack(&ack_ctx, ref, &ack));
+      return absl::OkStatus();
     }();
+    if (s.ok()) {
+      // Acknowledge only once the payload is safely on disk, with a signed
+      // statement of what was received; or refuse, signed.
+      const v1::RefusalReason* reason =
+          refusal.has_value() ? &refusal->first : nullptr;
+      s = Answer(c, d, recipient_org, key, reason,
+                 refusal.has_value() ? refusal->second : "");
+      if (s.ok() && refusal.has_value()) {
+        ++refused;
+        r["refused"] = envelope::RefusalReasonToken(refusal->first);
+        r["refusal_text"] = refusal->second;
+      } else if (s.ok()) {
+        r["acknowledgement"] = key != nullptr ? "signed" : "unsigned";
+      }
+    }
     if (!s.ok()) {
-      ++refused;
+      ++failed;
       r["error"] = std::string(s.message());
+      r["reason"] = ErrorReason(s);
       // Not acknowledged: give the lease back so that it comes again at
       // once (best effort; otherwise it does when the lease runs out).
       v1::MessageRef ref;
@@ -268,7 +382,23 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
       c.stub->Release(&release_ctx, ref, &ignored).ok();
     }
     if (!out.json) {
-      if (s.ok()) {
+      if (!s.ok()) {
+        std::cerr << "trmctl: message " << id
+                  << " not acknowledged: " << s.message();
+        if (!r.contains("payload") && !refusal.has_value()) {
+          std::cerr << ". If it can never be processed here, refuse it: "
+                       "trmctl receive ... --refuse "
+                    << id << " --reason CANNOT_OPEN|WRONG_TYPE|NOT_OURS "
+                    << "--text WHY";
+        }
+        std::cerr << "\n";
+      } else if (refusal.has_value()) {
+        std::cout << "refused " << r["type"].get<std::string>() << " " << id
+                  << " from " << r["from"].get<std::string>() << " (case "
+                  << r["case_ref"].get<std::string>() << ") as "
+                  << r["refused"].get<std::string>() << ": " << refusal->second
+                  << "; the sender sees REFUSED with your signed refusal\n";
+      } else {
         std::cout << "received " << r["type"].get<std::string>() << " " << id
                   << " from " << r["from"].get<std::string>() << " (case "
                   << r["case_ref"].get<std::string>() << ") -> "
@@ -276,22 +406,20 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
         if (r.contains("deadline")) {
           std::cout << "  OVERDUE " << r["deadline"].get<std::string>() << "\n";
         }
-      } else {
-        std::cerr << "trmctl: message " << id
-                  << " not acknowledged: " << s.message() << "\n";
       }
     }
     results.push_back(r);
   }
   RETURN_IF_ERROR(FromGrpc(reader->Finish()));
   const std::string summary = absl::StrCat(
-      results.size(), " received, ", results.size() - refused,
-      " opened and acknowledged, ", refused,
+      results.size(), " received, ", results.size() - failed - refused,
+      " opened and acknowledged, ", refused, " refused, ", failed,
       " not: each of those was given back to the node and will be delivered "
-      "again (the reason is above; fix the key or keys directory it names)");
+      "again (the reason is above; fix the key or keys directory it names, "
+      "or refuse it with --refuse)");
   if (out.json) {
-    json j = {{"ok", refused == 0}, {"messages", results}};
-    if (refused > 0) {
+    json j = {{"ok", failed == 0}, {"messages", results}};
+    if (failed > 0) {
       j["reason"] = "MESSAGES_NOT_OPENED";
       j["error"] = summary;
     }
@@ -299,7 +427,7 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
   } else if (results.empty()) {
     std::cout << "no messages\n";
   }
-  if (refused > 0) {
+  if (failed > 0) {
     // With --json the one object above says it all: no second one.
     if (out.json) return absl::Status(absl::StatusCode::kDataLoss, "");
     return Error(absl::StatusCode::kDataLoss, "MESSAGES_NOT_OPENED", summary);
@@ -355,6 +483,25 @@ absl::StatusOr<std::string> CheckAcknowledgement(
                       IsoMillis(ack.body.time_unix_ms()));
 }
 
+// The recipient's signed refusal in `s`, checked against the signed
+// directory.
+absl::StatusOr<std::string> CheckRefusal(const v1::StoredStatus& s,
+                                         const directory::Directory& dir) {
+  ASSIGN_OR_RETURN(envelope::ParsedRefusal r,
+                   envelope::ParseRefusal(s.refusal()));
+  RETURN_IF_ERROR(envelope::CheckRefusalFor(r, s.message_id(),
+                                            s.envelope_sha256(),
+                                            s.recipient_org()));
+  const absl::Time at = absl::FromUnixMillis(r.body.time_unix_ms());
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
+                   dir.OrganisationSigningKey(
+                       s.recipient_org(), r.signed_refusal.key_id(), at, at));
+  RETURN_IF_ERROR(envelope::VerifyRefusal(r, key));
+  return absl::StrCat("valid, signed by ", s.recipient_org(), " (key ",
+                      HexEncode(AsBytes(r.signed_refusal.key_id())), ") at ",
+                      IsoMillis(r.body.time_unix_ms()));
+}
+
 absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
                            const Output& out) {
   const std::string& id_hex = f.id_hex;
@@ -377,6 +524,7 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
       {"accepted", s.accepted_unix_ms()},
       {"delivered", s.delivered_unix_ms()},
       {"acknowledged", s.acknowledged_unix_ms()},
+      {"refused", s.refused_unix_ms()},
       {"expired", s.expired_unix_ms()},
       {"rejected", s.rejected_unix_ms()},
       {"relayed", s.relayed_unix_ms()},
@@ -421,6 +569,13 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
       ASSIGN_OR_RETURN(j["acknowledgement"], CheckAcknowledgement(s, *dir));
     }
   }
+  if (s.refused_unix_ms() > 0) {
+    if (dir == nullptr) {
+      j["refusal"] = kUnchecked;
+    } else {
+      ASSIGN_OR_RETURN(j["refusal"], CheckRefusal(s, *dir));
+    }
+  }
   if (!s.reason_code().empty()) j["reason_code"] = s.reason_code();
   if (!s.reason().empty()) j["reason"] = s.reason();
   if (out.json) {
@@ -432,7 +587,7 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
   for (const char* k :
        {"recipient", "accepted", "relayed", "relayed_to", "relay_receipt",
         "delivered", "delivery_receipt", "acknowledged", "acknowledgement",
-        "expired", "expiry_receipt", "rejected", "payload_purged",
+        "refused", "refusal", "expired", "expiry_receipt", "rejected", "payload_purged",
         "reason_code", "reason"}) {
     if (j.contains(k)) {
       std::cout << "  " << k << ": " << j[k].get<std::string>() << "\n";

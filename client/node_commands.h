@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -43,6 +44,11 @@ struct ReceiveFlags {
   bool unsigned_acks = false;
   uint32_t max = 64;
   uint32_t wait_ms = 0;
+  // Messages to refuse (signed, with the reason and text below) instead of
+  // opening, when they are delivered in this call.
+  std::vector<std::string> refuse_ids;  // hex
+  std::string refuse_reason = "NOT_OURS";
+  std::string refuse_text;
 };
 
 // trmctl node services.
@@ -57,6 +63,10 @@ absl::Status BackupCommand(const NodeFlags& node, const std::string& dir,
 
 absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
                          const std::string& node_pub, const Output& out);
+// trmctl submit: an envelope sealed before (trmctl seal, or another
+// implementation of docs/protocol.md), submitted as it is.
+absl::Status SubmitCommand(const NodeFlags& node, const std::string& in,
+                           const std::string& node_pub, const Output& out);
 absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
                             const Output& out);
 // With `directory` and `authority_pub`, the evidence for each step (the

@@ -346,6 +346,19 @@ int Main(int argc, char** argv) {
   send->add_option("--node-pub", node_pub,
                    "the node's signing public key, to check the receipt");
 
+  NodeFlags submit_node;
+  std::string submit_in = "-", submit_node_pub;
+  CLI::App* submit = app.add_subcommand(
+      "submit",
+      "submit an envelope sealed before (trmctl seal, or another "
+      "implementation of docs/protocol.md) as it is; prints the node's "
+      "signed acceptance receipt");
+  AddNodeFlags(submit, &submit_node);
+  submit->add_option("--in", submit_in, "envelope file, - for stdin")
+      ->capture_default_str();
+  submit->add_option("--node-pub", submit_node_pub,
+                     "the node's signing public key, to check the receipt");
+
   ReceiveFlags rf;
   NodeFlags receive_node;
   CLI::App* receive = app.add_subcommand(
@@ -374,6 +387,16 @@ int Main(int argc, char** argv) {
       ->add_option("--out-dir", rf.out_dir,
                    "where payloads go, as MESSAGE_ID.payload (0600)")
       ->capture_default_str();
+  receive->add_option(
+      "--refuse", rf.refuse_ids,
+      "refuse this message (MESSAGE_ID, repeatable) when it is delivered, "
+      "with a signed refusal instead of opening it; messages that can never "
+      "open are refused by themselves (CANNOT_OPEN)");
+  receive->add_option("--reason", rf.refuse_reason,
+                      "for --refuse: CANNOT_OPEN, WRONG_TYPE or NOT_OURS")
+      ->capture_default_str();
+  receive->add_option("--text", rf.refuse_text,
+                      "for --refuse: why, for the sender (at most 1000 bytes)");
   receive->add_option("--max", rf.max, "most messages to take")
       ->capture_default_str();
   receive
@@ -386,7 +409,7 @@ int Main(int argc, char** argv) {
   CLI::App* status_cmd = app.add_subcommand(
       "status",
       "where a message you sent is: ACCEPTED, RELAYED, DELIVERED, "
-      "ACKNOWLEDGED, EXPIRED or REJECTED, with times and evidence");
+      "ACKNOWLEDGED, REFUSED, EXPIRED or REJECTED, with times and evidence");
   AddNodeFlags(status_cmd, &status_node);
   status_cmd
       ->add_option("MESSAGE_ID", status_flags.id_hex, "as send printed it")
@@ -495,6 +518,9 @@ int Main(int argc, char** argv) {
   if (*open) status = OpenCommand(of, out);
   if (*inspect) status = InspectCommand(inf, out);
   if (*send) status = SendCommand(send_node, send_flags, node_pub, out);
+  if (*submit) {
+    status = SubmitCommand(submit_node, submit_in, submit_node_pub, out);
+  }
   if (*receive) status = ReceiveCommand(receive_node, rf, out);
   if (*status_cmd) status = StatusCommand(status_node, status_flags, out);
   if (app.got_subcommand("directory")) status = run_directory(out);

@@ -7,6 +7,7 @@
 #include "common/audit/tree_head.h"
 #include "common/crypto/hash.h"
 #include "common/envelope/acknowledgement.h"
+#include "common/envelope/refusal.h"
 #include "common/log.h"
 #include "common/parallel.h"
 #include "common/status.h"
@@ -224,6 +225,12 @@ absl::Status RelayReceiver::CheckNotice(
   if (n.expired_unix_ms() > 0) {
     RETURN_IF_ERROR(check_receipt(n.expiry_receipt(), v1::RECEIPT_EXPIRED,
                                   n.expired_unix_ms()));
+  }
+  if (n.refused_unix_ms() > 0) {
+    ASSIGN_OR_RETURN(envelope::ParsedRefusal refusal,
+                     envelope::ParseRefusal(n.refusal()));
+    RETURN_IF_ERROR(envelope::CheckRefusalFor(
+        refusal, st.message_id(), st.envelope_sha256(), st.recipient_org()));
   }
   if (n.acknowledged_unix_ms() > 0 && !n.acknowledgement().empty()) {
     ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/hash.h"
 #include "common/envelope/acknowledgement.h"
+#include "common/envelope/refusal.h"
 #include "common/log.h"
 #include "common/parallel.h"
 #include "common/status.h"
@@ -353,31 +354,88 @@ absl::Status Mailbox::CheckAcknowledgement(const Own& me, const std::string& id,
   }
   ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,
                    envelope::ParseAcknowledgement(ack_bytes));
+  ASSIGN_OR_RETURN(const std::string sha256, QueuedEnvelopeHash(caller, id));
+  RETURN_IF_ERROR(
+      envelope::CheckAcknowledgementFor(ack, id, sha256, caller));
+  const absl::Time signed_at = absl::FromUnixMillis(ack.body.time_unix_ms());
+  RETURN_IF_ERROR(
+      CheckSigningTime("ACKNOWLEDGEMENT_TIME", "acknowledgement", signed_at, now));
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
+                   me.directory->OrganisationSigningKey(
+                       caller, ack.signed_ack.key_id(), signed_at, now));
+  return envelope::VerifyAcknowledgement(ack, key);
+}
+
+absl::StatusOr<std::string> Mailbox::QueuedEnvelopeHash(
+    const std::string& caller, const std::string& id) const {
   absl::StatusOr<v1::StoredStatus> st = store_.GetStatus(id);
   if (!st.ok() || st->recipient_org() != caller) {
     return Error(StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
                  absl::StrCat("no message ", HexEncode(AsBytes(id)),
                               " is queued for ", caller,
-                              " on this node; acknowledge only ids you "
-                              "received"));
+                              " on this node; acknowledge or refuse only ids "
+                              "you received"));
   }
-  RETURN_IF_ERROR(envelope::CheckAcknowledgementFor(
-      ack, id, st->envelope_sha256(), caller));
-  const absl::Time signed_at = absl::FromUnixMillis(ack.body.time_unix_ms());
-  if (absl::AbsDuration(signed_at - now) > options_.max_clock_skew) {
-    return Error(StatusCode::kInvalidArgument, "ACKNOWLEDGEMENT_TIME",
-                 absl::StrCat("the acknowledgement is dated ",
-                              absl::FormatTime(signed_at),
-                              ", more than the allowed clock skew from the "
-                              "node's time ",
-                              absl::FormatTime(now),
-                              "; sign it when you acknowledge, with a "
-                              "correct clock"));
+  return st->envelope_sha256();
+}
+
+absl::Status Mailbox::CheckSigningTime(absl::string_view reason,
+                                       absl::string_view what,
+                                       absl::Time signed_at,
+                                       absl::Time now) const {
+  if (absl::AbsDuration(signed_at - now) <= options_.max_clock_skew) {
+    return absl::OkStatus();
   }
+  return Error(StatusCode::kInvalidArgument, reason,
+               absl::StrCat("the ", what, " is dated ",
+                            absl::FormatTime(signed_at),
+                            ", more than the allowed clock skew from the "
+                            "node's time ",
+                            absl::FormatTime(now), "; sign it when you send "
+                            "it, with a correct clock"));
+}
+
+absl::Status Mailbox::Refuse(const std::string& caller,
+                             const std::string& message_id,
+                             const std::string& refusal_bytes) {
+  ASSIGN_OR_RETURN(const Own me, Caller(caller));
+  const absl::Time now = clock_.Now();
+  if (refusal_bytes.empty()) {
+    return Error(StatusCode::kInvalidArgument, "REFUSAL_MALFORMED",
+                 absl::StrCat("a refusal of message ",
+                              HexEncode(AsBytes(message_id)),
+                              " needs your signed refusal (trmctl receive "
+                              "refuses what it cannot open; docs/protocol.md "
+                              "section 15.3)"));
+  }
+  ASSIGN_OR_RETURN(envelope::ParsedRefusal refusal,
+                   envelope::ParseRefusal(refusal_bytes));
+  ASSIGN_OR_RETURN(const std::string sha256,
+                   QueuedEnvelopeHash(caller, message_id));
+  RETURN_IF_ERROR(
+      envelope::CheckRefusalFor(refusal, message_id, sha256, caller));
+  const absl::Time signed_at =
+      absl::FromUnixMillis(refusal.body.time_unix_ms());
+  RETURN_IF_ERROR(CheckSigningTime("REFUSAL_TIME", "refusal", signed_at, now));
   ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
                    me.directory->OrganisationSigningKey(
-                       caller, ack.signed_ack.key_id(), signed_at, now));
-  return envelope::VerifyAcknowledgement(ack, key);
+                       caller, refusal.signed_refusal.key_id(), signed_at, now));
+  RETURN_IF_ERROR(envelope::VerifyRefusal(refusal, key));
+  std::vector<absl::Status> stored = store_.AcknowledgeAll(
+      caller, {storage::AckRequest{message_id, "", refusal_bytes}},
+      absl::ToUnixMillis(now));
+  RETURN_IF_ERROR(stored.front());
+  {
+    absl::MutexLock lock(&mu_);
+    leases_[caller].erase(message_id);
+  }
+  if (log::MessageLogging())
+    log::Message("message.refused", message_id,
+               {{"node", options_.node_id},
+                {"by", caller},
+                {"reason",
+                 envelope::RefusalReasonToken(refusal.body.reason())}});
+  return absl::OkStatus();
 }
 
 absl::Status Mailbox::Ack(const std::string& caller,
@@ -385,7 +443,7 @@ absl::Status Mailbox::Ack(const std::string& caller,
                           const std::string& acknowledgement) {
   ASSIGN_OR_RETURN(
       std::vector<absl::Status> results,
-      AckMany(caller, {storage::AckRequest{message_id, acknowledgement}}));
+      AckMany(caller, {storage::AckRequest{message_id, acknowledgement, ""}}));
   return results.front();
 }
 

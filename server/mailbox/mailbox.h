@@ -116,6 +116,11 @@ class Mailbox {
                    const std::string& acknowledgement);
   absl::Status Release(const std::string& caller,
                        const std::string& message_id);
+  // `refusal`: the caller's serialized SignedRefusal of a message queued for
+  // it (checked as an acknowledgement is, always signed). The message leaves
+  // the queue; its sender sees REFUSED with the refusal.
+  absl::Status Refuse(const std::string& caller, const std::string& message_id,
+                      const std::string& refusal);
   // Ack for many in one durable write; one status per acknowledgement.
   absl::StatusOr<std::vector<absl::Status>> AckMany(
       const std::string& caller, const std::vector<storage::AckRequest>& acks);
@@ -167,6 +172,14 @@ class Mailbox {
   absl::Status CheckAcknowledgement(const Own& me, const std::string& id,
                                     const std::string& ack,
                                     absl::Time now) const;
+  // The SHA-256 of the envelope of message `id` queued for `caller`, or
+  // MESSAGE_NOT_FOUND.
+  absl::StatusOr<std::string> QueuedEnvelopeHash(const std::string& caller,
+                                                 const std::string& id) const;
+  // `reason` unless `signed_at` is within the clock skew of `now`.
+  absl::Status CheckSigningTime(absl::string_view reason,
+                                absl::string_view what, absl::Time signed_at,
+                                absl::Time now) const;
   void RecordRejection(const std::string& caller, const v1::Header& header,
                        absl::string_view envelope_bytes, absl::Time now,
                        const absl::Status& refusal);

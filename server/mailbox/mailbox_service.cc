@@ -385,6 +385,14 @@ grpc::Status MailboxService::AckMany(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+grpc::Status MailboxService::Refuse(grpc::ServerContext* ctx,
+                                    const v1::RefuseRequest* req,
+                                    v1::AckResponse*) {
+  absl::StatusOr<Caller> caller = Authenticate(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(mailbox_.Refuse(caller->org, req->message_id(), req->refusal()));
+}
+
 grpc::Status MailboxService::Release(grpc::ServerContext* ctx,
                                      const v1::MessageRef* req,
                                      v1::AckResponse*) {

@@ -61,6 +61,8 @@ class MailboxService final : public v1::Mailbox::Service {
                    v1::AckResponse* resp) override;
   grpc::Status Release(grpc::ServerContext* ctx, const v1::MessageRef* req,
                        v1::AckResponse* resp) override;
+  grpc::Status Refuse(grpc::ServerContext* ctx, const v1::RefuseRequest* req,
+                      v1::AckResponse* resp) override;
   grpc::Status AckMany(grpc::ServerContext* ctx, const v1::AckManyRequest* req,
                        v1::AckManyResponse* resp) override;
   grpc::Status GetStatus(grpc::ServerContext* ctx, const v1::MessageRef* req,

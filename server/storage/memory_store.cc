@@ -159,21 +159,20 @@ absl::Status MemoryMessageStore::AcknowledgeLocked(
   if (it == status_.end() || QueueOf(it->second) != recipient_org) {
     return NotQueued(ack.message_id, recipient_org);
   }
-  if (it->second.state() == v1::ACKNOWLEDGED ||
-      it->second.relayed_unix_ms() != 0) {
-    return absl::OkStatus();
-  }
-  if (it->second.state() != v1::ACCEPTED &&
-      it->second.state() != v1::DELIVERED) {
-    return NotAcknowledgeable(it->second);
-  }
+  bool repeat = false;
+  RETURN_IF_ERROR(CheckAcknowledgeable(it->second, ack, &repeat));
+  if (repeat) return absl::OkStatus();
   if (fail_writes_) return WriteFailed();
   queues_[recipient_org].erase(it->second.queue_seq());
   queued_bytes_[recipient_org] -= it->second.envelope_size();
-  it->second.set_state(v1::ACKNOWLEDGED);
-  it->second.set_acknowledged_unix_ms(now_unix_ms);
-  if (!ack.acknowledgement.empty()) {
-    it->second.set_acknowledgement(ack.acknowledgement);
+  if (!ack.refusal.empty()) {
+    MarkRefused(it->second, ack.refusal, now_unix_ms);
+  } else {
+    it->second.set_state(v1::ACKNOWLEDGED);
+    it->second.set_acknowledged_unix_ms(now_unix_ms);
+    if (!ack.acknowledgement.empty()) {
+      it->second.set_acknowledgement(ack.acknowledgement);
+    }
   }
   NotifyOriginLocked(it->second);
   ++commits_;
@@ -308,8 +307,11 @@ absl::StatusOr<size_t> MemoryMessageStore::PurgeAcknowledged(
   size_t purged = 0;
   for (auto& [id, st] : status_) {
     if (purged >= max) break;
-    if (st.state() != v1::ACKNOWLEDGED || st.purged_unix_ms() != 0 ||
-        st.acknowledged_unix_ms() > acknowledged_before_unix_ms) {
+    const int64_t left = st.state() == v1::ACKNOWLEDGED ? st.acknowledged_unix_ms()
+                         : st.state() == v1::REFUSED    ? st.refused_unix_ms()
+                                                        : 0;
+    if (left == 0 || st.purged_unix_ms() != 0 ||
+        left > acknowledged_before_unix_ms) {
       continue;
     }
     envelopes_.erase(id);

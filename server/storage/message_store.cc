@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
+#include "common/envelope/refusal.h"
 #include "common/status.h"
 #include "common/time_text.h"
 
@@ -47,7 +48,7 @@ std::string NoticeQueue(absl::string_view node) {
 absl::Status MessageStore::Acknowledge(const std::string& recipient_org,
                                        const std::string& message_id,
                                        int64_t now_unix_ms) {
-  return AcknowledgeAll(recipient_org, {AckRequest{message_id, ""}},
+  return AcknowledgeAll(recipient_org, {AckRequest{message_id, "", ""}},
                         now_unix_ms)
       .front();
 }
@@ -57,7 +58,7 @@ std::vector<absl::Status> MessageStore::AcknowledgeMany(
     int64_t now_unix_ms) {
   std::vector<AckRequest> acks;
   acks.reserve(ids.size());
-  for (const std::string& id : ids) acks.push_back(AckRequest{id, ""});
+  for (const std::string& id : ids) acks.push_back(AckRequest{id, "", ""});
   return AcknowledgeAll(recipient_org, acks, now_unix_ms);
 }
 
@@ -78,13 +79,18 @@ absl::StatusOr<bool> MergePathNotice(v1::StoredStatus& st,
     changed = true;
   }
   if (n.acknowledged_unix_ms() > 0 && st.acknowledged_unix_ms() == 0 &&
-      st.expired_unix_ms() == 0) {
+      st.expired_unix_ms() == 0 && st.refused_unix_ms() == 0) {
     st.set_acknowledged_unix_ms(n.acknowledged_unix_ms());
     st.set_acknowledgement(n.acknowledgement());
     changed = true;
   }
+  if (n.refused_unix_ms() > 0 && st.refused_unix_ms() == 0 &&
+      st.acknowledged_unix_ms() == 0 && st.expired_unix_ms() == 0) {
+    MarkRefused(st, n.refusal(), n.refused_unix_ms());
+    changed = true;
+  }
   if (n.expired_unix_ms() > 0 && st.expired_unix_ms() == 0 &&
-      st.acknowledged_unix_ms() == 0) {
+      st.acknowledged_unix_ms() == 0 && st.refused_unix_ms() == 0) {
     st.set_expired_unix_ms(n.expired_unix_ms());
     st.set_expiry_receipt(n.expiry_receipt().SerializeAsString());
     st.set_reason(absl::StrCat(
@@ -95,6 +101,8 @@ absl::StatusOr<bool> MergePathNotice(v1::StoredStatus& st,
   }
   if (st.acknowledged_unix_ms() > 0) {
     st.set_state(v1::ACKNOWLEDGED);
+  } else if (st.refused_unix_ms() > 0) {
+    st.set_state(v1::REFUSED);
   } else if (st.expired_unix_ms() > 0) {
     st.set_state(v1::EXPIRED);
   } else if (st.delivered_unix_ms() > 0) {
@@ -110,6 +118,10 @@ v1::PathNotice NoticeOf(const v1::StoredStatus& st) {
   if (st.state() == v1::ACKNOWLEDGED) {
     n.set_acknowledged_unix_ms(st.acknowledged_unix_ms());
     n.set_acknowledgement(st.acknowledgement());
+  }
+  if (st.state() == v1::REFUSED) {
+    n.set_refused_unix_ms(st.refused_unix_ms());
+    n.set_refusal(st.refusal());
   }
   if (st.state() == v1::EXPIRED) n.set_expired_unix_ms(st.expired_unix_ms());
   return n;
@@ -128,6 +140,13 @@ const std::string& QueueOf(const v1::StoredStatus& st) {
 }
 
 absl::Status NotAcknowledgeable(const v1::StoredStatus& st) {
+  if (st.state() == v1::REFUSED) {
+    return Error(absl::StatusCode::kFailedPrecondition, "MESSAGE_REFUSED",
+                 absl::StrCat("message ", HexEncode(AsBytes(st.message_id())),
+                              " was refused (", st.reason_code(),
+                              ") and is no longer queued; its sender sees "
+                              "REFUSED"));
+  }
   if (st.state() == v1::EXPIRED) {
     return Error(absl::StatusCode::kFailedPrecondition, "MESSAGE_EXPIRED",
                  absl::StrCat("message ", HexEncode(AsBytes(st.message_id())),
@@ -139,6 +158,42 @@ absl::Status NotAcknowledgeable(const v1::StoredStatus& st) {
                             " is queued for ", st.recipient_org(),
                             " on this node; acknowledge only ids you "
                             "received"));
+}
+
+absl::Status CheckAcknowledgeable(const v1::StoredStatus& st,
+                                  const AckRequest& ack, bool* repeat) {
+  const bool refusing = !ack.refusal.empty();
+  *repeat = false;
+  if (st.relayed_unix_ms() != 0 ||
+      (st.state() == v1::ACKNOWLEDGED && !refusing) ||
+      (st.state() == v1::REFUSED && refusing)) {
+    *repeat = true;
+    return absl::OkStatus();
+  }
+  if (st.state() == v1::ACKNOWLEDGED) {
+    return Error(absl::StatusCode::kFailedPrecondition, "ALREADY_ACKNOWLEDGED",
+                 absl::StrCat("message ", HexEncode(AsBytes(st.message_id())),
+                              " is already acknowledged, so it cannot be "
+                              "refused; answer its sender with a message "
+                              "instead"));
+  }
+  if (st.state() != v1::ACCEPTED && st.state() != v1::DELIVERED) {
+    return NotAcknowledgeable(st);
+  }
+  return absl::OkStatus();
+}
+
+void MarkRefused(v1::StoredStatus& st, const std::string& refusal,
+                 int64_t now_unix_ms) {
+  st.set_state(v1::REFUSED);
+  st.set_refused_unix_ms(now_unix_ms);
+  st.set_refusal(refusal);
+  absl::StatusOr<envelope::ParsedRefusal> r = envelope::ParseRefusal(refusal);
+  if (r.ok()) {
+    st.set_reason_code(
+        absl::StrCat("REFUSED_", envelope::RefusalReasonToken(r->body.reason())));
+    st.set_reason(r->body.text());
+  }
 }
 
 void MarkRejected(v1::StoredStatus& st, const absl::Status& refusal,

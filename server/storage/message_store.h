@@ -77,10 +77,13 @@ struct RelayedMessage {
 };
 
 // One acknowledgement: the message and, when the recipient signed it, its
-// serialized trm.v1.SignedAcknowledgement (checked by the caller).
+// serialized trm.v1.SignedAcknowledgement (checked by the caller). Or, with
+// `refusal` set, the recipient's serialized trm.v1.SignedRefusal (checked by
+// the caller): the message leaves the queue as REFUSED.
 struct AckRequest {
   std::string message_id;
   std::string acknowledgement;
+  std::string refusal;
 };
 
 // A notice waiting in a notice queue: its position and the message's status
@@ -112,9 +115,18 @@ v1::ReceiptLeaf AcceptanceLeaf(v1::ReceiptKind kind,
                                const AcceptRequest& request,
                                const AcceptOutcome& outcome,
                                const std::string& node);
-// The refusal of Acknowledge for a message that is no longer (EXPIRED) or
-// never was (REJECTED) in a queue.
+// The refusal of Acknowledge for a message that is no longer (EXPIRED,
+// REFUSED) or never was (REJECTED) in a queue.
 absl::Status NotAcknowledgeable(const v1::StoredStatus& status);
+// Whether `ack` may take the message of `status` out of its queue: OK, or
+// its refusal. `*repeat` is set when it was done before (acknowledging an
+// acknowledged message, refusing a refused one): OK, and nothing to do.
+absl::Status CheckAcknowledgeable(const v1::StoredStatus& status,
+                                  const AckRequest& ack, bool* repeat);
+// State REFUSED at `now_unix_ms` with the recipient's signed refusal (its
+// reason as reason_code "REFUSED_<REASON>", its text as reason).
+void MarkRefused(v1::StoredStatus& status, const std::string& refusal,
+                 int64_t now_unix_ms);
 // Turns a queued message's record into a dead letter's, at `now_unix_ms`.
 void MarkExpired(v1::StoredStatus& status, int64_t now_unix_ms);
 // On the origin node of a relayed message: merges what `peer` (the node the
@@ -191,8 +203,8 @@ class MessageStore {
   // out of their queues into dead-letter records (status EXPIRED, with the
   // reason). Returns how many.
   virtual absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) = 0;
-  // Deletes the envelopes of up to `max` messages acknowledged at or before
-  // `acknowledged_before_unix_ms`; their status records stay (metadata
+  // Deletes the envelopes of up to `max` messages acknowledged (or refused)
+  // at or before `acknowledged_before_unix_ms`; their status records stay (metadata
   // only) with purged_unix_ms set. Returns how many.
   virtual absl::StatusOr<size_t> PurgeAcknowledged(
       int64_t acknowledged_before_unix_ms, int64_t now_unix_ms, size_t max) = 0;

@@ -142,7 +142,7 @@ struct RocksMessageStore::Op {
   const v1::StoredStatus* rejection = nullptr;   // kReject
   const RelayedMessage* relayed = nullptr;       // kAcknowledge of a relay
   const absl::Status* refusal = nullptr;         // kAcknowledge: reject instead
-  const std::string* acknowledgement = nullptr;  // kAcknowledge: signed one
+  const AckRequest* ack = nullptr;  // kAcknowledge by the recipient
   const v1::PathNotice* notice = nullptr;        // kPath
   const std::vector<uint64_t>* seqs = nullptr;   // kNoticeDone
   const v1::AuditEvent* event = nullptr;         // kAudit
@@ -860,6 +860,10 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         remote(v1::REMOTE_ACKNOWLEDGED, existing.acknowledged_unix_ms(),
                existing.acknowledgement());
       }
+      if (before.refused_unix_ms() == 0 && existing.refused_unix_ms()) {
+        remote(v1::REMOTE_REFUSED, existing.refused_unix_ms(),
+               existing.refusal());
+      }
       if (before.expired_unix_ms() == 0 && existing.expired_unix_ms()) {
         remote(v1::REMOTE_EXPIRED, existing.expired_unix_ms(),
                existing.expiry_receipt());
@@ -896,14 +900,20 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
                 : error;
         continue;
       }
-      if (existing.state() == v1::ACKNOWLEDGED ||
-          existing.relayed_unix_ms() != 0) {
-        continue;  // idempotent
-      }
-      if (existing.state() != v1::ACCEPTED &&
-          existing.state() != v1::DELIVERED) {
-        op->status = NotAcknowledgeable(existing);
-        continue;
+      if (op->relayed != nullptr || op->refusal != nullptr) {
+        if (existing.state() == v1::ACKNOWLEDGED ||
+            existing.relayed_unix_ms() != 0) {
+          continue;  // idempotent
+        }
+        if (existing.state() != v1::ACCEPTED &&
+            existing.state() != v1::DELIVERED) {
+          op->status = NotAcknowledgeable(existing);
+          continue;
+        }
+      } else {
+        bool repeat = false;
+        op->status = CheckAcknowledgeable(existing, *op->ack, &repeat);
+        if (repeat || !op->status.ok()) continue;
       }
       QueueState& q = queue_state(*op->org);
       if (q.depth > 0) q.depth--;
@@ -940,11 +950,19 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         e.set_peer_node(op->relayed->node);
         e.set_evidence_sha256(Sha256Of(op->relayed->receipt));
         log(std::move(e));
+      } else if (!op->ack->refusal.empty()) {
+        MarkRefused(existing, op->ack->refusal, op->now_unix_ms);
+        v1::AuditEvent e =
+            EventOf(v1::MESSAGE_REFUSED, existing, op->now_unix_ms);
+        e.set_reason_code(existing.reason_code());
+        e.set_evidence_sha256(Sha256Of(existing.refusal()));
+        log(std::move(e));
+        notify_origin(existing);
       } else {
         existing.set_state(v1::ACKNOWLEDGED);
         existing.set_acknowledged_unix_ms(op->now_unix_ms);
-        if (op->acknowledgement != nullptr && !op->acknowledgement->empty()) {
-          existing.set_acknowledgement(*op->acknowledgement);
+        if (!op->ack->acknowledgement.empty()) {
+          existing.set_acknowledgement(op->ack->acknowledgement);
         }
         v1::AuditEvent e =
             EventOf(v1::MESSAGE_ACKNOWLEDGED, existing, op->now_unix_ms);
@@ -1140,7 +1158,7 @@ std::vector<absl::Status> RocksMessageStore::AcknowledgeAll(
     op.kind = Op::Kind::kAcknowledge;
     op.org = &recipient_org;
     op.message_id = &acks[i].message_id;
-    op.acknowledgement = &acks[i].acknowledgement;
+    op.ack = &acks[i];
     op.now_unix_ms = now_unix_ms;
   });
   return Statuses(ops);

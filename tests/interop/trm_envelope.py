@@ -236,7 +236,8 @@ def signature_input(header, enc, ciphertext):
 
 # ---- seal and open (sections 8.2, 8.3) --------------------------------------
 
-def seal(h, payload, sign_key, recipient_pub, ephemeral=None):
+def seal(h, payload, sign_key, recipient_pub, ephemeral=None,
+         undecryptable=False):
     pk_r = raw_public(recipient_pub)
     h = dict(h, recipient_key_id=key_id(X25519_SPKI, pk_r))
     header = encode_header(h)
@@ -244,7 +245,11 @@ def seal(h, payload, sign_key, recipient_pub, ephemeral=None):
     enc = raw_public(eph.public_key())
     ss = shared_secret(eph.exchange(recipient_pub), enc + pk_r)
     key, nonce = key_schedule(h["aead_id"], ss)
-    ciphertext = aead(h["aead_id"], key).encrypt(nonce, payload, header)
+    # undecryptable: sealed under other associated data, then signed as
+    # usual, so the signature verifies and the ciphertext never opens (a
+    # test of the recipient's refusal, docs/protocol.md section 15.3).
+    aad = header + b"\x00" if undecryptable else header
+    ciphertext = aead(h["aead_id"], key).encrypt(nonce, payload, aad)
     signature = sign_key.sign(signature_input(header, enc, ciphertext))
     sender_id = key_id(ED25519_SPKI, raw_public(sign_key.public_key()))
     return (field_bytes(1, header) + field_bytes(2, enc)
@@ -324,6 +329,7 @@ def main():
     s.add_argument("--type", type=int, required=True)
     s.add_argument("--consent", default="")
     s.add_argument("--aead", type=int, default=3)
+    s.add_argument("--undecryptable", action="store_true")
     o = sub.add_parser("open")
     for flag in ("--sender-pub", "--recipient-key", "--in"):
         o.add_argument(flag, required=True)
@@ -341,7 +347,8 @@ def main():
                      expires_unix_ms=now + 86400000, consent_ref=a.consent,
                      aead_id=a.aead)
             wire = seal(h, open(a.__dict__["in"], "rb").read(),
-                        load(a.sign_key, True), load(a.recipient_pub, False))
+                        load(a.sign_key, True), load(a.recipient_pub, False),
+                        undecryptable=a.undecryptable)
             open(a.out, "wb").write(wire)
         else:
             _, payload = open_envelope(open(a.__dict__["in"], "rb").read(),

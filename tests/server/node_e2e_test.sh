@@ -97,7 +97,7 @@ check "--json: one JSON object for the usage error" 0 $?
 "$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
   --unsigned-acks --keys-dir keys --out-dir inbox >out 2>&1; check "unsigned acknowledgement" 1 $?
 contains "unsigned reason" "requires a signed acknowledgement" out
-contains "says what was received and opened" "1 received, 0 opened and acknowledged, 1 not" out
+contains "says what was received and opened" "1 received, 0 opened and acknowledged, 0 refused, 1 not" out
 "$TRMCTL" --json receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
   --unsigned-acks --keys-dir keys --out-dir inbox >out 2>&1; check "unsigned acknowledgement, --json" 1 $?
 python3 -c 'import json,sys; d=json.loads(open("out").read()); assert d["ok"] is False and d["reason"]=="MESSAGES_NOT_OPENED" and len(d["messages"])==1' 2>/dev/null
@@ -111,6 +111,50 @@ contains "nothing left after ack" "no messages" out
 "$TRMCTL" status $node --token-file keys/bg-ngo.token "$id" >out 2>&1
 contains "acknowledged" ACKNOWLEDGED out
 contains "signed acknowledgement kept" "acknowledgement: not checked" out
+
+# A message that can never open (signed, but sealed under other associated
+# data by the independent implementation) is refused by receive with a
+# signed refusal: it leaves the queue and its sender sees REFUSED.
+python3 "$(dirname "$CHECKS")/interop/trm_envelope.py" seal --undecryptable \
+  --sign-key keys/bg-ngo.sign.key --recipient-pub keys/bg-naptip.enc.pub \
+  --from bg-ngo@bg --to bg-naptip@bg --type 4 --case BG-2026-7 --in payload --out bad.env
+check "an undecryptable envelope" 0 $?
+"$TRMCTL" --json submit $node --token-file keys/bg-ngo.token --in bad.env >out 2>&1
+check "submit an envelope sealed before" 0 $?
+bad=$(python3 -c 'import json; print(json.load(open("out"))["message_id"])')
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --sign-key keys/bg-naptip.sign.key --keys-dir keys --out-dir inbox >out 2>&1
+check "receive refuses what never opens" 0 $?
+contains "refused, with the reason" "refused REFERRAL_REQUEST $bad from bg-ngo (case BG-2026-7) as CANNOT_OPEN: DECRYPTION_FAILED" out
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --sign-key keys/bg-naptip.sign.key --keys-dir keys --out-dir inbox >out 2>&1
+contains "the refused message left the queue" "no messages" out
+"$TRMCTL" status $node --token-file keys/bg-ngo.token "$bad" >out 2>&1; check "status of the refused" 0 $?
+contains "sender sees REFUSED" "^message $bad: REFUSED" out
+contains "refusal reason" "reason_code: REFUSED_CANNOT_OPEN" out
+contains "signed refusal kept" "refusal: not checked" out
+# A message the recipient will not process is refused by id, with a reason
+# and a text: here one whose sender key is not in its keys directory.
+"$TRMCTL" --json send $node --token-file keys/bg-ngo.token --type referral-request \
+  --case BG-2026-8 --from bg-ngo@bg --to bg-naptip@bg --sign-key keys/bg-ngo.sign.key \
+  --recipient-pub keys/bg-naptip.enc.pub --in payload >out 2>&1; check "send another" 0 $?
+other=$(python3 -c 'import json; print(json.load(open("out"))["message_id"])')
+mkdir nokeys
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --sign-key keys/bg-naptip.sign.key --keys-dir nokeys --out-dir inbox >out 2>&1
+check "a message it cannot check here" 1 $?
+contains "says how to refuse it" "trmctl receive ... --refuse $other" out
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --sign-key keys/bg-naptip.sign.key --keys-dir nokeys --out-dir inbox --refuse "$other" \
+  --reason bogus >out 2>&1; check "an unknown refusal reason" 2 $?
+contains "names the reasons" "CANNOT_OPEN, WRONG_TYPE or NOT_OURS" out
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --sign-key keys/bg-naptip.sign.key --keys-dir nokeys --out-dir inbox --refuse "$other" \
+  --reason not_ours --text "not a case of ours: BG-2026-8 is with another office" >out 2>&1
+check "refuse by id" 0 $?
+"$TRMCTL" --json status $node --token-file keys/bg-ngo.token "$other" >out 2>&1
+python3 -c 'import json; s=json.load(open("out"))["status"]; assert s["state"]=="REFUSED" and s["reason_code"]=="REFUSED_NOT_OURS" and "another office" in s["reason"], s'
+check "the sender sees the refusal's reason and text" 0 $?
 
 # Graceful stop, then the state is still there.
 "$TRMCTL" send $node --token-file keys/bg-ngo.token --type risk-feedback \

@@ -458,7 +458,7 @@ TEST_F(RelayTest, ThePathTravelsBackToTheOrigin) {
   const std::string signed_ack =
       *envelope::SignAcknowledgement(body, naptip_.sign);
   ASSERT_TRUE(ng_->store
-                  .AcknowledgeAll("ng-naptip", {{acked, signed_ack}},
+                  .AcknowledgeAll("ng-naptip", {{acked, signed_ack, ""}},
                                   absl::ToUnixMillis(clock_.Now()))
                   .front()
                   .ok());

@@ -619,7 +619,7 @@ TEST_F(MailboxTest, AckManyClearsLeases) {
   std::vector<std::string> ids = {(*got)[0].message_id, (*got)[2].message_id};
   std::vector<storage::AckRequest> acks;
   for (const std::string& id : ids) {
-    acks.push_back(storage::AckRequest{id, SignedAck(naptip_, id)});
+    acks.push_back(storage::AckRequest{id, SignedAck(naptip_, id), ""});
   }
   auto results = mailbox_->AckMany(naptip_.id, acks);
   ASSERT_TRUE(results.ok());

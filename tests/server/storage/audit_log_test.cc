@@ -121,7 +121,7 @@ TEST_F(AuditLogTest, EveryStepIsLoggedInOrder) {
   ASSERT_NE(s->audit(), nullptr);
   ASSERT_TRUE(s->Accept(Request(1, "BG-1")).ok());
   ASSERT_TRUE(s->MarkDelivered(Id(1), 2000).ok());
-  ASSERT_TRUE(s->AcknowledgeAll("bg-naptip", {{Id(1), "signed-ack"}}, 3000)
+  ASSERT_TRUE(s->AcknowledgeAll("bg-naptip", {{Id(1), "signed-ack", ""}}, 3000)
                   .front()
                   .ok());
   ASSERT_TRUE(s->Accept(Request(2, "BG-2")).ok());

@@ -254,7 +254,7 @@ TYPED_TEST(MessageStoreContract, NoticesForTheOriginNode) {
   ASSERT_EQ(n->size(), 1u) << "only the relayed one";
   EXPECT_EQ((*n)[0].status.state(), v1::DELIVERED);
   ASSERT_TRUE(
-      s.AcknowledgeAll("ng-naptip", {{Id(1), "signed"}, {Id(2), ""}}, 1200)[0]
+      s.AcknowledgeAll("ng-naptip", {{Id(1), "signed", ""}, {Id(2), "", ""}}, 1200)[0]
           .ok());
   n = s.ReadNotices("bg", 10);
   ASSERT_EQ(n->size(), 2u);
