@@ -71,9 +71,8 @@ absl::StatusOr<v1::TrailQuery> QueryOf(const AuditFlags& f) {
       for (int i = 1; i < d->value_count(); ++i) {
         absl::StrAppend(&kinds, i > 1 ? ", " : "", d->value(i)->name());
       }
-      return UsageError(absl::StrCat("--kind ", f.kind,
-                                     " is not an event kind; use one of ",
-                                     kinds));
+      return UsageError(absl::StrCat(
+          "--kind ", f.kind, " is not an event kind; use one of ", kinds));
     }
     q.set_kind(kind);
   }

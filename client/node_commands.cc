@@ -202,9 +202,15 @@ namespace {
 // clock, a disk) is the recipient's to fix, and the message comes again.
 bool NeverOpens(const absl::Status& s) {
   static constexpr absl::string_view kPermanent[] = {
-      "DECRYPTION_FAILED",  "SIGNATURE_INVALID",  "ENVELOPE_MALFORMED",
-      "HEADER_MALFORMED",   "HEADER_NOT_CANONICAL", "HEADER_INVALID",
-      "UNSUPPORTED_SCHEMA_VERSION", "UNKNOWN_AEAD", "FIELD_TOO_LARGE"};
+      "DECRYPTION_FAILED",
+      "SIGNATURE_INVALID",
+      "ENVELOPE_MALFORMED",
+      "HEADER_MALFORMED",
+      "HEADER_NOT_CANONICAL",
+      "HEADER_INVALID",
+      "UNSUPPORTED_SCHEMA_VERSION",
+      "UNKNOWN_AEAD",
+      "FIELD_TOO_LARGE"};
   const std::string reason = ErrorReason(s);
   for (absl::string_view p : kPermanent) {
     if (reason == p) return true;
@@ -280,7 +286,8 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
   absl::StatusOr<v1::RefusalReason> refuse_reason =
       envelope::ParseRefusalReason(f.refuse_reason);
   if (!refuse_reason.ok()) {
-    return UsageError(absl::StrCat("--reason: ", refuse_reason.status().message()));
+    return UsageError(
+        absl::StrCat("--reason: ", refuse_reason.status().message()));
   }
   if (!to_refuse.empty() && f.sign_key.empty()) {
     return UsageError("--refuse needs --sign-key: a refusal is always signed");
@@ -489,9 +496,8 @@ absl::StatusOr<std::string> CheckRefusal(const v1::StoredStatus& s,
                                          const directory::Directory& dir) {
   ASSIGN_OR_RETURN(envelope::ParsedRefusal r,
                    envelope::ParseRefusal(s.refusal()));
-  RETURN_IF_ERROR(envelope::CheckRefusalFor(r, s.message_id(),
-                                            s.envelope_sha256(),
-                                            s.recipient_org()));
+  RETURN_IF_ERROR(envelope::CheckRefusalFor(
+      r, s.message_id(), s.envelope_sha256(), s.recipient_org()));
   const absl::Time at = absl::FromUnixMillis(r.body.time_unix_ms());
   ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
                    dir.OrganisationSigningKey(
@@ -587,8 +593,8 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
   for (const char* k :
        {"recipient", "accepted", "relayed", "relayed_to", "relay_receipt",
         "delivered", "delivery_receipt", "acknowledged", "acknowledgement",
-        "refused", "refusal", "expired", "expiry_receipt", "rejected", "payload_purged",
-        "reason_code", "reason"}) {
+        "refused", "refusal", "expired", "expiry_receipt", "rejected",
+        "payload_purged", "reason_code", "reason"}) {
     if (j.contains(k)) {
       std::cout << "  " << k << ": " << j[k].get<std::string>() << "\n";
     }

@@ -392,8 +392,9 @@ int Main(int argc, char** argv) {
       "refuse this message (MESSAGE_ID, repeatable) when it is delivered, "
       "with a signed refusal instead of opening it; messages that can never "
       "open are refused by themselves (CANNOT_OPEN)");
-  receive->add_option("--reason", rf.refuse_reason,
-                      "for --refuse: CANNOT_OPEN, WRONG_TYPE or NOT_OURS")
+  receive
+      ->add_option("--reason", rf.refuse_reason,
+                   "for --refuse: CANNOT_OPEN, WRONG_TYPE or NOT_OURS")
       ->capture_default_str();
   receive->add_option("--text", rf.refuse_text,
                       "for --refuse: why, for the sender (at most 1000 bytes)");

@@ -47,8 +47,8 @@ absl::StatusOr<ParsedRefusal> ParseRefusal(absl::string_view bytes) {
     return Malformed("has a body that does not parse");
   }
   if (r.body.message_id().size() != 16 ||
-      r.body.envelope_sha256().size() != 32 ||
-      r.body.recipient_org().empty() || r.body.time_unix_ms() <= 0) {
+      r.body.envelope_sha256().size() != 32 || r.body.recipient_org().empty() ||
+      r.body.time_unix_ms() <= 0) {
     return Malformed(
         "body needs a 16-byte message_id, a 32-byte envelope_sha256, the "
         "recipient_org and a time");

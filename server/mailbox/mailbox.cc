@@ -355,11 +355,10 @@ absl::Status Mailbox::CheckAcknowledgement(const Own& me, const std::string& id,
   ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,
                    envelope::ParseAcknowledgement(ack_bytes));
   ASSIGN_OR_RETURN(const std::string sha256, QueuedEnvelopeHash(caller, id));
-  RETURN_IF_ERROR(
-      envelope::CheckAcknowledgementFor(ack, id, sha256, caller));
+  RETURN_IF_ERROR(envelope::CheckAcknowledgementFor(ack, id, sha256, caller));
   const absl::Time signed_at = absl::FromUnixMillis(ack.body.time_unix_ms());
-  RETURN_IF_ERROR(
-      CheckSigningTime("ACKNOWLEDGEMENT_TIME", "acknowledgement", signed_at, now));
+  RETURN_IF_ERROR(CheckSigningTime("ACKNOWLEDGEMENT_TIME", "acknowledgement",
+                                   signed_at, now));
   ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
                    me.directory->OrganisationSigningKey(
                        caller, ack.signed_ack.key_id(), signed_at, now));
@@ -386,13 +385,14 @@ absl::Status Mailbox::CheckSigningTime(absl::string_view reason,
   if (absl::AbsDuration(signed_at - now) <= options_.max_clock_skew) {
     return absl::OkStatus();
   }
-  return Error(StatusCode::kInvalidArgument, reason,
-               absl::StrCat("the ", what, " is dated ",
-                            absl::FormatTime(signed_at),
-                            ", more than the allowed clock skew from the "
-                            "node's time ",
-                            absl::FormatTime(now), "; sign it when you send "
-                            "it, with a correct clock"));
+  return Error(
+      StatusCode::kInvalidArgument, reason,
+      absl::StrCat("the ", what, " is dated ", absl::FormatTime(signed_at),
+                   ", more than the allowed clock skew from the "
+                   "node's time ",
+                   absl::FormatTime(now),
+                   "; sign it when you send "
+                   "it, with a correct clock"));
 }
 
 absl::Status Mailbox::Refuse(const std::string& caller,
@@ -401,12 +401,12 @@ absl::Status Mailbox::Refuse(const std::string& caller,
   ASSIGN_OR_RETURN(const Own me, Caller(caller));
   const absl::Time now = clock_.Now();
   if (refusal_bytes.empty()) {
-    return Error(StatusCode::kInvalidArgument, "REFUSAL_MALFORMED",
-                 absl::StrCat("a refusal of message ",
-                              HexEncode(AsBytes(message_id)),
-                              " needs your signed refusal (trmctl receive "
-                              "refuses what it cannot open; docs/protocol.md "
-                              "section 15.3)"));
+    return Error(
+        StatusCode::kInvalidArgument, "REFUSAL_MALFORMED",
+        absl::StrCat("a refusal of message ", HexEncode(AsBytes(message_id)),
+                     " needs your signed refusal (trmctl receive "
+                     "refuses what it cannot open; docs/protocol.md "
+                     "section 15.3)"));
   }
   ASSIGN_OR_RETURN(envelope::ParsedRefusal refusal,
                    envelope::ParseRefusal(refusal_bytes));
@@ -417,9 +417,10 @@ absl::Status Mailbox::Refuse(const std::string& caller,
   const absl::Time signed_at =
       absl::FromUnixMillis(refusal.body.time_unix_ms());
   RETURN_IF_ERROR(CheckSigningTime("REFUSAL_TIME", "refusal", signed_at, now));
-  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
-                   me.directory->OrganisationSigningKey(
-                       caller, refusal.signed_refusal.key_id(), signed_at, now));
+  ASSIGN_OR_RETURN(
+      crypto::Ed25519PublicKey key,
+      me.directory->OrganisationSigningKey(
+          caller, refusal.signed_refusal.key_id(), signed_at, now));
   RETURN_IF_ERROR(envelope::VerifyRefusal(refusal, key));
   std::vector<absl::Status> stored = store_.AcknowledgeAll(
       caller, {storage::AckRequest{message_id, "", refusal_bytes}},
@@ -430,11 +431,11 @@ absl::Status Mailbox::Refuse(const std::string& caller,
     leases_[caller].erase(message_id);
   }
   if (log::MessageLogging())
-    log::Message("message.refused", message_id,
-               {{"node", options_.node_id},
-                {"by", caller},
-                {"reason",
-                 envelope::RefusalReasonToken(refusal.body.reason())}});
+    log::Message(
+        "message.refused", message_id,
+        {{"node", options_.node_id},
+         {"by", caller},
+         {"reason", envelope::RefusalReasonToken(refusal.body.reason())}});
   return absl::OkStatus();
 }
 

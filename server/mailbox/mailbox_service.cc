@@ -390,7 +390,8 @@ grpc::Status MailboxService::Refuse(grpc::ServerContext* ctx,
                                     v1::AckResponse*) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpc(caller.status());
-  return ToGrpc(mailbox_.Refuse(caller->org, req->message_id(), req->refusal()));
+  return ToGrpc(
+      mailbox_.Refuse(caller->org, req->message_id(), req->refusal()));
 }
 
 grpc::Status MailboxService::Release(grpc::ServerContext* ctx,

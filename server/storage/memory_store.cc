@@ -307,9 +307,10 @@ absl::StatusOr<size_t> MemoryMessageStore::PurgeAcknowledged(
   size_t purged = 0;
   for (auto& [id, st] : status_) {
     if (purged >= max) break;
-    const int64_t left = st.state() == v1::ACKNOWLEDGED ? st.acknowledged_unix_ms()
-                         : st.state() == v1::REFUSED    ? st.refused_unix_ms()
-                                                        : 0;
+    const int64_t left = st.state() == v1::ACKNOWLEDGED
+                             ? st.acknowledged_unix_ms()
+                         : st.state() == v1::REFUSED ? st.refused_unix_ms()
+                                                     : 0;
     if (left == 0 || st.purged_unix_ms() != 0 ||
         left > acknowledged_before_unix_ms) {
       continue;

@@ -188,11 +188,14 @@ void MarkRefused(v1::StoredStatus& st, const std::string& refusal,
   st.set_state(v1::REFUSED);
   st.set_refused_unix_ms(now_unix_ms);
   st.set_refusal(refusal);
-  absl::StatusOr<envelope::ParsedRefusal> r = envelope::ParseRefusal(refusal);
-  if (r.ok()) {
+  // The caller checked the refusal; here only its reason and text are read.
+  v1::SignedRefusal signed_refusal;
+  v1::RefusalBody body;
+  if (signed_refusal.ParseFromString(refusal) &&
+      body.ParseFromString(signed_refusal.body())) {
     st.set_reason_code(
-        absl::StrCat("REFUSED_", envelope::RefusalReasonToken(r->body.reason())));
-    st.set_reason(r->body.text());
+        absl::StrCat("REFUSED_", envelope::RefusalReasonToken(body.reason())));
+    st.set_reason(body.text());
   }
 }
 

@@ -204,8 +204,8 @@ class MessageStore {
   // reason). Returns how many.
   virtual absl::StatusOr<size_t> ExpireDue(int64_t now_unix_ms, size_t max) = 0;
   // Deletes the envelopes of up to `max` messages acknowledged (or refused)
-  // at or before `acknowledged_before_unix_ms`; their status records stay (metadata
-  // only) with purged_unix_ms set. Returns how many.
+  // at or before `acknowledged_before_unix_ms`; their status records stay
+  // (metadata only) with purged_unix_ms set. Returns how many.
   virtual absl::StatusOr<size_t> PurgeAcknowledged(
       int64_t acknowledged_before_unix_ms, int64_t now_unix_ms, size_t max) = 0;
 

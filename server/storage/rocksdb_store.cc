@@ -139,13 +139,13 @@ struct RocksMessageStore::Op {
   };
   Kind kind = Kind::kAccept;
   const AcceptRequest* accept = nullptr;
-  const v1::StoredStatus* rejection = nullptr;   // kReject
-  const RelayedMessage* relayed = nullptr;       // kAcknowledge of a relay
-  const absl::Status* refusal = nullptr;         // kAcknowledge: reject instead
-  const AckRequest* ack = nullptr;  // kAcknowledge by the recipient
-  const v1::PathNotice* notice = nullptr;        // kPath
-  const std::vector<uint64_t>* seqs = nullptr;   // kNoticeDone
-  const v1::AuditEvent* event = nullptr;         // kAudit
+  const v1::StoredStatus* rejection = nullptr;  // kReject
+  const RelayedMessage* relayed = nullptr;      // kAcknowledge of a relay
+  const absl::Status* refusal = nullptr;        // kAcknowledge: reject instead
+  const AckRequest* ack = nullptr;              // kAcknowledge by the recipient
+  const v1::PathNotice* notice = nullptr;       // kPath
+  const std::vector<uint64_t>* seqs = nullptr;  // kNoticeDone
+  const v1::AuditEvent* event = nullptr;        // kAudit
   const std::string* org = nullptr;
   const std::string* message_id = nullptr;
   int64_t now_unix_ms = 0;
@@ -848,6 +848,8 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
                         const std::string& evidence) {
         v1::AuditEvent e = EventOf(kind, existing, at);
         e.set_peer_node(*op->org);
+        if (kind == v1::REMOTE_REFUSED)
+          e.set_reason_code(existing.reason_code());
         e.set_evidence_sha256(Sha256Of(evidence));
         log(std::move(e));
       };

@@ -7,6 +7,7 @@
 
 #include "common/crypto/key_files.h"
 #include "common/envelope/acknowledgement.h"
+#include "common/envelope/refusal.h"
 #include "common/status.h"
 #include "server/federation/relay_dispatcher.h"
 #include "server/federation/relay_receiver.h"
@@ -483,6 +484,59 @@ TEST_F(RelayTest, ThePathTravelsBackToTheOrigin) {
   stale.set_message_id(acked);
   EXPECT_TRUE(bg_->store.RecordPath("ng", {stale}, 0).front().ok());
   EXPECT_EQ(bg_->store.GetStatus(acked)->state(), v1::ACKNOWLEDGED);
+}
+
+// The recipient at NG refuses a relayed message, signed: the refusal travels
+// back with the path notices and the sender at BG sees REFUSED with it. A
+// refusal that names another envelope is refused by BG.
+TEST_F(RelayTest, ARefusalTravelsBackToTheSender) {
+  RelayReceiverOptions ro;
+  ro.node_id = "bg";
+  RelayReceiver at_bg(ro, bg_->registry, bg_->store, bg_->signer, clock_);
+  FakeTransport to_bg(at_bg, "ng");
+  RelayDispatcher back("bg", RelayPolicy(), ng_->store, ng_->registry,
+                       ng_->signer, to_bg, clock_, [] { return 0.5; });
+  const std::string id = QueueAtBg(ToNg());
+  const std::string other = QueueAtBg(ToNg());
+  dispatcher_->Step();
+  ASSERT_EQ(bg_->store.GetStatus(id)->state(), v1::RELAYED);
+  auto refusal_of = [&](const std::string& msg, const std::string& sha256) {
+    v1::RefusalBody body;
+    body.set_message_id(msg);
+    body.set_envelope_sha256(sha256);
+    body.set_recipient_org("ng-naptip");
+    body.set_time_unix_ms(absl::ToUnixMillis(clock_.Now()));
+    body.set_reason(v1::REFUSAL_NOT_OURS);
+    body.set_text("not a case of ours");
+    return *envelope::SignRefusal(body, naptip_.sign);
+  };
+  const std::string refusal =
+      refusal_of(id, ng_->store.GetStatus(id)->envelope_sha256());
+  const int64_t now = absl::ToUnixMillis(clock_.Now());
+  ASSERT_TRUE(ng_->store.AcknowledgeAll("ng-naptip", {{id, "", refusal}}, now)
+                  .front()
+                  .ok());
+  // NG's store takes what its mailbox checked; one that names another
+  // envelope's hash must not pass at BG.
+  ASSERT_TRUE(ng_->store
+                  .AcknowledgeAll(
+                      "ng-naptip",
+                      {{other, "", refusal_of(other, std::string(32, 'x'))}},
+                      now)
+                  .front()
+                  .ok());
+  back.Step();
+  auto st = bg_->store.GetStatus(id);
+  EXPECT_EQ(st->state(), v1::REFUSED);
+  EXPECT_EQ(st->refusal(), refusal);
+  EXPECT_EQ(st->reason_code(), "REFUSED_NOT_OURS");
+  EXPECT_EQ(st->reason(), "not a case of ours");
+  auto parsed = envelope::ParseRefusal(st->refusal());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(envelope::VerifyRefusal(*parsed, naptip_.sign.public_key()).ok());
+  EXPECT_EQ(bg_->store.GetStatus(other)->state(), v1::RELAYED)
+      << "a refusal of another envelope is not recorded";
+  EXPECT_EQ(back.state().notices_refused, 1u);
 }
 
 // Seen on two real nodes: NG stored a batch but BG never recorded NG's

@@ -8,6 +8,7 @@
 #include "common/bytes.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/acknowledgement.h"
+#include "common/envelope/refusal.h"
 #include "common/status.h"
 #include "server/storage/memory_store.h"
 #include "tests/server/mailbox/test_org.h"
@@ -79,6 +80,22 @@ class MailboxTest : public ::testing::Test {
     body.set_time_unix_ms(
         absl::ToUnixMillis(at == absl::InfinitePast() ? clock_.Now() : at));
     return *envelope::SignAcknowledgement(body, by.sign);
+  }
+  // `by`'s signed refusal of message `id` as stored here, at `at`.
+  std::string SignedRefusal(const TestOrg& by, const std::string& id,
+                            v1::RefusalReason reason = v1::REFUSAL_CANNOT_OPEN,
+                            absl::Time at = absl::InfinitePast()) {
+    v1::RefusalBody body;
+    body.set_message_id(id);
+    auto st = store_.GetStatus(id);
+    body.set_envelope_sha256(st.ok() ? st->envelope_sha256()
+                                     : std::string(32, 'x'));
+    body.set_recipient_org(by.id);
+    body.set_time_unix_ms(
+        absl::ToUnixMillis(at == absl::InfinitePast() ? clock_.Now() : at));
+    body.set_reason(reason);
+    body.set_text("sealed to a key we never had");
+    return *envelope::SignRefusal(body, by.sign);
   }
   absl::Status Ack(const TestOrg& by, const std::string& id) {
     return mailbox_->Ack(by.id, id, SignedAck(by, id));
@@ -714,6 +731,72 @@ TEST_F(MailboxTest, AcknowledgementsAreSignedByTheRecipient) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_TRUE(
       envelope::VerifyAcknowledgement(*parsed, naptip_.sign.public_key()).ok());
+}
+
+TEST_F(MailboxTest, ARefusalIsSignedByTheRecipientAndTheSenderSeesIt) {
+  auto receipt = mailbox_->Submit(ngo_.id, Referral());
+  ASSERT_TRUE(receipt.ok());
+  v1::ReceiptLeaf leaf;
+  leaf.ParseFromString(receipt->leaf());
+  const std::string id = leaf.message_id();
+  ASSERT_EQ(mailbox_->Receive(naptip_.id, 1)->size(), 1u);
+  auto refused = [&](const std::string& refusal) {
+    return ErrorReason(mailbox_->Refuse(naptip_.id, id, refusal));
+  };
+  EXPECT_EQ(refused(""), "REFUSAL_MALFORMED") << "a refusal is always signed";
+  EXPECT_EQ(refused("junk"), "REFUSAL_MALFORMED");
+  EXPECT_EQ(refused(SignedAck(naptip_, id)), "REFUSAL_MALFORMED")
+      << "an acknowledgement is not a refusal";
+  EXPECT_EQ(refused(SignedRefusal(naptip_, envelope::NewMessageId())),
+            "REFUSAL_MISMATCH");
+  const std::string unknown = envelope::NewMessageId();
+  EXPECT_EQ(ErrorReason(mailbox_->Refuse(naptip_.id, unknown,
+                                         SignedRefusal(naptip_, unknown))),
+            "MESSAGE_NOT_FOUND");
+  EXPECT_EQ(refused(SignedRefusal(ngo_, id)), "REFUSAL_MISMATCH");
+  EXPECT_EQ(ErrorReason(mailbox_->Refuse(ngo_.id, id, SignedRefusal(ngo_, id))),
+            "MESSAGE_NOT_FOUND")
+      << "only the recipient refuses";
+  TestOrg impostor{naptip_.id};
+  EXPECT_EQ(refused(SignedRefusal(impostor, id)), "SENDER_KEY_UNKNOWN");
+  v1::SignedRefusal sr;
+  ASSERT_TRUE(sr.ParseFromString(SignedRefusal(naptip_, id)));
+  std::string sig = sr.signature();
+  sig[0] ^= 1;
+  sr.set_signature(sig);
+  EXPECT_EQ(refused(sr.SerializeAsString()), "REFUSAL_SIGNATURE_INVALID");
+  EXPECT_EQ(refused(SignedRefusal(naptip_, id, v1::REFUSAL_CANNOT_OPEN,
+                                  clock_.Now() - absl::Hours(1))),
+            "REFUSAL_TIME");
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 1u) << "a bad refusal took it";
+
+  const std::string good = SignedRefusal(naptip_, id);
+  ASSERT_TRUE(mailbox_->Refuse(naptip_.id, id, good).ok());
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 0u) << "it left the queue";
+  EXPECT_TRUE(mailbox_->Receive(naptip_.id, 8)->empty());
+  auto st = mailbox_->GetStatus(ngo_.id, id);
+  EXPECT_EQ(st->state(), v1::REFUSED);
+  EXPECT_EQ(st->refusal(), good) << "the sender sees the evidence";
+  EXPECT_EQ(st->reason_code(), "REFUSED_CANNOT_OPEN");
+  EXPECT_EQ(st->reason(), "sealed to a key we never had");
+  EXPECT_GT(st->refused_unix_ms(), 0);
+  // Once refused, it is neither acknowledged nor refused anew; refusing
+  // again is answered OK (a retried call).
+  EXPECT_TRUE(mailbox_->Refuse(naptip_.id, id, good).ok());
+  EXPECT_EQ(ErrorReason(mailbox_->Ack(naptip_.id, id, SignedAck(naptip_, id))),
+            "MESSAGE_REFUSED");
+  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, id)->refusal(), good);
+
+  // An acknowledged message cannot be refused afterwards.
+  receipt = mailbox_->Submit(ngo_.id, Referral());
+  leaf.ParseFromString(receipt->leaf());
+  ASSERT_TRUE(Ack(naptip_, leaf.message_id()).ok());
+  EXPECT_EQ(
+      ErrorReason(mailbox_->Refuse(naptip_.id, leaf.message_id(),
+                                   SignedRefusal(naptip_, leaf.message_id()))),
+      "ALREADY_ACKNOWLEDGED");
+  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, leaf.message_id())->state(),
+            v1::ACKNOWLEDGED);
 }
 
 TEST_F(MailboxTest, UnsignedAcknowledgementsWhenTheNodeAllowsThem) {

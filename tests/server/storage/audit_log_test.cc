@@ -126,6 +126,15 @@ TEST_F(AuditLogTest, EveryStepIsLoggedInOrder) {
                   .ok());
   ASSERT_TRUE(s->Accept(Request(2, "BG-2")).ok());
   ASSERT_EQ(*s->ExpireDue(2'000'000, 10), 1u);
+  ASSERT_TRUE(s->Accept(Request(3, "BG-3")).ok());
+  v1::RefusalBody refusal;
+  refusal.set_reason(v1::REFUSAL_NOT_OURS);
+  v1::SignedRefusal signed_refusal;
+  signed_refusal.set_body(refusal.SerializeAsString());
+  const std::string refusal_bytes = signed_refusal.SerializeAsString();
+  ASSERT_TRUE(s->AcknowledgeAll("bg-naptip", {{Id(3), "", refusal_bytes}}, 4000)
+                  .front()
+                  .ok());
   ASSERT_TRUE(s->Accept(Request(1, "BG-1"))->duplicate);  // no new event
   v1::AuditEvent admin;
   admin.set_kind(v1::NODE_STARTED);
@@ -146,13 +155,49 @@ TEST_F(AuditLogTest, EveryStepIsLoggedInOrder) {
       EXPECT_EQ(ev.message_type(), v1::REFERRAL_REQUEST);
       EXPECT_EQ(ev.time_unix_ms(), 3000);
     }
+    if (ev.kind() == v1::MESSAGE_REFUSED) {
+      auto d = crypto::Sha256({AsBytes(refusal_bytes)});
+      EXPECT_EQ(ev.evidence_sha256(), std::string(d.begin(), d.end()));
+      EXPECT_EQ(ev.reason_code(), "REFUSED_NOT_OURS");
+      EXPECT_EQ(ev.case_ref(), "BG-3");
+    }
   }
   EXPECT_EQ(kinds, (std::vector<v1::AuditEventKind>{
                        v1::MESSAGE_ACCEPTED, v1::MESSAGE_DELIVERED,
                        v1::MESSAGE_ACKNOWLEDGED, v1::MESSAGE_ACCEPTED,
-                       v1::MESSAGE_EXPIRED, v1::NODE_STARTED}));
+                       v1::MESSAGE_EXPIRED, v1::MESSAGE_ACCEPTED,
+                       v1::MESSAGE_REFUSED, v1::NODE_STARTED}));
   EXPECT_EQ(s->audit()->Current().root,
             merkle::RootOf(LeafHashes(*s->audit())));
+}
+
+// On the origin node: the recipient node's report of a refusal is logged
+// with the peer, the reason and the refusal's hash.
+TEST_F(AuditLogTest, ARemoteRefusalIsLoggedWithItsEvidence) {
+  auto s = Open();
+  AcceptRequest r = Request(1, "BG-1");
+  r.queue = OutboundQueue("ng");
+  ASSERT_TRUE(s->Accept(r).ok());
+  ASSERT_TRUE(s->MarkRelayed(">ng", {{Id(1), "ng", "receipt"}}, 2000)[0].ok());
+  v1::RefusalBody body;
+  body.set_reason(v1::REFUSAL_WRONG_TYPE);
+  v1::SignedRefusal signed_refusal;
+  signed_refusal.set_body(body.SerializeAsString());
+  v1::PathNotice n;
+  n.set_message_id(Id(1));
+  n.set_refused_unix_ms(3000);
+  n.set_refusal(signed_refusal.SerializeAsString());
+  ASSERT_TRUE(s->RecordPath("ng", {n}, 3100)[0].ok());
+  auto entries = s->audit()->Entries(0, s->audit()->Current().size);
+  ASSERT_TRUE(entries.ok());
+  v1::AuditEvent last;
+  ASSERT_TRUE(last.ParseFromString(entries->back().event));
+  EXPECT_EQ(last.kind(), v1::REMOTE_REFUSED);
+  EXPECT_EQ(last.peer_node(), "ng");
+  EXPECT_EQ(last.reason_code(), "REFUSED_WRONG_TYPE");
+  EXPECT_EQ(last.time_unix_ms(), 3000);
+  auto d = crypto::Sha256({AsBytes(n.refusal())});
+  EXPECT_EQ(last.evidence_sha256(), std::string(d.begin(), d.end()));
 }
 
 // Roots, inclusion and consistency proofs from stored subtrees equal the

@@ -253,9 +253,10 @@ TYPED_TEST(MessageStoreContract, NoticesForTheOriginNode) {
   auto n = s.ReadNotices("bg", 10);
   ASSERT_EQ(n->size(), 1u) << "only the relayed one";
   EXPECT_EQ((*n)[0].status.state(), v1::DELIVERED);
-  ASSERT_TRUE(
-      s.AcknowledgeAll("ng-naptip", {{Id(1), "signed", ""}, {Id(2), "", ""}}, 1200)[0]
-          .ok());
+  ASSERT_TRUE(s.AcknowledgeAll("ng-naptip",
+                               {{Id(1), "signed", ""}, {Id(2), "", ""}},
+                               1200)[0]
+                  .ok());
   n = s.ReadNotices("bg", 10);
   ASSERT_EQ(n->size(), 2u);
   EXPECT_LT((*n)[0].seq, (*n)[1].seq);
@@ -299,6 +300,81 @@ TYPED_TEST(MessageStoreContract, NoticesForTheOriginNode) {
   EXPECT_EQ(ErrorReason(s.Acknowledge(">ng", Id(3), 1500)), "");
   EXPECT_EQ(*s.ExpireDue(1'000'000, 100), 0u);
   EXPECT_EQ(s.GetStatus(Id(3))->state(), v1::ACKNOWLEDGED);
+}
+
+// A recipient's signed refusal takes the message out of its queue as
+// REFUSED (for good: no acknowledgement after it), travels back to the
+// origin node as a notice, and its payload goes after the retention.
+TYPED_TEST(MessageStoreContract, RefusedMessagesLeaveTheQueueAndTravelBack) {
+  MessageStore& s = *this->store_;
+  v1::RefusalBody body;
+  body.set_reason(v1::REFUSAL_CANNOT_OPEN);
+  body.set_text("does not open");
+  v1::SignedRefusal signed_refusal;
+  signed_refusal.set_body(body.SerializeAsString());
+  const std::string refusal = signed_refusal.SerializeAsString();
+  AcceptRequest in = Request(1, "ng-naptip");
+  in.origin_node = "bg";
+  ASSERT_TRUE(s.Accept(in).ok());
+  ASSERT_TRUE(s.Accept(Request(2, "ng-naptip")).ok());
+  ASSERT_TRUE(s.MarkDelivered(Id(1), 1100).ok());
+  ASSERT_TRUE(
+      s.AcknowledgeAll("ng-naptip", {{Id(1), "", refusal}}, 1200)[0].ok());
+  EXPECT_EQ(*s.QueueDepth("ng-naptip"), 1u);
+  auto queued = s.ReadQueue("ng-naptip", 0, 10);
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ((*queued)[0].message_id, Id(2));
+  auto st = s.GetStatus(Id(1));
+  EXPECT_EQ(st->state(), v1::REFUSED);
+  EXPECT_EQ(st->refused_unix_ms(), 1200);
+  EXPECT_EQ(st->refusal(), refusal);
+  EXPECT_EQ(st->reason_code(), "REFUSED_CANNOT_OPEN");
+  EXPECT_EQ(st->reason(), "does not open");
+  EXPECT_TRUE(
+      s.AcknowledgeAll("ng-naptip", {{Id(1), "", refusal}}, 1300)[0].ok())
+      << "refusing twice";
+  EXPECT_EQ(s.GetStatus(Id(1))->refused_unix_ms(), 1200);
+  EXPECT_EQ(ErrorReason(s.Acknowledge("ng-naptip", Id(1), 1300)),
+            "MESSAGE_REFUSED");
+  ASSERT_TRUE(s.Acknowledge("ng-naptip", Id(2), 1300).ok());
+  EXPECT_EQ(ErrorReason(
+                s.AcknowledgeAll("ng-naptip", {{Id(2), "", refusal}}, 1400)[0]),
+            "ALREADY_ACKNOWLEDGED");
+  EXPECT_EQ(s.GetStatus(Id(2))->state(), v1::ACKNOWLEDGED);
+
+  // The notice for the origin node: delivered, then refused, with it.
+  auto n = s.ReadNotices("bg", 10);
+  ASSERT_FALSE(n->empty());
+  v1::PathNotice notice = NoticeOf(n->back().status);
+  EXPECT_EQ(notice.refused_unix_ms(), 1200);
+  EXPECT_EQ(notice.refusal(), refusal);
+  EXPECT_EQ(notice.acknowledged_unix_ms(), 0);
+
+  // The origin's side: the sender sees REFUSED, and a later notice of
+  // another end changes nothing.
+  AcceptRequest out = Request(3, "ng-naptip");
+  out.queue = OutboundQueue("ng");
+  ASSERT_TRUE(s.Accept(out).ok());
+  ASSERT_TRUE(s.MarkRelayed(">ng", {{Id(3), "ng", "r"}}, 1050)[0].ok());
+  notice.set_message_id(Id(3));
+  ASSERT_TRUE(s.RecordPath("ng", {notice}, 1300)[0].ok());
+  st = s.GetStatus(Id(3));
+  EXPECT_EQ(st->state(), v1::REFUSED);
+  EXPECT_EQ(st->refusal(), refusal);
+  EXPECT_EQ(st->reason_code(), "REFUSED_CANNOT_OPEN");
+  v1::PathNotice acked = notice;
+  acked.clear_refused_unix_ms();
+  acked.clear_refusal();
+  acked.set_acknowledged_unix_ms(1400);
+  ASSERT_TRUE(s.RecordPath("ng", {acked}, 1500)[0].ok());
+  EXPECT_EQ(s.GetStatus(Id(3))->state(), v1::REFUSED);
+  EXPECT_EQ(s.GetStatus(Id(3))->acknowledged_unix_ms(), 0);
+
+  // Retention: the refused payload goes, its record stays.
+  EXPECT_GE(*s.PurgeAcknowledged(1250, 2000, 100), 1u);
+  st = s.GetStatus(Id(1));
+  EXPECT_EQ(st->purged_unix_ms(), 2000);
+  EXPECT_EQ(st->state(), v1::REFUSED);
 }
 
 // With case rules on, the store judges each message against the case
