@@ -10,6 +10,7 @@
 #include "common/audit/tree_head.h"
 #include "common/crypto/key_files.h"
 #include "common/directory/directory.h"
+#include "common/json/strict_json.h"
 #include "common/status.h"
 #include "common/time_text.h"
 #include "trm/v1/audit.grpc.pb.h"
@@ -311,9 +312,11 @@ absl::Status Verify(const AuditFlags& f, const Output& out) {
         "against its own key only, which proves nothing about who wrote it");
   }
   ASSIGN_OR_RETURN(std::string text, ReadInput(f.bundle));
-  const json b = json::parse(text, nullptr, false);
-  if (b.is_discarded() || !b.is_object() || !b.contains("format") ||
-      !b.at("format").is_string() ||
+  ASSIGN_OR_RETURN(const json b,
+                   jsonio::ParseStrictJson(
+                       text, {"BUNDLE_MALFORMED", f.bundle,
+                              "; export it again with trmctl audit export"}));
+  if (!b.is_object() || !b.contains("format") || !b.at("format").is_string() ||
       b.at("format").get<std::string>() != kBundleFormat) {
     return Malformed(absl::StrCat("is not a ", kBundleFormat, " file"));
   }

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/key_files.h"
 #include "common/directory/directory.h"
+#include "common/json/strict_json.h"
 #include "common/status.h"
 #include "common/time_text.h"
 
@@ -17,70 +18,16 @@ namespace {
 
 using nlohmann::json;
 
+const jsonio::JsonErrors kSpecErrors{"DIRECTORY_SPEC_INVALID", "",
+                                     "; see docs/trmctl.md, \"directory\""};
+
 absl::Status Bad(const std::string& where, absl::string_view what) {
-  return Error(
-      absl::StatusCode::kInvalidArgument, "DIRECTORY_SPEC_INVALID",
-      absl::StrCat(where, ": ", what, "; see docs/trmctl.md, \"directory\""));
+  return kSpecErrors.Bad(where, what);
 }
 
 // Reads JSON objects strictly: unknown keys and wrong types are errors that
 // name their path ("organisations[2].signing_keys[0].valid_from").
-class Reader {
- public:
-  Reader(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
-
-  absl::Status Keys(std::initializer_list<const char*> known) const {
-    if (!j_.is_object()) return Bad(where_, "must be a JSON object");
-    for (const auto& [key, value] : j_.items()) {
-      if (!key.empty() && key[0] == '_') continue;  // a comment
-      bool found = false;
-      for (const char* k : known) found = found || key == k;
-      if (!found) return Bad(where_, absl::StrCat("unknown key \"", key, "\""));
-    }
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::string> Str(const char* key, bool required) const {
-    if (!j_.contains(key)) {
-      if (required)
-        return Bad(where_, absl::StrCat("\"", key, "\" is missing"));
-      return std::string();
-    }
-    if (!j_[key].is_string()) {
-      return Bad(Path(key), "must be a string");
-    }
-    return j_[key].get<std::string>();
-  }
-  absl::StatusOr<int64_t> Time(const char* key) const {
-    ASSIGN_OR_RETURN(std::string s, Str(key, false));
-    if (s.empty()) return 0;
-    absl::Time t;
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) {
-      return Bad(Path(key), absl::StrCat("'", s,
-                                         "' is not an RFC 3339 time such as "
-                                         "2027-01-15T00:00:00Z"));
-    }
-    return absl::ToUnixMillis(t);
-  }
-  absl::StatusOr<std::vector<Reader>> List(const char* key) const {
-    std::vector<Reader> out;
-    if (!j_.contains(key)) return out;
-    if (!j_[key].is_array()) return Bad(Path(key), "must be a list");
-    for (size_t i = 0; i < j_[key].size(); ++i) {
-      out.emplace_back(j_[key][i], absl::StrCat(Path(key), "[", i, "]"));
-    }
-    return out;
-  }
-  const json& value() const { return j_; }
-  const std::string& where() const { return where_; }
-  std::string Path(const char* key) const {
-    return where_.empty() ? key : absl::StrCat(where_, ".", key);
-  }
-
- private:
-  const json& j_;
-  std::string where_;
-};
+using Reader = jsonio::JsonReader;
 
 enum class KeyAlg { kEd25519, kX25519 };
 
@@ -93,7 +40,7 @@ absl::StatusOr<v1::DirectoryKey> KeyFromJson(const Reader& r, KeyAlg alg,
   ASSIGN_OR_RETURN(std::string pem, r.Str("public_key_pem", false));
   if (file.empty() == pem.empty()) {
     return Bad(
-        r.where(),
+        r.path(),
         "give exactly one of \"public_key_file\" and \"public_key_pem\"");
   }
   if (!file.empty()) {
@@ -106,16 +53,16 @@ absl::StatusOr<v1::DirectoryKey> KeyFromJson(const Reader& r, KeyAlg alg,
   if (alg == KeyAlg::kEd25519) {
     auto key = crypto::ParseEd25519PublicKeyPem(pem);
     if (!key.ok()) {
-      return Bad(r.where(), absl::StrCat("not an Ed25519 public key: ",
-                                         key.status().message()));
+      return Bad(r.path(), absl::StrCat("not an Ed25519 public key: ",
+                                        key.status().message()));
     }
     k.set_public_key(key->raw().data(), key->raw().size());
     id = crypto::KeyIdOf(*key);
   } else {
     auto key = crypto::ParseX25519PublicKeyPem(pem);
     if (!key.ok()) {
-      return Bad(r.where(), absl::StrCat("not an X25519 public key: ",
-                                         key.status().message()));
+      return Bad(r.path(), absl::StrCat("not an X25519 public key: ",
+                                        key.status().message()));
     }
     k.set_public_key(key->data(), key->size());
     id = crypto::X25519KeyIdOf(*key);
@@ -194,7 +141,7 @@ absl::StatusOr<std::shared_ptr<const directory::Directory>> LoadSigned(
 
 absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
                                                 const std::string& base) {
-  Reader r(j, "");
+  Reader r(j, "", kSpecErrors);
   RETURN_IF_ERROR(
       r.Keys({"federation", "serial", "issued", "max_message_lifetime_seconds",
               "nodes", "organisations", "auditors"}));
@@ -400,8 +347,9 @@ std::function<absl::Status(const Output&)> AddDirectoryCommands(CLI::App& app) {
     }
     if (*sign) {
       ASSIGN_OR_RETURN(std::string text, ReadInput(f->in));
-      json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded()) return Bad(f->in, "not valid JSON");
+      ASSIGN_OR_RETURN(
+          json j, jsonio::ParseStrictJson(
+                      text, {kSpecErrors.reason, f->in, kSpecErrors.hint}));
       const std::string base =
           std::filesystem::absolute(f->in).parent_path().string();
       ASSIGN_OR_RETURN(v1::Directory d, DirectoryFromJson(j, base));

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/json/strict_json.h"
 #include "common/status.h"
 
 namespace trm::config {
@@ -39,8 +40,10 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
+  const jsonio::JsonErrors errors{"CONFIG_INVALID", path,
+                                  "; see docs/operations.md"};
+  ASSIGN_OR_RETURN(json j, jsonio::ParseStrictJson(text.str(), errors));
+  if (!j.is_object()) {
     return Bad(path, "not a JSON object; see deploy/node.example.json");
   }
   const std::filesystem::path base =
@@ -99,15 +102,13 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     *out = j[key].get<std::string>();
     return absl::OkStatus();
   };
+  // `where` is "limits: " or "" (the top level).
   auto num = [&](const json& obj, const char* key, uint64_t* out,
                  const std::string& where) -> absl::Status {
-    if (!obj.contains(key)) return absl::OkStatus();
-    if (!obj[key].is_number_unsigned()) {
-      return Bad(path, absl::StrCat(where, "\"", key,
-                                    "\" must be a non-negative integer"));
-    }
-    *out = obj[key].get<uint64_t>();
-    return absl::OkStatus();
+    return jsonio::JsonReader(
+               obj, where.substr(0, where.size() < 2 ? 0 : where.size() - 2),
+               errors)
+        .UInt(key, out);
   };
   RETURN_IF_ERROR(str("node_id", &c.node_id, true));
   RETURN_IF_ERROR(str("listen", &c.listen, false));

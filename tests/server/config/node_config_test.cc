@@ -106,6 +106,11 @@ TEST_F(NodeConfigTest, RefusalsNameTheProblem) {
       {R"({"enforce": "yes"})", "true or false"},
       {R"({"deadline_check_seconds": 0})", ">= 1"},
       {R"({"periods": {"travel_notice_working_days": 100}})", "at most 60"},
+      // Two readers could disagree on which of two equal keys counts.
+      {R"({"enforce": true, "enforce": false})",
+       "the key \"enforce\" appears twice"},
+      {R"({"periods": {"reflection": "720h", "reflection": "1h"}})",
+       "appears twice"},
   };
   for (const Case& k : cases) {
     auto c = Load(k.json);
