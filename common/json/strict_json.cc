@@ -29,8 +29,8 @@ absl::StatusOr<json> ParseStrictJson(absl::string_view text,
       case json::parse_event_t::object_start:
       case json::parse_event_t::array_start:
         if (depth >= kMaxJsonDepth) {
-          problem = absl::StrCat("nested deeper than ", kMaxJsonDepth,
-                                 " levels");
+          problem =
+              absl::StrCat("nested deeper than ", kMaxJsonDepth, " levels");
           return false;
         }
         if (event == json::parse_event_t::object_start) keys.emplace_back();

@@ -47,6 +47,9 @@ grpc::Status FederationService::Relay(
   absl::StatusOr<std::string> peer =
       PeerNode(*ctx, verifier_, registry_, clock_);
   if (!peer.ok()) return mailbox::ToGrpc(peer.status());
+  // The calling node checks this node's certificate before it sends a batch
+  // (docs/protocol.md section 14): answer its wait for our headers at once.
+  stream->SendInitialMetadata();
   v1::RelayBatch batch;
   while (stream->Read(&batch)) {
     std::vector<std::string> envelopes(batch.envelopes().begin(),
@@ -108,31 +111,44 @@ absl::StatusOr<v1::RelayAck> GrpcPeerTransport::Send(
   ctx.set_deadline(std::chrono::system_clock::now() +
                    absl::ToChronoMilliseconds(timeout_));
   auto stream = stub_->Relay(&ctx);
-  v1::RelayAck ack;
-  bool got = false;
-  if (stream->Write(batch)) {
-    stream->WritesDone();
-    got = stream->Read(&ack);
-  }
-  grpc::Status finished = stream->Finish();
-  // Whoever answered must be the peer itself, not another node with a
-  // certificate from the same CA.
+  // Whoever answers must be the peer itself, not another node with a
+  // certificate from the same CA: checked before anything is sent. The
+  // called node sends its headers first, so the handshake's certificate is
+  // known here.
+  stream->WaitForInitialMetadata();
   std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
   std::vector<grpc::string_ref> pems =
       auth ? auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)
            : std::vector<grpc::string_ref>();
+  absl::Status identity_ok = absl::OkStatus();
   if (!pems.empty()) {
     absl::StatusOr<std::string> identity = verifier_.Identity(
         absl::string_view(pems[0].data(), pems[0].size()), clock_.Now());
-    if (!identity.ok()) return identity.status();
-    if (*identity != node->tls_identity()) {
-      return Error(
-          StatusCode::kUnauthenticated, "PEER_IDENTITY_MISMATCH",
-          absl::StrCat("the node at ", node->endpoint(),
-                       " presented the identity ", *identity, ", not node ",
-                       peer_, "'s ", node->tls_identity(),
-                       "; nothing was relayed to it"));
+    if (!identity.ok()) {
+      identity_ok = identity.status();
+    } else if (*identity != node->tls_identity()) {
+      identity_ok =
+          Error(StatusCode::kUnauthenticated, "PEER_IDENTITY_MISMATCH",
+                absl::StrCat("the node at ", node->endpoint(),
+                             " presented the identity ", *identity,
+                             ", not node ", peer_, "'s ", node->tls_identity(),
+                             "; nothing was sent to it"));
     }
+  }
+  v1::RelayAck ack;
+  bool got = false;
+  if (!pems.empty() && identity_ok.ok() && stream->Write(batch)) {
+    stream->WritesDone();
+    got = stream->Read(&ack);
+  }
+  if (pems.empty() || !identity_ok.ok()) ctx.TryCancel();
+  grpc::Status finished = stream->Finish();
+  RETURN_IF_ERROR(identity_ok);
+  if (pems.empty() && finished.ok()) {
+    return Error(
+        StatusCode::kUnauthenticated, "PEER_IDENTITY_MISMATCH",
+        absl::StrCat("node ", peer_,
+                     " answered without a certificate; nothing was sent"));
   }
   if (!finished.ok()) {
     return Error(static_cast<StatusCode>(finished.error_code()), "RELAY_FAILED",
@@ -144,11 +160,6 @@ absl::StatusOr<v1::RelayAck> GrpcPeerTransport::Send(
                  absl::StrCat("node ", peer_,
                               " closed the relay stream "
                               "without an answer"));
-  }
-  if (pems.empty()) {
-    return Error(
-        StatusCode::kUnauthenticated, "PEER_IDENTITY_MISMATCH",
-        absl::StrCat("node ", peer_, " answered without a certificate"));
   }
   return ack;
 }

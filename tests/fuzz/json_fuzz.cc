@@ -13,8 +13,8 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "client/audit_commands.h"
 #include "client/directory_commands.h"

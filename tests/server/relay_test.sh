@@ -194,6 +194,11 @@ contains "nothing delivered twice" "no messages" out
 # An impostor on NG's address with IT's certificate gets nothing.
 kill -TERM "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null
 node_config ng "$ng_port" it
+python3 - ng.json <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["log_format"] = "json"; c["log_messages"] = True
+json.dump(c, open(sys.argv[1], "w"))
+PY
 : >ng.log; start ng
 printf 'secret' >p6
 id6=$(send BG-3 p6)
@@ -201,6 +206,9 @@ for _ in $(seq 1 "$(polls 200)"); do grep -q PEER_IDENTITY_MISMATCH bg.log && br
 contains "impostor refused by identity" "PEER_IDENTITY_MISMATCH" bg.log
 "$TRMCTL" status "${as_ngo[@]}" "$id6" >out 2>&1
 contains "still waiting at BG" ": ACCEPTED" out
+# BG checks who answers before it sends anything: the impostor never holds
+# the envelope (its log names every message it stores).
+grep -q "$id6" ng.log; check "the impostor never received the envelope" 1 $?
 
 for n in bg ng it; do kill -TERM "${pids[$n]}"; wait "${pids[$n]}"; check "SIGTERM $n" 0 $?; unset "pids[$n]"; done
 exit $fail

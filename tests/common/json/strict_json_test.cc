@@ -44,8 +44,7 @@ TEST(StrictJsonTest, WhatTwoReadersCouldReadDifferentlyIsRefused) {
   for (absl::string_view bad :
        {absl::string_view("{\"a\": \"\xff\"}"), absl::string_view("{} {}"),
         absl::string_view("{\"a\": 1,}"), absl::string_view("")}) {
-    EXPECT_NE(Refusal(bad).find("node.json: not valid JSON"),
-              std::string::npos)
+    EXPECT_NE(Refusal(bad).find("node.json: not valid JSON"), std::string::npos)
         << bad;
   }
   EXPECT_NE(Refusal("{\"a\": 1} x").find("; see the docs"), std::string::npos);
@@ -59,7 +58,8 @@ TEST(StrictJsonTest, TypedReadsNameThePath) {
   EXPECT_TRUE(r.Keys({"name", "n", "neg", "flag", "when", "list", "obj"}).ok())
       << "a key starting with _ is a comment";
   EXPECT_EQ(r.Keys({"name"}).message(),
-            "CONFIG_INVALID: node.json: unknown key \"flag\" (prefix a key with '_' to "
+            "CONFIG_INVALID: node.json: unknown key \"flag\" (prefix a key "
+            "with '_' to "
             "comment); see the docs");
   EXPECT_EQ(*r.Str("name", true), "bg");
   EXPECT_EQ(*r.Str("absent", false), "");
@@ -73,7 +73,8 @@ TEST(StrictJsonTest, TypedReadsNameThePath) {
   ASSERT_TRUE(r.UInt("n", &n).ok());
   EXPECT_EQ(n, 3u);
   EXPECT_EQ(r.UInt("neg", &n).message(),
-            "CONFIG_INVALID: node.json: neg: must be a non-negative integer; see the docs");
+            "CONFIG_INVALID: node.json: neg: must be a non-negative integer; "
+            "see the docs");
   bool flag = false;
   ASSERT_TRUE(r.Bool("flag", &flag).ok());
   EXPECT_TRUE(flag);
@@ -84,7 +85,8 @@ TEST(StrictJsonTest, TypedReadsNameThePath) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[1].Keys({"x"}).message(),
-            "CONFIG_INVALID: node.json: list[1]: unknown key \"y\" (prefix a key with '_' to "
+            "CONFIG_INVALID: node.json: list[1]: unknown key \"y\" (prefix a "
+            "key with '_' to "
             "comment); see the docs");
   EXPECT_FALSE(r.List("name").ok());
   auto obj = r.Object("obj");

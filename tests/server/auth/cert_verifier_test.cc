@@ -8,6 +8,7 @@
 
 #include "common/crypto/openssl_ptr.h"
 #include "common/status.h"
+#include "server/auth/caller_auth.h"
 
 namespace trm::auth {
 namespace {
@@ -141,6 +142,60 @@ TEST_F(CertVerifierTest, ExactlyOneTrmIdentity) {
             "CERT_UNTRUSTED");
   EXPECT_EQ(ErrorReason(CertVerifier::Create("junk").status()),
             "TLS_CONFIG_INVALID");
+}
+
+// PrincipalOf: the certificate, checked, names one directory entry, and
+// only the kind and id that entry has.
+TEST_F(CertVerifierTest, PrincipalOfNamesTheDirectoryEntryOrRefuses) {
+  v1::Directory d;
+  d.set_federation("test");
+  d.set_serial(7);
+  v1::DirectoryNode* n = d.add_nodes();
+  n->set_id("bg");
+  n->set_tls_identity("trm://node/bg");
+  v1::DirectoryOrganisation* o = d.add_organisations();
+  o->set_id("bg-ngo");
+  o->set_home_node("bg");
+  o->set_tls_identity("trm://org/bg-ngo");
+  v1::DirectoryAuditor* a = d.add_auditors();
+  a->set_id("grevio");
+  a->set_tls_identity("trm://auditor/grevio");
+  a->set_scope(v1::AUDIT_ALL_NODES);
+  auto dir = directory::Directory::FromLocal(d);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  struct Row {
+    const char* san;
+    X509* issuer;
+    EVP_PKEY* issuer_key;
+    absl::Time at;
+    std::string want;  // "kind id", or the reason
+  } rows[] = {
+      {"URI:trm://org/bg-ngo", ca_.get(), ca_key_.get(), kNow,
+       "organisation bg-ngo"},
+      {"URI:trm://node/bg", ca_.get(), ca_key_.get(), kNow, "node bg"},
+      {"URI:trm://auditor/grevio", ca_.get(), ca_key_.get(), kNow,
+       "auditor grevio"},
+      // A name the directory does not have, even one that looks like it.
+      {"URI:trm://org/bg-ngo2", ca_.get(), ca_key_.get(), kNow,
+       "UNKNOWN_IDENTITY"},
+      {"URI:trm://node/bg-ngo", ca_.get(), ca_key_.get(), kNow,
+       "UNKNOWN_IDENTITY"},
+      {"URI:trm://org/bg-ngo", other_ca_.get(), other_ca_key_.get(), kNow,
+       "CERT_UNTRUSTED"},
+      {"URI:trm://org/bg-ngo", ca_.get(), ca_key_.get(),
+       kNow + absl::Hours(24 * 31), "CERT_EXPIRED"},
+      {"DNS:localhost", ca_.get(), ca_key_.get(), kNow, "CERT_NO_IDENTITY"},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.san);
+    X509Ptr leaf =
+        MakeCert(leaf_key_.get(), "peer", r.issuer, r.issuer_key, r.san, 30);
+    auto who = PrincipalOf(*v_, **dir, Pem(leaf.get()), r.at);
+    const std::string got =
+        who.ok() ? absl::StrCat(directory::KindName(who->kind), " ", who->id)
+                 : ErrorReason(who.status());
+    EXPECT_EQ(got, r.want);
+  }
 }
 
 }  // namespace
