@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 
@@ -11,6 +13,50 @@ namespace {
 absl::Status Internal(absl::string_view what) {
   return Error(absl::StatusCode::kInternal, "OPENSSL_ERROR",
                absl::StrCat(what, ": ", DrainOpenSslErrors()));
+}
+
+}  // namespace
+
+namespace {
+
+// docs/protocol.md section 7: a public key whose encoding is not canonical
+// (y >= p) or that is a point of small order is refused. OpenSSL 3.0 takes
+// both, and with a small-order key the signature (R = identity, S = 0)
+// verifies for many messages: anyone could sign as its owner.
+// The y coordinates (sign bit cleared) of the eight points of order 1, 2,
+// 4 and 8, as libsodium's blocklist has them.
+constexpr uint8_t kSmallOrderY[5][32] = {
+    {0x01},  // the identity, order 1
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},  // order 2
+    {0x00},                                                        // order 4
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+     0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+     0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},  // order 8
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+     0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+     0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},  // order 8
+};
+
+// Why `raw` is not a key to verify with, or "" when it is.
+std::string WeakKey(ByteView raw) {
+  uint8_t y[32];
+  std::memcpy(y, raw.data(), 32);
+  y[31] &= 0x7f;
+  // y >= p = 2^255 - 19: bytes ed..ff, then 30 x ff, then 7f.
+  bool all_ff = y[31] == 0x7f;
+  for (int i = 1; i < 31 && all_ff; ++i) all_ff = y[i] == 0xff;
+  if (all_ff && y[0] >= 0xed) {
+    return "its encoding is not canonical (y is not below 2^255 - 19)";
+  }
+  for (const auto& small : kSmallOrderY) {
+    if (std::memcmp(y, small, 32) == 0) {
+      return "it is a point of small order, with which signatures can be "
+             "forged";
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -37,6 +83,15 @@ absl::StatusOr<Ed25519PublicKey> Ed25519PublicKey::FromPkey(EvpPkeyPtr pkey) {
   if (EVP_PKEY_get_raw_public_key(pkey.get(), raw.data(), &len) != 1 ||
       len != raw.size()) {
     return Internal("Ed25519 public key");
+  }
+  if (std::string why = WeakKey(ByteView(raw.data(), raw.size()));
+      !why.empty()) {
+    return Error(absl::StatusCode::kInvalidArgument, "BAD_KEY",
+                 absl::StrCat("the Ed25519 public key ",
+                              HexEncode(ByteView(raw.data(), raw.size())),
+                              " is refused: ", why,
+                              " (docs/protocol.md section 7); make a new key "
+                              "with trmctl keygen"));
   }
   return Ed25519PublicKey(std::move(pkey), raw);
 }

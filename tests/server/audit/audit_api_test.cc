@@ -32,8 +32,10 @@ class AuditApiTest : public ::testing::Test {
     d.set_federation("test");
     d.set_serial(1);
     for (const char* n : {"bg", "ng", "it"}) d.add_nodes()->set_id(n);
-    for (auto [org, home] : {std::pair{"bg-ngo", "bg"}, {"bg-naptip", "bg"},
-                             {"bg-other", "bg"}, {"ng-naptip", "ng"}}) {
+    for (auto [org, home] : {std::pair{"bg-ngo", "bg"},
+                             {"bg-naptip", "bg"},
+                             {"bg-other", "bg"},
+                             {"ng-naptip", "ng"}}) {
       mailbox::AddOrganisation(d, mailbox::TestOrg{org}, home);
     }
     auto auditor = [&](const char* id, v1::AuditScope scope,
@@ -56,8 +58,8 @@ class AuditApiTest : public ::testing::Test {
     o.node_id = "bg";
     store_ = std::move(*storage::RocksMessageStore::Open(o));
     // M1 bg-ngo -> bg-naptip, M2 bg-naptip -> bg-other.
-    for (auto [n, from, to] : {std::tuple{1, "bg-ngo", "bg-naptip"},
-                               {2, "bg-naptip", "bg-other"}}) {
+    for (auto [n, from, to] :
+         {std::tuple{1, "bg-ngo", "bg-naptip"}, {2, "bg-naptip", "bg-other"}}) {
       storage::AcceptRequest r;
       r.message_id = Id(n);
       r.sender_org = from;
@@ -68,8 +70,8 @@ class AuditApiTest : public ::testing::Test {
       r.now_unix_ms = 1000;
       EXPECT_TRUE(store_->Accept(r).ok());
     }
-    signer_ = std::make_unique<TreeHeadSigner>(*store_->audit(), key_, "bg",
-                                               clock_);
+    signer_ =
+        std::make_unique<TreeHeadSigner>(*store_->audit(), key_, "bg", clock_);
     EXPECT_TRUE(signer_->Init().ok());
     api_ = std::make_unique<AuditApi>(*store_->audit(), *signer_, *registry_);
   }
@@ -107,16 +109,32 @@ TEST_F(AuditApiTest, EachCallerMayAskWhatItsRoleAllows) {
   } rows[] = {
       {{kAud, "grevio"}, "", "", "", "", ""},
       {{kAud, "bg-only"}, "", "", "", "", ""},
-      {{kAud, "it-only"}, "OUT_OF_SCOPE", "OUT_OF_SCOPE", "OUT_OF_SCOPE",
-       "OUT_OF_SCOPE", "OUT_OF_SCOPE"},
-      {{kAud, "nobody"}, "OUT_OF_SCOPE", "OUT_OF_SCOPE", "OUT_OF_SCOPE",
-       "OUT_OF_SCOPE", "OUT_OF_SCOPE"},
+      {{kAud, "it-only"},
+       "OUT_OF_SCOPE",
+       "OUT_OF_SCOPE",
+       "OUT_OF_SCOPE",
+       "OUT_OF_SCOPE",
+       "OUT_OF_SCOPE"},
+      {{kAud, "nobody"},
+       "OUT_OF_SCOPE",
+       "OUT_OF_SCOPE",
+       "OUT_OF_SCOPE",
+       "OUT_OF_SCOPE",
+       "OUT_OF_SCOPE"},
       {{kOrg, "bg-ngo"}, "", "NOT_AUDITOR", "", "NOT_YOUR_TRAIL", ""},
       {{kOrg, "bg-naptip"}, "", "NOT_AUDITOR", "", "", ""},
-      {{kOrg, "ng-naptip"}, "UNKNOWN_ORGANISATION", "NOT_AUDITOR",
-       "UNKNOWN_ORGANISATION", "UNKNOWN_ORGANISATION", "UNKNOWN_ORGANISATION"},
-      {{kOrg, "grevio"}, "UNKNOWN_ORGANISATION", "NOT_AUDITOR",
-       "UNKNOWN_ORGANISATION", "UNKNOWN_ORGANISATION", "UNKNOWN_ORGANISATION"},
+      {{kOrg, "ng-naptip"},
+       "UNKNOWN_ORGANISATION",
+       "NOT_AUDITOR",
+       "UNKNOWN_ORGANISATION",
+       "UNKNOWN_ORGANISATION",
+       "UNKNOWN_ORGANISATION"},
+      {{kOrg, "grevio"},
+       "UNKNOWN_ORGANISATION",
+       "NOT_AUDITOR",
+       "UNKNOWN_ORGANISATION",
+       "UNKNOWN_ORGANISATION",
+       "UNKNOWN_ORGANISATION"},
       {{kNode, "ng"}, "", "NOT_AUDITOR", "NOT_AUDITOR", "NOT_AUDITOR", ""},
   };
   v1::GetEntriesRequest entries;
