@@ -18,6 +18,10 @@ want=$(sed -n '/^envelope:/,/^```/p' "$doc" | grep -E '^[0-9a-f]+$' | tr -d '\n'
 got=$($py example)
 [ -n "$want" ] && [ "$got" = "$want" ] && ok "worked example matches docs/protocol.md" ||
   bad "worked example: python gives $got, document shows $want"
+want=$(sed -n '/^aes128gcm_envelope:/,/^```/p' "$doc" | grep -E '^[0-9a-f]+$' | tr -d '\n')
+got=$($py example --aead 1)
+[ -n "$want" ] && [ "$got" = "$want" ] && ok "AES-128-GCM worked example matches docs/protocol.md" ||
+  bad "AES-128-GCM worked example: python gives $got, document shows $want"
 
 "$TRMCTL" keygen --org bg-ngo --dir . >/dev/null && "$TRMCTL" keygen --org ng-naptip --dir . >/dev/null ||
   bad keygen

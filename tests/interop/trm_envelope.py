@@ -303,8 +303,8 @@ def open_envelope(wire, sender_pub, recipient_key, now_ms):
         raise Refused("DECRYPTION_FAILED", "ciphertext does not open")
 
 
-def example():
-    """Section 11 of docs/protocol.md."""
+def example(aead_id=3):
+    """Section 11 of docs/protocol.md (11.1 with aead_id 1)."""
     counting = lambda start: bytes(range(start, start + 32))
     sign = ed25519.Ed25519PrivateKey.from_private_bytes(counting(0x00))
     rcpt = x25519.X25519PrivateKey.from_private_bytes(counting(0x20))
@@ -313,7 +313,7 @@ def example():
              case_ref="BG-2026-000123", type=4, sender_org="bg-ngo-animus",
              sender_node="bg", recipient_org="ng-naptip", recipient_node="ng",
              created_unix_ms=1795000000000, expires_unix_ms=1795604800000,
-             consent_ref="CONSENT-7", aead_id=3)
+             consent_ref="CONSENT-7", aead_id=aead_id)
     payload = b"needs: shelter, medical care; services: reintegration"
     return seal(h, payload, sign, rcpt.public_key(), eph)
 
@@ -321,7 +321,7 @@ def example():
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("example")
+    sub.add_parser("example").add_argument("--aead", type=int, default=3)
     s = sub.add_parser("seal")
     for flag in ("--sign-key", "--recipient-pub", "--from", "--to", "--case",
                  "--in", "--out"):
@@ -336,7 +336,7 @@ def main():
     a = p.parse_args()
     try:
         if a.cmd == "example":
-            print(example().hex())
+            print(example(a.aead).hex())
         elif a.cmd == "seal":
             now = int(time.time() * 1000)
             frm, to = getattr(a, "from").split("@"), a.to.split("@")

@@ -34,7 +34,9 @@ std::string ProtocolDocCompact() {
   return out;
 }
 
-TEST(WorkedExample, MatchesProtocolDocument) {
+// `prefix`: "" for the ChaCha20Poly1305 example, "aes128gcm_" for the same
+// message sealed with AES-128-GCM (section 11.1).
+void CheckExample(crypto::AeadAlgorithm aead, const std::string& prefix) {
   auto sender = crypto::Ed25519PrivateKey::FromSeed(Counting(0x00));
   auto recipient = crypto::X25519PrivateKey::FromRaw(Counting(0x20));
   auto ephemeral = crypto::X25519PrivateKey::FromRaw(Counting(0x40));
@@ -57,16 +59,14 @@ TEST(WorkedExample, MatchesProtocolDocument) {
   const std::string payload =
       "needs: shelter, medical care; services: reintegration";
 
-  auto env =
-      Seal(h, AsBytes(payload), *sender, recipient->public_key(),
-           crypto::AeadAlgorithm::kChaCha20Poly1305, Limits(), &*ephemeral);
+  auto env = Seal(h, AsBytes(payload), *sender, recipient->public_key(), aead,
+                  Limits(), &*ephemeral);
   ASSERT_TRUE(env.ok()) << env.status();
 
   auto encap = crypto::HpkeEncap(recipient->public_key(), *ephemeral, nullptr);
   ASSERT_TRUE(encap.ok());
   auto ctx = crypto::HpkeContext::KeySchedule(
-      crypto::HpkeMode::kBase, crypto::AeadAlgorithm::kChaCha20Poly1305,
-      encap->shared_secret, AsBytes(kHpkeInfo), {}, {});
+      crypto::HpkeMode::kBase, aead, encap->shared_secret, AsBytes(kHpkeInfo), {}, {});
   ASSERT_TRUE(ctx.ok());
   const crypto::Sha256Digest body = BodyHash(env->enc(), env->ciphertext());
   const std::string signed_bytes = SignatureInput(env->header(), body);
@@ -88,18 +88,28 @@ TEST(WorkedExample, MatchesProtocolDocument) {
       {"signature", HexEncode(AsBytes(env->signature()))},
       {"envelope", HexEncode(AsBytes(env->SerializeAsString()))},
   };
+  // The second example shows only what the AEAD changes.
+  std::vector<std::pair<std::string, std::string>> shown;
+  for (const auto& v : values) {
+    if (prefix.empty() ||
+        (v.first != "sender_public_key" && v.first != "sender_key_id" &&
+         v.first != "recipient_public_key" && v.first != "recipient_key_id" &&
+         v.first != "enc" && v.first != "shared_secret")) {
+      shown.push_back(v);
+    }
+  }
   if (std::getenv("TRM_PRINT_EXAMPLE") != nullptr) {
-    for (const auto& [name, hex] : values) {
-      std::printf("%s:\n", name.c_str());
+    for (const auto& [name, hex] : shown) {
+      std::printf("%s%s:\n", prefix.c_str(), name.c_str());
       for (size_t i = 0; i < hex.size(); i += 64) {
         std::printf("%s\n", hex.substr(i, 64).c_str());
       }
     }
   }
   const std::string doc = ProtocolDocCompact();
-  for (const auto& [name, hex] : values) {
-    EXPECT_NE(doc.find(name + ":" + hex), std::string::npos)
-        << "docs/protocol.md does not show " << name << " = " << hex;
+  for (const auto& [name, hex] : shown) {
+    EXPECT_NE(doc.find(prefix + name + ":" + hex), std::string::npos)
+        << "docs/protocol.md does not show " << prefix << name << " = " << hex;
   }
 
   // And the example opens.
@@ -109,6 +119,14 @@ TEST(WorkedExample, MatchesProtocolDocument) {
                      OpenOptions{absl::FromUnixMillis(1795000000000)});
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(AsChars(opened->view()), payload);
+}
+
+TEST(WorkedExample, MatchesProtocolDocument) {
+  CheckExample(crypto::AeadAlgorithm::kChaCha20Poly1305, "");
+}
+
+TEST(WorkedExample, TheAes128GcmExampleMatchesProtocolDocument) {
+  CheckExample(crypto::AeadAlgorithm::kAes128Gcm, "aes128gcm_");
 }
 
 }  // namespace
