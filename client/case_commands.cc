@@ -368,7 +368,7 @@ absl::Status Erase(const CaseFlags& f, const Output& out) {
                         node == r.recipient_nodes().end() ? "" : node->second);
     s.recipient_pub = absl::StrCat(f.keys_dir, "/", org, ".enc.pub");
     s.in = payload.string();
-    absl::Status st = SendCommand(f.node, s, "", Output{/*json=*/true});
+    absl::Status st = SendCommand(f.node, s, "", Output{out.json, true});
     sent.push_back(
         {{"to", s.to}, {"ok", st.ok()}, {"error", std::string(st.message())}});
     if (!out.json) {

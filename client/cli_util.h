@@ -14,6 +14,9 @@ namespace trm::client {
 
 struct Output {
   bool json = false;
+  // Print nothing on success (a command that sends on behalf of another,
+  // such as case erase, prints one summary of its own).
+  bool quiet = false;
 };
 
 // A USAGE error: exit status 2.

@@ -148,7 +148,9 @@ absl::Status SubmitEnvelope(const NodeFlags& node, const std::string& wire,
   if (absl::Status submitted = FromGrpc(c.stub->Submit(&ctx, req, &resp));
       !submitted.ok()) {
     // The id, so that the refusal can be looked up later with `status`.
-    if (!out.json) std::cerr << "message " << id << " not accepted\n";
+    if (!out.json && !out.quiet) {
+      std::cerr << "message " << id << " not accepted\n";
+    }
     return submitted;
   }
   std::string receipt_check = "not checked (give --node-pub to check it)";
@@ -160,6 +162,7 @@ absl::Status SubmitEnvelope(const NodeFlags& node, const std::string& wire,
   }
   v1::ReceiptLeaf leaf;
   leaf.ParseFromString(resp.receipt().leaf());
+  if (out.quiet) return absl::OkStatus();
   if (out.json) {
     std::cout << json{{"ok", true},
                       {"message_id", id},

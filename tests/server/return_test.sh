@@ -159,6 +159,14 @@ as bg-ngo case erase BG-R-3 --from bg-ngo@bg --sign-key keys/bg-ngo.sign.key --k
   --fields "date_of_birth" --legal-basis "GDPR Art. 17" >erase.out 2>&1
 check "erase fans out" 0 $?
 contains "two recipients" "2 organisation(s) received" erase.out
+! grep -q '^{' erase.out; check "erase prints no JSON without --json" 0 $?
+as bg-ngo --json case erase BG-R-3 --from bg-ngo@bg --sign-key keys/bg-ngo.sign.key --keys-dir keys \
+  --fields "date_of_birth" --legal-basis "GDPR Art. 17" >erase.json 2>&1
+check "erase --json" 0 $?
+python3 -c 'import json; d=json.loads(open("erase.json").read()); assert d["ok"] and len(d["sent"])==2, d' 2>/dev/null
+check "erase --json prints exactly one JSON object" 0 $?
+receive it-ngo ERASURE_OR_RECTIFICATION_NOTICE
+receive ng-naptip ERASURE_OR_RECTIFICATION_NOTICE
 receive it-ngo ERASURE_OR_RECTIFICATION_NOTICE
 receive ng-naptip ERASURE_OR_RECTIFICATION_NOTICE
 exit $fail

@@ -3,9 +3,8 @@
 // small order are refused, and the list of small-order encodings is right
 // (each forges signatures under OpenSSL's verification, which is why it is
 // refused).
-#include <openssl/evp.h>
-
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <string>
 
@@ -31,11 +30,10 @@ bool RawVerify(const std::string& key, const std::string& msg,
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   return EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
                                  pkey.get(), nullptr) == 1 &&
-         EVP_DigestVerify(ctx.get(),
-                          reinterpret_cast<const unsigned char*>(sig.data()),
-                          sig.size(),
-                          reinterpret_cast<const unsigned char*>(msg.data()),
-                          msg.size()) == 1;
+         EVP_DigestVerify(
+             ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()),
+             sig.size(), reinterpret_cast<const unsigned char*>(msg.data()),
+             msg.size()) == 1;
 }
 
 const char* const kSmallOrder[] = {
@@ -69,8 +67,8 @@ TEST(Ed25519RuleTest, SmallOrderKeysForgeUnderOpenSslAndAreRefused) {
   }
   // An honest key never verifies the forgery.
   auto honest = Ed25519PrivateKey::Generate();
-  std::string raw(reinterpret_cast<const char*>(honest->public_key().raw().data()),
-                  32);
+  std::string raw(
+      reinterpret_cast<const char*>(honest->public_key().raw().data()), 32);
   EXPECT_TRUE(Ed25519PublicKey::FromRaw(AsBytes(raw)).ok());
   for (int m = 0; m < 64; ++m) {
     EXPECT_FALSE(RawVerify(raw, "message " + std::to_string(m), forged));
@@ -106,11 +104,10 @@ TEST(Ed25519RuleTest, SMustBeBelowTheGroupOrder) {
   std::string s(reinterpret_cast<const char*>(sig->data()), 64);
   EXPECT_TRUE(key->public_key().Verify(AsBytes(msg), AsBytes(s)));
   // S + L: the same scalar mod L, refused.
-  static const uint8_t kL[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12,
-                                 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
-                                 0xde, 0x14, 0,    0,    0,    0,    0,
-                                 0,    0,    0,    0,    0,    0,    0,
-                                 0,    0,    0,    0x10};
+  static const uint8_t kL[32] = {
+      0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+      0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
+      0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
   int carry = 0;
   for (int i = 0; i < 32; ++i) {
     const int v = static_cast<uint8_t>(s[32 + i]) + kL[i] + carry;

@@ -65,8 +65,9 @@ void CheckExample(crypto::AeadAlgorithm aead, const std::string& prefix) {
 
   auto encap = crypto::HpkeEncap(recipient->public_key(), *ephemeral, nullptr);
   ASSERT_TRUE(encap.ok());
-  auto ctx = crypto::HpkeContext::KeySchedule(
-      crypto::HpkeMode::kBase, aead, encap->shared_secret, AsBytes(kHpkeInfo), {}, {});
+  auto ctx = crypto::HpkeContext::KeySchedule(crypto::HpkeMode::kBase, aead,
+                                              encap->shared_secret,
+                                              AsBytes(kHpkeInfo), {}, {});
   ASSERT_TRUE(ctx.ok());
   const crypto::Sha256Digest body = BodyHash(env->enc(), env->ciphertext());
   const std::string signed_bytes = SignatureInput(env->header(), body);
