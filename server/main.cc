@@ -40,6 +40,7 @@
 #include "server/mailbox/mailbox.h"
 #include "server/mailbox/mailbox_service.h"
 #include "server/metrics/metrics.h"
+#include "server/rpc/unparseable_request.h"
 #include "server/storage/rocksdb_store.h"
 
 namespace trm {
@@ -404,6 +405,8 @@ int Run(const Flags& flags) {
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(options.limits.max_envelope_bytes +
                        federation::kMaxRelayBatchBytes + (1 << 20)));
+  // A request gRPC cannot parse is answered with a reason, not INTERNAL.
+  builder.experimental().SetInterceptorCreators(rpc::NodeInterceptors());
   builder.RegisterService(&service);
   builder.RegisterService(&admin_service);
   builder.RegisterService(&case_service);
