@@ -9,6 +9,31 @@ namespace trm::federation {
 
 using absl::StatusCode;
 
+absl::StatusOr<std::string> PeerNodeOf(std::optional<absl::string_view> pem,
+                                       const auth::CertVerifier& verifier,
+                                       const directory::Directory& dir,
+                                       absl::string_view this_node,
+                                       absl::Time now) {
+  if (!pem.has_value()) {
+    return Error(StatusCode::kUnauthenticated, "MISSING_CREDENTIAL",
+                 "relay needs mutual TLS with the calling node's "
+                 "certificate");
+  }
+  ASSIGN_OR_RETURN(directory::Principal who,
+                   auth::PrincipalOf(verifier, dir, *pem, now));
+  if (who.kind != directory::PrincipalKind::kNode) {
+    return Error(StatusCode::kPermissionDenied, "WRONG_ROLE",
+                 absl::StrCat("the client certificate is ",
+                              directory::KindName(who.kind), " '", who.id,
+                              "'s; only nodes relay"));
+  }
+  if (who.id == this_node) {
+    return Error(StatusCode::kPermissionDenied, "WRONG_ROLE",
+                 "a node does not relay to itself");
+  }
+  return who.id;
+}
+
 absl::StatusOr<std::string> PeerNode(const grpc::ServerContext& ctx,
                                      const auth::CertVerifier& verifier,
                                      const mailbox::OrgRegistry& registry,
@@ -17,28 +42,10 @@ absl::StatusOr<std::string> PeerNode(const grpc::ServerContext& ctx,
   std::vector<grpc::string_ref> pems =
       auth ? auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)
            : std::vector<grpc::string_ref>();
-  if (pems.empty()) {
-    return Error(StatusCode::kUnauthenticated, "MISSING_CREDENTIAL",
-                 "relay needs mutual TLS with the calling node's "
-                 "certificate");
-  }
+  std::optional<absl::string_view> pem;
+  if (!pems.empty()) pem.emplace(pems[0].data(), pems[0].size());
   std::shared_ptr<const directory::Directory> dir = registry.directory();
-  ASSIGN_OR_RETURN(
-      directory::Principal who,
-      auth::PrincipalOf(verifier, *dir,
-                        absl::string_view(pems[0].data(), pems[0].size()),
-                        clock.Now()));
-  if (who.kind != directory::PrincipalKind::kNode) {
-    return Error(StatusCode::kPermissionDenied, "WRONG_ROLE",
-                 absl::StrCat("the client certificate is ",
-                              directory::KindName(who.kind), " '", who.id,
-                              "'s; only nodes relay"));
-  }
-  if (who.id == registry.node_id()) {
-    return Error(StatusCode::kPermissionDenied, "WRONG_ROLE",
-                 "a node does not relay to itself");
-  }
-  return who.id;
+  return PeerNodeOf(pem, verifier, *dir, registry.node_id(), clock.Now());
 }
 
 grpc::Status FederationService::Relay(

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -24,6 +25,14 @@ absl::StatusOr<std::string> PeerNode(const grpc::ServerContext& ctx,
                                      const auth::CertVerifier& verifier,
                                      const mailbox::OrgRegistry& registry,
                                      const Clock& clock);
+
+// The same decision from the first certificate the caller presented
+// (nullopt when it presented none), for `this_node` at `now`.
+absl::StatusOr<std::string> PeerNodeOf(std::optional<absl::string_view> pem,
+                                       const auth::CertVerifier& verifier,
+                                       const directory::Directory& dir,
+                                       absl::string_view this_node,
+                                       absl::Time now);
 
 class FederationService final : public v1::Federation::Service {
  public:

@@ -17,10 +17,11 @@ class UnparseableRequest : public grpc::experimental::Interceptor {
         // Only these parse their one request before the service runs; for
         // the other kinds a missing message is the end of the stream.
         parsed_up_front_(info->type() == ServerRpcInfo::Type::UNARY ||
-                         info->type() == ServerRpcInfo::Type::SERVER_STREAMING) {
-  }
+                         info->type() ==
+                             ServerRpcInfo::Type::SERVER_STREAMING) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (parsed_up_front_ &&
         methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_MESSAGE) &&
@@ -57,8 +58,8 @@ grpc::Status UnparseableRequestStatus(const char* method) {
           "from proto/ with a protobuf library and send it again"));
 }
 
-grpc::experimental::Interceptor* UnparseableRequestFactory::CreateServerInterceptor(
-    ServerRpcInfo* info) {
+grpc::experimental::Interceptor*
+UnparseableRequestFactory::CreateServerInterceptor(ServerRpcInfo* info) {
   return new UnparseableRequest(info);
 }
 

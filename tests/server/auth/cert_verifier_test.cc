@@ -9,6 +9,7 @@
 #include "common/crypto/openssl_ptr.h"
 #include "common/status.h"
 #include "server/auth/caller_auth.h"
+#include "server/federation/federation_service.h"
 
 namespace trm::auth {
 namespace {
@@ -195,6 +196,70 @@ TEST_F(CertVerifierTest, PrincipalOfNamesTheDirectoryEntryOrRefuses) {
         who.ok() ? absl::StrCat(directory::KindName(who->kind), " ", who->id)
                  : ErrorReason(who.status());
     EXPECT_EQ(got, r.want);
+  }
+}
+
+// The Federation service's caller: a node of the directory other than this
+// one, by its checked certificate; anyone else is refused before any batch
+// is read.
+TEST_F(CertVerifierTest, PeerNodeIsAnotherNodeOfTheDirectory) {
+  v1::Directory d;
+  d.set_federation("test");
+  d.set_serial(7);
+  for (const char* id : {"bg", "ng"}) {
+    v1::DirectoryNode* n = d.add_nodes();
+    n->set_id(id);
+    n->set_tls_identity(absl::StrCat("trm://node/", id));
+  }
+  v1::DirectoryOrganisation* o = d.add_organisations();
+  o->set_id("ng-reception");
+  o->set_home_node("ng");
+  o->set_tls_identity("trm://org/ng-reception");
+  v1::DirectoryAuditor* a = d.add_auditors();
+  a->set_id("grevio");
+  a->set_tls_identity("trm://auditor/grevio");
+  a->set_scope(v1::AUDIT_ALL_NODES);
+  auto dir = directory::Directory::FromLocal(d);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  struct Row {
+    const char* san;  // null: no client certificate at all
+    X509* issuer;
+    EVP_PKEY* issuer_key;
+    absl::Time at;
+    std::string want;  // the peer node, or the reason
+  } rows[] = {
+      {"URI:trm://node/ng", ca_.get(), ca_key_.get(), kNow, "ng"},
+      {nullptr, ca_.get(), ca_key_.get(), kNow, "MISSING_CREDENTIAL"},
+      // This node's own identity: a node does not relay to itself.
+      {"URI:trm://node/bg", ca_.get(), ca_key_.get(), kNow, "WRONG_ROLE"},
+      // An organisation or an auditor of the federation is not a peer.
+      {"URI:trm://org/ng-reception", ca_.get(), ca_key_.get(), kNow,
+       "WRONG_ROLE"},
+      {"URI:trm://auditor/grevio", ca_.get(), ca_key_.get(), kNow,
+       "WRONG_ROLE"},
+      // A node the directory does not list, one named like an organisation,
+      // another CA's certificate for a real node, an expired one.
+      {"URI:trm://node/it", ca_.get(), ca_key_.get(), kNow, "UNKNOWN_IDENTITY"},
+      {"URI:trm://node/ng-reception", ca_.get(), ca_key_.get(), kNow,
+       "UNKNOWN_IDENTITY"},
+      {"URI:trm://node/ng", other_ca_.get(), other_ca_key_.get(), kNow,
+       "CERT_UNTRUSTED"},
+      {"URI:trm://node/ng", ca_.get(), ca_key_.get(),
+       kNow + absl::Hours(24 * 31), "CERT_EXPIRED"},
+      {"DNS:ng.example", ca_.get(), ca_key_.get(), kNow, "CERT_NO_IDENTITY"},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.san == nullptr ? "no certificate" : r.san);
+    std::optional<std::string> pem;
+    if (r.san != nullptr) {
+      X509Ptr leaf =
+          MakeCert(leaf_key_.get(), "peer", r.issuer, r.issuer_key, r.san, 30);
+      pem = Pem(leaf.get());
+    }
+    auto peer = federation::PeerNodeOf(
+        pem ? std::optional<absl::string_view>(*pem) : std::nullopt, *v_, **dir,
+        "bg", r.at);
+    EXPECT_EQ(peer.ok() ? *peer : ErrorReason(peer.status()), r.want);
   }
 }
 

@@ -40,15 +40,16 @@ class UnparseableRequestTest : public ::testing::TestWithParam<bool> {
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port);
     builder.SetMaxReceiveMessageSize(8 << 20);
-    if (GetParam()) builder.experimental().SetInterceptorCreators(NodeInterceptors());
+    if (GetParam())
+      builder.experimental().SetInterceptorCreators(NodeInterceptors());
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(8 << 20);
-    stub_ = std::make_unique<grpc::GenericStub>(grpc::CreateCustomChannel(
-        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(),
-        args));
+    stub_ = std::make_unique<grpc::GenericStub>(
+        grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port),
+                                  grpc::InsecureChannelCredentials(), args));
   }
   void TearDown() override { server_->Shutdown(); }
 
@@ -145,8 +146,7 @@ TEST_P(UnparseableRequestTest, ARequestThatParsesIsUntouched) {
 }
 
 INSTANTIATE_TEST_SUITE_P(WithAndWithout, UnparseableRequestTest,
-                         ::testing::Bool(),
-                         [](const auto& info) {
+                         ::testing::Bool(), [](const auto& info) {
                            return info.param ? "Interceptor" : "GrpcAlone";
                          });
 
