@@ -3,9 +3,11 @@
 # stops the node. Source it from the repository root.
 bench_setup() {
   ./scripts/install-deps.sh >/dev/null
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target trm-broker trmctl trm_load backlog_fill audit_bench >/dev/null
-  bin="$(pwd)/build/release"
+  # BENCH_PRESET=default measures the everyday build instead (same code, -O2).
+  local preset=${BENCH_PRESET:-release}
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" --target trm-broker trmctl trm_load backlog_fill audit_bench >/dev/null
+  bin="$(pwd)/build/$preset"
   work=$(mktemp -d); pid=""
   trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$work"' EXIT
   cd "$work"; mkdir keys

@@ -7,6 +7,8 @@
 //   trm_load consume --node ADDR (--token-file F... | --ca CA --cert C
 //                    --key K) --expect N [--log FILE]
 //                    [--timeout-s S] [--sign-key K]
+//   trm_load stall --node ADDR (--token-file F | --ca ...) [--streams N]
+//                  [--hold-s S]
 //
 // Each --to is one producer with its own channel and stream (count
 // messages each, rate/producers each); each consumer token file is one
@@ -47,6 +49,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/crypto/hash.h"
@@ -679,6 +682,49 @@ int Consume(const Common& c, const std::vector<std::string>& token_files,
   return all.acked >= expect && all.undone == 0 ? 0 : 1;
 }
 
+// The slow consumer of issue 15 section 3: `streams` Receive streams, each
+// on its own connection, each reads one delivery and then stops reading,
+// until the node ends it (its stall deadline) or `hold_s` pass. Prints,
+// per stream, how it ended.
+int Stall(const Common& c, size_t streams, int hold_s) {
+  const std::string token = c.token_file.empty() ? "" : ReadToken(c.token_file);
+  std::vector<std::string> ended(streams);
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (size_t i = 0; i < streams; ++i) {
+    threads.emplace_back([&, i] {
+      std::unique_ptr<v1::Mailbox::Stub> stub = Stub(c);
+      grpc::ClientContext ctx;
+      Authorize(ctx, token);
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(hold_s));
+      v1::ReceiveRequest req;
+      req.set_max_messages(100000);
+      auto reader = stub->Receive(&ctx, req);
+      v1::Delivery d;
+      if (!reader->Read(&d)) {
+        ended[i] = "no delivery: " + reader->Finish().error_message();
+        return;
+      }
+      std::printf("stall: stream %zu read one delivery and stops reading\n", i);
+      std::fflush(stdout);
+      // Not reading: gRPC reads only when asked, so the node's writes fill
+      // the transport's buffers and then block. Finish waits for the end.
+      const grpc::Status s = reader->Finish();
+      ended[i] = absl::StrCat(
+          "ended after ",
+          std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start)
+              .count(),
+          " s: ", s.ok() ? "OK" : s.error_message());
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < streams; ++i) {
+    std::printf("stall: stream %zu %s\n", i, ended[i].c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace trm::load
 
@@ -734,11 +780,20 @@ int main(int argc, char** argv) {
                     "Receive stream");
   consume->add_option("--sign-key", cf.sign_key,
                       "sign each acknowledgement with this key");
+  CLI::App* stall = app.add_subcommand(
+      "stall", "Receive streams that read one delivery and stop reading");
+  common(stall);
+  size_t stall_streams = 3;
+  int stall_hold_s = 120;
+  stall->add_option("--streams", stall_streams);
+  stall->add_option("--hold-s", stall_hold_s,
+                    "give up after this long if the node never ends them");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (*produce) return trm::load::Produce(c, pf);
+  if (*stall) return trm::load::Stall(c, stall_streams, stall_hold_s);
   return trm::load::Consume(c, consume_tokens, cf);
 }
