@@ -82,6 +82,11 @@ hold_answer() {  # hold_answer CASE: arms the proxy, sends; sets id
   wait_for proxy.log '^holding' $((holding + 1)) || return 1
   stored_at_ng "$id" 1
 }
+kill_holding() {  # kill_holding NODE: SIGKILL; the proxy drops the held answer
+  local dropped; dropped=$(lines proxy.log '^dropped')
+  kill -9 "${pids[$1]}"; wait "${pids[$1]}" 2>/dev/null
+  wait_for proxy.log '^dropped' $((dropped + 1))
+}
 # early_notice_then_release STEP ID [received]: ng-naptip receives and
 # acknowledges ID (unless it did already) while NG's answer is held; NG's
 # notice reaches BG first and BG asks for it again (MESSAGE_RELAY_PENDING,
@@ -112,9 +117,7 @@ hold_answer ORDER-1; rc=$?
 check "1: NG stored the batch, its answer held" 0 $rc
 [ $rc = 0 ] || exit 1
 id1=$id
-dropped=$(lines proxy.log '^dropped')
-kill -9 "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null
-wait_for proxy.log '^dropped' $((dropped + 1)); check "1: the answer never left NG" 0 $?
+kill_holding ng; check "1: the answer never left NG" 0 $?
 arm
 start ng
 stored_at_ng "$id1" 2; check "1: BG relayed it again after NG's restart" 0 $?
@@ -128,9 +131,7 @@ hold_answer ORDER-2; rc=$?
 check "2: NG stored the batch, its answer held" 0 $rc
 [ $rc = 0 ] || exit 1
 id2=$id
-dropped=$(lines proxy.log '^dropped')
-kill -9 "${pids[bg]}"; wait "${pids[bg]}" 2>/dev/null
-wait_for proxy.log '^dropped' $((dropped + 1)); check "2: BG died without the answer" 0 $?
+kill_holding bg; check "2: BG died without the answer" 0 $?
 receive_at_ng; contains "2: ng-naptip received and acknowledged it while BG was down" "$id2" recv.out
 arm
 start bg

@@ -79,6 +79,21 @@ class CertVerifierTest : public ::testing::Test {
   X509Ptr other_ca_ = MakeCert(other_ca_key_.get(), "rogue CA", nullptr,
                                nullptr, nullptr, 3650);
   std::unique_ptr<CertVerifier> v_ = *CertVerifier::Create(Pem(ca_.get()));
+
+  // One row of an identity table: a client certificate with this SAN (none
+  // when null) from this issuer, judged at `at`.
+  struct Row {
+    const char* san;
+    X509* issuer;
+    EVP_PKEY* issuer_key;
+    absl::Time at;
+    std::string want;
+  };
+  std::string LeafPem(const Row& r) {
+    X509Ptr leaf =
+        MakeCert(leaf_key_.get(), "peer", r.issuer, r.issuer_key, r.san, 30);
+    return Pem(leaf.get());
+  }
 };
 
 TEST_F(CertVerifierTest, NamesThePeerByItsUriSan) {
@@ -164,13 +179,8 @@ TEST_F(CertVerifierTest, PrincipalOfNamesTheDirectoryEntryOrRefuses) {
   a->set_scope(v1::AUDIT_ALL_NODES);
   auto dir = directory::Directory::FromLocal(d);
   ASSERT_TRUE(dir.ok()) << dir.status();
-  struct Row {
-    const char* san;
-    X509* issuer;
-    EVP_PKEY* issuer_key;
-    absl::Time at;
-    std::string want;  // "kind id", or the reason
-  } rows[] = {
+  // want: "kind id", or the reason.
+  const Row rows[] = {
       {"URI:trm://org/bg-ngo", ca_.get(), ca_key_.get(), kNow,
        "organisation bg-ngo"},
       {"URI:trm://node/bg", ca_.get(), ca_key_.get(), kNow, "node bg"},
@@ -189,9 +199,7 @@ TEST_F(CertVerifierTest, PrincipalOfNamesTheDirectoryEntryOrRefuses) {
   };
   for (const Row& r : rows) {
     SCOPED_TRACE(r.san);
-    X509Ptr leaf =
-        MakeCert(leaf_key_.get(), "peer", r.issuer, r.issuer_key, r.san, 30);
-    auto who = PrincipalOf(*v_, **dir, Pem(leaf.get()), r.at);
+    auto who = PrincipalOf(*v_, **dir, LeafPem(r), r.at);
     const std::string got =
         who.ok() ? absl::StrCat(directory::KindName(who->kind), " ", who->id)
                  : ErrorReason(who.status());
@@ -221,13 +229,8 @@ TEST_F(CertVerifierTest, PeerNodeIsAnotherNodeOfTheDirectory) {
   a->set_scope(v1::AUDIT_ALL_NODES);
   auto dir = directory::Directory::FromLocal(d);
   ASSERT_TRUE(dir.ok()) << dir.status();
-  struct Row {
-    const char* san;  // null: no client certificate at all
-    X509* issuer;
-    EVP_PKEY* issuer_key;
-    absl::Time at;
-    std::string want;  // the peer node, or the reason
-  } rows[] = {
+  // want: the peer node, or the reason.
+  const Row rows[] = {
       {"URI:trm://node/ng", ca_.get(), ca_key_.get(), kNow, "ng"},
       {nullptr, ca_.get(), ca_key_.get(), kNow, "MISSING_CREDENTIAL"},
       // This node's own identity: a node does not relay to itself.
@@ -251,11 +254,7 @@ TEST_F(CertVerifierTest, PeerNodeIsAnotherNodeOfTheDirectory) {
   for (const Row& r : rows) {
     SCOPED_TRACE(r.san == nullptr ? "no certificate" : r.san);
     std::optional<std::string> pem;
-    if (r.san != nullptr) {
-      X509Ptr leaf =
-          MakeCert(leaf_key_.get(), "peer", r.issuer, r.issuer_key, r.san, 30);
-      pem = Pem(leaf.get());
-    }
+    if (r.san != nullptr) pem = LeafPem(r);
     auto peer = federation::PeerNodeOf(
         pem ? std::optional<absl::string_view>(*pem) : std::nullopt, *v_, **dir,
         "bg", r.at);
