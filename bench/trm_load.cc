@@ -628,7 +628,15 @@ ConsumeResult ConsumeQueue(
     } else {
       auto reader = stub->Receive(&ctx, req);
       v1::Delivery d;
-      while (reader->Read(&d)) deliver(d);
+      while (reader->Read(&d)) {
+        deliver(d);
+        // The stream sends more only as deliveries are settled (its window
+        // of 16): acknowledge as it goes.
+        if (batch.size() >= 8) {
+          ack_many(batch);
+          batch.clear();
+        }
+      }
       got = reader->Finish();
     }
     if (!got.ok()) {

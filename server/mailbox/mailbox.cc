@@ -310,8 +310,12 @@ absl::StatusOr<std::vector<Delivery>> Mailbox::Receive(
   size_t bytes = 0;
   std::vector<std::string> first_deliveries;
   while (out.size() < max) {
-    ASSIGN_OR_RETURN(std::vector<storage::QueuedMessage> page,
-                     store_.ReadQueue(caller, from, 256));
+    // Pages of what is still wanted: a page loads its envelopes, leased
+    // ones too, so a Receive for two must not load the whole mailbox.
+    ASSIGN_OR_RETURN(
+        std::vector<storage::QueuedMessage> page,
+        store_.ReadQueue(caller, from,
+                         std::clamp<size_t>(max - out.size(), 1, 256)));
     if (page.empty()) break;
     from = page.back().seq + 1;
     absl::MutexLock lock(&mu_);
@@ -430,6 +434,7 @@ absl::Status Mailbox::Refuse(const std::string& caller,
     absl::MutexLock lock(&mu_);
     leases_[caller].erase(message_id);
   }
+  settlements_.Notify(caller);
   if (log::MessageLogging())
     log::Message(
         "message.refused", message_id,
@@ -478,7 +483,21 @@ absl::StatusOr<std::vector<absl::Status>> Mailbox::AckMany(
     }
     results[index[k]] = std::move(stored[k]);
   }
+  if (!checked.empty()) settlements_.Notify(caller);
   return results;
+}
+
+std::vector<std::string> Mailbox::StillLeased(const std::string& caller,
+                                              std::vector<std::string> ids) {
+  const absl::Time now = clock_.Now();
+  absl::MutexLock lock(&mu_);
+  auto leases = leases_.find(caller);
+  if (leases == leases_.end()) return {};
+  std::erase_if(ids, [&](const std::string& id) {
+    auto it = leases->second.find(id);
+    return it == leases->second.end() || it->second.expires <= now;
+  });
+  return ids;
 }
 
 absl::Status Mailbox::Release(const std::string& caller,
@@ -496,6 +515,7 @@ absl::Status Mailbox::Release(const std::string& caller,
   }
   it->second.expires = absl::InfinitePast();  // deliverable again now
   arrivals_.Notify(caller);
+  settlements_.Notify(caller);
   return absl::OkStatus();
 }
 

@@ -145,6 +145,14 @@ class Mailbox {
   // here, released; the relay receiver notifies it too). A lease that runs
   // out is not notified: waiting calls look again every second.
   Arrivals& arrivals() { return arrivals_; }
+  // Notified when a delivery to an organisation settles: acknowledged,
+  // released or refused. A Receive stream waits on it for room in its
+  // window.
+  Arrivals& settlements() { return settlements_; }
+  // Those of `ids` that are still leased to `caller`: delivered, not yet
+  // acknowledged, released or refused, and the lease not run out.
+  std::vector<std::string> StillLeased(const std::string& caller,
+                                       std::vector<std::string> ids);
 
  private:
   struct Lease {
@@ -190,6 +198,7 @@ class Mailbox {
   receipts::ReceiptSigner& signer_;
   const Clock& clock_;
   Arrivals arrivals_;
+  Arrivals settlements_;
 
   // The refusal record budget of one organisation.
   struct RefusalBudget {

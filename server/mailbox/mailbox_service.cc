@@ -287,23 +287,31 @@ grpc::Status MailboxService::Receive(grpc::ServerContext* ctx,
   absl::StatusOr<Caller> caller = Authenticate(ctx);
   if (!caller.ok()) return ToGrpc(caller.status());
   const std::string* org = &caller->org;
-  // A window at a time: lease, write, and lease more only once the client
-  // has taken the window. A client that stops reading blocks the write; the
-  // watchdog then cancels the stream and the unsent leases are given back.
+  // A window at a time, as a consumer prefetch: the stream holds at most
+  // the window of deliveries that the client has not settled (acknowledged,
+  // released or refused), and leases more only as they settle. A written
+  // delivery is not a taken one: gRPC's Write returns while the bytes may
+  // still sit in the node's memory. A client that settles nothing for the
+  // stall limit is cut off by the watchdog; what it was not sent is given
+  // back at once, what it was sent when its lease runs out.
   const size_t max = req->max_messages() == 0 ? 64 : req->max_messages();
   const size_t window = std::max<size_t>(1, limits_.receive_window_messages);
-  absl::StatusOr<std::vector<Delivery>> got = Poll(
-      ctx, *org, *req, limits_.receive_window_bytes, std::min(max, window));
+  const size_t window_bytes = limits_.receive_window_bytes;
+  absl::StatusOr<std::vector<Delivery>> got =
+      Poll(ctx, *org, *req, window_bytes, std::min(max, window));
   if (!got.ok()) return ToGrpc(got.status());
   std::optional<StreamWatchdog::Watch> watch;
   if (watchdog_ != nullptr && !got->empty()) {
     watch.emplace(watchdog_->Start([ctx] { ctx->TryCancel(); }));
   }
+  // Sent and not yet settled: message id -> envelope bytes.
+  absl::flat_hash_map<std::string, size_t> unsettled;
   size_t sent = 0;
   while (!got->empty()) {
     for (size_t i = 0; i < got->size(); ++i) {
       v1::Delivery out;
       const std::string id = (*got)[i].message_id;
+      const size_t bytes = (*got)[i].envelope.size();
       FillDelivery((*got)[i], &out);
       if (!writer->Write(out)) {
         // The client is gone or stalled: what it has not taken is
@@ -314,15 +322,49 @@ grpc::Status MailboxService::Receive(grpc::ServerContext* ctx,
         }
         return grpc::Status::OK;
       }
-      if (watch) watch->Progress();
+      unsettled[id] = bytes;
       ++sent;
     }
-    if (sent >= max || ctx->IsCancelled()) break;
-    got = mailbox_.Receive(*org, std::min(max - sent, window),
-                           limits_.receive_window_bytes);
+    if (sent >= max) break;
+    std::optional<Room> room = WaitForRoom(
+        ctx, *org, unsettled, window, window_bytes, watch ? &*watch : nullptr);
+    if (!room.has_value()) break;  // cancelled: the client or the watchdog
+    got = mailbox_.Receive(*org, std::min(max - sent, room->messages),
+                           room->bytes);
     if (!got.ok()) return ToGrpc(got.status());
   }
   return grpc::Status::OK;
+}
+
+std::optional<MailboxService::Room> MailboxService::WaitForRoom(
+    grpc::ServerContext* ctx, const std::string& org,
+    absl::flat_hash_map<std::string, size_t>& unsettled, size_t window,
+    size_t window_bytes, StreamWatchdog::Watch* watch) {
+  for (;;) {
+    const uint64_t seen = mailbox_.settlements().Generation(org);
+    std::vector<std::string> ids;
+    ids.reserve(unsettled.size());
+    for (const auto& [id, bytes] : unsettled) ids.push_back(id);
+    const size_t before = unsettled.size();
+    absl::flat_hash_map<std::string, size_t> still;
+    for (std::string& id : mailbox_.StillLeased(org, std::move(ids))) {
+      const size_t bytes = unsettled[id];
+      still.emplace(std::move(id), bytes);
+    }
+    unsettled = std::move(still);
+    // Settling is the client's progress.
+    if (watch != nullptr && unsettled.size() < before) watch->Progress();
+    size_t held = 0;
+    for (const auto& [id, bytes] : unsettled) held += bytes;
+    if (unsettled.size() < window && held < window_bytes) {
+      return Room{window - unsettled.size(), window_bytes - held};
+    }
+    if (ctx->IsCancelled()) return std::nullopt;
+    // Woken by a settlement; otherwise a look every second, for leases
+    // that ran out and for a cancelled call.
+    mailbox_.settlements().WaitForChange(org, seen,
+                                         absl::Now() + absl::Seconds(1));
+  }
 }
 
 grpc::Status MailboxService::ReceiveMany(grpc::ServerContext* ctx,

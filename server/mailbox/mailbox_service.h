@@ -6,6 +6,7 @@
 #define TRM_SERVER_MAILBOX_MAILBOX_SERVICE_H_
 
 #include <atomic>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -22,9 +23,9 @@ namespace trm::mailbox {
 struct ServiceLimits {
   // Calls open at once per organisation (TOO_MANY_CALLS beyond).
   size_t max_calls_per_organisation = 64;
-  // A Receive stream leases this many messages (and at most this many
-  // bytes, but at least one message) at a time, and leases more only when
-  // the client has read them.
+  // A Receive stream holds at most this many deliveries (and this many
+  // bytes, but at least one message) that the client has not acknowledged,
+  // released or refused, and leases more only as they settle.
   size_t receive_window_messages = 16;
   size_t receive_window_bytes = 2 << 20;
   // Requests a submit stream queues before it stops reading from the client
@@ -94,6 +95,15 @@ class MailboxService final : public v1::Mailbox::Service {
                                              const v1::ReceiveRequest& req,
                                              size_t max_bytes, size_t max);
   static void FillDelivery(Delivery& d, v1::Delivery* out);
+  // Room in a Receive stream's window once the client has settled enough of
+  // `unsettled` (which it updates), or nullopt when the call is cancelled.
+  struct Room {
+    size_t messages, bytes;
+  };
+  std::optional<Room> WaitForRoom(
+      grpc::ServerContext* ctx, const std::string& org,
+      absl::flat_hash_map<std::string, size_t>& unsettled, size_t window,
+      size_t window_bytes, StreamWatchdog::Watch* watch);
   static void FillResponse(uint64_t correlation,
                            absl::StatusOr<v1::Receipt> receipt,
                            v1::SubmitResponse* resp);

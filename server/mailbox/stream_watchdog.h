@@ -33,7 +33,7 @@ class StreamWatchdog {
     }
     Watch& operator=(Watch&&) = delete;
     ~Watch();
-    // A write completed: the client is reading.
+    // The client settled a delivery: it is reading.
     void Progress();
 
    private:

@@ -87,6 +87,12 @@ class MailboxServiceTest : public ::testing::Test {
         grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
                                   grpc::InsecureChannelCredentials(), args);
     stub_ = v1::Mailbox::NewStub(channel_);
+    // And a client as an integrator would make it: gRPC's defaults.
+    grpc::ChannelArguments defaults;
+    defaults.SetMaxReceiveMessageSize(8 << 20);
+    ordinary_stub_ = v1::Mailbox::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(),
+        defaults));
   }
   ~MailboxServiceTest() override {
     if (server_) server_->Shutdown(std::chrono::system_clock::now());
@@ -152,6 +158,7 @@ class MailboxServiceTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Mailbox::Stub> stub_;
+  std::unique_ptr<v1::Mailbox::Stub> ordinary_stub_;
 };
 
 // Who may call, and what each caller may see: the development token's
@@ -379,6 +386,69 @@ TEST_F(MailboxServiceTest, AReceiveStreamWhoseClientStopsReadingIsEnded) {
   EXPECT_FALSE(reader->Finish().ok());
   EXPECT_TRUE(
       Eventually([&] { return service_->calls().Open(naptip_.id) == 0; }));
+}
+
+// The same with an ordinary gRPC client (default channel, BDP probing on):
+// its transport and the node's may buffer much more than a window, so a
+// written delivery is no sign of a taken one. The stream still holds at
+// most its window unsettled; and a client that acknowledges as it reads
+// gets the whole mailbox through one stream.
+TEST_F(MailboxServiceTest,
+       AnOrdinaryClientGetsAWindowUnsettledAndMoreAsItAcks) {
+  ServiceLimits limits;
+  limits.receive_window_messages = 4;
+  Start(limits);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(mailbox_->Submit(ngo_.id, Envelope(100000)).ok());
+  }
+  std::vector<std::string> first_stream;
+  {
+    grpc::ClientContext ctx;
+    As(naptip_, &ctx);
+    v1::ReceiveRequest req;
+    req.set_max_messages(40);
+    auto reader = ordinary_stub_->Receive(&ctx, req);
+    v1::Delivery d;
+    // It reads on but settles nothing. Whatever the transports buffer, the
+    // stream wrote one window: the client can read exactly that many.
+    while (first_stream.size() < 4 && reader->Read(&d)) {
+      first_stream.push_back(d.message_id());
+    }
+    EXPECT_EQ(first_stream.size(), 4u);
+    absl::StatusOr<std::vector<Delivery>> rest =
+        mailbox_->Receive(naptip_.id, 100);
+    ASSERT_TRUE(rest.ok());
+    EXPECT_EQ(rest->size(), 36u) << "the stream leased past its window";
+    std::printf(
+        "[ figures ] an ordinary client's Receive stream, window 4, 40 "
+        "messages, nothing settled: 4 leased to it, %zu free for others\n",
+        rest->size());
+    for (const Delivery& x : *rest) {
+      ASSERT_TRUE(mailbox_->Release(naptip_.id, x.message_id).ok());
+    }
+    ctx.TryCancel();
+    while (reader->Read(&d)) {
+    }
+    reader->Finish();
+  }
+  // A client that acknowledges each one as it reads: all 40 in one stream
+  // (the 4 above stay leased to the cancelled stream: release them first).
+  for (const std::string& id : first_stream) {
+    ASSERT_TRUE(mailbox_->Release(naptip_.id, id).ok());
+  }
+  grpc::ClientContext ctx;
+  As(naptip_, &ctx);
+  v1::ReceiveRequest req;
+  req.set_max_messages(40);
+  auto reader = ordinary_stub_->Receive(&ctx, req);
+  v1::Delivery d;
+  size_t acked = 0;
+  while (reader->Read(&d)) {
+    ASSERT_TRUE(mailbox_->Ack(naptip_.id, d.message_id(), "").ok());
+    ++acked;
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(acked, 40u);
 }
 
 }  // namespace
