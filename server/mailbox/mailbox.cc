@@ -309,6 +309,7 @@ absl::StatusOr<std::vector<Delivery>> Mailbox::Receive(
   uint64_t from = 0;
   size_t bytes = 0;
   std::vector<std::string> first_deliveries;
+  absl::ReaderMutexLock queue_lock(&QueueLock(caller));
   while (out.size() < max) {
     // Pages of what is still wanted: a page loads its envelopes, leased
     // ones too, so a Receive for two must not load the whole mailbox.
@@ -426,11 +427,12 @@ absl::Status Mailbox::Refuse(const std::string& caller,
       me.directory->OrganisationSigningKey(
           caller, refusal.signed_refusal.key_id(), signed_at, now));
   RETURN_IF_ERROR(envelope::VerifyRefusal(refusal, key));
-  std::vector<absl::Status> stored = store_.AcknowledgeAll(
-      caller, {storage::AckRequest{message_id, "", refusal_bytes}},
-      absl::ToUnixMillis(now));
-  RETURN_IF_ERROR(stored.front());
   {
+    absl::WriterMutexLock queue_lock(&QueueLock(caller));
+    std::vector<absl::Status> stored = store_.AcknowledgeAll(
+        caller, {storage::AckRequest{message_id, "", refusal_bytes}},
+        absl::ToUnixMillis(now));
+    RETURN_IF_ERROR(stored.front());
     absl::MutexLock lock(&mu_);
     leases_[caller].erase(message_id);
   }
@@ -467,6 +469,7 @@ absl::StatusOr<std::vector<absl::Status>> Mailbox::AckMany(
     checked.push_back(acks[i]);
     index.push_back(i);
   }
+  absl::WriterMutexLock queue_lock(&QueueLock(caller));
   std::vector<absl::Status> stored =
       store_.AcknowledgeAll(caller, checked, absl::ToUnixMillis(now));
   absl::MutexLock lock(&mu_);
@@ -485,6 +488,11 @@ absl::StatusOr<std::vector<absl::Status>> Mailbox::AckMany(
   }
   if (!checked.empty()) settlements_.Notify(caller);
   return results;
+}
+
+absl::Mutex& Mailbox::QueueLock(const std::string& caller) {
+  absl::MutexLock lock(&mu_);
+  return queue_locks_[caller];
 }
 
 std::vector<std::string> Mailbox::StillLeased(const std::string& caller,

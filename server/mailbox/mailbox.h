@@ -32,6 +32,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -215,7 +216,18 @@ class Mailbox {
       ABSL_GUARDED_BY(refusals_mu_);
   absl::Time last_summary_ ABSL_GUARDED_BY(refusals_mu_) = absl::InfinitePast();
 
+  // The lock that orders reading `caller`'s queue against settling its
+  // messages: Receive holds it shared from its queue read until its leases
+  // are taken, an acknowledgement or refusal holds it exclusively from its
+  // store write until the lease is gone. Without it a Receive could read a
+  // page before an acknowledgement was stored, find the lease erased after,
+  // and deliver the acknowledged message again.
+  absl::Mutex& QueueLock(const std::string& caller);
+
   absl::Mutex mu_;
+  // recipient -> its QueueLock (node_hash_map: a mutex never moves)
+  absl::node_hash_map<std::string, absl::Mutex> queue_locks_
+      ABSL_GUARDED_BY(mu_);
   // recipient -> message id -> lease
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, Lease>>
       leases_ ABSL_GUARDED_BY(mu_);
