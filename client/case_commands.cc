@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/node_commands.h"
+#include "client/payload_json.h"
 #include "common/bytes.h"
 #include "common/status.h"
 #include "common/time_text.h"
@@ -27,68 +28,12 @@ struct CaseFlags {
   std::string payloads;  // timeline: the caller's received payloads
   uint32_t max = 0;      // overdue
   // payload
-  std::string type, text, out;
+  std::string type, text, json_in, out;
   // erase
   SealFlags seal;
   std::string keys_dir, fields, legal_basis, corrected;
   bool rectify = false;
 };
-
-// The payload message of `type` (docs/workflow.md), or null.
-std::unique_ptr<google::protobuf::Message> PayloadOf(v1::MessageType type) {
-  switch (type) {
-    case v1::CONSENT_RECORD:
-      return std::make_unique<v1::ConsentRecord>();
-    case v1::IDENTITY_VERIFICATION_REQUEST:
-      return std::make_unique<v1::IdentityVerificationRequest>();
-    case v1::IDENTITY_VERIFICATION_RESPONSE:
-      return std::make_unique<v1::IdentityVerificationResponse>();
-    case v1::REFERRAL_REQUEST:
-      return std::make_unique<v1::ReferralRequest>();
-    case v1::REFERRAL_ACK:
-      return std::make_unique<v1::ReferralAck>();
-    case v1::RISK_ASSESSMENT:
-      return std::make_unique<v1::RiskAssessment>();
-    case v1::RISK_FEEDBACK:
-      return std::make_unique<v1::RiskFeedback>();
-    case v1::BEST_INTERESTS_DETERMINATION:
-      return std::make_unique<v1::BestInterestsDetermination>();
-    case v1::REINTEGRATION_PLAN:
-      return std::make_unique<v1::ReintegrationPlan>();
-    case v1::PRE_DEPARTURE_COUNSELLING:
-      return std::make_unique<v1::PreDepartureCounselling>();
-    case v1::TRAVEL_DOCUMENT_REQUEST:
-      return std::make_unique<v1::TravelDocumentRequest>();
-    case v1::TRAVEL_DOCUMENT_RESPONSE:
-      return std::make_unique<v1::TravelDocumentResponse>();
-    case v1::TRAVEL_ARRANGEMENT:
-      return std::make_unique<v1::TravelArrangement>();
-    case v1::ARRIVAL_CONFIRMATION:
-      return std::make_unique<v1::ArrivalConfirmation>();
-    case v1::HANDOVER_CONFIRMATION:
-      return std::make_unique<v1::HandoverConfirmation>();
-    case v1::NON_DEPARTURE_NOTICE:
-      return std::make_unique<v1::NonDepartureNotice>();
-    case v1::MONITORING_REPORT:
-      return std::make_unique<v1::MonitoringReport>();
-    case v1::CASE_CLOSURE:
-      return std::make_unique<v1::CaseClosure>();
-    case v1::INFORMATION_REQUEST:
-      return std::make_unique<v1::InformationRequest>();
-    case v1::INFORMATION_RESPONSE:
-      return std::make_unique<v1::InformationResponse>();
-    case v1::ERASURE_OR_RECTIFICATION_NOTICE:
-      return std::make_unique<v1::ErasureOrRectificationNotice>();
-    case v1::REFLECTION_PERIOD_NOTICE:
-      return std::make_unique<v1::ReflectionPeriodNotice>();
-    case v1::DEADLINE_NOTICE:
-      return std::make_unique<v1::DeadlineNotice>();
-    case v1::CASE_TRANSFER:
-      return std::make_unique<v1::CaseTransfer>();
-    default:
-      return nullptr;
-  }
-}
 
 std::string OutcomeName(v1::MessageType type, uint32_t outcome) {
   if (outcome == 0) return "";
@@ -225,15 +170,8 @@ std::string PayloadSummary(const std::string& dir, const v1::CaseStep& s) {
   if (!in) return "";
   std::stringstream bytes;
   bytes << in.rdbuf();
-  std::unique_ptr<google::protobuf::Message> m = PayloadOf(s.type());
-  if (m == nullptr || !m->ParseFromString(bytes.str())) {
-    return "(payload is not a trm.v1 case message)";
-  }
-  std::string text;
-  google::protobuf::TextFormat::Printer printer;
-  printer.SetSingleLineMode(true);
-  printer.PrintToString(*m, &text);
-  return text;
+  absl::StatusOr<std::string> text = PayloadToJson(s.type(), bytes.str());
+  return text.ok() ? *text : "(payload is not a trm.v1 case message)";
 }
 
 absl::Status Timeline(const CaseFlags& f, const Output& out) {
@@ -390,24 +328,42 @@ absl::Status Erase(const CaseFlags& f, const Output& out) {
   return first_error;
 }
 
-// A case message's payload from protobuf text, written 0600.
+// A case message's payload, written 0600 from JSON (--json) or protobuf
+// text (--text); with neither, a filled-in example in JSON to start from.
 absl::Status Payload(const CaseFlags& f, const Output& out) {
   ASSIGN_OR_RETURN(v1::MessageType type, ParseType(f.type));
+  if (f.json_in.empty() && f.text.empty()) {
+    ASSIGN_OR_RETURN(std::string example, ExamplePayloadJson(type));
+    std::cout << example << "\n";
+    return absl::OkStatus();
+  }
+  if (f.out.empty()) {
+    return UsageError(
+        "give --out FILE for the payload (or neither --from-json "
+        "nor --text, to see an example)");
+  }
   std::unique_ptr<google::protobuf::Message> m = PayloadOf(type);
   if (m == nullptr || type == v1::DEADLINE_NOTICE) {
     return Error(absl::StatusCode::kInvalidArgument, "NO_PAYLOAD_SCHEMA",
                  absl::StrCat(v1::MessageType_Name(type),
                               " has no payload an organisation writes"));
   }
-  if (!google::protobuf::TextFormat::ParseFromString(f.text, m.get())) {
-    return Error(
-        absl::StatusCode::kInvalidArgument, "PAYLOAD_TEXT_INVALID",
-        absl::StrCat("--text is not a trm.v1.", m->GetDescriptor()->name(),
-                     " in protobuf text format (fields: see "
-                     "proto/trm/v1/case.proto), e.g. --text "
-                     "'contact { name: \"Ada Obi\" }'"));
+  std::string bytes;
+  if (!f.json_in.empty()) {
+    ASSIGN_OR_RETURN(std::string text, ReadInput(f.json_in));
+    ASSIGN_OR_RETURN(bytes, PayloadFromJson(type, text));
+  } else {
+    if (!google::protobuf::TextFormat::ParseFromString(f.text, m.get())) {
+      return Error(
+          absl::StatusCode::kInvalidArgument, "PAYLOAD_TEXT_INVALID",
+          absl::StrCat("--text is not a trm.v1.", m->GetDescriptor()->name(),
+                       " in protobuf text format (fields: see "
+                       "proto/trm/v1/case.proto), e.g. --text "
+                       "'contact { name: \"Ada Obi\" }'; or write JSON "
+                       "and give --from-json FILE"));
+    }
+    bytes = m->SerializeAsString();
   }
-  const std::string bytes = m->SerializeAsString();
   RETURN_IF_ERROR(WriteOutput(f.out, AsBytes(bytes), 0600));
   if (!out.json) {
     std::cout << "wrote " << m->GetDescriptor()->full_name() << " to " << f.out
@@ -442,14 +398,16 @@ std::function<absl::Status(const Output&)> AddCaseCommands(CLI::App& app) {
   }
   CLI::App* payload = cmd->add_subcommand(
       "payload",
-      "write the payload of a case message from protobuf text, to seal "
-      "with `trmctl send --in`");
+      "print an example payload of a message type in JSON, or write one "
+      "from JSON or protobuf text, to seal with `trmctl send --in`");
   payload->add_option("--type", f->type, "message type, e.g. referral-ack")
       ->required();
   payload->add_option("--text", f->text,
                       "the fields, e.g. 'contact { name: \"Ada Obi\" }'");
-  payload->add_option("--out", f->out, "payload file (written 0600)")
-      ->required();
+  payload->add_option("--from-json", f->json_in,
+                      "the payload in JSON (a file, - for stdin), as the "
+                      "example shows");
+  payload->add_option("--out", f->out, "payload file (written 0600)");
   AddNodeFlags(overdue, &f->node);
   overdue->add_option("--max", f->max, "most items (default 1000)");
   timeline->add_option("--payloads", f->payloads,

@@ -15,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/payload_json.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
 #include "common/output_file.h"
@@ -215,7 +216,13 @@ absl::StatusOr<SealedMessage> SealFromFlags(const SealFlags& f) {
                    crypto::LoadSigningKey(f.sign_key));
   ASSIGN_OR_RETURN(crypto::X25519PublicKey recipient,
                    crypto::LoadEncryptionPublicKey(f.recipient_pub));
-  ASSIGN_OR_RETURN(std::string payload, ReadInput(f.in));
+  std::string payload;
+  if (!f.payload_json.empty()) {
+    ASSIGN_OR_RETURN(std::string text, ReadInput(f.payload_json));
+    ASSIGN_OR_RETURN(payload, PayloadFromJson(type, text));
+  } else {
+    ASSIGN_OR_RETURN(payload, ReadInput(f.in));
+  }
   absl::StatusOr<v1::Envelope> env =
       envelope::Seal(h, AsBytes(payload), sign, recipient, aead);
   Wipe(MutableByteView(reinterpret_cast<uint8_t*>(payload.data()),

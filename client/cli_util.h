@@ -35,6 +35,7 @@ struct SealFlags {
   std::string outcome;  // a StepOutcome name, e.g. consent-granted
   std::string expires_in = "168h";
   std::string sign_key, recipient_pub, in = "-", out, aead = "chacha20poly1305";
+  std::string payload_json;  // --payload: JSON, instead of --in
   bool minor = false, asylum = false;
 };
 struct SealedMessage {

@@ -21,6 +21,7 @@
 #include "common/envelope/acknowledgement.h"
 #include "common/envelope/envelope.h"
 #include "common/envelope/refusal.h"
+#include "common/rpc_status.h"
 #include "common/status.h"
 #include "common/time_text.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -33,23 +34,7 @@
 namespace trm::client {
 using nlohmann::json;
 
-// A node's refusal, with the reason token the node put first in its message.
-absl::Status FromGrpc(const grpc::Status& s) {
-  if (s.ok()) return absl::OkStatus();
-  const std::string& msg = s.error_message();
-  const size_t colon = msg.find(": ");
-  const std::string token =
-      colon == std::string::npos ? "" : msg.substr(0, colon);
-  const bool is_token =
-      !token.empty() && token.find_first_not_of(
-                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string::npos;
-  const auto code = static_cast<absl::StatusCode>(s.error_code());
-  if (is_token) return Error(code, token, msg.substr(colon + 2));
-  return Error(code, "NODE_ERROR",
-               msg.empty() ? "the node could not be reached; check --node and "
-                             "that the node runs"
-                           : msg);
-}
+absl::Status FromGrpc(const grpc::Status& s) { return FromGrpcStatus(s); }
 
 void Connection::Prepare(grpc::ClientContext* ctx,
                          absl::Duration timeout) const {

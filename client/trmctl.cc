@@ -35,6 +35,7 @@
 #include "client/cli_util.h"
 #include "client/directory_commands.h"
 #include "client/node_commands.h"
+#include "client/reasons_command.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
 #include "common/status.h"
@@ -290,8 +291,13 @@ void AddSealFlags(CLI::App* seal, SealFlags* f) {
   seal->add_option("--recipient-pub", f->recipient_pub,
                    "recipient's encryption public key (ORG.enc.pub)")
       ->required();
-  seal->add_option("--in", f->in, "payload file, - for stdin")
-      ->capture_default_str();
+  CLI::Option* in = seal->add_option(
+      "--in", f->in, "payload file (serialised protobuf), - for stdin");
+  in->capture_default_str();
+  seal->add_option("--payload", f->payload_json,
+                   "the payload in JSON (a file, - for stdin); trmctl case "
+                   "payload --type T prints an example")
+      ->excludes(in);
   seal->add_option("--consent", f->consent, "consent reference");
   seal->add_option("--outcome", f->outcome,
                    "the step's outcome the case rules need, e.g. "
@@ -483,6 +489,16 @@ int Main(int argc, char** argv) {
                    "absolute path on the node's host; must not exist")
       ->required();
 
+  std::string reason_token;
+  bool reasons_markdown = false;
+  CLI::App* reasons = app.add_subcommand(
+      "reasons",
+      "every reason token an error can carry, with its gRPC status and what "
+      "to do (docs/reasons.md)");
+  reasons->add_option("TOKEN", reason_token, "show only this one");
+  reasons->add_flag("--markdown", reasons_markdown,
+                    "as the table of docs/reasons.md");
+
   auto run_directory = AddDirectoryCommands(app);
   auto run_audit = AddAuditCommands(app);
   auto run_case = AddCaseCommands(app);
@@ -531,6 +547,7 @@ int Main(int argc, char** argv) {
   if (*backup) status = BackupCommand(backup_node, backup_dir, out);
   if (*node_health) status = HealthCommand(health_flags, out);
   if (*node_services) status = ServicesCommand(services_flags, out);
+  if (*reasons) status = ReasonsCommand(reason_token, reasons_markdown, out);
   return Report(status, out);
 }
 

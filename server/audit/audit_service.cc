@@ -1,5 +1,6 @@
 #include "server/audit/audit_service.h"
 
+#include "common/rpc_status.h"
 #include "server/mailbox/mailbox_service.h"
 
 namespace trm::audit {
@@ -10,9 +11,9 @@ template <typename Resp, typename F>
 grpc::Status Answer(const auth::CallerAuthenticator& auth,
                     grpc::ServerContext* ctx, Resp* resp, F f) {
   absl::StatusOr<directory::Principal> who = auth.Caller(*ctx);
-  if (!who.ok()) return mailbox::ToGrpc(who.status());
+  if (!who.ok()) return ToGrpcStatus(who.status());
   absl::StatusOr<Resp> out = f(*who);
-  if (!out.ok()) return mailbox::ToGrpc(out.status());
+  if (!out.ok()) return ToGrpcStatus(out.status());
   *resp = std::move(*out);
   return grpc::Status::OK;
 }

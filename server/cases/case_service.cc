@@ -1,5 +1,6 @@
 #include "server/cases/case_service.h"
 
+#include "common/rpc_status.h"
 #include "server/mailbox/mailbox_service.h"
 
 namespace trm::cases {
@@ -8,9 +9,9 @@ grpc::Status CaseService::GetCase(grpc::ServerContext* ctx,
                                   const v1::GetCaseRequest* req,
                                   v1::CaseView* resp) {
   absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
-  if (!org.ok()) return mailbox::ToGrpc(org.status());
+  if (!org.ok()) return ToGrpcStatus(org.status());
   absl::StatusOr<v1::CaseView> view = api_.GetCase(*org, req->case_ref());
-  if (!view.ok()) return mailbox::ToGrpc(view.status());
+  if (!view.ok()) return ToGrpcStatus(view.status());
   *resp = std::move(*view);
   return grpc::Status::OK;
 }
@@ -19,9 +20,9 @@ grpc::Status CaseService::ListOverdue(grpc::ServerContext* ctx,
                                       const v1::ListOverdueRequest* req,
                                       v1::OverdueList* resp) {
   absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
-  if (!org.ok()) return mailbox::ToGrpc(org.status());
+  if (!org.ok()) return ToGrpcStatus(org.status());
   absl::StatusOr<v1::OverdueList> list = api_.ListOverdue(*org, req->max());
-  if (!list.ok()) return mailbox::ToGrpc(list.status());
+  if (!list.ok()) return ToGrpcStatus(list.status());
   *resp = std::move(*list);
   return grpc::Status::OK;
 }

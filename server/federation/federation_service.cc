@@ -1,6 +1,7 @@
 #include "server/federation/federation_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/rpc_status.h"
 #include "common/status.h"
 #include "server/auth/caller_auth.h"
 #include "server/mailbox/mailbox_service.h"
@@ -53,7 +54,7 @@ grpc::Status FederationService::Relay(
     grpc::ServerReaderWriter<v1::RelayAck, v1::RelayBatch>* stream) {
   absl::StatusOr<std::string> peer =
       PeerNode(*ctx, verifier_, registry_, clock_);
-  if (!peer.ok()) return mailbox::ToGrpc(peer.status());
+  if (!peer.ok()) return ToGrpcStatus(peer.status());
   // The calling node checks this node's certificate before it sends a batch
   // (docs/protocol.md section 14): answer its wait for our headers at once.
   stream->SendInitialMetadata();

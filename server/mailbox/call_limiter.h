@@ -5,7 +5,7 @@
 // waiting calls cannot take the node's threads from the others.
 //
 //   absl::StatusOr<CallLimiter::Slot> slot = limiter.Acquire(org);
-//   if (!slot.ok()) return ToGrpc(slot.status());
+//   if (!slot.ok()) return ToGrpcStatus(slot.status());
 //
 // Thread-safe.
 #ifndef TRM_SERVER_MAILBOX_CALL_LIMITER_H_

@@ -9,15 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/hash.h"
+#include "common/rpc_status.h"
 #include "common/status.h"
 
 namespace trm::mailbox {
-
-grpc::Status ToGrpc(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
 
 MailboxService::MailboxService(Mailbox& mailbox,
                                const auth::CallerAuthenticator& auth,
@@ -62,12 +57,12 @@ grpc::Status MailboxService::Submit(grpc::ServerContext* ctx,
                                     const v1::SubmitRequest* req,
                                     v1::SubmitResponse* resp) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string* org = &caller->org;
   const absl::Time start = absl::Now();
   absl::StatusOr<v1::Receipt> receipt = mailbox_.Submit(*org, req->envelope());
   if (on_submit_) on_submit_(receipt.status(), absl::Now() - start);
-  if (!receipt.ok()) return ToGrpc(receipt.status());
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   resp->set_correlation(req->correlation());
   *resp->mutable_receipt() = std::move(*receipt);
   return grpc::Status::OK;
@@ -77,7 +72,7 @@ grpc::Status MailboxService::SubmitStream(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::SubmitResponse, v1::SubmitRequest>* stream) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string* org = &caller->org;
   // The reader queues requests; each of a few workers takes everything
   // queued (up to kBatch) as one batch: signatures checked across the
@@ -153,7 +148,7 @@ grpc::Status MailboxService::SubmitBatches(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::SubmitBatchResult, v1::SubmitBatch>* stream) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string* org = &caller->org;
   // As SubmitStream, with a batch per stream message: a worker takes every
   // batch waiting (up to kMerge envelopes) into one Mailbox::SubmitMany and
@@ -285,7 +280,7 @@ grpc::Status MailboxService::Receive(grpc::ServerContext* ctx,
                                      const v1::ReceiveRequest* req,
                                      grpc::ServerWriter<v1::Delivery>* writer) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string* org = &caller->org;
   // A window at a time, as a consumer prefetch: the stream holds at most
   // the window of deliveries that the client has not settled (acknowledged,
@@ -299,7 +294,7 @@ grpc::Status MailboxService::Receive(grpc::ServerContext* ctx,
   const size_t window_bytes = limits_.receive_window_bytes;
   absl::StatusOr<std::vector<Delivery>> got =
       Poll(ctx, *org, *req, window_bytes, std::min(max, window));
-  if (!got.ok()) return ToGrpc(got.status());
+  if (!got.ok()) return ToGrpcStatus(got.status());
   std::optional<StreamWatchdog::Watch> watch;
   if (watchdog_ != nullptr && !got->empty()) {
     watch.emplace(watchdog_->Start([ctx] { ctx->TryCancel(); }));
@@ -331,7 +326,7 @@ grpc::Status MailboxService::Receive(grpc::ServerContext* ctx,
     if (!room.has_value()) break;  // cancelled: the client or the watchdog
     got = mailbox_.Receive(*org, std::min(max - sent, room->messages),
                            room->bytes);
-    if (!got.ok()) return ToGrpc(got.status());
+    if (!got.ok()) return ToGrpcStatus(got.status());
   }
   return grpc::Status::OK;
 }
@@ -371,13 +366,13 @@ grpc::Status MailboxService::ReceiveMany(grpc::ServerContext* ctx,
                                          const v1::ReceiveRequest* req,
                                          v1::Deliveries* resp) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string* org = &caller->org;
   constexpr size_t kMaxBytes = 3 << 20;  // under gRPC's 4 MiB default
   absl::StatusOr<std::vector<Delivery>> got =
       Poll(ctx, *org, *req, kMaxBytes,
            req->max_messages() == 0 ? 64 : req->max_messages());
-  if (!got.ok()) return ToGrpc(got.status());
+  if (!got.ok()) return ToGrpcStatus(got.status());
   for (Delivery& d : *got) FillDelivery(d, resp->add_deliveries());
   return grpc::Status::OK;
 }
@@ -385,20 +380,21 @@ grpc::Status MailboxService::ReceiveMany(grpc::ServerContext* ctx,
 grpc::Status MailboxService::Ack(grpc::ServerContext* ctx,
                                  const v1::MessageRef* req, v1::AckResponse*) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string* org = &caller->org;
-  return ToGrpc(mailbox_.Ack(*org, req->message_id(), req->acknowledgement()));
+  return ToGrpcStatus(
+      mailbox_.Ack(*org, req->message_id(), req->acknowledgement()));
 }
 
 grpc::Status MailboxService::AckMany(grpc::ServerContext* ctx,
                                      const v1::AckManyRequest* req,
                                      v1::AckManyResponse* resp) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string* org = &caller->org;
   if (req->acknowledgements_size() != 0 &&
       req->acknowledgements_size() != req->message_ids_size()) {
-    return ToGrpc(
+    return ToGrpcStatus(
         Error(absl::StatusCode::kInvalidArgument, "ACKNOWLEDGEMENTS_MISMATCH",
               absl::StrCat("AckMany has ", req->message_ids_size(),
                            " message ids but ", req->acknowledgements_size(),
@@ -414,7 +410,7 @@ grpc::Status MailboxService::AckMany(grpc::ServerContext* ctx,
   }
   absl::StatusOr<std::vector<absl::Status>> results =
       mailbox_.AckMany(*org, acks);
-  if (!results.ok()) return ToGrpc(results.status());
+  if (!results.ok()) return ToGrpcStatus(results.status());
   for (size_t i = 0; i < acks.size(); ++i) {
     v1::AckResult* r = resp->add_results();
     r->set_message_id(acks[i].message_id);
@@ -431,8 +427,8 @@ grpc::Status MailboxService::Refuse(grpc::ServerContext* ctx,
                                     const v1::RefuseRequest* req,
                                     v1::AckResponse*) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
-  return ToGrpc(
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  return ToGrpcStatus(
       mailbox_.Refuse(caller->org, req->message_id(), req->refusal()));
 }
 
@@ -440,20 +436,20 @@ grpc::Status MailboxService::Release(grpc::ServerContext* ctx,
                                      const v1::MessageRef* req,
                                      v1::AckResponse*) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string* org = &caller->org;
-  return ToGrpc(mailbox_.Release(*org, req->message_id()));
+  return ToGrpcStatus(mailbox_.Release(*org, req->message_id()));
 }
 
 grpc::Status MailboxService::GetStatus(grpc::ServerContext* ctx,
                                        const v1::MessageRef* req,
                                        v1::MessageStatus* resp) {
   absl::StatusOr<Caller> caller = Authenticate(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string* org = &caller->org;
   absl::StatusOr<v1::StoredStatus> st =
       mailbox_.GetStatus(*org, req->message_id());
-  if (!st.ok()) return ToGrpc(st.status());
+  if (!st.ok()) return ToGrpcStatus(st.status());
   *resp->mutable_status() = std::move(*st);
   return grpc::Status::OK;
 }

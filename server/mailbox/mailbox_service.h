@@ -118,9 +118,6 @@ class MailboxService final : public v1::Mailbox::Service {
   std::function<void(const absl::Status&, absl::Duration)> on_submit_;
 };
 
-// absl::Status -> grpc::Status, code for code, message kept.
-grpc::Status ToGrpc(const absl::Status& status);
-
 }  // namespace trm::mailbox
 
 #endif  // TRM_SERVER_MAILBOX_MAILBOX_SERVICE_H_

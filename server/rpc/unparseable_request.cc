@@ -3,6 +3,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/rpc_status.h"
+#include "common/status.h"
 
 namespace trm::rpc {
 namespace {
@@ -48,14 +50,13 @@ class UnparseableRequest : public grpc::experimental::Interceptor {
 }  // namespace
 
 grpc::Status UnparseableRequestStatus(const char* method) {
-  return grpc::Status(
-      grpc::StatusCode::INVALID_ARGUMENT,
+  return ToGrpcStatus(Error(
+      absl::StatusCode::kInvalidArgument, "REQUEST_UNPARSEABLE",
       absl::StrCat(
-          "REQUEST_UNPARSEABLE: the request to ",
-          method == nullptr ? "this method" : method,
+          "the request to ", method == nullptr ? "this method" : method,
           " is not a valid protobuf message of its type (truncated, of another "
           "type, or nested deeper than 100 levels); nothing was done. Build it "
-          "from proto/ with a protobuf library and send it again"));
+          "from proto/ with a protobuf library and send it again")));
 }
 
 grpc::experimental::Interceptor*

@@ -137,4 +137,27 @@ chmod 644 bg-ngo.sign.key
 check "world-readable key refused" 1 $?
 contains "chmod advice" "chmod 600" out
 
+# Payloads in JSON: an example of the type, filled in, read back, sealed.
+chmod 600 bg-ngo.sign.key
+"$TRMCTL" case payload --type pre-departure-counselling >example.json 2>&1
+check "case payload --type prints an example" 0 $?
+contains "the example's time is RFC 3339" '"held": "2026-12-01T09:30:00Z"' example.json
+sed 's/(topics)/travel/' example.json >pdc.json
+"$TRMCTL" case payload --type pre-departure-counselling --from-json pdc.json --out pdc.bin \
+  >out 2>&1; check "case payload --from-json" 0 $?
+"$TRMCTL" seal --type pre-departure-counselling --case BG-2026-0001 --from bg-ngo@bg \
+  --to ng-naptip@ng --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub \
+  --payload pdc.json --out p.env >out 2>&1; check "seal --payload JSON" 0 $?
+"$TRMCTL" open --in p.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+  --out p.opened >out 2>&1; check "open the JSON-written payload" 0 $?
+cmp -s pdc.bin p.opened; check "--payload seals what case payload --from-json writes" 0 $?
+echo '{"held": 1796117400000}' >bad.json
+"$TRMCTL" seal --type pre-departure-counselling --case BG-2026-0001 --from bg-ngo@bg \
+  --to ng-naptip@ng --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub \
+  --payload bad.json --out bad.env >out 2>&1; check "an epoch-ms time is refused" 1 $?
+contains "the refusal names the field" "JSON_INVALID.*held" out
+[ ! -e bad.env ]; check "nothing sealed from bad JSON" 0 $?
+"$TRMCTL" reasons JSON_INVALID >out 2>&1; check "trmctl reasons TOKEN" 0 $?
+contains "what to do" "example" out
+
 exit $fail

@@ -17,6 +17,7 @@
 #include "common/crypto/hash.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
+#include "common/rpc_status.h"
 #include "common/status.h"
 #include "server/storage/memory_store.h"
 #include "tests/server/mailbox/test_org.h"
@@ -205,6 +206,10 @@ TEST_F(MailboxServiceTest, TheTokenDecidesWhoCallsAndEachSeesItsOwn) {
         << row.name << ": " << s.error_message();
     EXPECT_TRUE(absl::StartsWith(s.error_message(), row.reason))
         << row.name << ": " << s.error_message();
+    // The reason travels as a google.rpc.ErrorInfo detail too, and the
+    // client reads it from there, not from the text.
+    grpc::Status detail_only(s.error_code(), "no text", s.error_details());
+    EXPECT_EQ(ErrorReason(FromGrpcStatus(detail_only)), row.reason) << row.name;
     if (s.ok()) {
       EXPECT_EQ(st.status().sender_org(), ngo_.id);
     }
