@@ -82,9 +82,9 @@ absl::StatusOr<std::string> ToJson(const Message& m, bool indent) {
   std::string out;
   const auto st = google::protobuf::util::MessageToJsonString(m, &out, options);
   if (!st.ok()) {
-    return Error(absl::StatusCode::kInternal, "PAYLOAD_INVALID",
-                 absl::StrCat("cannot write the payload as JSON: ",
-                              st.ToString()));
+    return Error(
+        absl::StatusCode::kInternal, "PAYLOAD_INVALID",
+        absl::StrCat("cannot write the payload as JSON: ", st.ToString()));
   }
   return out;
 }
@@ -152,16 +152,15 @@ absl::StatusOr<std::string> PayloadFromJson(v1::MessageType type,
   if (m == nullptr || type == v1::DEADLINE_NOTICE) return NoSchema(type);
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  const auto st = google::protobuf::util::JsonStringToMessage(json, m.get(),
-                                                              options);
+  const auto st =
+      google::protobuf::util::JsonStringToMessage(json, m.get(), options);
   if (!st.ok()) {
     // protobuf names the field path in parentheses, e.g.
     // "INVALID_ARGUMENT:(held): invalid time format".
     return Error(
         absl::StatusCode::kInvalidArgument, "JSON_INVALID",
-        absl::StrCat("the payload is not a trm.v1.",
-                     m->GetDescriptor()->name(), " in JSON: ",
-                     st.message().ToString(),
+        absl::StrCat("the payload is not a trm.v1.", m->GetDescriptor()->name(),
+                     " in JSON: ", st.message().ToString(),
                      ". Times are RFC 3339 strings such as "
                      "\"2026-12-01T09:30:00Z\", enums are names; trmctl case "
                      "payload --type ",
@@ -176,10 +175,10 @@ absl::StatusOr<std::string> PayloadToJson(v1::MessageType type,
   std::unique_ptr<Message> m = PayloadOf(type);
   if (m == nullptr) return NoSchema(type);
   if (!m->ParseFromString(bytes)) {
-    return Error(absl::StatusCode::kInvalidArgument, "PAYLOAD_INVALID",
-                 absl::StrCat("the payload is not a trm.v1.",
-                              m->GetDescriptor()->name(),
-                              " (a sender that does not follow case.proto)"));
+    return Error(
+        absl::StatusCode::kInvalidArgument, "PAYLOAD_INVALID",
+        absl::StrCat("the payload is not a trm.v1.", m->GetDescriptor()->name(),
+                     " (a sender that does not follow case.proto)"));
   }
   return ToJson(*m, indent);
 }

@@ -52,8 +52,7 @@ absl::Status ReasonsCommand(const std::string& token, bool markdown,
                       {"codes", codes},
                       {"action", std::string(r->action)}});
     }
-    std::cout << nlohmann::json{{"ok", true}, {"reasons", list}}.dump()
-              << "\n";
+    std::cout << nlohmann::json{{"ok", true}, {"reasons", list}}.dump() << "\n";
     return absl::OkStatus();
   }
   if (markdown) {

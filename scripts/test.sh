@@ -4,7 +4,8 @@
 #   2. RelWithDebInfo build (gcc) + ctest: unit, vector and CLI tests
 #   3. ASan+UBSan build (gcc) + the same ctest
 #   4. libFuzzer build (clang, ASan+UBSan) + a bounded fuzz run (>= 60 s)
-# Environment: TRM_FUZZ_SECONDS (default 60), TRM_SKIP_ASAN=1, TRM_SKIP_FUZZ=1.
+# Environment: TRM_FUZZ_SECONDS (default 60), TRM_SKIP_ASAN=1, TRM_SKIP_FUZZ=1,
+# TRM_TEST_JOBS (tests run at once, default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -23,7 +24,9 @@ run_preset() {
   cmake --preset "$preset" "$@" >/dev/null
   cmake --build --preset "$preset"
   step "test: $preset"
-  ctest --preset "$preset" --timeout 900
+  # Two at a time, as the machine has two cores: every multi-node test binds
+  # ports of its own and waits for events, never for a fixed time.
+  ctest --preset "$preset" --timeout 900 -j "${TRM_TEST_JOBS:-2}"
 }
 
 run_preset default

@@ -37,10 +37,10 @@ TEST(PayloadJsonTest, AnErrorNamesTheFieldAndWhatToWrite) {
     const char* json;
     const char* names;  // the message contains it
   } rows[] = {
-      {R"({"held": 1796117400000})", "held"},       // epoch ms, not a time
-      {R"({"held": "yesterday"})", "held"},         // not RFC 3339
-      {R"({"topics": [{"a": 2}]})", "topics"},      // a list of text
-      {R"({"helds": "2026-12-01T09:30:00Z"})", "helds"},  // no such field
+      {R"({"held": 1796117400000})", "held"},   // epoch ms, not a time
+      {R"({"held": "yesterday"})", "held"},     // not RFC 3339
+      {R"({"topics": [{"a": 2}]})", "topics"},  // a list of text
+      {R"({"helds": "2026-12-01T09:30:00Z"})", "helds"},   // no such field
       {R"({"held": )", "trm.v1.PreDepartureCounselling"},  // malformed
   };
   for (const Row& row : rows) {

@@ -18,8 +18,9 @@ TEST(ReasonsTest, TheRegistryIsSortedUniqueAndSaysWhatToDo) {
   for (const ReasonInfo& r : Reasons()) {
     EXPECT_LT(previous, r.token) << "not sorted or repeated: " << r.token;
     previous = r.token;
-    EXPECT_EQ(r.token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"),
-              absl::string_view::npos)
+    EXPECT_EQ(
+        r.token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"),
+        absl::string_view::npos)
         << r.token;
     EXPECT_NE(r.code(), absl::StatusCode::kOk) << r.token;
     EXPECT_GT(r.action.size(), 20u) << r.token;
@@ -68,17 +69,18 @@ TEST(RpcStatusTest, TheTextIsNeverTakenForAReason) {
   other.set_domain("example.com");
   google::rpc::Status details;
   details.add_details()->PackFrom(other);
-  EXPECT_EQ(ErrorReason(FromGrpcStatus(grpc::Status(
-                grpc::StatusCode::UNAVAILABLE, "x", details.SerializeAsString()))),
-            "NODE_ERROR");
+  EXPECT_EQ(
+      ErrorReason(FromGrpcStatus(grpc::Status(
+          grpc::StatusCode::UNAVAILABLE, "x", details.SerializeAsString()))),
+      "NODE_ERROR");
   // Nothing at all: the node was not reached.
   const absl::Status unreached =
       FromGrpcStatus(grpc::Status(grpc::StatusCode::UNAVAILABLE, ""));
   EXPECT_NE(unreached.message().find("could not be reached"),
             absl::string_view::npos);
   // Garbage in the trailer is no detail, and no crash.
-  EXPECT_EQ(ErrorReason(FromGrpcStatus(grpc::Status(
-                grpc::StatusCode::INTERNAL, "x", "\xff\xff\xff"))),
+  EXPECT_EQ(ErrorReason(FromGrpcStatus(
+                grpc::Status(grpc::StatusCode::INTERNAL, "x", "\xff\xff\xff"))),
             "NODE_ERROR");
 }
 
