@@ -123,7 +123,7 @@ for t in CONSENT_RECORD REFERRAL_REQUEST REFERRAL_ACK RISK_ASSESSMENT RISK_FEEDB
   contains "timeline has $t" "$t" timeline.out
 done
 as bg-ngo case timeline BG-R-1 --payloads recv-bg-ngo >timeline.out 2>&1
-contains "the named contact, from bg-ngo's own decrypted message" 'name: "Ada Obi"' timeline.out
+contains "the named contact, from bg-ngo's own decrypted message" '"name":"Ada Obi"' timeline.out
 as it-ngo case show BG-R-1 >out 2>&1; check "another organisation cannot see it" 1 $?
 contains "not your case" NOT_YOUR_CASE out
 
