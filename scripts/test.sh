@@ -5,7 +5,7 @@
 #   3. ASan+UBSan build (gcc) + the same ctest
 #   4. libFuzzer build (clang, ASan+UBSan) + a bounded fuzz run (>= 60 s)
 # Environment: TRM_FUZZ_SECONDS (default 60), TRM_SKIP_ASAN=1, TRM_SKIP_FUZZ=1,
-# TRM_TEST_JOBS (tests run at once, default 2), TRM_ASAN_TEST_JOBS (default 1).
+# TRM_TEST_JOBS (tests run at once, default 1), TRM_ASAN_TEST_JOBS (default: the same).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,13 +24,11 @@ run_preset() {
   cmake --preset "$preset" "$@" >/dev/null
   cmake --build --preset "$preset"
   step "test: $preset"
-  # Two at a time, as the machine has two cores: every multi-node test binds
-  # ports of its own and waits for events, never for a fixed time. The ASan
-  # run stays one at a time: under load, LeakSanitizer once saw a trmctl exit
-  # before gRPC's own shutdown thread had freed its TLS objects (OpenSSL
-  # allocations, stacks cut off in libcrypto), see docs/development.md.
-  local jobs=${TRM_TEST_JOBS:-2}
-  [ "$preset" = asan ] && jobs=${TRM_ASAN_TEST_JOBS:-1}
+  # One at a time unless TRM_TEST_JOBS says otherwise: two at a time, one
+  # CI run failed way_back_orders and one under ASan saw a LeakSanitizer
+  # report at a trmctl exit (docs/development.md); both are open.
+  local jobs=${TRM_TEST_JOBS:-1}
+  [ "$preset" = asan ] && jobs=${TRM_ASAN_TEST_JOBS:-$jobs}
   ctest --preset "$preset" --timeout 900 -j "$jobs"
 }
 
