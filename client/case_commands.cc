@@ -10,11 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/node_commands.h"
-#include "client/payload_json.h"
 #include "common/bytes.h"
 #include "common/status.h"
 #include "common/time_text.h"
 #include "google/protobuf/text_format.h"
+#include "trm/client/payload_json.h"
 #include "trm/v1/case.grpc.pb.h"
 
 namespace trm::client {

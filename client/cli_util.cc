@@ -15,12 +15,12 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "client/payload_json.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
 #include "common/output_file.h"
 #include "common/status.h"
 #include "common/time_text.h"
+#include "trm/client/payload_json.h"
 #include "trm/v1/case.pb.h"
 
 namespace trm::client {
@@ -149,35 +149,39 @@ void PrintHeader(const json& j) {
   }
 }
 
-absl::StatusOr<SealedMessage> SealFromFlags(const SealFlags& f) {
-  v1::Header h;
-  h.set_schema_version(envelope::kSchemaVersion);
-  h.set_message_id(envelope::NewMessageId());
-  ASSIGN_OR_RETURN(v1::MessageType type, ParseType(f.type));
-  h.set_type(type);
-  h.set_case_ref(f.case_ref);
-  ASSIGN_OR_RETURN(auto from, ParseAddress("--from", f.from));
-  ASSIGN_OR_RETURN(auto to, ParseAddress("--to", f.to));
-  h.set_sender_org(from.first);
-  h.set_sender_node(from.second);
-  h.set_recipient_org(to.first);
-  h.set_recipient_node(to.second);
-  const absl::Time now = absl::Now();
-  absl::Duration ttl;
-  if (!absl::ParseDuration(f.expires_in, &ttl) || ttl <= absl::ZeroDuration()) {
+absl::StatusOr<Message> MessageFromFlags(const SealFlags& f, Profile* p) {
+  Message m;
+  ASSIGN_OR_RETURN(m.type, ParseType(f.type));
+  m.case_ref = f.case_ref;
+  if (!f.from.empty()) {
+    ASSIGN_OR_RETURN(auto from, ParseAddress("--from", f.from));
+    p->identity.org = from.first;
+    p->identity.node = from.second;
+  }
+  if (f.to.empty()) return UsageError("--to ORG[@NODE] is required");
+  if (f.to.find('@') == std::string::npos) {
+    m.recipient_org = f.to;  // the node from the directory
+  } else {
+    ASSIGN_OR_RETURN(auto to, ParseAddress("--to", f.to));
+    m.recipient_org = to.first;
+    m.recipient_node = to.second;
+  }
+  if (!f.sign_key.empty()) p->identity.sign_key_file = f.sign_key;
+  if (!f.directory.empty()) p->trust.directory_file = f.directory;
+  if (!f.authority_pub.empty()) p->trust.authority_pub_file = f.authority_pub;
+  m.recipient_pub_file = f.recipient_pub;
+  if (!absl::ParseDuration(f.expires_in, &m.expires_in) ||
+      m.expires_in <= absl::ZeroDuration()) {
     return UsageError(absl::StrCat("--expires-in '", f.expires_in,
                                    "' is not a positive duration such as "
                                    "72h or 30m"));
   }
-  h.set_created_unix_ms(absl::ToUnixMillis(now));
-  h.set_expires_unix_ms(absl::ToUnixMillis(now + ttl));
-  h.set_consent_ref(f.consent);
+  m.consent_ref = f.consent;
   if (!f.outcome.empty()) {
     const std::string want =
         absl::AsciiStrToUpper(absl::StrReplaceAll(f.outcome, {{"-", "_"}}));
-    v1::StepOutcome outcome;
-    if (!v1::StepOutcome_Parse(want, &outcome) ||
-        outcome == v1::STEP_OUTCOME_UNSPECIFIED) {
+    if (!v1::StepOutcome_Parse(want, &m.outcome) ||
+        m.outcome == v1::STEP_OUTCOME_UNSPECIFIED) {
       return UsageError(absl::StrCat(
           "unknown --outcome '", f.outcome,
           "'; use consent-granted, consent-withdrawn, referral-accepted, "
@@ -185,10 +189,9 @@ absl::StatusOr<SealedMessage> SealFromFlags(const SealFlags& f) {
           "return-in-best-interests, return-not-in-best-interests, "
           "plan-agreed, plan-proposed or return-withdrawn"));
     }
-    h.set_outcome(outcome);
   }
-  h.set_minor(f.minor);
-  h.set_asylum(f.asylum);
+  m.minor = f.minor;
+  m.asylum = f.asylum;
   if (!f.in_reply_to.empty()) {
     auto id = HexDecode(f.in_reply_to);
     if (!id.ok()) {
@@ -196,39 +199,28 @@ absl::StatusOr<SealedMessage> SealFromFlags(const SealFlags& f) {
           "--in-reply-to must be a message id in hex (32 "
           "digits)");
     }
-    h.set_in_reply_to(std::string(id->begin(), id->end()));
+    m.in_reply_to.assign(id->begin(), id->end());
   }
   if (!f.departure.empty()) {
     ASSIGN_OR_RETURN(int64_t ms, ParseIsoMs("--departure", f.departure));
-    h.set_departure_unix_ms(ms);
+    m.departure = absl::FromUnixMillis(ms);
   }
-  crypto::AeadAlgorithm aead;
   if (f.aead == "chacha20poly1305") {
-    aead = crypto::AeadAlgorithm::kChaCha20Poly1305;
+    m.aead = Aead::kChaCha20Poly1305;
   } else if (f.aead == "aes128gcm") {
-    aead = crypto::AeadAlgorithm::kAes128Gcm;
+    m.aead = Aead::kAes128Gcm;
   } else {
     return UsageError(absl::StrCat("--aead '", f.aead,
                                    "' is not supported; use chacha20poly1305 "
                                    "or aes128gcm"));
   }
-  ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey sign,
-                   crypto::LoadSigningKey(f.sign_key));
-  ASSIGN_OR_RETURN(crypto::X25519PublicKey recipient,
-                   crypto::LoadEncryptionPublicKey(f.recipient_pub));
-  std::string payload;
   if (!f.payload_json.empty()) {
     ASSIGN_OR_RETURN(std::string text, ReadInput(f.payload_json));
-    ASSIGN_OR_RETURN(payload, PayloadFromJson(type, text));
+    ASSIGN_OR_RETURN(m.payload, PayloadFromJson(m.type, text));
   } else {
-    ASSIGN_OR_RETURN(payload, ReadInput(f.in));
+    ASSIGN_OR_RETURN(m.payload, ReadInput(f.in));
   }
-  absl::StatusOr<v1::Envelope> env =
-      envelope::Seal(h, AsBytes(payload), sign, recipient, aead);
-  Wipe(MutableByteView(reinterpret_cast<uint8_t*>(payload.data()),
-                       payload.size()));
-  if (!env.ok()) return env.status();
-  return SealedMessage{h, env->SerializeAsString()};
+  return m;
 }
 
 }  // namespace trm::client

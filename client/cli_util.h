@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/bytes.h"
+#include "trm/client/client.h"
 #include "trm/v1/envelope.pb.h"
 
 namespace trm::client {
@@ -35,18 +36,16 @@ struct SealFlags {
   std::string outcome;  // a StepOutcome name, e.g. consent-granted
   std::string expires_in = "168h";
   std::string sign_key, recipient_pub, in = "-", out, aead = "chacha20poly1305";
-  std::string payload_json;  // --payload: JSON, instead of --in
+  std::string payload_json;              // --payload: JSON, instead of --in
+  std::string directory, authority_pub;  // the signed directory
   bool minor = false, asylum = false;
-};
-struct SealedMessage {
-  v1::Header header;
-  std::string wire;
 };
 // A message type by name: "referral-request", "REFERRAL_REQUEST" and
 // "ReferralRequest" all name REFERRAL_REQUEST.
 absl::StatusOr<v1::MessageType> ParseType(const std::string& text);
-// Builds the header from the flags, reads the payload, seals and signs.
-absl::StatusOr<SealedMessage> SealFromFlags(const SealFlags& f);
+// The message the flags describe, its payload read; the sender's side of
+// `p` (--from, --sign-key, --directory, --authority-pub) overridden by them.
+absl::StatusOr<Message> MessageFromFlags(const SealFlags& f, Profile* p);
 
 }  // namespace trm::client
 

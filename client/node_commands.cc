@@ -26,7 +26,6 @@
 #include "common/time_text.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
-#include "server/receipts/receipt_signer.h"
 #include "trm/v1/admin.grpc.pb.h"
 #include "trm/v1/case.pb.h"
 #include "trm/v1/mailbox.grpc.pb.h"
@@ -36,48 +35,61 @@ using nlohmann::json;
 
 absl::Status FromGrpc(const grpc::Status& s) { return FromGrpcStatus(s); }
 
-void Connection::Prepare(grpc::ClientContext* ctx,
-                         absl::Duration timeout) const {
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    absl::ToChronoMilliseconds(timeout));
+namespace {
+std::string& ProfilePath() {
+  static std::string path;
+  return path;
 }
+}  // namespace
 
-absl::StatusOr<Connection> Connect(const NodeFlags& f) {
-  Connection c;
+void SetProfilePath(std::string path) { ProfilePath() = std::move(path); }
+
+absl::StatusOr<Profile> ProfileFor(const NodeFlags& f) {
+  Profile p;
+  if (!ProfilePath().empty()) {
+    ASSIGN_OR_RETURN(p, LoadProfile(ProfilePath()));
+  }
+  if (!f.node.empty()) p.connect.address = f.node;
   if (f.insecure_dev) {
     if (f.token_file.empty()) {
       return UsageError(
           "--insecure-dev needs --token-file: your organisation's token "
           "(ORG.token from trmctl keygen)");
     }
-    ASSIGN_OR_RETURN(std::string token, ReadInput(f.token_file));
-    absl::StripAsciiWhitespace(&token);
-    if (token.empty()) return UsageError(f.token_file + " is empty");
-    c.channel = grpc::CreateChannel(f.node, grpc::InsecureChannelCredentials());
-    c.stub = v1::Mailbox::NewStub(c.channel);
-    c.token = std::move(token);
-    return c;
+    p.connect.dev_token_file = f.token_file;
+    p.connect.ca_file.clear();
+    p.connect.cert_file.clear();
+    p.connect.key_file.clear();
+  } else if (!f.ca.empty() || !f.cert.empty() || !f.key.empty()) {
+    p.connect.ca_file = f.ca;
+    p.connect.cert_file = f.cert;
+    p.connect.key_file = f.key;
+    p.connect.dev_token_file.clear();
   }
-  if (f.ca.empty() || f.cert.empty() || f.key.empty()) {
-    return UsageError(
-        "give --ca (the federation CA), --cert and --key (your "
-        "organisation's TLS certificate and key from "
-        "deploy/pki/make-pki.sh), or --insecure-dev for a development node");
-  }
-  grpc::SslCredentialsOptions opts;
-  ASSIGN_OR_RETURN(opts.pem_root_certs, ReadInput(f.ca));
-  ASSIGN_OR_RETURN(opts.pem_cert_chain, ReadInput(f.cert));
-  ASSIGN_OR_RETURN(opts.pem_private_key, ReadInput(f.key));
-  c.channel = grpc::CreateChannel(f.node, grpc::SslCredentials(opts));
-  c.stub = v1::Mailbox::NewStub(c.channel);
-  OPENSSL_cleanse(opts.pem_private_key.data(), opts.pem_private_key.size());
+  return p;
+}
+
+void Connection::Prepare(grpc::ClientContext* ctx,
+                         absl::Duration timeout) const {
+  client->Prepare(ctx, timeout);
+}
+
+absl::StatusOr<Connection> Connect(const Profile& p) {
+  Connection c;
+  ASSIGN_OR_RETURN(c.client, Client::Connect(p));
+  c.channel = c.client->channel();
   return c;
 }
 
+absl::StatusOr<Connection> Connect(const NodeFlags& f) {
+  ASSIGN_OR_RETURN(Profile p, ProfileFor(f));
+  return Connect(p);
+}
+
 void AddNodeFlags(CLI::App* command, NodeFlags* f) {
-  command->add_option("--node", f->node, "the node's address")
-      ->capture_default_str();
+  command->add_option("--node", f->node,
+                      "the node's address (default: the client profile's, "
+                      "else 127.0.0.1:7400)");
   command->add_option("--ca", f->ca, "the federation CA certificate (PEM)");
   command->add_option("--cert", f->cert,
                       "your organisation's TLS certificate (PEM)");
@@ -118,50 +130,32 @@ absl::StatusOr<std::string> MakeToken(const std::string& path) {
 
 namespace {
 
-// Submits the envelope `wire` with header `header`, checks the receipt with
-// the node's key in `node_pub` when given, and prints the outcome.
-absl::Status SubmitEnvelope(const NodeFlags& node, const std::string& wire,
-                            const v1::Header& header,
-                            const std::string& node_pub, const Output& out) {
-  ASSIGN_OR_RETURN(Connection c, Connect(node));
-  v1::SubmitRequest req;
-  req.set_envelope(wire);
-  v1::SubmitResponse resp;
-  grpc::ClientContext ctx;
-  c.Prepare(&ctx, absl::Seconds(30));
+// Prints the node's acceptance of a message.
+absl::Status PrintAccepted(const absl::StatusOr<Accepted>& a,
+                           const v1::Header& header, const Output& out) {
   const std::string id = HexEncode(AsBytes(header.message_id()));
-  if (absl::Status submitted = FromGrpc(c.stub->Submit(&ctx, req, &resp));
-      !submitted.ok()) {
+  if (!a.ok()) {
     // The id, so that the refusal can be looked up later with `status`.
     if (!out.json && !out.quiet) {
       std::cerr << "message " << id << " not accepted\n";
     }
-    return submitted;
+    return a.status();
   }
-  std::string receipt_check = "not checked (give --node-pub to check it)";
-  if (!node_pub.empty()) {
-    ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
-                     crypto::LoadVerifyKey(node_pub));
-    RETURN_IF_ERROR(receipts::VerifyReceipt(resp.receipt(), key));
-    receipt_check = "valid";
-  }
-  v1::ReceiptLeaf leaf;
-  leaf.ParseFromString(resp.receipt().leaf());
   if (out.quiet) return absl::OkStatus();
+  const std::string at = IsoMillis(absl::ToUnixMillis(a->at));
   if (out.json) {
     std::cout << json{{"ok", true},
                       {"message_id", id},
-                      {"accepted_by", leaf.node()},
-                      {"accepted_at", IsoMillis(leaf.time_unix_ms())},
-                      {"receipt", receipt_check},
-                      {"batch_size", resp.receipt().batch_size()}}
+                      {"accepted_by", a->node},
+                      {"accepted_at", at},
+                      {"receipt", a->receipt_check},
+                      {"batch_size", a->batch_size}}
                      .dump()
               << "\n";
   } else {
     std::cout << "sent " << v1::MessageType_Name(header.type()) << " " << id
-              << ": accepted by node " << leaf.node() << " at "
-              << IsoMillis(leaf.time_unix_ms()) << ", receipt " << receipt_check
-              << "\n";
+              << ": accepted by node " << a->node << " at " << at
+              << ", receipt " << a->receipt_check << "\n";
   }
   return absl::OkStatus();
 }
@@ -170,8 +164,12 @@ absl::Status SubmitEnvelope(const NodeFlags& node, const std::string& wire,
 
 absl::Status SendCommand(const NodeFlags& node, const SealFlags& seal,
                          const std::string& node_pub, const Output& out) {
-  ASSIGN_OR_RETURN(SealedMessage sealed, SealFromFlags(seal));
-  return SubmitEnvelope(node, sealed.wire, sealed.header, node_pub, out);
+  ASSIGN_OR_RETURN(Profile p, ProfileFor(node));
+  ASSIGN_OR_RETURN(Message m, MessageFromFlags(seal, &p));
+  if (!node_pub.empty()) p.trust.node_pub_file = node_pub;
+  ASSIGN_OR_RETURN(Sealed sealed, Seal(m, p));
+  ASSIGN_OR_RETURN(Connection c, Connect(p));
+  return PrintAccepted(c.client->Submit(sealed.envelope), sealed.header, out);
 }
 
 absl::Status SubmitCommand(const NodeFlags& node, const std::string& in,
@@ -179,78 +177,25 @@ absl::Status SubmitCommand(const NodeFlags& node, const std::string& in,
   ASSIGN_OR_RETURN(std::string wire, ReadInput(in));
   ASSIGN_OR_RETURN(envelope::ParsedEnvelope parsed,
                    envelope::ParsedEnvelope::Parse(wire));
-  return SubmitEnvelope(node, wire, parsed.header(), node_pub, out);
+  ASSIGN_OR_RETURN(Profile p, ProfileFor(node));
+  if (!node_pub.empty()) p.trust.node_pub_file = node_pub;
+  ASSIGN_OR_RETURN(Connection c, Connect(p));
+  return PrintAccepted(c.client->Submit(wire), parsed.header(), out);
 }
-
-namespace {
-
-// Failures to open that lie in the message itself, whatever keys the
-// recipient holds: it will never open, so it is refused (CANNOT_OPEN).
-// Anything else (a key file of the wrong organisation or an older key, a
-// clock, a disk) is the recipient's to fix, and the message comes again.
-bool NeverOpens(const absl::Status& s) {
-  static constexpr absl::string_view kPermanent[] = {
-      "DECRYPTION_FAILED",
-      "SIGNATURE_INVALID",
-      "ENVELOPE_MALFORMED",
-      "HEADER_MALFORMED",
-      "HEADER_NOT_CANONICAL",
-      "HEADER_INVALID",
-      "UNSUPPORTED_SCHEMA_VERSION",
-      "UNKNOWN_AEAD",
-      "FIELD_TOO_LARGE"};
-  const std::string reason = ErrorReason(s);
-  for (absl::string_view p : kPermanent) {
-    if (reason == p) return true;
-  }
-  return false;
-}
-
-// Signs `body` for delivery `d` as `recipient_org` and sends it: either an
-// acknowledgement (no reason) or a refusal.
-absl::Status Answer(Connection& c, const v1::Delivery& d,
-                    const std::string& recipient_org,
-                    const crypto::Ed25519PrivateKey* key,
-                    const v1::RefusalReason* reason, absl::string_view text) {
-  const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(d.envelope())});
-  const int64_t now = absl::ToUnixMillis(absl::Now());
-  v1::AckResponse ignored;
-  grpc::ClientContext ctx;
-  c.Prepare(&ctx, absl::Seconds(30));
-  if (reason != nullptr) {
-    v1::RefusalBody body;
-    body.set_message_id(d.message_id());
-    body.set_envelope_sha256(digest.data(), digest.size());
-    body.set_recipient_org(recipient_org);
-    body.set_time_unix_ms(now);
-    body.set_reason(*reason);
-    body.set_text(std::string(text.substr(0, envelope::kMaxRefusalText)));
-    v1::RefuseRequest req;
-    req.set_message_id(d.message_id());
-    ASSIGN_OR_RETURN(*req.mutable_refusal(), envelope::SignRefusal(body, *key));
-    return FromGrpc(c.stub->Refuse(&ctx, req, &ignored));
-  }
-  v1::MessageRef ref;
-  ref.set_message_id(d.message_id());
-  if (key != nullptr) {
-    v1::AcknowledgementBody body;
-    body.set_message_id(d.message_id());
-    body.set_envelope_sha256(digest.data(), digest.size());
-    body.set_recipient_org(recipient_org);
-    body.set_time_unix_ms(now);
-    ASSIGN_OR_RETURN(*ref.mutable_acknowledgement(),
-                     envelope::SignAcknowledgement(body, *key));
-  }
-  return FromGrpc(c.stub->Ack(&ctx, ref, &ignored));
-}
-
-}  // namespace
 
 absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
                             const Output& out) {
+  ASSIGN_OR_RETURN(Profile p, ProfileFor(node));
+  if (!f.sign_key.empty()) p.identity.sign_key_file = f.sign_key;
+  if (!f.recipient_key.empty())
+    p.identity.encryption_key_file = f.recipient_key;
+  if (!f.keys_dir.empty()) p.trust.keys_dir = f.keys_dir;
+  if (!f.directory.empty()) p.trust.directory_file = f.directory;
+  if (!f.authority_pub.empty()) p.trust.authority_pub_file = f.authority_pub;
+  if (f.unsigned_acks) p.identity.sign_key_file.clear();
   // Before anything is fetched: without a signature the node would refuse
   // every acknowledgement and hand the messages out again and again.
-  if (f.sign_key.empty() && !f.unsigned_acks) {
+  if (p.identity.sign_key_file.empty() && !f.unsigned_acks) {
     return UsageError(
         "receive needs --sign-key ORG.sign.key: each acknowledgement is "
         "signed as proof of receipt for the sender, and nodes refuse "
@@ -260,6 +205,18 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
   }
   if (!f.sign_key.empty() && f.unsigned_acks) {
     return UsageError("give --sign-key or --unsigned-acks, not both");
+  }
+  if (p.identity.encryption_key_file.empty()) {
+    return UsageError(
+        "receive needs --recipient-key ORG.enc.key (\"encryption_key\" in "
+        "the client profile): your key to open messages with. Nothing was "
+        "fetched");
+  }
+  if (p.trust.keys_dir.empty() && p.trust.directory_file.empty()) {
+    return UsageError(
+        "receive needs the senders' keys: --directory and --authority-pub "
+        "(the signed directory), or offline --keys-dir with their "
+        "ORG.sign.pub files. Nothing was fetched");
   }
   std::vector<std::string> to_refuse;
   for (const std::string& hex : f.refuse_ids) {
@@ -277,69 +234,45 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
     return UsageError(
         absl::StrCat("--reason: ", refuse_reason.status().message()));
   }
-  if (!to_refuse.empty() && f.sign_key.empty()) {
+  if (!to_refuse.empty() && f.unsigned_acks) {
     return UsageError("--refuse needs --sign-key: a refusal is always signed");
   }
-  ASSIGN_OR_RETURN(Connection c, Connect(node));
-  ASSIGN_OR_RETURN(crypto::X25519PrivateKey me,
-                   crypto::LoadEncryptionKey(f.recipient_key));
-  std::optional<crypto::Ed25519PrivateKey> sign_key;
-  if (!f.sign_key.empty()) {
-    ASSIGN_OR_RETURN(sign_key, crypto::LoadSigningKey(f.sign_key));
-  }
-  const crypto::Ed25519PrivateKey* key =
-      sign_key.has_value() ? &*sign_key : nullptr;
-  v1::ReceiveRequest req;
-  req.set_max_messages(f.max);
-  req.set_wait_ms(f.wait_ms);
-  grpc::ClientContext ctx;
-  c.Prepare(&ctx, absl::Milliseconds(f.wait_ms) + absl::Seconds(30));
-  std::unique_ptr<grpc::ClientReader<v1::Delivery>> reader =
-      c.stub->Receive(&ctx, req);
+  ASSIGN_OR_RETURN(Connection c, Connect(p));
+  Client& client = *c.client;
   json results = json::array();
   int failed = 0, refused = 0;
-  v1::Delivery d;
-  while (reader->Read(&d)) {
-    const std::string id = HexEncode(AsBytes(d.message_id()));
-    json r = {{"message_id", id}, {"attempt", d.attempt()}};
+  auto handle = [&](const Delivery& d) {
+    const std::string id = HexEncode(AsBytes(d.message_id));
+    json r = {{"message_id", id}, {"attempt", d.attempt}};
     // Set when the message is refused: why, in the refusal's words.
     std::optional<std::pair<v1::RefusalReason, std::string>> refusal;
-    std::string recipient_org;
     absl::Status s = [&]() -> absl::Status {
-      ASSIGN_OR_RETURN(envelope::ParsedEnvelope parsed,
-                       envelope::ParsedEnvelope::Parse(d.envelope()));
-      recipient_org = parsed.header().recipient_org();
-      r["type"] = v1::MessageType_Name(parsed.header().type());
-      r["from"] = parsed.header().sender_org();
-      r["case_ref"] = parsed.header().case_ref();
-      if (std::find(to_refuse.begin(), to_refuse.end(), d.message_id()) !=
+      RETURN_IF_ERROR(d.parse_status);
+      r["type"] = v1::MessageType_Name(d.header.type());
+      r["from"] = d.header.sender_org();
+      r["case_ref"] = d.header.case_ref();
+      if (std::find(to_refuse.begin(), to_refuse.end(), d.message_id) !=
           to_refuse.end()) {
         refusal.emplace(*refuse_reason, f.refuse_text);
         return absl::OkStatus();
       }
-      const std::string sender_file =
-          f.keys_dir + "/" + parsed.header().sender_org() + ".sign.pub";
-      ASSIGN_OR_RETURN(crypto::Ed25519PublicKey sender,
-                       crypto::LoadVerifyKey(sender_file));
-      absl::StatusOr<SecretBytes> payload = envelope::Open(
-          parsed, sender, me, envelope::OpenOptions{absl::Now()});
-      if (!payload.ok()) {
-        if (key == nullptr || !NeverOpens(payload.status())) {
-          return payload.status();
+      absl::StatusOr<Opened> opened = client.Open(d);
+      if (!opened.ok()) {
+        if (f.unsigned_acks || !NeverOpens(opened.status())) {
+          return opened.status();
         }
         refusal.emplace(v1::REFUSAL_CANNOT_OPEN,
-                        absl::StrCat(ErrorReason(payload.status()), ": ",
-                                     payload.status().message()));
+                        absl::StrCat(ReasonOf(opened.status()), ": ",
+                                     opened.status().message()));
         return absl::OkStatus();
       }
       const std::string path = f.out_dir + "/" + id + ".payload";
-      RETURN_IF_ERROR(WriteOutput(path, payload->view(), 0600));
+      RETURN_IF_ERROR(WriteOutput(path, AsBytes(opened->payload), 0600));
       r["payload"] = path;
-      if (parsed.header().type() == v1::DEADLINE_NOTICE) {
+      if (d.header.type() == v1::DEADLINE_NOTICE) {
         // The node's own notice: what passed, and who owes it.
         v1::DeadlineNotice n;
-        if (n.ParseFromArray(payload->view().data(),
-                             static_cast<int>(payload->view().size()))) {
+        if (n.ParseFromString(opened->payload)) {
           r["deadline"] = absl::StrCat(
               v1::DeadlineKind_Name(n.deadline().kind()), " due ",
               IsoSeconds(absl::FromUnixMillis(n.deadline().due_unix_ms())),
@@ -351,30 +284,27 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
     if (s.ok()) {
       // Acknowledge only once the payload is safely on disk, with a signed
       // statement of what was received; or refuse, signed.
-      const v1::RefusalReason* reason =
-          refusal.has_value() ? &refusal->first : nullptr;
-      s = Answer(c, d, recipient_org, key, reason,
-                 refusal.has_value() ? refusal->second : "");
+      if (refusal.has_value()) {
+        s = client.Refuse(d, refusal->first, refusal->second);
+      } else {
+        s = f.unsigned_acks ? client.AcknowledgeUnsigned(d)
+                            : client.Acknowledge(d);
+      }
       if (s.ok() && refusal.has_value()) {
         ++refused;
         r["refused"] = envelope::RefusalReasonToken(refusal->first);
         r["refusal_text"] = refusal->second;
       } else if (s.ok()) {
-        r["acknowledgement"] = key != nullptr ? "signed" : "unsigned";
+        r["acknowledgement"] = f.unsigned_acks ? "unsigned" : "signed";
       }
     }
     if (!s.ok()) {
       ++failed;
       r["error"] = std::string(s.message());
-      r["reason"] = ErrorReason(s);
+      r["reason"] = ReasonOf(s);
       // Not acknowledged: give the lease back so that it comes again at
       // once (best effort; otherwise it does when the lease runs out).
-      v1::MessageRef ref;
-      ref.set_message_id(d.message_id());
-      v1::AckResponse ignored;
-      grpc::ClientContext release_ctx;
-      c.Prepare(&release_ctx, absl::Seconds(10));
-      c.stub->Release(&release_ctx, ref, &ignored).ok();
+      client.Release(d).IgnoreError();
     }
     if (!out.json) {
       if (!s.ok()) {
@@ -404,8 +334,8 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
       }
     }
     results.push_back(r);
-  }
-  RETURN_IF_ERROR(FromGrpc(reader->Finish()));
+  };
+  RETURN_IF_ERROR(client.Receive(f.max, absl::Milliseconds(f.wait_ms), handle));
   const std::string summary = absl::StrCat(
       results.size(), " received, ", results.size() - failed - refused,
       " opened and acknowledged, ", refused, " refused, ", failed,
@@ -430,72 +360,6 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
   return absl::OkStatus();
 }
 
-// A node's receipt of `kind` for the message of `s`, signed by `node`,
-// checked against the signed directory: what the status shows about it.
-absl::StatusOr<std::string> CheckNodeReceipt(const v1::StoredStatus& s,
-                                             const std::string& bytes,
-                                             v1::ReceiptKind kind,
-                                             const std::string& node,
-                                             const directory::Directory& dir) {
-  v1::Receipt receipt;
-  v1::ReceiptLeaf leaf;
-  if (!receipt.ParseFromString(bytes) ||
-      !leaf.ParseFromString(receipt.leaf())) {
-    return Error(absl::StatusCode::kDataLoss, "RECEIPT_INVALID",
-                 "the node's record of the receipt does not parse");
-  }
-  if (leaf.kind() != kind || leaf.message_id() != s.message_id() ||
-      leaf.envelope_sha256() != s.envelope_sha256() || leaf.node() != node) {
-    return Error(
-        absl::StatusCode::kDataLoss, "RECEIPT_INVALID",
-        absl::StrCat("the ", v1::ReceiptKind_Name(kind),
-                     " receipt is not for this message and node ", node));
-  }
-  ASSIGN_OR_RETURN(
-      crypto::Ed25519PublicKey key,
-      dir.NodeSigningKey(leaf.node(), receipt.node_key_id(),
-                         absl::FromUnixMillis(leaf.time_unix_ms())));
-  RETURN_IF_ERROR(receipts::VerifyReceipt(receipt, key));
-  return absl::StrCat("valid, signed by node ", leaf.node(), " at ",
-                      IsoMillis(leaf.time_unix_ms()));
-}
-
-// The recipient's signed acknowledgement in `s`, checked against the
-// signed directory.
-absl::StatusOr<std::string> CheckAcknowledgement(
-    const v1::StoredStatus& s, const directory::Directory& dir) {
-  ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,
-                   envelope::ParseAcknowledgement(s.acknowledgement()));
-  RETURN_IF_ERROR(envelope::CheckAcknowledgementFor(
-      ack, s.message_id(), s.envelope_sha256(), s.recipient_org()));
-  const absl::Time at = absl::FromUnixMillis(ack.body.time_unix_ms());
-  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
-                   dir.OrganisationSigningKey(s.recipient_org(),
-                                              ack.signed_ack.key_id(), at, at));
-  RETURN_IF_ERROR(envelope::VerifyAcknowledgement(ack, key));
-  return absl::StrCat("valid, signed by ", s.recipient_org(), " (key ",
-                      HexEncode(AsBytes(ack.signed_ack.key_id())), ") at ",
-                      IsoMillis(ack.body.time_unix_ms()));
-}
-
-// The recipient's signed refusal in `s`, checked against the signed
-// directory.
-absl::StatusOr<std::string> CheckRefusal(const v1::StoredStatus& s,
-                                         const directory::Directory& dir) {
-  ASSIGN_OR_RETURN(envelope::ParsedRefusal r,
-                   envelope::ParseRefusal(s.refusal()));
-  RETURN_IF_ERROR(envelope::CheckRefusalFor(
-      r, s.message_id(), s.envelope_sha256(), s.recipient_org()));
-  const absl::Time at = absl::FromUnixMillis(r.body.time_unix_ms());
-  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
-                   dir.OrganisationSigningKey(
-                       s.recipient_org(), r.signed_refusal.key_id(), at, at));
-  RETURN_IF_ERROR(envelope::VerifyRefusal(r, key));
-  return absl::StrCat("valid, signed by ", s.recipient_org(), " (key ",
-                      HexEncode(AsBytes(r.signed_refusal.key_id())), ") at ",
-                      IsoMillis(r.body.time_unix_ms()));
-}
-
 absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
                            const Output& out) {
   const std::string& id_hex = f.id_hex;
@@ -503,14 +367,14 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
   if (!id.ok() || id->size() != 16) {
     return UsageError("MESSAGE_ID must be 32 hex digits, as send printed it");
   }
-  ASSIGN_OR_RETURN(Connection c, Connect(node));
-  v1::MessageRef ref;
-  ref.set_message_id(std::string(id->begin(), id->end()));
-  v1::MessageStatus resp;
-  grpc::ClientContext ctx;
-  c.Prepare(&ctx, absl::Seconds(30));
-  RETURN_IF_ERROR(FromGrpc(c.stub->GetStatus(&ctx, ref, &resp)));
-  const v1::StoredStatus& s = resp.status();
+  ASSIGN_OR_RETURN(Profile p, ProfileFor(node));
+  if (!f.directory.empty()) p.trust.directory_file = f.directory;
+  if (!f.authority_pub.empty()) p.trust.authority_pub_file = f.authority_pub;
+  ASSIGN_OR_RETURN(Connection c, Connect(p));
+  // The evidence for each step, checked against the signed directory when
+  // there is one.
+  ASSIGN_OR_RETURN(Evidence e, c.client->Status(id_hex));
+  const v1::StoredStatus& s = e.status;
   json j = {{"message_id", id_hex},
             {"state", v1::MessageState_Name(s.state())},
             {"recipient", s.recipient_org()}};
@@ -527,49 +391,7 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
     if (ms > 0) j[name] = IsoMillis(ms);
   }
   if (!s.relayed_to().empty()) j["relayed_to"] = s.relayed_to();
-  // The evidence for each step, checked against the signed directory when
-  // it is given.
-  std::shared_ptr<const directory::Directory> dir;
-  if (!f.directory.empty()) {
-    ASSIGN_OR_RETURN(crypto::Ed25519PublicKey authority,
-                     crypto::LoadVerifyKey(f.authority_pub));
-    ASSIGN_OR_RETURN(std::string bytes, ReadInput(f.directory));
-    ASSIGN_OR_RETURN(dir, directory::Directory::Verify(bytes, authority));
-  }
-  constexpr absl::string_view kUnchecked =
-      "not checked (give --directory and --authority-pub to check it)";
-  const std::pair<const char*, std::pair<const std::string*, v1::ReceiptKind>>
-      receipts[] = {
-          {"relay_receipt", {&s.relay_receipt(), v1::RECEIPT_RELAYED}},
-          {"delivery_receipt", {&s.delivery_receipt(), v1::RECEIPT_DELIVERED}},
-          {"expiry_receipt", {&s.expiry_receipt(), v1::RECEIPT_EXPIRED}}};
-  for (const auto& [name, what] : receipts) {
-    if (what.first->empty()) continue;
-    if (dir == nullptr) {
-      j[name] = kUnchecked;
-    } else {
-      ASSIGN_OR_RETURN(j[name], CheckNodeReceipt(s, *what.first, what.second,
-                                                 s.relayed_to(), *dir));
-    }
-  }
-  if (s.acknowledged_unix_ms() > 0) {
-    if (s.acknowledgement().empty()) {
-      j["acknowledgement"] =
-          "unsigned (the recipient's node took an acknowledgement without "
-          "the recipient's signature)";
-    } else if (dir == nullptr) {
-      j["acknowledgement"] = kUnchecked;
-    } else {
-      ASSIGN_OR_RETURN(j["acknowledgement"], CheckAcknowledgement(s, *dir));
-    }
-  }
-  if (s.refused_unix_ms() > 0) {
-    if (dir == nullptr) {
-      j["refusal"] = kUnchecked;
-    } else {
-      ASSIGN_OR_RETURN(j["refusal"], CheckRefusal(s, *dir));
-    }
-  }
+  for (const auto& [name, check] : e.checks) j[name] = check;
   if (!s.reason_code().empty()) j["reason_code"] = s.reason_code();
   if (!s.reason().empty()) j["reason"] = s.reason();
   if (out.json) {

@@ -11,12 +11,13 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "client/cli_util.h"
+#include "trm/client/client.h"
 #include "trm/v1/mailbox.grpc.pb.h"
 
 namespace trm::client {
 
 struct NodeFlags {
-  std::string node = "127.0.0.1:7400";
+  std::string node;           // empty: the profile's
   std::string ca, cert, key;  // mutual TLS
   std::string token_file;     // development (--insecure-dev) only
   bool insecure_dev = false;
@@ -26,19 +27,26 @@ void AddNodeFlags(CLI::App* command, NodeFlags* flags);
 // A node's refusal, with the reason token the node put first in its message.
 absl::Status FromGrpc(const grpc::Status& s);
 
-// A channel to the node with the caller's credentials.
+// The client profile (trmctl --config FILE) every command starts from;
+// its flags override it. Empty: none.
+void SetProfilePath(std::string path);
+// The profile with the node flags applied.
+absl::StatusOr<Profile> ProfileFor(const NodeFlags& f);
+
+// The library's client, and its channel for the node's other services.
 struct Connection {
+  std::unique_ptr<Client> client;
   std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::Mailbox::Stub> stub;
-  std::string token;  // development nodes only
   // Adds the credential and a deadline.
   void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const;
 };
 absl::StatusOr<Connection> Connect(const NodeFlags& f);
+absl::StatusOr<Connection> Connect(const Profile& p);
 
 struct ReceiveFlags {
   std::string recipient_key, keys_dir, out_dir = ".";
-  std::string sign_key;  // signs the acknowledgements
+  std::string directory, authority_pub;  // the signed directory
+  std::string sign_key;                  // signs the acknowledgements
   // Acknowledge without a signature (only nodes configured with
   // require_signed_acknowledgements false take that).
   bool unsigned_acks = false;

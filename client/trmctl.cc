@@ -151,9 +151,11 @@ absl::Status Keygen(const KeygenFlags& f, const Output& out) {
 // ---- seal ------------------------------------------------------------------
 
 absl::Status SealCommand(const SealFlags& f, const Output& out) {
-  ASSIGN_OR_RETURN(SealedMessage sealed, SealFromFlags(f));
+  ASSIGN_OR_RETURN(Profile p, ProfileFor(NodeFlags{}));
+  ASSIGN_OR_RETURN(Message m, MessageFromFlags(f, &p));
+  ASSIGN_OR_RETURN(Sealed sealed, Seal(m, p));
   const v1::Header& h = sealed.header;
-  const std::string& wire = sealed.wire;
+  const std::string& wire = sealed.envelope;
   const v1::MessageType type = h.type();
   RETURN_IF_ERROR(WriteOutput(f.out, AsBytes(wire), 0644));
   const std::string id = HexEncode(AsBytes(h.message_id()));
@@ -283,14 +285,25 @@ void AddSealFlags(CLI::App* seal, SealFlags* f) {
   seal->add_option("--case", f->case_ref,
                    "pseudonymous case reference (never a name)")
       ->required();
-  seal->add_option("--from", f->from, "sender as ORG@NODE")->required();
-  seal->add_option("--to", f->to, "recipient as ORG@NODE")->required();
+  seal->add_option("--from", f->from,
+                   "sender as ORG@NODE (default: the client profile's)");
+  seal->add_option("--to", f->to,
+                   "recipient as ORG (its node from the directory) or "
+                   "ORG@NODE")
+      ->required();
   seal->add_option("--sign-key", f->sign_key,
-                   "sender's signing private key (ORG.sign.key)")
-      ->required();
+                   "sender's signing private key (ORG.sign.key; default: "
+                   "the client profile's)");
+  seal->add_option("--directory", f->directory,
+                   "the signed federation directory: seal to the "
+                   "recipient's current key from it (default: the client "
+                   "profile's)");
+  seal->add_option("--authority-pub", f->authority_pub,
+                   "the federation authority's public key, to check the "
+                   "directory");
   seal->add_option("--recipient-pub", f->recipient_pub,
-                   "recipient's encryption public key (ORG.enc.pub)")
-      ->required();
+                   "offline, without a directory: the recipient's "
+                   "encryption public key (ORG.enc.pub)");
   CLI::Option* in = seal->add_option(
       "--in", f->in, "payload file (serialised protobuf), - for stdin");
   in->capture_default_str();
@@ -322,6 +335,11 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", "trmctl " TRM_VERSION " (protocol v1)");
   Output out;
   app.add_flag("--json", out.json, "print one JSON object for scripts");
+  std::string profile_path;
+  app.add_option("--config", profile_path,
+                 "the client profile (JSON: node, TLS files, your "
+                 "organisation and keys, the directory; docs/integration.md)")
+      ->envname("TRM_CONFIG");
 
   KeygenFlags kg;
   CLI::App* keygen = app.add_subcommand(
@@ -372,14 +390,17 @@ int Main(int argc, char** argv) {
       "fetch, verify and open your messages; each is acknowledged "
       "only after its payload is written");
   AddNodeFlags(receive, &receive_node);
-  receive
-      ->add_option("--recipient-key", rf.recipient_key,
-                   "your encryption private key (ORG.enc.key)")
-      ->required();
-  receive
-      ->add_option("--keys-dir", rf.keys_dir,
-                   "directory with senders' ORG.sign.pub files")
-      ->required();
+  receive->add_option("--recipient-key", rf.recipient_key,
+                      "your encryption private key (ORG.enc.key; default: "
+                      "the client profile's)");
+  receive->add_option("--directory", rf.directory,
+                      "the signed federation directory, for the senders' "
+                      "keys (default: the client profile's)");
+  receive->add_option("--authority-pub", rf.authority_pub,
+                      "the federation authority's public key");
+  receive->add_option("--keys-dir", rf.keys_dir,
+                      "offline, without a directory: a folder with the "
+                      "senders' ORG.sign.pub files");
   receive->add_option(
       "--sign-key", rf.sign_key,
       "your signing private key (ORG.sign.key), required: each "
@@ -529,6 +550,7 @@ int Main(int argc, char** argv) {
     if (code != 0) SuggestSubcommand(app, argc, argv);
     return code == 0 ? 0 : 2;
   }
+  SetProfilePath(profile_path);
   absl::Status status;
   if (*keygen) status = Keygen(kg, out);
   if (*seal) status = SealCommand(sf, out);

@@ -1,4 +1,4 @@
-#include "client/payload_json.h"
+#include "trm/client/payload_json.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,340 @@
+// Client: one organisation's connection to its node.
+#include "trm/client/client.h"
+
+#include <openssl/crypto.h>
+
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/lib/internal.h"
+#include "common/crypto/hash.h"
+#include "common/crypto/key_files.h"
+#include "common/envelope/acknowledgement.h"
+#include "common/envelope/envelope.h"
+#include "common/envelope/refusal.h"
+#include "common/receipts/receipt.h"
+#include "common/rpc_status.h"
+#include "common/status.h"
+#include "trm/v1/mailbox.grpc.pb.h"
+
+namespace trm::client {
+
+Opened::~Opened() { OPENSSL_cleanse(payload.data(), payload.size()); }
+
+bool NeverOpens(const absl::Status& s) {
+  static constexpr absl::string_view kPermanent[] = {
+      "DECRYPTION_FAILED",
+      "SIGNATURE_INVALID",
+      "ENVELOPE_MALFORMED",
+      "HEADER_MALFORMED",
+      "HEADER_NOT_CANONICAL",
+      "HEADER_INVALID",
+      "UNSUPPORTED_SCHEMA_VERSION",
+      "UNKNOWN_AEAD",
+      "FIELD_TOO_LARGE"};
+  const std::string reason = ReasonOf(s);
+  for (absl::string_view p : kPermanent) {
+    if (reason == p) return true;
+  }
+  return false;
+}
+
+struct Client::Impl {
+  Profile profile;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::Mailbox::Stub> mailbox;
+  std::string token;  // development nodes only
+  std::shared_ptr<const directory::Directory> dir;
+  std::optional<crypto::Ed25519PrivateKey> sign_key;
+  std::optional<crypto::X25519PrivateKey> encryption_key;
+  std::optional<crypto::Ed25519PublicKey> node_key;  // offline receipts
+
+  ~Impl() { OPENSSL_cleanse(token.data(), token.size()); }
+
+  void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const {
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      absl::ToChronoMilliseconds(timeout));
+  }
+
+  absl::StatusOr<Accepted> Submit(const std::string& wire,
+                                  const v1::Header& header) const {
+    v1::SubmitRequest req;
+    req.set_envelope(wire);
+    v1::SubmitResponse resp;
+    grpc::ClientContext ctx;
+    Prepare(&ctx, absl::Seconds(30));
+    RETURN_IF_ERROR(FromGrpcStatus(mailbox->Submit(&ctx, req, &resp)));
+    Accepted a;
+    a.header = header;
+    a.message_id = HexEncode(AsBytes(header.message_id()));
+    a.batch_size = resp.receipt().batch_size();
+    v1::ReceiptLeaf leaf;
+    if (!leaf.ParseFromString(resp.receipt().leaf()) ||
+        leaf.message_id() != header.message_id()) {
+      return Error(absl::StatusCode::kDataLoss, "RECEIPT_INVALID",
+                   absl::StrCat("the node's receipt for ", a.message_id,
+                                " is not for this message"));
+    }
+    a.node = leaf.node();
+    a.at = absl::FromUnixMillis(leaf.time_unix_ms());
+    // The node's key: from the directory, or the offline key file.
+    std::optional<crypto::Ed25519PublicKey> key;
+    if (dir != nullptr) {
+      ASSIGN_OR_RETURN(
+          key,
+          dir->NodeSigningKey(leaf.node(), resp.receipt().node_key_id(), a.at));
+    } else if (node_key.has_value()) {
+      key = *node_key;
+    }
+    if (!key.has_value()) {
+      a.receipt_check =
+          "not checked (give --directory and --authority-pub, or "
+          "--node-pub, to check it)";
+      return a;
+    }
+    RETURN_IF_ERROR(receipts::VerifyReceipt(resp.receipt(), *key));
+    a.receipt_check = "valid";
+    a.receipt_verified = true;
+    return a;
+  }
+
+  // An acknowledgement (reason null) or a refusal, signed unless `sign` is
+  // false.
+  absl::Status Answer(const Delivery& d, const v1::RefusalReason* reason,
+                      absl::string_view text, bool sign) const {
+    if (sign && !sign_key.has_value()) {
+      return internal::Missing(
+          "acknowledgements and refusals are signed: no signing key",
+          "sign_key", "--sign-key");
+    }
+    const std::string& org = profile.identity.org.empty()
+                                 ? d.header.recipient_org()
+                                 : profile.identity.org;
+    const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(d.envelope)});
+    const int64_t now = absl::ToUnixMillis(absl::Now());
+    v1::AckResponse ignored;
+    grpc::ClientContext ctx;
+    Prepare(&ctx, absl::Seconds(30));
+    if (reason != nullptr) {
+      v1::RefusalBody body;
+      body.set_message_id(d.message_id);
+      body.set_envelope_sha256(digest.data(), digest.size());
+      body.set_recipient_org(org);
+      body.set_time_unix_ms(now);
+      body.set_reason(*reason);
+      body.set_text(std::string(text.substr(0, envelope::kMaxRefusalText)));
+      v1::RefuseRequest req;
+      req.set_message_id(d.message_id);
+      ASSIGN_OR_RETURN(*req.mutable_refusal(),
+                       envelope::SignRefusal(body, *sign_key));
+      return FromGrpcStatus(mailbox->Refuse(&ctx, req, &ignored));
+    }
+    v1::MessageRef ref;
+    ref.set_message_id(d.message_id);
+    if (sign) {
+      v1::AcknowledgementBody body;
+      body.set_message_id(d.message_id);
+      body.set_envelope_sha256(digest.data(), digest.size());
+      body.set_recipient_org(org);
+      body.set_time_unix_ms(now);
+      ASSIGN_OR_RETURN(*ref.mutable_acknowledgement(),
+                       envelope::SignAcknowledgement(body, *sign_key));
+    }
+    return FromGrpcStatus(mailbox->Ack(&ctx, ref, &ignored));
+  }
+};
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
+    const Profile& profile) {
+  auto impl = std::make_unique<Impl>();
+  impl->profile = profile;
+  const ConnectOptions& o = profile.connect;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(o.max_receive_message_bytes);
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (!o.dev_token_file.empty()) {
+    if (!o.ca_file.empty() || !o.cert_file.empty()) {
+      return Error(absl::StatusCode::kInvalidArgument, "USAGE",
+                   "give a development token or mutual TLS files, not both");
+    }
+    ASSIGN_OR_RETURN(impl->token, internal::ReadFile(o.dev_token_file));
+    absl::StripAsciiWhitespace(&impl->token);
+    if (impl->token.empty()) {
+      return Error(absl::StatusCode::kInvalidArgument, "USAGE",
+                   o.dev_token_file + " is empty");
+    }
+    creds = grpc::InsecureChannelCredentials();
+  } else {
+    if (o.ca_file.empty() || o.cert_file.empty() || o.key_file.empty()) {
+      return Error(
+          absl::StatusCode::kInvalidArgument, "USAGE",
+          "give --ca (the federation CA), --cert and --key (your "
+          "organisation's TLS certificate and key from "
+          "deploy/pki/make-pki.sh), or --insecure-dev --token-file for a "
+          "development node (\"ca\", \"cert\", \"key\" or \"token_file\" in "
+          "the client profile)");
+    }
+    grpc::SslCredentialsOptions tls;
+    ASSIGN_OR_RETURN(tls.pem_root_certs, internal::ReadFile(o.ca_file));
+    ASSIGN_OR_RETURN(tls.pem_cert_chain, internal::ReadFile(o.cert_file));
+    ASSIGN_OR_RETURN(tls.pem_private_key, internal::ReadFile(o.key_file));
+    creds = grpc::SslCredentials(tls);
+    OPENSSL_cleanse(tls.pem_private_key.data(), tls.pem_private_key.size());
+  }
+  impl->channel = grpc::CreateCustomChannel(o.address, creds, args);
+  impl->mailbox = v1::Mailbox::NewStub(impl->channel);
+  ASSIGN_OR_RETURN(impl->dir, internal::LoadDirectory(profile.trust));
+  if (!profile.identity.sign_key_file.empty()) {
+    ASSIGN_OR_RETURN(impl->sign_key,
+                     crypto::LoadSigningKey(profile.identity.sign_key_file));
+  }
+  if (!profile.identity.encryption_key_file.empty()) {
+    ASSIGN_OR_RETURN(
+        impl->encryption_key,
+        crypto::LoadEncryptionKey(profile.identity.encryption_key_file));
+  }
+  if (!profile.trust.node_pub_file.empty()) {
+    ASSIGN_OR_RETURN(impl->node_key,
+                     crypto::LoadVerifyKey(profile.trust.node_pub_file));
+  }
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+absl::StatusOr<Accepted> Client::Send(const Message& m) {
+  ASSIGN_OR_RETURN(Sealed sealed,
+                   internal::SealWith(m, impl_->profile, impl_->dir.get()));
+  return impl_->Submit(sealed.envelope, sealed.header);
+}
+
+absl::StatusOr<Accepted> Client::Submit(const std::string& envelope) {
+  ASSIGN_OR_RETURN(envelope::ParsedEnvelope parsed,
+                   envelope::ParsedEnvelope::Parse(envelope));
+  return impl_->Submit(envelope, parsed.header());
+}
+
+absl::Status Client::Receive(
+    uint32_t max, absl::Duration wait,
+    const std::function<void(const Delivery&)>& handle) {
+  v1::ReceiveRequest req;
+  req.set_max_messages(max);
+  req.set_wait_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(wait)));
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, wait + absl::Seconds(30));
+  std::unique_ptr<grpc::ClientReader<v1::Delivery>> reader =
+      impl_->mailbox->Receive(&ctx, req);
+  v1::Delivery d;
+  while (reader->Read(&d)) {
+    Delivery got;
+    got.message_id = d.message_id();
+    got.attempt = d.attempt();
+    got.envelope = std::move(*d.mutable_envelope());
+    absl::StatusOr<envelope::ParsedEnvelope> parsed =
+        envelope::ParsedEnvelope::Parse(got.envelope);
+    if (parsed.ok()) {
+      got.header = parsed->header();
+    } else {
+      got.parse_status = parsed.status();
+    }
+    handle(got);
+  }
+  return FromGrpcStatus(reader->Finish());
+}
+
+absl::StatusOr<Opened> Client::Open(const Delivery& d) const {
+  RETURN_IF_ERROR(d.parse_status);
+  if (!impl_->encryption_key.has_value()) {
+    return internal::Missing("no key to open messages with", "encryption_key",
+                             "--recipient-key");
+  }
+  ASSIGN_OR_RETURN(envelope::ParsedEnvelope parsed,
+                   envelope::ParsedEnvelope::Parse(d.envelope));
+  const v1::Header& h = parsed.header();
+  std::optional<crypto::Ed25519PublicKey> sender;
+  if (impl_->dir != nullptr) {
+    ASSIGN_OR_RETURN(sender,
+                     impl_->dir->OrganisationSigningKey(
+                         h.sender_org(), parsed.envelope().sender_key_id(),
+                         absl::FromUnixMillis(h.created_unix_ms())));
+  } else if (!impl_->profile.trust.keys_dir.empty()) {
+    ASSIGN_OR_RETURN(sender, crypto::LoadVerifyKey(absl::StrCat(
+                                 impl_->profile.trust.keys_dir, "/",
+                                 h.sender_org(), ".sign.pub")));
+  } else {
+    return internal::Missing(
+        "the sender's key comes from the directory, or offline from a keys "
+        "folder",
+        "directory", "--directory or --keys-dir");
+  }
+  ASSIGN_OR_RETURN(SecretBytes payload,
+                   envelope::Open(parsed, *sender, *impl_->encryption_key,
+                                  envelope::OpenOptions{absl::Now()}));
+  Opened o;
+  o.header = h;
+  o.sender_key_id = HexEncode(AsBytes(parsed.envelope().sender_key_id()));
+  o.payload.assign(reinterpret_cast<const char*>(payload.view().data()),
+                   payload.view().size());
+  return o;
+}
+
+absl::Status Client::Acknowledge(const Delivery& d) {
+  return impl_->Answer(d, nullptr, "", true);
+}
+
+absl::Status Client::AcknowledgeUnsigned(const Delivery& d) {
+  return impl_->Answer(d, nullptr, "", false);
+}
+
+absl::Status Client::Refuse(const Delivery& d, v1::RefusalReason reason,
+                            absl::string_view text) {
+  return impl_->Answer(d, &reason, text, true);
+}
+
+absl::Status Client::Release(const Delivery& d) {
+  v1::MessageRef ref;
+  ref.set_message_id(d.message_id);
+  v1::AckResponse ignored;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, absl::Seconds(10));
+  return FromGrpcStatus(impl_->mailbox->Release(&ctx, ref, &ignored));
+}
+
+absl::StatusOr<Evidence> Client::Status(absl::string_view message_id) {
+  std::string raw(message_id);
+  if (raw.size() == 32) {
+    absl::StatusOr<std::vector<uint8_t>> id = HexDecode(raw);
+    if (!id.ok()) {
+      return Error(absl::StatusCode::kInvalidArgument, "USAGE",
+                   "a message id is 32 hex digits, as send printed it");
+    }
+    raw.assign(id->begin(), id->end());
+  }
+  if (raw.size() != 16) {
+    return Error(absl::StatusCode::kInvalidArgument, "USAGE",
+                 "a message id is 32 hex digits, as send printed it");
+  }
+  v1::MessageRef ref;
+  ref.set_message_id(raw);
+  v1::MessageStatus resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, absl::Seconds(30));
+  RETURN_IF_ERROR(FromGrpcStatus(impl_->mailbox->GetStatus(&ctx, ref, &resp)));
+  return internal::CheckEvidence(resp.status(), impl_->dir.get());
+}
+
+const Profile& Client::profile() const { return impl_->profile; }
+
+std::shared_ptr<grpc::Channel> Client::channel() const {
+  return impl_->channel;
+}
+
+void Client::Prepare(grpc::ClientContext* ctx, absl::Duration timeout) const {
+  impl_->Prepare(ctx, timeout);
+}
+
+}  // namespace trm::client

@@ -1,0 +1,124 @@
+// A message's status evidence (the nodes' signed receipts, the recipient's
+// signed acknowledgement or refusal), each checked against the key its
+// signer holds in the signed directory.
+#include "absl/strings/str_cat.h"
+#include "client/lib/internal.h"
+#include "common/envelope/acknowledgement.h"
+#include "common/envelope/refusal.h"
+#include "common/receipts/receipt.h"
+#include "common/status.h"
+#include "common/time_text.h"
+
+namespace trm::client::internal {
+namespace {
+
+// A node's receipt of `kind` for the message of `s`, signed by `node`.
+absl::StatusOr<std::string> CheckNodeReceipt(const v1::StoredStatus& s,
+                                             const std::string& bytes,
+                                             v1::ReceiptKind kind,
+                                             const std::string& node,
+                                             const directory::Directory& dir) {
+  v1::Receipt receipt;
+  v1::ReceiptLeaf leaf;
+  if (!receipt.ParseFromString(bytes) ||
+      !leaf.ParseFromString(receipt.leaf())) {
+    return Error(absl::StatusCode::kDataLoss, "RECEIPT_INVALID",
+                 "the node's record of the receipt does not parse");
+  }
+  if (leaf.kind() != kind || leaf.message_id() != s.message_id() ||
+      leaf.envelope_sha256() != s.envelope_sha256() || leaf.node() != node) {
+    return Error(
+        absl::StatusCode::kDataLoss, "RECEIPT_INVALID",
+        absl::StrCat("the ", v1::ReceiptKind_Name(kind),
+                     " receipt is not for this message and node ", node));
+  }
+  ASSIGN_OR_RETURN(
+      crypto::Ed25519PublicKey key,
+      dir.NodeSigningKey(leaf.node(), receipt.node_key_id(),
+                         absl::FromUnixMillis(leaf.time_unix_ms())));
+  RETURN_IF_ERROR(receipts::VerifyReceipt(receipt, key));
+  return absl::StrCat("valid, signed by node ", leaf.node(), " at ",
+                      IsoMillis(leaf.time_unix_ms()));
+}
+
+absl::StatusOr<std::string> CheckAcknowledgement(
+    const v1::StoredStatus& s, const directory::Directory& dir) {
+  ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,
+                   envelope::ParseAcknowledgement(s.acknowledgement()));
+  RETURN_IF_ERROR(envelope::CheckAcknowledgementFor(
+      ack, s.message_id(), s.envelope_sha256(), s.recipient_org()));
+  const absl::Time at = absl::FromUnixMillis(ack.body.time_unix_ms());
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
+                   dir.OrganisationSigningKey(s.recipient_org(),
+                                              ack.signed_ack.key_id(), at, at));
+  RETURN_IF_ERROR(envelope::VerifyAcknowledgement(ack, key));
+  return absl::StrCat("valid, signed by ", s.recipient_org(), " (key ",
+                      HexEncode(AsBytes(ack.signed_ack.key_id())), ") at ",
+                      IsoMillis(ack.body.time_unix_ms()));
+}
+
+absl::StatusOr<std::string> CheckRefusal(const v1::StoredStatus& s,
+                                         const directory::Directory& dir) {
+  ASSIGN_OR_RETURN(envelope::ParsedRefusal r,
+                   envelope::ParseRefusal(s.refusal()));
+  RETURN_IF_ERROR(envelope::CheckRefusalFor(
+      r, s.message_id(), s.envelope_sha256(), s.recipient_org()));
+  const absl::Time at = absl::FromUnixMillis(r.body.time_unix_ms());
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
+                   dir.OrganisationSigningKey(
+                       s.recipient_org(), r.signed_refusal.key_id(), at, at));
+  RETURN_IF_ERROR(envelope::VerifyRefusal(r, key));
+  return absl::StrCat("valid, signed by ", s.recipient_org(), " (key ",
+                      HexEncode(AsBytes(r.signed_refusal.key_id())), ") at ",
+                      IsoMillis(r.body.time_unix_ms()));
+}
+
+}  // namespace
+
+absl::StatusOr<Evidence> CheckEvidence(const v1::StoredStatus& s,
+                                       const directory::Directory* dir) {
+  constexpr absl::string_view kUnchecked =
+      "not checked (give --directory and --authority-pub to check it)";
+  Evidence e;
+  e.status = s;
+  const std::pair<const char*, std::pair<const std::string*, v1::ReceiptKind>>
+      receipts[] = {
+          {"relay_receipt", {&s.relay_receipt(), v1::RECEIPT_RELAYED}},
+          {"delivery_receipt", {&s.delivery_receipt(), v1::RECEIPT_DELIVERED}},
+          {"expiry_receipt", {&s.expiry_receipt(), v1::RECEIPT_EXPIRED}}};
+  for (const auto& [name, what] : receipts) {
+    if (what.first->empty()) continue;
+    if (dir == nullptr) {
+      e.checks.emplace_back(name, kUnchecked);
+      continue;
+    }
+    ASSIGN_OR_RETURN(
+        std::string check,
+        CheckNodeReceipt(s, *what.first, what.second, s.relayed_to(), *dir));
+    e.checks.emplace_back(name, std::move(check));
+  }
+  if (s.acknowledged_unix_ms() > 0) {
+    if (s.acknowledgement().empty()) {
+      e.checks.emplace_back(
+          "acknowledgement",
+          "unsigned (the recipient's node took an acknowledgement without "
+          "the recipient's signature)");
+    } else if (dir == nullptr) {
+      e.checks.emplace_back("acknowledgement", kUnchecked);
+    } else {
+      ASSIGN_OR_RETURN(std::string check, CheckAcknowledgement(s, *dir));
+      e.checks.emplace_back("acknowledgement", std::move(check));
+    }
+  }
+  if (s.refused_unix_ms() > 0) {
+    if (dir == nullptr) {
+      e.checks.emplace_back("refusal", kUnchecked);
+    } else {
+      ASSIGN_OR_RETURN(std::string check, CheckRefusal(s, *dir));
+      e.checks.emplace_back("refusal", std::move(check));
+    }
+  }
+  return e;
+}
+
+}  // namespace trm::client::internal
