@@ -51,12 +51,12 @@ absl::StatusOr<Profile> ProfileFor(const NodeFlags& f) {
   }
   if (!f.node.empty()) p.connect.address = f.node;
   if (f.insecure_dev) {
-    if (f.token_file.empty()) {
+    if (!f.token_file.empty()) p.connect.dev_token_file = f.token_file;
+    if (p.connect.dev_token_file.empty()) {
       return UsageError(
           "--insecure-dev needs --token-file: your organisation's token "
           "(ORG.token from trmctl keygen)");
     }
-    p.connect.dev_token_file = f.token_file;
     p.connect.ca_file.clear();
     p.connect.cert_file.clear();
     p.connect.key_file.clear();
