@@ -256,11 +256,17 @@ absl::StatusOr<Opened> Client::Open(const Delivery& d) const {
                    envelope::ParsedEnvelope::Parse(d.envelope));
   const v1::Header& h = parsed.header();
   std::optional<crypto::Ed25519PublicKey> sender;
-  if (impl_->dir != nullptr) {
-    ASSIGN_OR_RETURN(sender,
-                     impl_->dir->OrganisationSigningKey(
-                         h.sender_org(), parsed.envelope().sender_key_id(),
-                         absl::FromUnixMillis(h.created_unix_ms())));
+  const absl::Time created = absl::FromUnixMillis(h.created_unix_ms());
+  if (impl_->dir != nullptr && h.type() == v1::DEADLINE_NOTICE &&
+      impl_->dir->FindNode(h.sender_org()) != nullptr) {
+    // The node's own notice, signed with the node's key.
+    ASSIGN_OR_RETURN(sender, impl_->dir->NodeSigningKey(
+                                 h.sender_org(),
+                                 parsed.envelope().sender_key_id(), created));
+  } else if (impl_->dir != nullptr) {
+    ASSIGN_OR_RETURN(sender, impl_->dir->OrganisationSigningKey(
+                                 h.sender_org(),
+                                 parsed.envelope().sender_key_id(), created));
   } else if (!impl_->profile.trust.keys_dir.empty()) {
     ASSIGN_OR_RETURN(sender, crypto::LoadVerifyKey(absl::StrCat(
                                  impl_->profile.trust.keys_dir, "/",

@@ -30,6 +30,13 @@ done
 # Only the public headers: nothing of common/, server/ or client/ goes out.
 [ -z "$(find prefix/include -name '*.h' -path '*common/*' -o -name '*.h' -path '*server/*')" ]
 check "no internal headers installed" 0 $?
+# docs/integration.md shows the program as it is built here.
+python3 - "$EXAMPLE/send_referral.cc" "$EXAMPLE/../../integration.md" <<'PY'
+import sys
+code, doc = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+sys.exit(0 if "```cpp\n" + code + "```" in doc else 1)
+PY
+check "docs/integration.md shows docs/examples/cpp/send_referral.cc as it is" 0 $?
 { cmake -S "$EXAMPLE" -B ex -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" &&
   cmake --build ex; } >out 2>&1
 check "the example builds with find_package(trm_client)" 0 $?
