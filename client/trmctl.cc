@@ -35,6 +35,7 @@
 #include "client/cli_util.h"
 #include "client/directory_commands.h"
 #include "client/node_commands.h"
+#include "client/org_commands.h"
 #include "client/reasons_command.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
@@ -523,6 +524,7 @@ int Main(int argc, char** argv) {
   auto run_directory = AddDirectoryCommands(app);
   auto run_audit = AddAuditCommands(app);
   auto run_case = AddCaseCommands(app);
+  auto run_org = AddOrgCommands(app);
   // --json counts wherever it is written (before or after the
   // subcommand), and with it even a usage error is one JSON object.
   std::vector<char*> args(argv, argv + argc);
@@ -565,6 +567,7 @@ int Main(int argc, char** argv) {
   if (app.got_subcommand("directory")) status = run_directory(out);
   if (app.got_subcommand("audit")) status = run_audit(out);
   if (app.got_subcommand("case")) status = run_case(out);
+  if (app.got_subcommand("org")) status = run_org(out);
   if (*node_status) status = NodeStatusCommand(node_status_flags, out);
   if (*backup) status = BackupCommand(backup_node, backup_dir, out);
   if (*node_health) status = HealthCommand(health_flags, out);
