@@ -52,10 +52,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "common/crypto/hash.h"
-#include "common/crypto/key_files.h"
-#include "common/envelope/acknowledgement.h"
-#include "common/envelope/envelope.h"
+#include "common/bytes.h"
+#include "common/status.h"
+#include "trm/client/client.h"
 #include "trm/v1/case.pb.h"
 #include "trm/v1/mailbox.grpc.pb.h"
 
@@ -77,36 +76,28 @@ double CpuMicros() {
          u.ru_stime.tv_usec;
 }
 
-std::string ReadToken(const std::string& path) {
-  std::ifstream in(path);
-  std::string token;
-  std::getline(in, token);
-  absl::StripAsciiWhitespace(&token);
-  return token;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::unique_ptr<v1::Mailbox::Stub> Stub(const Common& c) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
-  args.SetMaxReceiveMessageSize(64 << 20);  // a ReceiveMany of large ones
-  std::shared_ptr<grpc::ChannelCredentials> creds =
-      grpc::InsecureChannelCredentials();
-  if (!c.ca.empty()) {
-    grpc::SslCredentialsOptions o;
-    o.pem_root_certs = ReadFile(c.ca);
-    o.pem_cert_chain = ReadFile(c.cert);
-    o.pem_private_key = ReadFile(c.key);
-    creds = grpc::SslCredentials(o);
+// A connection of its own to the node (the client library's): mutual TLS,
+// or the development token in `token_file`. Reconnects within 200 ms of the
+// node coming back.
+std::unique_ptr<client::Client> Connect(const Common& c,
+                                        const std::string& token_file,
+                                        client::Identity me = {}) {
+  client::Profile p;
+  p.connect.address = c.node;
+  p.connect.ca_file = c.ca;
+  p.connect.cert_file = c.cert;
+  p.connect.key_file = c.key;
+  if (c.ca.empty()) p.connect.dev_token_file = token_file;
+  p.connect.max_reconnect_backoff = absl::Milliseconds(200);
+  p.identity = std::move(me);
+  absl::StatusOr<std::unique_ptr<client::Client>> cl =
+      client::Client::Connect(p);
+  if (!cl.ok()) {
+    std::fprintf(stderr, "trm_load: %s\n",
+                 std::string(cl.status().message()).c_str());
+    std::exit(2);
   }
-  return v1::Mailbox::NewStub(grpc::CreateCustomChannel(c.node, creds, args));
+  return std::move(*cl);
 }
 
 // Wall-clock microseconds: comparable between the producer's and the
@@ -115,10 +106,6 @@ int64_t WallMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-void Authorize(grpc::ClientContext& ctx, const std::string& token) {
-  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
 }
 
 struct ProduceFlags {
@@ -147,40 +134,30 @@ struct SendTimes {
   absl::flat_hash_map<std::string, Clock::time_point> at ABSL_GUARDED_BY(mu);
 };
 
-// Seals `count` envelopes from f.from to `to` for `rcpt`.
+// Seals `count` envelopes from the client's organisation to `to`, sealed to
+// the key in `recipient_pub`.
 absl::StatusOr<std::vector<std::string>> SealAll(
-    const ProduceFlags& f, const crypto::Ed25519PrivateKey& sign,
-    const crypto::X25519PublicKey& rcpt, const std::string& to, size_t lane,
+    const ProduceFlags& f, const client::Client& sender,
+    const std::string& recipient_pub, const std::string& to, size_t lane,
     std::vector<std::string>& raw_ids) {
-  auto split = [](const std::string& a) {
-    size_t at = a.find('@');
-    return std::pair(a.substr(0, at), a.substr(at + 1));
-  };
-  auto [from_org, from_node] = split(f.from);
-  auto [to_org, to_node] = split(to);
+  const size_t at = to.find('@');
   std::vector<std::string> wires(f.count);
   raw_ids.resize(f.count);
-  const std::string payload(f.size, 'p');
-  const int64_t now = absl::ToUnixMillis(absl::Now());
+  client::Message m;
+  // Each message opens its own case: the consent its owner records, the
+  // first step the case rules allow without any before it.
+  m.type = v1::CONSENT_RECORD;
+  m.outcome = v1::CONSENT_GRANTED;
+  m.recipient_org = to.substr(0, at);
+  m.recipient_node = at == std::string::npos ? "" : to.substr(at + 1);
+  m.recipient_pub_file = recipient_pub;
+  m.expires_in = absl::Hours(24);
+  m.payload = std::string(f.size, 'p');
   for (size_t i = 0; i < f.count; ++i) {
-    v1::Header h;
-    h.set_schema_version(1);
-    h.set_message_id(envelope::NewMessageId());
-    h.set_case_ref("LOAD-" + std::to_string(lane) + "-" + std::to_string(i));
-    // Each message opens its own case: the consent its owner records, the
-    // first step the case rules allow without any before it.
-    h.set_type(v1::CONSENT_RECORD);
-    h.set_outcome(v1::CONSENT_GRANTED);
-    h.set_sender_org(from_org);
-    h.set_sender_node(from_node);
-    h.set_recipient_org(to_org);
-    h.set_recipient_node(to_node);
-    h.set_created_unix_ms(now);
-    h.set_expires_unix_ms(now + 24 * 3600 * 1000LL);
-    auto env = envelope::Seal(h, AsBytes(payload), sign, rcpt);
-    if (!env.ok()) return env.status();
-    wires[i] = env->SerializeAsString();
-    raw_ids[i] = h.message_id();
+    m.case_ref = "LOAD-" + std::to_string(lane) + "-" + std::to_string(i);
+    ASSIGN_OR_RETURN(client::Sealed sealed, sender.Seal(m));
+    wires[i] = std::move(sealed.envelope);
+    raw_ids[i] = sealed.header.message_id();
   }
   return wires;
 }
@@ -257,7 +234,7 @@ constexpr size_t kMaxBatchBytes = 4 << 20;
 // own channel until each has a receipt, reconnecting and resubmitting the
 // unreceipted ones (same bytes, so the node deduplicates).
 LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
-                       const std::string& token,
+                       const std::string& token_file,
                        const std::vector<std::string>& wires,
                        const std::vector<std::string>& raw_ids,
                        Clock::time_point start, double rate, std::ofstream& log,
@@ -270,12 +247,12 @@ LaneResult ProduceLane(const Common& c, const ProduceFlags& f,
   out.latency_us.reserve(count);
   size_t next = 0;
   std::vector<size_t> retry;  // in flight when a stream broke
-  auto stub = Stub(c);
+  std::unique_ptr<client::Client> cl = Connect(c, token_file);
+  auto stub = v1::Mailbox::NewStub(cl->channel());
   while (out.done < count) {
     grpc::ClientContext ctx;
-    Authorize(ctx, token);
+    cl->Prepare(&ctx, absl::Hours(1));
     ctx.set_wait_for_ready(true);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::hours(1));
     std::unique_ptr<Submitter> stream;
     if (f.batch > 0) {
       stream = std::make_unique<BatchSubmitter>(*stub, ctx);
@@ -422,32 +399,31 @@ struct ConsumeResult {
   size_t acked = 0, deliveries = 0, undone = 0, failures = 0;
 };
 ConsumeResult ConsumeQueue(
-    const Common& c, const ConsumeFlags& f, const std::string& token,
+    const Common& c, const ConsumeFlags& f, const std::string& token_file,
     const std::function<void(const std::string& raw_id)>& on_first_delivery);
 
 int Produce(const Common& c, const ProduceFlags& f) {
-  auto sign = crypto::LoadSigningKey(f.sign_key);
-  if (!sign.ok()) {
-    std::cerr << "trm_load: cannot load " << f.sign_key << "\n";
-    return 2;
-  }
   if (f.to.size() != f.recipient_pub.size() || f.to.empty() ||
       (!f.consume_tokens.empty() && f.consume_tokens.size() != f.to.size())) {
     std::cerr << "trm_load: give one --recipient-pub (and one "
                  "--consume-token, if any) per --to\n";
     return 2;
   }
-  const std::string token = c.token_file.empty() ? "" : ReadToken(c.token_file);
   const size_t lanes = f.to.size();
+  const size_t at = f.from.find('@');
+  if (at == std::string::npos) {
+    std::cerr << "trm_load: --from is ORG@NODE\n";
+    return 2;
+  }
+  client::Identity me;
+  me.org = f.from.substr(0, at);
+  me.node = f.from.substr(at + 1);
+  me.sign_key_file = f.sign_key;
+  std::unique_ptr<client::Client> sender = Connect(c, c.token_file, me);
   // Seal everything first: the measured part is the node, not the client.
   std::vector<std::vector<std::string>> wires(lanes), ids(lanes);
   for (size_t l = 0; l < lanes; ++l) {
-    auto rcpt = crypto::LoadEncryptionPublicKey(f.recipient_pub[l]);
-    if (!rcpt.ok()) {
-      std::cerr << "trm_load: cannot load " << f.recipient_pub[l] << "\n";
-      return 2;
-    }
-    auto sealed = SealAll(f, *sign, *rcpt, f.to[l], l, ids[l]);
+    auto sealed = SealAll(f, *sender, f.recipient_pub[l], f.to[l], l, ids[l]);
     if (!sealed.ok()) {
       std::cerr << "trm_load: " << sealed.status().message() << "\n";
       return 2;
@@ -468,9 +444,9 @@ int Produce(const Common& c, const ProduceFlags& f) {
     std::vector<std::thread> threads;
     for (size_t l = 0; l < lanes; ++l) {
       threads.emplace_back([&, l] {
-        results[l] =
-            ProduceLane(c, f, token, wires[l], ids[l], start, f.rate / lanes,
-                        log, log_mu, e2e ? &send_times : nullptr);
+        results[l] = ProduceLane(c, f, c.token_file, wires[l], ids[l], start,
+                                 f.rate / lanes, log, log_mu,
+                                 e2e ? &send_times : nullptr);
       });
       if (!e2e) continue;
       threads.emplace_back([&, l] {
@@ -479,8 +455,7 @@ int Produce(const Common& c, const ProduceFlags& f) {
         cf.timeout_s = 600;
         cf.receive_many = f.batch > 0;
         consumed[l] = ConsumeQueue(
-            c, cf, ReadToken(f.consume_tokens[l]),
-            [&](const std::string& raw_id) {
+            c, cf, f.consume_tokens[l], [&](const std::string& raw_id) {
               const auto now = Clock::now();
               Clock::time_point at;
               {
@@ -532,34 +507,23 @@ int Produce(const Common& c, const ProduceFlags& f) {
 }
 
 ConsumeResult ConsumeQueue(
-    const Common& c, const ConsumeFlags& f, const std::string& token,
+    const Common& c, const ConsumeFlags& f, const std::string& token_file,
     const std::function<void(const std::string& raw_id)>& on_first_delivery) {
   std::ofstream log(c.log.empty() ? "/dev/null" : c.log, std::ios::app);
   absl::flat_hash_set<std::string> acked;
   size_t deliveries = 0, undone = 0, failures = 0;
-  auto stub = Stub(c);
-  std::optional<crypto::Ed25519PrivateKey> sign_key;
-  if (!f.sign_key.empty()) {
-    auto k = crypto::LoadSigningKey(f.sign_key);
-    if (!k.ok()) {
-      std::fprintf(stderr, "trm_load: %s\n", k.status().ToString().c_str());
-      return ConsumeResult{0, 0, 0, 1};  // nothing acknowledged: fails
-    }
-    sign_key = std::move(*k);
-  }
+  // With --sign-key, the client signs each acknowledgement (the recipient
+  // organisation is the one each envelope names).
+  client::Identity me;
+  me.sign_key_file = f.sign_key;
+  std::unique_ptr<client::Client> cl = Connect(c, token_file, me);
+  auto stub = v1::Mailbox::NewStub(cl->channel());
+  const bool sign = !f.sign_key.empty();
   // Message id -> its signed acknowledgement (with --sign-key).
   absl::flat_hash_map<std::string, std::string> signed_acks;
   auto sign_ack = [&](const v1::Delivery& d) {
-    if (!sign_key.has_value() || signed_acks.contains(d.message_id())) return;
-    auto parsed = envelope::ParsedEnvelope::Parse(d.envelope());
-    if (!parsed.ok()) return;
-    v1::AcknowledgementBody body;
-    body.set_message_id(d.message_id());
-    const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(d.envelope())});
-    body.set_envelope_sha256(digest.data(), digest.size());
-    body.set_recipient_org(parsed->header().recipient_org());
-    body.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
-    auto ack = envelope::SignAcknowledgement(body, *sign_key);
+    if (!sign || signed_acks.contains(d.message_id())) return;
+    auto ack = cl->SignAcknowledgement(client::ToDelivery(d));
     if (ack.ok()) signed_acks[d.message_id()] = std::move(*ack);
   };
   const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
@@ -570,13 +534,11 @@ ConsumeResult ConsumeQueue(
   auto ack_many = [&](const std::vector<std::string>& ids) {
     if (ids.empty()) return;
     grpc::ClientContext ack_ctx;
-    Authorize(ack_ctx, token);
-    ack_ctx.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(5));
+    cl->Prepare(&ack_ctx, absl::Seconds(5));
     v1::AckManyRequest req;
     for (const std::string& id : ids) {
       req.add_message_ids(id);
-      if (sign_key.has_value()) req.add_acknowledgements(signed_acks[id]);
+      if (sign) req.add_acknowledgements(signed_acks[id]);
     }
     v1::AckManyResponse resp;
     if (!stub->AckMany(&ack_ctx, req, &resp).ok() ||
@@ -601,10 +563,8 @@ ConsumeResult ConsumeQueue(
     again.swap(unconfirmed);
     ack_many(again);
     grpc::ClientContext ctx;
-    Authorize(ctx, token);
+    cl->Prepare(&ctx, absl::Seconds(10));
     ctx.set_wait_for_ready(true);
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(10));
     v1::ReceiveRequest req;
     req.set_max_messages(256);
     req.set_wait_ms(500);
@@ -659,9 +619,8 @@ int Consume(const Common& c, const std::vector<std::string>& token_files,
     std::vector<std::thread> threads;
     for (size_t i = 0; i < results.size(); ++i) {
       threads.emplace_back([&, i] {
-        const std::string token =
-            token_files.empty() ? "" : ReadToken(token_files[i]);
-        results[i] = ConsumeQueue(c, f, token, nullptr);
+        results[i] = ConsumeQueue(
+            c, f, token_files.empty() ? "" : token_files[i], nullptr);
       });
     }
     for (std::thread& t : threads) t.join();
@@ -695,17 +654,15 @@ int Consume(const Common& c, const std::vector<std::string>& token_files,
 // until the node ends it (its stall deadline) or `hold_s` pass. Prints,
 // per stream, how it ended.
 int Stall(const Common& c, size_t streams, int hold_s) {
-  const std::string token = c.token_file.empty() ? "" : ReadToken(c.token_file);
   std::vector<std::string> ended(streams);
   std::vector<std::thread> threads;
   const auto start = Clock::now();
   for (size_t i = 0; i < streams; ++i) {
     threads.emplace_back([&, i] {
-      std::unique_ptr<v1::Mailbox::Stub> stub = Stub(c);
+      std::unique_ptr<client::Client> cl = Connect(c, c.token_file);
+      auto stub = v1::Mailbox::NewStub(cl->channel());
       grpc::ClientContext ctx;
-      Authorize(ctx, token);
-      ctx.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(hold_s));
+      cl->Prepare(&ctx, absl::Seconds(hold_s));
       v1::ReceiveRequest req;
       req.set_max_messages(100000);
       auto reader = stub->Receive(&ctx, req);

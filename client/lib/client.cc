@@ -101,6 +101,25 @@ struct Client::Impl {
     return a;
   }
 
+  const std::string& OrgOf(const Delivery& d) const {
+    return profile.identity.org.empty() ? d.header.recipient_org()
+                                        : profile.identity.org;
+  }
+
+  absl::StatusOr<std::string> SignAck(const Delivery& d) const {
+    if (!sign_key.has_value()) {
+      return internal::Missing("acknowledgements are signed: no signing key",
+                               "sign_key", "--sign-key");
+    }
+    const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(d.envelope)});
+    v1::AcknowledgementBody body;
+    body.set_message_id(d.message_id);
+    body.set_envelope_sha256(digest.data(), digest.size());
+    body.set_recipient_org(OrgOf(d));
+    body.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
+    return envelope::SignAcknowledgement(body, *sign_key);
+  }
+
   // An acknowledgement (reason null) or a refusal, signed unless `sign` is
   // false.
   absl::Status Answer(const Delivery& d, const v1::RefusalReason* reason,
@@ -110,20 +129,16 @@ struct Client::Impl {
           "acknowledgements and refusals are signed: no signing key",
           "sign_key", "--sign-key");
     }
-    const std::string& org = profile.identity.org.empty()
-                                 ? d.header.recipient_org()
-                                 : profile.identity.org;
-    const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(d.envelope)});
-    const int64_t now = absl::ToUnixMillis(absl::Now());
     v1::AckResponse ignored;
     grpc::ClientContext ctx;
     Prepare(&ctx, absl::Seconds(30));
     if (reason != nullptr) {
+      const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(d.envelope)});
       v1::RefusalBody body;
       body.set_message_id(d.message_id);
       body.set_envelope_sha256(digest.data(), digest.size());
-      body.set_recipient_org(org);
-      body.set_time_unix_ms(now);
+      body.set_recipient_org(OrgOf(d));
+      body.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
       body.set_reason(*reason);
       body.set_text(std::string(text.substr(0, envelope::kMaxRefusalText)));
       v1::RefuseRequest req;
@@ -135,13 +150,7 @@ struct Client::Impl {
     v1::MessageRef ref;
     ref.set_message_id(d.message_id);
     if (sign) {
-      v1::AcknowledgementBody body;
-      body.set_message_id(d.message_id);
-      body.set_envelope_sha256(digest.data(), digest.size());
-      body.set_recipient_org(org);
-      body.set_time_unix_ms(now);
-      ASSIGN_OR_RETURN(*ref.mutable_acknowledgement(),
-                       envelope::SignAcknowledgement(body, *sign_key));
+      ASSIGN_OR_RETURN(*ref.mutable_acknowledgement(), SignAck(d));
     }
     return FromGrpcStatus(mailbox->Ack(&ctx, ref, &ignored));
   }
@@ -157,6 +166,12 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
   const ConnectOptions& o = profile.connect;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(o.max_receive_message_bytes);
+  if (o.max_reconnect_backoff > absl::ZeroDuration()) {
+    const int ms =
+        static_cast<int>(absl::ToInt64Milliseconds(o.max_reconnect_backoff));
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(ms, 1000));
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ms);
+  }
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (!o.dev_token_file.empty()) {
     if (!o.ca_file.empty() || !o.cert_file.empty()) {
@@ -206,10 +221,37 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
+absl::StatusOr<Sealed> Client::Seal(const Message& m) const {
+  if (!impl_->sign_key.has_value()) {
+    return internal::Missing("no key to sign with", "sign_key", "--sign-key");
+  }
+  return internal::SealWith(m, impl_->profile.identity, *impl_->sign_key,
+                            impl_->dir.get());
+}
+
 absl::StatusOr<Accepted> Client::Send(const Message& m) {
-  ASSIGN_OR_RETURN(Sealed sealed,
-                   internal::SealWith(m, impl_->profile, impl_->dir.get()));
+  ASSIGN_OR_RETURN(Sealed sealed, Seal(m));
   return impl_->Submit(sealed.envelope, sealed.header);
+}
+
+absl::StatusOr<std::string> Client::SignAcknowledgement(
+    const Delivery& d) const {
+  return impl_->SignAck(d);
+}
+
+Delivery ToDelivery(v1::Delivery d) {
+  Delivery got;
+  got.message_id = d.message_id();
+  got.attempt = d.attempt();
+  got.envelope = std::move(*d.mutable_envelope());
+  absl::StatusOr<envelope::ParsedEnvelope> parsed =
+      envelope::ParsedEnvelope::Parse(got.envelope);
+  if (parsed.ok()) {
+    got.header = parsed->header();
+  } else {
+    got.parse_status = parsed.status();
+  }
+  return got;
 }
 
 absl::StatusOr<Accepted> Client::Submit(const std::string& envelope) {
@@ -229,20 +271,7 @@ absl::Status Client::Receive(
   std::unique_ptr<grpc::ClientReader<v1::Delivery>> reader =
       impl_->mailbox->Receive(&ctx, req);
   v1::Delivery d;
-  while (reader->Read(&d)) {
-    Delivery got;
-    got.message_id = d.message_id();
-    got.attempt = d.attempt();
-    got.envelope = std::move(*d.mutable_envelope());
-    absl::StatusOr<envelope::ParsedEnvelope> parsed =
-        envelope::ParsedEnvelope::Parse(got.envelope);
-    if (parsed.ok()) {
-      got.header = parsed->header();
-    } else {
-      got.parse_status = parsed.status();
-    }
-    handle(got);
-  }
+  while (reader->Read(&d)) handle(ToDelivery(std::move(d)));
   return FromGrpcStatus(reader->Finish());
 }
 

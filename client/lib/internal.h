@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/crypto/ed25519.h"
 #include "common/directory/directory.h"
 #include "trm/client/client.h"
 #include "trm/v1/mailbox.pb.h"
@@ -25,8 +26,10 @@ absl::Status Missing(absl::string_view what, absl::string_view key,
 absl::StatusOr<std::shared_ptr<const directory::Directory>> LoadDirectory(
     const Trust& t);
 
-// Seal with the directory already loaded (null: offline keys only).
-absl::StatusOr<Sealed> SealWith(const Message& m, const Profile& profile,
+// Seal with the signing key and directory already loaded (dir null:
+// offline keys only).
+absl::StatusOr<Sealed> SealWith(const Message& m, const Identity& me,
+                                const crypto::Ed25519PrivateKey& sign,
                                 const directory::Directory* dir);
 
 // The evidence in `s`, each piece checked against `dir` (null: each is

@@ -23,14 +23,11 @@ absl::StatusOr<std::shared_ptr<const directory::Directory>> LoadDirectory(
   return directory::Directory::Verify(bytes, authority);
 }
 
-absl::StatusOr<Sealed> SealWith(const Message& m, const Profile& profile,
+absl::StatusOr<Sealed> SealWith(const Message& m, const Identity& me,
+                                const crypto::Ed25519PrivateKey& sign,
                                 const directory::Directory* dir) {
-  const Identity& me = profile.identity;
   if (me.org.empty() || me.node.empty()) {
     return Missing("who sends it", "org and home_node", "--from ORG@NODE");
-  }
-  if (me.sign_key_file.empty()) {
-    return Missing("no key to sign with", "sign_key", "--sign-key");
   }
   if (m.recipient_org.empty()) {
     return Missing("no recipient", "recipient_org", "--to ORG[@NODE]");
@@ -91,8 +88,6 @@ absl::StatusOr<Sealed> SealWith(const Message& m, const Profile& profile,
         "directory", "--directory or --recipient-pub");
   }
   h.set_recipient_node(node);
-  ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey sign,
-                   crypto::LoadSigningKey(me.sign_key_file));
   ASSIGN_OR_RETURN(
       v1::Envelope env,
       envelope::Seal(h, AsBytes(m.payload), sign, *key,
@@ -109,9 +104,14 @@ absl::StatusOr<Sealed> SealWith(const Message& m, const Profile& profile,
 }  // namespace internal
 
 absl::StatusOr<Sealed> Seal(const Message& m, const Profile& profile) {
+  if (profile.identity.sign_key_file.empty()) {
+    return internal::Missing("no key to sign with", "sign_key", "--sign-key");
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<const directory::Directory> dir,
                    internal::LoadDirectory(profile.trust));
-  return internal::SealWith(m, profile, dir.get());
+  ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey sign,
+                   crypto::LoadSigningKey(profile.identity.sign_key_file));
+  return internal::SealWith(m, profile.identity, sign, dir.get());
 }
 
 }  // namespace trm::client

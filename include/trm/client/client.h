@@ -57,6 +57,9 @@ struct ConnectOptions {
   std::string dev_token_file;
   // The largest answer taken from the node (a Receive of large messages).
   int max_receive_message_bytes = 64 << 20;
+  // Longest wait between reconnection attempts after the node went away;
+  // zero: gRPC's default (up to two minutes). Load tests use 200 ms.
+  absl::Duration max_reconnect_backoff = absl::ZeroDuration();
 };
 
 // The organisation the client speaks for, and its private keys.
@@ -151,6 +154,10 @@ struct Delivery {
   absl::Status parse_status;
 };
 
+// A delivery as the node's Mailbox API sends it (for callers of
+// channel()'s streams).
+Delivery ToDelivery(v1::Delivery d);
+
 // An opened message: its signature and times checked against the sender's
 // key, the payload decrypted. The payload is the person's data: keep it in
 // memory, and wipe it when done.
@@ -188,6 +195,9 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
+  // Seals and signs `m` with this client's key and directory, without
+  // submitting it (Submit it later, as it is).
+  absl::StatusOr<Sealed> Seal(const Message& m) const;
   // Seals, signs, submits and checks the node's receipt.
   absl::StatusOr<Accepted> Send(const Message& m);
   // Submits an envelope sealed before, as it is.
@@ -205,6 +215,9 @@ class Client {
   // A signed acknowledgement: proof for the sender that you received it.
   // Send it only once the message is stored on your side.
   absl::Status Acknowledge(const Delivery& d);
+  // The signed acknowledgement Acknowledge sends, for a batch of them in one
+  // call (v1::AckManyRequest on channel()).
+  absl::StatusOr<std::string> SignAcknowledgement(const Delivery& d) const;
   // Without a signature: only nodes configured with
   // require_signed_acknowledgements false take it.
   absl::Status AcknowledgeUnsigned(const Delivery& d);
