@@ -30,26 +30,22 @@ struct AuditFlags {
   bool trust_bundle_key = false;
 };
 
+Trust TrustOf(const AuditFlags& f) {
+  Trust t;
+  t.directory_file = f.directory;
+  t.authority_pub_file = f.authority_pub;
+  t.node_pub_file = f.node_pub;
+  return t;
+}
+
 // The key that must have signed `sth`: the node's key in the signed
 // directory, or the --node-pub file; none when neither is given.
 absl::StatusOr<std::unique_ptr<crypto::Ed25519PublicKey>> TrustedKey(
     const AuditFlags& f, const v1::SignedTreeHead& sth) {
-  if (!f.node_pub.empty()) {
-    ASSIGN_OR_RETURN(crypto::Ed25519PublicKey k,
-                     crypto::LoadVerifyKey(f.node_pub));
-    return std::make_unique<crypto::Ed25519PublicKey>(std::move(k));
-  }
-  if (f.directory.empty()) return nullptr;
-  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey authority,
-                   crypto::LoadVerifyKey(f.authority_pub));
-  ASSIGN_OR_RETURN(std::string bytes, ReadInput(f.directory));
-  ASSIGN_OR_RETURN(std::shared_ptr<const directory::Directory> dir,
-                   directory::Directory::Verify(bytes, authority));
-  ASSIGN_OR_RETURN(v1::TreeHead head, audit::ParseTreeHead(sth));
-  ASSIGN_OR_RETURN(
-      crypto::Ed25519PublicKey k,
-      dir->NodeSigningKey(head.node(), sth.node_key_id(),
-                          absl::FromUnixMillis(head.timestamp_unix_ms())));
+  ASSIGN_OR_RETURN(std::string raw, TrustedNodeKey(TrustOf(f), sth));
+  if (raw.empty()) return nullptr;
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey k,
+                   crypto::Ed25519PublicKey::FromRaw(AsBytes(raw)));
   return std::make_unique<crypto::Ed25519PublicKey>(std::move(k));
 }
 
@@ -147,54 +143,22 @@ json EventsJson(const v1::Trail& trail) {
   return events;
 }
 
-// Every page of the trail, against the first page's tree head.
+// Every page of the trail, against one tree head.
 absl::StatusOr<v1::Trail> FetchTrail(const AuditFlags& f) {
   ASSIGN_OR_RETURN(Connection c, Connect(f.node));
-  auto stub = v1::Audit::NewStub(c.channel);
   ASSIGN_OR_RETURN(v1::TrailQuery q, QueryOf(f));
-  v1::Trail all;
-  for (;;) {
-    grpc::ClientContext ctx;
-    c.Prepare(&ctx, absl::Seconds(30));
-    v1::Trail page;
-    RETURN_IF_ERROR(FromGrpc(stub->QueryTrail(&ctx, q, &page)));
-    if (!all.has_tree_head()) {
-      *all.mutable_tree_head() = page.tree_head();
-    } else if (page.tree_head().tree_head() != all.tree_head().tree_head()) {
-      // A newer head: ask again from the start against one head.
-      all.Clear();
-      q.set_page_token(0);
-      continue;
-    }
-    for (v1::Entry& e : *page.mutable_entries()) {
-      *all.add_entries() = std::move(e);
-    }
-    if (!page.more()) break;
-    q.set_page_token(page.next_page_token());
-  }
-  return all;
+  return c.client->AuditTrail(std::move(q));
 }
 
-// Checks the head with `key` and every entry against it; what to print.
+// Checks the head with `key` and every entry against it.
 absl::StatusOr<v1::TreeHead> Check(const v1::Trail& trail,
                                    const crypto::Ed25519PublicKey& key) {
-  ASSIGN_OR_RETURN(v1::TreeHead head,
-                   audit::VerifyTreeHead(trail.tree_head(), key));
-  for (const v1::Entry& e : trail.entries()) {
-    RETURN_IF_ERROR(audit::VerifyEntry(head, e));
-  }
-  return head;
+  return VerifyTrail(trail, std::string(key.raw().begin(), key.raw().end()));
 }
 
 absl::Status TreeHead(const AuditFlags& f, const Output& out) {
   ASSIGN_OR_RETURN(Connection c, Connect(f.node));
-  auto stub = v1::Audit::NewStub(c.channel);
-  grpc::ClientContext ctx;
-  c.Prepare(&ctx, absl::Seconds(30));
-  v1::GetTreeHeadRequest req;
-  req.set_fresh(f.fresh);
-  v1::SignedTreeHead sth;
-  RETURN_IF_ERROR(FromGrpc(stub->GetTreeHead(&ctx, req, &sth)));
+  ASSIGN_OR_RETURN(v1::SignedTreeHead sth, c.client->AuditTreeHead(f.fresh));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::Ed25519PublicKey> key,
                    TrustedKey(f, sth));
   ASSIGN_OR_RETURN(v1::TreeHead head, audit::ParseTreeHead(sth));

@@ -45,14 +45,7 @@ std::string OutcomeName(v1::MessageType type, uint32_t outcome) {
 
 absl::StatusOr<v1::CaseView> FetchCase(const CaseFlags& f) {
   ASSIGN_OR_RETURN(Connection c, Connect(f.node));
-  std::unique_ptr<v1::Cases::Stub> cases = v1::Cases::NewStub(c.channel);
-  grpc::ClientContext ctx;
-  c.Prepare(&ctx, absl::Seconds(30));
-  v1::GetCaseRequest req;
-  req.set_case_ref(f.case_ref);
-  v1::CaseView view;
-  RETURN_IF_ERROR(FromGrpc(cases->GetCase(&ctx, req, &view)));
-  return view;
+  return c.client->Case(f.case_ref);
 }
 
 json DeadlineJson(const v1::Deadline& d, int64_t now_ms) {
@@ -234,13 +227,7 @@ absl::Status Timeline(const CaseFlags& f, const Output& out) {
 
 absl::Status Overdue(const CaseFlags& f, const Output& out) {
   ASSIGN_OR_RETURN(Connection c, Connect(f.node));
-  std::unique_ptr<v1::Cases::Stub> cases = v1::Cases::NewStub(c.channel);
-  grpc::ClientContext ctx;
-  c.Prepare(&ctx, absl::Seconds(30));
-  v1::ListOverdueRequest req;
-  req.set_max(f.max);
-  v1::OverdueList list;
-  RETURN_IF_ERROR(FromGrpc(cases->ListOverdue(&ctx, req, &list)));
+  ASSIGN_OR_RETURN(v1::OverdueList list, c.client->Overdue(f.max));
   if (out.json) {
     json items = json::array();
     for (const v1::OverdueItem& i : list.items()) {

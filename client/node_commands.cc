@@ -33,8 +33,6 @@
 namespace trm::client {
 using nlohmann::json;
 
-absl::Status FromGrpc(const grpc::Status& s) { return FromGrpcStatus(s); }
-
 namespace {
 std::string& ProfilePath() {
   static std::string path;
@@ -420,7 +418,7 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
   c.Prepare(&ctx, absl::Seconds(30));
   v1::NodeStatus s;
   RETURN_IF_ERROR(
-      FromGrpc(admin->GetNodeStatus(&ctx, v1::NodeStatusRequest(), &s)));
+      FromGrpcStatus(admin->GetNodeStatus(&ctx, v1::NodeStatusRequest(), &s)));
   auto when = [](int64_t ms) { return ms == 0 ? json() : json(IsoMillis(ms)); };
   json peers = json::array();
   for (const v1::PeerLink& p : s.peers()) {
@@ -562,7 +560,7 @@ absl::Status BackupCommand(const NodeFlags& node, const std::string& dir,
   v1::BackupRequest req;
   req.set_dir(dir);
   v1::BackupResponse resp;
-  RETURN_IF_ERROR(FromGrpc(admin->Backup(&ctx, req, &resp)));
+  RETURN_IF_ERROR(FromGrpcStatus(admin->Backup(&ctx, req, &resp)));
   v1::TreeHead head;
   head.ParseFromString(resp.tree_head().tree_head());
   const std::string root = HexEncode(AsBytes(head.root_hash()));
@@ -592,7 +590,7 @@ absl::Status HealthCommand(const NodeFlags& node, const Output& out) {
   grpc::ClientContext ctx;
   c.Prepare(&ctx, absl::Seconds(10));
   grpc::health::v1::HealthCheckResponse resp;
-  RETURN_IF_ERROR(FromGrpc(
+  RETURN_IF_ERROR(FromGrpcStatus(
       health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp)));
   const std::string state =
       grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
@@ -628,7 +626,7 @@ absl::Status ServicesCommand(const NodeFlags& node, const Output& out) {
   grpc::reflection::v1alpha::ServerReflectionResponse rest;
   while (stream->Read(&rest)) {
   }
-  RETURN_IF_ERROR(FromGrpc(stream->Finish()));
+  RETURN_IF_ERROR(FromGrpcStatus(stream->Finish()));
   if (!answered || !resp.has_list_services_response()) {
     return Error(absl::StatusCode::kUnavailable, "NO_REFLECTION",
                  "the node did not answer the reflection request");

@@ -24,9 +24,6 @@ struct NodeFlags {
 };
 void AddNodeFlags(CLI::App* command, NodeFlags* flags);
 
-// A node's refusal, with the reason token the node put first in its message.
-absl::Status FromGrpc(const grpc::Status& s);
-
 // The client profile (trmctl --config FILE) every command starts from;
 // its flags override it. Empty: none.
 void SetProfilePath(std::string path);

@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "trm/v1/audit.pb.h"
 #include "trm/v1/case.pb.h"
 #include "trm/v1/envelope.pb.h"
 #include "trm/v1/mailbox.pb.h"
@@ -185,6 +186,18 @@ struct Evidence {
   std::vector<std::pair<std::string, std::string>> checks;
 };
 
+// The key a node's signed tree head must be signed with, raw Ed25519 (32
+// bytes): the node's key in the signed directory `trust` names (checked
+// against its authority), or trust.node_pub_file; "" when it names neither.
+absl::StatusOr<std::string> TrustedNodeKey(const Trust& trust,
+                                           const v1::SignedTreeHead& sth);
+
+// Checks the trail's signed tree head with `node_key` (raw, as from
+// TrustedNodeKey) and every entry's inclusion proof against that head.
+// AUDIT_* reasons on failure; the head when all hold.
+absl::StatusOr<v1::TreeHead> VerifyTrail(const v1::Trail& trail,
+                                         absl::string_view node_key);
+
 class Client {
  public:
   // Makes the channel (no call yet) and loads the keys and directory the
@@ -232,6 +245,18 @@ class Client {
   // and refusal is checked against its signer's key; DATA_LOSS
   // (RECEIPT_INVALID, ...) when one does not hold.
   absl::StatusOr<Evidence> Status(absl::string_view message_id);
+
+  // A case as your node knows it: its record, steps and deadlines.
+  absl::StatusOr<v1::CaseView> Case(const std::string& case_ref);
+  // The node's overdue deadlines (its coordinator only).
+  absl::StatusOr<v1::OverdueList> Overdue(uint32_t max);
+
+  // The node's signed audit tree head (`fresh`: signed now).
+  absl::StatusOr<v1::SignedTreeHead> AuditTreeHead(bool fresh);
+  // Every page of the audit trail matching `q`, against one tree head (asked
+  // again from the start if the head moved meanwhile). Check it with
+  // VerifyTrail.
+  absl::StatusOr<v1::Trail> AuditTrail(v1::TrailQuery q);
 
   const Profile& profile() const;
   // For the node's other services (cases, audit, admin).
