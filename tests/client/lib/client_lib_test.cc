@@ -1,0 +1,164 @@
+// The client library without a node: the profile file, and sealing to the
+// recipient's key from the signed directory.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/time/clock.h"
+#include "common/crypto/key_files.h"
+#include "common/directory/directory.h"
+#include "common/envelope/envelope.h"
+#include "common/status.h"
+#include "trm/client/client.h"
+
+namespace trm::client {
+namespace {
+
+constexpr int64_t kDay = 24 * 3600 * 1000LL;
+
+class ClientLibTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/trm-client-lib-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ASSERT_TRUE(
+        crypto::WritePrivateKeyFile(dir_ + "/bg-ngo.sign.key", sender_.pkey())
+            .ok());
+    ASSERT_TRUE(crypto::WritePublicKeyFile(
+                    dir_ + "/authority.sign.pub",
+                    crypto::Ed25519PublicKeyPem(authority_.public_key()))
+                    .ok());
+    ASSERT_TRUE(crypto::WritePublicKeyFile(
+                    dir_ + "/other.sign.pub",
+                    crypto::Ed25519PublicKeyPem(other_.public_key()))
+                    .ok());
+    // ng-naptip rotated its encryption key yesterday: seal to the new one.
+    const int64_t now = absl::ToUnixMillis(absl::Now());
+    v1::Directory doc;
+    doc.set_federation("trm-test");
+    doc.set_serial(1);
+    doc.set_issued_unix_ms(now);
+    for (const char* id : {"bg", "ng"}) {
+      v1::DirectoryNode* n = doc.add_nodes();
+      n->set_id(id);
+      n->set_country(id == std::string("bg") ? "BG" : "NG");
+      n->set_endpoint(std::string(id) + ".example:7400");
+    }
+    v1::DirectoryOrganisation* o = doc.add_organisations();
+    o->set_id("ng-naptip");
+    o->set_home_node("ng");
+    o->add_roles(v1::RECEIVING_ORGANISATION);
+    for (const auto& [key, from] :
+         {std::pair{&enc_old_, now - 100 * kDay}, {&enc_new_, now - kDay}}) {
+      v1::DirectoryKey* k = o->add_encryption_keys();
+      const crypto::KeyId id = crypto::X25519KeyIdOf(key->public_key());
+      k->set_key_id(id.data(), id.size());
+      k->set_public_key(key->public_key().data(), 32);
+      k->set_valid_from_unix_ms(from);
+    }
+    absl::StatusOr<v1::SignedDirectory> signed_doc =
+        directory::Sign(doc, authority_);
+    ASSERT_TRUE(signed_doc.ok()) << signed_doc.status();
+    std::ofstream(dir_ + "/directory.signed", std::ios::binary)
+        << signed_doc->SerializeAsString();
+    profile_.identity = {"bg-ngo", "bg", dir_ + "/bg-ngo.sign.key", ""};
+    profile_.trust.directory_file = dir_ + "/directory.signed";
+    profile_.trust.authority_pub_file = dir_ + "/authority.sign.pub";
+    message_.type = v1::REFERRAL_REQUEST;
+    message_.case_ref = "BG-2026-1";
+    message_.recipient_org = "ng-naptip";
+    message_.consent_ref = "C-1";
+    message_.payload = "referral";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ + "/" + name) << text;
+  }
+
+  crypto::Ed25519PrivateKey sender_ = *crypto::Ed25519PrivateKey::Generate();
+  crypto::Ed25519PrivateKey authority_ = *crypto::Ed25519PrivateKey::Generate();
+  crypto::Ed25519PrivateKey other_ = *crypto::Ed25519PrivateKey::Generate();
+  crypto::X25519PrivateKey enc_old_ = *crypto::X25519PrivateKey::Generate();
+  crypto::X25519PrivateKey enc_new_ = *crypto::X25519PrivateKey::Generate();
+  std::string dir_;
+  Profile profile_;
+  Message message_;
+};
+
+TEST_F(ClientLibTest, TheProfileTakesPathsFromItsOwnFolder) {
+  Write("p.json",
+        R"({"node": "bg.example:7400", "token_file": "keys/bg-ngo.token",
+            "org": "bg-ngo", "home_node": "bg", "sign_key": "/abs/k",
+            "directory": "d.signed", "authority_pub": "a.pub",
+            "_note": "a comment"})");
+  absl::StatusOr<Profile> p = LoadProfile(dir_ + "/p.json");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->connect.address, "bg.example:7400");
+  EXPECT_EQ(p->connect.dev_token_file, dir_ + "/keys/bg-ngo.token");
+  EXPECT_EQ(p->identity.sign_key_file, "/abs/k");
+  EXPECT_EQ(p->trust.directory_file, dir_ + "/d.signed");
+  EXPECT_EQ(p->identity.org, "bg-ngo");
+}
+
+TEST_F(ClientLibTest, AProfileSaysWhatIsWrongWithIt) {
+  Write("typo.json", R"({"nod": "x"})");
+  absl::StatusOr<Profile> p = LoadProfile(dir_ + "/typo.json");
+  EXPECT_EQ(ReasonOf(p.status()), "CONFIG_INVALID");
+  EXPECT_NE(p.status().message().find("unknown key \"nod\""), std::string::npos)
+      << p.status();
+  Write("half.json", R"({"directory": "d.signed"})");
+  p = LoadProfile(dir_ + "/half.json");
+  EXPECT_EQ(ReasonOf(p.status()), "CONFIG_INVALID");
+  EXPECT_NE(p.status().message().find("authority_pub"), std::string::npos)
+      << p.status();
+  p = LoadProfile(dir_ + "/missing.json");
+  EXPECT_EQ(ReasonOf(p.status()), "FILE_IO");
+  EXPECT_EQ(ReasonOf(absl::OkStatus()), "");
+}
+
+TEST_F(ClientLibTest, SealTakesTheRecipientsNodeAndCurrentKeyFromTheDirectory) {
+  absl::StatusOr<Sealed> sealed = Seal(message_, profile_);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(sealed->header.recipient_node(), "ng");
+  EXPECT_EQ(sealed->header.sender_org(), "bg-ngo");
+  const crypto::KeyId want = crypto::X25519KeyIdOf(enc_new_.public_key());
+  EXPECT_EQ(sealed->header.recipient_key_id(),
+            std::string(want.begin(), want.end()));
+  absl::StatusOr<envelope::ParsedEnvelope> parsed =
+      envelope::ParsedEnvelope::Parse(sealed->envelope);
+  ASSERT_TRUE(parsed.ok());
+  absl::StatusOr<SecretBytes> opened =
+      envelope::Open(*parsed, sender_.public_key(), enc_new_, {absl::Now()});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(std::string(opened->view().begin(), opened->view().end()),
+            "referral");
+}
+
+TEST_F(ClientLibTest, SealRefusesWhatItCannotSealSafely) {
+  message_.recipient_org = "it-nobody";
+  EXPECT_EQ(ReasonOf(Seal(message_, profile_).status()),
+            "UNKNOWN_ORGANISATION");
+  message_.recipient_org = "ng-naptip";
+  // A directory signed by someone else is not trusted.
+  Profile forged = profile_;
+  forged.trust.authority_pub_file = dir_ + "/other.sign.pub";
+  EXPECT_EQ(ReasonOf(Seal(message_, forged).status()),
+            "DIRECTORY_SIGNATURE_INVALID");
+  // No directory and no key file: nothing to seal to.
+  Profile offline = profile_;
+  offline.trust = {};
+  message_.recipient_node = "ng";
+  absl::Status s = Seal(message_, offline).status();
+  EXPECT_EQ(ReasonOf(s), "USAGE");
+  EXPECT_NE(s.message().find("--recipient-pub"), std::string::npos) << s;
+  Profile anonymous = profile_;
+  anonymous.identity.org.clear();
+  EXPECT_EQ(ReasonOf(Seal(message_, anonymous).status()), "USAGE");
+}
+
+}  // namespace
+}  // namespace trm::client
