@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -41,6 +42,14 @@ std::string& ProfilePath() {
 }  // namespace
 
 void SetProfilePath(std::string path) { ProfilePath() = std::move(path); }
+
+std::string DefaultProfilePath() {
+  if (const char* env = std::getenv("TRM_CONFIG"); env != nullptr) return env;
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') return "";
+  const std::string path = std::string(home) + "/.config/trm/client.json";
+  return ::access(path.c_str(), F_OK) == 0 ? path : "";
+}
 
 absl::StatusOr<Profile> ProfileFor(const NodeFlags& f) {
   Profile p;

@@ -27,6 +27,10 @@ void AddNodeFlags(CLI::App* command, NodeFlags* flags);
 // The client profile (trmctl --config FILE) every command starts from;
 // its flags override it. Empty: none.
 void SetProfilePath(std::string path);
+// Where the profile is when --config is not given: $TRM_CONFIG when set
+// (empty: none), else ~/.config/trm/client.json when that file exists, else
+// none ("").
+std::string DefaultProfilePath();
 // The profile with the node flags applied.
 absl::StatusOr<Profile> ProfileFor(const NodeFlags& f);
 

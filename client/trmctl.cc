@@ -339,8 +339,9 @@ int Main(int argc, char** argv) {
   std::string profile_path;
   app.add_option("--config", profile_path,
                  "the client profile (JSON: node, TLS files, your "
-                 "organisation and keys, the directory; docs/integration.md)")
-      ->envname("TRM_CONFIG");
+                 "organisation and keys, the directory; docs/integration.md). "
+                 "Default: $TRM_CONFIG, else ~/.config/trm/client.json when "
+                 "it exists");
 
   KeygenFlags kg;
   CLI::App* keygen = app.add_subcommand(
@@ -552,7 +553,7 @@ int Main(int argc, char** argv) {
     if (code != 0) SuggestSubcommand(app, argc, argv);
     return code == 0 ? 0 : 2;
   }
-  SetProfilePath(profile_path);
+  SetProfilePath(profile_path.empty() ? DefaultProfilePath() : profile_path);
   absl::Status status;
   if (*keygen) status = Keygen(kg, out);
   if (*seal) status = SealCommand(sf, out);

@@ -1,6 +1,9 @@
 # Assertions shared by the shell tests. Source it; a failed check sets
 # fail=1 (the test exits with $fail at the end) and shows what was seen.
 fail=0
+# No client profile of the machine's user (~/.config/trm/client.json) ever
+# reaches a test's trmctl: a test names its own with --config.
+export TRM_CONFIG=""
 # check NAME EXPECTED_RC ACTUAL_RC
 check() {
   if [ "$2" != "$3" ]; then

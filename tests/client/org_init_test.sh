@@ -113,4 +113,17 @@ contains "the receipt is checked with the directory" "receipt valid" out
 "$TRMCTL" --config org/profile.json receive --out-dir org >out 2>&1
 check "receive with the organisation's own keys" 0 $?
 contains "opened and acknowledged" "received CONSENT_RECORD .* from bg-ngo (case BG-2026-40)" out
+id=$(grep -oE '[0-9a-f]{32}' out | head -1)
+# Without --config: $TRM_CONFIG, else ~/.config/trm/client.json.
+mkdir -p home/.config/trm
+sed -E "s#\"([a-z0-9.-]+\.(crt|key|signed|pub))\"#\"$work/org/\1\"#g" org/profile.json \
+  >home/.config/trm/client.json
+(unset TRM_CONFIG; HOME="$work/home" "$TRMCTL" status "$id") >out 2>&1
+check "the profile in ~/.config/trm/client.json is the default" 0 $?
+contains "its directory checks the evidence" "acknowledgement: valid, signed by bg-ngo" out
+TRM_CONFIG="$work/org/profile.json" HOME="$work/nowhere" "$TRMCTL" status "$id" >out 2>&1
+check "TRM_CONFIG names the profile" 0 $?
+HOME="$work/home" "$TRMCTL" status "$id" --node "localhost:$port" --insecure-dev >out 2>&1
+check "TRM_CONFIG empty: no profile, even with ~/.config/trm/client.json" 2 $?
+contains "so the token is missing" "needs --token-file" out
 exit $fail

@@ -2,6 +2,7 @@
 # End-to-end test of the trmctl binary: keys, seal, inspect, open, and the
 # refusals a user meets, with their exit codes and messages.
 set -u
+export TRM_CONFIG=""  # no profile of the machine's user (trmctl --config)
 TRMCTL=$(readlink -f "$1")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -3,6 +3,7 @@
 # docs/protocol.md (trm_envelope.py): the worked example byte for byte, and
 # envelopes sealed by each side opened by the other, both AEADs.
 set -u
+export TRM_CONFIG=""  # no profile of the machine's user (trmctl --config)
 TRMCTL=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 doc="$here/../../docs/protocol.md"
