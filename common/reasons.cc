@@ -55,6 +55,24 @@ constexpr ReasonInfo kReasons[] = {
      {kInvalidArgument},
      "Internal: an AEAD was called with a key or nonce of the wrong size; "
      "report it as a bug."},
+    {"AGENT_MESSAGE_NOT_FOUND",
+     {kNotFound},
+     "No such message in the agent's store; the inbox lists the ids it holds."},
+    {"AGENT_RECORD_INVALID",
+     {kInvalidArgument},
+     "The agent was given a message without its id or envelope to store; a "
+     "defect in the agent: report it."},
+    {"AGENT_STORE_CORRUPT",
+     {kDataLoss},
+     "The agent's store is damaged; restore its data folder from a backup, or "
+     "start with an empty one (the node delivers nothing again)."},
+    {"AGENT_STORE_IO",
+     {kInternal},
+     "The agent cannot write its store; check the disk and the data folder."},
+    {"AGENT_STORE_OPEN_FAILED",
+     {kFailedPrecondition},
+     "The agent cannot open its store; check data_dir, its permissions, and "
+     "that no other trm-agent uses it."},
     {"ALREADY_ACKNOWLEDGED",
      {kFailedPrecondition},
      "Nothing to do: the message was acknowledged before, and its receipt "
