@@ -55,6 +55,10 @@ constexpr ReasonInfo kReasons[] = {
      {kInvalidArgument},
      "Internal: an AEAD was called with a key or nonce of the wrong size; "
      "report it as a bug."},
+    {"AGENT_BODY_TOO_LARGE",
+     {kResourceExhausted},
+     "The request body is larger than trm-agent takes (1 MiB); send a smaller "
+     "payload."},
     {"AGENT_MESSAGE_NOT_FOUND",
      {kNotFound},
      "No such message in the agent's store; the inbox lists the ids it holds."},
@@ -62,6 +66,18 @@ constexpr ReasonInfo kReasons[] = {
      {kInvalidArgument},
      "The agent was given a message without its id or envelope to store; a "
      "defect in the agent: report it."},
+    {"AGENT_REQUEST_INVALID",
+     {kInvalidArgument},
+     "The request to trm-agent's API is malformed (not JSON, a wrong key or "
+     "value); the message and path name the field; see /api/v1/openapi.json."},
+    {"AGENT_ROLE_REQUIRED",
+     {kPermissionDenied},
+     "Your trm-agent user's role may not do this; the message names the role "
+     "that may. Ask the agent's operator (trm-agent user add --role)."},
+    {"AGENT_ROUTE_UNKNOWN",
+     {kNotFound},
+     "No route of trm-agent's API has this method and path; GET "
+     "/api/v1/openapi.json lists them."},
     {"AGENT_STORE_CORRUPT",
      {kDataLoss},
      "The agent's store is damaged; restore its data folder from a backup, or "
@@ -73,6 +89,19 @@ constexpr ReasonInfo kReasons[] = {
      {kFailedPrecondition},
      "The agent cannot open its store; check data_dir, its permissions, and "
      "that no other trm-agent uses it."},
+    {"AGENT_TYPE_UNKNOWN",
+     {kInvalidArgument},
+     "The message type is not one an organisation sends; GET /api/v1/types "
+     "lists them."},
+    {"AGENT_UNAUTHENTICATED",
+     {kUnauthenticated},
+     "trm-agent does not know the caller: send Authorization: Bearer TOKEN "
+     "with a token from trm-agent user add, or sign in again (POST "
+     "/api/v1/sessions)."},
+    {"AGENT_USERS_INVALID",
+     {kInvalidArgument, kInternal, kResourceExhausted},
+     "trm-agent's users file or a user's entry is wrong (the message names "
+     "it); fix the file or recreate the user with trm-agent user add."},
     {"ALREADY_ACKNOWLEDGED",
      {kFailedPrecondition},
      "Nothing to do: the message was acknowledged before, and its receipt "
@@ -375,6 +404,10 @@ constexpr ReasonInfo kReasons[] = {
     {"NOT_YOUR_TRAIL",
      {kPermissionDenied},
      "Ask only for your own organisation's trail."},
+    {"NO_DIRECTORY",
+     {kFailedPrecondition},
+     "The client profile names no signed directory; add \"directory\" and "
+     "\"authority_pub\" to it."},
     {"NO_DIRECTORY_FILE",
      {kFailedPrecondition},
      "The node was started without a directory file; set directory_file in its "

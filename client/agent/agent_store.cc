@@ -143,6 +143,10 @@ absl::StatusOr<std::vector<v1::AgentRecord>> AgentStore::List(
       return;
     }
     if (f.unread_only && r.read()) return;
+    if (f.box != ListFilter::Box::kAny &&
+        r.outgoing() != (f.box == ListFilter::Box::kOutbox)) {
+      return;
+    }
     out.push_back(r);
   };
   std::unique_ptr<rocksdb::Iterator> it(

@@ -36,6 +36,7 @@ struct ListFilter {
   std::string case_ref;
   v1::MessageType type = v1::MESSAGE_TYPE_UNSPECIFIED;
   bool unread_only = false;
+  enum class Box { kAny, kInbox, kOutbox } box = Box::kAny;
   size_t limit = 100;  // at most kMaxList
 };
 

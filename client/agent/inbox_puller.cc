@@ -51,12 +51,13 @@ void InboxPuller::Handle(const client::Delivery& d, PullResult& r) {
   rec.set_envelope(d.envelope);
   *rec.mutable_header() = d.header;
   rec.set_attempt(d.attempt);
-  absl::StatusOr<bool> added = store_.Put(std::move(rec));  // fsynced
+  absl::StatusOr<bool> added = store_.Put(rec);  // fsynced
   if (!added.ok()) return give_back(added.status());
   // Only now: the node may forget it once it has the acknowledgement.
   absl::Status acked = mailbox_.Acknowledge(d);
   if (!acked.ok()) return give_back(acked);  // stored; it comes again
   ++(*added ? r.stored : r.duplicates);
+  if (*added && on_stored_) on_stored_(rec);
 }
 
 absl::StatusOr<PullResult> InboxPuller::PullOnce(uint32_t max,

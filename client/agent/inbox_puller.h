@@ -67,6 +67,11 @@ class InboxPuller {
  public:
   InboxPuller(Mailbox& mailbox, AgentStore& store)
       : mailbox_(mailbox), store_(store) {}
+  // Called with each record newly stored and acknowledged (erasure notices,
+  // events). Set before the first PullOnce.
+  void OnStored(std::function<void(const v1::AgentRecord&)> f) {
+    on_stored_ = std::move(f);
+  }
   // One Receive call: up to `max` deliveries, waiting up to `wait`.
   absl::StatusOr<PullResult> PullOnce(uint32_t max, absl::Duration wait);
 
@@ -75,6 +80,7 @@ class InboxPuller {
 
   Mailbox& mailbox_;
   AgentStore& store_;
+  std::function<void(const v1::AgentRecord&)> on_stored_;
 };
 
 }  // namespace trm::agent

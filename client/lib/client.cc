@@ -225,6 +225,15 @@ absl::StatusOr<Sealed> Client::Seal(const Message& m) const {
   if (!impl_->sign_key.has_value()) {
     return internal::Missing("no key to sign with", "sign_key", "--sign-key");
   }
+  const std::string& keys = impl_->profile.trust.keys_dir;
+  if (impl_->dir == nullptr && m.recipient_pub_file.empty() && !keys.empty()) {
+    // Offline: the recipient's ORG.enc.pub in the keys folder.
+    Message with_key = m;
+    with_key.recipient_pub_file =
+        absl::StrCat(keys, "/", m.recipient_org, ".enc.pub");
+    return internal::SealWith(with_key, impl_->profile.identity,
+                              *impl_->sign_key, nullptr);
+  }
   return internal::SealWith(m, impl_->profile.identity, *impl_->sign_key,
                             impl_->dir.get());
 }
@@ -360,6 +369,15 @@ absl::StatusOr<Evidence> Client::Status(absl::string_view message_id) {
   impl_->Prepare(&ctx, absl::Seconds(30));
   RETURN_IF_ERROR(FromGrpcStatus(impl_->mailbox->GetStatus(&ctx, ref, &resp)));
   return internal::CheckEvidence(resp.status(), impl_->dir.get());
+}
+
+absl::StatusOr<v1::Directory> Client::Directory() const {
+  if (impl_->dir == nullptr) {
+    return Error(absl::StatusCode::kFailedPrecondition, "NO_DIRECTORY",
+                 "the client profile names no signed directory: give "
+                 "\"directory\" and \"authority_pub\" in it");
+  }
+  return impl_->dir->doc();
 }
 
 const Profile& Client::profile() const { return impl_->profile; }

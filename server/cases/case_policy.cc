@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/cases/type_table.h"
 #include "common/status.h"
 #include "common/time_text.h"
-#include "server/cases/type_table.h"
 
 namespace trm::cases {
 namespace {
@@ -96,30 +96,14 @@ std::string OwnerOf(const v1::CaseRecord& rec) {
 }
 
 bool OutcomeFits(v1::MessageType type, uint32_t outcome) {
-  auto one_of = [&](std::initializer_list<v1::StepOutcome> allowed) {
-    return std::find(allowed.begin(), allowed.end(),
-                     static_cast<v1::StepOutcome>(outcome)) != allowed.end();
-  };
-  switch (type) {
-    case v1::CONSENT_RECORD:
-      return one_of({v1::CONSENT_GRANTED, v1::CONSENT_WITHDRAWN});
-    case v1::REFERRAL_ACK:
-      return one_of({v1::REFERRAL_ACCEPTED, v1::REFERRAL_DECLINED});
-    case v1::RISK_ASSESSMENT:
-      return one_of({v1::RISK_ACCEPTABLE, v1::RISK_UNSAFE});
-    case v1::BEST_INTERESTS_DETERMINATION:
-      return one_of(
-          {v1::RETURN_IN_BEST_INTERESTS, v1::RETURN_NOT_IN_BEST_INTERESTS});
-    case v1::REINTEGRATION_PLAN:
-      return one_of({v1::PLAN_AGREED, v1::PLAN_PROPOSED});
-    case v1::CASE_CLOSURE:
-      return outcome == 0 || outcome == v1::RETURN_WITHDRAWN;
-    case v1::DEADLINE_NOTICE:
-      return outcome != v1::DEADLINE_KIND_UNSPECIFIED &&
-             v1::DeadlineKind_IsValid(static_cast<int>(outcome));
-    default:
-      return outcome == 0;
+  if (type == v1::DEADLINE_NOTICE) {
+    return outcome != v1::DEADLINE_KIND_UNSPECIFIED &&
+           v1::DeadlineKind_IsValid(static_cast<int>(outcome));
   }
+  const Outcomes o = AllowedOutcomes(type);
+  if (outcome == 0) return o.optional;
+  return std::find(o.allowed.begin(), o.allowed.end(),
+                   static_cast<v1::StepOutcome>(outcome)) != o.allowed.end();
 }
 
 absl::Time AddWorkingDays(absl::Time from, int days) {

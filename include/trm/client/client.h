@@ -37,6 +37,7 @@
 #include "absl/time/time.h"
 #include "trm/v1/audit.pb.h"
 #include "trm/v1/case.pb.h"
+#include "trm/v1/directory.pb.h"
 #include "trm/v1/envelope.pb.h"
 #include "trm/v1/mailbox.pb.h"
 
@@ -257,6 +258,11 @@ class Client {
   // again from the start if the head moved meanwhile). Check it with
   // VerifyTrail.
   absl::StatusOr<v1::Trail> AuditTrail(v1::TrailQuery q);
+
+  // The signed directory the profile names, as checked against its
+  // authority when the client connected (every node and organisation, for
+  // choosing a recipient); NO_DIRECTORY when the profile names none.
+  absl::StatusOr<v1::Directory> Directory() const;
 
   const Profile& profile() const;
   // For the node's other services (cases, audit, admin).

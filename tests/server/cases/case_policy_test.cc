@@ -9,8 +9,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/cases/type_table.h"
 #include "common/status.h"
-#include "server/cases/type_table.h"
 
 namespace trm::cases {
 namespace {

@@ -8,10 +8,13 @@
 // The referring side is the case owner: the organisation that opened the
 // case, or the successor it named in a CASE_TRANSFER. Every other
 // organisation is on the receiving side.
-#ifndef TRM_SERVER_CASES_TYPE_TABLE_H_
-#define TRM_SERVER_CASES_TYPE_TABLE_H_
+#ifndef TRM_COMMON_CASES_TYPE_TABLE_H_
+#define TRM_COMMON_CASES_TYPE_TABLE_H_
+
+#include <vector>
 
 #include "absl/strings/string_view.h"
+#include "trm/v1/case.pb.h"
 #include "trm/v1/envelope.pb.h"
 
 namespace trm::cases {
@@ -34,9 +37,19 @@ struct TypeRule {
 // The rule of `type`; an unknown type is {kNode, true}: nobody may send it.
 const TypeRule& RuleOf(v1::MessageType type);
 
+// The outcomes an organisation may put in the header of `type` (the
+// header's `outcome`), empty for a type that takes none. `optional` says
+// whether sending it without an outcome is allowed too (CASE_CLOSURE:
+// RETURN_WITHDRAWN or none).
+struct Outcomes {
+  std::vector<v1::StepOutcome> allowed;
+  bool optional = true;
+};
+Outcomes AllowedOutcomes(v1::MessageType type);
+
 // "referring side", "receiving side", "either side", "a node".
 absl::string_view SideName(Side side);
 
 }  // namespace trm::cases
 
-#endif  // TRM_SERVER_CASES_TYPE_TABLE_H_
+#endif  // TRM_COMMON_CASES_TYPE_TABLE_H_

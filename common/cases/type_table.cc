@@ -1,4 +1,4 @@
-#include "server/cases/type_table.h"
+#include "common/cases/type_table.h"
 
 namespace trm::cases {
 
@@ -45,6 +45,26 @@ const TypeRule& RuleOf(v1::MessageType type) {
       return kNodeOnly;
     default:
       return kNobody;
+  }
+}
+
+Outcomes AllowedOutcomes(v1::MessageType type) {
+  switch (type) {
+    case v1::CONSENT_RECORD:
+      return {{v1::CONSENT_GRANTED, v1::CONSENT_WITHDRAWN}, false};
+    case v1::REFERRAL_ACK:
+      return {{v1::REFERRAL_ACCEPTED, v1::REFERRAL_DECLINED}, false};
+    case v1::RISK_ASSESSMENT:
+      return {{v1::RISK_ACCEPTABLE, v1::RISK_UNSAFE}, false};
+    case v1::BEST_INTERESTS_DETERMINATION:
+      return {{v1::RETURN_IN_BEST_INTERESTS, v1::RETURN_NOT_IN_BEST_INTERESTS},
+              false};
+    case v1::REINTEGRATION_PLAN:
+      return {{v1::PLAN_AGREED, v1::PLAN_PROPOSED}, false};
+    case v1::CASE_CLOSURE:
+      return {{v1::RETURN_WITHDRAWN}, true};
+    default:
+      return {{}, true};
   }
 }
 

@@ -1,0 +1,146 @@
+// What trm-agent's JSON API does, below HTTP: each call takes the signed-in
+// user and the request's JSON, checks the user's role, and answers JSON or a
+// status with a reason token (the HTTP layer, http_api.h, maps it to a 4xx
+// or 5xx with {reason, message, path}). Payloads are opened in memory when
+// asked for and never written in plaintext; an auditor never sees one.
+//
+//   AgentApi api(store, node, hub, clock);
+//   ASSIGN_OR_RETURN(nlohmann::json receipt, api.Send(user, body));
+//
+// Thread-safe when `node` is (ClientNode is).
+#ifndef TRM_CLIENT_AGENT_AGENT_API_H_
+#define TRM_CLIENT_AGENT_AGENT_API_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "client/agent/agent_store.h"
+#include "client/agent/event_hub.h"
+#include "client/agent/user_book.h"
+#include "common/clock.h"
+#include "trm/client/client.h"
+
+namespace trm::agent {
+
+// The node, as the API uses it: the seam its tests fake.
+class NodeApi {
+ public:
+  virtual ~NodeApi() = default;
+  virtual const client::Identity& identity() const = 0;
+  virtual absl::StatusOr<v1::Directory> Directory() const = 0;
+  virtual absl::StatusOr<client::Sealed> Seal(
+      const client::Message& m) const = 0;
+  virtual absl::StatusOr<client::Accepted> Submit(
+      const std::string& envelope) = 0;
+  virtual absl::StatusOr<client::Opened> Open(
+      const client::Delivery& d) const = 0;
+  virtual absl::StatusOr<client::Evidence> Status(
+      absl::string_view message_id) = 0;
+  virtual absl::StatusOr<v1::CaseView> Case(const std::string& case_ref) = 0;
+  virtual absl::StatusOr<v1::OverdueList> Overdue(uint32_t max) = 0;
+};
+
+// NodeApi over the client library.
+class ClientNode final : public NodeApi {
+ public:
+  explicit ClientNode(client::Client& c) : c_(c) {}
+  const client::Identity& identity() const override {
+    return c_.profile().identity;
+  }
+  absl::StatusOr<v1::Directory> Directory() const override {
+    return c_.Directory();
+  }
+  absl::StatusOr<client::Sealed> Seal(const client::Message& m) const override {
+    return c_.Seal(m);
+  }
+  absl::StatusOr<client::Accepted> Submit(
+      const std::string& envelope) override {
+    return c_.Submit(envelope);
+  }
+  absl::StatusOr<client::Opened> Open(
+      const client::Delivery& d) const override {
+    return c_.Open(d);
+  }
+  absl::StatusOr<client::Evidence> Status(
+      absl::string_view message_id) override {
+    return c_.Status(message_id);
+  }
+  absl::StatusOr<v1::CaseView> Case(const std::string& case_ref) override {
+    return c_.Case(case_ref);
+  }
+  absl::StatusOr<v1::OverdueList> Overdue(uint32_t max) override {
+    return c_.Overdue(max);
+  }
+
+ private:
+  client::Client& c_;
+};
+
+// The JSON path of the request field an error concerns ("payload",
+// "recipient_org"), carried with the status for the HTTP layer's {path}.
+absl::Status AtPath(absl::Status s, absl::string_view path);
+std::string PathOf(const absl::Status& s);
+
+// A request's query parameters, as the HTTP layer found them.
+struct ListQuery {
+  std::string box;  // "inbox" (default), "outbox", "all"
+  std::string case_ref;
+  std::string type;  // MessageType name, or ""
+  bool unread_only = false;
+  size_t limit = 100;
+};
+
+class AgentApi {
+ public:
+  // The largest body a request may carry (the HTTP layer refuses more).
+  static constexpr size_t kMaxBody = 1 << 20;
+
+  AgentApi(AgentStore& store, NodeApi& node, EventHub& hub, const Clock& clock)
+      : store_(store), node_(node), hub_(hub), clock_(clock) {}
+
+  absl::StatusOr<nlohmann::json> WhoAmI(const User& u);
+  absl::StatusOr<nlohmann::json> Organisations(const User& u);
+  absl::StatusOr<nlohmann::json> Types(const User& u);
+  // {type, case_ref, recipient_org, payload{...}, outcome, consent_ref,
+  //  in_reply_to, departure, minor, asylum, expires_in_hours}
+  absl::StatusOr<nlohmann::json> Send(const User& u, const std::string& body);
+  absl::StatusOr<nlohmann::json> List(const User& u, const ListQuery& q);
+  // Header, payload (opened now; not for auditors) and evidence.
+  absl::StatusOr<nlohmann::json> Message(const User& u,
+                                         const std::string& id_hex);
+  // body {read: bool}
+  absl::StatusOr<nlohmann::json> MarkRead(const User& u,
+                                          const std::string& id_hex,
+                                          const std::string& body);
+  // body {text}
+  absl::StatusOr<nlohmann::json> AddNote(const User& u,
+                                         const std::string& id_hex,
+                                         const std::string& body);
+  // The cases the organisation's store knows, each with its state at the
+  // node, the next step and what is owed.
+  absl::StatusOr<nlohmann::json> Cases(const User& u);
+  absl::StatusOr<nlohmann::json> Case(const User& u,
+                                      const std::string& case_ref);
+  // The node's steps merged with the local messages (payloads opened for
+  // caseworkers and coordinators).
+  absl::StatusOr<nlohmann::json> Timeline(const User& u,
+                                          const std::string& case_ref);
+  // What the organisation owes and is owed, soonest first; a coordinator
+  // also sees the node's overdue list.
+  absl::StatusOr<nlohmann::json> Due(const User& u);
+
+ private:
+  absl::StatusOr<v1::AgentRecord> Find(const std::string& id_hex) const;
+  absl::StatusOr<nlohmann::json> OpenPayload(const v1::AgentRecord& r) const;
+  absl::StatusOr<std::vector<std::string>> KnownCases() const;
+
+  AgentStore& store_;
+  NodeApi& node_;
+  EventHub& hub_;
+  const Clock& clock_;
+};
+
+}  // namespace trm::agent
+
+#endif  // TRM_CLIENT_AGENT_AGENT_API_H_

@@ -1,0 +1,82 @@
+#include "client/agent/case_summary.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/time_text.h"
+
+namespace trm::agent {
+
+std::string NextStep(v1::CaseState state) {
+  switch (state) {
+    case v1::PRESUMED:
+    case v1::REFLECTION:
+    case v1::ASSISTANCE:
+      return "the case owner records the person's consent (CONSENT_RECORD) "
+             "and refers the case (REFERRAL_REQUEST)";
+    case v1::STAY_DESTINATION:
+      return "the person stays in the destination country: assistance "
+             "continues there, no return steps";
+    case v1::RETURN_REQUESTED:
+      return "the receiving organisation answers the referral (REFERRAL_ACK)";
+    case v1::REFERRAL_ACKED:
+      return "the receiving side assesses the risk of return "
+             "(RISK_ASSESSMENT)";
+    case v1::RISK_ASSESSED:
+      return "both sides agree the reintegration plan (REINTEGRATION_PLAN, "
+             "PLAN_AGREED)";
+    case v1::PLAN_AGREED_STATE:
+      return "the case owner arranges travel (TRAVEL_ARRANGEMENT with the "
+             "departure time)";
+    case v1::TRAVEL_SCHEDULED:
+    case v1::IN_TRANSIT:
+      return "the receiving organisation confirms arrival "
+             "(ARRIVAL_CONFIRMATION) and handover (HANDOVER_CONFIRMATION)";
+    case v1::HANDED_OVER:
+    case v1::MONITORING:
+      return "the receiving organisation reports each monitoring period "
+             "(MONITORING_REPORT) until the case is closed (CASE_CLOSURE)";
+    case v1::CLOSED:
+    case v1::WITHDRAWN_STATE:
+    case v1::NOT_DEPARTED:
+    case v1::DECLINED:
+      return "none: the case has ended";
+    default:
+      return "unknown: the node has no state for this case";
+  }
+}
+
+nlohmann::json Owed(const v1::Deadline& d, absl::string_view org,
+                    int64_t now_unix_ms) {
+  return {{"kind", v1::DeadlineKind_Name(d.kind())},
+          {"owed_by", d.responsible_org()},
+          {"owed_to", d.waiting_org()},
+          {"due", IsoSeconds(d.due_unix_ms())},
+          {"overdue", d.due_unix_ms() <= now_unix_ms},
+          {"yours", d.responsible_org() == org}};
+}
+
+nlohmann::json CaseSummary(const v1::CaseView& view, absl::string_view org) {
+  const v1::CaseRecord& r = view.record();
+  std::vector<const v1::Deadline*> open;
+  for (const v1::Deadline& d : r.deadlines()) open.push_back(&d);
+  std::sort(open.begin(), open.end(), [](const auto* a, const auto* b) {
+    return a->due_unix_ms() < b->due_unix_ms();
+  });
+  nlohmann::json owed = nlohmann::json::array();
+  for (const v1::Deadline* d : open) {
+    owed.push_back(Owed(*d, org, view.now_unix_ms()));
+  }
+  return {
+      {"case_ref", r.case_ref()},
+      {"state", v1::CaseState_Name(r.state())},
+      {"owner", r.owner_org()},
+      {"node", view.node()},
+      {"next_step", NextStep(r.state())},
+      {"owed", owed},
+      {"steps", r.steps_size()},
+      {"updated", r.updated_unix_ms() == 0 ? std::string()
+                                           : IsoSeconds(r.updated_unix_ms())}};
+}
+
+}  // namespace trm::agent
