@@ -147,12 +147,18 @@ absl::StatusOr<std::vector<std::string>> SealAll(
   // Each message opens its own case: the consent its owner records, the
   // first step the case rules allow without any before it.
   m.type = v1::CONSENT_RECORD;
-  m.outcome = v1::CONSENT_GRANTED;
   m.recipient_org = to.substr(0, at);
   m.recipient_node = at == std::string::npos ? "" : to.substr(at + 1);
   m.recipient_pub_file = recipient_pub;
   m.expires_in = absl::Hours(24);
-  m.payload = std::string(f.size, 'p');
+  // A granted consent (the header's outcome and consent reference are taken
+  // from it), padded in its purpose to f.size bytes.
+  v1::ConsentRecord consent;
+  consent.set_granted(true);
+  consent.set_consent_ref("LOAD");
+  const size_t bare = consent.ByteSizeLong() + 3;  // + purpose's tag, length
+  consent.set_purpose(std::string(f.size > bare ? f.size - bare : 0, 'p'));
+  m.payload = consent.SerializeAsString();
   for (size_t i = 0; i < f.count; ++i) {
     m.case_ref = "LOAD-" + std::to_string(lane) + "-" + std::to_string(i);
     ASSIGN_OR_RETURN(client::Sealed sealed, sender.Seal(m));

@@ -28,7 +28,7 @@ struct CaseFlags {
   std::string payloads;  // timeline: the caller's received payloads
   uint32_t max = 0;      // overdue
   // payload
-  std::string type, text, json_in, out;
+  std::string type, text, json_in, out, show;
   // erase
   SealFlags seal;
   std::string keys_dir, fields, legal_basis, corrected;
@@ -319,6 +319,15 @@ absl::Status Erase(const CaseFlags& f, const Output& out) {
 // text (--text); with neither, a filled-in example in JSON to start from.
 absl::Status Payload(const CaseFlags& f, const Output& out) {
   ASSIGN_OR_RETURN(v1::MessageType type, ParseType(f.type));
+  if (!f.show.empty()) {
+    ASSIGN_OR_RETURN(std::string bytes, ReadInput(f.show));
+    absl::StatusOr<std::string> text = PayloadToJson(type, bytes);
+    Wipe(MutableByteView(reinterpret_cast<uint8_t*>(bytes.data()),
+                         bytes.size()));
+    if (!text.ok()) return text.status();
+    std::cout << *text << "\n";
+    return absl::OkStatus();
+  }
   if (f.json_in.empty() && f.text.empty()) {
     ASSIGN_OR_RETURN(std::string example, ExamplePayloadJson(type));
     std::cout << example << "\n";
@@ -395,6 +404,13 @@ std::function<absl::Status(const Output&)> AddCaseCommands(CLI::App& app) {
                       "the payload in JSON (a file, - for stdin), as the "
                       "example shows");
   payload->add_option("--out", f->out, "payload file (written 0600)");
+  payload
+      ->add_option("--show", f->show,
+                   "print this serialised payload (a received "
+                   "MESSAGE_ID.payload, or what --out wrote) as JSON")
+      ->excludes("--text")
+      ->excludes("--from-json")
+      ->excludes("--out");
   AddNodeFlags(overdue, &f->node);
   overdue->add_option("--max", f->max, "most items (default 1000)");
   timeline->add_option("--payloads", f->payloads,

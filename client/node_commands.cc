@@ -268,7 +268,7 @@ absl::Status ReceiveCommand(const NodeFlags& node, const ReceiveFlags& f,
         if (f.unsigned_acks || !NeverOpens(opened.status())) {
           return opened.status();
         }
-        refusal.emplace(v1::REFUSAL_CANNOT_OPEN,
+        refusal.emplace(RefusalFor(opened.status()),
                         absl::StrCat(ReasonOf(opened.status()), ": ",
                                      opened.status().message()));
         return absl::OkStatus();

@@ -423,7 +423,8 @@ int Main(int argc, char** argv) {
       "open are refused by themselves (CANNOT_OPEN)");
   receive
       ->add_option("--reason", rf.refuse_reason,
-                   "for --refuse: CANNOT_OPEN, WRONG_TYPE or NOT_OURS")
+                   "for --refuse: CANNOT_OPEN, WRONG_TYPE, NOT_OURS or "
+                   "HEADER_PAYLOAD_MISMATCH")
       ->capture_default_str();
   receive->add_option("--text", rf.refuse_text,
                       "for --refuse: why, for the sender (at most 1000 bytes)");

@@ -287,6 +287,11 @@ constexpr ReasonInfo kReasons[] = {
     {"HEADER_NOT_CANONICAL",
      {kInvalidArgument},
      "Encode the header canonically (docs/protocol.md section 4)."},
+    {"HEADER_PAYLOAD_MISMATCH",
+     {kInvalidArgument},
+     "The header's outcome, departure or consent reference is not what the "
+     "payload says. A sender: leave them out, they are taken from the "
+     "payload. A recipient refuses the message as HEADER_PAYLOAD_MISMATCH."},
     {"HKDF_OUTPUT_TOO_LONG",
      {kInvalidArgument},
      "Internal: an HPKE expansion asked for too many bytes; report it as a "
@@ -441,6 +446,11 @@ constexpr ReasonInfo kReasons[] = {
      {kPermissionDenied},
      "The auditor's scope in the directory does not cover this; ask for what "
      "it covers."},
+    {"PAYLOAD_FIELD_REQUIRED",
+     {kInvalidArgument},
+     "The payload lacks a field its type requires (the message names it); "
+     "trmctl case payload --type TYPE shows every field. A recipient refuses "
+     "such a message as WRONG_TYPE."},
     {"PAYLOAD_INVALID",
      {kInvalidArgument, kInternal},
      "The payload does not parse as its type; the sender does not follow "

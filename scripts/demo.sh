@@ -48,16 +48,17 @@ show "$trmctl" keygen --org bg-ngo-animus --dir keys
 show "$trmctl" keygen --org ng-naptip --dir keys
 
 say "2. The Bulgarian NGO seals and signs a referral for NAPTIP in Nigeria"
-cat >referral.txt <<'TXT'
-Referral request (sealed payload; only NAPTIP can read this)
-Needs: safe accommodation on arrival, medical follow-up, vocational training.
-Services requested: reception at Lagos airport, reintegration assistance.
-Reason for referral: the person asked to return; risk assessment to follow.
-TXT
+echo "(the payload in JSON; trmctl case payload --type referral-request prints an example)"
+cat >referral.json <<'JSON'
+{"needs": ["safe accommodation on arrival", "medical follow-up", "vocational training"],
+ "services_requested": ["reception at Lagos airport", "reintegration assistance"],
+ "reason": "the person asked to return; risk assessment to follow"}
+JSON
+cat referral.json
 show "$trmctl" seal --type referral-request --case BG-2026-000123 \
   --from bg-ngo-animus@bg --to ng-naptip@ng --consent CONSENT-7 \
   --sign-key keys/bg-ngo-animus.sign.key --recipient-pub keys/ng-naptip.enc.pub \
-  --in referral.txt --out referral.env
+  --payload referral.json --out referral.env
 if grep -q "accommodation" referral.env; then
   echo "demo: the payload is readable in the envelope" >&2
   exit 1
@@ -69,9 +70,10 @@ show "$trmctl" inspect --in referral.env --sender-pub keys/bg-ngo-animus.sign.pu
 
 say "4. NAPTIP verifies the signature and opens the referral"
 show "$trmctl" open --in referral.env --sender-pub keys/bg-ngo-animus.sign.pub \
-  --recipient-key keys/ng-naptip.enc.key --out referral.opened.txt
-cat referral.opened.txt
-cmp -s referral.txt referral.opened.txt
+  --recipient-key keys/ng-naptip.enc.key --out referral.opened
+show "$trmctl" case payload --type referral-request --show referral.opened
+"$trmctl" case payload --type referral-request --from-json referral.json --out referral.sent >/dev/null
+cmp -s referral.sent referral.opened
 
 say "5. What is refused, and why"
 python3 - <<'PY'
@@ -173,17 +175,17 @@ as() {  # as ORG trmctl-args...: trmctl against ORG's node, with ORG's certifica
 }
 trust=(--directory directory.signed --authority-pub keys/authority.sign.pub)
 ids=()
-# send FROM TO TYPE PAYLOAD_TEXT [flags...]
+# send FROM TO TYPE PAYLOAD_JSON [flags...]: the header's outcome, departure
+# and a consent record's reference are taken from the payload.
 send() {
-  local from=$1 to=$2 type=$3 text=$4; shift 4
-  "$trmctl" case payload --type "$type" --text "$text" --out payload >/dev/null
+  local from=$1 to=$2 type=$3; printf '%s' "$4" >payload.json; shift 4
   local out
   if ! out=$(as "$from" send --type "$type" --case "$case_ref" --from "$from@$(node_of "$from")" \
       --to "$to@$(node_of "$to")" --sign-key keys/$from.sign.key --recipient-pub keys/$to.enc.pub \
-      --node-pub keys/$(node_of "$from")-node.sign.pub --in payload "$@" 2>&1); then
-    echo "$out"; rm -f payload; return 1
+      --node-pub keys/$(node_of "$from")-node.sign.pub --payload payload.json "$@" 2>&1); then
+    echo "$out"; rm -f payload.json; return 1
   fi
-  rm -f payload
+  rm -f payload.json
   echo "$from -> $to: $out"
   ids+=("$from $(sed -nE 's/^sent [A-Z_]+ ([0-9a-f]{32}).*/\1/p' <<<"$out")")
   # The recipient takes it from its node, opens it and signs the acknowledgement.
@@ -208,37 +210,41 @@ departure=$(python3 -c 'import datetime as d; print((d.datetime.now(d.timezone.u
 
 say "7. The return of a victim identified in Bulgaria (case BG-2026-000123) to Nigeria"
 echo "-- no data to Nigeria before the person consents:"
-refused bg-ngo ng-reception referral-request 'needs: "shelter"' --consent CONSENT-7
+refused bg-ngo ng-reception referral-request '{"needs": ["shelter"]}' --consent CONSENT-7
 send bg-ngo ng-reception consent-record \
-  'granted: true consent_ref: "CONSENT-7" recipient_org: "ng-reception" purpose: "voluntary return and reintegration"' \
-  --consent CONSENT-7 --outcome consent-granted
+  '{"granted": true, "consent_ref": "CONSENT-7", "recipient_org": "ng-reception",
+    "purpose": "voluntary return and reintegration"}'
 send bg-ngo ng-reception referral-request \
-  'needs: "shelter" needs: "medical" reason: "the person asked to return" case_manager { name: "Maria Petrova" }' \
-  --consent CONSENT-7
+  '{"needs": ["shelter", "medical"], "reason": "the person asked to return",
+    "case_manager": {"name": "Maria Petrova"}}' --consent CONSENT-7
 send ng-reception bg-ngo referral-ack \
-  'accepted: true contact { name: "Ada Obi" role: "case manager" phone: "+234 1 000 0000" }' \
-  --outcome referral-accepted
+  '{"accepted": true, "contact": {"name": "Ada Obi", "role": "case manager", "phone": "+234 1 000 0000"}}'
 echo "-- only the case owner (bg-ngo) speaks for the person's consent, and each side sends its own steps:"
-refused ng-reception bg-ngo consent-record 'granted: true consent_ref: "C-NG"' \
-  --consent C-NG --outcome consent-granted
-refused ng-reception bg-ngo risk-assessment 're_trafficking_risk: "low"' --outcome risk-acceptable
+refused ng-reception bg-ngo consent-record '{"granted": true, "consent_ref": "C-NG"}'
+refused ng-reception bg-ngo risk-assessment '{"threat_to_life_or_health": false, "re_trafficking_risk": "low"}'
 echo "-- no travel before a risk assessment and an agreed reintegration plan:"
-refused bg-ngo ng-reception travel-arrangement 'itinerary: "SOF-IST-LOS"' --consent CONSENT-7 \
-  --departure "$departure"
-send bg-ngo ng-reception risk-assessment 're_trafficking_risk: "low" retaliation_risk: "low"' \
-  --consent CONSENT-7 --outcome risk-acceptable
-send ng-reception bg-ngo risk-feedback 'agrees: true local_safety_measures: "shelter address kept confidential"'
-send bg-ngo ng-reception reintegration-plan 'agreed: true goals: "vocational training" services: "housing"' \
-  --consent CONSENT-7 --outcome plan-agreed
+refused bg-ngo ng-reception travel-arrangement \
+  "{\"departure\": \"$departure\", \"itinerary\": \"SOF-IST-LOS\"}" --consent CONSENT-7
+send bg-ngo ng-reception risk-assessment \
+  '{"threat_to_life_or_health": false, "re_trafficking_risk": "low", "retaliation_risk": "low"}' \
+  --consent CONSENT-7
+send ng-reception bg-ngo risk-feedback '{"agrees": true, "local_safety_measures": "shelter address kept confidential"}'
+send bg-ngo ng-reception reintegration-plan \
+  '{"agreed": true, "goals": ["vocational training"], "services": ["housing"]}' --consent CONSENT-7
 echo "-- the receiving organisation must get 5 working days' notice:"
-refused bg-ngo ng-reception travel-arrangement 'itinerary: "SOF-IST-LOS"' --consent CONSENT-7 \
-  --departure "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)"
-send bg-ngo ng-reception travel-arrangement 'itinerary: "SOF-IST-LOS" reception_point: "Lagos airport"' \
-  --consent CONSENT-7 --departure "$departure"
-send ng-reception bg-ngo arrival-confirmation 'remarks: "arrived safely"'
-send ng-reception bg-ngo handover-confirmation 'received_by { name: "Ada Obi" }'
-send ng-reception bg-ngo monitoring-report 'progress: "in training, housed" concerns: false'
-send bg-ngo ng-reception case-closure 'reason: COMPLETED outcome: "reintegrated"'
+refused bg-ngo ng-reception travel-arrangement \
+  "{\"departure\": \"$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)\", \"itinerary\": \"SOF-IST-LOS\"}" \
+  --consent CONSENT-7
+echo "-- a header cannot say what its payload does not (the outcome is taken from the payload):"
+refused bg-ngo ng-reception risk-assessment '{"threat_to_life_or_health": true}' \
+  --consent CONSENT-7 --outcome risk-acceptable
+send bg-ngo ng-reception travel-arrangement \
+  "{\"departure\": \"$departure\", \"itinerary\": \"SOF-IST-LOS\", \"reception_point\": \"Lagos airport\"}" \
+  --consent CONSENT-7
+send ng-reception bg-ngo arrival-confirmation '{"remarks": "arrived safely"}'
+send ng-reception bg-ngo handover-confirmation '{"received_by": {"name": "Ada Obi"}}'
+send ng-reception bg-ngo monitoring-report '{"progress": "in training, housed", "concerns": false}'
+send bg-ngo ng-reception case-closure '{"reason": "COMPLETED", "outcome": "reintegrated"}'
 
 say "8. The case timeline (BG's coordinator) and each message's delivery path"
 show "$trmctl" case timeline BG-2026-000123 --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \
@@ -259,9 +265,8 @@ read -r from id <<<"${ids[1]}"
 as "$from" status "$id" "${trust[@]}"
 echo "-- an Italian NGO refers another person to Nigeria; nobody answers within IT>NG's 4 s:"
 case_ref=IT-2026-000042
-send it-ngo ng-reception consent-record 'granted: true consent_ref: "C-IT-1"' \
-  --consent C-IT-1 --outcome consent-granted
-send it-ngo ng-reception referral-request 'needs: "shelter"' --consent C-IT-1
+send it-ngo ng-reception consent-record '{"granted": true, "consent_ref": "C-IT-1"}'
+send it-ngo ng-reception referral-request '{"needs": ["shelter"]}' --consent C-IT-1
 sleep 5
 mkdir -p inbox-it-nrm
 as it-nrm receive --recipient-key keys/it-nrm.enc.key --sign-key keys/it-nrm.sign.key \

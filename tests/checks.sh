@@ -25,3 +25,15 @@ contains() {
 # a failing run; it is scaled by TRM_WAIT_SCALE (default 3; scripts/test.sh
 # sets 10 for the sanitizer build, where every step is slower).
 polls() { echo $(( $1 * ${TRM_WAIT_SCALE:-3} )); }
+# payload_for TYPE [send flags...] [--pad N]: prints the least JSON payload
+# of TYPE that agrees with the flags' --outcome, --consent and --departure,
+# for `trmctl send --payload` (tests/payload_for.py).
+TRM_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+payload_for() { python3 "$TRM_TESTS_DIR/payload_for.py" "$@"; }
+# payload_file FILE TYPE [send flags...]: writes FILE, that payload
+# serialised, for `trmctl send --in FILE` ($TRMCTL is the test's trmctl).
+payload_file() {
+  local file=$1; shift
+  payload_for "$@" >"$file.json" &&
+    "$TRMCTL" case payload --type "$1" --from-json "$file.json" --out "$file" >/dev/null
+}

@@ -38,9 +38,10 @@ void InboxPuller::Handle(const client::Delivery& d, PullResult& r) {
   };
   absl::Status verified = mailbox_.Verify(d);
   if (!verified.ok()) {
-    if (!client::NeverOpens(verified)) return give_back(verified);
+    const v1::RefusalReason why = client::RefusalFor(verified);
+    if (why == v1::REFUSAL_REASON_UNSPECIFIED) return give_back(verified);
     absl::Status refused = mailbox_.Refuse(
-        d, v1::REFUSAL_CANNOT_OPEN,
+        d, why,
         absl::StrCat(client::ReasonOf(verified), ": ", verified.message()));
     if (!refused.ok()) return give_back(refused);
     ++r.refused;

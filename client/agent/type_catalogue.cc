@@ -4,6 +4,7 @@
 
 #include "common/cases/type_table.h"
 #include "trm/client/payload_json.h"
+#include "trm/v1/case.pb.h"
 
 namespace trm::agent {
 namespace {
@@ -60,14 +61,19 @@ nlohmann::json FieldSchema(const FieldDescriptor& f, int depth) {
 
 nlohmann::json PayloadSchema(const Descriptor& d) {
   nlohmann::json props = nlohmann::json::object();
+  nlohmann::json required = nlohmann::json::array();
   for (int i = 0; i < d.field_count(); ++i) {
     const FieldDescriptor& f = *d.field(i);
     props[f.name()] = FieldSchema(f, 1);
+    // Marked in case.proto; a payload without it is refused before sealing.
+    if (f.options().GetExtension(v1::required)) required.push_back(f.name());
   }
-  return {{"type", "object"},
-          {"title", d.name()},
-          {"properties", props},
-          {"additionalProperties", false}};
+  nlohmann::json s = {{"type", "object"},
+                      {"title", d.name()},
+                      {"properties", props},
+                      {"additionalProperties", false}};
+  if (!required.empty()) s["required"] = required;
+  return s;
 }
 
 std::optional<v1::MessageType> TypeFromName(absl::string_view name) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/lib/internal.h"
+#include "common/cases/payload_facts.h"
 #include "common/crypto/hash.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/acknowledgement.h"
@@ -24,6 +25,18 @@ namespace trm::client {
 Opened::~Opened() { OPENSSL_cleanse(payload.data(), payload.size()); }
 
 bool NeverOpens(const absl::Status& s) {
+  return RefusalFor(s) != v1::REFUSAL_REASON_UNSPECIFIED;
+}
+
+v1::RefusalReason RefusalFor(const absl::Status& s) {
+  const std::string reason = ReasonOf(s);
+  if (reason == "HEADER_PAYLOAD_MISMATCH") {
+    return v1::REFUSAL_HEADER_PAYLOAD_MISMATCH;
+  }
+  if (reason == "PAYLOAD_INVALID" || reason == "PAYLOAD_FIELD_REQUIRED" ||
+      reason == "NO_PAYLOAD_SCHEMA") {
+    return v1::REFUSAL_WRONG_TYPE;
+  }
   static constexpr absl::string_view kPermanent[] = {
       "DECRYPTION_FAILED",
       "SIGNATURE_INVALID",
@@ -34,11 +47,10 @@ bool NeverOpens(const absl::Status& s) {
       "UNSUPPORTED_SCHEMA_VERSION",
       "UNKNOWN_AEAD",
       "FIELD_TOO_LARGE"};
-  const std::string reason = ReasonOf(s);
   for (absl::string_view p : kPermanent) {
-    if (reason == p) return true;
+    if (reason == p) return v1::REFUSAL_CANNOT_OPEN;
   }
-  return false;
+  return v1::REFUSAL_REASON_UNSPECIFIED;
 }
 
 struct Client::Impl {
@@ -323,6 +335,11 @@ absl::StatusOr<Opened> Client::Open(const Delivery& d) const {
   o.sender_key_id = HexEncode(AsBytes(parsed.envelope().sender_key_id()));
   o.payload.assign(reinterpret_cast<const char*>(payload.view().data()),
                    payload.view().size());
+  // The node routed it and applied the case rules by the header: the
+  // payload must say the same (docs/protocol.md section 17.2).
+  ASSIGN_OR_RETURN(cases::PayloadFacts facts,
+                   cases::ReadPayloadFacts(h.type(), o.payload));
+  RETURN_IF_ERROR(cases::CheckHeaderAgrees(h, facts));
   return o;
 }
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/cases/payload_facts.h"
 #include "common/status.h"
 #include "trm/v1/case.pb.h"
 
@@ -92,58 +93,7 @@ absl::StatusOr<std::string> ToJson(const Message& m, bool indent) {
 }  // namespace
 
 std::unique_ptr<google::protobuf::Message> PayloadOf(v1::MessageType type) {
-  switch (type) {
-    case v1::CONSENT_RECORD:
-      return std::make_unique<v1::ConsentRecord>();
-    case v1::IDENTITY_VERIFICATION_REQUEST:
-      return std::make_unique<v1::IdentityVerificationRequest>();
-    case v1::IDENTITY_VERIFICATION_RESPONSE:
-      return std::make_unique<v1::IdentityVerificationResponse>();
-    case v1::REFERRAL_REQUEST:
-      return std::make_unique<v1::ReferralRequest>();
-    case v1::REFERRAL_ACK:
-      return std::make_unique<v1::ReferralAck>();
-    case v1::RISK_ASSESSMENT:
-      return std::make_unique<v1::RiskAssessment>();
-    case v1::RISK_FEEDBACK:
-      return std::make_unique<v1::RiskFeedback>();
-    case v1::BEST_INTERESTS_DETERMINATION:
-      return std::make_unique<v1::BestInterestsDetermination>();
-    case v1::REINTEGRATION_PLAN:
-      return std::make_unique<v1::ReintegrationPlan>();
-    case v1::PRE_DEPARTURE_COUNSELLING:
-      return std::make_unique<v1::PreDepartureCounselling>();
-    case v1::TRAVEL_DOCUMENT_REQUEST:
-      return std::make_unique<v1::TravelDocumentRequest>();
-    case v1::TRAVEL_DOCUMENT_RESPONSE:
-      return std::make_unique<v1::TravelDocumentResponse>();
-    case v1::TRAVEL_ARRANGEMENT:
-      return std::make_unique<v1::TravelArrangement>();
-    case v1::ARRIVAL_CONFIRMATION:
-      return std::make_unique<v1::ArrivalConfirmation>();
-    case v1::HANDOVER_CONFIRMATION:
-      return std::make_unique<v1::HandoverConfirmation>();
-    case v1::NON_DEPARTURE_NOTICE:
-      return std::make_unique<v1::NonDepartureNotice>();
-    case v1::MONITORING_REPORT:
-      return std::make_unique<v1::MonitoringReport>();
-    case v1::CASE_CLOSURE:
-      return std::make_unique<v1::CaseClosure>();
-    case v1::INFORMATION_REQUEST:
-      return std::make_unique<v1::InformationRequest>();
-    case v1::INFORMATION_RESPONSE:
-      return std::make_unique<v1::InformationResponse>();
-    case v1::ERASURE_OR_RECTIFICATION_NOTICE:
-      return std::make_unique<v1::ErasureOrRectificationNotice>();
-    case v1::REFLECTION_PERIOD_NOTICE:
-      return std::make_unique<v1::ReflectionPeriodNotice>();
-    case v1::DEADLINE_NOTICE:
-      return std::make_unique<v1::DeadlineNotice>();
-    case v1::CASE_TRANSFER:
-      return std::make_unique<v1::CaseTransfer>();
-    default:
-      return nullptr;
-  }
+  return cases::NewPayload(type);
 }
 
 absl::StatusOr<std::string> PayloadFromJson(v1::MessageType type,

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/lib/internal.h"
+#include "common/cases/payload_facts.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
 #include "common/status.h"
@@ -53,6 +54,18 @@ absl::StatusOr<Sealed> SealWith(const Message& m, const Identity& me,
   if (m.departure.has_value()) {
     h.set_departure_unix_ms(absl::ToUnixMillis(*m.departure));
   }
+  // What the payload states, the header states too: taken from it, and
+  // what the caller gave must agree (the recipient checks the same).
+  ASSIGN_OR_RETURN(cases::PayloadFacts facts,
+                   cases::ReadPayloadFacts(m.type, m.payload));
+  if (m.outcome == v1::STEP_OUTCOME_UNSPECIFIED) h.set_outcome(facts.outcome);
+  if (!m.departure.has_value() && facts.departure_unix_ms.has_value()) {
+    h.set_departure_unix_ms(*facts.departure_unix_ms);
+  }
+  if (m.type == v1::CONSENT_RECORD && m.consent_ref.empty()) {
+    h.set_consent_ref(facts.consent_ref);
+  }
+  RETURN_IF_ERROR(cases::CheckHeaderAgrees(h, facts));
   h.set_minor(m.minor);
   h.set_asylum(m.asylum);
   // The recipient's node and key: the directory's, unless given.

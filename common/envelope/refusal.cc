@@ -56,8 +56,8 @@ absl::StatusOr<ParsedRefusal> ParseRefusal(absl::string_view bytes) {
   if (r.body.reason() == v1::REFUSAL_REASON_UNSPECIFIED ||
       !v1::RefusalReason_IsValid(r.body.reason())) {
     return Malformed(
-        "names no known reason (REFUSAL_CANNOT_OPEN, REFUSAL_WRONG_TYPE or "
-        "REFUSAL_NOT_OURS)");
+        "names no known reason (REFUSAL_CANNOT_OPEN, REFUSAL_WRONG_TYPE, "
+        "REFUSAL_NOT_OURS or REFUSAL_HEADER_PAYLOAD_MISMATCH)");
   }
   if (r.body.text().size() > kMaxRefusalText) {
     return Malformed(absl::StrCat("has a text of ", r.body.text().size(),
@@ -118,7 +118,8 @@ absl::StatusOr<v1::RefusalReason> ParseRefusalReason(absl::string_view token) {
   }
   return Error(absl::StatusCode::kInvalidArgument, "USAGE",
                absl::StrCat("unknown refusal reason '", token,
-                            "': give CANNOT_OPEN, WRONG_TYPE or NOT_OURS"));
+                            "': give CANNOT_OPEN, WRONG_TYPE, NOT_OURS or "
+                            "HEADER_PAYLOAD_MISMATCH"));
 }
 
 }  // namespace trm::envelope

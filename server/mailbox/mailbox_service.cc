@@ -351,10 +351,11 @@ std::optional<MailboxService::Room> MailboxService::WaitForRoom(
     if (watch != nullptr && unsettled.size() < before) watch->Progress();
     size_t held = 0;
     for (const auto& [id, bytes] : unsettled) held += bytes;
+    // A cancelled call leases nothing more, even when settling made room.
+    if (ctx->IsCancelled()) return std::nullopt;
     if (unsettled.size() < window && held < window_bytes) {
       return Room{window - unsettled.size(), window_bytes - held};
     }
-    if (ctx->IsCancelled()) return std::nullopt;
     // Woken by a settlement; otherwise a look every second, for leases
     // that ran out and for a cancelled call.
     mailbox_.settlements().WaitForChange(org, seen,

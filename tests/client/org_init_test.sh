@@ -105,9 +105,10 @@ cat >org/profile.json <<JSON
  "org": "bg-ngo", "home_node": "bg", "sign_key": "bg-ngo.sign.key", "encryption_key": "bg-ngo.enc.key",
  "directory": "directory.signed", "authority_pub": "authority.sign.pub"}
 JSON
-"$TRMCTL" case payload --type consent-record >consent.json
+# The example, filled in; the header's outcome and consent are the payload's.
+"$TRMCTL" case payload --type consent-record | sed 's/"(consent ref)"/"C-40"/' >consent.json
 "$TRMCTL" --config org/profile.json send --type consent-record --case BG-2026-40 --to bg-ngo \
-  --consent C-40 --outcome consent-granted --payload consent.json >out 2>&1
+  --payload consent.json >out 2>&1
 check "send over mutual TLS with the organisation's own certificate" 0 $?
 contains "the receipt is checked with the directory" "receipt valid" out
 "$TRMCTL" --config org/profile.json receive --out-dir org >out 2>&1

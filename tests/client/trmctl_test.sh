@@ -4,16 +4,11 @@
 set -u
 export TRM_CONFIG=""  # no profile of the machine's user (trmctl --config)
 TRMCTL=$(readlink -f "$1")
+# shellcheck source=../checks.sh
+source "$(dirname "$(readlink -f "$0")")/../checks.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-fail=0
-check() {  # check NAME EXPECTED_RC ACTUAL_RC
-  if [ "$2" != "$3" ]; then echo "FAIL: $1: exit $3, expected $2"; fail=1; else echo "ok: $1"; fi
-}
-contains() {  # contains NAME NEEDLE FILE
-  if grep -q -- "$2" "$3"; then echo "ok: $1"; else echo "FAIL: $1: '$2' not in:"; cat "$3"; fail=1; fi
-}
 
 "$TRMCTL" keygen --org bg-ngo --dir . >out 2>&1; check keygen 0 $?
 "$TRMCTL" keygen --org ng-naptip --dir . >out 2>&1; check keygen2 0 $?
@@ -30,7 +25,9 @@ contains "nearest command suggested" "did you mean 'send'" out
 "$TRMCTL" audit verfy x >out 2>&1; check "mistyped subcommand" 2 $?
 contains "nearest subcommand suggested" "did you mean 'verify'" out
 
-printf 'needs: shelter, medical' >payload
+"$TRMCTL" case payload --type referral-request --text 'needs: "shelter" needs: "medical"' \
+  --out payload >/dev/null
+payload_file consent consent-record --outcome consent-granted --consent C-1
 "$TRMCTL" seal --type referral-request --case BG-2026-0001 --from bg-ngo@bg \
   --to ng-naptip@ng --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub \
   --consent C-1 --in payload --out r.env >out 2>&1; check seal 0 $?
@@ -52,11 +49,21 @@ check "usage error with --json: one JSON object" 0 $?
   >out 2>&1; check "open --json to stdout is refused" 2 $?
 python3 -c 'import json; d=json.load(open("out")); assert "--out FILE" in d["error"]' 2>/dev/null
 check "open --json: the payload never goes into the JSON" 0 $?
-"$TRMCTL" seal --type consent-record --outcome consent-granted --case BG-2026-0001 --from bg-ngo@bg \
+"$TRMCTL" seal --type consent-record --case BG-2026-0001 --from bg-ngo@bg \
   --to ng-naptip@ng --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub \
-  --in payload --out c.env >out 2>&1; check "seal a consent record" 0 $?
+  --in consent --out c.env >out 2>&1; check "seal a consent record" 0 $?
 "$TRMCTL" inspect --in c.env >out 2>&1; check "inspect a consent record" 0 $?
-contains "inspect shows the header's outcome" "outcome:           CONSENT_GRANTED" out
+contains "the header's outcome, from the payload" "outcome:           CONSENT_GRANTED" out
+contains "the header's consent, from the payload" "consent_ref:       C-1" out
+"$TRMCTL" seal --type consent-record --outcome consent-withdrawn --case BG-2026-0001 \
+  --from bg-ngo@bg --to ng-naptip@ng --sign-key bg-ngo.sign.key \
+  --recipient-pub ng-naptip.enc.pub --in consent --out w.env >out 2>&1
+check "a header that contradicts its payload is not sealed" 1 $?
+contains "what disagrees" "header's outcome is CONSENT_WITHDRAWN, the payload says CONSENT_GRANTED" out
+"$TRMCTL" seal --type consent-record --case BG-2026-0001 --from bg-ngo@bg --to ng-naptip@ng \
+  --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub --in payload --out w.env >out 2>&1
+check "another type's payload is not sealed" 1 $?
+contains "names the payload type" "not a trm.v1.ConsentRecord" out
 
 "$TRMCTL" open --in r.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
   --out opened >out 2>&1; check open 0 $?
@@ -134,7 +141,7 @@ contains "bad address help" "ORGANISATION@NODE" out
 # A private key others can read is refused.
 chmod 644 bg-ngo.sign.key
 "$TRMCTL" seal --type consent-record --case C --from bg-ngo@bg --to ng-naptip@ng \
-  --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub --in payload --out y >out 2>&1
+  --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub --in consent --out y >out 2>&1
 check "world-readable key refused" 1 $?
 contains "chmod advice" "chmod 600" out
 

@@ -26,7 +26,8 @@ got=$($py example --aead 1)
 
 "$TRMCTL" keygen --org bg-ngo --dir . >/dev/null && "$TRMCTL" keygen --org ng-naptip --dir . >/dev/null ||
   bad keygen
-printf 'risk: low; contact: case worker 2' >payload
+"$TRMCTL" case payload --type risk-feedback --out payload \
+  --text 'additional_risks: "low" local_safety_measures: "case worker 2"' >/dev/null
 
 for aead in chacha20poly1305 aes128gcm; do
   "$TRMCTL" seal --type risk-feedback --case NG-7 --from bg-ngo@bg --to ng-naptip@ng \

@@ -15,7 +15,7 @@ tls() { echo --ca pki/ca.crt --cert "pki/$1.crt" --key "pki/$1.key"; }
 at() { echo --node "127.0.0.1:$1"; }
 trust=(--directory directory.signed --authority-pub keys/authority.sign.pub)
 
-printf 'referral' >p
+"$TRMCTL" case payload --type referral-request --text 'reason: "referral"' --out p >/dev/null
 "$TRMCTL" --json send $(at "$bg_port") $(tls org-bg-ngo) --type referral-request --case BG-AUD-1 \
   --from bg-ngo@bg --to ng-naptip@ng --sign-key keys/bg-ngo.sign.key \
   --recipient-pub keys/ng-naptip.enc.pub --in p >out 2>&1; check send 0 $?

@@ -13,7 +13,7 @@ start bg
 as() { local org=$1; shift; "$TRMCTL" "$@" --node "127.0.0.1:$bg_port" --ca pki/ca.crt \
   --cert pki/org-$org.crt --key pki/org-$org.key; }
 send() {  # send N: an information request bg-ngo -> bg-nrm; prints its id
-  printf 'payload %s' "$1" >p$1
+  "$TRMCTL" case payload --type information-request --text "question: \"payload $1\"" --out p$1 >/dev/null
   as bg-ngo send --type information-request --case BG-B-$1 --from bg-ngo@bg --to bg-nrm@bg \
     --sign-key keys/bg-ngo.sign.key --recipient-pub keys/bg-nrm.enc.pub --in p$1 2>&1 |
     sed -nE 's/^sent [A-Z_]+ ([0-9a-f]{32}).*/\1/p'

@@ -20,9 +20,11 @@ PY
 node_config bg "$bg_port" bg; rules bg true
 node_config ng "$ng_port" ng; rules ng true
 start bg; start ng
+# The payload agrees with the flags (tests/payload_for.py), or is the file
+# $PAYLOAD when that is set.
 send() {  # send CASE TYPE [flags...]: as bg-ngo to ng-naptip
   local case=$1 type=$2; shift 2
-  printf 'x' >p
+  if [ -n "${PAYLOAD:-}" ]; then cp "$PAYLOAD" p; else payload_file p "$type" "$@"; fi
   "$TRMCTL" send --node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt \
     --key pki/org-bg-ngo.key --type "$type" --case "$case" --from bg-ngo@bg --to ng-naptip@ng \
     --sign-key keys/bg-ngo.sign.key --recipient-pub keys/ng-naptip.enc.pub --in p "$@" >out 2>&1
@@ -33,7 +35,7 @@ status_of() {
 }
 ng_send() {  # ng_send CASE TYPE [flags...]: as ng-naptip to bg-ngo
   local case=$1 type=$2; shift 2
-  printf 'x' >p
+  payload_file p "$type" "$@"
   "$TRMCTL" send --node "127.0.0.1:$ng_port" --ca pki/ca.crt --cert pki/org-ng-naptip.crt \
     --key pki/org-ng-naptip.key --type "$type" --case "$case" --from ng-naptip@ng --to bg-ngo@bg \
     --sign-key keys/ng-naptip.sign.key --recipient-pub keys/bg-ngo.enc.pub --in p "$@" >out 2>&1
@@ -46,16 +48,24 @@ ng_status_of() {
 send BG-C-1 referral-request --consent C-1; check "referral without consent" 1 $?
 contains "consent rule named" CONSENT_REQUIRED out
 contains "what would satisfy it" "send a CONSENT_RECORD" out
-send BG-C-1 consent-record --consent C-1; check "consent without its outcome" 1 $?
-contains "outcome rule" OUTCOME_MISMATCH out
-contains "the outcomes the type allows" "CONSENT_GRANTED or CONSENT_WITHDRAWN" out
+# The header's outcome is the payload's: a payload that does not say is
+# refused before sealing, and a header cannot say otherwise.
+"$TRMCTL" case payload --type consent-record --text 'consent_ref: "C-1"' --out silent.bin >/dev/null
+PAYLOAD=silent.bin send BG-C-1 consent-record --consent C-1; check "consent that does not say granted" 1 $?
+contains "the missing field named" "PAYLOAD_FIELD_REQUIRED.*'granted'" out
+payload_for consent-record --consent C-1 --outcome consent-granted >granted.json
+"$TRMCTL" case payload --type consent-record --from-json granted.json --out granted.bin >/dev/null
+PAYLOAD=granted.bin send BG-C-1 consent-record --consent C-1 --outcome consent-withdrawn
+check "a header that says otherwise" 1 $?
+contains "mismatch named" "HEADER_PAYLOAD_MISMATCH" out
+contains "both values" "CONSENT_WITHDRAWN, the payload says CONSENT_GRANTED" out
 send BG-C-1 consent-record --consent C-1 --outcome consent-granted; check "consent" 0 $?
 send BG-C-1 referral-request --consent C-1; check "referral with consent" 0 $?
 id=$(sed -nE 's/^sent REFERRAL_REQUEST ([0-9a-f]{32}).*/\1/p' out)
 for _ in $(seq 1 "$(polls 100)"); do status_of "$id"; grep -q ": RELAYED" status.out && break; sleep 0.05; done
 contains "the referral crosses" ": RELAYED" status.out
 # Sealed to another organisation's key, or kept too long: refused at once.
-printf 'x' >p
+payload_file p referral-request
 "$TRMCTL" send --node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-ngo.crt \
   --key pki/org-bg-ngo.key --type referral-request --case BG-C-1 --from bg-ngo@bg \
   --to ng-naptip@ng --sign-key keys/bg-ngo.sign.key --recipient-pub keys/it-ngo.enc.pub \

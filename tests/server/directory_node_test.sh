@@ -94,7 +94,7 @@ start() {
 start
 contains "serial 1 at start" "directory trm-test serial 1" broker.log
 node="--node 127.0.0.1:$port --insecure-dev"
-printf 'referral' >payload
+"$TRMCTL" case payload --type referral-request --text 'reason: "referral"' --out payload >/dev/null
 send() {  # send SIGN_KEY TO
   "$TRMCTL" send $node --token-file keys/bg-ngo.token --type referral-request --case BG-1 \
     --from bg-ngo@bg --to "$2@bg" --sign-key "keys/$1.sign.key" \

@@ -25,7 +25,7 @@ JSON
 start bg
 as() { local org=$1; shift; "$TRMCTL" "$@" --node "127.0.0.1:$bg_port" --ca pki/ca.crt \
   --cert pki/org-$org.crt --key pki/org-$org.key; }
-head -c 900000 /dev/urandom >payload
+payload_file payload information-request --pad 900000
 send() {  # one ~900 KB message bg-ngo -> bg-nrm; its id into `accepted`
   as bg-ngo send --type information-request --case BG-D-1 --from bg-ngo@bg --to bg-nrm@bg \
     --sign-key keys/bg-ngo.sign.key --recipient-pub keys/bg-nrm.enc.pub --in payload >out 2>&1

@@ -109,7 +109,7 @@ receive_count() {
   python3 -c 'import json; print(len(json.load(open("recv.out")).get("messages", [])))'
 }
 
-printf 'first' >p0
+"$TRMCTL" case payload --type referral-request --text 'reason: "first"' --out p0 >/dev/null
 id0=$(send p0); check "send across hosts" 0 $?
 wait_relayed "$id0"; check "relayed BG -> NG across the bridge" 0 $?
 
@@ -117,7 +117,7 @@ wait_relayed "$id0"; check "relayed BG -> NG across the bridge" 0 $?
 failures=$(grep -c "relay to ng failing" bg.log || true)
 ip -n "$sw" link set "s-ng-$tag" down
 ids=()
-for i in 1 2 3; do printf 'during the cut %d' $i >"p$i"; ids+=("$(send "p$i")"); done
+for i in 1 2 3; do "$TRMCTL" case payload --type referral-request --text "reason: \"during the cut $i\"" --out "p$i" >/dev/null; ids+=("$(send "p$i")"); done
 # BG has tried NG and failed at least once (the event), and still holds them.
 for _ in $(seq 1 "$(polls 200)"); do
   [ "$(grep -c "relay to ng failing" bg.log || true)" -gt "$failures" ] && break; sleep 0.05
@@ -132,7 +132,7 @@ wait_relayed "${ids[@]}"; check "relayed once the link is back" 0 $?
 expected=4
 if err=$(ip netns exec "$sw" tc qdisc add dev "s-ng-$tag" root netem delay 50ms loss 20% 2>&1); then
   ids=()
-  for i in 4 5 6 7 8; do printf 'lossy %d' $i >"p$i"; ids+=("$(send "p$i")"); done
+  for i in 4 5 6 7 8; do "$TRMCTL" case payload --type referral-request --text "reason: \"lossy $i\"" --out "p$i" >/dev/null; ids+=("$(send "p$i")"); done
   wait_relayed "${ids[@]}"; check "relayed over 20% loss and 50 ms delay" 0 $?
   ip netns exec "$sw" tc qdisc del dev "s-ng-$tag" root
   expected=9

@@ -51,7 +51,7 @@ start() {
 start
 node="--node 127.0.0.1:$port --insecure-dev"
 
-printf 'needs: shelter' >payload
+"$TRMCTL" case payload --type referral-request --text 'needs: "shelter"' --out payload >/dev/null
 "$TRMCTL" --json send $node --token-file keys/bg-ngo.token --type referral-request \
   --case BG-2026-7 --from bg-ngo@bg --to bg-naptip@bg --sign-key keys/bg-ngo.sign.key \
   --recipient-pub keys/bg-naptip.enc.pub --in payload --node-pub keys/bg-node.sign.pub >out 2>&1
@@ -133,6 +133,25 @@ contains "the refused message left the queue" "no messages" out
 contains "sender sees REFUSED" "^message $bad: REFUSED" out
 contains "refusal reason" "reason_code: REFUSED_CANNOT_OPEN" out
 contains "signed refusal kept" "refusal: not checked" out
+# One whose header says what its payload does not: a consent record routed
+# without the outcome its payload states (sealed by the independent
+# implementation, which takes nothing from the payload). The recipient
+# opens it, sees the disagreement and refuses it; nothing is written.
+payload_file consent consent-record --consent C-1 --outcome consent-granted
+python3 "$(dirname "$CHECKS")/interop/trm_envelope.py" seal \
+  --sign-key keys/bg-ngo.sign.key --recipient-pub keys/bg-naptip.enc.pub \
+  --from bg-ngo@bg --to bg-naptip@bg --type 1 --case BG-2026-7 --consent C-1 --in consent \
+  --out mismatch.env
+"$TRMCTL" --json submit $node --token-file keys/bg-ngo.token --in mismatch.env >out 2>&1
+check "submit a header that disagrees with its payload" 0 $?
+mismatch=$(python3 -c 'import json; print(json.load(open("out"))["message_id"])')
+"$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
+  --sign-key keys/bg-naptip.sign.key --keys-dir keys --out-dir inbox >out 2>&1
+check "receive refuses the disagreement" 0 $?
+contains "refused as a mismatch, naming both" "refused CONSENT_RECORD $mismatch .* as HEADER_PAYLOAD_MISMATCH: .*outcome is none, the payload says CONSENT_GRANTED" out
+[ ! -e "inbox/$mismatch.payload" ]; check "its payload is not written" 0 $?
+"$TRMCTL" status $node --token-file keys/bg-ngo.token "$mismatch" >out 2>&1
+contains "the sender sees why" "reason_code: REFUSED_HEADER_PAYLOAD_MISMATCH" out
 # A message the recipient will not process is refused by id, with a reason
 # and a text: here one whose sender key is not in its keys directory.
 "$TRMCTL" --json send $node --token-file keys/bg-ngo.token --type referral-request \
@@ -147,7 +166,7 @@ contains "says how to refuse it" "trmctl receive ... --refuse $other" out
 "$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
   --sign-key keys/bg-naptip.sign.key --keys-dir nokeys --out-dir inbox --refuse "$other" \
   --reason bogus >out 2>&1; check "an unknown refusal reason" 2 $?
-contains "names the reasons" "CANNOT_OPEN, WRONG_TYPE or NOT_OURS" out
+contains "names the reasons" "CANNOT_OPEN, WRONG_TYPE, NOT_OURS or HEADER_PAYLOAD_MISMATCH" out
 "$TRMCTL" receive $node --token-file keys/bg-naptip.token --recipient-key keys/bg-naptip.enc.key \
   --sign-key keys/bg-naptip.sign.key --keys-dir nokeys --out-dir inbox --refuse "$other" \
   --reason not_ours --text "not a case of ours: BG-2026-8 is with another office" >out 2>&1
@@ -157,9 +176,10 @@ python3 -c 'import json; s=json.load(open("out"))["status"]; assert s["state"]==
 check "the sender sees the refusal's reason and text" 0 $?
 
 # Graceful stop, then the state is still there.
+payload_file feedback risk-feedback
 "$TRMCTL" send $node --token-file keys/bg-ngo.token --type risk-feedback \
   --case BG-2026-7 --from bg-ngo@bg --to bg-naptip@bg --sign-key keys/bg-ngo.sign.key \
-  --recipient-pub keys/bg-naptip.enc.pub --in payload >out 2>&1; check "second send" 0 $?
+  --recipient-pub keys/bg-naptip.enc.pub --in feedback >out 2>&1; check "second send" 0 $?
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 check "SIGTERM exits 0" 0 $rc
 contains "clean stop" "stopped cleanly" broker.log

@@ -54,7 +54,8 @@ for from in "${orgs[@]}"; do
   for to in "${orgs[@]}"; do
     [ "$from" = "$to" ] && continue
     for i in 1 2 3; do
-      printf '%s to %s, %d' "$from" "$to" "$i" >msg
+      "$TRMCTL" case payload --type referral-request --out msg \
+        --text "reason: \"$from to $to, $i\"" >/dev/null
       id=$(send_as "$from" "$to" "CASE-$from-$to" msg) || { echo "FAIL: send $from -> $to"; cat out; fail=1; }
       sent[$to]+="$from $id"$'\n'
     done
@@ -99,7 +100,7 @@ wait_state() {  # wait_state ID STATE: the sender's status reaches STATE within 
   return 1
 }
 
-printf 'referral for NAPTIP' >p0
+"$TRMCTL" case payload --type referral-request --text 'reason: "referral for NAPTIP"' --out p0 >/dev/null
 id=$(send BG-1 p0); check "send to another country" 0 $?
 wait_state "$id" RELAYED; check "relayed to NG" 0 $?
 contains "status names the relaying node" "relayed_to: ng" status.out
@@ -144,7 +145,7 @@ contains "recipient's signed acknowledgement" "acknowledgement: valid, signed by
 kill -TERM "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null
 ids=()
 for i in 1 2 3 4 5; do
-  printf 'update %d' $i >"p$i"
+  "$TRMCTL" case payload --type referral-request --text "reason: \"update $i\"" --out "p$i" >/dev/null
   ids+=("$(send BG-2 "p$i")") || { echo "FAIL: send $i"; fail=1; }
 done
 "$TRMCTL" status "${as_ngo[@]}" "${ids[4]}" >out 2>&1
@@ -200,7 +201,7 @@ c = json.load(open(sys.argv[1])); c["log_format"] = "json"; c["log_messages"] = 
 json.dump(c, open(sys.argv[1], "w"))
 PY
 : >ng.log; start ng
-printf 'secret' >p6
+"$TRMCTL" case payload --type referral-request --text 'reason: "secret"' --out p6 >/dev/null
 id6=$(send BG-3 p6)
 for _ in $(seq 1 "$(polls 200)"); do grep -q PEER_IDENTITY_MISMATCH bg.log && break; sleep 0.05; done
 contains "impostor refused by identity" "PEER_IDENTITY_MISMATCH" bg.log

@@ -36,7 +36,7 @@ node_of() { echo "${1%%-*}"; }
 send() {
   local from=$1 to=$2 case=$3 type=$4; shift 4
   local n; n=$(node_of "$from")
-  [ -f payload ] || printf 'x' >payload
+  [ -f payload ] || payload_file payload "$type" "$@"
   "$TRMCTL" send --node "127.0.0.1:${port[$n]}" --ca pki/ca.crt --cert pki/org-$from.crt \
     --key pki/org-$from.key --type "$type" --case "$case" --from "$from@$n" \
     --to "$to@$(node_of "$to")" --sign-key keys/$from.sign.key \
@@ -96,7 +96,7 @@ payload referral-request 'needs: "shelter" needs: "medical" reason: "voluntary r
 step "referral" bg-ngo ng-naptip referral-request --consent C-1
 payload referral-ack 'accepted: true contact { name: "Ada Obi" role: "case manager" }'
 step "acknowledgement with a named contact" ng-naptip bg-ngo referral-ack --outcome referral-accepted
-payload risk-assessment 're_trafficking_risk: "low"'
+payload risk-assessment 'threat_to_life_or_health: false re_trafficking_risk: "low"'
 step "risk assessment" bg-ngo ng-naptip risk-assessment --consent C-1 --outcome risk-acceptable
 step "risk feedback" ng-naptip bg-ngo risk-feedback
 step "reintegration plan" bg-ngo ng-naptip reintegration-plan --consent C-1 --outcome plan-agreed

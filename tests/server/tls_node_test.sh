@@ -91,7 +91,7 @@ for s in trm.v1.Mailbox trm.v1.Cases trm.v1.NodeAdmin trm.v1.Audit grpc.health.v
   contains "reflection lists $s" "^$s\$" out
 done
 
-printf 'referral' >payload
+"$TRMCTL" case payload --type referral-request --text 'reason: "referral"' --out payload >/dev/null
 as() {  # as CERT KEY SENDER [CA]: send SENDER's message with these TLS credentials
   "$TRMCTL" send --node "localhost:$port" --ca "${4:-pki/ca.crt}" --cert "$1" --key "$2" \
     --type referral-request --case BG-1 --from "$3@bg" --to bg-naptip@bg \

@@ -36,7 +36,7 @@ as_naptip=(--node "127.0.0.1:$ng_real" --ca pki/ca.crt --cert pki/org-ng-naptip.
 trust=(--directory directory.signed --authority-pub keys/authority.sign.pub)
 # A payload of 40 KB, so that the batch (not the headers before it) is what
 # passes the proxy's 12 KB mark.
-head -c 30000 /dev/urandom | base64 -w0 >payload
+payload_file payload referral-request --pad 40000
 
 # lines FILE PATTERN: how many lines of FILE match (0 when there is no FILE).
 lines() { cat "$1" 2>/dev/null | grep -c -- "$2"; }

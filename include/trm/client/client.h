@@ -161,8 +161,9 @@ struct Delivery {
 Delivery ToDelivery(v1::Delivery d);
 
 // An opened message: its signature and times checked against the sender's
-// key, the payload decrypted. The payload is the person's data: keep it in
-// memory, and wipe it when done.
+// key, the payload decrypted, parsed as its type and found to agree with the
+// header (HEADER_PAYLOAD_MISMATCH, PAYLOAD_INVALID, PAYLOAD_FIELD_REQUIRED).
+// The payload is the person's data: keep it in memory, and wipe it when done.
 struct Opened {
   v1::Header header;
   std::string sender_key_id;  // hex
@@ -178,6 +179,13 @@ struct Opened {
 // REFUSAL_CANNOT_OPEN. Otherwise the fault is yours to fix (a key file, a
 // clock) and the message should be released to come again.
 bool NeverOpens(const absl::Status& s);
+
+// The refusal `s` (from Open) calls for: REFUSAL_CANNOT_OPEN when it never
+// opens, REFUSAL_WRONG_TYPE for a payload that is not its type or lacks a
+// field its type requires, REFUSAL_HEADER_PAYLOAD_MISMATCH when the header
+// states what the payload does not; REFUSAL_REASON_UNSPECIFIED when the
+// fault is yours (release it).
+v1::RefusalReason RefusalFor(const absl::Status& s);
 
 // A message's status at the node, with each piece of evidence checked.
 struct Evidence {

@@ -71,7 +71,9 @@ class ClientLibTest : public ::testing::Test {
     message_.case_ref = "BG-2026-1";
     message_.recipient_org = "ng-naptip";
     message_.consent_ref = "C-1";
-    message_.payload = "referral";
+    v1::ReferralRequest referral;
+    referral.set_reason("referral");
+    message_.payload = referral.SerializeAsString();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -135,7 +137,51 @@ TEST_F(ClientLibTest, SealTakesTheRecipientsNodeAndCurrentKeyFromTheDirectory) {
       envelope::Open(*parsed, sender_.public_key(), enc_new_, {absl::Now()});
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(std::string(opened->view().begin(), opened->view().end()),
-            "referral");
+            message_.payload);
+}
+
+TEST_F(ClientLibTest, TheHeaderIsTakenFromThePayloadAndMustAgreeWithIt) {
+  v1::ConsentRecord consent;
+  consent.set_granted(true);
+  consent.set_consent_ref("C-9");
+  message_.type = v1::CONSENT_RECORD;
+  message_.consent_ref.clear();
+  message_.payload = consent.SerializeAsString();
+  absl::StatusOr<Sealed> sealed = Seal(message_, profile_);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(sealed->header.outcome(), v1::CONSENT_GRANTED);
+  EXPECT_EQ(sealed->header.consent_ref(), "C-9");
+  message_.outcome = v1::CONSENT_WITHDRAWN;  // says what the payload does not
+  absl::Status s = Seal(message_, profile_).status();
+  EXPECT_EQ(ReasonOf(s), "HEADER_PAYLOAD_MISMATCH");
+  EXPECT_EQ(RefusalFor(s), v1::REFUSAL_HEADER_PAYLOAD_MISMATCH);
+  message_.outcome = v1::STEP_OUTCOME_UNSPECIFIED;
+  message_.consent_ref = "C-8";
+  EXPECT_EQ(ReasonOf(Seal(message_, profile_).status()),
+            "HEADER_PAYLOAD_MISMATCH");
+
+  v1::TravelArrangement travel;
+  travel.mutable_departure()->set_seconds(1900000000);
+  message_.type = v1::TRAVEL_ARRANGEMENT;
+  message_.consent_ref = "C-9";
+  message_.payload = travel.SerializeAsString();
+  sealed = Seal(message_, profile_);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(sealed->header.departure_unix_ms(), 1900000000000);
+  message_.departure = absl::FromUnixSeconds(1900000001);
+  EXPECT_EQ(ReasonOf(Seal(message_, profile_).status()),
+            "HEADER_PAYLOAD_MISMATCH");
+
+  message_.departure.reset();
+  message_.type = v1::RISK_ASSESSMENT;  // the question left unanswered
+  message_.payload = v1::RiskAssessment().SerializeAsString();
+  s = Seal(message_, profile_).status();
+  EXPECT_EQ(ReasonOf(s), "PAYLOAD_FIELD_REQUIRED");
+  EXPECT_EQ(RefusalFor(s), v1::REFUSAL_WRONG_TYPE);
+  message_.payload = "not a payload";
+  EXPECT_EQ(ReasonOf(Seal(message_, profile_).status()), "PAYLOAD_INVALID");
+  EXPECT_EQ(RefusalFor(absl::UnavailableError("down")),
+            v1::REFUSAL_REASON_UNSPECIFIED);
 }
 
 TEST_F(ClientLibTest, SealRefusesWhatItCannotSealSafely) {
