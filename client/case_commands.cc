@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "client/node_commands.h"
 #include "common/bytes.h"
+#include "common/cases/payload_facts.h"
 #include "common/status.h"
 #include "common/time_text.h"
 #include "google/protobuf/text_format.h"
@@ -321,7 +322,10 @@ absl::Status Payload(const CaseFlags& f, const Output& out) {
   ASSIGN_OR_RETURN(v1::MessageType type, ParseType(f.type));
   if (!f.show.empty()) {
     ASSIGN_OR_RETURN(std::string bytes, ReadInput(f.show));
-    absl::StatusOr<std::string> text = PayloadToJson(type, bytes);
+    // Refuses bytes that are not this type (unknown fields included).
+    absl::Status valid = cases::ReadPayloadFacts(type, bytes).status();
+    absl::StatusOr<std::string> text =
+        valid.ok() ? PayloadToJson(type, bytes) : valid;
     Wipe(MutableByteView(reinterpret_cast<uint8_t*>(bytes.data()),
                          bytes.size()));
     if (!text.ok()) return text.status();

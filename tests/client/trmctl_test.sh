@@ -153,6 +153,12 @@ contains "the example's time is RFC 3339" '"held": "2026-12-01T09:30:00Z"' examp
 sed 's/(topics)/travel/' example.json >pdc.json
 "$TRMCTL" case payload --type pre-departure-counselling --from-json pdc.json --out pdc.bin \
   >out 2>&1; check "case payload --from-json" 0 $?
+"$TRMCTL" case payload --type pre-departure-counselling --show pdc.bin >out 2>&1
+check "case payload --show" 0 $?
+contains "a serialised payload shown as JSON" '"topics":\["travel"' out
+"$TRMCTL" case payload --type referral-ack --show pdc.bin >out 2>&1
+check "case payload --show of another type" 1 $?
+contains "says it is not that type" "PAYLOAD_INVALID" out
 "$TRMCTL" seal --type pre-departure-counselling --case BG-2026-0001 --from bg-ngo@bg \
   --to ng-naptip@ng --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub \
   --payload pdc.json --out p.env >out 2>&1; check "seal --payload JSON" 0 $?
