@@ -224,7 +224,7 @@ absl::StatusOr<nlohmann::json> AgentApi::Send(const User& u,
   // reported with the receipt, not as a failed send.
   absl::StatusOr<bool> kept = store_.Put(r);
   hub_.Publish(
-      {"sent", a.message_id, v1::MessageType_Name(m.type), m.case_ref, 0});
+      {"sent", a.message_id, v1::MessageType_Name(m.type), m.case_ref});
   nlohmann::json out = {{"message_id", a.message_id},
                         {"node", a.node},
                         {"accepted", IsoSeconds(a.at)},
@@ -396,23 +396,9 @@ absl::StatusOr<nlohmann::json> AgentApi::AddNote(const User& u,
                         {"notes", rec.notes_size() + 1}};
 }
 
-absl::StatusOr<std::vector<std::string>> AgentApi::KnownCases() const {
-  ListFilter f;
-  f.limit = AgentStore::kMaxList;
-  ASSIGN_OR_RETURN(std::vector<v1::AgentRecord> all, store_.List(f));
-  std::vector<std::string> cases;
-  std::set<std::string> seen;
-  for (const auto& r : all) {
-    if (seen.insert(r.header().case_ref()).second) {
-      cases.push_back(r.header().case_ref());
-    }
-  }
-  return cases;
-}
-
 absl::StatusOr<nlohmann::json> AgentApi::Cases(const User& u) {
   RETURN_IF_ERROR(Require(u, kAnyone, "listing cases"));
-  ASSIGN_OR_RETURN(std::vector<std::string> refs, KnownCases());
+  ASSIGN_OR_RETURN(std::vector<std::string> refs, store_.Cases());
   nlohmann::json out = nlohmann::json::array();
   for (const std::string& ref : refs) {
     absl::StatusOr<v1::CaseView> v = node_.Case(ref);
@@ -477,7 +463,7 @@ absl::StatusOr<nlohmann::json> AgentApi::Timeline(const User& u,
 
 absl::StatusOr<nlohmann::json> AgentApi::Due(const User& u) {
   RETURN_IF_ERROR(Require(u, kReaders, "listing what is due"));
-  ASSIGN_OR_RETURN(std::vector<std::string> refs, KnownCases());
+  ASSIGN_OR_RETURN(std::vector<std::string> refs, store_.Cases());
   const std::string& org = node_.identity().org;
   struct Item {
     int64_t due;

@@ -133,7 +133,6 @@ class AgentApi {
  private:
   absl::StatusOr<v1::AgentRecord> Find(const std::string& id_hex) const;
   absl::StatusOr<nlohmann::json> OpenPayload(const v1::AgentRecord& r) const;
-  absl::StatusOr<std::vector<std::string>> KnownCases() const;
 
   AgentStore& store_;
   NodeApi& node_;

@@ -31,9 +31,10 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path) {
   ASSIGN_OR_RETURN(nlohmann::json j,
                    jsonio::ParseStrictJson(text.str(), errors));
   jsonio::JsonReader r(j, "", errors);
-  RETURN_IF_ERROR(r.Keys({"profile", "listen", "data_dir", "users_file",
-                          "tls_cert", "tls_key", "retention_days",
-                          "pull_window", "session_idle_minutes"}));
+  RETURN_IF_ERROR(r.Keys(
+      {"profile", "listen", "data_dir", "users_file", "tls_cert", "tls_key",
+       "retention_days", "pull_window", "session_idle_minutes", "watch_seconds",
+       "deadline_warning_hours", "metrics_listen"}));
   const std::filesystem::path base = std::filesystem::path(path).parent_path();
   auto file = [&](const char* key,
                   bool required) -> absl::StatusOr<std::string> {
@@ -47,20 +48,26 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path) {
   ASSIGN_OR_RETURN(c.users_file, file("users_file", true));
   ASSIGN_OR_RETURN(c.tls_cert, file("tls_cert", false));
   ASSIGN_OR_RETURN(c.tls_key, file("tls_key", false));
-  ASSIGN_OR_RETURN(std::string listen, r.Str("listen", false));
-  if (!listen.empty()) {
+  auto host_port = [&](const char* key, std::string* host,
+                       int* port) -> absl::Status {
+    ASSIGN_OR_RETURN(std::string listen, r.Str(key, false));
+    if (listen.empty()) return absl::OkStatus();
     const size_t colon = listen.rfind(':');
     if (colon == std::string::npos ||
-        !absl::SimpleAtoi(listen.substr(colon + 1), &c.port) || c.port < 0 ||
-        c.port > 65535) {
-      return errors.Bad(r.Path("listen"),
+        !absl::SimpleAtoi(listen.substr(colon + 1), port) || *port < 0 ||
+        *port > 65535) {
+      return errors.Bad(r.Path(key),
                         "must be HOST:PORT, e.g. \"127.0.0.1:8480\"");
     }
-    c.host = listen.substr(0, colon);
-    if (c.host.size() > 2 && c.host.front() == '[') {
-      c.host = c.host.substr(1, c.host.size() - 2);
+    *host = listen.substr(0, colon);
+    if (host->size() > 2 && host->front() == '[') {
+      *host = host->substr(1, host->size() - 2);
     }
-  }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(host_port("listen", &c.host, &c.port));
+  RETURN_IF_ERROR(
+      host_port("metrics_listen", &c.metrics_host, &c.metrics_port));
   if (!c.loopback() && (c.tls_cert.empty() || c.tls_key.empty())) {
     return errors.Bad(r.Path("listen"),
                       "is not loopback, so the API must use TLS: give "
@@ -69,8 +76,18 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path) {
   if (c.tls_cert.empty() != c.tls_key.empty()) {
     return errors.Bad(r.Path("tls_cert"), "and tls_key go together");
   }
-  uint64_t days = 365, window = 64, idle = 30;
+  uint64_t days = 365, window = 64, idle = 30, watch = 30, warn = 48;
   RETURN_IF_ERROR(r.UInt("retention_days", &days));
+  RETURN_IF_ERROR(r.UInt("watch_seconds", &watch));
+  RETURN_IF_ERROR(r.UInt("deadline_warning_hours", &warn));
+  if (watch == 0 || watch > 3600) {
+    return errors.Bad(r.Path("watch_seconds"), "must be 1 to 3600");
+  }
+  if (warn == 0 || warn > 24 * 90) {
+    return errors.Bad(r.Path("deadline_warning_hours"), "must be 1 to 2160");
+  }
+  c.watch_every = absl::Seconds(static_cast<int64_t>(watch));
+  c.deadline_warning = absl::Hours(static_cast<int64_t>(warn));
   RETURN_IF_ERROR(r.UInt("pull_window", &window));
   RETURN_IF_ERROR(r.UInt("session_idle_minutes", &idle));
   if (days == 0 || days > 36500) {

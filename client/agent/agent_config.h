@@ -23,9 +23,17 @@ struct AgentConfig {
   std::string users_file;  // trm-agent user add writes it
   // Required when `host` is not loopback: the API is served over TLS.
   std::string tls_cert, tls_key;
+  // Prometheus metrics over plain HTTP (GET /metrics); port 0 picks one.
+  // Off when metrics_host is empty.
+  std::string metrics_host;
+  int metrics_port = 0;
   absl::Duration retention = absl::Hours(24 * 365);  // of closed cases
   uint32_t pull_window = 64;
   absl::Duration session_idle = absl::Minutes(30);
+  // How often the sent messages' status and the owed deadlines are checked
+  // (the "status" and "deadline" events), and how near a deadline warns.
+  absl::Duration watch_every = absl::Seconds(30);
+  absl::Duration deadline_warning = absl::Hours(48);
   bool loopback() const;
 };
 

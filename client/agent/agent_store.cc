@@ -4,6 +4,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
@@ -193,6 +194,26 @@ absl::Status AgentStore::Update(
   rocksdb::Status s =
       db_->Put(Durable(), kRecord + message_id, r->SerializeAsString());
   return s.ok() ? absl::OkStatus() : Io(s, "update a message");
+}
+
+absl::StatusOr<std::vector<std::string>> AgentStore::Cases() const {
+  ListFilter f;
+  f.limit = kMaxList;
+  ASSIGN_OR_RETURN(std::vector<v1::AgentRecord> all, List(f));
+  std::vector<std::string> cases;
+  std::set<std::string> seen;
+  for (const auto& r : all) {
+    if (seen.insert(r.header().case_ref()).second) {
+      cases.push_back(r.header().case_ref());
+    }
+  }
+  return cases;
+}
+
+absl::Status AgentStore::SetLastState(const std::string& message_id,
+                                      v1::MessageState state) {
+  return Update(message_id,
+                [state](v1::AgentRecord& r) { r.set_last_state(state); });
 }
 
 absl::Status AgentStore::SetRead(const std::string& message_id, bool read) {

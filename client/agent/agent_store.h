@@ -59,7 +59,12 @@ class AgentStore {
   absl::StatusOr<std::vector<v1::AgentRecord>> List(
       const ListFilter& filter) const;
 
+  // Each case the stored messages name, newest first (at most kMaxList).
+  absl::StatusOr<std::vector<std::string>> Cases() const;
+
   absl::Status SetRead(const std::string& message_id, bool read);
+  absl::Status SetLastState(const std::string& message_id,
+                            v1::MessageState state);
   absl::Status AddNote(const std::string& message_id, v1::AgentNote note);
 
   // Deletes every local copy of `case_ref` (an erasure notice); how many.

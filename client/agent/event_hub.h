@@ -1,9 +1,10 @@
 // The agent's event stream (GET /api/v1/events): "message" when one
-// arrives, "sent" when one is accepted, "status" when the node's evidence of
-// a sent message changed, "deadline" when one the organisation owes is
-// near. An event carries ids, types and times only, never personal data.
-// A bounded ring: a listener that falls more than kCapacity behind is told
-// how many it missed and reads the lists again.
+// arrives, "refused" when one arriving was refused for good (it cannot open
+// or its header and payload disagree), "sent" when one is accepted, "status"
+// when the node's evidence of a sent message changed, "deadline" when one the
+// organisation owes is near. An event carries ids, types and times only, never
+// personal data. A bounded ring: a listener that falls more than kCapacity
+// behind is told how many it missed and reads the lists again.
 //
 //   hub.Publish({"message", id_hex, "REFERRAL_REQUEST", case_ref});
 //   std::vector<Event> next = hub.Wait(last_seq, absl::Seconds(15), &missed);
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -24,11 +26,20 @@
 namespace trm::agent {
 
 struct Event {
-  std::string kind;        // message, sent, status, deadline
+  Event() = default;
+  Event(std::string k, std::string id, std::string t, std::string c)
+      : kind(std::move(k)),
+        message_id(std::move(id)),
+        type(std::move(t)),
+        case_ref(std::move(c)) {}
+
+  std::string kind;        // message, refused, sent, status, deadline
   std::string message_id;  // hex, or ""
   std::string type;        // MessageType name, or DeadlineKind name
   std::string case_ref;    // pseudonymous
   uint64_t seq = 0;        // set by Publish, from 1
+  std::string state;       // "status": the new MessageState name
+  std::string due;         // "deadline": when it is due, RFC 3339
 };
 
 class EventHub {

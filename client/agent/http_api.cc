@@ -30,7 +30,8 @@ struct Route {
 // them; a test walks the document against a running agent.
 const std::vector<Route>& Routes() {
   static const auto* routes = new std::vector<Route>{
-      {"GET", "/api/v1/health", "Is the agent up (no sign-in)", false, false,
+      {"GET", "/api/v1/health",
+       "Is the agent up, and is its intake pulling (no sign-in)", false, false,
        ""},
       {"GET", "/api/v1/openapi.json", "This document (no sign-in)", false,
        false, ""},
@@ -237,8 +238,8 @@ void HttpApi::Install(httplib::Server& server) {
     const std::string pattern = RegexOf(route.path);
     httplib::Server::Handler h;
     if (key == "GET /api/v1/health") {
-      h = [](const httplib::Request&, httplib::Response& res) {
-        WriteJson(res, 200, {{"status", "serving"}});
+      h = [this](const httplib::Request&, httplib::Response& res) {
+        WriteJson(res, 200, health_());
       };
     } else if (key == "GET /api/v1/openapi.json") {
       h = [](const httplib::Request&, httplib::Response& res) {
@@ -301,6 +302,8 @@ void HttpApi::Install(httplib::Server& server) {
                 nlohmann::json d = {{"message_id", e.message_id},
                                     {"type", e.type},
                                     {"case_ref", e.case_ref}};
+                if (!e.state.empty()) d["state"] = e.state;
+                if (!e.due.empty()) d["due"] = e.due;
                 out += absl::StrCat("id: ", e.seq, "\nevent: ", e.kind,
                                     "\ndata: ", d.dump(), "\n\n");
                 *cursor = e.seq;

@@ -14,6 +14,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
@@ -40,6 +41,10 @@ class HttpApi {
           EventHub& hub)
       : api_(api), users_(users), sessions_(sessions), hub_(hub) {}
 
+  // What GET /api/v1/health answers (the intake's health); by default
+  // {"status": "serving"}. Set before Install.
+  void SetHealth(std::function<nlohmann::json()> f) { health_ = std::move(f); }
+
   void Install(httplib::Server& server);
   // The OpenAPI 3.0 document of the routes Install adds.
   static nlohmann::json OpenApi();
@@ -52,6 +57,9 @@ class HttpApi {
   SessionTable& sessions_;
   EventHub& hub_;
   std::atomic<int> streams_{0};
+  std::function<nlohmann::json()> health_ = [] {
+    return nlohmann::json{{"status", "serving"}};
+  };
 };
 
 }  // namespace trm::agent

@@ -45,6 +45,7 @@ void InboxPuller::Handle(const client::Delivery& d, PullResult& r) {
         absl::StrCat(client::ReasonOf(verified), ": ", verified.message()));
     if (!refused.ok()) return give_back(refused);
     ++r.refused;
+    if (on_refused_) on_refused_(d, verified);
     return;
   }
   v1::AgentRecord rec;

@@ -72,6 +72,11 @@ class InboxPuller {
   void OnStored(std::function<void(const v1::AgentRecord&)> f) {
     on_stored_ = std::move(f);
   }
+  // Called with each delivery refused for good (its id, header and why).
+  void OnRefused(
+      std::function<void(const client::Delivery&, const absl::Status&)> f) {
+    on_refused_ = std::move(f);
+  }
   // One Receive call: up to `max` deliveries, waiting up to `wait`.
   absl::StatusOr<PullResult> PullOnce(uint32_t max, absl::Duration wait);
 
@@ -81,6 +86,7 @@ class InboxPuller {
   Mailbox& mailbox_;
   AgentStore& store_;
   std::function<void(const v1::AgentRecord&)> on_stored_;
+  std::function<void(const client::Delivery&, const absl::Status&)> on_refused_;
 };
 
 }  // namespace trm::agent

@@ -14,9 +14,11 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "client/agent/agent_api.h"
 #include "client/agent/agent_config.h"
+#include "client/agent/agent_metrics.h"
 #include "client/agent/agent_store.h"
 #include "client/agent/erasure.h"
 #include "client/agent/event_hub.h"
@@ -24,6 +26,7 @@
 #include "client/agent/inbox_puller.h"
 #include "client/agent/session_table.h"
 #include "client/agent/user_book.h"
+#include "client/agent/watcher.h"
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -38,12 +41,15 @@ int Fail(const absl::Status& s) {
   return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
 }
 
-// Pulls until `stop`, backing off after a failure; purges closed cases
-// past their retention once an hour.
-void Intake(InboxPuller& puller, AgentStore& store, const AgentConfig& c,
-            absl::Mutex& mu, bool& stop) {
+// Pulls until `stop`, backing off after a failure; watches the sent
+// messages and owed deadlines every watch_seconds; purges closed cases past
+// their retention once an hour.
+void Intake(InboxPuller& puller, Watcher& watcher, AgentStore& store,
+            AgentMetrics& metrics, const AgentConfig& c, absl::Mutex& mu,
+            bool& stop) {
   absl::Duration backoff = absl::Seconds(1);
   absl::Time last_purge = absl::InfinitePast();
+  absl::Time last_watch = absl::InfinitePast();
   for (;;) {
     {
       absl::MutexLock lock(&mu);
@@ -58,8 +64,20 @@ void Intake(InboxPuller& puller, AgentStore& store, const AgentConfig& c,
       }
       last_purge = absl::Now();
     }
-    absl::StatusOr<PullResult> r =
-        puller.PullOnce(c.pull_window, absl::Seconds(10));
+    if (absl::Now() - last_watch >= c.watch_every) {
+      absl::StatusOr<SweepResult> w = watcher.Sweep();
+      metrics.ObserveSweep(w);
+      absl::Status fault = w.ok() ? w->first_error : w.status();
+      if (!fault.ok()) {
+        log::Warn("agent.watch", absl::StrCat("watching sent messages and "
+                                              "deadlines: ",
+                                              fault.message()));
+      }
+      last_watch = absl::Now();
+    }
+    absl::StatusOr<PullResult> r = puller.PullOnce(
+        c.pull_window, std::min(absl::Seconds(10), c.watch_every));
+    metrics.ObservePull(r, absl::Now());
     absl::Status fault = r.ok() ? r->first_error : r.status();
     if (r.ok() && (r->stored + r->refused) > 0) {
       log::Info("agent.intake",
@@ -111,13 +129,15 @@ int Run(const std::string& config_path, bool check_only) {
   AgentApi api(**store, node, hub, SystemClock::Get());
   SessionTable sessions(SystemClock::Get(), c->session_idle);
   HttpApi http(api, *users, sessions, hub);
+  AgentMetrics metrics;
+  http.SetHealth([&metrics] { return metrics.Health(absl::Now()); });
 
   ClientMailbox mailbox(**client);
   InboxPuller puller(mailbox, **store);
   puller.OnStored([&](const v1::AgentRecord& r) {
     hub.Publish({"message", HexEncode(AsBytes(r.message_id())),
-                 v1::MessageType_Name(r.header().type()), r.header().case_ref(),
-                 0});
+                 v1::MessageType_Name(r.header().type()),
+                 r.header().case_ref()});
     absl::StatusOr<size_t> n = ApplyNotice(**store, node, r);
     if (!n.ok()) {
       log::Warn("agent.erasure",
@@ -127,6 +147,20 @@ int Run(const std::string& config_path, bool check_only) {
                 absl::StrCat("the notice for case ", r.header().case_ref(),
                              " reached ", *n, " messages"));
     }
+  });
+
+  puller.OnRefused([&](const client::Delivery& d, const absl::Status& why) {
+    hub.Publish({"refused", HexEncode(AsBytes(d.message_id)),
+                 v1::MessageType_Name(d.header.type()), d.header.case_ref()});
+    log::Warn(
+        "agent.intake",
+        absl::StrCat(
+            "refused ", v1::MessageType_Name(d.header.type()), " ",
+            HexEncode(AsBytes(d.message_id)), " from ", d.header.sender_org(),
+            " (case ", d.header.case_ref(), ") as ",
+            absl::StripPrefix(v1::RefusalReason_Name(client::RefusalFor(why)),
+                              "REFUSAL_"),
+            ": ", why.message()));
   });
 
   std::unique_ptr<httplib::Server> server;
@@ -167,7 +201,42 @@ int Run(const std::string& config_path, bool check_only) {
 
   absl::Mutex mu;
   bool stop = false;
-  std::thread intake([&] { Intake(puller, **store, *c, mu, stop); });
+  std::unique_ptr<httplib::Server> metrics_server;
+  int metrics_port = -1;
+  if (!c->metrics_host.empty()) {
+    metrics_server = std::make_unique<httplib::Server>();
+    metrics_server->Get(
+        "/metrics", [&](const httplib::Request&, httplib::Response& res) {
+          absl::StatusOr<std::string> text =
+              metrics.Render(**store, hub, absl::Now());
+          if (!text.ok()) {
+            res.status = 500;
+            res.set_content(std::string(text.status().message()), "text/plain");
+            return;
+          }
+          res.set_content(*text, "text/plain; version=0.0.4");
+        });
+    metrics_port =
+        c->metrics_port == 0
+            ? metrics_server->bind_to_any_port(c->metrics_host)
+            : (metrics_server->bind_to_port(c->metrics_host, c->metrics_port)
+                   ? c->metrics_port
+                   : -1);
+    if (metrics_port < 0) {
+      return Fail(Error(absl::StatusCode::kUnavailable, "LISTEN_FAILED",
+                        absl::StrCat("cannot listen for metrics on ",
+                                     c->metrics_host, ":", c->metrics_port)));
+    }
+  }
+  Watcher watcher(**store, node, hub, c->deadline_warning);
+  std::thread intake(
+      [&] { Intake(puller, watcher, **store, metrics, *c, mu, stop); });
+  std::thread metrics_thread;
+  if (metrics_server) {
+    metrics_thread = std::thread([&] { metrics_server->listen_after_bind(); });
+    std::cout << "trm-agent: metrics at http://" << c->metrics_host << ":"
+              << metrics_port << "/metrics" << std::endl;
+  }
   std::thread serve([&] { server->listen_after_bind(); });
   std::cout << "trm-agent: serving " << profile->identity.org << "'s API at "
             << (c->tls_cert.empty() ? "http://" : "https://") << c->host << ":"
@@ -183,6 +252,10 @@ int Run(const std::string& config_path, bool check_only) {
   hub.Close();
   server->stop();
   serve.join();
+  if (metrics_server) {
+    metrics_server->stop();
+    metrics_thread.join();
+  }
   intake.join();
   return 0;
 }

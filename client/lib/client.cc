@@ -103,8 +103,9 @@ struct Client::Impl {
     }
     if (!key.has_value()) {
       a.receipt_check =
-          "not checked (give --directory and --authority-pub, or "
-          "--node-pub, to check it)";
+          "not checked: no key for the node to check it with (the "
+          "profile's directory and authority_pub, or node_pub; trmctl's "
+          "--directory and --authority-pub, or --node-pub)";
       return a;
     }
     RETURN_IF_ERROR(receipts::VerifyReceipt(resp.receipt(), *key));

@@ -78,7 +78,9 @@ absl::StatusOr<std::string> CheckRefusal(const v1::StoredStatus& s,
 absl::StatusOr<Evidence> CheckEvidence(const v1::StoredStatus& s,
                                        const directory::Directory* dir) {
   constexpr absl::string_view kUnchecked =
-      "not checked (give --directory and --authority-pub to check it)";
+      "not checked: no signed directory to check it with (the profile's "
+      "directory and authority_pub, or trmctl's --directory and "
+      "--authority-pub)";
   Evidence e;
   e.status = s;
   const std::pair<const char*, std::pair<const std::string*, v1::ReceiptKind>>

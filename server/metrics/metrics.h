@@ -17,27 +17,12 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/metrics/text_format.h"
 #include "server/admin/node_status.h"
 #include "server/cases/deadline_scheduler.h"
 #include "server/storage/disk_guard.h"
 
 namespace trm::metrics {
-
-// Writes the Prometheus text exposition format.
-class TextWriter {
- public:
-  // `labels` is the inside of {}, e.g. `peer="ng"`, or empty.
-  void Family(absl::string_view name, absl::string_view type,
-              absl::string_view help);
-  void Sample(absl::string_view name, absl::string_view labels, double value);
-  const std::string& text() const { return out_; }
-
- private:
-  std::string out_;
-};
-
-// A label value with \, " and newlines escaped.
-std::string LabelValue(absl::string_view v);
 
 // Cumulative histogram with fixed upper bounds (seconds).
 class Histogram {

@@ -2,7 +2,9 @@
 """Drives two trm-agents' JSON API with the standard library only.
 
 agent_api_check.py SENDER_URL SENDER_TOKEN RECEIVER_URL RECEIVER_TOKEN
-                   AUDITOR_TOKEN POLLS
+                   AUDITOR_TOKEN POLLS USER PASSWORD
+
+USER and PASSWORD name a caseworker of the receiver who signs in.
 """
 import json
 import sys
@@ -10,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-sender, s_tok, receiver, r_tok, a_tok, polls = sys.argv[1:7]
+sender, s_tok, receiver, r_tok, a_tok, polls, user, password = sys.argv[1:9]
 failures = []
 
 
@@ -146,6 +148,74 @@ status = expect("the sender sees the evidence",
 steps = [e["step"] for e in status.get("evidence", [])]
 if "acknowledgement" not in " ".join(steps):
     failures.append("the acknowledgement is in the evidence: " + str(steps))
+
+def wait_event(base, token, want, seconds):
+    """The first event from the start of the ring (Last-Event-ID: 0) for
+    which want(kind, data) holds, reading for at most `seconds`."""
+    req = urllib.request.Request(base.rstrip("/").replace("/api/v1", "") +
+                                 "/api/v1/events")
+    req.add_header("Authorization", "Bearer " + token)
+    req.add_header("Last-Event-ID", "0")
+    end = time.monotonic() + seconds
+    with urllib.request.urlopen(req, timeout=30) as stream:
+        if stream.headers.get("Content-Type", "").split(";")[0] != \
+                "text/event-stream":
+            failures.append("events are text/event-stream")
+        kind = None
+        while time.monotonic() < end:
+            line = stream.readline().decode()
+            if line.startswith("event: "):
+                kind = line[7:].strip()
+            elif line.startswith("data: "):
+                data = json.loads(line[6:])
+                if want(kind, data):
+                    return kind, data
+    return None, None
+
+
+# The event stream: the message's arrival with its id, type and case, and
+# nothing personal; the sender's node status as it changes.
+wait_s = int(polls) / 5
+_, seen = wait_event(receiver, a_tok,
+                     lambda k, d: k == "message" and d.get("message_id") == mid,
+                     wait_s)
+if seen != {"message_id": mid, "type": "REFERRAL_REQUEST",
+            "case_ref": "BG-2026-41"}:
+    failures.append("the event stream told of the message, ids only: " +
+                    str(seen))
+else:
+    print("ok   the event stream: message " + json.dumps(seen))
+_, seen = wait_event(sender, s_tok,
+                     lambda k, d: k == "status" and d.get("message_id") == mid
+                     and d.get("state") == "ACKNOWLEDGED", wait_s)
+if not seen:
+    failures.append("the sender's event stream told of the acknowledgement")
+else:
+    print("ok   the event stream: status " + json.dumps(seen))
+
+# Sign-in with a password: a session token that works until sign-out.
+expect("sign in with a wrong password",
+       call(receiver, "POST", "/api/v1/sessions", None,
+            {"name": user, "password": password + "x"}), 401,
+       "AGENT_UNAUTHENTICATED")
+expect("sign in without a password",
+       call(receiver, "POST", "/api/v1/sessions", None, {"name": user}), 400,
+       "AGENT_REQUEST_INVALID")
+session = expect("sign in", call(receiver, "POST", "/api/v1/sessions", None,
+                                 {"name": user, "password": password}), 200)
+s_token = session.get("token", "")
+if session.get("role") != "caseworker" or not session.get("idle_timeout_s"):
+    failures.append("the session names the role and its idle timeout")
+me = expect("who am I, signed in", call(receiver, "GET", "/api/v1/me",
+                                        s_token), 200)
+if me.get("user") != user or me.get("organisation") != "bg-naptip":
+    failures.append("the session is the user's: " + str(me))
+expect("read the message signed in",
+       call(receiver, "GET", "/api/v1/messages/" + mid, s_token), 200)
+expect("sign out", call(receiver, "DELETE", "/api/v1/sessions", s_token), 200)
+expect("the session ends with sign-out",
+       call(receiver, "GET", "/api/v1/me", s_token), 401,
+       "AGENT_UNAUTHENTICATED")
 
 # Every route of the OpenAPI document answers (not AGENT_ROUTE_UNKNOWN).
 doc = expect("openapi", call(sender, "GET", "/api/v1/openapi.json"), 200)

@@ -119,8 +119,13 @@ TEST_F(InboxPullerTest, AMessageThatCanNeverOpenIsRefusedAndNotStored) {
   client::Delivery a = Deliver("BG-1");
   mailbox_->verify_error = Error(absl::StatusCode::kInvalidArgument,
                                  "DECRYPTION_FAILED", "the tag does not match");
+  std::vector<std::string> told;
+  puller_->OnRefused([&](const client::Delivery& d, const absl::Status& why) {
+    told.push_back(d.header.case_ref() + " " + ErrorReason(why));
+  });
   PullResult r = Pull();
   EXPECT_EQ(r.refused, 1u);
+  EXPECT_EQ(told, std::vector<std::string>{"BG-1 DECRYPTION_FAILED"});
   EXPECT_EQ(mailbox_->log,
             (std::vector<std::string>{"verify BG-1",
                                       "refuse BG-1 REFUSAL_CANNOT_OPEN"}));

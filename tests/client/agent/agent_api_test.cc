@@ -1,0 +1,437 @@
+// trm-agent's API below HTTP, over a fake node and a real store on a
+// simulated clock: what each role may do, what a send stores, what a read
+// opens, and the contents of cases, timelines and what is due; and the
+// watcher's "status" and "deadline" events.
+#include "client/agent/agent_api.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "client/agent/watcher.h"
+#include "common/bytes.h"
+#include "common/status.h"
+
+namespace trm::agent {
+namespace {
+
+constexpr int64_t kNow = 1'800'000'000'000;  // ms
+constexpr int64_t kHour = 3'600'000;
+
+std::string Hex(const std::string& raw) { return HexEncode(AsBytes(raw)); }
+
+// The node as the API sees it: seals by recording the payload, opens what
+// it recorded, and answers status and case views from maps the test fills.
+class FakeNode final : public NodeApi {
+ public:
+  FakeNode() { me_ = {"bg-ngo", "bg", "", ""}; }
+  const client::Identity& identity() const override { return me_; }
+  absl::StatusOr<v1::Directory> Directory() const override {
+    return Error(absl::StatusCode::kFailedPrecondition, "NO_DIRECTORY",
+                 "offline keys");
+  }
+  absl::StatusOr<client::Sealed> Seal(const client::Message& m) const override {
+    if (m.recipient_org == "xx-nobody") {
+      return Error(absl::StatusCode::kNotFound, "UNKNOWN_ORGANISATION",
+                   "no organisation 'xx-nobody' in the directory");
+    }
+    client::Sealed s;
+    s.header.set_message_id(std::string(15, '\x01') +
+                            static_cast<char>(++sealed_));
+    s.header.set_type(m.type);
+    s.header.set_case_ref(m.case_ref);
+    s.header.set_sender_org(me_.org);
+    s.header.set_sender_node(me_.node);
+    s.header.set_recipient_org(m.recipient_org);
+    s.header.set_recipient_node("ng");
+    s.header.set_created_unix_ms(kNow);
+    s.envelope = "sealed to " + m.recipient_org;
+    return s;
+  }
+  absl::StatusOr<client::Accepted> Submit(
+      const std::string& envelope) override {
+    if (!submit_error.ok()) return submit_error;
+    submitted.push_back(envelope);
+    client::Accepted a;
+    a.message_id = Hex(std::string(15, '\x01') + static_cast<char>(sealed_));
+    a.node = "bg";
+    a.at = absl::FromUnixMillis(kNow);
+    a.receipt_check = "valid: signed by node bg";
+    a.receipt_verified = true;
+    return a;
+  }
+  absl::StatusOr<client::Opened> Open(
+      const client::Delivery& d) const override {
+    auto it = payloads.find(d.message_id);
+    if (it == payloads.end()) {
+      return Error(absl::StatusCode::kInvalidArgument, "DECRYPTION_FAILED",
+                   "not sealed to us");
+    }
+    ++opened;
+    client::Opened o;
+    o.header = d.header;
+    o.payload = it->second;
+    return o;
+  }
+  absl::StatusOr<client::Evidence> Status(absl::string_view id) override {
+    auto it = states.find(std::string(id));
+    if (it == states.end()) {
+      return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND", "no");
+    }
+    client::Evidence e;
+    e.status.set_state(it->second);
+    if (it->second == v1::ACKNOWLEDGED) {
+      e.checks.push_back({"acknowledgement", "valid: signed by ng-naptip"});
+    }
+    return e;
+  }
+  absl::StatusOr<v1::CaseView> Case(const std::string& ref) override {
+    auto it = cases.find(ref);
+    if (it == cases.end()) {
+      return Error(absl::StatusCode::kNotFound, "CASE_NOT_FOUND",
+                   "no case " + ref);
+    }
+    return it->second;
+  }
+  absl::StatusOr<v1::OverdueList> Overdue(uint32_t) override { return overdue; }
+
+  std::map<std::string, std::string> payloads;  // message id -> bytes
+  std::map<std::string, v1::MessageState> states;
+  std::map<std::string, v1::CaseView> cases;
+  v1::OverdueList overdue;
+  std::vector<std::string> submitted;
+  absl::Status submit_error;
+  mutable int opened = 0;
+
+ private:
+  client::Identity me_;
+  mutable int sealed_ = 0;
+};
+
+v1::Deadline Due(v1::DeadlineKind kind, int64_t due, std::string by,
+                 std::string to) {
+  v1::Deadline d;
+  d.set_kind(kind);
+  d.set_due_unix_ms(due);
+  d.set_responsible_org(std::move(by));
+  d.set_waiting_org(std::move(to));
+  return d;
+}
+
+class AgentApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/trm-agent-api-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    store_ = *AgentStore::Open(dir_, clock_);
+    api_ = std::make_unique<AgentApi>(*store_, node_, hub_, clock_);
+  }
+  void TearDown() override {
+    api_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // A message from ng-naptip as the intake stores it, with its payload
+  // known to the fake node.
+  std::string Receive(const std::string& case_ref, v1::MessageType type,
+                      const std::string& payload, char n) {
+    v1::AgentRecord r;
+    r.set_message_id(std::string(15, '\x02') + n);
+    r.set_envelope("sealed to bg-ngo");
+    r.mutable_header()->set_message_id(r.message_id());
+    r.mutable_header()->set_type(type);
+    r.mutable_header()->set_case_ref(case_ref);
+    r.mutable_header()->set_sender_org("ng-naptip");
+    r.mutable_header()->set_recipient_org("bg-ngo");
+    EXPECT_TRUE(store_->Put(r).ok());
+    node_.payloads[r.message_id()] = payload;
+    return Hex(r.message_id());
+  }
+  static std::string Referral() {
+    v1::ReferralRequest p;
+    p.add_needs("a shelter bed");
+    p.set_urgent(true);
+    return p.SerializeAsString();
+  }
+  std::vector<Event> Events() {
+    uint64_t missed = 0;
+    std::vector<Event> e = hub_.Wait(seen_, absl::ZeroDuration(), &missed);
+    if (!e.empty()) seen_ = e.back().seq;
+    return e;
+  }
+
+  SimulatedClock clock_{absl::FromUnixMillis(kNow)};
+  std::string dir_;
+  std::unique_ptr<AgentStore> store_;
+  FakeNode node_;
+  EventHub hub_;
+  std::unique_ptr<AgentApi> api_;
+  uint64_t seen_ = 0;
+  const User casey_{"casey", Role::kCaseworker};
+  const User cora_{"cora", Role::kCoordinator};
+  const User audrey_{"audrey", Role::kAuditor};
+};
+
+const char kReferral[] =
+    R"({"type": "REFERRAL_REQUEST", "case_ref": "BG-1",
+        "recipient_org": "ng-naptip",
+        "payload": {"needs": ["a shelter bed"], "urgent": true}})";
+
+TEST_F(AgentApiTest, ASendIsSealedSubmittedKeptInTheOutboxAndAnnounced) {
+  absl::StatusOr<nlohmann::json> out = api_->Send(casey_, kReferral);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)["receipt_check"], "valid: signed by node bg");
+  EXPECT_EQ(node_.submitted, std::vector<std::string>{"sealed to ng-naptip"});
+  const std::string id = (*out)["message_id"];
+  ListQuery q;
+  q.box = "outbox";
+  absl::StatusOr<nlohmann::json> box = api_->List(casey_, q);
+  ASSERT_TRUE(box.ok());
+  ASSERT_EQ(box->size(), 1u);
+  EXPECT_EQ((*box)[0]["message_id"], id);
+  EXPECT_EQ((*box)[0]["box"], "outbox");
+  std::vector<Event> e = Events();
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].kind, "sent");
+  EXPECT_EQ(e[0].message_id, id);
+  EXPECT_EQ(e[0].case_ref, "BG-1");
+}
+
+TEST_F(AgentApiTest, AnAuditorMaySendNothingAndEveryRefusalNamesTheRoles) {
+  absl::StatusOr<nlohmann::json> out = api_->Send(audrey_, kReferral);
+  EXPECT_EQ(ErrorReason(out.status()), "AGENT_ROLE_REQUIRED");
+  EXPECT_NE(out.status().message().find("caseworker"), std::string::npos)
+      << out.status();
+  EXPECT_TRUE(node_.submitted.empty());
+  EXPECT_EQ(ErrorReason(api_->Due(audrey_).status()), "AGENT_ROLE_REQUIRED");
+  EXPECT_EQ(ErrorReason(api_->MarkRead(audrey_, std::string(32, '0'),
+                                       R"({"read": true})")
+                            .status()),
+            "AGENT_ROLE_REQUIRED");
+}
+
+TEST_F(AgentApiTest, BadRequestsNameTheFieldAndNothingIsSubmitted) {
+  struct Row {
+    std::string body, reason, path;
+  };
+  const std::vector<Row> rows = {
+      {R"({"type": "REFERRAL_REQUEST"})", "AGENT_REQUEST_INVALID", ""},
+      {R"({"type": "NOPE", "case_ref": "B", "recipient_org": "o",
+           "payload": {}})",
+       "AGENT_TYPE_UNKNOWN", "type"},
+      {R"({"type": "REFERRAL_REQUEST", "case_ref": "B",
+           "recipient_org": "o", "payload": {"urgent": "very"}})",
+       "JSON_INVALID", "payload"},
+      {R"({"type": "REFERRAL_REQUEST", "case_ref": "B",
+           "recipient_org": "o", "payload": {}, "expires_in_hours": 0})",
+       "AGENT_REQUEST_INVALID", "expires_in_hours"},
+      {R"({"type": "REFERRAL_REQUEST", "case_ref": "B",
+           "recipient_org": "o", "payload": {}, "in_reply_to": "zz"})",
+       "AGENT_REQUEST_INVALID", "in_reply_to"},
+      {R"({"type": "REFERRAL_REQUEST", "case_ref": "B",
+           "recipient_org": "xx-nobody", "payload": {}})",
+       "UNKNOWN_ORGANISATION", "recipient_org"},
+      {R"({"type": "REFERRAL_REQUEST", "case_ref": "B",
+           "recipient_org": "o", "payload": {}, "colour": "red"})",
+       "AGENT_REQUEST_INVALID", ""},
+  };
+  for (const Row& row : rows) {
+    absl::StatusOr<nlohmann::json> out = api_->Send(casey_, row.body);
+    EXPECT_EQ(ErrorReason(out.status()), row.reason) << row.body;
+    EXPECT_EQ(PathOf(out.status()), row.path) << row.body;
+  }
+  EXPECT_TRUE(node_.submitted.empty());
+}
+
+TEST_F(AgentApiTest, ANodeRefusalComesBackWithItsOwnReason) {
+  node_.submit_error =
+      Error(absl::StatusCode::kFailedPrecondition, "RULE_CONSENT_REQUIRED",
+            "no consent recorded for ng-naptip");
+  absl::StatusOr<nlohmann::json> out = api_->Send(casey_, kReferral);
+  EXPECT_EQ(ErrorReason(out.status()), "RULE_CONSENT_REQUIRED");
+  ListQuery q;
+  q.box = "outbox";
+  EXPECT_TRUE(api_->List(casey_, q)->empty()) << "nothing kept as sent";
+}
+
+TEST_F(AgentApiTest, AMessageOpensForACaseworkerAndNeverForAnAuditor) {
+  const std::string id = Receive("BG-1", v1::REFERRAL_REQUEST, Referral(), 1);
+  absl::StatusOr<nlohmann::json> msg = api_->Message(casey_, id);
+  ASSERT_TRUE(msg.ok()) << msg.status();
+  EXPECT_EQ((*msg)["payload"]["needs"][0], "a shelter bed");
+  EXPECT_EQ((*msg)["header"]["sender_org"], "ng-naptip");
+  EXPECT_EQ(node_.opened, 1);
+  absl::StatusOr<nlohmann::json> aud = api_->Message(audrey_, id);
+  ASSERT_TRUE(aud.ok());
+  EXPECT_FALSE(aud->contains("payload"));
+  EXPECT_EQ(node_.opened, 1) << "an auditor's read opens nothing";
+  EXPECT_EQ(ErrorReason(api_->Message(casey_, std::string(32, 'f')).status()),
+            "AGENT_MESSAGE_NOT_FOUND");
+  EXPECT_EQ(ErrorReason(api_->Message(casey_, "12").status()),
+            "AGENT_REQUEST_INVALID");
+}
+
+TEST_F(AgentApiTest, UnreadComesFirstAndReadAndNotesAreKept) {
+  const std::string a = Receive("BG-1", v1::REFERRAL_REQUEST, Referral(), 1);
+  clock_.Advance(absl::Seconds(1));
+  const std::string b = Receive("BG-2", v1::REFERRAL_REQUEST, Referral(), 2);
+  ASSERT_TRUE(api_->MarkRead(casey_, b, R"({"read": true})").ok());
+  absl::StatusOr<nlohmann::json> box = api_->List(casey_, ListQuery{});
+  ASSERT_TRUE(box.ok());
+  ASSERT_EQ(box->size(), 2u);
+  EXPECT_EQ((*box)[0]["message_id"], a) << "unread first, though older";
+  ListQuery unread;
+  unread.unread_only = true;
+  EXPECT_EQ(api_->List(casey_, unread)->size(), 1u);
+  ListQuery by_case;
+  by_case.case_ref = "BG-2";
+  EXPECT_EQ((*api_->List(casey_, by_case))[0]["message_id"], b);
+  ASSERT_TRUE(
+      api_->AddNote(cora_, a, R"({"text": "called the shelter"})").ok());
+  absl::StatusOr<nlohmann::json> msg = api_->Message(casey_, a);
+  ASSERT_EQ((*msg)["notes"].size(), 1u);
+  EXPECT_EQ((*msg)["notes"][0]["user"], "cora");
+  EXPECT_EQ(ErrorReason(api_->AddNote(casey_, a, R"({"text": ""})").status()),
+            "AGENT_REQUEST_INVALID");
+  ListQuery bin;
+  bin.box = "bin";
+  EXPECT_EQ(ErrorReason(api_->List(casey_, bin).status()),
+            "AGENT_REQUEST_INVALID");
+}
+
+TEST_F(AgentApiTest, CasesTimelineAndDueSayWhatIsOwedByWhomAndWhen) {
+  const std::string id = Receive("BG-1", v1::REFERRAL_REQUEST, Referral(), 1);
+  v1::CaseView v;
+  v.set_node("bg");
+  v.set_now_unix_ms(kNow);
+  v1::CaseRecord* r = v.mutable_record();
+  r->set_case_ref("BG-1");
+  r->set_state(v1::RETURN_REQUESTED);
+  r->set_owner_org("ng-naptip");
+  v1::CaseStep* s = r->add_steps();
+  s->set_message_id(std::string(15, '\x02') + '\x01');
+  s->set_type(v1::REFERRAL_REQUEST);
+  s->set_sender_org("ng-naptip");
+  s->set_recipient_org("bg-ngo");
+  s->set_unix_ms(kNow - kHour);
+  *r->add_deadlines() =
+      Due(v1::REFERRAL_ACK_DUE, kNow + 72 * kHour, "bg-ngo", "ng-naptip");
+  *r->add_deadlines() =
+      Due(v1::MONITORING_REPORT_DUE, kNow - kHour, "ng-naptip", "bg-ngo");
+  node_.cases["BG-1"] = v;
+
+  absl::StatusOr<nlohmann::json> cases = api_->Cases(casey_);
+  ASSERT_TRUE(cases.ok()) << cases.status();
+  ASSERT_EQ(cases->size(), 1u);
+  const nlohmann::json& c = (*cases)[0];
+  EXPECT_EQ(c["state"], "RETURN_REQUESTED");
+  EXPECT_NE(c["next_step"].get<std::string>().find("REFERRAL_ACK"),
+            std::string::npos);
+  ASSERT_EQ(c["owed"].size(), 2u);
+  EXPECT_EQ(c["owed"][0]["kind"], "MONITORING_REPORT_DUE") << "soonest first";
+  EXPECT_EQ(c["owed"][0]["overdue"], true);
+  EXPECT_EQ(c["owed"][0]["yours"], false);
+  EXPECT_EQ(c["owed"][1]["owed_by"], "bg-ngo");
+  EXPECT_EQ(c["owed"][1]["yours"], true);
+
+  absl::StatusOr<nlohmann::json> t = api_->Timeline(casey_, "BG-1");
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ((*t)["timeline"].size(), 1u);
+  EXPECT_EQ((*t)["timeline"][0]["message_id"], id);
+  EXPECT_EQ((*t)["timeline"][0]["local"], true);
+  EXPECT_EQ((*t)["timeline"][0]["payload"]["needs"][0], "a shelter bed");
+  absl::StatusOr<nlohmann::json> ta = api_->Timeline(audrey_, "BG-1");
+  EXPECT_FALSE((*ta)["timeline"][0].contains("payload"));
+
+  absl::StatusOr<nlohmann::json> due = api_->Due(casey_);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ((*due)["due"].size(), 2u);
+  EXPECT_EQ((*due)["due"][0]["case_ref"], "BG-1");
+  EXPECT_FALSE(due->contains("node_overdue")) << "a coordinator's view only";
+  v1::OverdueItem* o = node_.overdue.add_items();
+  o->set_case_ref("IT-9");
+  *o->mutable_deadline() =
+      Due(v1::REFERRAL_ACK_DUE, kNow - 5 * kHour, "it-ngo", "bg-ngo");
+  absl::StatusOr<nlohmann::json> cd = api_->Due(cora_);
+  ASSERT_EQ((*cd)["node_overdue"].size(), 1u);
+  EXPECT_EQ((*cd)["node_overdue"][0]["case_ref"], "IT-9");
+
+  EXPECT_EQ(ErrorReason(api_->Case(casey_, "BG-404").status()),
+            "CASE_NOT_FOUND");
+}
+
+TEST_F(AgentApiTest, TheWatcherTellsEachStatusChangeOnceAndUpcomingDeadlines) {
+  Watcher w(*store_, node_, hub_, absl::Hours(48));
+  v1::CaseView v;
+  v.set_now_unix_ms(kNow);
+  v.mutable_record()->set_case_ref("BG-1");
+  node_.cases["BG-1"] = v;
+  absl::StatusOr<nlohmann::json> out = api_->Send(casey_, kReferral);
+  ASSERT_TRUE(out.ok());
+  const std::string id = (*out)["message_id"];
+  Events();  // the "sent" event
+  node_.states[id] = v1::ACCEPTED;
+  absl::StatusOr<SweepResult> r = w.Sweep();
+  ASSERT_TRUE(r.ok());
+  std::vector<Event> e = Events();
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].kind, "status");
+  EXPECT_EQ(e[0].state, "ACCEPTED");
+  ASSERT_TRUE(w.Sweep().ok());
+  EXPECT_TRUE(Events().empty()) << "no change, no event";
+  node_.states[id] = v1::ACKNOWLEDGED;
+  ASSERT_TRUE(w.Sweep().ok());
+  e = Events();
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].state, "ACKNOWLEDGED");
+  // Kept in the store: a new watcher (a restart) does not tell it again.
+  Watcher again(*store_, node_, hub_, absl::Hours(48));
+  node_.states.clear();  // and asks the node no more about a final state
+  r = again.Sweep();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->first_error.ok()) << r->first_error;
+  EXPECT_TRUE(Events().empty());
+
+  auto* d = v.mutable_record()->add_deadlines();
+  *d = Due(v1::REFERRAL_ACK_DUE, kNow + 24 * kHour, "bg-ngo", "ng-naptip");
+  *v.mutable_record()->add_deadlines() =
+      Due(v1::ARRIVAL_CONFIRMATION_DUE, kNow + 72 * kHour, "bg-ngo", "x");
+  *v.mutable_record()->add_deadlines() =
+      Due(v1::MONITORING_REPORT_DUE, kNow + kHour, "ng-naptip", "bg-ngo");
+  node_.cases["BG-1"] = v;
+  r = w.Sweep();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->deadline_events, 1u) << "ours and within 48 h only";
+  e = Events();
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].kind, "deadline");
+  EXPECT_EQ(e[0].type, "REFERRAL_ACK_DUE");
+  EXPECT_EQ(e[0].case_ref, "BG-1");
+  EXPECT_FALSE(e[0].due.empty());
+  ASSERT_TRUE(w.Sweep().ok());
+  EXPECT_TRUE(Events().empty()) << "told once";
+  // Two days on, the next one comes within the warning.
+  v.set_now_unix_ms(kNow + 25 * kHour);
+  node_.cases["BG-1"] = v;
+  ASSERT_TRUE(w.Sweep().ok());
+  e = Events();
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].type, "ARRIVAL_CONFIRMATION_DUE");
+}
+
+TEST_F(AgentApiTest, WhoAmINamesTheUserTheOrganisationAndTheNode) {
+  absl::StatusOr<nlohmann::json> me = api_->WhoAmI(audrey_);
+  ASSERT_TRUE(me.ok());
+  EXPECT_EQ((*me)["user"], "audrey");
+  EXPECT_EQ((*me)["role"], "auditor");
+  EXPECT_EQ((*me)["organisation"], "bg-ngo");
+  EXPECT_EQ((*me)["node"], "bg");
+  EXPECT_EQ(ErrorReason(api_->Organisations(casey_).status()), "NO_DIRECTORY");
+}
+
+}  // namespace
+}  // namespace trm::agent
