@@ -8,12 +8,15 @@
 #      CA, a signed directory (a coordinator and an NGO in each country, a
 #      receiving organisation in NG, an auditor), three nodes on loopback with
 #      mutual TLS and the TRM case rules.
-#   7. the return of a victim identified in Bulgaria to Nigeria, step by
-#      step with receipts and signed acknowledgements; steps that would
-#      endanger the person are refused.
-#   8. the case timeline and each message's delivery path; a late referral
+#   7. one trm-agent per organisation: each holds its organisation's keys
+#      and serves the JSON API (its URL and a token are printed).
+#   8. the return of a victim identified in Bulgaria to Nigeria, step by
+#      step through the agents' API (each command shown), with receipts and
+#      signed acknowledgements; steps that would endanger the person are
+#      refused.
+#   9. the case timeline and each message's delivery path; a late referral
 #      acknowledgement escalated to the coordinator.
-#   9. the auditor exports the case's audit trail and verifies it offline.
+#  10. the auditor exports the case's audit trail and verifies it offline.
 # Usage: ./scripts/demo.sh [--once]   (--once stops the federation at the
 # end; otherwise it keeps running and the last line says how to stop it).
 # Demo files go to ./demo-run/ (replaced on each run; a federation a
@@ -31,8 +34,9 @@ done
 
 ./scripts/install-deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default --target trmctl trm-broker
+cmake --build --preset default --target trmctl trm-broker trm-agent
 trmctl="$root/build/default/client/trmctl"
+agent="$root/build/default/client/trm-agent"
 broker="$root/build/default/server/trm-broker"
 
 run="$root/demo-run"
@@ -154,13 +158,17 @@ for n in bg ng it; do
   "$broker" --config $n.json >$n.log 2>&1 &
   pids="$pids $!"
 done
-cat >stop.sh <<SH
+write_stop() {
+  cat >stop.sh <<SH
 #!/usr/bin/env bash
-# Stops the demo federation (a clean stop: each node logs NODE_STOPPED).
+# Stops the demo federation and its agents (a clean stop: each node logs
+# NODE_STOPPED).
 for p in$pids; do kill -TERM \$p 2>/dev/null; done
 for p in$pids; do while kill -0 \$p 2>/dev/null; do sleep 0.1; done; done
 exit 0
 SH
+}
+write_stop
 trap '[ $once = 1 ] || [ -z "${done_ok:-}" ] && bash "$run/stop.sh"' EXIT
 for n in bg ng it; do
   for _ in $(seq 1 100); do grep -q "serving on" $n.log && break; sleep 0.1; done
@@ -168,6 +176,36 @@ for n in bg ng it; do
 done
 
 node_of() { echo "${1%%-*}"; }
+
+say "7. One trm-agent per organisation, each with its own keys, store and JSON API"
+declare -A url token
+for o in $orgs; do
+  n=$(node_of "$o")
+  mkdir -p "agent-$o"
+  cat >"agent-$o/client.json" <<JSON
+{"node": "127.0.0.1:${port[$n]}", "ca": "../pki/ca.crt", "cert": "../pki/org-$o.crt",
+ "key": "../pki/org-$o.key", "org": "$o", "home_node": "$n",
+ "sign_key": "../keys/$o.sign.key", "encryption_key": "../keys/$o.enc.key",
+ "directory": "../directory.signed", "authority_pub": "../keys/authority.sign.pub"}
+JSON
+  cat >"agent-$o/agent.json" <<JSON
+{"profile": "client.json", "listen": "127.0.0.1:0", "data_dir": "store",
+ "users_file": "users.json", "watch_seconds": 2}
+JSON
+  token[$o]=$("$agent" user add --users "agent-$o/users.json" --name caseworker \
+    --role caseworker 2>/dev/null)
+  "$agent" --config "agent-$o/agent.json" >"agent-$o/agent.log" 2>&1 &
+  pids="$pids $!"
+done
+write_stop
+for o in $orgs; do
+  for _ in $(seq 1 100); do grep -q "API at" "agent-$o/agent.log" && break; sleep 0.1; done
+  url[$o]=$(sed -n 's|.*API at \(http:[^ ]*\)/api/v1/ .*|\1|p' "agent-$o/agent.log")
+  [ -n "${url[$o]}" ] || { echo "demo: the agent of $o did not start" >&2; cat "agent-$o/agent.log"; exit 1; }
+  printf '  %-13s %s  token %s\n' "$o" "${url[$o]}/api/v1/" "${token[$o]}"
+done
+echo "(each token is shown once here; GET /api/v1/openapi.json lists the API: docs/integration.md)"
+
 as() {  # as ORG trmctl-args...: trmctl against ORG's node, with ORG's certificate
   local org=$1; shift; local n; n=$(node_of "$org")
   "$trmctl" "$@" --node "127.0.0.1:${port[$n]}" --ca pki/ca.crt --cert pki/org-$org.crt \
@@ -175,40 +213,70 @@ as() {  # as ORG trmctl-args...: trmctl against ORG's node, with ORG's certifica
 }
 trust=(--directory directory.signed --authority-pub keys/authority.sign.pub)
 ids=()
-# send FROM TO TYPE PAYLOAD_JSON [flags...]: the header's outcome, departure
-# and a consent record's reference are taken from the payload.
-send() {
-  local from=$1 to=$2 type=$3; printf '%s' "$4" >payload.json; shift 4
-  local out
-  if ! out=$(as "$from" send --type "$type" --case "$case_ref" --from "$from@$(node_of "$from")" \
-      --to "$to@$(node_of "$to")" --sign-key keys/$from.sign.key --recipient-pub keys/$to.enc.pub \
-      --node-pub keys/$(node_of "$from")-node.sign.pub --payload payload.json "$@" 2>&1); then
-    echo "$out"; rm -f payload.json; return 1
+# api ORG METHOD PATH [BODY_FILE]: one call to ORG's agent, its answer on
+# stdout; with a body, the command is shown first (on stderr).
+api() {
+  local org=$1 method=$2 path=$3 body=${4:-}
+  if [ -n "$body" ]; then
+    printf '$ curl -s -X %s -H "Authorization: Bearer $%s_TOKEN" --data @%s %s%s\n' \
+      "$method" "$(tr 'a-z-' 'A-Z_' <<<"$org")" "$body" "${url[$org]}" "$path" >&2
+    curl -s -X "$method" -H "Authorization: Bearer ${token[$org]}" \
+      -H "Content-Type: application/json" --data "@$body" "${url[$org]}$path"
+  else
+    curl -s -X "$method" -H "Authorization: Bearer ${token[$org]}" "${url[$org]}$path"
   fi
-  rm -f payload.json
-  echo "$from -> $to: $out"
-  ids+=("$from $(sed -nE 's/^sent [A-Z_]+ ([0-9a-f]{32}).*/\1/p' <<<"$out")")
-  # The recipient takes it from its node, opens it and signs the acknowledgement.
-  mkdir -p "inbox-$to"
-  for _ in $(seq 1 50); do
-    as "$to" receive --recipient-key keys/$to.enc.key --sign-key keys/$to.sign.key \
-      --keys-dir keys --out-dir "inbox-$to" --wait-ms 200 >"recv.out" 2>&1 || true
-    if grep -q "received $(tr 'a-z-' 'A-Z_' <<<"$type")" recv.out; then
-      sed 's/^/    /' recv.out; return 0
-    fi
-  done
-  echo "demo: $to did not receive $type" >&2; return 1
 }
-refused() {  # refused FROM TO TYPE TEXT [flags...]: the node must refuse it
+# py EXPR ARGS...: prints the Python expression EXPR over the ARGS (a[0], ...).
+py() { local expr=$1; shift; python3 -c "import json, sys; a = sys.argv[1:]; print($expr)" "$@"; }
+# send FROM TO TYPE PAYLOAD_JSON [--consent REF] [--outcome NAME]: through
+# FROM's agent. The header's outcome, departure and a consent record's
+# reference are taken from the payload. TO's agent pulls the message,
+# verifies and stores it, and acknowledges it with its signature: the demo
+# waits for it there and shows it opened.
+send() {
+  local from=$1 to=$2 type; type=$(tr 'a-z-' 'A-Z_' <<<"$3"); local payload=$4; shift 4
+  local extra='{}'
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --consent) extra=$(py 'json.dumps(dict(json.loads(a[1]), consent_ref=a[0]))' "$2" "$extra"); shift 2 ;;
+      --outcome) extra=$(py 'json.dumps(dict(json.loads(a[1]), outcome=a[0].upper().replace("-", "_")))' "$2" "$extra"); shift 2 ;;
+      *) echo "demo: send: unknown flag $1" >&2; exit 2 ;;
+    esac
+  done
+  local body; body=$(tr 'A-Z_' 'a-z-' <<<"$type").json
+  py 'json.dumps(dict(type=a[0], case_ref=a[1], recipient_org=a[2], payload=json.loads(a[3]), **json.loads(a[4])))' \
+    "$type" "$case_ref" "$to" "$payload" "$extra" >"$body"
+  local out; out=$(api "$from" POST /api/v1/messages "$body")
+  echo "    $(cat "$body")"
+  local id; id=$(py 'json.loads(a[0]).get("message_id", "")' "$out" 2>/dev/null)
+  if [ -z "$id" ]; then
+    py '"    refused: %s: %s" % (json.loads(a[0])["reason"], json.loads(a[0])["message"])' "$out" 2>/dev/null ||
+      echo "    no answer from $from's agent: $out"
+    return 1
+  fi
+  py '"    sent %s %s, accepted by node %s, receipt %s" % (json.loads(a[0])["header"]["type"], a[1], json.loads(a[0])["node"], json.loads(a[0])["receipt_check"])' "$out" "$id"
+  ids+=("$from $id")
+  local msg=""
+  for _ in $(seq 1 100); do
+    msg=$(api "$to" GET "/api/v1/messages/$id")
+    if grep -q '"payload":' <<<"$msg"; then
+      py '"    %s: received from %s, verified, stored, acknowledged; opened: %s" % (a[0], json.loads(a[1])["header"]["sender_org"], json.dumps(json.loads(a[1])["payload"]))' "$to's agent" "$msg"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "demo: $to's agent did not receive $type: $msg" >&2; return 1
+}
+refused() {  # refused FROM TO TYPE PAYLOAD_JSON [flags...]: the node must refuse it
   if send "$@" >refused.out 2>&1; then
     echo "demo: a step the rules forbid was accepted" >&2; cat refused.out; exit 1
   fi
-  sed -n 's/^trmctl: /    refused: /p' refused.out
+  cat refused.out
 }
 case_ref=BG-2026-000123
 departure=$(python3 -c 'import datetime as d; print((d.datetime.now(d.timezone.utc)+d.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
 
-say "7. The return of a victim identified in Bulgaria (case BG-2026-000123) to Nigeria"
+say "8. The return of a victim identified in Bulgaria (case BG-2026-000123) to Nigeria"
 echo "-- no data to Nigeria before the person consents:"
 refused bg-ngo ng-reception referral-request '{"needs": ["shelter"]}' --consent CONSENT-7
 send bg-ngo ng-reception consent-record \
@@ -246,11 +314,20 @@ send ng-reception bg-ngo handover-confirmation '{"received_by": {"name": "Ada Ob
 send ng-reception bg-ngo monitoring-report '{"progress": "in training, housed", "concerns": false}'
 send bg-ngo ng-reception case-closure '{"reason": "COMPLETED", "outcome": "reintegrated"}'
 
-say "8. The case timeline (BG's coordinator) and each message's delivery path"
+say "9. The case timeline (BG's coordinator) and each message's delivery path"
 show "$trmctl" case timeline BG-2026-000123 --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \
   --cert pki/org-bg-nrm.crt --key pki/org-bg-nrm.key
-echo "-- the NGO's own view, with the content of what it received:"
-as bg-ngo case timeline BG-2026-000123 --payloads inbox-bg-ngo | grep -A1 "REFERRAL_ACK "
+echo "-- the NGO's own view through its agent, with the content of what it received:"
+echo "\$ curl -s -H \"Authorization: Bearer \$BG_NGO_TOKEN\" ${url[bg-ngo]}/api/v1/cases/BG-2026-000123/timeline"
+api bg-ngo GET /api/v1/cases/BG-2026-000123/timeline >timeline.json
+python3 - <<'PY'
+import json
+t = json.load(open("timeline.json"))
+print("state %s; next: %s" % (t["state"], t["next_step"]))
+for s in t["timeline"]:
+    shown = "  " + json.dumps(s["payload"]) if s["type"] == "REFERRAL_ACK" and "payload" in s else ""
+    print("  %s %-22s %s -> %s%s" % (s["time"], s["type"], s["sender_org"], s["recipient_org"], shown))
+PY
 echo "-- where each message is, from its sender's node, each piece of evidence checked:"
 for entry in "${ids[@]}"; do
   read -r from id <<<"$entry"
@@ -267,14 +344,18 @@ echo "-- an Italian NGO refers another person to Nigeria; nobody answers within 
 case_ref=IT-2026-000042
 send it-ngo ng-reception consent-record '{"granted": true, "consent_ref": "C-IT-1"}'
 send it-ngo ng-reception referral-request '{"needs": ["shelter"]}' --consent C-IT-1
-sleep 5
-mkdir -p inbox-it-nrm
-as it-nrm receive --recipient-key keys/it-nrm.enc.key --sign-key keys/it-nrm.sign.key \
-  --keys-dir keys --out-dir inbox-it-nrm --wait-ms 2000 || true
+echo "-- the node escalates; the Italian coordinator's agent receives the notice:"
+for _ in $(seq 1 300); do
+  api it-nrm GET "/api/v1/messages?type=DEADLINE_NOTICE" >notices.json
+  grep -q IT-2026-000042 notices.json && break
+  sleep 0.1
+done
+grep -q IT-2026-000042 notices.json || { echo "demo: no escalation reached it-nrm" >&2; exit 1; }
+python3 -c 'import json; [print("  %s %s from %s, case %s" % (m["created"], m["type"], m["sender_org"], m["case_ref"])) for m in json.load(open("notices.json"))]' 
 show "$trmctl" case overdue --node "127.0.0.1:${port[it]}" --ca pki/ca.crt \
   --cert pki/org-it-nrm.crt --key pki/org-it-nrm.key
 
-say "9. The auditor exports the case's trail from BG and verifies it offline"
+say "10. The auditor exports the case's trail from BG and verifies it offline"
 show "$trmctl" audit export --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \
   --cert pki/auditor-grevio.crt --key pki/auditor-grevio.key "${trust[@]}" \
   --case BG-2026-000123 --out bg-trail.bundle
@@ -288,6 +369,8 @@ if [ $once = 1 ]; then
   say "Done; the federation is stopped. Files are in $run"
 else
   say "Done. The federation keeps running: BG 127.0.0.1:${port[bg]}, NG 127.0.0.1:${port[ng]}, IT 127.0.0.1:${port[it]}"
+  echo "Each organisation's agent serves its API (URLs and tokens in step 7), e.g.:"
+  echo "  curl -s -H \"Authorization: Bearer ${token[bg-ngo]}\" ${url[bg-ngo]}/api/v1/cases"
   echo "Stop it with: bash $run/stop.sh    (files are in $run)"
 fi
 echo "Next: ./scripts/test.sh runs the whole test suite; docs/workflow.md describes the case rules."

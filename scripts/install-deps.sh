@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git python3 python3-cryptography xxd
+  build-essential cmake ninja-build pkg-config git python3 python3-cryptography xxd curl
   iproute2 util-linux
   clang libclang-rt-14-dev clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is needed, then builds and runs the whole test suite:
 #   1. clang-format check
-#   2. RelWithDebInfo build (gcc) + ctest: unit, vector and CLI tests
+#   2. RelWithDebInfo build (gcc) + ctest: unit, vector and CLI tests; then
+#      the demo (./scripts/demo.sh --once)
 #   3. ASan+UBSan build (gcc) + the same ctest
 #   4. libFuzzer build (clang, ASan+UBSan) + a bounded fuzz run (>= 60 s)
 # Environment: TRM_FUZZ_SECONDS (default 60), TRM_SKIP_ASAN=1, TRM_SKIP_FUZZ=1,
@@ -33,6 +34,12 @@ run_preset() {
 }
 
 run_preset default
+step "demo: ./scripts/demo.sh --once (output in build/demo.log)"
+if ! ./scripts/demo.sh --once >build/demo.log 2>&1; then
+  tail -n 60 build/demo.log
+  echo "test.sh: the demo failed; build/demo.log has all of it" >&2
+  exit 1
+fi
 if [ "${TRM_SKIP_ASAN:-0}" != 1 ]; then
   TRM_WAIT_SCALE=10 \
     LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0" run_preset asan
