@@ -37,6 +37,7 @@
 #include "client/node_commands.h"
 #include "client/org_commands.h"
 #include "client/reasons_command.h"
+#include "common/cases/payload_facts.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
 #include "common/status.h"
@@ -199,6 +200,15 @@ absl::Status OpenCommand(const OpenFlags& f, const Output& out) {
   options.allow_expired = f.allow_expired;
   ASSIGN_OR_RETURN(SecretBytes payload,
                    envelope::Open(parsed, sender, recipient, options));
+  // The header routed it: it must say what the payload says (protocol
+  // section 17.2), or the message is not written.
+  ASSIGN_OR_RETURN(cases::PayloadFacts facts,
+                   cases::ReadPayloadFacts(
+                       parsed.header().type(),
+                       absl::string_view(
+                           reinterpret_cast<const char*>(payload.view().data()),
+                           payload.size())));
+  RETURN_IF_ERROR(cases::CheckHeaderAgrees(parsed.header(), facts));
   RETURN_IF_ERROR(WriteOutput(f.out, payload.view(), 0600));
   json h = HeaderJson(parsed.header(),
                       HexEncode(AsBytes(parsed.envelope().sender_key_id())));
@@ -454,7 +464,8 @@ int Main(int argc, char** argv) {
   OpenFlags of;
   CLI::App* open = app.add_subcommand(
       "open",
-      "verify the sender's signature and the times, then decrypt the payload");
+      "verify the sender's signature and the times, decrypt the payload, "
+      "and check that the header says what the payload does");
   open->add_option("--in", of.in, "envelope file, - for stdin")->required();
   open->add_option("--sender-pub", of.sender_pub,
                    "sender's signing public key (ORG.sign.pub)")

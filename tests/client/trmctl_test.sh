@@ -110,6 +110,18 @@ python3 -c 'import json; d=json.load(open("out")); assert d["ok"] is False and d
 check "tampered --json reason" 0 $?
 "$TRMCTL" inspect --in t.env --sender-pub bg-ngo.sign.pub >out 2>&1; check "inspect tampered" 1 $?
 
+# A header that says what its payload does not (sealed by the independent
+# implementation, which takes nothing from the payload): open refuses it and
+# writes nothing.
+python3 "$(dirname "$(readlink -f "$0")")/../interop/trm_envelope.py" seal \
+  --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub --from bg-ngo@bg \
+  --to ng-naptip@ng --type 1 --case BG-2026-0001 --consent C-1 --in consent --out mm.env
+check "a disagreeing envelope sealed" 0 $?
+"$TRMCTL" open --in mm.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+  --out mm.out >out 2>&1; check "open refuses a header that disagrees" 1 $?
+contains "names both" "HEADER_PAYLOAD_MISMATCH: .*outcome is none, the payload says CONSENT_GRANTED" out
+[ ! -e mm.out ]; check "nothing written for it" 0 $?
+
 # Wrong keys.
 "$TRMCTL" open --in r.env --sender-pub ng-naptip.sign.pub --recipient-key ng-naptip.enc.key \
   --out x >out 2>&1; check "wrong sender key" 1 $?
