@@ -37,3 +37,13 @@ payload_file() {
   payload_for "$@" >"$file.json" &&
     "$TRMCTL" case payload --type "$1" --from-json "$file.json" --out "$file" >/dev/null
 }
+# sealed_mismatch OUT SIGN_KEY RECIPIENT_PUB FROM@NODE TO@NODE CASE: writes
+# OUT, a CONSENT_RECORD (consent C-1, granted) sealed by the independent
+# implementation (tests/interop), which takes nothing from the payload: its
+# header leaves out the outcome the payload states. A recipient must refuse
+# it as HEADER_PAYLOAD_MISMATCH.
+sealed_mismatch() {
+  payload_file "$1.consent" consent-record --consent C-1 --outcome consent-granted &&
+    python3 "$TRM_TESTS_DIR/interop/trm_envelope.py" seal --sign-key "$2" --recipient-pub "$3" \
+      --from "$4" --to "$5" --type 1 --case "$6" --consent C-1 --in "$1.consent" --out "$1"
+}

@@ -6,6 +6,7 @@
 #   agent_crash_test.sh TRM_BROKER TRMCTL TRM_AGENT [MESSAGES] [KILLS]
 set -u
 CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
+HERE=$(cd "$(dirname "$0")" && pwd)
 BROKER=$(readlink -f "$1")
 TRMCTL=$(readlink -f "$2")
 AGENT=$(readlink -f "$3")
@@ -22,40 +23,11 @@ trap cleanup EXIT
 cd "$work"
 source "$CHECKS"
 
-mkdir keys
-for org in bg-node bg-ngo bg-naptip; do
-  "$TRMCTL" --json keygen --org $org --dir keys >"keys/$org.json" || { echo "keygen failed"; exit 1; }
-done
-sha() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token_sha256"])' "keys/$1.json"; }
-cat >node.json <<JSON
-{
-  "node_id": "bg", "listen": "127.0.0.1:0", "data_dir": "data",
-  "node_signing_key": "keys/bg-node.sign.key",
-  "case_rules": {"enforce": false},
-  "organisations": [
-    {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "encryption_public_key": "keys/bg-ngo.enc.pub", "token_sha256": "$(sha bg-ngo)"},
-    {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "encryption_public_key": "keys/bg-naptip.enc.pub", "token_sha256": "$(sha bg-naptip)"}
-  ]
-}
-JSON
-"$BROKER" --config node.json --insecure-dev >broker.log 2>&1 &
-pids+=($!)
-port=""
-for _ in $(seq 1 "$(polls 100)"); do
-  port=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' broker.log)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: broker did not start"; cat broker.log; exit 1; }
+source "$HERE/agent_lib.sh"
+dev_node
 node="--node 127.0.0.1:$port --insecure-dev"
 
-mkdir agent
-cat >agent/client.json <<JSON
-{"node": "127.0.0.1:$port", "token_file": "../keys/bg-naptip.token", "org": "bg-naptip",
- "home_node": "bg", "sign_key": "../keys/bg-naptip.sign.key",
- "encryption_key": "../keys/bg-naptip.enc.key", "keys_dir": "../keys",
- "node_pub": "../keys/bg-node.sign.pub"}
-JSON
+dev_profile bg-naptip agent
 # A small pull window, so that a kill often lands inside a batch.
 cat >agent/agent.json <<JSON
 {"profile": "client.json", "listen": "127.0.0.1:0", "data_dir": "store",
@@ -107,12 +79,7 @@ check "every message was sent" "$MESSAGES" "$sent"
 
 # Every id the node shows as acknowledged must be in the agent's store and
 # open; with the agent running, each is acknowledged in the end.
-url=""
-for _ in $(seq 1 "$(polls 100)"); do
-  url=$(sed -n 's/.*API at \(http:[^ ]*\) .*/\1/p' agent/agent.log | tail -1)
-  [ -n "$url" ] && break
-  sleep 0.1
-done
+url=$(agent_url agent/agent.log)/api/v1/ || exit 1
 python3 - "$url" "$(cat agent/token)" "$TRMCTL" "127.0.0.1:$port" "$(polls 600)" <<'PY'
 import json, subprocess, sys, time, urllib.error, urllib.request
 url, token, trmctl, node, polls = sys.argv[1:6]

@@ -53,15 +53,9 @@ JSON
   "$AGENT" --config "$org/agent.json" >"$org/agent.log" 2>&1 &
   agent_pids+=($!)
 done
+source "$CLIENT_TESTS/agent_lib.sh"
 for org in bg-ngo ng-naptip; do
-  url=""
-  for _ in $(seq 1 "$(polls 100)"); do
-    url=$(sed -n 's/.*API at \(https:[^ ]*\) .*/\1/p' "$org/agent.log")
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
-  [ -n "$url" ] || { echo "FAIL: agent $org did not start"; cat "$org/agent.log"; exit 1; }
-  echo "${url%/api/v1/}" >"$org/url"
+  agent_url "$org/agent.log" >"$org/url" || exit 1
 done
 
 # Plain HTTP to an HTTPS agent gets nothing.

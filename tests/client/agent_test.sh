@@ -16,41 +16,12 @@ trap cleanup EXIT
 cd "$work"
 source "$CHECKS"
 
-mkdir keys
-for org in bg-node bg-ngo bg-naptip; do
-  "$TRMCTL" --json keygen --org $org --dir keys >"keys/$org.json" || { echo "keygen failed"; exit 1; }
-done
-sha() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token_sha256"])' "keys/$1.json"; }
-cat >node.json <<JSON
-{
-  "node_id": "bg", "listen": "127.0.0.1:0", "data_dir": "data",
-  "node_signing_key": "keys/bg-node.sign.key",
-  "case_rules": {"enforce": false},
-  "organisations": [
-    {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "encryption_public_key": "keys/bg-ngo.enc.pub", "token_sha256": "$(sha bg-ngo)"},
-    {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "encryption_public_key": "keys/bg-naptip.enc.pub", "token_sha256": "$(sha bg-naptip)"}
-  ]
-}
-JSON
-"$BROKER" --config node.json --insecure-dev >broker.log 2>&1 &
-pids+=($!)
-port=""
-for _ in $(seq 1 "$(polls 100)"); do
-  port=$(sed -n 's/.*serving on 127.0.0.1:\([0-9]*\).*/\1/p' broker.log)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: broker did not start"; cat broker.log; exit 1; }
+source "$HERE/agent_lib.sh"
+dev_node
 
 # One folder per organisation: its client profile, users and agent config.
 for org in bg-ngo bg-naptip; do
-  mkdir "$org"
-  cat >"$org/client.json" <<JSON
-{"node": "127.0.0.1:$port", "token_file": "../keys/$org.token", "org": "$org",
- "home_node": "bg", "sign_key": "../keys/$org.sign.key",
- "encryption_key": "../keys/$org.enc.key", "keys_dir": "../keys",
- "node_pub": "../keys/bg-node.sign.pub"}
-JSON
+  dev_profile $org $org
   cat >"$org/agent.json" <<JSON
 {"profile": "client.json", "listen": "127.0.0.1:0", "data_dir": "store",
  "users_file": "users.json", "watch_seconds": 1,
@@ -84,14 +55,7 @@ for org in bg-ngo bg-naptip; do
   pids+=($!)
 done
 for org in bg-ngo bg-naptip; do
-  url=""
-  for _ in $(seq 1 "$(polls 100)"); do
-    url=$(sed -n 's/.*API at \(http:[^ ]*\) .*/\1/p' "$org/agent.log")
-    [ -n "$url" ] && break
-    sleep 0.1
-  done
-  [ -n "$url" ] || { echo "FAIL: agent $org did not start"; cat "$org/agent.log"; exit 1; }
-  echo "$url" >"$org/url"
+  agent_url "$org/agent.log" >"$org/url" || exit 1
 done
 
 python3 "$HERE/agent_api_check.py" "$(cat bg-ngo/url)" "$(cat bg-ngo/casey.token)" \
@@ -107,7 +71,7 @@ python3 -c 'import sys; code, doc = open(sys.argv[1]).read(), open(sys.argv[2]).
 check "docs/integration.md shows docs/examples/python/send_referral.py as it is" 0 $?
 lines=$(grep -cv '^\s*$' "$EXAMPLE")
 [ "$lines" -le 40 ]; check "the Python client is short ($lines lines)" 0 $?
-base=$(sed 's|/api/v1/$||' bg-ngo/url)
+base=$(cat bg-ngo/url)
 python3 "$EXAMPLE" "$base" "$(cat bg-ngo/casey.token)" bg-naptip@bg BG-2026-42 \
   "$(( $(polls 100) / 5 ))" >out 2>&1
 check "the Python client sends and sees it acknowledged" 0 $?
@@ -125,11 +89,8 @@ contains "with the API's reason and path" "^POST /api/v1/messages: KEY_FILE_IO: 
 # receiving agent refuses it, signed; it is never stored, the event stream
 # says so, and the sender's node shows why.
 node="--node 127.0.0.1:$port --insecure-dev"
-payload_file consent consent-record --consent C-1 --outcome consent-granted
-python3 "$HERE/../interop/trm_envelope.py" seal \
-  --sign-key keys/bg-ngo.sign.key --recipient-pub keys/bg-naptip.enc.pub \
-  --from bg-ngo@bg --to bg-naptip@bg --type 1 --case BG-2026-44 --consent C-1 --in consent \
-  --out mismatch.env
+sealed_mismatch mismatch.env keys/bg-ngo.sign.key keys/bg-naptip.enc.pub bg-ngo@bg bg-naptip@bg \
+  BG-2026-44
 "$TRMCTL" --json submit $node --token-file keys/bg-ngo.token --in mismatch.env >out 2>&1
 check "submit a header that disagrees with its payload" 0 $?
 mismatch=$(python3 -c 'import json; print(json.load(open("out"))["message_id"])')
@@ -153,12 +114,12 @@ fetch "$murl" >metrics; check "GET /metrics" 0 $?
 contains "stored counted" "^trm_agent_stored_total 2$" metrics
 contains "refused counted" "^trm_agent_refused_total 1$" metrics
 contains "the intake is not failing" "^trm_agent_intake_failing 0$" metrics
-fetch "$(cat bg-naptip/url)health" >health; check "GET /api/v1/health" 0 $?
+fetch "$(cat bg-naptip/url)/api/v1/health" >health; check "GET /api/v1/health" 0 $?
 contains "serving" '"status":"serving"' health
 # The node goes away: the agent's health says so, with the reason.
 kill -9 "${pids[0]}"
 for _ in $(seq 1 "$(polls 300)"); do
-  fetch "$(cat bg-naptip/url)health" >health
+  fetch "$(cat bg-naptip/url)/api/v1/health" >health
   grep -q degraded health && break
   sleep 0.1
 done

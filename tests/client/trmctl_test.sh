@@ -113,9 +113,7 @@ check "tampered --json reason" 0 $?
 # A header that says what its payload does not (sealed by the independent
 # implementation, which takes nothing from the payload): open refuses it and
 # writes nothing.
-python3 "$(dirname "$(readlink -f "$0")")/../interop/trm_envelope.py" seal \
-  --sign-key bg-ngo.sign.key --recipient-pub ng-naptip.enc.pub --from bg-ngo@bg \
-  --to ng-naptip@ng --type 1 --case BG-2026-0001 --consent C-1 --in consent --out mm.env
+sealed_mismatch mm.env bg-ngo.sign.key ng-naptip.enc.pub bg-ngo@bg ng-naptip@ng BG-2026-0001
 check "a disagreeing envelope sealed" 0 $?
 "$TRMCTL" open --in mm.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
   --out mm.out >out 2>&1; check "open refuses a header that disagrees" 1 $?

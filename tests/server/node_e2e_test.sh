@@ -137,11 +137,8 @@ contains "signed refusal kept" "refusal: not checked" out
 # without the outcome its payload states (sealed by the independent
 # implementation, which takes nothing from the payload). The recipient
 # opens it, sees the disagreement and refuses it; nothing is written.
-payload_file consent consent-record --consent C-1 --outcome consent-granted
-python3 "$(dirname "$CHECKS")/interop/trm_envelope.py" seal \
-  --sign-key keys/bg-ngo.sign.key --recipient-pub keys/bg-naptip.enc.pub \
-  --from bg-ngo@bg --to bg-naptip@bg --type 1 --case BG-2026-7 --consent C-1 --in consent \
-  --out mismatch.env
+sealed_mismatch mismatch.env keys/bg-ngo.sign.key keys/bg-naptip.enc.pub bg-ngo@bg bg-naptip@bg \
+  BG-2026-7
 "$TRMCTL" --json submit $node --token-file keys/bg-ngo.token --in mismatch.env >out 2>&1
 check "submit a header that disagrees with its payload" 0 $?
 mismatch=$(python3 -c 'import json; print(json.load(open("out"))["message_id"])')
