@@ -70,8 +70,8 @@ const std::vector<Route>& Routes() {
        "What the organisation owes or is owed, soonest first", true, false,
        "caseworker, coordinator"},
       {"GET", "/api/v1/events",
-       "Server-sent events: message, sent, status, deadline (no personal "
-       "data)",
+       "Server-sent events: message, refused, sent, status, deadline (ids, "
+       "types, case references and times; no personal data)",
        true, false, "any"},
   };
   return *routes;
