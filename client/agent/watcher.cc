@@ -1,6 +1,7 @@
 #include "client/agent/watcher.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
@@ -23,8 +24,17 @@ absl::StatusOr<SweepResult> Watcher::Sweep() {
   sent.box = ListFilter::Box::kOutbox;
   sent.limit = AgentStore::kMaxList;
   ASSIGN_OR_RETURN(std::vector<v1::AgentRecord> outbox, store_.List(sent));
+  std::vector<const v1::AgentRecord*> open;
   for (const v1::AgentRecord& rec : outbox) {
-    if (FinalState(rec.last_state())) continue;
+    if (!FinalState(rec.last_state())) open.push_back(&rec);
+  }
+  if (next_ >= open.size()) next_ = 0;
+  const size_t end = std::min(open.size(), next_ + kMaxStatusPerSweep);
+  std::vector<const v1::AgentRecord*> batch(open.begin() + next_,
+                                            open.begin() + end);
+  next_ = end;
+  for (const v1::AgentRecord* one : batch) {
+    const v1::AgentRecord& rec = *one;
     const std::string id = HexEncode(AsBytes(rec.message_id()));
     absl::StatusOr<client::Evidence> ev = node_.Status(id);
     if (!ev.ok()) {

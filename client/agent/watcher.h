@@ -8,6 +8,10 @@
 //   Watcher w(store, node, hub, absl::Hours(48));
 //   ASSIGN_OR_RETURN(SweepResult r, w.Sweep());  // every watch_seconds
 //
+// A sweep asks the node about at most kMaxStatusPerSweep sent messages,
+// taking up where the last one stopped, so a long outbox is covered over
+// several sweeps rather than flooding the node.
+//
 // One thread calls Sweep.
 #ifndef TRM_CLIENT_AGENT_WATCHER_H_
 #define TRM_CLIENT_AGENT_WATCHER_H_
@@ -31,6 +35,8 @@ struct SweepResult {
 
 class Watcher {
  public:
+  static constexpr size_t kMaxStatusPerSweep = 100;
+
   Watcher(AgentStore& store, NodeApi& node, EventHub& hub,
           absl::Duration warning)
       : store_(store), node_(node), hub_(hub), warning_(warning) {}
@@ -43,6 +49,7 @@ class Watcher {
   NodeApi& node_;
   EventHub& hub_;
   const absl::Duration warning_;
+  size_t next_ = 0;  // where the next sweep starts among the open sent ones
   // Each upcoming deadline warned (case, kind, due) and when it is due;
   // forgotten once due, so it is bounded by the open deadlines.
   absl::flat_hash_map<std::string, int64_t> warned_;

@@ -77,6 +77,7 @@ class FakeNode final : public NodeApi {
     return o;
   }
   absl::StatusOr<client::Evidence> Status(absl::string_view id) override {
+    ++status_calls;
     auto it = states.find(std::string(id));
     if (it == states.end()) {
       return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND", "no");
@@ -105,6 +106,7 @@ class FakeNode final : public NodeApi {
   std::vector<std::string> submitted;
   absl::Status submit_error;
   mutable int opened = 0;
+  int status_calls = 0;
 
  private:
   client::Identity me_;
@@ -421,6 +423,23 @@ TEST_F(AgentApiTest, TheWatcherTellsEachStatusChangeOnceAndUpcomingDeadlines) {
   e = Events();
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0].type, "ARRIVAL_CONFIRMATION_DUE");
+}
+
+TEST_F(AgentApiTest, ALongOutboxIsWatchedOverSeveralSweeps) {
+  Watcher w(*store_, node_, hub_, absl::Hours(48));
+  const size_t n = Watcher::kMaxStatusPerSweep + 50;
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(api_->Send(casey_, kReferral).ok());
+  }
+  node_.cases["BG-1"] = v1::CaseView();
+  ASSERT_TRUE(w.Sweep().ok());
+  EXPECT_EQ(node_.status_calls, static_cast<int>(Watcher::kMaxStatusPerSweep));
+  ASSERT_TRUE(w.Sweep().ok());
+  EXPECT_EQ(node_.status_calls, static_cast<int>(n)) << "the rest, next time";
+  ASSERT_TRUE(w.Sweep().ok());
+  EXPECT_EQ(node_.status_calls,
+            static_cast<int>(n + Watcher::kMaxStatusPerSweep))
+      << "then from the start again";
 }
 
 TEST_F(AgentApiTest, WhoAmINamesTheUserTheOrganisationAndTheNode) {
