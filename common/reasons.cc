@@ -62,6 +62,10 @@ constexpr ReasonInfo kReasons[] = {
     {"AGENT_MESSAGE_NOT_FOUND",
      {kNotFound},
      "No such message in the agent's store; the inbox lists the ids it holds."},
+    {"AGENT_NOT_REFUSABLE",
+     {kFailedPrecondition},
+     "Only the recipient refuses a message; this one was sent by your "
+     "organisation. Send a CASE_CLOSURE or a new message instead."},
     {"AGENT_RECORD_INVALID",
      {kInvalidArgument},
      "The agent was given a message without its id or envelope to store; a "
@@ -102,10 +106,6 @@ constexpr ReasonInfo kReasons[] = {
      {kInvalidArgument, kInternal, kResourceExhausted},
      "trm-agent's users file or a user's entry is wrong (the message names "
      "it); fix the file or recreate the user with trm-agent user add."},
-    {"ALREADY_ACKNOWLEDGED",
-     {kFailedPrecondition},
-     "Nothing to do: the message was acknowledged before, and its receipt "
-     "stands."},
     {"ALREADY_DEPARTED",
      {kFailedPrecondition},
      "Case rule: after departure a return is not withdrawn; send an "

@@ -9,6 +9,7 @@
 #include "client/agent/case_summary.h"
 #include "client/agent/type_catalogue.h"
 #include "common/bytes.h"
+#include "common/envelope/refusal.h"
 #include "common/json/strict_json.h"
 #include "common/status.h"
 #include "common/time_text.h"
@@ -65,7 +66,8 @@ nlohmann::json Summary(const v1::AgentRecord& r) {
           {"recipient_org", h.recipient_org()},
           {"created", IsoSeconds(h.created_unix_ms())},
           {"stored", IsoSeconds(r.stored_unix_ms())},
-          {"read", r.read()}};
+          {"read", r.read()},
+          {"refused", r.refused_unix_ms() > 0}};
 }
 
 absl::Status Invalid(absl::string_view path, absl::string_view what) {
@@ -335,7 +337,19 @@ absl::StatusOr<nlohmann::json> AgentApi::Message(const User& u,
                                 IsoSeconds(r.stored_unix_ms()),
                                 ", then acknowledged with a signature")}});
   }
-  if (!r.outgoing() && u.role != Role::kAuditor) {
+  if (r.refused_unix_ms() > 0) {
+    out["refusal"] = {{"time", IsoSeconds(r.refused_unix_ms())},
+                      {"reason", r.refusal_reason()},
+                      {"text", r.refusal_text()},
+                      {"by", r.refused_by()}};
+    evidence.push_back(
+        {{"step", "refused"},
+         {"check", absl::StrCat("refused with a signature at ",
+                                IsoSeconds(r.refused_unix_ms()), " (",
+                                r.refusal_reason(), ")")}});
+    out["payload_note"] =
+        "refused: the agent deleted its copy, so it no longer opens";
+  } else if (!r.outgoing() && u.role != Role::kAuditor) {
     absl::StatusOr<nlohmann::json> p = OpenPayload(r);
     if (p.ok()) {
       out["payload"] = *std::move(p);
@@ -372,6 +386,56 @@ absl::StatusOr<nlohmann::json> AgentApi::MarkRead(const User& u,
   ASSIGN_OR_RETURN(v1::AgentRecord rec, Find(id_hex));
   RETURN_IF_ERROR(store_.SetRead(rec.message_id(), read));
   return nlohmann::json{{"message_id", id_hex}, {"read", read}};
+}
+
+absl::StatusOr<nlohmann::json> AgentApi::Refuse(const User& u,
+                                                const std::string& id_hex,
+                                                const std::string& body) {
+  RETURN_IF_ERROR(Require(u, kReaders, "refusing a message"));
+  ASSIGN_OR_RETURN(nlohmann::json j, ParseBody(body));
+  jsonio::JsonReader in(j, "", kBody);
+  absl::Status s = in.Keys({"reason", "text"});
+  if (!s.ok()) return AtPath(s, "");
+  ASSIGN_OR_RETURN(std::string reason_token, in.Str("reason", true));
+  absl::StatusOr<v1::RefusalReason> reason =
+      envelope::ParseRefusalReason(reason_token);
+  if (!reason.ok()) {
+    return Invalid("reason",
+                   "must be NOT_OURS, WRONG_TYPE, HEADER_PAYLOAD_MISMATCH or "
+                   "CANNOT_OPEN");
+  }
+  ASSIGN_OR_RETURN(std::string text, in.Str("text", true));
+  if (text.empty() || text.size() > envelope::kMaxRefusalText) {
+    return Invalid("text",
+                   absl::StrCat("must hold 1 to ", envelope::kMaxRefusalText,
+                                " bytes saying why, for the sender, without "
+                                "personal data"));
+  }
+  ASSIGN_OR_RETURN(v1::AgentRecord rec, Find(id_hex));
+  if (rec.outgoing()) {
+    return Error(absl::StatusCode::kFailedPrecondition, "AGENT_NOT_REFUSABLE",
+                 absl::StrCat("message ", id_hex,
+                              " is one this organisation sent; only its "
+                              "recipient can refuse it"));
+  }
+  const std::string token = envelope::RefusalReasonToken(*reason);
+  if (rec.refused_unix_ms() == 0) {
+    client::Delivery d;
+    d.message_id = rec.message_id();
+    d.envelope = rec.envelope();
+    d.header = rec.header();
+    d.attempt = rec.attempt();
+    RETURN_IF_ERROR(node_.Refuse(d, *reason, text));
+    RETURN_IF_ERROR(store_.MarkRefused(rec.message_id(), token, text, u.name));
+    hub_.Publish({"refused", id_hex, v1::MessageType_Name(rec.header().type()),
+                  rec.header().case_ref()});
+    ASSIGN_OR_RETURN(rec, store_.Get(rec.message_id()));
+  }
+  return nlohmann::json{{"message_id", id_hex},
+                        {"refused", IsoSeconds(rec.refused_unix_ms())},
+                        {"reason", rec.refusal_reason()},
+                        {"text", rec.refusal_text()},
+                        {"by", rec.refused_by()}};
 }
 
 absl::StatusOr<nlohmann::json> AgentApi::AddNote(const User& u,

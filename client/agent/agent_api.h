@@ -35,6 +35,9 @@ class NodeApi {
       const std::string& envelope) = 0;
   virtual absl::StatusOr<client::Opened> Open(
       const client::Delivery& d) const = 0;
+  virtual absl::Status Refuse(const client::Delivery& d,
+                              v1::RefusalReason reason,
+                              absl::string_view text) = 0;
   virtual absl::StatusOr<client::Evidence> Status(
       absl::string_view message_id) = 0;
   virtual absl::StatusOr<v1::CaseView> Case(const std::string& case_ref) = 0;
@@ -61,6 +64,10 @@ class ClientNode final : public NodeApi {
   absl::StatusOr<client::Opened> Open(
       const client::Delivery& d) const override {
     return c_.Open(d);
+  }
+  absl::Status Refuse(const client::Delivery& d, v1::RefusalReason reason,
+                      absl::string_view text) override {
+    return c_.Refuse(d, reason, text);
   }
   absl::StatusOr<client::Evidence> Status(
       absl::string_view message_id) override {
@@ -113,6 +120,13 @@ class AgentApi {
   absl::StatusOr<nlohmann::json> MarkRead(const User& u,
                                           const std::string& id_hex,
                                           const std::string& body);
+  // body {reason, text}: refuses a received message for good with the
+  // organisation's signed refusal (docs/protocol.md section 15.3), also
+  // after its acknowledgement; the sender sees REFUSED with the reason and
+  // text. The local copy of its envelope is deleted.
+  absl::StatusOr<nlohmann::json> Refuse(const User& u,
+                                        const std::string& id_hex,
+                                        const std::string& body);
   // body {text}
   absl::StatusOr<nlohmann::json> AddNote(const User& u,
                                          const std::string& id_hex,

@@ -228,6 +228,20 @@ absl::Status AgentStore::AddNote(const std::string& message_id,
   });
 }
 
+absl::Status AgentStore::MarkRefused(const std::string& message_id,
+                                     const std::string& reason,
+                                     const std::string& text,
+                                     const std::string& user) {
+  const int64_t now = absl::ToUnixMillis(clock_.Now());
+  return Update(message_id, [&](v1::AgentRecord& r) {
+    r.set_refused_unix_ms(now);
+    r.set_refusal_reason(reason);
+    r.set_refusal_text(text);
+    r.set_refused_by(user);
+    r.clear_envelope();
+  });
+}
+
 absl::StatusOr<size_t> AgentStore::EraseCaseLocked(
     const std::string& case_ref) {
   rocksdb::WriteBatch batch;

@@ -66,6 +66,12 @@ class AgentStore {
   absl::Status SetLastState(const std::string& message_id,
                             v1::MessageState state);
   absl::Status AddNote(const std::string& message_id, v1::AgentNote note);
+  // Records that the organisation refused the message (its node took the
+  // signed refusal) and deletes its envelope, so nothing of the person's
+  // data stays here; its header and notes stay.
+  absl::Status MarkRefused(const std::string& message_id,
+                           const std::string& reason, const std::string& text,
+                           const std::string& user);
 
   // Deletes every local copy of `case_ref` (an erasure notice); how many.
   absl::StatusOr<size_t> EraseCase(const std::string& case_ref);

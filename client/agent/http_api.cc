@@ -60,6 +60,11 @@ const std::vector<Route>& Routes() {
        true, "caseworker, coordinator"},
       {"POST", "/api/v1/messages/{id}/notes", "Add a note {text}", true, true,
        "caseworker, coordinator"},
+      {"POST", "/api/v1/messages/{id}/refuse",
+       "Refuse a received message for good {reason: NOT_OURS|WRONG_TYPE|"
+       "HEADER_PAYLOAD_MISMATCH|CANNOT_OPEN, text}: signed, also after its "
+       "acknowledgement; the sender sees REFUSED and the local copy goes",
+       true, true, "caseworker, coordinator"},
       {"GET", "/api/v1/cases",
        "The organisation's cases: state, next step, what is owed", true, false,
        "any"},
@@ -215,6 +220,10 @@ void HttpApi::Install(httplib::Server& server) {
   handlers["POST /api/v1/messages/{id}/read"] = [this, id](const User& u,
                                                            const auto& r) {
     return api_.MarkRead(u, id(r), r.body);
+  };
+  handlers["POST /api/v1/messages/{id}/refuse"] = [this, id](const User& u,
+                                                             const auto& r) {
+    return api_.Refuse(u, id(r), r.body);
   };
   handlers["POST /api/v1/messages/{id}/notes"] = [this, id](const User& u,
                                                             const auto& r) {

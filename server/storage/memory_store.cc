@@ -163,8 +163,10 @@ absl::Status MemoryMessageStore::AcknowledgeLocked(
   RETURN_IF_ERROR(CheckAcknowledgeable(it->second, ack, &repeat));
   if (repeat) return absl::OkStatus();
   if (fail_writes_) return WriteFailed();
-  queues_[recipient_org].erase(it->second.queue_seq());
-  queued_bytes_[recipient_org] -= it->second.envelope_size();
+  if (!RefusesAfterAcknowledgement(it->second, ack)) {
+    queues_[recipient_org].erase(it->second.queue_seq());
+    queued_bytes_[recipient_org] -= it->second.envelope_size();
+  }
   if (!ack.refusal.empty()) {
     MarkRefused(it->second, ack.refusal, now_unix_ms);
   } else {

@@ -84,8 +84,9 @@ absl::StatusOr<bool> MergePathNotice(v1::StoredStatus& st,
     st.set_acknowledgement(n.acknowledgement());
     changed = true;
   }
+  // A refusal may follow the acknowledgement (section 15.3).
   if (n.refused_unix_ms() > 0 && st.refused_unix_ms() == 0 &&
-      st.acknowledged_unix_ms() == 0 && st.expired_unix_ms() == 0) {
+      st.expired_unix_ms() == 0) {
     MarkRefused(st, n.refusal(), n.refused_unix_ms());
     changed = true;
   }
@@ -99,10 +100,10 @@ absl::StatusOr<bool> MergePathNotice(v1::StoredStatus& st,
         "dead-letter records"));
     changed = true;
   }
-  if (st.acknowledged_unix_ms() > 0) {
-    st.set_state(v1::ACKNOWLEDGED);
-  } else if (st.refused_unix_ms() > 0) {
+  if (st.refused_unix_ms() > 0) {
     st.set_state(v1::REFUSED);
+  } else if (st.acknowledged_unix_ms() > 0) {
+    st.set_state(v1::ACKNOWLEDGED);
   } else if (st.expired_unix_ms() > 0) {
     st.set_state(v1::EXPIRED);
   } else if (st.delivered_unix_ms() > 0) {
@@ -170,17 +171,18 @@ absl::Status CheckAcknowledgeable(const v1::StoredStatus& st,
     *repeat = true;
     return absl::OkStatus();
   }
-  if (st.state() == v1::ACKNOWLEDGED) {
-    return Error(absl::StatusCode::kFailedPrecondition, "ALREADY_ACKNOWLEDGED",
-                 absl::StrCat("message ", HexEncode(AsBytes(st.message_id())),
-                              " is already acknowledged, so it cannot be "
-                              "refused; answer its sender with a message "
-                              "instead"));
-  }
+  // A recipient may refuse what it acknowledged (it stored the message,
+  // then found it is not its own): the acknowledgement stays as evidence.
+  if (st.state() == v1::ACKNOWLEDGED) return absl::OkStatus();
   if (st.state() != v1::ACCEPTED && st.state() != v1::DELIVERED) {
     return NotAcknowledgeable(st);
   }
   return absl::OkStatus();
+}
+
+bool RefusesAfterAcknowledgement(const v1::StoredStatus& st,
+                                 const AckRequest& ack) {
+  return !ack.refusal.empty() && st.state() == v1::ACKNOWLEDGED;
 }
 
 void MarkRefused(v1::StoredStatus& st, const std::string& refusal,

@@ -121,8 +121,13 @@ absl::Status NotAcknowledgeable(const v1::StoredStatus& status);
 // Whether `ack` may take the message of `status` out of its queue: OK, or
 // its refusal. `*repeat` is set when it was done before (acknowledging an
 // acknowledged message, refusing a refused one): OK, and nothing to do.
+// Refusing an acknowledged message is OK (docs/protocol.md section 15.3).
 absl::Status CheckAcknowledgeable(const v1::StoredStatus& status,
                                   const AckRequest& ack, bool* repeat);
+// Whether `ack` refuses a message its recipient acknowledged before: it left
+// the queue then, so only its status changes.
+bool RefusesAfterAcknowledgement(const v1::StoredStatus& status,
+                                 const AckRequest& ack);
 // State REFUSED at `now_unix_ms` with the recipient's signed refusal (its
 // reason as reason_code "REFUSED_<REASON>", its text as reason).
 void MarkRefused(v1::StoredStatus& status, const std::string& refusal,

@@ -917,14 +917,20 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
         op->status = CheckAcknowledgeable(existing, *op->ack, &repeat);
         if (repeat || !op->status.ok()) continue;
       }
-      QueueState& q = queue_state(*op->org);
-      if (q.depth > 0) q.depth--;
-      q.bytes -= std::min(q.bytes, existing.envelope_size());
-      batch.Delete(queues_cf_, QueueKey(*op->org, existing.queue_seq()))
-          .PermitUncheckedError();
-      batch.Delete(expiry_cf_, ExpiryKey(existing.expires_unix_ms(), id))
-          .PermitUncheckedError();
-      if (op->refusal == nullptr) {  // retention purges the payload later
+      // A refusal after the acknowledgement: the message left the queue
+      // then, and retention already purges it.
+      const bool after_ack =
+          op->ack != nullptr && RefusesAfterAcknowledgement(existing, *op->ack);
+      if (!after_ack) {
+        QueueState& q = queue_state(*op->org);
+        if (q.depth > 0) q.depth--;
+        q.bytes -= std::min(q.bytes, existing.envelope_size());
+        batch.Delete(queues_cf_, QueueKey(*op->org, existing.queue_seq()))
+            .PermitUncheckedError();
+        batch.Delete(expiry_cf_, ExpiryKey(existing.expires_unix_ms(), id))
+            .PermitUncheckedError();
+      }
+      if (op->refusal == nullptr && !after_ack) {  // retention purges later
         batch.Put(acked_cf_, ExpiryKey(op->now_unix_ms, id), "")
             .PermitUncheckedError();
       }

@@ -181,6 +181,64 @@ ok("closed at NG too", code == 200 and
    [c.get("state") for c in cases if c["case_ref"] == CASE] == ["CLOSED"],
    json.dumps(cases))
 
+# A misrouted referral: ng-naptip's agent stored and acknowledged it; its
+# caseworker reads it, finds it is not theirs and refuses it. bg-ngo's agent
+# then shows REFUSED, with the acknowledgement and the signed refusal both
+# checked; ng-naptip's copy no longer opens.
+OTHER = "BG-2026-R2"
+code, out = bg.call("POST", "/api/v1/messages", dict(
+    type="CONSENT_RECORD", case_ref=OTHER, recipient_org="ng-naptip",
+    payload={"granted": True, "consent_ref": "C-2",
+             "recipient_org": "ng-naptip", "purpose": "voluntary return"}))
+ok("a second case's consent is accepted", code == 200, json.dumps(out))
+code, out = bg.call("POST", "/api/v1/messages", dict(
+    type="REFERRAL_REQUEST", case_ref=OTHER, recipient_org="ng-naptip",
+    consent_ref="C-2", payload={"needs": ["shelter"]}))
+wrong = out.get("message_id", "") if ok(
+    "a second referral is accepted", code == 200, json.dumps(out)) else ""
+
+
+def stored_at_ng():
+    c, m = ng.call("GET", "/api/v1/messages/" + wrong)
+    return m if c == 200 and "payload" in m else None
+
+
+def status_at_bg(state):
+    def probe():
+        c, m = bg.call("GET", "/api/v1/messages/" + wrong)
+        return m if c == 200 and m.get("status") == state else None
+    return probe
+
+
+if wrong and wait("the second referral reaches ng-naptip", stored_at_ng) and \
+        wait("the second referral is acknowledged", status_at_bg("ACKNOWLEDGED")):
+    code, out = ng.call("POST", "/api/v1/messages/%s/refuse" % wrong,
+                        {"reason": "SHRUG", "text": "x"})
+    ok("a refusal with an unknown reason is a 400 naming the field",
+       code == 400 and out.get("path") == "reason", json.dumps(out))
+    code, out = ng.call("POST", "/api/v1/messages/%s/refuse" % wrong,
+                        {"reason": "NOT_OURS",
+                         "text": "not a case of this organisation"})
+    ok("ng-naptip refuses the acknowledged referral", code == 200 and
+       out.get("reason") == "NOT_OURS", json.dumps(out))
+    st = wait("bg-ngo sees it refused", status_at_bg("REFUSED"))
+    if st:
+        checks = {e["step"]: e["check"] for e in st["evidence"]}
+        ok("the refusal's signature is valid at bg-ngo",
+           checks.get("refusal", "").startswith("valid"),
+           json.dumps(st["evidence"]))
+        ok("the acknowledgement stays as evidence",
+           checks.get("acknowledgement", "").startswith("valid"),
+           json.dumps(st["evidence"]))
+    code, m = ng.call("GET", "/api/v1/messages/" + wrong)
+    ok("ng-naptip's copy is gone, the refusal recorded", code == 200 and
+       "payload" not in m and m.get("refusal", {}).get("reason") ==
+       "NOT_OURS", json.dumps(m))
+    code, out = bg.call("POST", "/api/v1/messages/%s/refuse" % wrong,
+                        {"reason": "NOT_OURS", "text": "x"})
+    ok("the sender cannot refuse its own message", code == 422 and
+       out.get("reason") == "AGENT_NOT_REFUSABLE", "%d %s" % (code, out))
+
 # Erasure: bg-ngo's notice reaches ng-naptip's agent, which deletes its
 # own copies of the case and keeps the notice (which says what went).
 code, out = send(bg, "ERASURE_OR_RECTIFICATION_NOTICE", "ng-naptip",

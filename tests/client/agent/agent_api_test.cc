@@ -76,6 +76,12 @@ class FakeNode final : public NodeApi {
     o.payload = it->second;
     return o;
   }
+  absl::Status Refuse(const client::Delivery& d, v1::RefusalReason reason,
+                      absl::string_view text) override {
+    if (!refuse_error.ok()) return refuse_error;
+    refused.push_back({d.message_id, d.envelope, reason, std::string(text)});
+    return absl::OkStatus();
+  }
   absl::StatusOr<client::Evidence> Status(absl::string_view id) override {
     ++status_calls;
     auto it = states.find(std::string(id));
@@ -105,6 +111,13 @@ class FakeNode final : public NodeApi {
   v1::OverdueList overdue;
   std::vector<std::string> submitted;
   absl::Status submit_error;
+  struct Refusal {
+    std::string message_id, envelope;
+    v1::RefusalReason reason;
+    std::string text;
+  };
+  std::vector<Refusal> refused;
+  absl::Status refuse_error;
   mutable int opened = 0;
   int status_calls = 0;
 
@@ -275,6 +288,67 @@ TEST_F(AgentApiTest, AMessageOpensForACaseworkerAndNeverForAnAuditor) {
             "AGENT_MESSAGE_NOT_FOUND");
   EXPECT_EQ(ErrorReason(api_->Message(casey_, "12").status()),
             "AGENT_REQUEST_INVALID");
+}
+
+// A caseworker refuses a stored (so acknowledged) message after reading
+// it: the node gets the signed refusal of exactly the stored envelope, the
+// local copy goes, the event says so, and a second call changes nothing.
+TEST_F(AgentApiTest, ARefusalIsSignedAtTheNodeAndTheLocalCopyGoes) {
+  const std::string id = Receive("BG-1", v1::REFERRAL_REQUEST, Referral(), 1);
+  const char kBody[] =
+      R"({"reason": "NOT_OURS", "text": "not a case of this shelter"})";
+  EXPECT_EQ(ErrorReason(api_->Refuse(audrey_, id, kBody).status()),
+            "AGENT_ROLE_REQUIRED");
+  absl::Status bad = api_->Refuse(casey_, id, R"({"reason": "BORED",
+                                                   "text": "x"})")
+                         .status();
+  EXPECT_EQ(ErrorReason(bad), "AGENT_REQUEST_INVALID");
+  EXPECT_EQ(PathOf(bad), "reason");
+  bad = api_->Refuse(casey_, id, R"({"reason": "NOT_OURS", "text": ""})")
+            .status();
+  EXPECT_EQ(PathOf(bad), "text");
+  EXPECT_EQ(
+      ErrorReason(api_->Refuse(casey_, std::string(32, 'f'), kBody).status()),
+      "AGENT_MESSAGE_NOT_FOUND");
+  node_.refuse_error =
+      Error(absl::StatusCode::kUnavailable, "NOT_SERVING", "the node is down");
+  EXPECT_EQ(ErrorReason(api_->Refuse(casey_, id, kBody).status()),
+            "NOT_SERVING");
+  EXPECT_TRUE(api_->Message(casey_, id)->contains("payload"))
+      << "a refusal the node did not take keeps the copy";
+  node_.refuse_error = absl::OkStatus();
+  Events();
+
+  absl::StatusOr<nlohmann::json> done = api_->Refuse(casey_, id, kBody);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ((*done)["reason"], "NOT_OURS");
+  EXPECT_EQ((*done)["by"], "casey");
+  ASSERT_EQ(node_.refused.size(), 1u);
+  EXPECT_EQ(node_.refused[0].envelope, "sealed to bg-ngo");
+  EXPECT_EQ(node_.refused[0].reason, v1::REFUSAL_NOT_OURS);
+  EXPECT_EQ(node_.refused[0].text, "not a case of this shelter");
+  std::vector<Event> ev = Events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, "refused");
+  EXPECT_EQ(ev[0].message_id, id);
+  EXPECT_TRUE(store_->Get(node_.refused[0].message_id)->envelope().empty())
+      << "the local copy is deleted";
+  absl::StatusOr<nlohmann::json> msg = api_->Message(casey_, id);
+  ASSERT_TRUE(msg.ok());
+  EXPECT_FALSE(msg->contains("payload"));
+  EXPECT_EQ((*msg)["refusal"]["reason"], "NOT_OURS");
+  EXPECT_EQ((*api_->List(casey_, ListQuery{}))[0]["refused"], true);
+  ASSERT_TRUE(api_->Refuse(casey_, id, kBody).ok()) << "repeated";
+  EXPECT_EQ(node_.refused.size(), 1u);
+
+  // One's own sent message is not for this organisation to refuse.
+  absl::StatusOr<nlohmann::json> sent = api_->Send(casey_, kReferral);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(
+      ErrorReason(
+          api_->Refuse(casey_, (*sent)["message_id"].get<std::string>(), kBody)
+              .status()),
+      "AGENT_NOT_REFUSABLE");
 }
 
 TEST_F(AgentApiTest, UnreadComesFirstAndReadAndNotesAreKept) {

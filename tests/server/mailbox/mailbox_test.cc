@@ -787,16 +787,21 @@ TEST_F(MailboxTest, ARefusalIsSignedByTheRecipientAndTheSenderSeesIt) {
             "MESSAGE_REFUSED");
   EXPECT_EQ(mailbox_->GetStatus(ngo_.id, id)->refusal(), good);
 
-  // An acknowledged message cannot be refused afterwards.
+  // An acknowledged message can be refused afterwards (its recipient stored
+  // it, then read that it is not its own); the sender sees REFUSED and
+  // keeps the acknowledgement as evidence.
   receipt = mailbox_->Submit(ngo_.id, Referral());
   leaf.ParseFromString(receipt->leaf());
   ASSERT_TRUE(Ack(naptip_, leaf.message_id()).ok());
-  EXPECT_EQ(
-      ErrorReason(mailbox_->Refuse(naptip_.id, leaf.message_id(),
-                                   SignedRefusal(naptip_, leaf.message_id()))),
-      "ALREADY_ACKNOWLEDGED");
-  EXPECT_EQ(mailbox_->GetStatus(ngo_.id, leaf.message_id())->state(),
-            v1::ACKNOWLEDGED);
+  ASSERT_TRUE(mailbox_
+                  ->Refuse(naptip_.id, leaf.message_id(),
+                           SignedRefusal(naptip_, leaf.message_id()))
+                  .ok());
+  auto late = mailbox_->GetStatus(ngo_.id, leaf.message_id());
+  EXPECT_EQ(late->state(), v1::REFUSED);
+  EXPECT_GT(late->acknowledged_unix_ms(), 0);
+  EXPECT_FALSE(late->acknowledgement().empty());
+  EXPECT_EQ(late->reason_code(), "REFUSED_CANNOT_OPEN");
 }
 
 TEST_F(MailboxTest, UnsignedAcknowledgementsWhenTheNodeAllowsThem) {

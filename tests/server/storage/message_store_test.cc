@@ -337,10 +337,22 @@ TYPED_TEST(MessageStoreContract, RefusedMessagesLeaveTheQueueAndTravelBack) {
   EXPECT_EQ(ErrorReason(s.Acknowledge("ng-naptip", Id(1), 1300)),
             "MESSAGE_REFUSED");
   ASSERT_TRUE(s.Acknowledge("ng-naptip", Id(2), 1300).ok());
-  EXPECT_EQ(ErrorReason(
-                s.AcknowledgeAll("ng-naptip", {{Id(2), "", refusal}}, 1400)[0]),
-            "ALREADY_ACKNOWLEDGED");
-  EXPECT_EQ(s.GetStatus(Id(2))->state(), v1::ACKNOWLEDGED);
+  EXPECT_EQ(*s.QueueDepth("ng-naptip"), 0u);
+  // Refused after its acknowledgement (not ours, found on reading): the
+  // acknowledgement stays as evidence, and the queue is not touched again.
+  ASSERT_TRUE(
+      s.AcknowledgeAll("ng-naptip", {{Id(2), "", refusal}}, 1400)[0].ok());
+  auto late = s.GetStatus(Id(2));
+  EXPECT_EQ(late->state(), v1::REFUSED);
+  EXPECT_EQ(late->acknowledged_unix_ms(), 1300);
+  EXPECT_EQ(late->refused_unix_ms(), 1400);
+  EXPECT_EQ(*s.QueueDepth("ng-naptip"), 0u);
+  ASSERT_TRUE(
+      s.AcknowledgeAll("ng-naptip", {{Id(2), "", refusal}}, 1500)[0].ok())
+      << "refusing twice";
+  EXPECT_EQ(s.GetStatus(Id(2))->refused_unix_ms(), 1400);
+  EXPECT_EQ(ErrorReason(s.Acknowledge("ng-naptip", Id(2), 1500)),
+            "MESSAGE_REFUSED");
 
   // The notice for the origin node: delivered, then refused, with it.
   auto n = s.ReadNotices("bg", 10);
@@ -369,6 +381,25 @@ TYPED_TEST(MessageStoreContract, RefusedMessagesLeaveTheQueueAndTravelBack) {
   ASSERT_TRUE(s.RecordPath("ng", {acked}, 1500)[0].ok());
   EXPECT_EQ(s.GetStatus(Id(3))->state(), v1::REFUSED);
   EXPECT_EQ(s.GetStatus(Id(3))->acknowledged_unix_ms(), 0);
+
+  // A refusal after the acknowledgement reaches the origin too: REFUSED,
+  // with the acknowledgement kept as evidence.
+  AcceptRequest later = Request(4, "ng-naptip");
+  later.queue = OutboundQueue("ng");
+  ASSERT_TRUE(s.Accept(later).ok());
+  ASSERT_TRUE(s.MarkRelayed(">ng", {{Id(4), "ng", "r"}}, 1050)[0].ok());
+  acked.set_message_id(Id(4));
+  ASSERT_TRUE(s.RecordPath("ng", {acked}, 1500)[0].ok());
+  EXPECT_EQ(s.GetStatus(Id(4))->state(), v1::ACKNOWLEDGED);
+  v1::PathNotice refused_later = acked;
+  refused_later.set_refused_unix_ms(1600);
+  refused_later.set_refusal(refusal);
+  ASSERT_TRUE(s.RecordPath("ng", {refused_later}, 1700)[0].ok());
+  st = s.GetStatus(Id(4));
+  EXPECT_EQ(st->state(), v1::REFUSED);
+  EXPECT_EQ(st->acknowledged_unix_ms(), 1400);
+  EXPECT_EQ(st->refused_unix_ms(), 1600);
+  EXPECT_EQ(st->reason_code(), "REFUSED_CANNOT_OPEN");
 
   // Retention: the refused payload goes, its record stays.
   EXPECT_GE(*s.PurgeAcknowledged(1250, 2000, 100), 1u);
