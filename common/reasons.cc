@@ -59,6 +59,11 @@ constexpr ReasonInfo kReasons[] = {
      {kResourceExhausted},
      "The request body is larger than trm-agent takes (1 MiB); send a smaller "
      "payload."},
+    {"AGENT_CSRF_REQUIRED",
+     {kPermissionDenied},
+     "A change made with the console's session cookie lacked the session's "
+     "X-CSRF-Token header: reload the console page. Integrations use an API "
+     "token as Bearer instead, which needs none."},
     {"AGENT_MESSAGE_NOT_FOUND",
      {kNotFound},
      "No such message in the agent's store; the inbox lists the ids it holds."},

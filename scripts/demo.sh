@@ -194,6 +194,9 @@ JSON
 JSON
   token[$o]=$("$agent" user add --users "agent-$o/users.json" --name caseworker \
     --role caseworker 2>/dev/null)
+  # A sign-in for the console (a demo password: make your own for real use).
+  echo "demo password $o" | "$agent" user add --users "agent-$o/users.json" --name demo \
+    --role caseworker --password-stdin >/dev/null 2>&1
   "$agent" --config "agent-$o/agent.json" >"agent-$o/agent.log" 2>&1 &
   pids="$pids $!"
 done
@@ -203,8 +206,10 @@ for o in $orgs; do
   url[$o]=$(sed -n 's|.*API at \(http:[^ ]*\)/api/v1/ .*|\1|p' "agent-$o/agent.log")
   [ -n "${url[$o]}" ] || { echo "demo: the agent of $o did not start" >&2; cat "agent-$o/agent.log"; exit 1; }
   printf '  %-13s %s  token %s\n' "$o" "${url[$o]}/api/v1/" "${token[$o]}"
+  printf '  %-13s console %s  sign in as demo / "demo password %s"\n' "" "${url[$o]}/console/" "$o"
 done
-echo "(each token is shown once here; GET /api/v1/openapi.json lists the API: docs/integration.md)"
+echo "(each token is shown once here; GET /api/v1/openapi.json lists the API: docs/integration.md;"
+echo " the console is described in docs/console.md)"
 
 as() {  # as ORG trmctl-args...: trmctl against ORG's node, with ORG's certificate
   local org=$1; shift; local n; n=$(node_of "$org")
@@ -371,6 +376,7 @@ else
   say "Done. The federation keeps running: BG 127.0.0.1:${port[bg]}, NG 127.0.0.1:${port[ng]}, IT 127.0.0.1:${port[it]}"
   echo "Each organisation's agent serves its API (URLs and tokens in step 7), e.g.:"
   echo "  curl -s -H \"Authorization: Bearer ${token[bg-ngo]}\" ${url[bg-ngo]}/api/v1/cases"
+  echo "and its console: ${url[bg-ngo]}/console/ (sign in as demo / \"demo password bg-ngo\")"
   echo "Stop it with: bash $run/stop.sh    (files are in $run)"
 fi
 echo "Next: ./scripts/test.sh runs the whole test suite; docs/workflow.md describes the case rules."

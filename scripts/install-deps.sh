@@ -11,6 +11,7 @@ packages=(
   libabsl-dev librocksdb-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libsodium-dev
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

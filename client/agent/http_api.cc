@@ -1,5 +1,7 @@
 #include "client/agent/http_api.h"
 
+#include <sodium.h>
+
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -10,6 +12,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "client/agent/console_server.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "trm/client/client.h"
@@ -36,7 +41,10 @@ const std::vector<Route>& Routes() {
       {"GET", "/api/v1/openapi.json", "This document (no sign-in)", false,
        false, ""},
       {"POST", "/api/v1/sessions",
-       "Sign in with {name, password}: a session token", false, true, ""},
+       "Sign in with {name, password}: a session token; with cookie: true "
+       "(the console), an HttpOnly SameSite=Strict cookie and a CSRF token "
+       "for the X-CSRF-Token header of every change",
+       false, true, ""},
       {"DELETE", "/api/v1/sessions", "Sign out", true, false, "any"},
       {"GET", "/api/v1/me", "Who am I: user, role, organisation, node", true,
        false, "any"},
@@ -105,6 +113,24 @@ void WriteJson(httplib::Response& res, int status, const nlohmann::json& j) {
 
 void WriteError(httplib::Response& res, const absl::Status& s) {
   WriteJson(res, HttpStatusOf(s), ErrorBody(s));
+}
+
+// The session cookie's value, or "".
+std::string CookieOf(const httplib::Request& req) {
+  const std::string all = req.get_header_value("Cookie");
+  for (absl::string_view part : absl::StrSplit(all, ';')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (absl::ConsumePrefix(&part, kSessionCookie) &&
+        absl::ConsumePrefix(&part, "=")) {
+      return std::string(part);
+    }
+  }
+  return "";
+}
+
+bool SameSecret(const std::string& a, const std::string& b) {
+  return !a.empty() && a.size() == b.size() &&
+         sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::string BearerOf(const httplib::Request& req) {
@@ -178,9 +204,27 @@ nlohmann::json ErrorBody(const absl::Status& s) {
   return {{"reason", reason}, {"message", message}, {"path", PathOf(s)}};
 }
 
-absl::StatusOr<User> HttpApi::Caller(const httplib::Request& req) const {
+absl::StatusOr<User> HttpApi::Caller(const httplib::Request& req,
+                                     std::string* csrf) const {
   const std::string token = BearerOf(req);
-  if (token.empty()) return users_.ByToken("");
+  if (token.empty()) {
+    // The console's session: a cookie the browser sends by itself, so a
+    // change must also carry the session's CSRF token, which only the
+    // console's own pages can read.
+    const std::string cookie = CookieOf(req);
+    if (cookie.empty()) return users_.ByToken("");
+    std::string expected;
+    ASSIGN_OR_RETURN(User u, sessions_.Find(cookie, &expected));
+    if (req.method != "GET" && req.method != "HEAD" &&
+        !SameSecret(req.get_header_value("X-CSRF-Token"), expected)) {
+      return Error(absl::StatusCode::kPermissionDenied, "AGENT_CSRF_REQUIRED",
+                   "a change made with the session cookie needs the "
+                   "session's X-CSRF-Token header (from sign-in or GET "
+                   "/api/v1/me); reload the console page and try again");
+    }
+    if (csrf != nullptr) *csrf = expected;
+    return u;
+  }
   absl::StatusOr<User> u = users_.ByToken(token);
   if (u.ok()) return u;
   return sessions_.Find(token);
@@ -191,12 +235,13 @@ void HttpApi::Install(httplib::Server& server) {
       const User&, const httplib::Request&)>;
   std::map<std::string, Handler> handlers;
   auto id = [](const httplib::Request& r) { return std::string(r.matches[1]); };
-  handlers["GET /api/v1/me"] = [this](const User& u, const auto&) {
-    return api_.WhoAmI(u);
-  };
-  handlers["DELETE /api/v1/sessions"] = [this](const User&, const auto& r) {
-    sessions_.End(BearerOf(r));
-    return absl::StatusOr<nlohmann::json>(nlohmann::json{{"signed_out", true}});
+  handlers["GET /api/v1/me"] =
+      [this](const User& u,
+             const httplib::Request& r) -> absl::StatusOr<nlohmann::json> {
+    ASSIGN_OR_RETURN(nlohmann::json me, api_.WhoAmI(u));
+    std::string csrf;
+    if (BearerOf(r).empty() && Caller(r, &csrf).ok()) me["csrf_token"] = csrf;
+    return me;
   };
   handlers["GET /api/v1/organisations"] = [this](const User& u, const auto&) {
     return api_.Organisations(u);
@@ -258,11 +303,12 @@ void HttpApi::Install(httplib::Server& server) {
       h = [this](const httplib::Request& req, httplib::Response& res) {
         nlohmann::json j = nlohmann::json::parse(req.body, nullptr, false);
         if (!j.is_object() || !j.contains("name") || !j["name"].is_string() ||
-            !j.contains("password") || !j["password"].is_string()) {
+            !j.contains("password") || !j["password"].is_string() ||
+            (j.contains("cookie") && !j["cookie"].is_boolean())) {
           WriteError(res, Error(absl::StatusCode::kInvalidArgument,
                                 "AGENT_REQUEST_INVALID",
                                 "sign in with {\"name\": ..., \"password\": "
-                                "...}"));
+                                "..., \"cookie\": false}"));
           return;
         }
         absl::StatusOr<User> u = users_.ByPassword(
@@ -271,11 +317,31 @@ void HttpApi::Install(httplib::Server& server) {
           WriteError(res, u.status());
           return;
         }
-        WriteJson(res, 200,
-                  {{"token", sessions_.Start(*u)},
-                   {"user", u->name},
-                   {"role", std::string(RoleName(u->role))},
-                   {"idle_timeout_s", absl::ToInt64Seconds(sessions_.idle())}});
+        const std::string token = sessions_.Start(*u);
+        nlohmann::json out = {
+            {"user", u->name},
+            {"role", std::string(RoleName(u->role))},
+            {"idle_timeout_s", absl::ToInt64Seconds(sessions_.idle())}};
+        if (j.value("cookie", false)) {
+          // The console: the token stays in an HttpOnly cookie, out of
+          // reach of any script; the page gets only the CSRF token.
+          std::string csrf;
+          sessions_.Find(token, &csrf).IgnoreError();
+          out["csrf_token"] = csrf;
+          res.set_header("Set-Cookie", SessionCookie(token, tls_));
+        } else {
+          out["token"] = token;
+        }
+        WriteJson(res, 200, out);
+      };
+    } else if (key == "DELETE /api/v1/sessions") {
+      h = [this](const httplib::Request& req, httplib::Response& res) {
+        absl::StatusOr<User> u = Caller(req);
+        if (!u.ok()) return WriteError(res, u.status());
+        const std::string bearer = BearerOf(req);
+        sessions_.End(bearer.empty() ? CookieOf(req) : bearer);
+        res.set_header("Set-Cookie", SessionCookie("", tls_));
+        WriteJson(res, 200, {{"signed_out", true}});
       };
     } else if (key == "GET /api/v1/events") {
       h = [this](const httplib::Request& req, httplib::Response& res) {
@@ -374,7 +440,10 @@ void HttpApi::Install(httplib::Server& server) {
   });
   server.set_default_headers({{"Content-Security-Policy", "default-src 'none'"},
                               {"X-Content-Type-Options", "nosniff"},
-                              {"Cache-Control", "no-store"}});
+                              {"Cache-Control", "no-store"},
+                              {"Referrer-Policy", "no-referrer"},
+                              {"X-Frame-Options", "DENY"}});
+  InstallConsole(server);
 }
 
 nlohmann::json HttpApi::OpenApi() {

@@ -44,19 +44,26 @@ class HttpApi {
   // What GET /api/v1/health answers (the intake's health); by default
   // {"status": "serving"}. Set before Install.
   void SetHealth(std::function<nlohmann::json()> f) { health_ = std::move(f); }
+  // Served over TLS: the console's session cookie is then Secure.
+  void SetTls(bool tls) { tls_ = tls; }
 
   void Install(httplib::Server& server);
   // The OpenAPI 3.0 document of the routes Install adds.
   static nlohmann::json OpenApi();
 
  private:
-  absl::StatusOr<User> Caller(const httplib::Request& req) const;
+  // The caller: an API token or session token as Bearer, or the console's
+  // session cookie (then a change also needs X-CSRF-Token, and `csrf`
+  // receives the session's).
+  absl::StatusOr<User> Caller(const httplib::Request& req,
+                              std::string* csrf = nullptr) const;
 
   AgentApi& api_;
   const UserBook& users_;
   SessionTable& sessions_;
   EventHub& hub_;
   std::atomic<int> streams_{0};
+  bool tls_ = false;
   std::function<nlohmann::json()> health_ = [] {
     return nlohmann::json{{"status", "serving"}};
   };

@@ -129,6 +129,7 @@ int Run(const std::string& config_path, bool check_only) {
   AgentApi api(**store, node, hub, SystemClock::Get());
   SessionTable sessions(SystemClock::Get(), c->session_idle);
   HttpApi http(api, *users, sessions, hub);
+  http.SetTls(!c->tls_cert.empty());
   AgentMetrics metrics;
   http.SetHealth([&metrics] { return metrics.Health(absl::Now()); });
 

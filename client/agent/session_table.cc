@@ -17,11 +17,12 @@ std::string SessionTable::Start(const User& user) {
                                    });
     sessions_.erase(oldest);
   }
-  sessions_[TokenHash(token)] = Session{user, now};
+  sessions_[TokenHash(token)] = Session{user, now, NewToken()};
   return token;
 }
 
-absl::StatusOr<User> SessionTable::Find(const std::string& token) {
+absl::StatusOr<User> SessionTable::Find(const std::string& token,
+                                        std::string* csrf) {
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(TokenHash(token));
   if (it == sessions_.end()) {
@@ -36,6 +37,7 @@ absl::StatusOr<User> SessionTable::Find(const std::string& token) {
                  "the session ended after being idle; sign in again");
   }
   it->second.last = now;
+  if (csrf != nullptr) *csrf = it->second.csrf;
   return it->second.user;
 }
 

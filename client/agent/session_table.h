@@ -1,9 +1,12 @@
 // Signed-in people (POST /api/v1/sessions): a random session token per
 // sign-in, held in memory only, ended by sign-out or after `idle` without a
-// request. Bounded: past kMaxSessions the least recently used ends.
+// request. Bounded: past kMaxSessions the least recently used ends. Each
+// session also has a random CSRF token: the console sends it in the
+// X-CSRF-Token header of every change, which another site's page cannot.
 //
 //   std::string token = sessions.Start(user);
-//   ASSIGN_OR_RETURN(User u, sessions.Find(token));
+//   std::string csrf;
+//   ASSIGN_OR_RETURN(User u, sessions.Find(token, &csrf));
 //
 // Thread-safe; time from the Clock seam.
 #ifndef TRM_CLIENT_AGENT_SESSION_TABLE_H_
@@ -30,7 +33,10 @@ class SessionTable {
 
   std::string Start(const User& user) ABSL_LOCKS_EXCLUDED(mu_);
   // AGENT_UNAUTHENTICATED when unknown, ended or idle too long.
-  absl::StatusOr<User> Find(const std::string& token) ABSL_LOCKS_EXCLUDED(mu_);
+  // `csrf`, when given, receives the session's CSRF token.
+  absl::StatusOr<User> Find(const std::string& token,
+                            std::string* csrf = nullptr)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void End(const std::string& token) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Duration idle() const { return idle_; }
 
@@ -38,6 +44,7 @@ class SessionTable {
   struct Session {
     User user;
     absl::Time last;
+    std::string csrf;
   };
   const Clock& clock_;
   const absl::Duration idle_;

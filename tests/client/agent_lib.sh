@@ -2,10 +2,12 @@
 # the test's working directory, with BROKER and TRMCTL set and an array
 # `pids` (every process started is added to it, for the test's cleanup).
 
-# dev_node: keys for bg-node, bg-ngo and bg-naptip in keys/, and a
-# development node "bg" (token sign-in on loopback, case rules off) with
-# those two organisations, started; sets `port`.
+# dev_node [rules]: keys for bg-node, bg-ngo and bg-naptip in keys/, and a
+# development node "bg" (token sign-in on loopback; case rules off, or on
+# with "rules") with those two organisations, started; sets `port`.
 dev_node() {
+  local enforce=false
+  [ "${1:-}" = rules ] && enforce=true
   mkdir -p keys
   local org
   for org in bg-node bg-ngo bg-naptip; do
@@ -17,7 +19,7 @@ dev_node() {
 {
   "node_id": "bg", "listen": "127.0.0.1:0", "data_dir": "data",
   "node_signing_key": "keys/bg-node.sign.key",
-  "case_rules": {"enforce": false},
+  "case_rules": {"enforce": $enforce},
   "organisations": [
     {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "encryption_public_key": "keys/bg-ngo.enc.pub", "token_sha256": "$(sha bg-ngo)"},
     {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "encryption_public_key": "keys/bg-naptip.enc.pub", "token_sha256": "$(sha bg-naptip)"}

@@ -1,0 +1,69 @@
+// The organisation's cases, each with its state, the next step and what
+// is owed by whom and by when; and one case with its timeline.
+import {api} from "../api.js";
+import {h, fill} from "../dom.js";
+import {t, when} from "../i18n.js";
+import {failure, fields, heading} from "../ui.js";
+
+function owedList(owed) {
+  if (!owed || owed.length === 0) return h("span", {text: t("case.nothing_owed")});
+  return h("ul", {class: "owed"}, owed.map((o) =>
+      h("li", {class: o.overdue ? "bad" : o.yours ? "warn" : ""},
+        t("case.owed", o.kind, o.owed_by, o.owed_to, when(o.due)),
+        o.overdue ? h("strong", {text: " " + t("case.overdue")}) : null)));
+}
+
+export async function cases(main) {
+  fill(main, heading(t("cases.title")));
+  let rows;
+  try {
+    rows = await api("GET", "/cases");
+  } catch (err) {
+    main.append(failure(err));
+    return;
+  }
+  if (rows.length === 0) {
+    main.append(h("p", {text: t("cases.empty")}));
+    return;
+  }
+  main.append(h("table", {class: "list", id: "cases"},
+    h("thead", {}, h("tr", {}, ["cases.col.case", "cases.col.state",
+                                "cases.col.next", "cases.col.owed"].map((k) =>
+        h("th", {scope: "col", text: t(k)})))),
+    h("tbody", {}, rows.map((c) => h("tr", {},
+      h("td", {}, h("a", {href: "#/case/" + encodeURIComponent(c.case_ref),
+                          text: c.case_ref})),
+      h("td", {text: c.state || (c.error ? c.error.reason : "")}),
+      h("td", {text: c.next_step || (c.error ? c.error.message : "")}),
+      h("td", {}, owedList(c.owed)))))));
+}
+
+export async function caseTimeline(main, ref, me) {
+  fill(main, heading(t("case.title", ref)));
+  let c;
+  try {
+    c = await api("GET", `/cases/${encodeURIComponent(ref)}/timeline`);
+  } catch (err) {
+    main.append(failure(err));
+    return;
+  }
+  main.append(
+    h("p", {id: "case-state"}, t("case.state"), " ",
+      h("strong", {text: c.state})),
+    h("p", {}, t("case.next"), " ", c.next_step),
+    h("h2", {text: t("case.owed_title")}), owedList(c.owed),
+    h("h2", {text: t("case.timeline")}),
+    h("ol", {id: "timeline", class: "timeline"}, (c.timeline || []).map((s) =>
+      h("li", {},
+        h("a", {href: "#/message/" + s.message_id, text: s.type}), " ",
+        t("message.from_to", s.sender_org, s.recipient_org), " · ",
+        when(s.time), s.outcome ? " · " + s.outcome : "",
+        s.payload ? h("details", {}, h("summary", {text: t("case.payload")}),
+                      fields(s.payload)) : null))));
+  if (me.role !== "auditor") {
+    const q = new URLSearchParams({case: ref});
+    main.append(h("p", {}, h("a", {class: "button", id: "compose-in-case",
+                                   href: "#/compose?" + q,
+                                   text: t("case.compose")})));
+  }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""The console's message catalogues (client/agent/console/i18n/*.json):
+English, French and Arabic hold the same keys, none empty, and every key
+the console's scripts name is in them, so no page shows a bare key in any
+language.
+
+console_catalogue_test.py CONSOLE_DIR
+"""
+import json
+import pathlib
+import re
+import sys
+
+root = pathlib.Path(sys.argv[1])
+failures = []
+catalogues = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+              for p in sorted((root / "i18n").glob("*.json"))}
+if sorted(catalogues) != ["ar", "en", "fr"]:
+    failures.append("expected catalogues ar, en, fr; found %s" %
+                    sorted(catalogues))
+keys = set().union(*[set(c) for c in catalogues.values()])
+for lang, c in catalogues.items():
+    for k in sorted(keys - set(c)):
+        failures.append("%s.json lacks %s" % (lang, k))
+    for k, v in c.items():
+        if not isinstance(v, str) or not v.strip():
+            failures.append("%s.json: %s is empty" % (lang, k))
+
+# Keys named in the scripts: t("a.b"), and the prefixes built at run time
+# ("box." + b, "refuse." + r) with the values they are built from.
+used = set()
+for js in sorted(root.rglob("*.js")):
+    text = js.read_text(encoding="utf-8")
+    used |= set(re.findall(r'\bt\("([a-z_]+\.[A-Za-z_.]+)"', text))
+    used |= set(re.findall(r'"((?:inbox|cases)\.col\.[a-z_]+)"', text))
+for prefix, values in [("box.", ["inbox", "outbox", "all"]),
+                       ("refuse.", ["NOT_OURS", "WRONG_TYPE",
+                                    "HEADER_PAYLOAD_MISMATCH",
+                                    "CANNOT_OPEN"])]:
+    used |= {prefix + v for v in values}
+for k in sorted(used - keys):
+    failures.append("the scripts use %s, which no catalogue has" % k)
+if len(used) < 50:
+    failures.append("found only %d keys in the scripts" % len(used))
+
+for f in failures:
+    print("FAIL: " + f)
+if failures:
+    sys.exit(1)
+print("ok: %d keys in %d catalogues, %d used by the scripts" %
+      (len(keys), len(catalogues), len(used)))

@@ -1,0 +1,352 @@
+#!/usr/bin/python3
+"""The console in headless Chromium (python3-selenium, Debian's chromium
+and chromium-driver), against bg-naptip's agent, with bg-ngo's agent
+sending through its JSON API. Every wait is for the event itself.
+
+console_check.py NAPTIP_URL NGO_URL NGO_TOKEN NAPTIP_TOKEN POLLS SHOTS_DIR
+"""
+import json
+import sys
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+naptip, ngo, ngo_tok, naptip_tok, polls, shots = sys.argv[1:7]
+timeout = max(10, int(polls) * 0.1)
+failures = []
+MARKUP = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+
+
+def ok(what, cond, detail=""):
+    print(("ok   " if cond else "FAIL ") + what +
+          (": " + str(detail) if detail and not cond else ""))
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def call(base, token, method, path, body=None):
+    req = urllib.request.Request(
+        base + "/api/v1" + path, method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": "Bearer " + token,
+                 "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.load(r), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e), dict(e.headers)
+
+
+def send_to_naptip(case, payload):
+    """A consent, then a referral (the node's case rules are on)."""
+    to = {"recipient_org": "bg-naptip", "recipient_node": "bg"}
+    code, out, _ = call(ngo, ngo_tok, "POST", "/messages", dict(
+        type="CONSENT_RECORD", case_ref=case, payload={
+            "granted": True, "consent_ref": "C-" + case,
+            "recipient_org": "bg-naptip", "purpose": "referral"}, **to))
+    ok("bg-ngo sends the consent of %s through its API" % case, code == 200,
+       out)
+    code, out, _ = call(ngo, ngo_tok, "POST", "/messages", dict(
+        type="REFERRAL_REQUEST", case_ref=case, consent_ref="C-" + case,
+        payload=payload, **to))
+    ok("bg-ngo sends the referral of %s through its API" % case, code == 200,
+       out)
+    return out.get("message_id", "")
+
+
+def stored_at_naptip(mid):
+    for _ in range(int(polls)):
+        code, m, _ = call(naptip, naptip_tok, "GET", "/messages/" + mid)
+        if code == 200 and "payload" in m:
+            return True
+        wait_a_little()
+    return False
+
+
+def wait_a_little():
+    try:
+        WebDriverWait(drv, 0.1).until(lambda d: False)
+    except TimeoutException:
+        pass
+
+
+def wait(what, probe):
+    try:
+        return WebDriverWait(drv, timeout).until(lambda d: probe())
+    except TimeoutException:
+        ok(what, False, "timed out; page: " +
+           drv.find_element(By.TAG_NAME, "body").text[-600:] +
+           "; browser log: " + json.dumps(drv.get_log("browser"))[:1500])
+        return None
+
+
+def css(sel):
+    return drv.find_elements(By.CSS_SELECTOR, sel)
+
+
+def text_of(sel):
+    e = css(sel)
+    return e[0].text if e else ""
+
+
+def shot(name):
+    drv.execute_script("window.scrollTo(0, 0)")
+    drv.save_screenshot("%s/%s.png" % (shots, name))
+
+
+def labelled():
+    """Every visible form control has a label (for= its id, or around it)."""
+    bad = drv.execute_script("""
+      return [...document.querySelectorAll('input, select, textarea')]
+        .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
+        .filter(e => !(e.id && document.querySelector(`label[for="${e.id}"]`))
+                     && !e.closest('label') && !e.getAttribute('aria-label'))
+        .map(e => e.outerHTML.slice(0, 80));""")
+    return bad
+
+
+def fetch(method, path, headers):
+    return drv.execute_async_script("""
+      const [method, path, headers, done] = arguments;
+      fetch(path, {method, headers, credentials: 'same-origin',
+                   body: method === 'GET' ? undefined : '{"read": true}'})
+        .then(async r => done([r.status, await r.json()]))
+        .catch(e => done([0, String(e)]));""", method, path, headers)
+
+
+def sign_in(name, password):
+    drv.get(naptip + "/console/")
+    wait("the sign-in page", lambda: css("#signin-name"))
+    css("#signin-name")[0].clear()
+    css("#signin-name")[0].send_keys(name)
+    css("#signin-password")[0].send_keys(password + Keys.ENTER)
+
+
+# The pages' headers, before any browser: a strict policy, no inline script.
+with urllib.request.urlopen(naptip + "/console/", timeout=30) as r:
+    policy = r.headers.get("Content-Security-Policy", "")
+    page = r.read().decode()
+ok("the console has a strict Content-Security-Policy",
+   "script-src 'self'" in policy and "unsafe" not in policy and
+   "default-src 'none'" in policy, policy)
+ok("the page has no inline script", "<script>" not in page and
+   'type="module" src="app.js"' in page)
+with urllib.request.urlopen(naptip + "/console/app.js", timeout=30) as r:
+    ok("scripts are served as JavaScript",
+       r.headers.get("Content-Type", "").startswith("text/javascript"))
+
+opts = webdriver.ChromeOptions()
+opts.binary_location = "/usr/bin/chromium"
+opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+          "--window-size=1280,1000", "--lang=en-GB"]:
+    opts.add_argument(a)
+drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+drv.set_script_timeout(30)
+try:
+    xss = send_to_naptip("BG-C1", {"needs": ["shelter"], "reason": MARKUP})
+    ok("it is stored at bg-naptip's agent", stored_at_naptip(xss))
+    other = send_to_naptip("BG-C2", {"needs": ["medical"],
+                                     "reason": "not for this office"})
+    ok("a second one is stored", stored_at_naptip(other))
+
+    # Sign-in: refused with the wrong password, said on the page.
+    sign_in("amira", "not the password")
+    err = wait("a wrong password is refused on the page",
+               lambda: text_of("#signin-result .error"))
+    ok("the refusal names its reason", err and
+       "AGENT_UNAUTHENTICATED" in err, err)
+    ok("the sign-in page's controls are labelled", not labelled(), labelled())
+    ok("the skip link comes first in the focus order",
+       drv.execute_script("""document.activeElement.blur();
+         return document.querySelector('a, button, input, select, textarea')
+                .id;""") == "skip")
+    cookie_before = drv.get_cookies()
+    ok("no session cookie before signing in", not any(
+        c["name"] == "trm_session" for c in cookie_before))
+
+    sign_in("amira", "amira's long password")
+    wait("the inbox after signing in", lambda: css("a.msg-link"))
+    ok("the header names the user, the organisation and the node",
+       "amira" in text_of("#who") and "bg-naptip" in text_of("#who") and
+       "bg" in text_of("#who"), text_of("#who"))
+    cookie = [c for c in drv.get_cookies() if c["name"] == "trm_session"]
+    ok("the session is an HttpOnly SameSite=Strict cookie", cookie and
+       cookie[0]["httpOnly"] and cookie[0].get("sameSite") == "Strict",
+       cookie)
+    ok("a script cannot read the session",
+       "trm_session" not in drv.execute_script("return document.cookie"))
+    rows = css("table.list tbody tr")
+    ok("the inbox lists the four messages, unread", len(rows) == 4 and
+       all("unread" in r.get_attribute("class") for r in rows), len(rows))
+    ok("the inbox's controls are labelled", not labelled(), labelled())
+    shot("inbox")
+
+    # The message with markup: shown as text, never run.
+    drv.get(naptip + "/console/#/message/" + xss)
+    wait("the message page", lambda: css("#payload dd"))
+    ok("a payload with markup shows as text", MARKUP in text_of("#payload"),
+       text_of("#payload"))
+    ok("no element came from the payload",
+       not css("#payload img") and not css("#payload script"))
+    ok("and nothing in it ran",
+       drv.execute_script("return window.pwned === undefined"))
+    ok("the evidence names the stored step, every check valid",
+       "stored" in text_of("#evidence") and len(css("#evidence li.ok")) ==
+       len(css("#evidence li")) >= 2, text_of("#evidence"))
+    ok("the message page's controls are labelled", not labelled(), labelled())
+    shot("message")
+
+    # CSRF: a change with the cookie but without the session's token is
+    # refused; with it, it passes.
+    status, body = fetch("POST", "/api/v1/messages/%s/read" % xss,
+                         {"Content-Type": "application/json"})
+    ok("a change without the CSRF token is refused (403)", status == 403 and
+       body.get("reason") == "AGENT_CSRF_REQUIRED", (status, body))
+    status, body = fetch("POST", "/api/v1/messages/%s/read" % xss,
+                         {"Content-Type": "application/json",
+                          "X-CSRF-Token": "trm_" + "0" * 64})
+    ok("a wrong CSRF token is refused too", status == 403, (status, body))
+
+    # Reply: the compose form is generated from REFERRAL_ACK's schema and
+    # pre-filled from the message.
+    css("#reply")[0].click()
+    wait("the compose page", lambda: css("#compose-type"))
+    ok("the reply is pre-filled with the case and the recipient",
+       css("#compose-case")[0].get_attribute("value") == "BG-C1" and
+       css("#compose-to")[0].get_attribute("value") == "bg-ngo" and
+       css("#compose-node")[0].get_attribute("value") == "bg")
+    Select(css("#compose-type")[0]).select_by_value("REFERRAL_ACK")
+    wait("the form for REFERRAL_ACK",
+         lambda: css('select[name="payload.accepted"]'))
+    ok("the required field is marked", css(
+        '[data-path="payload.accepted"] .req'))
+    ok("the compose page's controls are labelled", not labelled(), labelled())
+    Select(css('select[name="payload.accepted"]')[0]).select_by_value("true")
+    css('input[name="payload.contact.name"]')[0].send_keys("Ada Obi")
+    shot("compose")
+    css("#compose-send")[0].click()
+    sent = wait("the reply is sent", lambda: text_of("#compose-sent"))
+    ok("the page says it was accepted with a valid receipt",
+       sent and "valid receipt" in sent, sent)
+
+    def at_ngo():
+        code, box, _ = call(ngo, ngo_tok, "GET", "/messages?box=inbox")
+        acks = [m for m in box if m["type"] == "REFERRAL_ACK"] if code == 200 \
+            else []
+        return acks[0] if acks else None
+    ack = None
+    for _ in range(int(polls)):
+        ack = at_ngo()
+        if ack:
+            break
+        wait_a_little()
+    ok("the reply reached bg-ngo's agent", ack is not None)
+    if ack:
+        code, m, _ = call(ngo, ngo_tok, "GET", "/messages/" + ack["message_id"])
+        ok("as the form filled it in", m.get("payload", {}).get(
+            "accepted") is True and m["payload"].get("contact", {}).get(
+            "name") == "Ada Obi" and m["header"].get("in_reply_to") == xss, m)
+
+    # An API refusal is shown next to the field it names, with its reason.
+    drv.get(naptip + "/console/#/compose?case=BG-C9&to=xx-nobody")
+    wait("the compose page again", lambda: css("#compose-type"))
+    Select(css("#compose-type")[0]).select_by_value("INFORMATION_REQUEST")
+    wait("the form for INFORMATION_REQUEST",
+         lambda: css('input[name="payload.question"]'))
+    css('input[name="payload.question"]')[0].send_keys("where?")
+    css("#compose-send")[0].click()
+    err = wait("a refused send is shown",
+               lambda: text_of("#compose-result .error"))
+    ok("with the API's reason token", err and any(
+        tok in err for tok in ["KEY_FILE_IO", "UNKNOWN_ORGANISATION"]), err)
+
+    # A case rule's refusal shows the node's own text: no referral carries
+    # the person's data before a consent covers its recipient.
+    drv.get(naptip + "/console/#/compose?case=BG-C3&to=bg-ngo&node=bg")
+    wait("the compose page once more", lambda: css("#compose-type"))
+    Select(css("#compose-type")[0]).select_by_value("REFERRAL_REQUEST")
+    wait("the form for REFERRAL_REQUEST",
+         lambda: css('textarea[name="payload.needs"]'))
+    css('textarea[name="payload.needs"]')[0].send_keys("shelter")
+    css("#compose-send")[0].click()
+    err = wait("the case rule's refusal is shown",
+               lambda: text_of("#compose-result .error"))
+    ok("with the rule's reason and its text", err and
+       "CONSENT_REQUIRED" in err and "CONSENT_RECORD" in err, err)
+
+    # Refusing the message that is not ours.
+    drv.get(naptip + "/console/#/message/" + other)
+    wait("the second message", lambda: css("#refuse-form"))
+    Select(css("#refuse-reason")[0]).select_by_value("NOT_OURS")
+    css("#refuse-text")[0].send_keys("not a case of this office")
+    css("#refuse-form button")[0].click()
+    refusal = wait("the refusal is recorded", lambda: text_of("#refusal"))
+    ok("the page shows the refusal", refusal and "NOT_OURS" in refusal and
+       "amira" in refusal, refusal)
+    for _ in range(int(polls)):
+        code, m, _ = call(ngo, ngo_tok, "GET", "/messages/" + other)
+        if m.get("status") == "REFUSED":
+            break
+        wait_a_little()
+    ok("bg-ngo sees it REFUSED", m.get("status") == "REFUSED", m)
+
+    # Cases and a case's timeline.
+    drv.get(naptip + "/console/#/cases")
+    wait("the case list", lambda: css("#cases a"))
+    ok("the case list names both cases", "BG-C1" in text_of("#cases") and
+       "BG-C2" in text_of("#cases"), text_of("#cases"))
+    drv.get(naptip + "/console/#/case/BG-C1")
+    wait("the case page", lambda: css("#timeline li"))
+    ok("the timeline has the consent, the referral and the reply",
+       all(ty in text_of("#timeline") for ty in [
+           "CONSENT_RECORD", "REFERRAL_REQUEST", "REFERRAL_ACK"]),
+       text_of("#timeline"))
+    ok("the case's state is shown", text_of("#case-state"),
+       text_of("#case-state"))
+    shot("case")
+
+    # Arabic, right to left, for this user; the choice is kept.
+    Select(css("#language")[0]).select_by_value("ar")
+    wait("Arabic", lambda: drv.execute_script(
+        "return document.documentElement.dir") == "rtl")
+    ok("lang and dir are set", drv.execute_script(
+        "return document.documentElement.lang") == "ar")
+    ok("the navigation is in Arabic", "الوارد" in text_of("#nav"),
+       text_of("#nav"))
+    shot("arabic")
+    drv.refresh()
+    wait("Arabic kept after a reload", lambda: drv.execute_script(
+        "return document.documentElement.dir") == "rtl")
+    Select(css("#language")[0]).select_by_value("en")
+    wait("back to English", lambda: drv.execute_script(
+        "return document.documentElement.dir") == "ltr")
+
+    # Sign-out ends the session for good.
+    css("#signout")[0].click()
+    wait("the sign-in page after signing out", lambda: css("#signin-name"))
+    status, body = fetch("GET", "/api/v1/me", {})
+    ok("the session is over", status == 401, (status, body))
+
+    # An auditor reads headers and evidence, never a payload.
+    sign_in("audrey", "audrey's long password")
+    wait("the auditor's inbox", lambda: css("a.msg-link"))
+    ok("an auditor has no compose link", "New message" not in text_of("#nav"))
+    drv.get(naptip + "/console/#/message/" + xss)
+    wait("the auditor's message page", lambda: css("#evidence li"))
+    ok("an auditor sees no payload", not css("#payload") and
+       "shelter" not in text_of("main"), text_of("main")[:300])
+finally:
+    drv.quit()
+
+if failures:
+    print("FAILED: " + "; ".join(failures))
+    sys.exit(1)
+print("the console works in a real browser")
