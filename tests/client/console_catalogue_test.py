@@ -34,6 +34,7 @@ for js in sorted(root.rglob("*.js")):
     used |= set(re.findall(r'\bt\("([a-z_]+\.[A-Za-z_.]+)"', text))
     used |= set(re.findall(r'"((?:inbox|cases)\.col\.[a-z_]+)"', text))
 for prefix, values in [("box.", ["inbox", "outbox", "all"]),
+                       ("event.", ["message", "refused", "status"]),
                        ("refuse.", ["NOT_OURS", "WRONG_TYPE",
                                     "HEADER_PAYLOAD_MISMATCH",
                                     "CANNOT_OPEN"])]:

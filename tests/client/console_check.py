@@ -121,6 +121,19 @@ def fetch(method, path, headers):
         .catch(e => done([0, String(e)]));""", method, path, headers)
 
 
+def go(route):
+    """Opens the console at ROUTE (e.g. "#/cases") and waits until that
+    page is whole, so that nothing of the page before it is read."""
+    drv.execute_script(
+        "const m = document.getElementById('main');"
+        "if (m) m.removeAttribute('data-rendered');")
+    drv.get(naptip + "/console/" + route)
+    wait("the page " + route, lambda: drv.execute_script(
+        "const m = document.getElementById('main');"
+        "return !!m && m.dataset.route === arguments[0] &&"
+        " !!m.dataset.rendered;", route))
+
+
 def sign_in(name, password):
     drv.get(naptip + "/console/")
     wait("the sign-in page", lambda: css("#signin-name"))
@@ -189,8 +202,15 @@ try:
     ok("the inbox's controls are labelled", not labelled(), labelled())
     shot("inbox")
 
+    # The event stream: new messages appear in the open inbox by themselves.
+    send_to_naptip("BG-C4", {"needs": ["legal advice"]})
+    wait("the open inbox shows the new messages by itself",
+         lambda: len(css("table.list tbody tr")) == 6)
+    ok("the status line announces them", "BG-C4" in text_of("#foot"),
+       text_of("#foot"))
+
     # The message with markup: shown as text, never run.
-    drv.get(naptip + "/console/#/message/" + xss)
+    go("#/message/" + xss)
     wait("the message page", lambda: css("#payload dd"))
     ok("a payload with markup shows as text", MARKUP in text_of("#payload"),
        text_of("#payload"))
@@ -256,7 +276,7 @@ try:
             "name") == "Ada Obi" and m["header"].get("in_reply_to") == xss, m)
 
     # An API refusal is shown next to the field it names, with its reason.
-    drv.get(naptip + "/console/#/compose?case=BG-C9&to=xx-nobody")
+    go("#/compose?case=BG-C9&to=xx-nobody")
     wait("the compose page again", lambda: css("#compose-type"))
     Select(css("#compose-type")[0]).select_by_value("INFORMATION_REQUEST")
     wait("the form for INFORMATION_REQUEST",
@@ -270,7 +290,7 @@ try:
 
     # A case rule's refusal shows the node's own text: no referral carries
     # the person's data before a consent covers its recipient.
-    drv.get(naptip + "/console/#/compose?case=BG-C3&to=bg-ngo&node=bg")
+    go("#/compose?case=BG-C3&to=bg-ngo&node=bg")
     wait("the compose page once more", lambda: css("#compose-type"))
     Select(css("#compose-type")[0]).select_by_value("REFERRAL_REQUEST")
     wait("the form for REFERRAL_REQUEST",
@@ -283,7 +303,7 @@ try:
        "CONSENT_REQUIRED" in err and "CONSENT_RECORD" in err, err)
 
     # Refusing the message that is not ours.
-    drv.get(naptip + "/console/#/message/" + other)
+    go("#/message/" + other)
     wait("the second message", lambda: css("#refuse-form"))
     Select(css("#refuse-reason")[0]).select_by_value("NOT_OURS")
     css("#refuse-text")[0].send_keys("not a case of this office")
@@ -299,11 +319,11 @@ try:
     ok("bg-ngo sees it REFUSED", m.get("status") == "REFUSED", m)
 
     # Cases and a case's timeline.
-    drv.get(naptip + "/console/#/cases")
+    go("#/cases")
     wait("the case list", lambda: css("#cases a"))
     ok("the case list names both cases", "BG-C1" in text_of("#cases") and
        "BG-C2" in text_of("#cases"), text_of("#cases"))
-    drv.get(naptip + "/console/#/case/BG-C1")
+    go("#/case/BG-C1")
     wait("the case page", lambda: css("#timeline li"))
     ok("the timeline has the consent, the referral and the reply",
        all(ty in text_of("#timeline") for ty in [
@@ -339,7 +359,7 @@ try:
     sign_in("audrey", "audrey's long password")
     wait("the auditor's inbox", lambda: css("a.msg-link"))
     ok("an auditor has no compose link", "New message" not in text_of("#nav"))
-    drv.get(naptip + "/console/#/message/" + xss)
+    go("#/message/" + xss)
     wait("the auditor's message page", lambda: css("#evidence li"))
     ok("an auditor sees no payload", not css("#payload") and
        "shelter" not in text_of("main"), text_of("main")[:300])

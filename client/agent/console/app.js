@@ -1,7 +1,8 @@
 // The console: signs the user in, then routes #/inbox, #/message/ID,
 // #/compose, #/cases and #/case/REF to their pages. Every page names the
 // signed-in user, the organisation and the node, and uses only the agent's
-// JSON API.
+// JSON API. The agent's event stream (no personal data) announces new
+// messages, refusals and status changes, and the inbox follows it.
 import {api, setCsrf} from "./api.js";
 import {h, fill} from "./dom.js";
 import {LANGUAGES, language, setLanguage, t, zone} from "./i18n.js";
@@ -15,6 +16,29 @@ import {cases, caseTimeline} from "./pages/cases.js";
 const main = document.getElementById("main");
 let me = null;
 let types = [];
+let events = null;
+let renders = 0;
+
+// Follows GET /api/v1/events while signed in: each event is announced in
+// the status line, and an open list is read again.
+function follow() {
+  if (events) events.close();
+  events = new EventSource("/api/v1/events", {withCredentials: true});
+  for (const kind of ["message", "refused", "status"]) {
+    events.addEventListener(kind, (ev) => {
+      let d = {};
+      try {
+        d = JSON.parse(ev.data);
+      } catch (e) {
+        return;
+      }
+      document.getElementById("foot").textContent =
+          t("event." + kind, d.type || "", d.case_ref || "", d.state || "");
+      const path = location.hash.slice(1).split("?")[0];
+      if (path === "" || path === "/inbox") render();
+    });
+  }
+}
 
 function savedLanguage(user) {
   return localStorage.getItem("trm.lang." + user) ||
@@ -41,6 +65,8 @@ function header() {
     }
     me = null;
     setCsrf("");
+    if (events) events.close();
+    events = null;
     await boot();
   });
   fill(document.getElementById("top"),
@@ -83,6 +109,9 @@ async function render() {
   }
   const title = document.getElementById("page-title");
   if (title) title.focus();
+  // Which route the page shows, once it is whole (tests wait for it).
+  main.dataset.route = location.hash;
+  main.dataset.rendered = String(++renders);
 }
 
 async function boot() {
@@ -107,6 +136,7 @@ async function boot() {
   } catch (err) {
     types = [];
   }
+  follow();
   await render();
 }
 
