@@ -61,3 +61,16 @@ agent_url() {
   [ -n "$url" ] || { echo "FAIL: the agent did not start" >&2; cat "$1" >&2; return 1; }
   echo "$url"
 }
+
+# start_agents ORG...: starts each ORG's agent (ORG/agent.json, logging to
+# ORG/agent.log) and writes its base URL to ORG/url once it serves.
+start_agents() {
+  local org
+  for org in "$@"; do
+    "$AGENT" --config "$org/agent.json" >"$org/agent.log" 2>&1 &
+    pids+=($!)
+  done
+  for org in "$@"; do
+    agent_url "$org/agent.log" >"$org/url" || exit 1
+  done
+}

@@ -3,20 +3,7 @@
 # through one agent's JSON API and read, opened and marked through the
 # other's; each refusal of the API as {reason, message, path} with its HTTP
 # status; the OpenAPI document walked against the routes that answer.
-set -u
-CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
-BROKER=$(readlink -f "$1")
-TRMCTL=$(readlink -f "$2")
-AGENT=$(readlink -f "$3")
-HERE=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
-cd "$work"
-source "$CHECKS"
-
-source "$HERE/agent_lib.sh"
+source "$(dirname "$0")/agent_setup.sh" "$@"
 dev_node
 
 # One folder per organisation: its client profile, users and agent config.
@@ -50,13 +37,7 @@ echo '{"profile": "client.json", "listen": "0.0.0.0:8480", "data_dir": "s", "use
 check "off loopback without TLS" 2 $?
 contains "TLS required off loopback" "CONFIG_INVALID.*must use TLS" out
 
-for org in bg-ngo bg-naptip; do
-  "$AGENT" --config "$org/agent.json" >"$org/agent.log" 2>&1 &
-  pids+=($!)
-done
-for org in bg-ngo bg-naptip; do
-  agent_url "$org/agent.log" >"$org/url" || exit 1
-done
+start_agents bg-ngo bg-naptip
 
 python3 "$HERE/agent_api_check.py" "$(cat bg-ngo/url)" "$(cat bg-ngo/casey.token)" \
   "$(cat bg-naptip/url)" "$(cat bg-naptip/casey.token)" "$(cat bg-naptip/audrey.token)" \

@@ -275,30 +275,29 @@ try:
             "accepted") is True and m["payload"].get("contact", {}).get(
             "name") == "Ada Obi" and m["header"].get("in_reply_to") == xss, m)
 
-    # An API refusal is shown next to the field it names, with its reason.
-    go("#/compose?case=BG-C9&to=xx-nobody")
-    wait("the compose page again", lambda: css("#compose-type"))
-    Select(css("#compose-type")[0]).select_by_value("INFORMATION_REQUEST")
-    wait("the form for INFORMATION_REQUEST",
-         lambda: css('input[name="payload.question"]'))
-    css('input[name="payload.question"]')[0].send_keys("where?")
-    css("#compose-send")[0].click()
-    err = wait("a refused send is shown",
-               lambda: text_of("#compose-result .error"))
+    def refused_send(route, type_, field, value):
+        """Composes TYPE_ at ROUTE with FIELD set, sends it, and returns
+        the refusal the page shows."""
+        go(route)
+        Select(css("#compose-type")[0]).select_by_value(type_)
+        wait("the form for " + type_, lambda: css(field))
+        css(field)[0].send_keys(value)
+        css("#compose-send")[0].click()
+        return wait("the refusal of " + type_ + " is shown",
+                    lambda: text_of("#compose-result .error"))
+
+    # An API refusal is shown with its reason.
+    err = refused_send("#/compose?case=BG-C9&to=xx-nobody",
+                       "INFORMATION_REQUEST", 'input[name="payload.question"]',
+                       "where?")
     ok("with the API's reason token", err and any(
         tok in err for tok in ["KEY_FILE_IO", "UNKNOWN_ORGANISATION"]), err)
 
     # A case rule's refusal shows the node's own text: no referral carries
     # the person's data before a consent covers its recipient.
-    go("#/compose?case=BG-C3&to=bg-ngo&node=bg")
-    wait("the compose page once more", lambda: css("#compose-type"))
-    Select(css("#compose-type")[0]).select_by_value("REFERRAL_REQUEST")
-    wait("the form for REFERRAL_REQUEST",
-         lambda: css('textarea[name="payload.needs"]'))
-    css('textarea[name="payload.needs"]')[0].send_keys("shelter")
-    css("#compose-send")[0].click()
-    err = wait("the case rule's refusal is shown",
-               lambda: text_of("#compose-result .error"))
+    err = refused_send("#/compose?case=BG-C3&to=bg-ngo&node=bg",
+                       "REFERRAL_REQUEST", 'textarea[name="payload.needs"]',
+                       "shelter")
     ok("with the rule's reason and its text", err and
        "CONSENT_REQUIRED" in err and "CONSENT_RECORD" in err, err)
 

@@ -6,19 +6,7 @@
 # a reply composed from the type's JSON Schema, a refusal, CSRF refusals,
 # Arabic right to left, labels and focus, an auditor without payloads, and
 # sign-out. Screenshots of the main pages go to $TRM_SCREENSHOTS when set.
-set -u
-CHECKS=$(cd "$(dirname "$0")/.." && pwd)/checks.sh
-BROKER=$(readlink -f "$1")
-TRMCTL=$(readlink -f "$2")
-AGENT=$(readlink -f "$3")
-HERE=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
-cd "$work"
-source "$CHECKS"
-source "$HERE/agent_lib.sh"
+source "$(dirname "$0")/agent_setup.sh" "$@"
 dev_node rules
 
 for org in bg-ngo bg-naptip; do
@@ -37,13 +25,7 @@ echo "audrey's long password" | "$AGENT" user add --users bg-naptip/users.json -
   --role auditor --password-stdin >/dev/null 2>&1
 check "an auditor with a password" 0 $?
 
-for org in bg-ngo bg-naptip; do
-  "$AGENT" --config "$org/agent.json" >"$org/agent.log" 2>&1 &
-  pids+=($!)
-done
-for org in bg-ngo bg-naptip; do
-  agent_url "$org/agent.log" >"$org/url" || exit 1
-done
+start_agents bg-ngo bg-naptip
 
 mkdir -p shots
 /usr/bin/python3 "$HERE/console_check.py" "$(cat bg-naptip/url)" "$(cat bg-ngo/url)" \
