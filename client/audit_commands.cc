@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/node_commands.h"
+#include "common/audit/bundle.h"
 #include "common/audit/tree_head.h"
 #include "common/crypto/key_files.h"
 #include "common/directory/directory.h"
@@ -18,8 +19,9 @@
 namespace trm::client {
 namespace {
 
+using audit::EventJson;
+using audit::kBundleFormat;
 using nlohmann::json;
-constexpr char kBundleFormat[] = "trm-broker audit bundle v1";
 
 struct AuditFlags {
   NodeFlags node;
@@ -113,30 +115,6 @@ std::string Line(const v1::Entry& entry) {
   return line;
 }
 
-json EventJson(const v1::Entry& entry) {
-  v1::AuditEvent e;
-  e.ParseFromString(entry.event());
-  json j = {{"leaf_index", entry.leaf_index()},
-            {"kind", v1::AuditEventKind_Name(e.kind())},
-            {"time", IsoMillis(e.time_unix_ms())},
-            {"node", e.node()}};
-  if (!e.message_id().empty()) {
-    j["message_id"] = HexEncode(AsBytes(e.message_id()));
-  }
-  for (auto [k, v] : {std::pair{"case_ref", &e.case_ref()},
-                      std::pair{"sender", &e.sender_org()},
-                      std::pair{"recipient", &e.recipient_org()},
-                      std::pair{"peer_node", &e.peer_node()},
-                      std::pair{"reason_code", &e.reason_code()},
-                      std::pair{"detail", &e.detail()}}) {
-    if (!v->empty()) j[k] = *v;
-  }
-  if (e.message_type() != v1::MESSAGE_TYPE_UNSPECIFIED) {
-    j["type"] = v1::MessageType_Name(e.message_type());
-  }
-  return j;
-}
-
 json EventsJson(const v1::Trail& trail) {
   json events = json::array();
   for (const v1::Entry& e : trail.entries()) events.push_back(EventJson(e));
@@ -226,22 +204,8 @@ absl::Status Export(const AuditFlags& f, const Output& out) {
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::Ed25519PublicKey> key,
                    TrustedKey(f, trail.tree_head()));
   ASSIGN_OR_RETURN(v1::TreeHead head, Check(trail, *key));
-  json entries = json::array();
-  for (const v1::Entry& e : trail.entries()) {
-    json proof = json::array();
-    for (const std::string& h : e.inclusion_proof()) {
-      proof.push_back(HexEncode(AsBytes(h)));
-    }
-    entries.push_back({{"leaf_index", e.leaf_index()},
-                       {"event", HexEncode(AsBytes(e.event()))},
-                       {"inclusion_proof", proof}});
-  }
-  json bundle = {
-      {"format", kBundleFormat},
-      {"node", head.node()},
-      {"node_public_key", HexEncode(key->raw())},
-      {"tree_head", HexEncode(AsBytes(trail.tree_head().SerializeAsString()))},
-      {"entries", entries}};
+  const json bundle = audit::BundleJson(
+      trail, head, std::string(key->raw().begin(), key->raw().end()));
   const std::string text = bundle.dump(1) + "\n";
   RETURN_IF_ERROR(WriteOutput(f.out, AsBytes(text), 0644));
   if (out.json) {

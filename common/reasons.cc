@@ -55,6 +55,12 @@ constexpr ReasonInfo kReasons[] = {
      {kInvalidArgument},
      "Internal: an AEAD was called with a key or nonce of the wrong size; "
      "report it as a bug."},
+    {"AGENT_AUDIT_NOT_CONFIGURED",
+     {kFailedPrecondition},
+     "This trm-agent has no audit scope: add an \"audit\" section to its "
+     "configuration with the auditor's certificate and key (as the directory "
+     "lists the auditor) and the nodes in its scope (docs/console.md, "
+     "\"Auditors\"), then restart it."},
     {"AGENT_BODY_TOO_LARGE",
      {kResourceExhausted},
      "The request body is larger than trm-agent takes (1 MiB); send a smaller "
@@ -98,6 +104,11 @@ constexpr ReasonInfo kReasons[] = {
      {kFailedPrecondition},
      "The agent cannot open its store; check data_dir, its permissions, and "
      "that no other trm-agent uses it."},
+    {"AGENT_TRAIL_TOO_LARGE",
+     {kResourceExhausted},
+     "A node holds more matching audit entries than one page shows (5,000): "
+     "ask for one case or a shorter period, or export with trmctl audit "
+     "export."},
     {"AGENT_TYPE_UNKNOWN",
      {kInvalidArgument},
      "The message type is not one an organisation sends; GET /api/v1/types "

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/agent/agent_store.h"
+#include "client/agent/audit_view.h"
 #include "client/agent/event_hub.h"
 #include "client/agent/user_book.h"
 #include "common/clock.h"
@@ -42,6 +43,7 @@ class NodeApi {
       absl::string_view message_id) = 0;
   virtual absl::StatusOr<v1::CaseView> Case(const std::string& case_ref) = 0;
   virtual absl::StatusOr<v1::OverdueList> Overdue(uint32_t max) = 0;
+  virtual absl::StatusOr<v1::NodeStatus> NodeStatus() = 0;
 };
 
 // NodeApi over the client library.
@@ -79,6 +81,9 @@ class ClientNode final : public NodeApi {
   absl::StatusOr<v1::OverdueList> Overdue(uint32_t max) override {
     return c_.Overdue(max);
   }
+  absl::StatusOr<v1::NodeStatus> NodeStatus() override {
+    return c_.NodeStatus();
+  }
 
  private:
   client::Client& c_;
@@ -96,6 +101,12 @@ struct ListQuery {
   std::string type;  // MessageType name, or ""
   bool unread_only = false;
   size_t limit = 100;
+};
+
+// The auditor page's question: a case, or a period (ISO 8601 dates or
+// times, "" for no bound), and for a bundle the node.
+struct AuditQuery {
+  std::string case_ref, from, to, node;
 };
 
 class AgentApi {
@@ -144,6 +155,18 @@ class AgentApi {
   // also sees the node's overdue list.
   absl::StatusOr<nlohmann::json> Due(const User& u);
 
+  // The coordinator's page: the node's status, peer links and warnings
+  // (certificate, keys, disk, links, forks), and the node's overdue
+  // deadlines with their escalations (node_health.h).
+  absl::StatusOr<nlohmann::json> Node(const User& u);
+
+  // The auditor's pages (audit_view.h), once SetAudit gave a scope;
+  // AGENT_AUDIT_NOT_CONFIGURED before. Auditors and coordinators.
+  void SetAudit(AuditView* audit) { audit_ = audit; }
+  absl::StatusOr<nlohmann::json> AuditTrail(const User& u, const AuditQuery& q);
+  absl::StatusOr<nlohmann::json> AuditBundle(const User& u,
+                                             const AuditQuery& q);
+
  private:
   absl::StatusOr<v1::AgentRecord> Find(const std::string& id_hex) const;
   absl::StatusOr<nlohmann::json> OpenPayload(const v1::AgentRecord& r) const;
@@ -152,6 +175,7 @@ class AgentApi {
   NodeApi& node_;
   EventHub& hub_;
   const Clock& clock_;
+  AuditView* audit_ = nullptr;
 };
 
 }  // namespace trm::agent

@@ -34,7 +34,7 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path) {
   RETURN_IF_ERROR(r.Keys(
       {"profile", "listen", "data_dir", "users_file", "tls_cert", "tls_key",
        "retention_days", "pull_window", "session_idle_minutes", "watch_seconds",
-       "deadline_warning_hours", "metrics_listen"}));
+       "deadline_warning_hours", "metrics_listen", "audit"}));
   const std::filesystem::path base = std::filesystem::path(path).parent_path();
   auto file = [&](const char* key,
                   bool required) -> absl::StatusOr<std::string> {
@@ -98,6 +98,39 @@ absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path) {
   }
   if (idle == 0 || idle > 24 * 60) {
     return errors.Bad(r.Path("session_idle_minutes"), "must be 1 to 1440");
+  }
+  if (r.Has("audit")) {
+    ASSIGN_OR_RETURN(jsonio::JsonReader a, r.Object("audit"));
+    RETURN_IF_ERROR(a.Keys({"cert", "key", "ca", "nodes"}));
+    auto afile = [&](const char* key,
+                     bool required) -> absl::StatusOr<std::string> {
+      ASSIGN_OR_RETURN(std::string v, a.Str(key, required));
+      if (v.empty() || std::filesystem::path(v).is_absolute()) return v;
+      return (base / v).string();
+    };
+    ASSIGN_OR_RETURN(c.audit.cert_file, afile("cert", true));
+    ASSIGN_OR_RETURN(c.audit.key_file, afile("key", true));
+    ASSIGN_OR_RETURN(c.audit.ca_file, afile("ca", false));
+    ASSIGN_OR_RETURN(std::vector<jsonio::JsonReader> nodes, a.List("nodes"));
+    if (nodes.empty()) {
+      return errors.Bad(a.Path("nodes"),
+                        "must list the nodes in the auditor's scope, e.g. "
+                        "[{\"node\": \"bg\", \"address\": "
+                        "\"bg-node.example:7400\"}]");
+    }
+    for (const jsonio::JsonReader& n : nodes) {
+      RETURN_IF_ERROR(n.Keys({"node", "address"}));
+      AuditScopeConfig::Node node;
+      ASSIGN_OR_RETURN(node.node, n.Str("node", true));
+      ASSIGN_OR_RETURN(node.address, n.Str("address", true));
+      for (const AuditScopeConfig::Node& seen : c.audit.nodes) {
+        if (seen.node == node.node) {
+          return n.Bad(absl::StrCat("names node ", node.node,
+                                    " a second time; list each node once"));
+        }
+      }
+      c.audit.nodes.push_back(std::move(node));
+    }
   }
   c.retention = absl::Hours(24 * static_cast<int64_t>(days));
   c.pull_window = static_cast<uint32_t>(window);

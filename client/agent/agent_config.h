@@ -9,11 +9,23 @@
 #define TRM_CLIENT_AGENT_AGENT_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace trm::agent {
+
+// The auditor page's reach (docs/console.md, "Auditors"): the auditor's own
+// certificate, as the directory lists it, and every node in its scope.
+struct AuditScopeConfig {
+  std::string cert_file, key_file;
+  std::string ca_file;  // "": the profile's
+  struct Node {
+    std::string node, address;
+  };
+  std::vector<Node> nodes;
+};
 
 struct AgentConfig {
   std::string profile;  // the client profile: node, keys, directory
@@ -34,6 +46,8 @@ struct AgentConfig {
   // (the "status" and "deadline" events), and how near a deadline warns.
   absl::Duration watch_every = absl::Seconds(30);
   absl::Duration deadline_warning = absl::Hours(48);
+  // Empty nodes: no auditor page (its routes say how to set it up).
+  AuditScopeConfig audit;
   bool loopback() const;
 };
 

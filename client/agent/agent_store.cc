@@ -22,6 +22,7 @@ constexpr char kRecord[] = "m/";
 constexpr char kByTime[] = "s/";
 constexpr char kByCase[] = "c/";
 constexpr char kClosed[] = "x/";
+constexpr char kWitness[] = "w/";
 
 std::string Be64(int64_t v) {
   std::string out(8, '\0');
@@ -124,6 +125,29 @@ absl::StatusOr<bool> AgentStore::Put(v1::AgentRecord r) {
   rocksdb::Status s = db_->Write(Durable(), &batch);
   if (!s.ok()) return Io(s, "store a message");
   return true;
+}
+
+absl::StatusOr<std::optional<v1::AgentWitness>> AgentStore::Witness(
+    const std::string& node) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kWitness + node, &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return Io(s, "read a witnessed tree head");
+  v1::AgentWitness w;
+  if (!w.ParseFromString(value)) {
+    return Corrupt(absl::StrCat("the witnessed tree head of node ", node,
+                                " does not parse"));
+  }
+  return w;
+}
+
+absl::Status AgentStore::PutWitness(const v1::AgentWitness& w) {
+  absl::MutexLock lock(&mu_);
+  rocksdb::Status s =
+      db_->Put(Durable(), kWitness + w.node(), w.SerializeAsString());
+  if (!s.ok()) return Io(s, "store a witnessed tree head");
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::AgentRecord> AgentStore::Get(

@@ -73,6 +73,11 @@ class AgentStore {
                            const std::string& reason, const std::string& text,
                            const std::string& user);
 
+  // The auditor page's memory of `node`'s audit log (absent: never seen).
+  absl::StatusOr<std::optional<v1::AgentWitness>> Witness(
+      const std::string& node) const;
+  absl::Status PutWitness(const v1::AgentWitness& w);
+
   // Deletes every local copy of `case_ref` (an erasure notice); how many.
   absl::StatusOr<size_t> EraseCase(const std::string& case_ref);
   // Erases each case whose CASE_CLOSURE was stored at least `retention` ago;

@@ -82,6 +82,20 @@ const std::vector<Route>& Routes() {
       {"GET", "/api/v1/due",
        "What the organisation owes or is owed, soonest first", true, false,
        "caseworker, coordinator"},
+      {"GET", "/api/v1/node",
+       "The node's status, peer links, certificate and key expiry, and its "
+       "overdue deadlines with escalations, with warnings by code",
+       true, false, "coordinator"},
+      {"GET", "/api/v1/audit/trail",
+       "A case's (?case=) or a period's (?from=&to=) trail across every node "
+       "in the agent's audit scope, merged in time order: each node's head "
+       "and each entry's inclusion proof verified here, forks found by "
+       "consistency proofs, the flows between nodes; never a payload",
+       true, false, "auditor, coordinator"},
+      {"GET", "/api/v1/audit/bundle",
+       "One node's trail (?node=&case= or &from=&to=) as a bundle that "
+       "`trmctl audit verify` checks offline (a download)",
+       true, false, "auditor, coordinator"},
       {"GET", "/api/v1/events",
        "Server-sent events: message, refused, sent, status, deadline (ids, "
        "types, case references and times; no personal data)",
@@ -286,6 +300,21 @@ void HttpApi::Install(httplib::Server& server) {
   handlers["GET /api/v1/due"] = [this](const User& u, const auto&) {
     return api_.Due(u);
   };
+  handlers["GET /api/v1/node"] = [this](const User& u, const auto&) {
+    return api_.Node(u);
+  };
+  auto audit_query = [](const httplib::Request& r) {
+    return AuditQuery{r.get_param_value("case"), r.get_param_value("from"),
+                      r.get_param_value("to"), r.get_param_value("node")};
+  };
+  handlers["GET /api/v1/audit/trail"] = [this, audit_query](const User& u,
+                                                            const auto& r) {
+    return api_.AuditTrail(u, audit_query(r));
+  };
+  handlers["GET /api/v1/audit/bundle"] = [this, audit_query](const User& u,
+                                                             const auto& r) {
+    return api_.AuditBundle(u, audit_query(r));
+  };
 
   for (const Route& route : Routes()) {
     const std::string key = absl::StrCat(route.method, " ", route.path);
@@ -396,8 +425,9 @@ void HttpApi::Install(httplib::Server& server) {
       }
       Handler handler = it->second;
       const bool body = route.body;
-      h = [this, handler, body](const httplib::Request& req,
-                                httplib::Response& res) {
+      const bool download = key == "GET /api/v1/audit/bundle";
+      h = [this, handler, body, download](const httplib::Request& req,
+                                          httplib::Response& res) {
         if (body && req.body.size() > AgentApi::kMaxBody) {
           return WriteError(
               res,
@@ -410,6 +440,24 @@ void HttpApi::Install(httplib::Server& server) {
         if (!u.ok()) return WriteError(res, u.status());
         absl::StatusOr<nlohmann::json> out = handler(*u, req);
         if (!out.ok()) return WriteError(res, out.status());
+        if (download) {
+          // The bundle is saved as a file; its name only from safe letters.
+          std::string name = "audit-bundle";
+          for (const std::string& part :
+               {req.get_param_value("node"), req.get_param_value("case")}) {
+            if (part.empty()) continue;
+            name += "-";
+            for (char c : part) {
+              name +=
+                  absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-'
+                      ? c
+                      : '_';
+            }
+          }
+          res.set_header(
+              "Content-Disposition",
+              absl::StrCat("attachment; filename=\"", name, ".json\""));
+        }
         WriteJson(res, 200, *out);
       };
     }

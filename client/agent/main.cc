@@ -20,6 +20,7 @@
 #include "client/agent/agent_config.h"
 #include "client/agent/agent_metrics.h"
 #include "client/agent/agent_store.h"
+#include "client/agent/audit_source.h"
 #include "client/agent/erasure.h"
 #include "client/agent/event_hub.h"
 #include "client/agent/http_api.h"
@@ -127,6 +128,17 @@ int Run(const std::string& config_path, bool check_only) {
   EventHub hub;
   ClientNode node(**client);
   AgentApi api(**store, node, hub, SystemClock::Get());
+  std::unique_ptr<ClientAuditSource> audit_source;
+  std::unique_ptr<AuditView> audit_view;
+  if (!c->audit.nodes.empty()) {
+    absl::StatusOr<std::unique_ptr<ClientAuditSource>> s =
+        ClientAuditSource::Connect(c->audit, *profile);
+    if (!s.ok()) return Fail(s.status());
+    audit_source = *std::move(s);
+    audit_view =
+        std::make_unique<AuditView>(*audit_source, **store, SystemClock::Get());
+    api.SetAudit(audit_view.get());
+  }
   SessionTable sessions(SystemClock::Get(), c->session_idle);
   HttpApi http(api, *users, sessions, hub);
   http.SetTls(!c->tls_cert.empty());

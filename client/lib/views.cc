@@ -7,6 +7,7 @@
 #include "common/rpc_status.h"
 #include "common/status.h"
 #include "trm/client/client.h"
+#include "trm/v1/admin.grpc.pb.h"
 #include "trm/v1/audit.grpc.pb.h"
 #include "trm/v1/case.grpc.pb.h"
 
@@ -98,6 +99,29 @@ absl::StatusOr<v1::Trail> Client::AuditTrail(v1::TrailQuery q) {
     q.set_page_token(page.next_page_token());
   }
   return all;
+}
+
+absl::StatusOr<v1::Proof> Client::AuditConsistency(uint64_t first,
+                                                   uint64_t second) {
+  auto stub = v1::Audit::NewStub(channel());
+  grpc::ClientContext ctx;
+  Prepare(&ctx, absl::Seconds(30));
+  v1::ConsistencyProofRequest req;
+  req.set_first(first);
+  req.set_second(second);
+  v1::Proof proof;
+  RETURN_IF_ERROR(FromGrpcStatus(stub->GetConsistencyProof(&ctx, req, &proof)));
+  return proof;
+}
+
+absl::StatusOr<v1::NodeStatus> Client::NodeStatus() {
+  auto stub = v1::NodeAdmin::NewStub(channel());
+  grpc::ClientContext ctx;
+  Prepare(&ctx, absl::Seconds(30));
+  v1::NodeStatus status;
+  RETURN_IF_ERROR(FromGrpcStatus(
+      stub->GetNodeStatus(&ctx, v1::NodeStatusRequest(), &status)));
+  return status;
 }
 
 }  // namespace trm::client

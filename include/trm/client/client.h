@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "trm/v1/admin.pb.h"
 #include "trm/v1/audit.pb.h"
 #include "trm/v1/case.pb.h"
 #include "trm/v1/directory.pb.h"
@@ -266,6 +267,13 @@ class Client {
   // again from the start if the head moved meanwhile). Check it with
   // VerifyTrail.
   absl::StatusOr<v1::Trail> AuditTrail(v1::TrailQuery q);
+  // The node's proof that its log of `second` entries extends its log of
+  // `first` (check it with the two heads' roots).
+  absl::StatusOr<v1::Proof> AuditConsistency(uint64_t first, uint64_t second);
+
+  // The node's status: peer links, queues, certificate and key validity,
+  // disk (its national coordinator only: NOT_COORDINATOR otherwise).
+  absl::StatusOr<v1::NodeStatus> NodeStatus();
 
   // The signed directory the profile names, as checked against its
   // authority when the client connected (every node and organisation, for

@@ -104,11 +104,13 @@ class FakeNode final : public NodeApi {
     return it->second;
   }
   absl::StatusOr<v1::OverdueList> Overdue(uint32_t) override { return overdue; }
+  absl::StatusOr<v1::NodeStatus> NodeStatus() override { return node_status; }
 
   std::map<std::string, std::string> payloads;  // message id -> bytes
   std::map<std::string, v1::MessageState> states;
   std::map<std::string, v1::CaseView> cases;
   v1::OverdueList overdue;
+  v1::NodeStatus node_status;
   std::vector<std::string> submitted;
   absl::Status submit_error;
   struct Refusal {
@@ -524,6 +526,39 @@ TEST_F(AgentApiTest, WhoAmINamesTheUserTheOrganisationAndTheNode) {
   EXPECT_EQ((*me)["organisation"], "bg-ngo");
   EXPECT_EQ((*me)["node"], "bg");
   EXPECT_EQ(ErrorReason(api_->Organisations(casey_).status()), "NO_DIRECTORY");
+}
+
+TEST_F(AgentApiTest, TheNodePageIsTheCoordinatorsWithTheNodesOverdueList) {
+  node_.node_status.set_node_id("bg");
+  node_.node_status.set_overdue_deadlines(1);
+  node_.node_status.set_relay_enabled(true);
+  v1::OverdueItem* item = node_.overdue.add_items();
+  item->set_case_ref("BG-7");
+  *item->mutable_deadline() =
+      Due(v1::REFERRAL_ACK_DUE, kNow - kHour, "ng-naptip", "bg-ngo");
+  item->mutable_deadline()->set_escalated_unix_ms(kNow - kHour);
+  EXPECT_EQ(ErrorReason(api_->Node(casey_).status()), "AGENT_ROLE_REQUIRED");
+  EXPECT_EQ(ErrorReason(api_->Node(audrey_).status()), "AGENT_ROLE_REQUIRED");
+  absl::StatusOr<nlohmann::json> out = api_->Node(cora_);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)["node_id"], "bg");
+  ASSERT_EQ((*out)["overdue"].size(), 1u);
+  EXPECT_EQ((*out)["overdue"][0]["case_ref"], "BG-7");
+  EXPECT_EQ((*out)["overdue"][0]["owed_by"], "ng-naptip");
+  EXPECT_EQ((*out)["overdue"][0]["escalated_unix_ms"], kNow - kHour);
+  ASSERT_FALSE((*out)["warnings"].empty());
+  EXPECT_EQ((*out)["warnings"][0]["code"], "DEADLINES_OVERDUE");
+}
+
+TEST_F(AgentApiTest, TheAuditPagesNeedAScopeAndACaseOrAPeriod) {
+  AuditQuery q{"BG-1", "", "", ""};
+  EXPECT_EQ(ErrorReason(api_->AuditTrail(casey_, q).status()),
+            "AGENT_ROLE_REQUIRED");
+  absl::StatusOr<nlohmann::json> out = api_->AuditTrail(audrey_, q);
+  EXPECT_EQ(ErrorReason(out.status()), "AGENT_AUDIT_NOT_CONFIGURED");
+  EXPECT_NE(out.status().message().find("\"audit\""), std::string::npos);
+  EXPECT_EQ(ErrorReason(api_->AuditBundle(cora_, q).status()),
+            "AGENT_AUDIT_NOT_CONFIGURED");
 }
 
 }  // namespace

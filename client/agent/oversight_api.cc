@@ -1,0 +1,133 @@
+// AgentApi's pages for oversight: the coordinator's node page and the
+// auditor's trail (agent_api.h). The domain work is in node_health.h and
+// audit_view.h; this checks roles and reads the request.
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "client/agent/agent_api.h"
+#include "client/agent/case_summary.h"
+#include "client/agent/node_health.h"
+#include "common/status.h"
+
+namespace trm::agent {
+namespace {
+
+constexpr std::initializer_list<Role> kOversight = {Role::kCoordinator,
+                                                    Role::kAuditor};
+
+// "2026-12-04" (a whole day, in UTC) or an RFC 3339 time; `end` moves a
+// date to the end of its day.
+absl::StatusOr<int64_t> TimeOf(const std::string& text, const char* name,
+                               bool end) {
+  if (text.empty()) return 0;
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err)) {
+    return absl::ToUnixMillis(end ? t + absl::Hours(24) : t);
+  }
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+    return absl::ToUnixMillis(t);
+  }
+  return AtPath(Error(absl::StatusCode::kInvalidArgument,
+                      "AGENT_REQUEST_INVALID",
+                      absl::StrCat(name, " '", text,
+                                   "' is not a date such as 2026-12-04 or a "
+                                   "time such as 2026-12-04T09:30:00Z")),
+                name);
+}
+
+absl::StatusOr<v1::TrailQuery> TrailQueryOf(const AuditQuery& q) {
+  v1::TrailQuery t;
+  t.set_case_ref(q.case_ref);
+  ASSIGN_OR_RETURN(int64_t from, TimeOf(q.from, "from", false));
+  ASSIGN_OR_RETURN(int64_t to, TimeOf(q.to, "to", true));
+  if (q.case_ref.empty() && from == 0 && to == 0) {
+    return AtPath(Error(absl::StatusCode::kInvalidArgument,
+                        "AGENT_REQUEST_INVALID",
+                        "give a case (case=BG-2026-0001) or a period "
+                        "(from=2026-11-01&to=2026-11-30)"),
+                  "case");
+  }
+  if (from != 0 && to != 0 && to <= from) {
+    return AtPath(Error(absl::StatusCode::kInvalidArgument,
+                        "AGENT_REQUEST_INVALID",
+                        "the period's end comes before its start"),
+                  "to");
+  }
+  t.set_from_unix_ms(from);
+  t.set_to_unix_ms(to);
+  t.set_page_size(1000);
+  return t;
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> AgentApi::Node(const User& u) {
+  RETURN_IF_ERROR(Require(u, {Role::kCoordinator}, "the node's status"));
+  ASSIGN_OR_RETURN(v1::NodeStatus status, node_.NodeStatus());
+  nlohmann::json out = NodeHealth(status, clock_.Now());
+  const std::string& org = node_.identity().org;
+  absl::StatusOr<v1::Directory> dir = node_.Directory();
+  if (dir.ok()) {
+    for (const v1::DirectoryOrganisation& o : dir->organisations()) {
+      if (o.id() != org) continue;
+      for (nlohmann::json& w : OrgKeyWarnings(o, clock_.Now())) {
+        out["warnings"].push_back(std::move(w));
+      }
+    }
+  }
+  absl::StatusOr<v1::OverdueList> overdue = node_.Overdue(1000);
+  nlohmann::json items = nlohmann::json::array();
+  if (overdue.ok()) {
+    for (const v1::OverdueItem& it : overdue->items()) {
+      nlohmann::json j = Owed(it.deadline(), org, overdue->now_unix_ms());
+      j["case_ref"] = it.case_ref();
+      j["state"] = v1::CaseState_Name(it.state());
+      j["escalated_unix_ms"] = it.deadline().escalated_unix_ms();
+      items.push_back(std::move(j));
+    }
+    out["escalated_since_start"] = overdue->escalated_since_start();
+  } else {
+    out["overdue_error"] = {{"reason", client::ReasonOf(overdue.status())},
+                            {"message", std::string(overdue.status().message())}};
+  }
+  out["overdue"] = std::move(items);
+  return out;
+}
+
+absl::StatusOr<nlohmann::json> AgentApi::AuditTrail(const User& u,
+                                                    const AuditQuery& q) {
+  RETURN_IF_ERROR(Require(u, kOversight, "the audit trail"));
+  if (audit_ == nullptr) {
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 "AGENT_AUDIT_NOT_CONFIGURED",
+                 "this agent has no audit scope: its configuration needs an "
+                 "\"audit\" section (docs/console.md, \"Auditors\")");
+  }
+  ASSIGN_OR_RETURN(v1::TrailQuery t, TrailQueryOf(q));
+  ASSIGN_OR_RETURN(nlohmann::json out, audit_->Trail(t));
+  out["case_ref"] = q.case_ref;
+  out["from"] = q.from;
+  out["to"] = q.to;
+  return out;
+}
+
+absl::StatusOr<nlohmann::json> AgentApi::AuditBundle(const User& u,
+                                                     const AuditQuery& q) {
+  RETURN_IF_ERROR(Require(u, kOversight, "an audit bundle"));
+  if (audit_ == nullptr) {
+    return Error(absl::StatusCode::kFailedPrecondition,
+                 "AGENT_AUDIT_NOT_CONFIGURED",
+                 "this agent has no audit scope: its configuration needs an "
+                 "\"audit\" section (docs/console.md, \"Auditors\")");
+  }
+  if (q.node.empty()) {
+    return AtPath(Error(absl::StatusCode::kInvalidArgument,
+                        "AGENT_REQUEST_INVALID",
+                        "a bundle holds one node's log: give node=bg"),
+                  "node");
+  }
+  ASSIGN_OR_RETURN(v1::TrailQuery t, TrailQueryOf(q));
+  return audit_->Bundle(t, q.node);
+}
+
+}  // namespace trm::agent
