@@ -37,9 +37,9 @@ absl::StatusOr<std::unique_ptr<ClientAuditSource>> ClientAuditSource::Connect(
 absl::StatusOr<client::Client*> ClientAuditSource::At(const std::string& node) {
   auto it = clients_.find(node);
   if (it == clients_.end()) {
-    return Error(absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",
-                 absl::StrCat("node '", node,
-                              "' is not in this agent's audit scope"));
+    return Error(
+        absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",
+        absl::StrCat("node '", node, "' is not in this agent's audit scope"));
   }
   return it->second.get();
 }

@@ -30,8 +30,7 @@ class ClientAuditSource final : public AuditSource {
   std::vector<std::string> Nodes() const override { return order_; }
   absl::StatusOr<v1::Trail> Trail(const std::string& node,
                                   const v1::TrailQuery& q) override;
-  absl::StatusOr<v1::Proof> Consistency(const std::string& node,
-                                        uint64_t first,
+  absl::StatusOr<v1::Proof> Consistency(const std::string& node, uint64_t first,
                                         uint64_t second) override;
   absl::StatusOr<std::string> NodeKey(
       const v1::SignedTreeHead& sth) const override;

@@ -20,7 +20,8 @@ namespace {
 using nlohmann::json;
 
 json ErrorJson(const absl::Status& s) {
-  return {{"reason", client::ReasonOf(s)}, {"message", std::string(s.message())}};
+  return {{"reason", client::ReasonOf(s)},
+          {"message", std::string(s.message())}};
 }
 
 std::string HeadText(const v1::TreeHead& h) {
@@ -43,8 +44,7 @@ absl::StatusOr<Checked> FetchChecked(AuditSource& source,
   ASSIGN_OR_RETURN(c.trail, source.Trail(node, q));
   if (static_cast<size_t>(c.trail.entries_size()) > AuditView::kMaxEntries) {
     return Error(absl::StatusCode::kResourceExhausted, "AGENT_TRAIL_TOO_LARGE",
-                 absl::StrCat("node ", node, " holds ",
-                              c.trail.entries_size(),
+                 absl::StrCat("node ", node, " holds ", c.trail.entries_size(),
                               " matching entries, more than the ",
                               AuditView::kMaxEntries,
                               " one page shows; ask for a case or a shorter "
@@ -148,8 +148,8 @@ absl::StatusOr<json> AuditView::Trail(const v1::TrailQuery& q) {
     if (!history.ok()) {
       all_verified = false;
       proof = "failed";
-      n["state"] = client::ReasonOf(history) == "TREE_HEAD_FORK" ? "fork"
-                                                                  : "failed";
+      n["state"] =
+          client::ReasonOf(history) == "TREE_HEAD_FORK" ? "fork" : "failed";
       n.update(ErrorJson(history));
       if (n["state"] == "fork") n["fork"] = std::string(history.message());
     } else {
@@ -221,10 +221,10 @@ absl::StatusOr<json> AuditView::Bundle(const v1::TrailQuery& q,
                                        const std::string& node) {
   const std::vector<std::string> scope = source_.Nodes();
   if (std::find(scope.begin(), scope.end(), node) == scope.end()) {
-    return Error(absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",
-                 absl::StrCat("node '", node,
-                              "' is not in this agent's audit scope (",
-                              absl::StrJoin(scope, ", "), ")"));
+    return Error(
+        absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",
+        absl::StrCat("node '", node, "' is not in this agent's audit scope (",
+                     absl::StrJoin(scope, ", "), ")"));
   }
   ASSIGN_OR_RETURN(Checked c, FetchChecked(source_, node, q));
   RETURN_IF_ERROR(CheckHistory(node, c.trail.tree_head(), c.head));

@@ -29,9 +29,9 @@ void Expiry(json& warnings, const char* soon, const char* passed,
   if (end <= now) {
     warnings.push_back(Warning(passed, "error", {{"since_unix_ms", end_ms}}));
   } else if (end - now <= kExpiryWarning) {
-    warnings.push_back(Warning(soon, "warning",
-                               {{"days", DaysLeft(end_ms, now)},
-                                {"at_unix_ms", end_ms}}));
+    warnings.push_back(
+        Warning(soon, "warning",
+                {{"days", DaysLeft(end_ms, now)}, {"at_unix_ms", end_ms}}));
   }
 }
 
@@ -104,22 +104,22 @@ json NodeHealth(const v1::NodeStatus& s, absl::Time now) {
                       {"queued", q.queued()},
                       {"bytes", q.bytes()}});
   }
-  return json{{"node_id", s.node_id()},
-              {"directory_serial", s.directory_serial()},
-              {"now_unix_ms", s.now_unix_ms()},
-              {"relay_enabled", s.relay_enabled()},
-              {"overdue_deadlines", s.overdue_deadlines()},
-              {"tls_cert_not_after_unix_ms", s.tls_cert_not_after_unix_ms()},
-              {"node_key_valid_until_unix_ms",
-               s.node_key_valid_until_unix_ms()},
-              {"disk",
-               {{"free_bytes", s.disk_free_bytes()},
-                {"min_free_bytes", s.disk_min_free_bytes()},
-                {"low", s.disk_low()},
-                {"refusals", s.disk_refusals()}}},
-              {"peers", peers},
-              {"queues", queues},
-              {"warnings", warnings}};
+  return json{
+      {"node_id", s.node_id()},
+      {"directory_serial", s.directory_serial()},
+      {"now_unix_ms", s.now_unix_ms()},
+      {"relay_enabled", s.relay_enabled()},
+      {"overdue_deadlines", s.overdue_deadlines()},
+      {"tls_cert_not_after_unix_ms", s.tls_cert_not_after_unix_ms()},
+      {"node_key_valid_until_unix_ms", s.node_key_valid_until_unix_ms()},
+      {"disk",
+       {{"free_bytes", s.disk_free_bytes()},
+        {"min_free_bytes", s.disk_min_free_bytes()},
+        {"low", s.disk_low()},
+        {"refusals", s.disk_refusals()}}},
+      {"peers", peers},
+      {"queues", queues},
+      {"warnings", warnings}};
 }
 
 json OrgKeyWarnings(const v1::DirectoryOrganisation& org, absl::Time now) {
@@ -140,7 +140,8 @@ json OrgKeyWarnings(const v1::DirectoryOrganisation& org, absl::Time now) {
       end = std::max(end, k.valid_until_unix_ms());
     }
     if (!any) {
-      warnings.push_back(Warning(passed, "error", {{"organisation", org.id()}}));
+      warnings.push_back(
+          Warning(passed, "error", {{"organisation", org.id()}}));
       return;
     }
     Expiry(warnings, soon, passed, end, now);

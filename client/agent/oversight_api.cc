@@ -27,12 +27,12 @@ absl::StatusOr<int64_t> TimeOf(const std::string& text, const char* name,
   if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
     return absl::ToUnixMillis(t);
   }
-  return AtPath(Error(absl::StatusCode::kInvalidArgument,
-                      "AGENT_REQUEST_INVALID",
-                      absl::StrCat(name, " '", text,
-                                   "' is not a date such as 2026-12-04 or a "
-                                   "time such as 2026-12-04T09:30:00Z")),
-                name);
+  return AtPath(
+      Error(absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",
+            absl::StrCat(name, " '", text,
+                         "' is not a date such as 2026-12-04 or a "
+                         "time such as 2026-12-04T09:30:00Z")),
+      name);
 }
 
 absl::StatusOr<v1::TrailQuery> TrailQueryOf(const AuditQuery& q) {
@@ -41,17 +41,17 @@ absl::StatusOr<v1::TrailQuery> TrailQueryOf(const AuditQuery& q) {
   ASSIGN_OR_RETURN(int64_t from, TimeOf(q.from, "from", false));
   ASSIGN_OR_RETURN(int64_t to, TimeOf(q.to, "to", true));
   if (q.case_ref.empty() && from == 0 && to == 0) {
-    return AtPath(Error(absl::StatusCode::kInvalidArgument,
-                        "AGENT_REQUEST_INVALID",
-                        "give a case (case=BG-2026-0001) or a period "
-                        "(from=2026-11-01&to=2026-11-30)"),
-                  "case");
+    return AtPath(
+        Error(absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",
+              "give a case (case=BG-2026-0001) or a period "
+              "(from=2026-11-01&to=2026-11-30)"),
+        "case");
   }
   if (from != 0 && to != 0 && to <= from) {
-    return AtPath(Error(absl::StatusCode::kInvalidArgument,
-                        "AGENT_REQUEST_INVALID",
-                        "the period's end comes before its start"),
-                  "to");
+    return AtPath(
+        Error(absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",
+              "the period's end comes before its start"),
+        "to");
   }
   t.set_from_unix_ms(from);
   t.set_to_unix_ms(to);
@@ -87,8 +87,9 @@ absl::StatusOr<nlohmann::json> AgentApi::Node(const User& u) {
     }
     out["escalated_since_start"] = overdue->escalated_since_start();
   } else {
-    out["overdue_error"] = {{"reason", client::ReasonOf(overdue.status())},
-                            {"message", std::string(overdue.status().message())}};
+    out["overdue_error"] = {
+        {"reason", client::ReasonOf(overdue.status())},
+        {"message", std::string(overdue.status().message())}};
   }
   out["overdue"] = std::move(items);
   return out;
@@ -121,10 +122,10 @@ absl::StatusOr<nlohmann::json> AgentApi::AuditBundle(const User& u,
                  "\"audit\" section (docs/console.md, \"Auditors\")");
   }
   if (q.node.empty()) {
-    return AtPath(Error(absl::StatusCode::kInvalidArgument,
-                        "AGENT_REQUEST_INVALID",
-                        "a bundle holds one node's log: give node=bg"),
-                  "node");
+    return AtPath(
+        Error(absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",
+              "a bundle holds one node's log: give node=bg"),
+        "node");
   }
   ASSIGN_OR_RETURN(v1::TrailQuery t, TrailQueryOf(q));
   return audit_->Bundle(t, q.node);

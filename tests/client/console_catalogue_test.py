@@ -31,13 +31,26 @@ for lang, c in catalogues.items():
 used = set()
 for js in sorted(root.rglob("*.js")):
     text = js.read_text(encoding="utf-8")
-    used |= set(re.findall(r'\bt\("([a-z_]+\.[A-Za-z_.]+)"', text))
-    used |= set(re.findall(r'"((?:inbox|cases)\.col\.[a-z_]+)"', text))
+    used |= {k for k in re.findall(r'\bt\("([a-z_]+\.[A-Za-z_.]+)"', text)
+             if not k.endswith(("_", "."))}
+    used |= set(re.findall(r'"((?:inbox|cases|node|audit)\.col\.[a-z_]+)"',
+                           text))
+# The coordinator page's warning codes, as trm-agent names them
+# (client/agent/node_health.cc): each has its text in every language.
+health = (root.parent / "node_health.cc").read_text(encoding="utf-8")
+codes = sorted(set(re.findall(r'"([A-Z][A-Z_]+)"', health)))
+if len(codes) < 10:
+    failures.append("found only %d warning codes in node_health.cc" % len(codes))
 for prefix, values in [("box.", ["inbox", "outbox", "all"]),
                        ("event.", ["message", "refused", "status"]),
                        ("refuse.", ["NOT_OURS", "WRONG_TYPE",
                                     "HEADER_PAYLOAD_MISMATCH",
-                                    "CANNOT_OPEN"])]:
+                                    "CANNOT_OPEN"]),
+                       ("warn.", codes),
+                       ("audit.state_", ["verified", "failed", "fork",
+                                         "unreachable"]),
+                       ("audit.proof_", ["verified", "failed"]),
+                       ("node.breaker_", ["closed", "open", "half_open"])]:
     used |= {prefix + v for v in values}
 for k in sorted(used - keys):
     failures.append("the scripts use %s, which no catalogue has" % k)

@@ -10,25 +10,14 @@ import sys
 import urllib.error
 import urllib.request
 
-from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from console_lib import Console, finish, ok
+
 naptip, ngo, ngo_tok, naptip_tok, polls, shots = sys.argv[1:7]
-timeout = max(10, int(polls) * 0.1)
-failures = []
 MARKUP = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
-
-
-def ok(what, cond, detail=""):
-    print(("ok   " if cond else "FAIL ") + what +
-          (": " + str(detail) if detail and not cond else ""))
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def call(base, token, method, path, body=None):
@@ -77,71 +66,6 @@ def wait_a_little():
         pass
 
 
-def wait(what, probe):
-    try:
-        return WebDriverWait(drv, timeout).until(lambda d: probe())
-    except TimeoutException:
-        ok(what, False, "timed out; page: " +
-           drv.find_element(By.TAG_NAME, "body").text[-600:] +
-           "; browser log: " + json.dumps(drv.get_log("browser"))[:1500])
-        return None
-
-
-def css(sel):
-    return drv.find_elements(By.CSS_SELECTOR, sel)
-
-
-def text_of(sel):
-    e = css(sel)
-    return e[0].text if e else ""
-
-
-def shot(name):
-    drv.execute_script("window.scrollTo(0, 0)")
-    drv.save_screenshot("%s/%s.png" % (shots, name))
-
-
-def labelled():
-    """Every visible form control has a label (for= its id, or around it)."""
-    bad = drv.execute_script("""
-      return [...document.querySelectorAll('input, select, textarea')]
-        .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
-        .filter(e => !(e.id && document.querySelector(`label[for="${e.id}"]`))
-                     && !e.closest('label') && !e.getAttribute('aria-label'))
-        .map(e => e.outerHTML.slice(0, 80));""")
-    return bad
-
-
-def fetch(method, path, headers):
-    return drv.execute_async_script("""
-      const [method, path, headers, done] = arguments;
-      fetch(path, {method, headers, credentials: 'same-origin',
-                   body: method === 'GET' ? undefined : '{"read": true}'})
-        .then(async r => done([r.status, await r.json()]))
-        .catch(e => done([0, String(e)]));""", method, path, headers)
-
-
-def go(route):
-    """Opens the console at ROUTE (e.g. "#/cases") and waits until that
-    page is whole, so that nothing of the page before it is read."""
-    drv.execute_script(
-        "const m = document.getElementById('main');"
-        "if (m) m.removeAttribute('data-rendered');")
-    drv.get(naptip + "/console/" + route)
-    wait("the page " + route, lambda: drv.execute_script(
-        "const m = document.getElementById('main');"
-        "return !!m && m.dataset.route === arguments[0] &&"
-        " !!m.dataset.rendered;", route))
-
-
-def sign_in(name, password):
-    drv.get(naptip + "/console/")
-    wait("the sign-in page", lambda: css("#signin-name"))
-    css("#signin-name")[0].clear()
-    css("#signin-name")[0].send_keys(name)
-    css("#signin-password")[0].send_keys(password + Keys.ENTER)
-
-
 # The pages' headers, before any browser: a strict policy, no inline script.
 with urllib.request.urlopen(naptip + "/console/", timeout=30) as r:
     policy = r.headers.get("Content-Security-Policy", "")
@@ -155,14 +79,20 @@ with urllib.request.urlopen(naptip + "/console/app.js", timeout=30) as r:
     ok("scripts are served as JavaScript",
        r.headers.get("Content-Type", "").startswith("text/javascript"))
 
-opts = webdriver.ChromeOptions()
-opts.binary_location = "/usr/bin/chromium"
-opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-          "--window-size=1280,1000", "--lang=en-GB"]:
-    opts.add_argument(a)
-drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-drv.set_script_timeout(30)
+console = Console(naptip, polls, shots)
+drv, wait, css, text_of = console.drv, console.wait, console.css, console.text_of
+shot, labelled, go, sign_in = (console.shot, console.labelled, console.go,
+                               console.sign_in)
+
+
+def fetch(method, path, headers):
+    status, text = console.fetch(method, path, headers, '{"read": true}')
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
 try:
     xss = send_to_naptip("BG-C1", {"needs": ["shelter"], "reason": MARKUP})
     ok("it is stored at bg-naptip's agent", stored_at_naptip(xss))
@@ -201,6 +131,7 @@ try:
        all("unread" in r.get_attribute("class") for r in rows), len(rows))
     ok("the inbox's controls are labelled", not labelled(), labelled())
     shot("inbox")
+    console.contrast("the inbox page")
 
     # The event stream: new messages appear in the open inbox by themselves.
     send_to_naptip("BG-C4", {"needs": ["legal advice"]})
@@ -223,6 +154,7 @@ try:
        len(css("#evidence li")) >= 2, text_of("#evidence"))
     ok("the message page's controls are labelled", not labelled(), labelled())
     shot("message")
+    console.contrast("the message page")
 
     # CSRF: a change with the cookie but without the session's token is
     # refused; with it, it passes.
@@ -252,6 +184,7 @@ try:
     Select(css('select[name="payload.accepted"]')[0]).select_by_value("true")
     css('input[name="payload.contact.name"]')[0].send_keys("Ada Obi")
     shot("compose")
+    console.contrast("the compose page")
     css("#compose-send")[0].click()
     sent = wait("the reply is sent", lambda: text_of("#compose-sent"))
     ok("the page says it was accepted with a valid receipt",
@@ -331,6 +264,7 @@ try:
     ok("the case's state is shown", text_of("#case-state"),
        text_of("#case-state"))
     shot("case")
+    console.contrast("the case page")
 
     # Arabic, right to left, for this user; the choice is kept.
     Select(css("#language")[0]).select_by_value("ar")
@@ -341,6 +275,7 @@ try:
     ok("the navigation is in Arabic", "الوارد" in text_of("#nav"),
        text_of("#nav"))
     shot("arabic")
+    console.contrast("the arabic page")
     drv.refresh()
     wait("Arabic kept after a reload", lambda: drv.execute_script(
         "return document.documentElement.dir") == "rtl")
@@ -363,9 +298,6 @@ try:
     ok("an auditor sees no payload", not css("#payload") and
        "shelter" not in text_of("main"), text_of("main")[:300])
 finally:
-    drv.quit()
+    console.quit()
 
-if failures:
-    print("FAILED: " + "; ".join(failures))
-    sys.exit(1)
-print("the console works in a real browser")
+finish("the console works in a real browser")

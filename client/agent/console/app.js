@@ -1,5 +1,6 @@
 // The console: signs the user in, then routes #/inbox, #/message/ID,
-// #/compose, #/cases and #/case/REF to their pages. Every page names the
+// #/compose, #/cases, #/case/REF, #/node (coordinators) and #/audit
+// (auditors and coordinators) to their pages. Every page names the
 // signed-in user, the organisation and the node, and uses only the agent's
 // JSON API. The agent's event stream (no personal data) announces new
 // messages, refusals and status changes, and the inbox follows it.
@@ -12,6 +13,8 @@ import {inbox} from "./pages/inbox.js";
 import {message} from "./pages/message.js";
 import {compose} from "./pages/compose.js";
 import {cases, caseTimeline} from "./pages/cases.js";
+import {node} from "./pages/node.js";
+import {audit} from "./pages/audit.js";
 
 const main = document.getElementById("main");
 let me = null;
@@ -78,6 +81,8 @@ function header() {
   const links = [["#/inbox", "nav.inbox"], ["#/inbox?box=outbox", "nav.outbox"],
                  ["#/cases", "nav.cases"]];
   if (me.role !== "auditor") links.push(["#/compose", "nav.compose"]);
+  if (me.role === "coordinator") links.push(["#/node", "nav.node"]);
+  if (me.role !== "caseworker") links.push(["#/audit", "nav.audit"]);
   fill(document.getElementById("nav"),
        h("ul", {}, links.map(([href, key]) =>
            h("li", {}, h("a", {href, text: t(key)})))));
@@ -98,6 +103,10 @@ async function render() {
       await compose(main, params, types);
     } else if (parts[0] === "cases") {
       await cases(main);
+    } else if (parts[0] === "node") {
+      await node(main);
+    } else if (parts[0] === "audit") {
+      await audit(main, params);
     } else if (parts[0] === "case" && parts[1]) {
       await caseTimeline(main, decodeURIComponent(parts[1]), me);
     } else {

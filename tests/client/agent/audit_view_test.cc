@@ -45,7 +45,8 @@ struct FakeLog {
   }
   std::vector<merkle::MerkleHash> Hashes() const {
     std::vector<merkle::MerkleHash> h;
-    for (const std::string& l : leaves) h.push_back(merkle::LeafHash(AsBytes(l)));
+    for (const std::string& l : leaves)
+      h.push_back(merkle::LeafHash(AsBytes(l)));
     return h;
   }
   v1::Trail Trail(const v1::TrailQuery& q) const {
@@ -102,8 +103,7 @@ class FakeSource final : public AuditSource {
     }
     return logs.at(node).Trail(q);
   }
-  absl::StatusOr<v1::Proof> Consistency(const std::string& node,
-                                        uint64_t first,
+  absl::StatusOr<v1::Proof> Consistency(const std::string& node, uint64_t first,
                                         uint64_t second) override {
     return logs.at(node).Consistency(first, second);
   }
@@ -111,10 +111,10 @@ class FakeSource final : public AuditSource {
       const v1::SignedTreeHead& sth) const override {
     v1::TreeHead h;
     h.ParseFromString(sth.tree_head());
-    const auto& raw = (trusted.count(h.node()) ? trusted.at(h.node())
-                                               : logs.at(h.node()).key)
-                          .public_key()
-                          .raw();
+    const auto& raw =
+        (trusted.count(h.node()) ? trusted.at(h.node()) : logs.at(h.node()).key)
+            .public_key()
+            .raw();
     return std::string(raw.begin(), raw.end());
   }
 

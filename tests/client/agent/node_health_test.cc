@@ -53,11 +53,10 @@ TEST(NodeHealthTest, EachProblemIsNamedWithItsFigures) {
   s.mutable_peers(0)->set_outbound_queued(7);
   s.mutable_peers(0)->set_last_success_unix_ms(kNow - 3'600'000);
   nlohmann::json w = NodeHealth(s, now)["warnings"];
-  EXPECT_EQ(Codes(w),
-            (std::set<std::string>{"TLS_CERT_EXPIRES", "NODE_KEY_EXPIRED",
-                                   "DISK_LOW", "DEADLINES_OVERDUE",
-                                   "PEER_FORK", "PEER_BREAKER_OPEN",
-                                   "PEER_BACKLOG_WAITING"}));
+  EXPECT_EQ(Codes(w), (std::set<std::string>{
+                          "TLS_CERT_EXPIRES", "NODE_KEY_EXPIRED", "DISK_LOW",
+                          "DEADLINES_OVERDUE", "PEER_FORK", "PEER_BREAKER_OPEN",
+                          "PEER_BACKLOG_WAITING"}));
   for (const nlohmann::json& x : w) {
     if (x["code"] == "TLS_CERT_EXPIRES") {
       EXPECT_EQ(x["days"], 12);
@@ -78,9 +77,9 @@ TEST(NodeHealthTest, AnOrganisationsKeysWarnOnlyWhenEveryValidKeyEnds) {
   a->set_valid_until_unix_ms(kNow + 5 * kDay);
   v1::DirectoryKey* e = o.add_encryption_keys();
   e->set_valid_until_unix_ms(kNow - kDay);
-  EXPECT_EQ(Codes(OrgKeyWarnings(o, now)),
-            (std::set<std::string>{"ORG_SIGN_KEY_EXPIRES",
-                                   "ORG_ENC_KEY_EXPIRED"}));
+  EXPECT_EQ(
+      Codes(OrgKeyWarnings(o, now)),
+      (std::set<std::string>{"ORG_SIGN_KEY_EXPIRES", "ORG_ENC_KEY_EXPIRED"}));
   // A rolled-over key that lasts: no warning for signing.
   o.add_signing_keys()->set_valid_until_unix_ms(kNow + 400 * kDay);
   o.add_encryption_keys();  // no end
