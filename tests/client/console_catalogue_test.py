@@ -41,7 +41,23 @@ health = (root.parent / "node_health.cc").read_text(encoding="utf-8")
 codes = sorted(set(re.findall(r'"([A-Z][A-Z_]+)"', health)))
 if len(codes) < 10:
     failures.append("found only %d warning codes in node_health.cc" % len(codes))
-for prefix, values in [("box.", ["inbox", "outbox", "all"]),
+# The node's texts the console translates: every case state's next step,
+# and every case rule's refusal (server/cases/case_policy.cc) with the
+# payload's missing field.
+repo = root.parent.parent.parent
+proto = (repo / "proto/trm/v1/case.proto").read_text(encoding="utf-8")
+enum = re.search(r"enum CaseState \{(.*?)\}", proto, re.S).group(1)
+states = re.findall(r"^\s*([A-Z_]+) = \d+;", enum, re.M)
+registry = set(re.findall(r'\{"([A-Z_]+)",', (repo / "common/reasons.cc")
+                          .read_text(encoding="utf-8")))
+policy = (repo / "server/cases/case_policy.cc").read_text(encoding="utf-8")
+rules = sorted(set(re.findall(r'"([A-Z][A-Z_]+)"', policy)) & registry)
+if len(states) < 10 or len(rules) < 10:
+    failures.append("found %d case states and %d case rules" %
+                    (len(states), len(rules)))
+for prefix, values in [("next.", states),
+                       ("reason.", rules + ["PAYLOAD_FIELD_REQUIRED"]),
+                       ("box.", ["inbox", "outbox", "all"]),
                        ("event.", ["message", "refused", "status"]),
                        ("refuse.", ["NOT_OURS", "WRONG_TYPE",
                                     "HEADER_PAYLOAD_MISMATCH",

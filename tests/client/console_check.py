@@ -6,6 +6,7 @@ sending through its JSON API. Every wait is for the event itself.
 console_check.py NAPTIP_URL NGO_URL NGO_TOKEN NAPTIP_TOKEN POLLS SHOTS_DIR
 """
 import json
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -132,6 +133,7 @@ try:
     ok("the inbox's controls are labelled", not labelled(), labelled())
     shot("inbox")
     console.contrast("the inbox page")
+    console.keyboard("the inbox page")
 
     # The event stream: new messages appear in the open inbox by themselves.
     send_to_naptip("BG-C4", {"needs": ["legal advice"]})
@@ -185,6 +187,7 @@ try:
     css('input[name="payload.contact.name"]')[0].send_keys("Ada Obi")
     shot("compose")
     console.contrast("the compose page")
+    console.keyboard("the compose page")
     css("#compose-send")[0].click()
     sent = wait("the reply is sent", lambda: text_of("#compose-sent"))
     ok("the page says it was accepted with a valid receipt",
@@ -276,6 +279,21 @@ try:
        text_of("#nav"))
     shot("arabic")
     console.contrast("the arabic page")
+    # The node's texts in Arabic: the next step, and a case rule's refusal
+    # with the node's own English words beneath.
+    go("#/case/BG-C1")
+    wait("the case page in Arabic", lambda: css("#case-next"))
+    ok("the next step is in Arabic", re.search(
+        "[\u0600-\u06ff]{4}.*[\u0600-\u06ff]{4}", text_of("#case-next")) and
+       "receiving" not in text_of("#case-next"), text_of("#case-next"))
+    err = refused_send("#/compose?case=BG-C3&to=bg-ngo&node=bg",
+                       "REFERRAL_REQUEST", 'textarea[name="payload.needs"]',
+                       "shelter")
+    ok("a case rule's refusal is said in Arabic", err and
+       "CONSENT_REQUIRED" in err and "قاعدة الحالة" in err, err)
+    ok("with the node's words beneath, marked as English",
+       css('#compose-result details.node-words p[lang="en"]'))
+    console.keyboard("the arabic compose page")
     drv.refresh()
     wait("Arabic kept after a reload", lambda: drv.execute_script(
         "return document.documentElement.dir") == "rtl")

@@ -206,6 +206,7 @@ def return_case():
         ok("the node page's controls are labelled", not ng.labelled())
         ng.shot("coordinator")
         ng.contrast("the coordinator's page")
+        ng.keyboard("the coordinator's page")
 
         # The auditor: the case across both nodes, every proof verified.
         bg.sign_out()
@@ -234,6 +235,7 @@ def return_case():
         ok("the audit page's controls are labelled", not bg.labelled())
         bg.shot("auditor")
         bg.contrast("the auditor's page")
+        bg.keyboard("the auditor's page")
         link = bg.css('a.bundle[href*="node=ng"]')
         if ok("NG's bundle can be downloaded", bool(link)):
             href = link[0].get_attribute("href")

@@ -145,6 +145,44 @@ class Console:
         ok("contrast of %s meets WCAG 2.1 AA (%d texts measured)" %
            (page, checked), checked > 5 and not bad, bad[:8])
 
+    def keyboard(self, page, most=80):
+        """Tabs through the page from the skip link: every control comes
+        in the order of the page, none is skipped or trapped, and each
+        shows a visible focus outline (WCAG 2.1 2.4.3, 2.4.7)."""
+        from selenium.webdriver.common.action_chains import ActionChains
+        want = self.drv.execute_script("""
+          return [...document.querySelectorAll(
+              'a[href], button, input, select, textarea, summary,' +
+              ' [tabindex]:not([tabindex="-1"])')]
+            .filter(e => !e.disabled && e.getClientRects().length > 0 &&
+                         getComputedStyle(e).visibility !== 'hidden')
+            .map(e => e.id || e.outerHTML.slice(0, 60));""")
+        self.drv.execute_script("document.getElementById('skip').focus()")
+        # A date input takes a Tab per part (day, month, year): the same
+        # control is counted once.
+        seen, unseen_outline = [], []
+        n = min(len(want), most)
+        for _ in range(n * 4):
+            at = self.drv.execute_script("""
+              const e = document.activeElement;
+              return e.id || e.outerHTML.slice(0, 60);""")
+            if not seen or seen[-1] != at:
+                seen.append(at)
+                if not self.drv.execute_script("""
+                    const s = getComputedStyle(document.activeElement);
+                    return s.outlineStyle !== 'none' &&
+                           parseFloat(s.outlineWidth) >= 2;"""):
+                    unseen_outline.append(at)
+            if len(seen) >= n:
+                break
+            ActionChains(self.drv).send_keys(Keys.TAB).perform()
+        ok("keyboard: %s's %d controls come in page order" % (page, n),
+           n > 3 and seen == want[:n],
+           [(i, a, b) for i, (a, b) in enumerate(zip(seen, want))
+            if a != b][:3])
+        ok("keyboard: focus is visible on each control of " + page,
+           not unseen_outline, unseen_outline[:3])
+
     def fetch(self, method, path, headers, body=None):
         return self.drv.execute_async_script("""
           const [method, path, headers, body, done] = arguments;
@@ -160,7 +198,11 @@ class Console:
         self.drv.execute_script(
             "const m = document.getElementById('main');"
             "if (m) m.removeAttribute('data-rendered');")
-        self.drv.get(self.base + "/console/" + route)
+        target = self.base + "/console/" + route
+        if self.drv.current_url == target:
+            self.drv.refresh()  # the same address: no hashchange
+        else:
+            self.drv.get(target)
         self.wait("the page " + route, lambda: self.drv.execute_script(
             "const m = document.getElementById('main');"
             "return !!m && m.dataset.route === arguments[0] &&"

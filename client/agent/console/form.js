@@ -6,7 +6,7 @@
 //   const f = schemaForm(schema, "payload");
 //   parent.append(f.element);  ...  const payload = f.read();
 import {h, nextId} from "./dom.js";
-import {t} from "./i18n.js";
+import {reasonText, t} from "./i18n.js";
 
 export function schemaForm(schema, path) {
   const fields = [];
@@ -157,7 +157,7 @@ export function showFieldError(root, err) {
     const p = f.getAttribute("data-path");
     if (p === want || want.startsWith(p + ".") || want.startsWith(p + "[")) {
       const out = f.querySelector(".field-error");
-      out.textContent = `${err.reason}: ${err.message}`;
+      out.textContent = `${err.reason}: ${reasonText(err).text}`;
       const input = f.querySelector("input, select, textarea");
       if (input) input.focus();
       return true;

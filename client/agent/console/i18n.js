@@ -28,6 +28,22 @@ export function t(key, ...args) {
   return m.replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)] ?? ""));
 }
 
+// Whether the catalogue has `key` (for texts chosen by a code the node
+// sends, such as a reason token or a case state).
+export function has(key) {
+  return key in messages;
+}
+
+// What an API error says, in the user's language where the catalogue
+// knows its reason (the case rules); otherwise the node's own English
+// text. `translated` tells which.
+export function reasonText(err) {
+  const key = "reason." + (err.reason || "");
+  const translated = lang !== "en" && key in messages;
+  return {text: translated ? t(key) : (err.message || String(err)),
+          translated};
+}
+
 // An RFC 3339 time in the user's zone, e.g. "3 Dec 2026, 14:07 GMT+1".
 export function when(iso) {
   if (!iso) return "";

@@ -2,8 +2,13 @@
 // is owed by whom and by when; and one case with its timeline.
 import {api} from "../api.js";
 import {h, fill} from "../dom.js";
-import {t, when} from "../i18n.js";
+import {has, t, when} from "../i18n.js";
 import {failure, fields, heading} from "../ui.js";
+
+// The next step in the user's language, from the case's state.
+function nextStep(c) {
+  return has("next." + c.state) ? t("next." + c.state) : c.next_step;
+}
 
 function owedList(owed) {
   if (!owed || owed.length === 0) return h("span", {text: t("case.nothing_owed")});
@@ -34,7 +39,7 @@ export async function cases(main) {
       h("td", {}, h("a", {href: "#/case/" + encodeURIComponent(c.case_ref),
                           text: c.case_ref})),
       h("td", {text: c.state || (c.error ? c.error.reason : "")}),
-      h("td", {text: c.next_step || (c.error ? c.error.message : "")}),
+      h("td", {text: c.state ? nextStep(c) : (c.error ? c.error.message : "")}),
       h("td", {}, owedList(c.owed)))))));
 }
 
@@ -50,7 +55,7 @@ export async function caseTimeline(main, ref, me) {
   main.append(
     h("p", {id: "case-state"}, t("case.state"), " ",
       h("strong", {text: c.state})),
-    h("p", {}, t("case.next"), " ", c.next_step),
+    h("p", {id: "case-next"}, t("case.next"), " ", nextStep(c)),
     h("h2", {text: t("case.owed_title")}), owedList(c.owed),
     h("h2", {text: t("case.timeline")}),
     h("ol", {id: "timeline", class: "timeline"}, (c.timeline || []).map((s) =>
