@@ -16,7 +16,8 @@
 #      refused.
 #   9. the case timeline and each message's delivery path; a late referral
 #      acknowledgement escalated to the coordinator.
-#  10. the auditor exports the case's audit trail and verifies it offline.
+#  10. the auditor exports the case's audit trail and verifies it offline,
+#      and reads it across every node through the console's audit page.
 # Usage: ./scripts/demo.sh [--once]   (--once stops the federation at the
 # end; otherwise it keeps running and the last line says how to stop it).
 # Demo files go to ./demo-run/ (replaced on each run; a federation a
@@ -178,7 +179,7 @@ done
 node_of() { echo "${1%%-*}"; }
 
 say "7. One trm-agent per organisation, each with its own keys, store and JSON API"
-declare -A url token
+declare -A url token role
 for o in $orgs; do
   n=$(node_of "$o")
   mkdir -p "agent-$o"
@@ -188,15 +189,30 @@ for o in $orgs; do
  "sign_key": "../keys/$o.sign.key", "encryption_key": "../keys/$o.enc.key",
  "directory": "../directory.signed", "authority_pub": "../keys/authority.sign.pub"}
 JSON
+  # The Bulgarian coordinator's agent also carries the auditor grevio's
+  # page: grevio's certificate and every node in its scope.
+  audit=""
+  [ "$o" = bg-nrm ] && audit=", \"audit\": {\"cert\": \"../pki/auditor-grevio.crt\",
+ \"key\": \"../pki/auditor-grevio.key\", \"nodes\": [{\"node\": \"bg\", \"address\": \"127.0.0.1:${port[bg]}\"},
+ {\"node\": \"ng\", \"address\": \"127.0.0.1:${port[ng]}\"}, {\"node\": \"it\", \"address\": \"127.0.0.1:${port[it]}\"}]}"
   cat >"agent-$o/agent.json" <<JSON
 {"profile": "client.json", "listen": "127.0.0.1:0", "data_dir": "store",
- "users_file": "users.json", "watch_seconds": 2}
+ "users_file": "users.json", "watch_seconds": 2$audit}
 JSON
   token[$o]=$("$agent" user add --users "agent-$o/users.json" --name caseworker \
     --role caseworker 2>/dev/null)
-  # A sign-in for the console (a demo password: make your own for real use).
+  # A sign-in for the console (a demo password: make your own for real use):
+  # a coordinator at the national coordinators, a caseworker elsewhere.
+  role[$o]=caseworker
+  case $o in bg-nrm|ng-naptip|it-nrm) role[$o]=coordinator ;; esac
   echo "demo password $o" | "$agent" user add --users "agent-$o/users.json" --name demo \
-    --role caseworker --password-stdin >/dev/null 2>&1
+    --role "${role[$o]}" --password-stdin >/dev/null 2>&1
+  if [ "$o" = bg-nrm ]; then
+    auditor_token=$("$agent" user add --users "agent-$o/users.json" --name grevio-api \
+      --role auditor 2>/dev/null)
+    echo "demo password grevio" | "$agent" user add --users "agent-$o/users.json" \
+      --name grevio --role auditor --password-stdin >/dev/null 2>&1
+  fi
   "$agent" --config "agent-$o/agent.json" >"agent-$o/agent.log" 2>&1 &
   pids="$pids $!"
 done
@@ -206,8 +222,11 @@ for o in $orgs; do
   url[$o]=$(sed -n 's|.*API at \(http:[^ ]*\)/api/v1/ .*|\1|p' "agent-$o/agent.log")
   [ -n "${url[$o]}" ] || { echo "demo: the agent of $o did not start" >&2; cat "agent-$o/agent.log"; exit 1; }
   printf '  %-13s %s  token %s\n' "$o" "${url[$o]}/api/v1/" "${token[$o]}"
-  printf '  %-13s console %s  sign in as demo / "demo password %s"\n' "" "${url[$o]}/console/" "$o"
+  printf '  %-13s console %s  sign in as demo / "demo password %s" (%s)\n' "" \
+    "${url[$o]}/console/" "$o" "${role[$o]}"
 done
+printf '  %-13s console %s  sign in as grevio / "demo password grevio" (auditor: the trail across BG, NG and IT)\n' \
+  "" "${url[bg-nrm]}/console/#/audit"
 echo "(each token is shown once here; GET /api/v1/openapi.json lists the API: docs/integration.md;"
 echo " the console is described in docs/console.md)"
 
@@ -366,6 +385,24 @@ show "$trmctl" audit export --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \
   --case BG-2026-000123 --out bg-trail.bundle
 echo "\$ $trmctl audit verify bg-trail.bundle ${trust[*]}   (last lines)"
 "$trmctl" audit verify bg-trail.bundle "${trust[@]}" | tail -n 4
+echo "-- the same case across every node, checked by the auditor's page (bg-nrm's agent):"
+printf '$ curl -s -H "Authorization: Bearer $GREVIO_TOKEN" %s/api/v1/audit/trail?case=BG-2026-000123\n' "${url[bg-nrm]}"
+curl -s -H "Authorization: Bearer $auditor_token" \
+  "${url[bg-nrm]}/api/v1/audit/trail?case=BG-2026-000123" >audit-trail.json
+python3 - audit-trail.json <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+if "nodes" not in t:
+    sys.exit("demo: the auditor's trail failed: %s" % t)
+for n in t["nodes"]:
+    print("  node %-3s %-11s log of %s entries, %s of them this case's" %
+          (n["node"], n["state"], n.get("tree_size", "?"), n.get("entries", 0)))
+print("  flows: " + ", ".join("%s -> %s: %d" % (f["from"], f["to"], f["messages"])
+                              for f in t["flows"]))
+print("  every proof verified in the agent" if t["verified"] else
+      "  NOT VERIFIED: see each node above")
+sys.exit(0 if t["verified"] else 1)
+PY
 
 done_ok=1
 trap - EXIT
