@@ -53,7 +53,7 @@ absl::StatusOr<Checked> FetchChecked(AuditSource& source,
   ASSIGN_OR_RETURN(c.key, source.NodeKey(c.trail.tree_head()));
   ASSIGN_OR_RETURN(c.head, client::VerifyTrail(c.trail, c.key));
   if (c.head.node() != node) {
-    return Error(absl::StatusCode::kDataLoss, "TREE_HEAD_INVALID",
+    return Error(absl::StatusCode::kInvalidArgument, "TREE_HEAD_INVALID",
                  absl::StrCat("the address configured for node ", node,
                               " answered with node ", c.head.node(),
                               "'s log; correct the agent's audit.nodes"));

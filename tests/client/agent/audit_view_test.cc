@@ -101,7 +101,8 @@ class FakeSource final : public AuditSource {
       return Error(absl::StatusCode::kUnavailable, "NODE_UNAVAILABLE",
                    "node " + node + " did not answer");
     }
-    return logs.at(node).Trail(q);
+    return logs.at(answered_by.count(node) ? answered_by.at(node) : node)
+        .Trail(q);
   }
   absl::StatusOr<v1::Proof> Consistency(const std::string& node, uint64_t first,
                                         uint64_t second) override {
@@ -122,6 +123,7 @@ class FakeSource final : public AuditSource {
   std::map<std::string, FakeLog> logs;
   std::map<std::string, crypto::Ed25519PrivateKey> trusted;
   std::set<std::string> down;
+  std::map<std::string, std::string> answered_by;  // a misconfigured address
 };
 
 class AuditViewTest : public ::testing::Test {
@@ -260,6 +262,15 @@ TEST_F(AuditViewTest, AnUnreachableNodeIsNamedAndAnOldHeadIsStale) {
   EXPECT_EQ(NodeOf(t, "ng")["reason"], "NODE_UNAVAILABLE");
   EXPECT_TRUE(NodeOf(t, "bg")["stale"]);
   EXPECT_EQ(NodeOf(t, "bg")["age_ms"], 3'600'000);
+}
+
+TEST_F(AuditViewTest, AnAddressThatAnswersForAnotherNodeFails) {
+  source_.answered_by["ng"] = "bg";
+  nlohmann::json t = Case("BG-1");
+  EXPECT_EQ(NodeOf(t, "ng")["state"], "failed");
+  EXPECT_EQ(NodeOf(t, "ng")["reason"], "TREE_HEAD_INVALID");
+  const std::string why = NodeOf(t, "ng")["message"];
+  EXPECT_NE(why.find("answered with node bg"), std::string::npos) << why;
 }
 
 TEST_F(AuditViewTest, ABundleIsOneNodesVerifiedTrailAndOnlyInScope) {
