@@ -59,8 +59,8 @@ constexpr ReasonInfo kReasons[] = {
      {kFailedPrecondition},
      "This trm-agent has no audit scope: add an \"audit\" section to its "
      "configuration with the auditor's certificate and key (as the directory "
-     "lists the auditor) and the nodes in its scope (docs/console.md, "
-     "\"Auditors\"), then restart it."},
+     "lists the auditor) and the nodes in its scope (docs/integration.md, "
+     "\"audit\"), then restart it."},
     {"AGENT_BODY_TOO_LARGE",
      {kResourceExhausted},
      "The request body is larger than trm-agent takes (1 MiB); send a smaller "

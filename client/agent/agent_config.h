@@ -16,7 +16,7 @@
 
 namespace trm::agent {
 
-// The auditor page's reach (docs/console.md, "Auditors"): the auditor's own
+// The auditor page's reach (docs/console.md, "For auditors"): the auditor's own
 // certificate, as the directory lists it, and every node in its scope.
 struct AuditScopeConfig {
   std::string cert_file, key_file;

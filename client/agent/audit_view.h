@@ -1,7 +1,7 @@
-// The auditor's page below HTTP (docs/console.md, "Auditors"): a case's trail,
-// or a period's, across every node in the auditor's scope, merged in time
-// order. The agent checks everything itself and trusts no node: each node's
-// signed tree head against the node's key in the signed directory, each
+// The auditor's page below HTTP (docs/console.md, "For auditors"): a case's
+// trail, or a period's, across every node in the auditor's scope, merged in
+// time order. The agent checks everything itself and trusts no node: each
+// node's signed tree head against the node's key in the signed directory, each
 // entry's inclusion proof against that head, and that each head extends the
 // newest head it saw of that node before (a consistency proof). A head that
 // does not is a fork: the node's history was rewritten. The fork is kept in

@@ -1,4 +1,4 @@
-// The coordinator's page below HTTP (docs/console.md, "Coordinators"): the
+// The coordinator's page below HTTP (docs/console.md, "For coordinators"): the
 // node's status as JSON, with what needs the coordinator's attention named
 // as warnings. Each warning has a stable code the console translates, a
 // severity, and the figures the text needs:

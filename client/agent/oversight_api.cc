@@ -59,6 +59,14 @@ absl::StatusOr<v1::TrailQuery> TrailQueryOf(const AuditQuery& q) {
   return t;
 }
 
+absl::Status AuditConfigured(const AuditView* audit) {
+  if (audit != nullptr) return absl::OkStatus();
+  return Error(absl::StatusCode::kFailedPrecondition,
+               "AGENT_AUDIT_NOT_CONFIGURED",
+               "this agent has no audit scope: its configuration needs an "
+               "\"audit\" section (docs/console.md, \"For auditors\")");
+}
+
 }  // namespace
 
 absl::StatusOr<nlohmann::json> AgentApi::Node(const User& u) {
@@ -98,12 +106,7 @@ absl::StatusOr<nlohmann::json> AgentApi::Node(const User& u) {
 absl::StatusOr<nlohmann::json> AgentApi::AuditTrail(const User& u,
                                                     const AuditQuery& q) {
   RETURN_IF_ERROR(Require(u, kOversight, "the audit trail"));
-  if (audit_ == nullptr) {
-    return Error(absl::StatusCode::kFailedPrecondition,
-                 "AGENT_AUDIT_NOT_CONFIGURED",
-                 "this agent has no audit scope: its configuration needs an "
-                 "\"audit\" section (docs/console.md, \"Auditors\")");
-  }
+  RETURN_IF_ERROR(AuditConfigured(audit_));
   ASSIGN_OR_RETURN(v1::TrailQuery t, TrailQueryOf(q));
   ASSIGN_OR_RETURN(nlohmann::json out, audit_->Trail(t));
   out["case_ref"] = q.case_ref;
@@ -115,12 +118,7 @@ absl::StatusOr<nlohmann::json> AgentApi::AuditTrail(const User& u,
 absl::StatusOr<nlohmann::json> AgentApi::AuditBundle(const User& u,
                                                      const AuditQuery& q) {
   RETURN_IF_ERROR(Require(u, kOversight, "an audit bundle"));
-  if (audit_ == nullptr) {
-    return Error(absl::StatusCode::kFailedPrecondition,
-                 "AGENT_AUDIT_NOT_CONFIGURED",
-                 "this agent has no audit scope: its configuration needs an "
-                 "\"audit\" section (docs/console.md, \"Auditors\")");
-  }
+  RETURN_IF_ERROR(AuditConfigured(audit_));
   if (q.node.empty()) {
     return AtPath(
         Error(absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",

@@ -4,9 +4,9 @@
 # (federation_test_lib.sh), and prepares the agents of bg-ngo and ng-naptip
 # in ORG/: a client profile (mutual TLS to its node, the directory), an
 # HTTPS certificate for 127.0.0.1, agent.json and a caseworker "casey"
-# whose API token is in ORG/token. Start them with start_tls_agents once
-# the test has added what it needs (users, configuration); each one's URL
-# is then in ORG/url. Sets CLIENT_TESTS (tests/client).
+# whose API token is in ORG/token. Start them with start_agents once
+# the test has added what it needs (users, configuration): start_agents
+# (agent_lib.sh) writes each one's URL to ORG/url. Sets CLIENT_TESTS (tests/client).
 set -u
 AGENT=$(readlink -f "$3")
 source "$(dirname "${BASH_SOURCE[0]}")/../server/federation_test_lib.sh" "$1" "$2"
@@ -50,15 +50,5 @@ JSON
 done
 source "$CLIENT_TESTS/agent_lib.sh"
 
-# start_tls_agents ORG...: starts each ORG's agent (logging to ORG/agent.log)
-# and writes its URL to ORG/url once it serves.
-start_tls_agents() {
-  local org
-  for org in "$@"; do
-    "$AGENT" --config "$org/agent.json" >"$org/agent.log" 2>&1 &
-    agent_pids+=($!)
-  done
-  for org in "$@"; do
-    agent_url "$org/agent.log" >"$org/url" || exit 1
-  done
-}
+# The federation's `pids` is keyed by node: the agents are kept apart.
+track_pid() { agent_pids+=("$1"); }

@@ -11,7 +11,7 @@ for org in bg-ngo ng-naptip; do
   check "--check-config ($org)" 0 $?
   contains "the API is HTTPS" "API on https://127.0.0.1:0" out
 done
-start_tls_agents bg-ngo ng-naptip
+start_agents bg-ngo ng-naptip
 
 # Plain HTTP to an HTTPS agent gets nothing.
 python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1].replace("https:", "http:") + "/api/v1/health", timeout=10)' \

@@ -62,13 +62,17 @@ agent_url() {
   echo "$url"
 }
 
+# track_pid PID: how a started process is remembered for the cleanup (the
+# array `pids`; a test whose `pids` is another kind of array redefines it).
+track_pid() { pids+=("$1"); }
+
 # start_agents ORG...: starts each ORG's agent (ORG/agent.json, logging to
 # ORG/agent.log) and writes its base URL to ORG/url once it serves.
 start_agents() {
   local org
   for org in "$@"; do
     "$AGENT" --config "$org/agent.json" >"$org/agent.log" 2>&1 &
-    pids+=($!)
+    track_pid $!
   done
   for org in "$@"; do
     agent_url "$org/agent.log" >"$org/url" || exit 1

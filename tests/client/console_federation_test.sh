@@ -30,7 +30,7 @@ json.dump(c, open(sys.argv[1], "w"))
 PY
 "$AGENT" --config bg-ngo/agent.json --check-config >out 2>&1
 check "--check-config with an audit scope" 0 $?
-start_tls_agents bg-ngo ng-naptip
+start_agents bg-ngo ng-naptip
 
 mkdir -p shots
 /usr/bin/python3 "$CLIENT_TESTS/console_federation_check.py" return \
