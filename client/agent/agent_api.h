@@ -42,7 +42,8 @@ class NodeApi {
   virtual absl::StatusOr<client::Evidence> Status(
       absl::string_view message_id) = 0;
   virtual absl::StatusOr<v1::CaseView> Case(const std::string& case_ref) = 0;
-  virtual absl::StatusOr<v1::OverdueList> Overdue(uint32_t max) = 0;
+  virtual absl::StatusOr<v1::OverdueList> Overdue(
+      uint32_t max, absl::Duration upcoming = absl::ZeroDuration()) = 0;
   virtual absl::StatusOr<v1::NodeStatus> NodeStatus() = 0;
 };
 
@@ -78,8 +79,9 @@ class ClientNode final : public NodeApi {
   absl::StatusOr<v1::CaseView> Case(const std::string& case_ref) override {
     return c_.Case(case_ref);
   }
-  absl::StatusOr<v1::OverdueList> Overdue(uint32_t max) override {
-    return c_.Overdue(max);
+  absl::StatusOr<v1::OverdueList> Overdue(uint32_t max,
+                                          absl::Duration upcoming) override {
+    return c_.Overdue(max, upcoming);
   }
   absl::StatusOr<v1::NodeStatus> NodeStatus() override {
     return c_.NodeStatus();
@@ -156,8 +158,10 @@ class AgentApi {
   absl::StatusOr<nlohmann::json> Due(const User& u);
 
   // The coordinator's page: the node's status, peer links and warnings
-  // (certificate, keys, disk, links, forks), and the node's overdue
-  // deadlines with their escalations (node_health.h).
+  // (certificate, keys, disk, links, forks), the node's overdue deadlines
+  // with their escalations, and those due within kUpcomingDeadlines
+  // (node_health.h).
+  static constexpr absl::Duration kUpcomingDeadlines = absl::Hours(24 * 7);
   absl::StatusOr<nlohmann::json> Node(const User& u);
 
   // The auditor's pages (audit_view.h), once SetAudit gave a scope;

@@ -83,23 +83,30 @@ absl::StatusOr<nlohmann::json> AgentApi::Node(const User& u) {
       }
     }
   }
-  absl::StatusOr<v1::OverdueList> overdue = node_.Overdue(1000);
+  absl::StatusOr<v1::OverdueList> overdue =
+      node_.Overdue(1000, kUpcomingDeadlines);
   nlohmann::json items = nlohmann::json::array();
+  nlohmann::json upcoming = nlohmann::json::array();
   if (overdue.ok()) {
-    for (const v1::OverdueItem& it : overdue->items()) {
-      nlohmann::json j = Owed(it.deadline(), org, overdue->now_unix_ms());
-      j["case_ref"] = it.case_ref();
-      j["state"] = v1::CaseState_Name(it.state());
-      j["escalated_unix_ms"] = it.deadline().escalated_unix_ms();
-      items.push_back(std::move(j));
+    for (auto [from, to] : {std::pair{&overdue->items(), &items},
+                            std::pair{&overdue->upcoming(), &upcoming}}) {
+      for (const v1::OverdueItem& it : *from) {
+        nlohmann::json j = Owed(it.deadline(), org, overdue->now_unix_ms());
+        j["case_ref"] = it.case_ref();
+        j["state"] = v1::CaseState_Name(it.state());
+        j["escalated_unix_ms"] = it.deadline().escalated_unix_ms();
+        to->push_back(std::move(j));
+      }
     }
     out["escalated_since_start"] = overdue->escalated_since_start();
+    out["upcoming_days"] = absl::ToInt64Hours(kUpcomingDeadlines) / 24;
   } else {
     out["overdue_error"] = {
         {"reason", client::ReasonOf(overdue.status())},
         {"message", std::string(overdue.status().message())}};
   }
   out["overdue"] = std::move(items);
+  out["upcoming"] = std::move(upcoming);
   return out;
 }
 

@@ -54,12 +54,14 @@ absl::StatusOr<v1::CaseView> Client::Case(const std::string& case_ref) {
   return view;
 }
 
-absl::StatusOr<v1::OverdueList> Client::Overdue(uint32_t max) {
+absl::StatusOr<v1::OverdueList> Client::Overdue(uint32_t max,
+                                                absl::Duration upcoming) {
   auto cases = v1::Cases::NewStub(channel());
   grpc::ClientContext ctx;
   Prepare(&ctx, absl::Seconds(30));
   v1::ListOverdueRequest req;
   req.set_max(max);
+  req.set_upcoming_within_ms(absl::ToInt64Milliseconds(upcoming));
   v1::OverdueList list;
   RETURN_IF_ERROR(FromGrpcStatus(cases->ListOverdue(&ctx, req, &list)));
   return list;

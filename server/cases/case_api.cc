@@ -54,8 +54,8 @@ absl::StatusOr<v1::CaseView> CaseApi::GetCase(
   return view;
 }
 
-absl::StatusOr<v1::OverdueList> CaseApi::ListOverdue(const std::string& org,
-                                                     size_t max) const {
+absl::StatusOr<v1::OverdueList> CaseApi::ListOverdue(
+    const std::string& org, size_t max, absl::Duration upcoming) const {
   if (!registry_.IsCoordinator(org)) {
     return Error(absl::StatusCode::kPermissionDenied, "NOT_COORDINATOR",
                  absl::StrCat("'", org,
@@ -83,10 +83,28 @@ absl::StatusOr<v1::OverdueList> CaseApi::ListOverdue(const std::string& org,
       item.set_state(rec.state());
     }
   }
+  auto soonest = [](const v1::OverdueItem& a, const v1::OverdueItem& b) {
+    return a.deadline().due_unix_ms() < b.deadline().due_unix_ms();
+  };
   std::sort(list.mutable_items()->begin(), list.mutable_items()->end(),
-            [](const v1::OverdueItem& a, const v1::OverdueItem& b) {
-              return a.deadline().due_unix_ms() < b.deadline().due_unix_ms();
-            });
+            soonest);
+  if (upcoming > absl::ZeroDuration()) {
+    upcoming = std::min(upcoming, absl::Hours(24 * 366));
+    const int64_t until = absl::ToUnixMillis(clock_.Now() + upcoming);
+    ASSIGN_OR_RETURN(std::vector<std::string> due, store_.DueCases(until, max));
+    for (const std::string& ref : due) {
+      ASSIGN_OR_RETURN(v1::CaseRecord rec, store_.GetCase(ref));
+      for (const v1::Deadline& d : rec.deadlines()) {
+        if (d.escalated_unix_ms() != 0 || d.due_unix_ms() > until) continue;
+        v1::OverdueItem& item = *list.add_upcoming();
+        item.set_case_ref(ref);
+        *item.mutable_deadline() = d;
+        item.set_state(rec.state());
+      }
+    }
+    std::sort(list.mutable_upcoming()->begin(), list.mutable_upcoming()->end(),
+              soonest);
+  }
   return list;
 }
 

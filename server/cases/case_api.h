@@ -28,8 +28,11 @@ class CaseApi {
   // `org`: the calling organisation.
   absl::StatusOr<v1::CaseView> GetCase(const std::string& org,
                                        const std::string& case_ref) const;
-  absl::StatusOr<v1::OverdueList> ListOverdue(const std::string& org,
-                                              size_t max) const;
+  // The node's escalated deadlines, and with `upcoming` > 0 the open ones
+  // due within that time from now.
+  absl::StatusOr<v1::OverdueList> ListOverdue(
+      const std::string& org, size_t max,
+      absl::Duration upcoming = absl::ZeroDuration()) const;
 
  private:
   storage::MessageStore& store_;

@@ -1,5 +1,7 @@
 #include "server/cases/case_service.h"
 
+#include <algorithm>
+
 #include "common/rpc_status.h"
 #include "server/mailbox/mailbox_service.h"
 
@@ -21,7 +23,9 @@ grpc::Status CaseService::ListOverdue(grpc::ServerContext* ctx,
                                       v1::OverdueList* resp) {
   absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
   if (!org.ok()) return ToGrpcStatus(org.status());
-  absl::StatusOr<v1::OverdueList> list = api_.ListOverdue(*org, req->max());
+  absl::StatusOr<v1::OverdueList> list = api_.ListOverdue(
+      *org, req->max(),
+      absl::Milliseconds(std::max<int64_t>(0, req->upcoming_within_ms())));
   if (!list.ok()) return ToGrpcStatus(list.status());
   *resp = std::move(*list);
   return grpc::Status::OK;

@@ -33,8 +33,11 @@ for js in sorted(root.rglob("*.js")):
     text = js.read_text(encoding="utf-8")
     used |= {k for k in re.findall(r'\bt\("([a-z_]+\.[A-Za-z_.]+)"', text)
              if not k.endswith(("_", "."))}
-    used |= set(re.findall(r'"((?:inbox|cases|node|audit)\.col\.[a-z_]+)"',
-                           text))
+    # Keys passed on as strings ("node.none_upcoming" to a helper).
+    prefixes = {k.split(".")[0] for k in keys}
+    used |= {k for k in re.findall(r'"([a-z]+\.[a-z_][A-Za-z_.]*)"', text)
+             if k.split(".")[0] in prefixes and not k.endswith(("_", "."))
+             and not re.search(r"\.(js|json|css|png|html)$", k)}
 # The coordinator page's warning codes, as trm-agent names them
 # (client/agent/node_health.cc): each has its text in every language.
 health = (root.parent / "node_health.cc").read_text(encoding="utf-8")

@@ -117,9 +117,11 @@ def sign_in(c, name):
 def return_case():
     bg = Console(bg_url, polls, shots, insecure_tls=True)
     ng = Console(ng_url, polls, shots, insecure_tls=True)
+    nora = Console(ng_url, polls, shots, insecure_tls=True)
     try:
         sign_in(bg, "bella")
         sign_in(ng, "nadia")
+        sign_in(nora, "nora")
         step("consent", bg, ng, "CONSENT_RECORD", "ng-naptip",
              {"granted": True, "consent_ref": "C-W1",
               "recipient_org": "ng-naptip",
@@ -131,6 +133,14 @@ def return_case():
         ok("markup in a payload shows as text on NG's console",
            MARKUP in ng.text_of("#payload") and
            ng.drv.execute_script("return window.pwned") is None)
+        # NG's coordinator sees the acknowledgement NG owes coming up.
+        nora.go("#/node")
+        nora.wait("the node page", lambda: nora.css("#facts"))
+        ok("the node page lists the referral's acknowledgement as coming up",
+           CASE in nora.text_of("#upcoming") and
+           "REFERRAL_ACK_DUE" in nora.text_of("#upcoming") and
+           "ng-naptip" in nora.text_of("#upcoming"),
+           nora.text_of("main")[-600:])
         step("acknowledgement", ng, bg, "REFERRAL_ACK", "bg-ngo",
              {"accepted": True,
               "contact": {"name": "Ada Obi", "role": "case manager"}},
@@ -189,8 +199,8 @@ def return_case():
         bg.shot("case-two-nodes")
 
         # NG's coordinator: the node, its link to BG, its certificate.
-        ng.sign_out()
-        sign_in(ng, "nora")
+        ng.quit()
+        ng = nora
         ng.go("#/node")
         ng.wait("the node page", lambda: ng.css("#facts"))
         ok("the node page names node ng",
@@ -202,7 +212,9 @@ def return_case():
         ok("the node's TLS certificate's end is shown",
            "20" in ng.text_of("#facts"), ng.text_of("#facts"))
         ok("what needs attention is said", bool(ng.css("#warnings")))
-        ok("no overdue deadline at NG", bool(ng.css("#overdue")))
+        ok("no overdue deadline at NG", bool(ng.css("p#overdue")))
+        ok("nothing coming up once the case is closed",
+           bool(ng.css("p#upcoming")), ng.text_of("main")[-400:])
         ok("the node page's controls are labelled", not ng.labelled())
         ng.shot("coordinator")
         ng.contrast("the coordinator's page")
@@ -246,6 +258,7 @@ def return_case():
     finally:
         bg.quit()
         ng.quit()
+        nora.quit()
 
 
 def fork():

@@ -258,8 +258,10 @@ class Client {
 
   // A case as your node knows it: its record, steps and deadlines.
   absl::StatusOr<v1::CaseView> Case(const std::string& case_ref);
-  // The node's overdue deadlines (its coordinator only).
-  absl::StatusOr<v1::OverdueList> Overdue(uint32_t max);
+  // The node's overdue deadlines (its coordinator only); with `upcoming`,
+  // also the open ones due within that time (OverdueList.upcoming).
+  absl::StatusOr<v1::OverdueList> Overdue(
+      uint32_t max, absl::Duration upcoming = absl::ZeroDuration());
 
   // The node's signed audit tree head (`fresh`: signed now).
   absl::StatusOr<v1::SignedTreeHead> AuditTreeHead(bool fresh);

@@ -103,7 +103,11 @@ class FakeNode final : public NodeApi {
     }
     return it->second;
   }
-  absl::StatusOr<v1::OverdueList> Overdue(uint32_t) override { return overdue; }
+  absl::StatusOr<v1::OverdueList> Overdue(uint32_t,
+                                          absl::Duration upcoming) override {
+    overdue_window = upcoming;
+    return overdue;
+  }
   absl::StatusOr<v1::NodeStatus> NodeStatus() override { return node_status; }
 
   std::map<std::string, std::string> payloads;  // message id -> bytes
@@ -111,6 +115,7 @@ class FakeNode final : public NodeApi {
   std::map<std::string, v1::CaseView> cases;
   v1::OverdueList overdue;
   v1::NodeStatus node_status;
+  absl::Duration overdue_window;
   std::vector<std::string> submitted;
   absl::Status submit_error;
   struct Refusal {
@@ -546,6 +551,17 @@ TEST_F(AgentApiTest, TheNodePageIsTheCoordinatorsWithTheNodesOverdueList) {
   EXPECT_EQ((*out)["overdue"][0]["case_ref"], "BG-7");
   EXPECT_EQ((*out)["overdue"][0]["owed_by"], "ng-naptip");
   EXPECT_EQ((*out)["overdue"][0]["escalated_unix_ms"], kNow - kHour);
+  EXPECT_EQ(node_.overdue_window, AgentApi::kUpcomingDeadlines);
+  EXPECT_TRUE((*out)["upcoming"].empty());
+  v1::OverdueItem* soon = node_.overdue.add_upcoming();
+  soon->set_case_ref("BG-8");
+  *soon->mutable_deadline() =
+      Due(v1::MONITORING_REPORT_DUE, kNow + 48 * kHour, "ng-naptip", "bg-ngo");
+  out = api_->Node(cora_);
+  ASSERT_EQ((*out)["upcoming"].size(), 1u);
+  EXPECT_EQ((*out)["upcoming"][0]["case_ref"], "BG-8");
+  EXPECT_EQ((*out)["upcoming"][0]["overdue"], false);
+  EXPECT_EQ((*out)["upcoming_days"], 7);
   ASSERT_FALSE((*out)["warnings"].empty());
   EXPECT_EQ((*out)["warnings"][0]["code"], "DEADLINES_OVERDUE");
 }

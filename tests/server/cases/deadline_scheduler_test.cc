@@ -132,6 +132,16 @@ TEST_F(DeadlineTest, ALateReferralAcknowledgementEscalatesOnce) {
   DeadlineScheduler scheduler(store, *registry_, node_key_, clock_, "bg");
   CaseApi api(store, *registry_, &scheduler, clock_);
   Refer(store);
+  // Upcoming for the coordinator: due in 72 hours, so within 3 days and
+  // not within 2.
+  auto ahead = api.ListOverdue("bg-nrm", 0, absl::Hours(24 * 3));
+  ASSERT_TRUE(ahead.ok()) << ahead.status();
+  EXPECT_EQ(ahead->items_size(), 0);
+  ASSERT_EQ(ahead->upcoming_size(), 1);
+  EXPECT_EQ(ahead->upcoming(0).deadline().kind(), v1::REFERRAL_ACK_DUE);
+  EXPECT_EQ(ahead->upcoming(0).case_ref(), "BG-2026-7");
+  EXPECT_EQ(api.ListOverdue("bg-nrm", 0, absl::Hours(48))->upcoming_size(), 0);
+  EXPECT_EQ(api.ListOverdue("bg-nrm", 0)->upcoming_size(), 0);
   clock_.Advance(absl::Hours(71));
   EXPECT_EQ(*scheduler.Tick(), 0u) << "not due yet";
   EXPECT_TRUE(Notices(store, "bg-ngo").empty());
@@ -159,6 +169,8 @@ TEST_F(DeadlineTest, ALateReferralAcknowledgementEscalatesOnce) {
   EXPECT_EQ(overdue->items(0).deadline().kind(), v1::REFERRAL_ACK_DUE);
   EXPECT_EQ(overdue->items(0).state(), v1::RETURN_REQUESTED);
   EXPECT_EQ(overdue->escalated_since_start(), 1u);
+  // Once escalated it is overdue, not upcoming.
+  EXPECT_EQ(api.ListOverdue("bg-nrm", 0, absl::Hours(24))->upcoming_size(), 0);
   EXPECT_EQ(ErrorReason(api.ListOverdue("bg-ngo", 0).status()),
             "NOT_COORDINATOR");
   // The coordinator's node summary counts it.

@@ -1,7 +1,8 @@
 // The coordinator's page (GET /api/v1/node): what needs attention first,
 // as warnings in the user's language; then every peer link (reachable,
 // backlog, circuit state, last success), the node's overdue deadlines with
-// their escalations, and certificate, key and disk figures.
+// their escalations and those coming up, and certificate, key and disk
+// figures.
 import {api} from "../api.js";
 import {h, fill} from "../dom.js";
 import {t, when} from "../i18n.js";
@@ -55,6 +56,27 @@ function peerRow(p) {
     h("td", {text: t("node.witnessed", p.witnessed_tree_size, p.forks)}));
 }
 
+// The node's deadlines: overdue ones with when they were escalated, or
+// those coming up.
+function deadlines(id, list, none, escalated) {
+  if (list.length === 0) return h("p", {id, text: t(none)});
+  const cols = ["cases.col.case", "node.col.kind", "node.col.owed",
+                "node.col.due"];
+  if (escalated) cols.push("node.col.escalated");
+  cols.push("cases.col.state");
+  return h("table", {class: "list", id},
+    h("thead", {}, h("tr", {}, cols.map((k) =>
+        h("th", {scope: "col", text: t(k)})))),
+    h("tbody", {}, list.map((o) => h("tr", {class: escalated ? "overdue" : ""},
+      h("td", {}, h("a", {href: "#/case/" + encodeURIComponent(o.case_ref),
+                          text: o.case_ref})),
+      h("td", {text: o.kind}),
+      h("td", {text: t("node.owed", o.owed_by, o.owed_to)}),
+      h("td", {text: when(o.due)}),
+      escalated ? h("td", {text: when(o.escalated_unix_ms)}) : null,
+      h("td", {text: o.state})))));
+}
+
 export async function node(main) {
   fill(main, heading(t("node.title")));
   let s;
@@ -83,23 +105,10 @@ export async function node(main) {
     h("h2", {text: t("node.overdue")}),
     s.overdue_error
         ? h("p", {class: "error", text: s.overdue_error.message})
-        : s.overdue.length === 0
-            ? h("p", {id: "overdue", text: t("node.none_overdue")})
-            : h("table", {class: "list", id: "overdue"},
-                h("thead", {}, h("tr", {}, ["cases.col.case", "node.col.kind",
-                                            "node.col.owed", "node.col.due",
-                                            "node.col.escalated",
-                                            "cases.col.state"].map((k) =>
-                    h("th", {scope: "col", text: t(k)})))),
-                h("tbody", {}, s.overdue.map((o) => h("tr", {class: "overdue"},
-                  h("td", {}, h("a", {href: "#/case/" +
-                                          encodeURIComponent(o.case_ref),
-                                      text: o.case_ref})),
-                  h("td", {text: o.kind}),
-                  h("td", {text: t("node.owed", o.owed_by, o.owed_to)}),
-                  h("td", {text: when(o.due)}),
-                  h("td", {text: when(o.escalated_unix_ms)}),
-                  h("td", {text: o.state}))))),
+        : deadlines("overdue", s.overdue, "node.none_overdue", true),
+    h("h2", {text: t("node.upcoming", s.upcoming_days ?? 7)}),
+    s.overdue_error ? null
+        : deadlines("upcoming", s.upcoming || [], "node.none_upcoming", false),
     h("p", {id: "escalated", text: t("node.escalated", s.escalated_since_start ?? 0)}),
     h("h2", {text: t("node.facts")}),
     h("dl", {class: "fields", id: "facts"},
