@@ -67,10 +67,34 @@ nlohmann::json CaseSummary(const v1::CaseView& view, absl::string_view org) {
   for (const v1::Deadline* d : open) {
     owed.push_back(Owed(*d, org, view.now_unix_ms()));
   }
+  // Whom a new message in the case goes to: the owner, or for the owner
+  // the organisation it last sent the person's data to (or spoke with).
+  std::string counterpart;
+  if (r.owner_org() != org) {
+    counterpart = r.owner_org();
+  } else {
+    for (const std::string& p : r.recipients()) {
+      if (p != org) counterpart = p;
+    }
+    for (const std::string& p : r.participants()) {
+      if (counterpart.empty() && p != org) counterpart = p;
+    }
+  }
+  std::string consent_ref;
+  auto consent = r.consents().find(counterpart);
+  if (r.owner_org() == org && consent != r.consents().end() &&
+      consent->second.granted()) {
+    consent_ref = consent->second.consent_ref();
+  }
+  auto node = r.recipient_nodes().find(counterpart);
   return {
       {"case_ref", r.case_ref()},
       {"state", v1::CaseState_Name(r.state())},
       {"owner", r.owner_org()},
+      {"counterpart", counterpart},
+      {"counterpart_node",
+       node == r.recipient_nodes().end() ? std::string() : node->second},
+      {"consent_ref", consent_ref},
       {"node", view.node()},
       {"next_step", NextStep(r.state())},
       {"owed", owed},

@@ -154,6 +154,18 @@ def return_case():
         ok("with the rule's text", "risk assessment" in refusal.lower() and
            len(refusal) > 60, refusal)
         bg.shot("refused-step")
+        # From the case's page, a new message is pre-filled from the case.
+        bg.go("#/case/" + CASE)
+        bg.wait("BG's case page", lambda: bg.css("#compose-in-case"))
+        bg.css("#compose-in-case")[0].click()
+        bg.wait("the compose page from the case", lambda: bg.css(
+            "#compose-consent"))
+        ok("pre-filled from the case: the case, the recipient, the consent",
+           bg.css("#compose-case")[0].get_attribute("value") == CASE and
+           bg.css("#compose-to")[0].get_attribute("value") == "ng-naptip" and
+           bg.css("#compose-consent")[0].get_attribute("value") == "C-W1",
+           [bg.css(x)[0].get_attribute("value") for x in
+            ["#compose-case", "#compose-to", "#compose-consent"]])
         step("risk assessment", bg, ng, "RISK_ASSESSMENT", "ng-naptip",
              {"threat_to_life_or_health": False,
               "re_trafficking_risk": "low"}, "low", consent="C-W1")

@@ -386,6 +386,31 @@ TEST_F(AgentApiTest, UnreadComesFirstAndReadAndNotesAreKept) {
             "AGENT_REQUEST_INVALID");
 }
 
+TEST_F(AgentApiTest, TheOwnersCaseNamesItsCounterpartAndTheirConsent) {
+  v1::CaseView v;
+  v1::CaseRecord* r = v.mutable_record();
+  r->set_case_ref("BG-5");
+  r->set_state(v1::REFERRAL_ACKED);
+  r->set_owner_org("bg-ngo");
+  r->add_participants("bg-ngo");
+  r->add_participants("ng-naptip");
+  r->add_recipients("ng-naptip");
+  (*r->mutable_recipient_nodes())["ng-naptip"] = "ng";
+  v1::ConsentState& c = (*r->mutable_consents())["ng-naptip"];
+  c.set_consent_ref("C-5");
+  c.set_granted(true);
+  node_.cases["BG-5"] = v;
+  absl::StatusOr<nlohmann::json> out = api_->Case(casey_, "BG-5");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)["counterpart"], "ng-naptip");
+  EXPECT_EQ((*out)["counterpart_node"], "ng");
+  EXPECT_EQ((*out)["consent_ref"], "C-5");
+  c.set_granted(false);
+  node_.cases["BG-5"] = v;
+  EXPECT_EQ((*api_->Case(casey_, "BG-5"))["consent_ref"], "")
+      << "a withdrawn consent is not offered";
+}
+
 TEST_F(AgentApiTest, CasesTimelineAndDueSayWhatIsOwedByWhomAndWhen) {
   const std::string id = Receive("BG-1", v1::REFERRAL_REQUEST, Referral(), 1);
   v1::CaseView v;
@@ -414,6 +439,8 @@ TEST_F(AgentApiTest, CasesTimelineAndDueSayWhatIsOwedByWhomAndWhen) {
   EXPECT_EQ(c["state"], "RETURN_REQUESTED");
   EXPECT_NE(c["next_step"].get<std::string>().find("REFERRAL_ACK"),
             std::string::npos);
+  EXPECT_EQ(c["counterpart"], "ng-naptip") << "a new message goes to the owner";
+  EXPECT_EQ(c["consent_ref"], "") << "the consent is the owner's to give";
   ASSERT_EQ(c["owed"].size(), 2u);
   EXPECT_EQ(c["owed"][0]["kind"], "MONITORING_REPORT_DUE") << "soonest first";
   EXPECT_EQ(c["owed"][0]["overdue"], true);

@@ -66,7 +66,12 @@ export async function caseTimeline(main, ref, me) {
         s.payload ? h("details", {}, h("summary", {text: t("case.payload")}),
                       fields(s.payload)) : null))));
   if (me.role !== "auditor") {
+    // Pre-filled from the case: the other party, and the consent that
+    // covers them when this organisation holds it.
     const q = new URLSearchParams({case: ref});
+    if (c.counterpart) q.set("to", c.counterpart);
+    if (c.counterpart_node) q.set("node", c.counterpart_node);
+    if (c.consent_ref) q.set("consent", c.consent_ref);
     main.append(h("p", {}, h("a", {class: "button", id: "compose-in-case",
                                    href: "#/compose?" + q,
                                    text: t("case.compose")})));
