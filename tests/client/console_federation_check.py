@@ -141,10 +141,28 @@ def return_case():
            "REFERRAL_ACK_DUE" in nora.text_of("#upcoming") and
            "ng-naptip" in nora.text_of("#upcoming"),
            nora.text_of("main")[-600:])
-        step("acknowledgement", ng, bg, "REFERRAL_ACK", "bg-ngo",
-             {"accepted": True,
-              "contact": {"name": "Ada Obi", "role": "case manager"}},
-             "Ada Obi", reply=ref)
+        # NG answers from the referral's page: the answer is pre-filled.
+        ng.go("#/message/" + ref)
+        ng.wait("the referral's page", lambda: ng.css("#answer-referral"))
+        ng.css("#answer-referral")[0].click()
+        ng.wait("the answer's form", lambda: ng.css(
+            'select[name="payload.accepted"]'))
+        ok("the answer is a REFERRAL_ACK to bg-ngo in the case",
+           ng.css("#compose-type")[0].get_attribute("value") ==
+           "REFERRAL_ACK" and
+           ng.css("#compose-to")[0].get_attribute("value") == "bg-ngo" and
+           ng.css("#compose-case")[0].get_attribute("value") == CASE)
+        fill(ng, "payload", {"accepted": True, "contact": {
+            "name": "Ada Obi", "role": "case manager"}})
+        ng.css("#compose-send")[0].click()
+        ng.wait("the answer is sent", lambda: ng.css("#compose-sent a"))
+        answer = ng.css("#compose-sent a")
+        ok("acknowledgement: sent from the browser", bool(answer))
+        if answer:
+            mid = answer[0].get_attribute("href").split("#/message/")[1]
+            ok("acknowledgement: opens at BG, answering the referral",
+               opened(bg, mid, "Ada Obi") and
+               ref in bg.text_of("main"), bg.text_of("main")[:400])
         departure = (datetime.datetime.now(datetime.timezone.utc) +
                      datetime.timedelta(days=9)).strftime("%Y-%m-%dT%H:%M:00Z")
         mid, refusal = compose(bg, "TRAVEL_ARRANGEMENT", "ng-naptip",

@@ -79,6 +79,15 @@ export async function message(main, id, me) {
     if (hd.consent_ref) q.set("consent", hd.consent_ref);
     actions.append(h("a", {class: "button", id: "reply",
                            href: "#/compose?" + q, text: t("message.reply")}));
+    // A referral is acknowledged by answering it: accepted (with a named
+    // contact) or declined, signed by this organisation (REFERRAL_ACK).
+    if (m.type === "REFERRAL_REQUEST") {
+      const ack = new URLSearchParams(q);
+      ack.set("type", "REFERRAL_ACK");
+      actions.append(h("a", {class: "button", id: "answer-referral",
+                             href: "#/compose?" + ack,
+                             text: t("message.answer_referral")}));
+    }
     const read = h("button", {type: "button", id: "mark-read",
                               text: m.read ? t("message.mark_unread")
                                            : t("message.mark_read")});
