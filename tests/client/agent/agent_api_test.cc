@@ -604,5 +604,69 @@ TEST_F(AgentApiTest, TheAuditPagesNeedAScopeAndACaseOrAPeriod) {
             "AGENT_AUDIT_NOT_CONFIGURED");
 }
 
+// The audit page's question as the nodes get it.
+class RecordingSource final : public AuditSource {
+ public:
+  std::vector<std::string> Nodes() const override { return {"bg"}; }
+  absl::StatusOr<v1::Trail> Trail(const std::string&,
+                                  const v1::TrailQuery& q) override {
+    if (q.kind() == 0) asked.push_back(q);
+    return Error(absl::StatusCode::kUnavailable, "NODE_UNAVAILABLE", "down");
+  }
+  absl::StatusOr<v1::Proof> Consistency(const std::string&, uint64_t,
+                                        uint64_t) override {
+    return v1::Proof();
+  }
+  absl::StatusOr<std::string> NodeKey(
+      const v1::SignedTreeHead&) const override {
+    return std::string();
+  }
+  std::vector<v1::TrailQuery> asked;
+};
+
+TEST_F(AgentApiTest, TheAuditPageTakesACaseOrAPeriodInDatesOrTimes) {
+  RecordingSource source;
+  AuditView view(source, *store_, clock_);
+  api_->SetAudit(&view);
+  absl::StatusOr<nlohmann::json> out =
+      api_->AuditTrail(audrey_, {"", "2027-01-10", "2027-01-11", ""});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_FALSE((*out)["verified"]);
+  EXPECT_EQ((*out)["nodes"][0]["state"], "unreachable");
+  ASSERT_EQ(source.asked.size(), 1u);
+  absl::Time from;
+  std::string err;
+  ASSERT_TRUE(
+      absl::ParseTime(absl::RFC3339_full, "2027-01-10T00:00:00Z", &from, &err));
+  EXPECT_EQ(source.asked[0].from_unix_ms(), absl::ToUnixMillis(from));
+  EXPECT_EQ(source.asked[0].to_unix_ms(),
+            absl::ToUnixMillis(from + absl::Hours(48)))
+      << "a date runs to the end of its day";
+  EXPECT_TRUE(
+      api_->AuditTrail(cora_, {"", "2027-01-10T09:30:00Z", "", ""}).ok());
+  EXPECT_EQ(source.asked[1].from_unix_ms(),
+            absl::ToUnixMillis(from + absl::Minutes(9 * 60 + 30)));
+  EXPECT_EQ(source.asked[1].to_unix_ms(), 0);
+  EXPECT_TRUE(api_->AuditTrail(audrey_, {"BG-1", "", "", ""}).ok());
+  EXPECT_EQ(source.asked[2].case_ref(), "BG-1");
+  struct Bad {
+    AuditQuery q;
+    std::string path;
+  };
+  for (const Bad& b :
+       std::vector<Bad>{{{"", "", "", ""}, "case"},
+                        {{"", "10/01/2027", "", ""}, "from"},
+                        {{"", "2027-01-11", "2027-01-10", ""}, "to"}}) {
+    absl::StatusOr<nlohmann::json> r = api_->AuditTrail(audrey_, b.q);
+    EXPECT_EQ(ErrorReason(r.status()), "AGENT_REQUEST_INVALID") << b.path;
+    EXPECT_EQ(PathOf(r.status()), b.path);
+  }
+  EXPECT_EQ(
+      ErrorReason(api_->AuditBundle(audrey_, {"BG-1", "", "", ""}).status()),
+      "AGENT_REQUEST_INVALID")
+      << "a bundle names its node";
+  EXPECT_EQ(source.asked.size(), 3u) << "nothing asked for a bad question";
+}
+
 }  // namespace
 }  // namespace trm::agent
