@@ -66,6 +66,7 @@ absl::StatusOr<Checked> FetchChecked(AuditSource& source,
 absl::Status AuditView::CheckHistory(const std::string& node,
                                      const v1::SignedTreeHead& sth,
                                      const v1::TreeHead& head) {
+  absl::MutexLock lock(&mu_);
   const int64_t now = absl::ToUnixMillis(clock_.Now());
   ASSIGN_OR_RETURN(std::optional<v1::AgentWitness> seen, store_.Witness(node));
   v1::AgentWitness w;

@@ -6,7 +6,8 @@
 // newest head it saw of that node before (a consistency proof). A head that
 // does not is a fork: the node's history was rewritten. The fork is kept in
 // the agent's store, and that node's entries show as failed from then on.
-// Metadata only: the audit log never holds a payload.
+// Metadata only: the audit log never holds a payload. Thread-safe when the
+// source is; the check of one node's history is serialised.
 //
 //   AuditView view(source, store, clock);
 //   ASSIGN_OR_RETURN(nlohmann::json trail, view.Trail(query));
@@ -17,7 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "client/agent/agent_store.h"
 #include "common/clock.h"
@@ -72,8 +75,11 @@ class AuditView {
   // TREE_HEAD_FORK saying which heads disagree.
   absl::Status CheckHistory(const std::string& node,
                             const v1::SignedTreeHead& sth,
-                            const v1::TreeHead& head);
+                            const v1::TreeHead& head) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Serialises the read-check-write of a node's witnessed head, so that a
+  // request answered earlier cannot overwrite a fork another one found.
+  absl::Mutex mu_;
   AuditSource& source_;
   AgentStore& store_;
   const Clock& clock_;
