@@ -5,7 +5,9 @@
 //
 // Ours:      SealSign/N   = envelope::Seal (HPKE base + Ed25519 sign)
 //            VerifyOpen/N = ParsedEnvelope::Parse + envelope::Open
-// Primitives (direct EVP calls, algorithm objects fetched once):
+// Primitives (direct EVP calls, algorithm objects fetched once; the node
+//            itself signs and verifies Ed25519 through libsodium, measured
+//            as Ed25519VerifyThroughKey):
 //            X25519Keygen, X25519Derive, Ed25519Sign, Ed25519Verify over the
 //            signed bytes (and beside it Ed25519VerifyReusedContext and
 //            Ed25519VerifySodium: the same check through one reused OpenSSL

@@ -1,6 +1,7 @@
 #include "common/crypto/ed25519.h"
 
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include <cstring>
 
@@ -59,6 +60,18 @@ std::string WeakKey(ByteView raw) {
   return "";
 }
 
+// libsodium must be initialised once before use (it picks its
+// implementations then); sodium_init is idempotent and thread-safe.
+bool SodiumReady() {
+  static const bool ready = sodium_init() >= 0;
+  return ready;
+}
+
+absl::Status SodiumMissing() {
+  return Error(absl::StatusCode::kInternal, "OPENSSL_ERROR",
+               "libsodium could not be initialised");
+}
+
 }  // namespace
 
 absl::StatusOr<Ed25519PublicKey> Ed25519PublicKey::FromRaw(ByteView raw) {
@@ -93,19 +106,28 @@ absl::StatusOr<Ed25519PublicKey> Ed25519PublicKey::FromPkey(EvpPkeyPtr pkey) {
                               " (docs/protocol.md section 7); make a new key "
                               "with trmctl keygen"));
   }
+  if (!SodiumReady()) return SodiumMissing();
+  // On the curve and in the prime-order subgroup: a key with a small-order
+  // component (mixed order) is refused too, so that the cofactorless
+  // equation of section 7 is the only one a signature can satisfy.
+  if (crypto_core_ed25519_is_valid_point(raw.data()) != 1) {
+    return Error(absl::StatusCode::kInvalidArgument, "BAD_KEY",
+                 absl::StrCat("the Ed25519 public key ",
+                              HexEncode(ByteView(raw.data(), raw.size())),
+                              " is refused: it is not a point of the curve's "
+                              "prime-order subgroup (docs/protocol.md section "
+                              "7); make a new key with trmctl keygen"));
+  }
   return Ed25519PublicKey(std::move(pkey), raw);
 }
 
 bool Ed25519PublicKey::Verify(ByteView message, ByteView signature) const {
   if (signature.size() != kEd25519SignatureSize) return false;
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  bool ok = ctx &&
-            EVP_DigestVerifyInit_ex(ctx.get(), nullptr, nullptr, nullptr,
-                                    nullptr, pkey_.get(), nullptr) == 1 &&
-            EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),
-                             message.data(), message.size()) == 1;
-  if (!ok) DrainOpenSslErrors();
-  return ok;
+  // libsodium's verification is the rule of docs/protocol.md section 7: S
+  // below L, R not of small order and compared by its canonical encoding,
+  // the cofactorless equation. The key was checked where it entered.
+  return crypto_sign_verify_detached(signature.data(), message.data(),
+                                     message.size(), raw_.data()) == 0;
 }
 
 absl::StatusOr<Ed25519PrivateKey> Ed25519PrivateKey::Generate() {
@@ -141,21 +163,32 @@ absl::StatusOr<Ed25519PrivateKey> Ed25519PrivateKey::FromPkey(EvpPkeyPtr pkey) {
     return Internal("Ed25519 public key");
   }
   ASSIGN_OR_RETURN(Ed25519PublicKey pub, Ed25519PublicKey::FromRaw(raw));
-  return Ed25519PrivateKey(std::move(pkey), std::move(pub));
+  // libsodium signs with seed || public key, derived here from the seed.
+  SecretArray<32> seed;
+  len = seed.size();
+  if (EVP_PKEY_get_raw_private_key(pkey.get(), seed.data(), &len) != 1 ||
+      len != seed.size()) {
+    return Internal("Ed25519 private key");
+  }
+  if (!SodiumReady()) return SodiumMissing();
+  SecretArray<crypto_sign_SECRETKEYBYTES> secret;
+  uint8_t derived[crypto_sign_PUBLICKEYBYTES];
+  if (crypto_sign_seed_keypair(derived, secret.data(), seed.data()) != 0 ||
+      std::memcmp(derived, raw.data(), raw.size()) != 0) {
+    return Error(absl::StatusCode::kInternal, "OPENSSL_ERROR",
+                 "the Ed25519 public key OpenSSL derived from the seed is not "
+                 "the one libsodium derives");
+  }
+  return Ed25519PrivateKey(std::move(pkey), std::move(pub), secret);
 }
 
 absl::StatusOr<Ed25519Signature> Ed25519PrivateKey::Sign(
     ByteView message) const {
   Ed25519Signature sig;
-  size_t len = sig.size();
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx ||
-      EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
-                            pkey_.get(), nullptr) != 1 ||
-      EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(),
-                     message.size()) != 1 ||
-      len != sig.size()) {
-    return Internal("Ed25519 sign");
+  if (crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(),
+                           secret_.data()) != 0) {
+    return Error(absl::StatusCode::kInternal, "OPENSSL_ERROR",
+                 "Ed25519 signing failed in libsodium");
   }
   return sig;
 }

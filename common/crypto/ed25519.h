@@ -1,4 +1,8 @@
-// Ed25519 (RFC 8032, pure) signing and verification.
+// Ed25519 (RFC 8032, pure) signing and verification, under the rule of
+// docs/protocol.md section 7. Keys are read and written through OpenSSL
+// (PEM files); every signature and verification goes through libsodium, the
+// faster of the two (bench/crypto_bench.cc), so no two verifiers in a
+// binary can disagree.
 //
 //   ASSIGN_OR_RETURN(Ed25519PrivateKey sk, Ed25519PrivateKey::Generate());
 //   ASSIGN_OR_RETURN(Ed25519Signature sig, sk.Sign(message));
@@ -55,10 +59,14 @@ class Ed25519PrivateKey {
   absl::StatusOr<Ed25519Signature> Sign(ByteView message) const;
 
  private:
-  Ed25519PrivateKey(EvpPkeyPtr pkey, Ed25519PublicKey pub)
-      : pkey_(std::move(pkey)), public_key_(std::move(pub)) {}
+  Ed25519PrivateKey(EvpPkeyPtr pkey, Ed25519PublicKey pub,
+                    const SecretArray<64>& secret)
+      : pkey_(std::move(pkey)), public_key_(std::move(pub)), secret_(secret) {}
   EvpPkeyPtr pkey_;
   Ed25519PublicKey public_key_;
+  // libsodium's secret key: the seed, then the public key. Wiped on
+  // destruction.
+  SecretArray<64> secret_;
 };
 
 }  // namespace trm::crypto

@@ -88,4 +88,41 @@ for v in dup wide long default order; do
     ok "non-canonical header ($v) refused by both" ||
     bad "non-canonical header ($v): python '$pr', trmctl '$cr'"
 done
+
+# Section 7's Ed25519 rule: the edge-case vectors are the ones ed25519_rule.py
+# (written from the section) makes, and it agrees with every verdict of them
+# and of Wycheproof; ed25519_rule_test checks trm-broker's against the same.
+rule="/usr/bin/python3 $here/ed25519_rule.py"
+edge="$here/../testdata/ed25519_edge_cases.json"
+$rule vectors >edge.json && cmp -s edge.json "$edge" &&
+  ok "tests/testdata/ed25519_edge_cases.json is what ed25519_rule.py makes" ||
+  bad "ed25519_rule.py vectors differs from tests/testdata/ed25519_edge_cases.json"
+$rule check "$edge" && ok "python's rule agrees with every edge-case verdict" ||
+  bad "python's rule disagrees with edge-case verdicts"
+$rule wycheproof "$here/../testdata/wycheproof/ed25519_test.json" &&
+  ok "python's rule agrees with every Wycheproof Ed25519 verdict" ||
+  bad "python's rule disagrees with Wycheproof"
+# An envelope signed with R = identity and S = k * a satisfies the
+# cofactorless equation (a lenient verifier takes it); both sides refuse it.
+python3 - "$here" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import trm_envelope as t, ed25519_rule as r
+from cryptography.hazmat.primitives import serialization as s
+seed = t.load("bg-ngo.sign.key", True).private_bytes(
+    s.Encoding.Raw, s.PrivateFormat.Raw, s.NoEncryption())
+a, _, pk = r.keypair(seed)
+env = t.parse_fields(open("p.env", "rb").read(), t.ENVELOPE_WIRE, "X", "X")
+sig = r.sign_as(a, pk, r.le(1), 0, t.signature_input(env[1], env[2], env[3]))
+assert r.loose_verify(pk, t.signature_input(env[1], env[2], env[3]), sig)
+open("r0.env", "wb").write(t.field_bytes(1, env[1]) + t.field_bytes(2, env[2])
+    + t.field_bytes(3, env[3]) + t.field_bytes(4, env[4]) + t.field_bytes(5, sig))
+PY
+$py open --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key --in r0.env 2>py.err >/dev/null
+"$TRMCTL" open --in r0.env --sender-pub bg-ngo.sign.pub --recipient-key ng-naptip.enc.key \
+  --out x 2>c.err >/dev/null
+pr=$(cut -d: -f1 py.err); cr=$(sed 's/^trmctl: error: //' c.err | cut -d: -f1)
+[ "$pr" = SIGNATURE_INVALID ] && [ "$pr" = "$cr" ] &&
+  ok "a signature with R of small order refused by both ($pr)" ||
+  bad "R of small order: python '$pr', trmctl '$cr'"
 exit $fail

@@ -2,8 +2,10 @@
 """An independent implementation of trm-broker protocol v1, written from
 docs/protocol.md alone, used to prove that the document is enough to
 interoperate. It shares no code with trm-broker: its own protobuf encoding,
-its own HKDF and HPKE (over Python's hmac/hashlib), and the `cryptography`
-package (Debian's python3-cryptography) for X25519, Ed25519 and the AEADs.
+its own HKDF and HPKE (over Python's hmac/hashlib), its own Ed25519
+verification under section 7's rule (ed25519_rule.py), and the
+`cryptography` package (Debian's python3-cryptography) for X25519, Ed25519
+signing and the AEADs.
 
   trm_envelope.py example                         # the worked example, hex
   trm_envelope.py seal --sign-key K --recipient-pub P --from ORG@NODE \
@@ -22,7 +24,10 @@ import time
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
-from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.exceptions import InvalidTag
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ed25519_rule  # noqa: E402
 
 
 class Refused(Exception):
@@ -279,11 +284,14 @@ def open_envelope(wire, sender_pub, recipient_key, now_ms):
         raise Refused("UNKNOWN_AEAD", str(aead_id))
     if len(h.get(2, b"")) != 16 or len(h.get(16, b"")) != 16:
         raise Refused("HEADER_INVALID", "message_id or recipient_key_id")
-    if key_id(ED25519_SPKI, raw_public(sender_pub)) != sender_id:
+    sender_raw = raw_public(sender_pub)
+    if key_id(ED25519_SPKI, sender_raw) != sender_id:
         raise Refused("SENDER_KEY_MISMATCH", sender_id.hex())
-    try:
-        sender_pub.verify(sig, signature_input(header, enc, ct))
-    except InvalidSignature:
+    problem = ed25519_rule.key_problem(sender_raw)
+    if problem is not None:
+        raise Refused("BAD_KEY", "the sender's key is " + problem)
+    if not ed25519_rule.verify(sender_raw, signature_input(header, enc, ct),
+                               sig):
         raise Refused("SIGNATURE_INVALID", "signature does not verify")
     if now_ms >= h.get(10, 0):
         raise Refused("MESSAGE_EXPIRED", str(h.get(10, 0)))

@@ -1,16 +1,21 @@
 // The Ed25519 verification rule of docs/protocol.md section 7, pinned: S
-// must be below the group order L, public keys that are not canonical or of
-// small order are refused, and the list of small-order encodings is right
-// (each forges signatures under OpenSSL's verification, which is why it is
-// refused).
+// must be below the group order L, R must not be of small order, public keys
+// that are not canonical, of small order or of mixed order are refused, and
+// the list of small-order encodings is right (each forges signatures under
+// OpenSSL's verification, which is why it is refused). The edge-case vectors
+// of tests/testdata/ed25519_edge_cases.json (made by
+// tests/interop/ed25519_rule.py, which must agree with every verdict) are
+// checked here against the libsodium verifier every binary uses.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/crypto/ed25519.h"
 #include "common/crypto/openssl_ptr.h"
 #include "common/status.h"
+#include "tests/common/crypto/test_vectors.h"
 
 namespace trm::crypto {
 namespace {
@@ -116,6 +121,36 @@ TEST(Ed25519RuleTest, SMustBeBelowTheGroupOrder) {
   }
   ASSERT_EQ(carry, 0);
   EXPECT_FALSE(key->public_key().Verify(AsBytes(msg), AsBytes(s)));
+}
+
+TEST(Ed25519RuleTest, EdgeCaseVectors) {
+  const auto vectors =
+      nlohmann::json::parse(testing::ReadTestData("ed25519_edge_cases.json"));
+  ASSERT_GE(vectors.size(), 30u);
+  int refused_but_loose = 0;
+  for (const auto& v : vectors) {
+    SCOPED_TRACE(v["name"].get<std::string>() + ": " +
+                 v["why"].get<std::string>());
+    const auto pk = testing::Unhex(v["pk"]);
+    const auto msg = testing::Unhex(v["msg"]);
+    const auto sig = testing::Unhex(v["sig"]);
+    auto key = Ed25519PublicKey::FromRaw(pk);
+    EXPECT_EQ(!key.ok(), v["key_refused"].get<bool>()) << key.status();
+    if (!key.ok()) {
+      EXPECT_EQ(ErrorReason(key.status()), "BAD_KEY");
+    }
+    const bool valid = key.ok() && key->Verify(msg, sig);
+    EXPECT_EQ(valid, v["valid"].get<bool>());
+    // OpenSSL without the key checks is the lenient verifier of the file's
+    // loose_valid: what each refusal of the rule keeps out.
+    const std::string as_str(pk.begin(), pk.end());
+    EXPECT_EQ(RawVerify(as_str, std::string(msg.begin(), msg.end()),
+                        std::string(sig.begin(), sig.end())),
+              v["loose_valid"].get<bool>());
+    refused_but_loose += !valid && v["loose_valid"].get<bool>();
+  }
+  // The file holds cases a lenient verifier takes and the rule refuses.
+  EXPECT_GE(refused_but_loose, 8);
 }
 
 }  // namespace
