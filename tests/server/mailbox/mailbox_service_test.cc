@@ -440,9 +440,9 @@ TEST_F(MailboxServiceTest,
   // cancel. Until it has, a release below would give it room to lease (and
   // then give back) more, and the next stream could find the mailbox empty
   // for a moment and end early.
-  ASSERT_TRUE(
-      Eventually([&] { return service_->calls().Open(naptip_.id) == 0; }))
-      << "the cancelled stream did not end";
+  ASSERT_TRUE(Eventually([&] {
+    return service_->calls().Open(naptip_.id) == 0;
+  })) << "the cancelled stream did not end";
   // A client that acknowledges each one as it reads: all 40 in one stream
   // (the 4 above stay leased to the cancelled stream: release them first).
   for (const std::string& id : first_stream) {
