@@ -168,8 +168,8 @@ constexpr ReasonInfo kReasons[] = {
      "Give the directory a `trmctl admin backup` wrote."},
     {"BACKUP_UNAVAILABLE",
      {kUnimplemented},
-     "This node runs on an in-memory store, which has nothing to back up; run "
-     "it with a data directory."},
+     "This node was started without online backups; stop it and copy its "
+     "data directory while it is stopped."},
     {"BAD_HEX",
      {kInvalidArgument},
      "Give the value in hexadecimal digits, as the command printed it."},

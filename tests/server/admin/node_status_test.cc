@@ -5,7 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "common/status.h"
-#include "server/storage/memory_store.h"
+#include "server/storage/rocksdb_store.h"
+#include "tests/server/storage/in_memory_store.h"
 
 namespace trm::admin {
 namespace {
@@ -52,7 +53,8 @@ class NodeStatusTest : public ::testing::Test {
     ASSERT_TRUE(store_.Accept(r).ok());
   }
   std::unique_ptr<mailbox::OrgRegistry> registry_;
-  storage::MemoryMessageStore store_;
+  storage::testing::InMemoryStore memory_;
+  storage::RocksMessageStore& store_ = memory_.store();
 };
 
 TEST_F(NodeStatusTest, OnlyTheNodesCoordinator) {

@@ -15,8 +15,8 @@
 #include "common/status.h"
 #include "server/admin/node_status.h"
 #include "server/cases/case_api.h"
-#include "server/storage/memory_store.h"
 #include "server/storage/rocksdb_store.h"
+#include "tests/server/storage/in_memory_store.h"
 
 namespace trm::cases {
 namespace {
@@ -128,7 +128,8 @@ class DeadlineTest : public ::testing::Test {
 };
 
 TEST_F(DeadlineTest, ALateReferralAcknowledgementEscalatesOnce) {
-  storage::MemoryMessageStore store;
+  storage::testing::InMemoryStore memory;
+  storage::RocksMessageStore& store = memory.store();
   DeadlineScheduler scheduler(store, *registry_, node_key_, clock_, "bg");
   CaseApi api(store, *registry_, &scheduler, clock_);
   Refer(store);
@@ -191,7 +192,8 @@ TEST_F(DeadlineTest, ALateReferralAcknowledgementEscalatesOnce) {
 }
 
 TEST_F(DeadlineTest, AMissedMonitoringReportEscalatesOnTheSimulatedClock) {
-  storage::MemoryMessageStore store;
+  storage::testing::InMemoryStore memory;
+  storage::RocksMessageStore& store = memory.store();
   DeadlineScheduler scheduler(store, *registry_, node_key_, clock_, "bg");
   // Handed over in Nigeria; the receiving organisation reports every 91
   // days for a year. (bg-ngo opened the case.)
@@ -229,7 +231,8 @@ TEST_F(DeadlineTest, TheResponsibleOrganisationHereIsNotified) {
   d.mutable_organisations(1)->set_home_node("ng");  // NG's coordinator
   d.mutable_organisations(1)->set_id("ng-nrm");
   mailbox::OrgRegistry ng("ng", *directory::Directory::FromLocal(d));
-  storage::MemoryMessageStore store;
+  storage::testing::InMemoryStore memory;
+  storage::RocksMessageStore& store = memory.store();
   DeadlineScheduler scheduler(store, ng, node_key_, clock_, "ng");
   v1::Deadline late;
   late.set_responsible_org("ng-naptip");
@@ -239,7 +242,8 @@ TEST_F(DeadlineTest, TheResponsibleOrganisationHereIsNotified) {
 }
 
 TEST_F(DeadlineTest, CaseViewForTheCoordinatorAndTheParties) {
-  storage::MemoryMessageStore store;
+  storage::testing::InMemoryStore memory;
+  storage::RocksMessageStore& store = memory.store();
   CaseApi api(store, *registry_, nullptr, clock_);
   Refer(store);
   auto coordinator = api.GetCase("bg-nrm", "BG-2026-7");

@@ -12,7 +12,8 @@
 #include "server/federation/relay_dispatcher.h"
 #include "server/federation/relay_receiver.h"
 #include "server/mailbox/mailbox.h"
-#include "server/storage/memory_store.h"
+#include "server/storage/rocksdb_store.h"
+#include "tests/server/storage/in_memory_store.h"
 
 namespace trm::federation {
 namespace {
@@ -48,7 +49,8 @@ struct Node {
         registry(id, *directory::Directory::FromLocal(doc)),
         signer(key) {}
   std::string id;
-  storage::MemoryMessageStore store;
+  storage::testing::InMemoryStore memory;
+  storage::RocksMessageStore& store = memory.store();
   mailbox::OrgRegistry registry;
   receipts::ReceiptSigner signer;
 };

@@ -19,8 +19,9 @@
 #include "common/envelope/envelope.h"
 #include "common/rpc_status.h"
 #include "common/status.h"
-#include "server/storage/memory_store.h"
+#include "server/storage/rocksdb_store.h"
 #include "tests/server/mailbox/test_org.h"
+#include "tests/server/storage/in_memory_store.h"
 
 namespace trm::mailbox {
 namespace {
@@ -148,7 +149,8 @@ class MailboxServiceTest : public ::testing::Test {
   TestOrg naptip_{"bg-naptip"};
   TestOrg shelter_{"bg-shelter"};
   std::unique_ptr<OrgRegistry> registry_;
-  storage::MemoryMessageStore store_;
+  storage::testing::InMemoryStore memory_;
+  storage::RocksMessageStore& store_ = memory_.store();
   crypto::Ed25519PrivateKey node_key_ = *crypto::Ed25519PrivateKey::Generate();
   receipts::ReceiptSigner signer_{node_key_};
   SimulatedClock watch_clock_{absl::FromUnixSeconds(1700000000)};

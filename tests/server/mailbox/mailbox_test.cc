@@ -10,8 +10,9 @@
 #include "common/envelope/acknowledgement.h"
 #include "common/envelope/refusal.h"
 #include "common/status.h"
-#include "server/storage/memory_store.h"
+#include "server/storage/rocksdb_store.h"
 #include "tests/server/mailbox/test_org.h"
+#include "tests/server/storage/in_memory_store.h"
 
 namespace trm::mailbox {
 namespace {
@@ -113,7 +114,8 @@ class MailboxTest : public ::testing::Test {
   TestOrg naptip_{"bg-naptip"};
   TestOrg abroad_{"ng-naptip"};
   std::unique_ptr<OrgRegistry> registry_;
-  storage::MemoryMessageStore store_;
+  storage::testing::InMemoryStore memory_;
+  storage::RocksMessageStore& store_ = memory_.store();
   crypto::Ed25519PrivateKey node_key_ = *crypto::Ed25519PrivateKey::Generate();
   receipts::ReceiptSigner signer_{node_key_};
   SimulatedClock clock_{absl::FromUnixMillis(kStartMs)};
@@ -177,7 +179,8 @@ TEST_F(MailboxTest, RefusalRecordsAreBudgetedAndTheRestSummarized) {
   }
   EXPECT_EQ(recorded, 3) << "the burst";
   ASSERT_EQ(*mailbox.SummarizeRefusals(), 1u);
-  std::vector<v1::AuditEvent> events = store_.audit_events();
+  std::vector<v1::AuditEvent> events =
+      memory_.AuditEvents(v1::REFUSALS_SUMMARIZED);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].kind(), v1::REFUSALS_SUMMARIZED);
   EXPECT_EQ(events[0].sender_org(), ngo_.id);
@@ -199,7 +202,10 @@ TEST_F(MailboxTest, RefusalRecordsAreBudgetedAndTheRestSummarized) {
   EXPECT_EQ(*mailbox.SummarizeRefusals(), 0u);
   clock_.Advance(absl::Minutes(1));
   EXPECT_EQ(*mailbox.SummarizeRefusals(), 1u);
-  EXPECT_NE(store_.audit_events().back().detail().find("1 refusals"),
+  EXPECT_NE(memory_.AuditEvents(v1::REFUSALS_SUMMARIZED)
+                .back()
+                .detail()
+                .find("1 refusals"),
             std::string::npos);
   // Recorded refusals are forgotten after the retention.
   clock_.Advance(options_.retention);
@@ -457,10 +463,10 @@ TEST_F(MailboxTest, DuplicatesSameAndDifferent) {
 
 TEST_F(MailboxTest, FullDiskIsUnavailableAndReadsGoOn) {
   ASSERT_TRUE(mailbox_->Submit(ngo_.id, Referral()).ok());
-  store_.FailWrites(true);
+  memory_.FailWrites(true);
   auto r = mailbox_->Submit(ngo_.id, Referral());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-  store_.FailWrites(false);
+  memory_.FailWrites(false);
   auto got = mailbox_->Receive(naptip_.id, 10);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->size(), 1u);

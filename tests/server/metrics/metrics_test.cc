@@ -5,7 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "common/status.h"
-#include "server/storage/memory_store.h"
+#include "server/storage/rocksdb_store.h"
+#include "tests/server/storage/in_memory_store.h"
 
 namespace trm::metrics {
 namespace {
@@ -48,7 +49,8 @@ TEST(Metrics, RenderCountsSubmissionsAndQueues) {
     o->add_roles(v1::NGO);
   }
   mailbox::OrgRegistry registry("bg", *directory::Directory::FromLocal(d));
-  storage::MemoryMessageStore store;
+  storage::testing::InMemoryStore memory;
+  storage::RocksMessageStore& store = memory.store();
   storage::AcceptRequest r;
   r.message_id = std::string(16, '\1');
   r.sender_org = "bg-ngo";

@@ -22,6 +22,10 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
  public:
   FaultInjectionFileSystem()
       : rocksdb::FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  // Over another file system (RocksDB's in-memory one, in unit tests), for
+  // FailWrites. DropUnsyncedData truncates real files only.
+  explicit FaultInjectionFileSystem(std::shared_ptr<rocksdb::FileSystem> base)
+      : rocksdb::FileSystemWrapper(std::move(base)) {}
   const char* Name() const override { return "FaultInjectionFileSystem"; }
 
   rocksdb::IOStatus NewWritableFile(

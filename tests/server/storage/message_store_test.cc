@@ -12,8 +12,8 @@
 #include "common/crypto/hash.h"
 #include "common/status.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/perf_context.h"
-#include "server/storage/memory_store.h"
 #include "server/storage/rocksdb_store.h"
 #include "tests/server/storage/fault_injection_fs.h"
 
@@ -73,10 +73,18 @@ class RocksFactory : public StoreFactory {
   std::string dir_ = TempDir();
 };
 
-class MemoryFactory : public StoreFactory {
+// The same store on RocksDB's in-memory file system, as the unit tests of
+// the layers above run it (tests/server/storage/in_memory_store.h).
+class InMemoryFactory : public StoreFactory {
  public:
   std::unique_ptr<MessageStore> Make() override {
-    return std::make_unique<MemoryMessageStore>();
+    std::unique_ptr<rocksdb::Env> mem(
+        rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    RocksStoreOptions o = Options("/contract-store");
+    o.file_system = mem->GetFileSystem();
+    auto s = RocksMessageStore::Open(o);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? std::move(*s) : nullptr;
   }
 };
 
@@ -87,7 +95,7 @@ class MessageStoreContract : public ::testing::Test {
   std::unique_ptr<MessageStore> store_ = factory_.Make();
 };
 
-using Factories = ::testing::Types<RocksFactory, MemoryFactory>;
+using Factories = ::testing::Types<RocksFactory, InMemoryFactory>;
 TYPED_TEST_SUITE(MessageStoreContract, Factories);
 
 TYPED_TEST(MessageStoreContract, AcceptReadAcknowledge) {
@@ -544,19 +552,6 @@ TYPED_TEST(MessageStoreContract, ConcurrentAcceptsAllLand) {
   ASSERT_EQ(q->size(), 400u);
   for (size_t i = 1; i < q->size(); ++i)
     EXPECT_LT((*q)[i - 1].seq, (*q)[i].seq);
-}
-
-TEST(MemoryMessageStore, FailedWritesChangeNothing) {
-  MemoryMessageStore s;
-  ASSERT_TRUE(s.Accept(Request(1, "ng")).ok());
-  s.FailWrites(true);
-  EXPECT_EQ(s.Accept(Request(2, "ng")).status().code(),
-            absl::StatusCode::kUnavailable);
-  EXPECT_EQ(s.Acknowledge("ng", Id(1), 5).code(),
-            absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(s.ReadQueue("ng", 0, 10).ok()) << "reads keep working";
-  EXPECT_EQ(*s.QueueDepth("ng"), 1u);
-  EXPECT_EQ(s.GetStatus(Id(1))->state(), v1::ACCEPTED);
 }
 
 class RocksStoreTest : public ::testing::Test {
