@@ -6,7 +6,7 @@
 //                    [--size BYTES] [--log FILE] [--consume-token F...]
 //   trm_load consume --node ADDR (--token-file F... | --ca CA --cert C
 //                    --key K) --expect N [--log FILE]
-//                    [--timeout-s S] [--sign-key K]
+//                    [--timeout-s S] [--sign-key K...]
 //   trm_load stall --node ADDR (--token-file F | --ca ...) [--streams N]
 //                  [--hold-s S]
 //
@@ -29,7 +29,8 @@
 // "acked <id>", and counts any message delivered again after its
 // acknowledgement returned (an undone acknowledgement). Exit 0 when its goal is
 // met. With --sign-key each acknowledgement carries the recipient's signed
-// acknowledgement (signed once per message, at its first delivery).
+// acknowledgement (signed once per message, at its first delivery); give one
+// per --token-file, in the same order, or one for all.
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
@@ -618,15 +619,23 @@ ConsumeResult ConsumeQueue(
 // One consumer per token file (--token-file, repeated), each until it has
 // acknowledged --expect messages.
 int Consume(const Common& c, const std::vector<std::string>& token_files,
-            const ConsumeFlags& f) {
+            const std::vector<std::string>& sign_keys, const ConsumeFlags& f) {
   std::vector<ConsumeResult> results(std::max<size_t>(1, token_files.size()));
+  if (sign_keys.size() > 1 && sign_keys.size() != results.size()) {
+    std::cerr << "trm_load: give one --sign-key per --token-file, or one\n";
+    return 2;
+  }
   const auto start = Clock::now();
   {
     std::vector<std::thread> threads;
     for (size_t i = 0; i < results.size(); ++i) {
       threads.emplace_back([&, i] {
+        ConsumeFlags mine = f;
+        if (!sign_keys.empty()) {
+          mine.sign_key = sign_keys[sign_keys.size() == 1 ? 0 : i];
+        }
         results[i] = ConsumeQueue(
-            c, f, token_files.empty() ? "" : token_files[i], nullptr);
+            c, mine, token_files.empty() ? "" : token_files[i], nullptr);
       });
     }
     for (std::thread& t : threads) t.join();
@@ -749,8 +758,10 @@ int main(int argc, char** argv) {
   consume->add_flag("--receive-many", cf.receive_many,
                     "ReceiveMany (one answer per call) instead of the "
                     "Receive stream");
-  consume->add_option("--sign-key", cf.sign_key,
-                      "sign each acknowledgement with this key");
+  std::vector<std::string> consume_sign_keys;
+  consume->add_option("--sign-key", consume_sign_keys,
+                      "sign each acknowledgement with this key (repeat: one "
+                      "per --token-file)");
   CLI::App* stall = app.add_subcommand(
       "stall", "Receive streams that read one delivery and stop reading");
   common(stall);
@@ -766,5 +777,5 @@ int main(int argc, char** argv) {
   }
   if (*produce) return trm::load::Produce(c, pf);
   if (*stall) return trm::load::Stall(c, stall_streams, stall_hold_s);
-  return trm::load::Consume(c, consume_tokens, cf);
+  return trm::load::Consume(c, consume_tokens, consume_sign_keys, cf);
 }

@@ -181,6 +181,30 @@ absl::StatusOr<std::string> NodeMetrics::Render(const Sources& s,
              "Synced group commits of the store (one fsync each)");
     w.Sample("trm_store_fsyncs_total", "",
              static_cast<double>(s.rocks->commits()));
+    using Kind = storage::RocksMessageStore::WriteKind;
+    constexpr Kind kKinds[] = {Kind::kAccept, Kind::kAcknowledge,
+                               Kind::kDelivered, Kind::kRelayed, Kind::kOther};
+    w.Family("trm_store_write_requests_total", "counter",
+             "Store requests that wrote something, by kind");
+    for (Kind k : kKinds) {
+      w.Sample("trm_store_write_requests_total",
+               Label("request", storage::RocksMessageStore::WriteKindName(k)),
+               static_cast<double>(s.rocks->written(k).requests));
+    }
+    w.Family("trm_store_written_keys_total", "counter",
+             "RocksDB keys (puts and deletes) written, by request kind");
+    for (Kind k : kKinds) {
+      w.Sample("trm_store_written_keys_total",
+               Label("request", storage::RocksMessageStore::WriteKindName(k)),
+               static_cast<double>(s.rocks->written(k).keys));
+    }
+    w.Family("trm_store_written_bytes_total", "counter",
+             "Bytes of RocksDB write batches, by request kind");
+    for (Kind k : kKinds) {
+      w.Sample("trm_store_written_bytes_total",
+               Label("request", storage::RocksMessageStore::WriteKindName(k)),
+               static_cast<double>(s.rocks->written(k).bytes));
+    }
     w.Family("trm_rocksdb", "gauge",
              "RocksDB properties, summed over the column families");
     for (const char* p :

@@ -1,19 +1,21 @@
 // MessageStore on RocksDB, with group commit.
 //
-// Column families (keys documented in docs/architecture.md, "Storage"):
+// Column families (column_families.h; keys in store_keys.h and
+// docs/architecture.md, "Storage"):
 //   status    message_id (16 bytes)            -> trm.v1.StoredStatus
 //   envelopes message_id (16 bytes)            -> envelope bytes
-//   queues    u8 len(org) || org || u64be(seq) -> message_id || u32be(size)
+//   queues    QueueKey(queue, seq)             -> QueueValue(id, size)
 //             (also outbound queues ">node" and notice queues "<node")
-//   expiry    u64be(expires_unix_ms) || message_id -> recipient org
+//   expiry    TimeKey(expires_unix_ms, id)     -> recipient queue
 //   dead_letters message_id                    -> envelope bytes (expired)
-//   acked     u64be(acknowledged_unix_ms) || message_id -> "" (retention)
+//   acked     TimeKey(acknowledged_unix_ms, id) -> "" (retention)
 //   cases     case_ref                         -> trm.v1.CaseRecord
 //   deadlines DeadlineIndexKeys(record)        -> "" (open deadlines)
 //
 // Writes (Accept, Acknowledge) go through one committer thread. It takes
-// every request waiting, checks it against the store and the rest of its
-// group, and writes the whole group as one WriteBatch with a synced WAL: one
+// every request waiting, checks each against the store and the rest of its
+// group (GroupWrite, commit_group.h: one typed operation per kind of
+// request), and writes the whole group as one WriteBatch with a synced WAL: one
 // fsync for all of them. Nothing is acknowledged before that sync returns.
 //
 // Queues: sequence numbers are per recipient; each queue remembers the lowest
@@ -23,6 +25,7 @@
 #ifndef TRM_SERVER_STORAGE_ROCKSDB_STORE_H_
 #define TRM_SERVER_STORAGE_ROCKSDB_STORE_H_
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -35,6 +38,8 @@
 #include "rocksdb/db.h"
 #include "rocksdb/file_system.h"
 #include "server/storage/audit_log.h"
+#include "server/storage/column_families.h"
+#include "server/storage/commit_group.h"
 #include "server/storage/message_store.h"
 
 namespace trm::storage {
@@ -124,12 +129,22 @@ class RocksMessageStore final : public MessageStore {
 
   // Synced group commits so far (one fsync each).
   uint64_t commits() const;
+  // What the committed write batches held, by the kind of request that
+  // wrote it: requests that wrote something, and their share of the
+  // batches' RocksDB keys (puts and deletes, audit events and tree nodes
+  // included) and bytes. For the keys and bytes written per message.
+  enum class WriteKind { kAccept, kAcknowledge, kDelivered, kRelayed, kOther };
+  static constexpr int kWriteKinds = 5;
+  static const char* WriteKindName(WriteKind kind);
+  struct WriteTally {
+    uint64_t requests = 0;
+    uint64_t keys = 0;
+    uint64_t bytes = 0;
+  };
+  WriteTally written(WriteKind kind) const;
   // A RocksDB integer property summed over the column families (0 when
   // RocksDB does not know it).
   uint64_t IntProperty(const std::string& name) const;
-
-  // The queue key of (org, seq).
-  static std::string QueueKey(const std::string& org, uint64_t seq);
 
   // A consistent copy of the whole store in `dir` (which must not exist):
   // a RocksDB checkpoint, hard links where the file system allows.
@@ -141,12 +156,6 @@ class RocksMessageStore final : public MessageStore {
 
  private:
   struct Op;
-  struct QueueState {
-    uint64_t next_seq = 1;  // next sequence number to hand out
-    uint64_t head_seq = 1;  // no live entry below this
-    uint64_t depth = 0;     // live entries
-    uint64_t bytes = 0;     // envelope bytes of live entries
-  };
 
   RocksMessageStore() = default;
   // Refuses a store of an unknown format or of another node; records both
@@ -160,10 +169,8 @@ class RocksMessageStore final : public MessageStore {
   absl::Status Submit(Op& op);
   // Queues all of `ops` at once (so they share a group) and waits for all.
   void SubmitAll(std::vector<Op>& ops);
-  // Makes `n` requests with fill(i, op), submits them as one group and
-  // returns them answered.
-  template <typename Fill>
-  std::vector<Op> SubmitGroup(size_t n, Fill fill);
+  // Submits `requests` as one group and returns them answered.
+  std::vector<Op> SubmitGroup(std::vector<StoreRequest> requests);
   static std::vector<absl::Status> Statuses(std::vector<Op>& ops);
   bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CommitLoop();
@@ -171,15 +178,8 @@ class RocksMessageStore final : public MessageStore {
 
   std::unique_ptr<rocksdb::Env> env_;  // set when a file system is given
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  rocksdb::ColumnFamilyHandle* status_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* envelopes_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* queues_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* expiry_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* dead_letters_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* acked_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* cases_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* deadlines_cf_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned
+  ColumnFamilies cf_;                                  // the same, by name
   std::unique_ptr<AuditLog> audit_;
   size_t max_group_ = 1024;
   bool flush_on_close_ = true;
@@ -196,6 +196,12 @@ class RocksMessageStore final : public MessageStore {
       ABSL_GUARDED_BY(queues_mu_);
 
   std::atomic<uint64_t> commits_{0};
+  struct AtomicTally {
+    std::atomic<uint64_t> requests{0};
+    std::atomic<uint64_t> keys{0};
+    std::atomic<uint64_t> bytes{0};
+  };
+  std::array<AtomicTally, kWriteKinds> written_;
   // Set by the committer after a failed write; only the committer reads it.
   bool needs_resume_ = false;
   std::thread committer_;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "server/storage/rocksdb_store.h"
 #include "tests/server/storage/in_memory_store.h"
@@ -86,6 +87,26 @@ TEST(Metrics, RenderCountsSubmissionsAndQueues) {
   EXPECT_EQ(text->find("trm_store_fsyncs_total"), std::string::npos)
       << "no RocksDB store given";
   EXPECT_EQ(text->find("trm_disk_low"), std::string::npos);
+  // With the RocksDB store: its commits and what they wrote, by request.
+  s.rocks = &store;
+  text = m.Render(s, absl::FromUnixMillis(61'000'000));
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_TRUE(Has(*text, "trm_store_fsyncs_total 1")) << *text;
+  EXPECT_TRUE(
+      Has(*text, "trm_store_write_requests_total{request=\"accept\"} 1"))
+      << *text;
+  EXPECT_TRUE(
+      Has(*text, "trm_store_write_requests_total{request=\"acknowledge\"} 0"));
+  const auto accepted =
+      store.written(storage::RocksMessageStore::WriteKind::kAccept);
+  EXPECT_TRUE(Has(
+      *text, absl::StrCat("trm_store_written_keys_total{request=\"accept\"} ",
+                          accepted.keys)))
+      << *text;
+  EXPECT_TRUE(Has(
+      *text, absl::StrCat("trm_store_written_bytes_total{request=\"accept\"} ",
+                          accepted.bytes)))
+      << *text;
 }
 
 class LowDisk final : public storage::FreeSpace {
