@@ -1,6 +1,8 @@
 # Shared by bench/node.sh and bench/backlog.sh: builds the release binaries,
 # makes keys and a one-node config in a temporary directory, and starts and
 # stops the node. Source it from the repository root.
+# BENCH_DEPLOYED=1 runs the node as deployed: signed acknowledgements
+# required (consume() signs each one as bg-naptip) and case rules enforced.
 bench_setup() {
   ./scripts/install-deps.sh >/dev/null
   # BENCH_PRESET=default measures the everyday build instead (same code, -O2).
@@ -14,10 +16,16 @@ bench_setup() {
   for o in bg-node bg-ngo bg-naptip; do "$bin/client/trmctl" --json keygen --org $o --dir keys >keys/$o.json; done
   sha() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token_sha256"])' keys/$1.json; }
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local deployed='"_ack": "unsigned acknowledgements, as the single-node figures since issue 3 (docs/benchmarks.md)",
+ "require_signed_acknowledgements": false,'
+  ack_flags=""
+  if [ "${BENCH_DEPLOYED:-0}" = 1 ]; then
+    deployed='"require_signed_acknowledgements": true, "case_rules": {"enforce": true},'
+    ack_flags="--sign-key keys/bg-naptip.sign.key"
+  fi
   cat >node.json <<JSON
 {"node_id": "bg", "listen": "127.0.0.1:$port", "data_dir": "data", "node_signing_key": "keys/bg-node.sign.key",
- "_ack": "unsigned acknowledgements, as the single-node figures since issue 3 (docs/benchmarks.md)",
- "require_signed_acknowledgements": false,
+ $deployed
  "organisations": [
   {"id": "bg-ngo", "signing_public_key": "keys/bg-ngo.sign.pub", "encryption_public_key": "keys/bg-ngo.enc.pub", "token_sha256": "$(sha bg-ngo)", "max_queued_bytes": 100000000000},
   {"id": "bg-naptip", "signing_public_key": "keys/bg-naptip.sign.pub", "encryption_public_key": "keys/bg-naptip.enc.pub", "token_sha256": "$(sha bg-naptip)", "max_queued_bytes": 100000000000}]}
@@ -55,7 +63,7 @@ produce() {
 consume() {
   local n=$1 t0 t1 line
   t0=$(ticks)
-  line=$("$bin/bench/trm_load" consume --node 127.0.0.1:$port --token-file keys/bg-naptip.token --expect "$n" ${CONSUME_FLAGS:-})
+  line=$("$bin/bench/trm_load" consume --node 127.0.0.1:$port --token-file keys/bg-naptip.token --expect "$n" $ack_flags ${CONSUME_FLAGS:-})
   t1=$(ticks)
   echo "${line#consume: } broker CPU $(( (t1 - t0) * 1000000 / hz / n )) us/msg"
 }

@@ -32,9 +32,12 @@ absl::Status Invalid(absl::string_view what) {
 
 enum class KeyAlg { kEd25519, kX25519 };
 
+// Checks `keys`; an Ed25519 key, parsed and checked once here, is kept in
+// `parsed` by its raw bytes for the verifications to come.
 absl::Status CheckKeys(
     const google::protobuf::RepeatedPtrField<v1::DirectoryKey>& keys,
-    KeyAlg alg, absl::string_view owner) {
+    KeyAlg alg, absl::string_view owner,
+    absl::flat_hash_map<std::string, crypto::Ed25519PublicKey>& parsed) {
   absl::flat_hash_map<std::string, bool> seen;
   for (const v1::DirectoryKey& k : keys) {
     if (k.public_key().size() != 32) {
@@ -49,6 +52,7 @@ absl::Status CheckKeys(
         return Invalid(absl::StrCat(owner, " has an unusable Ed25519 key"));
       }
       id = crypto::KeyIdOf(*key);
+      parsed.emplace(k.public_key(), *std::move(key));
     } else {
       crypto::X25519PublicKey raw;
       std::copy(k.public_key().begin(), k.public_key().end(), raw.begin());
@@ -218,7 +222,7 @@ absl::Status Directory::Index() {
     RETURN_IF_ERROR(
         add_identity(n.tls_identity(), PrincipalKind::kNode, n.id()));
     RETURN_IF_ERROR(CheckKeys(n.signing_keys(), KeyAlg::kEd25519,
-                              absl::StrCat("node ", n.id())));
+                              absl::StrCat("node ", n.id()), signing_keys_));
   }
   for (int i = 0; i < doc_.organisations_size(); ++i) {
     const v1::DirectoryOrganisation& o = doc_.organisations(i);
@@ -233,9 +237,11 @@ absl::Status Directory::Index() {
     RETURN_IF_ERROR(
         add_identity(o.tls_identity(), PrincipalKind::kOrganisation, o.id()));
     RETURN_IF_ERROR(CheckKeys(o.signing_keys(), KeyAlg::kEd25519,
-                              absl::StrCat("organisation ", o.id())));
+                              absl::StrCat("organisation ", o.id()),
+                              signing_keys_));
     RETURN_IF_ERROR(CheckKeys(o.encryption_keys(), KeyAlg::kX25519,
-                              absl::StrCat("organisation ", o.id())));
+                              absl::StrCat("organisation ", o.id()),
+                              signing_keys_));
   }
   for (int i = 0; i < doc_.auditors_size(); ++i) {
     const v1::DirectoryAuditor& a = doc_.auditors(i);
@@ -253,6 +259,12 @@ absl::Status Directory::Index() {
     }
   }
   return absl::OkStatus();
+}
+
+crypto::Ed25519PublicKey Directory::SigningKey(
+    const v1::DirectoryKey& k) const {
+  // Index() parsed and checked every signing key of the document.
+  return signing_keys_.at(k.public_key());
 }
 
 const v1::DirectoryNode* Directory::FindNode(const std::string& id) const {
@@ -300,7 +312,7 @@ absl::StatusOr<crypto::Ed25519PublicKey> Directory::OrganisationSigningKey(
       const v1::DirectoryKey* k,
       UsableKey(o->signing_keys(), absl::StrCat("organisation ", org), key_id,
                 signed_at, revocation_checked_at));
-  return crypto::Ed25519PublicKey::FromRaw(AsBytes(k->public_key()));
+  return SigningKey(*k);
 }
 
 absl::StatusOr<crypto::Ed25519PublicKey> Directory::NodeSigningKey(
@@ -316,7 +328,7 @@ absl::StatusOr<crypto::Ed25519PublicKey> Directory::NodeSigningKey(
   ASSIGN_OR_RETURN(const v1::DirectoryKey* k,
                    UsableKey(n->signing_keys(), absl::StrCat("node ", node),
                              key_id, signed_at));
-  return crypto::Ed25519PublicKey::FromRaw(AsBytes(k->public_key()));
+  return SigningKey(*k);
 }
 
 namespace {

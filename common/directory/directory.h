@@ -102,6 +102,8 @@ class Directory {
  private:
   Directory() = default;
   absl::Status Index();
+  // The parsed form of signing key `k` of the document.
+  crypto::Ed25519PublicKey SigningKey(const v1::DirectoryKey& k) const;
   // FindOrganisation, or UNKNOWN_ORGANISATION (NOT_FOUND).
   absl::StatusOr<const v1::DirectoryOrganisation*> RequireOrganisation(
       const std::string& org) const;
@@ -110,6 +112,10 @@ class Directory {
   std::string digest_hex_;
   absl::flat_hash_map<std::string, int> nodes_, orgs_, auditors_;
   absl::flat_hash_map<std::string, Principal> identities_;
+  // Every Ed25519 key of the document by its raw bytes, parsed and checked
+  // (docs/protocol.md section 7) once, when the directory was loaded: a
+  // verification does not pay for the key's subgroup check again.
+  absl::flat_hash_map<std::string, crypto::Ed25519PublicKey> signing_keys_;
 };
 
 // OK when `next` may replace `current`: the same federation and a higher

@@ -164,6 +164,20 @@ TEST_F(DirectoryTest, InconsistentDocumentsAreNeverSigned) {
   refused(d);
 }
 
+// A signing key is parsed and checked (the subgroup check costs about a
+// verification) once, when the directory loads: every lookup hands out that
+// same key, the one the document lists.
+TEST_F(DirectoryTest, SigningKeysAreCheckedOnceAtLoad) {
+  auto dir = Load(doc_);
+  ASSERT_NE(dir, nullptr);
+  const absl::Time t = absl::FromUnixMillis(kT0);
+  auto a = dir->OrganisationSigningKey("bg-ngo", KeyIdBytes(old_key_), t);
+  auto b = dir->OrganisationSigningKey("bg-ngo", KeyIdBytes(old_key_), t);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->pkey(), b->pkey());
+  EXPECT_EQ(a->raw(), old_key_.public_key().raw());
+}
+
 TEST_F(DirectoryTest, KeyRotationValidityAndRevocation) {
   auto dir = Load(doc_);
   ASSERT_NE(dir, nullptr);
