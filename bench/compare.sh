@@ -162,6 +162,7 @@ trm_run() {
   for r in $(seq 0 $((p - 1))); do
     to+=(--to "bg-r$r@bg" --recipient-pub "keys/bg-r$r.enc.pub")
     [ "$mode" = paced ] && to+=(--consume-token "keys/bg-r$r.token")
+    [ "$mode" = paced ] && [ "$v" = verify ] && to+=(--consume-sign-key "keys/bg-r$r.sign.key")
   done
   if [ "$mode" = drain ]; then
     local tokens=()

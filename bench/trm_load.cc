@@ -4,6 +4,7 @@
 //                    --sign-key K (--recipient-pub P --to ORG@NODE)...
 //                    --from ORG@NODE --count N [--window W] [--rate R]
 //                    [--size BYTES] [--log FILE] [--consume-token F...]
+//                    [--consume-sign-key K...]
 //   trm_load consume --node ADDR (--token-file F... | --ca CA --cert C
 //                    --key K) --expect N [--log FILE]
 //                    [--timeout-s S] [--sign-key K...]
@@ -14,7 +15,9 @@
 // messages each, rate/producers each); each consumer token file is one
 // consumer (expect messages each). With --consume-token, produce also runs
 // a consumer per recipient and reports end-to-end latency (first submit ->
-// first delivery) instead of submit-to-receipt latency. Both print a
+// first delivery) instead of submit-to-receipt latency (with
+// --consume-sign-key, one per --consume-token, its acknowledgements are
+// signed, for a node that requires it). Both print a
 // "RESULT key=value ..." line for bench/compare.sh.
 //
 // produce seals N envelopes up front, then keeps W of them in flight on a
@@ -120,6 +123,7 @@ struct ProduceFlags {
   // Consumers to run during the produce run (end-to-end latency), one per
   // token file: each receives its queue's `count` messages.
   std::vector<std::string> consume_tokens;
+  std::vector<std::string> consume_sign_keys;  // one per consume token
 };
 
 // What one producer lane measured.
@@ -411,9 +415,11 @@ ConsumeResult ConsumeQueue(
 
 int Produce(const Common& c, const ProduceFlags& f) {
   if (f.to.size() != f.recipient_pub.size() || f.to.empty() ||
-      (!f.consume_tokens.empty() && f.consume_tokens.size() != f.to.size())) {
+      (!f.consume_tokens.empty() && f.consume_tokens.size() != f.to.size()) ||
+      (!f.consume_sign_keys.empty() &&
+       f.consume_sign_keys.size() != f.consume_tokens.size())) {
     std::cerr << "trm_load: give one --recipient-pub (and one "
-                 "--consume-token, if any) per --to\n";
+                 "--consume-token and --consume-sign-key, if any) per --to\n";
     return 2;
   }
   const size_t lanes = f.to.size();
@@ -461,6 +467,7 @@ int Produce(const Common& c, const ProduceFlags& f) {
         cf.expect = f.count;
         cf.timeout_s = 600;
         cf.receive_many = f.batch > 0;
+        if (!f.consume_sign_keys.empty()) cf.sign_key = f.consume_sign_keys[l];
         consumed[l] = ConsumeQueue(
             c, cf, f.consume_tokens[l], [&](const std::string& raw_id) {
               const auto now = Clock::now();
@@ -507,8 +514,9 @@ int Produce(const Common& c, const ProduceFlags& f) {
       "n=%zu secs=%.3f msgps=%.0f p50_us=%.0f p99_us=%.0f p999_us=%.0f "
       "client_cpu_us=%.0f\n",
       e2e ? "paced" : "publish", lanes, f.size, f.window, f.rate,
-      refused + (e2e ? lanes * f.count - acked : 0), done, secs, done / secs,
-      Percentile(lat, 0.5), Percentile(lat, 0.99), Percentile(lat, 0.999),
+      refused + (e2e && acked < lanes * f.count ? lanes * f.count - acked : 0),
+      done, secs, done / secs, Percentile(lat, 0.5), Percentile(lat, 0.99),
+      Percentile(lat, 0.999),
       (CpuMicros() - sealing_cpu) / std::max<size_t>(1, done));
   return refused == 0 && (!e2e || acked == lanes * f.count) ? 0 : 1;
 }
@@ -534,6 +542,8 @@ ConsumeResult ConsumeQueue(
     if (ack.ok()) signed_acks[d.message_id()] = std::move(*ack);
   };
   const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
+  // The first acknowledgement the node refused for good (it ends the run).
+  std::string refused;
   // Acknowledgements whose answer was lost: acknowledging is idempotent, so
   // they are simply sent again until one answer arrives.
   std::vector<std::string> unconfirmed;
@@ -555,6 +565,14 @@ ConsumeResult ConsumeQueue(
       return;
     }
     for (const v1::AckResult& r : resp.results()) {
+      if (r.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+          r.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+        // Sending it again cannot help (an unsigned acknowledgement where
+        // the node requires signed ones, a bad signature): stop and say so.
+        if (refused.empty())
+          refused = r.error_reason() + ": " + r.error_message();
+        continue;
+      }
       if (r.error_code() != 0) {
         ++failures;
         unconfirmed.push_back(r.message_id());
@@ -565,7 +583,8 @@ ConsumeResult ConsumeQueue(
       if (acked.insert(id).second) log << "acked " << id << "\n";
     }
   };
-  while (acked.size() < f.expect && Clock::now() < deadline) {
+  while (acked.size() < f.expect && Clock::now() < deadline &&
+         refused.empty()) {
     std::vector<std::string> again;
     again.swap(unconfirmed);
     ack_many(again);
@@ -612,6 +631,10 @@ ConsumeResult ConsumeQueue(
     }
     ack_many(batch);
     log.flush();
+  }
+  if (!refused.empty()) {
+    std::cerr << "trm_load: the node refused an acknowledgement: " << refused
+              << "\n";
   }
   return ConsumeResult{acked.size(), deliveries, undone, failures};
 }
@@ -737,6 +760,9 @@ int main(int argc, char** argv) {
   produce->add_option("--consume-token", pf.consume_tokens,
                       "one per --to: also receive and acknowledge, for "
                       "end-to-end latency");
+  produce->add_option("--consume-sign-key", pf.consume_sign_keys,
+                      "one per --consume-token: sign its acknowledgements "
+                      "with this key");
   produce->add_option("--count", pf.count);
   produce->add_option("--window", pf.window);
   produce->add_option("--size", pf.size);
