@@ -16,10 +16,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKLOG=${1:-1000000}; M=${2:-20000}; ROUNDS=${3:-5}; SIZE=4096
+# The node as deployed: signed acknowledgements (the consumer signs each)
+# and case rules on (BENCH_DEPLOYED=0 for unsigned acknowledgements).
+BENCH_DEPLOYED=${BENCH_DEPLOYED:-1}
 source bench/node_lib.sh
 bench_setup
-rate() { sed -E 's/.* = ([0-9]+) msg\/s.*/\1/' <<<"$1"; }
-drain_rate() { sed -E 's/.*, ([0-9.]+) s broker.*/\1/' <<<"$1" | awk -v n="$M" '{printf "%.0f", n / $1}'; }
+# msg/s of a produce or consume helper's output (its RESULT line).
+rate() { grep -o 'msgps=[0-9]*' <<<"$1" | tail -1 | cut -d= -f2; }
+drain_rate() { rate "$1"; }
 
 start_node
 echo "empty queue: restart ready in ${ready_ms} ms"
