@@ -387,15 +387,18 @@ bool GroupWrite::Apply(const DeliveredOp& op, StoreResult& result) {
   return true;
 }
 
-bool GroupWrite::Apply(const ExpireOp& op, StoreResult& result) {
-  // Queued messages whose expiry has passed move to a dead-letter record.
-  const std::string upper = TimeKey(op.now_unix_ms + 1, "");
+bool GroupWrite::ScanTimeIndex(
+    rocksdb::ColumnFamilyHandle* index, int64_t upto_unix_ms,
+    absl::string_view what, StoreResult& result, size_t max,
+    const std::function<void(const std::string& id, v1::StoredStatus& st,
+                             bool found)>& visit) {
+  const std::string upper = TimeKey(upto_unix_ms + 1, "");
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_.expiry));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index));
   absl::Status error;
-  for (it->SeekToFirst(); it->Valid() && result.count < op.max; it->Next()) {
+  for (it->SeekToFirst(); it->Valid() && result.count < max; it->Next()) {
     const std::string id(
         TimeKeyId(absl::string_view(it->key().data(), it->key().size())));
     // Read first: an entry is removed only once its status is known, so a
@@ -403,72 +406,64 @@ bool GroupWrite::Apply(const ExpireOp& op, StoreResult& result) {
     v1::StoredStatus st;
     const bool found = Lookup(id, &st, &error);
     if (!error.ok()) break;
-    batch_.Delete(cf_.expiry, it->key()).PermitUncheckedError();
-    if (found && st.state() == v1::REJECTED && st.forget_unix_ms() != 0 &&
-        st.forget_unix_ms() <= op.now_unix_ms) {
-      // A refused submission's record, past its retention. (Its
-      // MESSAGE_REJECTED audit event stays.)
-      batch_.Delete(cf_.status, id).PermitUncheckedError();
-      ++result.count;
-      continue;
-    }
-    if (!found || (st.state() != v1::ACCEPTED && st.state() != v1::DELIVERED)) {
-      continue;  // acknowledged or expired in this very group
-    }
-    if (st.expires_unix_ms() > op.now_unix_ms) {
-      continue;  // a stale entry (a refusal's, for an id accepted later)
-    }
-    DeadLetter(id);
-    RemoveFromQueue(QueueOf(st), st);
-    MarkExpired(st, op.now_unix_ms);
-    Log(EventOf(v1::MESSAGE_EXPIRED, st, op.now_unix_ms));
-    NotifyOrigin(st);
-    PutStatus(std::move(st));
-    ++result.count;
+    batch_.Delete(index, it->key()).PermitUncheckedError();
+    visit(id, st, found);
   }
   if (!error.ok() || !it->status().ok()) {
     // What was done before the failure is whole, and is written when
     // another request of the group writes.
     result.status =
-        !error.ok()
-            ? error
-            : StoreUnavailable("cannot read the expiry index", it->status());
+        !error.ok() ? error
+                    : StoreUnavailable(absl::StrCat("cannot read the ", what),
+                                       it->status());
     return false;
   }
   return true;
 }
 
+bool GroupWrite::Apply(const ExpireOp& op, StoreResult& result) {
+  // Queued messages whose expiry has passed move to a dead-letter record.
+  return ScanTimeIndex(
+      cf_.expiry, op.now_unix_ms, "expiry index", result, op.max,
+      [&](const std::string& id, v1::StoredStatus& st, bool found) {
+        if (found && st.state() == v1::REJECTED && st.forget_unix_ms() != 0 &&
+            st.forget_unix_ms() <= op.now_unix_ms) {
+          // A refused submission's record, past its retention. (Its
+          // MESSAGE_REJECTED audit event stays.)
+          batch_.Delete(cf_.status, id).PermitUncheckedError();
+          ++result.count;
+          return;
+        }
+        if (!found ||
+            (st.state() != v1::ACCEPTED && st.state() != v1::DELIVERED)) {
+          return;  // acknowledged or expired in this very group
+        }
+        if (st.expires_unix_ms() > op.now_unix_ms) {
+          return;  // a stale entry (a refusal's, for an id accepted later)
+        }
+        DeadLetter(id);
+        RemoveFromQueue(QueueOf(st), st);
+        MarkExpired(st, op.now_unix_ms);
+        Log(EventOf(v1::MESSAGE_EXPIRED, st, op.now_unix_ms));
+        NotifyOrigin(st);
+        PutStatus(std::move(st));
+        ++result.count;
+      });
+}
+
 bool GroupWrite::Apply(const PurgeOp& op, StoreResult& result) {
   // Retention: payloads of acknowledged messages go; metadata stays.
-  const std::string upper = TimeKey(op.before_unix_ms + 1, "");
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_.acked));
-  absl::Status error;
-  for (it->SeekToFirst(); it->Valid() && result.count < op.max; it->Next()) {
-    const std::string id(
-        TimeKeyId(absl::string_view(it->key().data(), it->key().size())));
-    v1::StoredStatus st;
-    const bool found = Lookup(id, &st, &error);
-    if (!error.ok()) break;  // read first, as for expiry
-    batch_.Delete(cf_.acked, it->key()).PermitUncheckedError();
-    batch_.Delete(cf_.envelopes, id).PermitUncheckedError();
-    if (found) {
-      st.set_purged_unix_ms(op.now_unix_ms);
-      Log(EventOf(v1::MESSAGE_PURGED, st, op.now_unix_ms));
-      PutStatus(std::move(st));
-    }
-    ++result.count;
-  }
-  if (!error.ok() || !it->status().ok()) {
-    result.status =
-        !error.ok()
-            ? error
-            : StoreUnavailable("cannot read the retention index", it->status());
-    return false;
-  }
-  return true;
+  return ScanTimeIndex(
+      cf_.acked, op.before_unix_ms, "retention index", result, op.max,
+      [&](const std::string& id, v1::StoredStatus& st, bool found) {
+        batch_.Delete(cf_.envelopes, id).PermitUncheckedError();
+        if (found) {
+          st.set_purged_unix_ms(op.now_unix_ms);
+          Log(EventOf(v1::MESSAGE_PURGED, st, op.now_unix_ms));
+          PutStatus(std::move(st));
+        }
+        ++result.count;
+      });
 }
 
 bool GroupWrite::Apply(const RejectionOp& op, StoreResult& result) {

@@ -140,6 +140,16 @@ class GroupWrite {
   bool Apply(const NoticesDoneOp& op, StoreResult& result);
   bool Apply(const AuditOp& op, StoreResult& result);
 
+  // Takes the entries of time index `index` (expiry or acknowledged) up to
+  // `upto_unix_ms`, while result.count < max: each is deleted and `visit`ed
+  // with its message's status record (`found` false when there is none).
+  // False, with result.status set, when the index or a record could not be
+  // read.
+  bool ScanTimeIndex(
+      rocksdb::ColumnFamilyHandle* index, int64_t upto_unix_ms,
+      absl::string_view what, StoreResult& result, size_t max,
+      const std::function<void(const std::string& id, v1::StoredStatus& st,
+                               bool found)>& visit);
   // The status record of `id` as this group leaves it: true when found;
   // false with `*error` OK when unknown, or set when it could not be read.
   bool Lookup(const std::string& id, v1::StoredStatus* out,
