@@ -53,6 +53,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -549,26 +550,32 @@ ConsumeResult ConsumeQueue(
   std::vector<std::string> unconfirmed;
   // Many at once: one call and one durable write for a whole batch.
   auto ack_many = [&](const std::vector<std::string>& ids) {
-    if (ids.empty()) return;
-    grpc::ClientContext ack_ctx;
-    cl->Prepare(&ack_ctx, absl::Seconds(5));
     v1::AckManyRequest req;
     for (const std::string& id : ids) {
+      // One already confirmed (its answer came in an earlier call, and the
+      // message was delivered again meanwhile) needs nothing more.
+      if (acked.contains(HexEncode(AsBytes(id)))) continue;
       req.add_message_ids(id);
-      if (sign) req.add_acknowledgements(signed_acks[id]);
+      if (sign) {
+        auto it = signed_acks.find(id);
+        req.add_acknowledgements(it == signed_acks.end() ? "" : it->second);
+      }
     }
+    if (req.message_ids().empty()) return;
+    grpc::ClientContext ack_ctx;
+    cl->Prepare(&ack_ctx, absl::Seconds(5));
     v1::AckManyResponse resp;
     if (!stub->AckMany(&ack_ctx, req, &resp).ok() ||
-        resp.results_size() != static_cast<int>(ids.size())) {
+        resp.results_size() != req.message_ids_size()) {
       ++failures;
-      unconfirmed.insert(unconfirmed.end(), ids.begin(), ids.end());
+      unconfirmed.insert(unconfirmed.end(), req.message_ids().begin(),
+                         req.message_ids().end());
       return;
     }
     for (const v1::AckResult& r : resp.results()) {
-      if (r.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
-          r.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-        // Sending it again cannot help (an unsigned acknowledgement where
-        // the node requires signed ones, a bad signature): stop and say so.
+      if (absl::StartsWith(r.error_reason(), "ACKNOWLEDGEMENT_")) {
+        // Sending it again cannot help (unsigned where the node requires a
+        // signature, or a bad one): stop and say so.
         if (refused.empty())
           refused = r.error_reason() + ": " + r.error_message();
         continue;
