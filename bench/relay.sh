@@ -8,14 +8,27 @@
 #     at 50% of that throughput (paced).
 # With --peers it first runs ../shared/peers/run-peers.sh for RabbitMQ
 # quorum's single-hop figure at W=64, when that script is present.
-# usage: bench/relay.sh [--peers] [N=20000]
+# With --profile the throughput run is recorded with `perf record` on both
+# nodes, and bench/profile_report.py splits each node's CPU per message as
+# bench/profile.sh does for one node (--docs: into docs/benchmarks.md).
+# usage: bench/relay.sh [--peers] [--profile [--docs]] [N=20000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-peers=0
-if [ "${1:-}" = "--peers" ]; then peers=1; shift; fi
-N=${1:-20000}
+peers=0; profile=0; docs=""; N=20000
+for a in "$@"; do
+  case "$a" in
+    --peers) peers=1 ;;
+    --profile) profile=1 ;;
+    --docs) docs="$root/docs/benchmarks.md" ;;
+    [0-9]*) N=$a ;;
+    *) echo "usage: bench/relay.sh [--peers] [--profile [--docs]] [N]" >&2; exit 2 ;;
+  esac
+done
 ./scripts/install-deps.sh >/dev/null
+if [ $profile = 1 ] && ! command -v perf >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null
+fi
 cmake --preset release >/dev/null
 cmake --build --preset release --target trm-broker trmctl trm_load >/dev/null
 if [ $peers = 1 ] && [ -x ../shared/peers/run-peers.sh ]; then
@@ -51,15 +64,36 @@ run() {  # run N RATE: producer at BG and consumer at NG; prints both lines
   wait $c
   elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
+perf_pids=()
+if [ $profile = 1 ]; then
+  for n in bg ng; do
+    perf record -q -F 1999 -p "${pids[$n]}" -o "$n.data" 2>"$n.perf.log" &
+    perf_pids+=($!)
+  done
+  # perf attaches within a moment; wait until both have written a header.
+  for _ in $(seq 1 400); do [ -s bg.data ] && [ -s ng.data ] && break; sleep 0.01; done
+fi
 b0=$(ticks "${pids[bg]}"); n0=$(ticks "${pids[ng]}")
 run "$N" 0
 b1=$(ticks "${pids[bg]}"); n1=$(ticks "${pids[ng]}")
+for p in "${perf_pids[@]}"; do kill -INT "$p"; wait "$p" || true; done
 # Sealing happens before the first submit; time from the first "sent".
 first_sent=$(awk '/^sent /{print $3; exit}' producer.log)
 last_delivered=$(awk '/^delivered /{print $4}' consumer.log | sort -n | tail -1)
 rate=$(python3 -c "print(round($N / (($last_delivered - $first_sent) / 1e6)))")
 echo "trm-broker two nodes, TLS, 4 KiB, W=64, n=$N: $rate msg/s end to end; $(cat producer.out | sed 's/^produce: //')"
 echo "  CPU per message: BG $(( (b1 - b0) * 1000000 / hz / N )) us, NG $(( (n1 - n0) * 1000000 / hz / N )) us"
+if [ $profile = 1 ]; then
+  for n in bg ng; do
+    perf report -i "$n.data" --no-children --sort dso,sym --stdio -q --percent-limit 0 \
+      2>/dev/null >"$n.txt"
+  done
+  echo "BG, the sending node: $rate msg/s end to end = $rate msg/s, broker CPU $(( (b1 - b0) * 1000000 / hz / N )) us/msg" >bg.line
+  echo "NG, the receiving node: $rate msg/s end to end = $rate msg/s, broker CPU $(( (n1 - n0) * 1000000 / hz / N )) us/msg" >ng.line
+  python3 "$root/bench/profile_report.py" --n "$N" --marker bench/relay.sh \
+    --title "Two nodes (BG -> NG over mutual TLS; signatures verified on both, signed acknowledgements; case rules off, as tests/server/federation_lib.sh sets them)" \
+    --phase "BG=bg.txt=bg.line" --phase "NG=ng.txt=ng.line" ${docs:+--docs "$docs"}
+fi
 echo "  clients: $(sed -nE 's/.*client CPU ([0-9]+) us\/msg.*/producer \1 us\/msg (sealing and signing included)/p' producer.out), $(sed -nE 's/.*client CPU ([0-9]+) us\/msg.*/consumer \1 us\/msg (signing acknowledgements)/p' consumer.out)"
 half=$(( rate / 2 ))
 M=$(( half * 10 )); [ $M -gt "$N" ] && M=$N

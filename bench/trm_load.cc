@@ -576,8 +576,8 @@ ConsumeResult ConsumeQueue(
       if (absl::StartsWith(r.error_reason(), "ACKNOWLEDGEMENT_")) {
         // Sending it again cannot help (unsigned where the node requires a
         // signature, or a bad one): stop and say so.
-        if (refused.empty())
-          refused = r.error_reason() + ": " + r.error_message();
+        // The message already begins with the reason token.
+        if (refused.empty()) refused = r.error_message();
         continue;
       }
       if (r.error_code() != 0) {

@@ -353,6 +353,7 @@ int Run(const Flags& flags) {
     policy.max_backoff = absl::Seconds(cfg->relay_max_backoff_seconds);
     policy.breaker_failures = static_cast<int>(cfg->relay_breaker_failures);
     policy.breaker_open = absl::Seconds(cfg->relay_breaker_open_seconds);
+    policy.call_timeout = absl::Seconds(cfg->relay_call_timeout_seconds);
     relays = std::make_unique<federation::RelayRunner>(
         **store, registry, *verifier, signer, SystemClock::Get(),
         federation::GrpcPeerTransport::Tls{tls_ca_pem, tls_cert_pem,

@@ -334,7 +334,7 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     RETURN_IF_ERROR(unknown_keys(
         r,
         {"batch", "base_backoff_ms", "max_backoff_seconds", "breaker_failures",
-         "breaker_open_seconds", "witness_seconds"},
+         "breaker_open_seconds", "witness_seconds", "call_timeout_seconds"},
         "relay: "));
     RETURN_IF_ERROR(num(r, "batch", &c.relay_batch, "relay: "));
     RETURN_IF_ERROR(
@@ -347,11 +347,15 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
                         &c.relay_breaker_open_seconds, "relay: "));
     RETURN_IF_ERROR(
         num(r, "witness_seconds", &c.relay_witness_seconds, "relay: "));
+    RETURN_IF_ERROR(num(r, "call_timeout_seconds",
+                        &c.relay_call_timeout_seconds, "relay: "));
     if (c.relay_batch == 0 || c.relay_batch > 1024 ||
-        c.relay_breaker_failures == 0) {
+        c.relay_breaker_failures == 0 || c.relay_call_timeout_seconds == 0 ||
+        c.relay_call_timeout_seconds > 3600) {
       return Bad(path,
-                 "relay: \"batch\" must be 1..1024 and "
-                 "\"breaker_failures\" at least 1");
+                 "relay: \"batch\" must be 1..1024, "
+                 "\"breaker_failures\" at least 1 and "
+                 "\"call_timeout_seconds\" 1..3600");
     }
   }
   c.directory = Resolve(base, c.directory);

@@ -69,6 +69,9 @@ struct NodeConfig {
   uint64_t relay_breaker_failures = 5;
   uint64_t relay_breaker_open_seconds = 30;
   uint64_t relay_witness_seconds = 30;  // idle links still exchange tree heads
+  // One relay call (a batch and its answer) may take this long before it
+  // counts as a failure: a link that drops packets silently costs this.
+  uint64_t relay_call_timeout_seconds = 30;
   // The disk-free alarm ("disk" in the file; server/storage/disk_guard.h):
   // below min_free_bytes submissions and relay intake are refused; the
   // reserve file holds reserve_bytes back for a restart; the write-ahead log

@@ -67,6 +67,8 @@ struct RelayPolicy {
   // With nothing to send for this long, an empty batch still goes, so that
   // the nodes exchange tree heads (cross-witnessing).
   absl::Duration witness_interval = absl::Seconds(30);
+  // One call to the peer (a batch and its answer) fails after this long.
+  absl::Duration call_timeout = absl::Seconds(30);
 };
 
 // What an operator (and `trmctl node status`, later) sees of a peer link.

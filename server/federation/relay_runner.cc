@@ -21,8 +21,8 @@ void RelayRunner::EnsurePeers() {
   for (const v1::DirectoryNode& n : dir->doc().nodes()) {
     if (n.id() == registry_.node_id() || peers_.contains(n.id())) continue;
     Peer& p = peers_[n.id()];
-    p.transport = std::make_unique<GrpcPeerTransport>(n.id(), registry_,
-                                                      verifier_, clock_, tls_);
+    p.transport = std::make_unique<GrpcPeerTransport>(
+        n.id(), registry_, verifier_, clock_, tls_, policy_.call_timeout);
     auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
     p.dispatcher = std::make_unique<RelayDispatcher>(
         n.id(), policy_, store_, registry_, signer_, *p.transport, clock_,

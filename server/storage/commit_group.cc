@@ -192,6 +192,19 @@ void GroupWrite::RemoveFromQueue(const std::string& queue,
       .PermitUncheckedError();
 }
 
+void GroupWrite::Dequeue(const std::string& queue,
+                         const v1::StoredStatus& existing) {
+  RemoveFromQueue(queue, existing);
+  batch_
+      .Delete(cf_.expiry,
+              TimeKey(existing.expires_unix_ms(), existing.message_id()))
+      .PermitUncheckedError();
+}
+
+void GroupWrite::RetainUntilPurged(const std::string& id, int64_t now_unix_ms) {
+  batch_.Put(cf_.acked, TimeKey(now_unix_ms, id), "").PermitUncheckedError();
+}
+
 void GroupWrite::DeadLetter(const std::string& id) {
   std::string envelope;
   if (db_->Get(rocksdb::ReadOptions(), cf_.envelopes, id, &envelope).ok()) {
@@ -295,14 +308,8 @@ bool GroupWrite::Apply(const AcknowledgeOp& op, StoreResult& result) {
   // A refusal after the acknowledgement: the message left the queue then,
   // and retention already purges it.
   if (!RefusesAfterAcknowledgement(existing, ack)) {
-    RemoveFromQueue(*op.queue, existing);
-    batch_
-        .Delete(cf_.expiry,
-                TimeKey(existing.expires_unix_ms(), existing.message_id()))
-        .PermitUncheckedError();
-    // Retention purges the envelope later.
-    batch_.Put(cf_.acked, TimeKey(op.now_unix_ms, existing.message_id()), "")
-        .PermitUncheckedError();
+    Dequeue(*op.queue, existing);
+    RetainUntilPurged(existing.message_id(), op.now_unix_ms);
   }
   if (!ack.refusal.empty()) {
     MarkRefused(existing, ack.refusal, op.now_unix_ms);
@@ -333,13 +340,8 @@ bool GroupWrite::Apply(const RelayedOp& op, StoreResult& result) {
   if (!result.status.ok() || !QueuedForNode(existing, &result.status)) {
     return false;
   }
-  RemoveFromQueue(*op.queue, existing);
-  batch_
-      .Delete(cf_.expiry,
-              TimeKey(existing.expires_unix_ms(), existing.message_id()))
-      .PermitUncheckedError();
-  batch_.Put(cf_.acked, TimeKey(op.now_unix_ms, existing.message_id()), "")
-      .PermitUncheckedError();
+  Dequeue(*op.queue, existing);
+  RetainUntilPurged(existing.message_id(), op.now_unix_ms);
   existing.set_state(v1::RELAYED);
   existing.set_relayed_unix_ms(op.now_unix_ms);
   existing.set_relayed_to(relayed.node);
@@ -358,11 +360,7 @@ bool GroupWrite::Apply(const RejectQueuedOp& op, StoreResult& result) {
   if (!result.status.ok() || !QueuedForNode(existing, &result.status)) {
     return false;
   }
-  RemoveFromQueue(*op.queue, existing);
-  batch_
-      .Delete(cf_.expiry,
-              TimeKey(existing.expires_unix_ms(), existing.message_id()))
-      .PermitUncheckedError();
+  Dequeue(*op.queue, existing);
   DeadLetter(existing.message_id());
   MarkRejected(existing, *op.refusal, op.now_unix_ms);
   v1::AuditEvent e = EventOf(v1::MESSAGE_REJECTED, existing, op.now_unix_ms);

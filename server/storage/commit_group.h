@@ -165,6 +165,10 @@ class GroupWrite {
   // Takes the message of `existing` out of `queue`'s live entries.
   void RemoveFromQueue(const std::string& queue,
                        const v1::StoredStatus& existing);
+  // RemoveFromQueue, and the message no longer expires.
+  void Dequeue(const std::string& queue, const v1::StoredStatus& existing);
+  // Retention purges the message's envelope and status later (PurgeOp).
+  void RetainUntilPurged(const std::string& id, int64_t now_unix_ms);
   // Moves a message's envelope to the dead letters, when it is still there.
   void DeadLetter(const std::string& id);
   // The message of `id`, queued in `queue`: found, or the refusal that says

@@ -75,7 +75,7 @@ for n in bg ng it; do
  "case_rules": {"enforce": false},
  "directory": "directory.signed", "authority_public_key": "keys/authority.sign.pub",
  "tls": {"ca": "pki/ca.crt", "cert": "pki/node-$n.crt", "key": "pki/node-$n.key"},
- "relay": {"max_backoff_seconds": 1, "breaker_open_seconds": 2}}
+ "relay": {"max_backoff_seconds": 1, "breaker_open_seconds": 2, "call_timeout_seconds": 5}}
 JSON
   # nsenter execs the node itself, so that signals reach it.
   nsenter --net="/run/netns/trm-$n-$tag" "$BROKER" --config "$n.json" >"$n.log" 2>&1 &
@@ -85,6 +85,9 @@ for n in bg ng it; do
   for _ in $(seq 1 "$(polls 100)"); do grep -q "serving on" "$n.log" && break; sleep 0.05; done
   contains "node $n serves in its namespace" "serving on ${addr[$n]}:7400" "$n.log"
 done
+# A node that did not start fails the test now, with its log, rather than
+# every later step after its own wait.
+[ "$fail" = 0 ] || { tail -n 5 bg.log ng.log it.log; exit 1; }
 
 send() {  # send FILE: from bg-ngo (in BG's namespace) to ng-naptip; prints the id
   in_ns bg "$TRMCTL" --json send --node "${addr[bg]}:7400" --ca pki/ca.crt --cert pki/org-bg-ngo.crt \

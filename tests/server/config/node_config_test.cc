@@ -71,6 +71,20 @@ TEST_F(NodeConfigTest, DiskLimitsHaveDefaultsAndRefuseAReserveTooSmall) {
       << c.status();
 }
 
+TEST_F(NodeConfigTest, RelayCallTimeoutHasADefaultAndABound) {
+  auto c = Load("{}");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->relay_call_timeout_seconds, 30u);
+  c = Load(R"({}, "relay": {"call_timeout_seconds": 3})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->relay_call_timeout_seconds, 3u);
+  c = Load(R"({}, "relay": {"call_timeout_seconds": 0})");
+  EXPECT_EQ(ErrorReason(c.status()), "CONFIG_INVALID") << c.status();
+  EXPECT_NE(c.status().message().find("\"call_timeout_seconds\" 1..3600"),
+            std::string::npos)
+      << c.status();
+}
+
 TEST_F(NodeConfigTest, PeriodsPerCountryAndPair) {
   auto c = Load(R"({"enforce": true, "deadline_check_seconds": 5,
     "periods": {"referral_ack": "48h", "monitoring_for": "26280h"},
