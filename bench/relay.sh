@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two nodes end to end over mutual TLS: organisation -> BG -> NG ->
-# organisation, 4 KiB envelopes, signatures verified on both nodes, fsync
-# before every receipt on both. Prints:
+# organisation, 4 KiB envelopes, as deployed (signatures verified on both
+# nodes, signed acknowledgements, case rules), fsync before every receipt on
+# both. Prints:
 #   - throughput at window 64 (submit at BG until the consumer at NG has
 #     acknowledged all N), and the CPU microseconds per message of each node;
 #   - end-to-end latency (first submit at BG -> delivery at NG) p50/p99/p99.9
@@ -46,6 +47,17 @@ cd "$work"
 source "$root/tests/server/federation_lib.sh" >/dev/null
 node_config bg "$bg_port" bg
 node_config ng "$ng_port" ng
+# As deployed: the case rules on (federation_lib.sh turns them off for the
+# transport tests); signed acknowledgements are required by default.
+for n in bg ng; do
+  python3 - "$n.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c.pop("_case_rules", None)
+c["case_rules"] = {"enforce": True}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+done
 start bg; start ng
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -91,7 +103,7 @@ if [ $profile = 1 ]; then
   echo "BG, the sending node: $rate msg/s end to end = $rate msg/s, broker CPU $(( (b1 - b0) * 1000000 / hz / N )) us/msg" >bg.line
   echo "NG, the receiving node: $rate msg/s end to end = $rate msg/s, broker CPU $(( (n1 - n0) * 1000000 / hz / N )) us/msg" >ng.line
   python3 "$root/bench/profile_report.py" --n "$N" --marker bench/relay.sh \
-    --title "Two nodes (BG -> NG over mutual TLS; signatures verified on both, signed acknowledgements; case rules off, as tests/server/federation_lib.sh sets them)" \
+    --title "Two nodes as deployed (BG -> NG over mutual TLS; signatures verified on both, signed acknowledgements, case rules)" \
     --phase "BG=bg.txt=bg.line" --phase "NG=ng.txt=ng.line" ${docs:+--docs "$docs"}
 fi
 echo "  clients: $(sed -nE 's/.*client CPU ([0-9]+) us\/msg.*/producer \1 us\/msg (sealing and signing included)/p' producer.out), $(sed -nE 's/.*client CPU ([0-9]+) us\/msg.*/consumer \1 us\/msg (signing acknowledgements)/p' consumer.out)"
