@@ -40,6 +40,7 @@
 #include "server/mailbox/mailbox.h"
 #include "server/mailbox/mailbox_service.h"
 #include "server/metrics/metrics.h"
+#include "server/process/allocator.h"
 #include "server/rpc/unparseable_request.h"
 #include "server/storage/rocksdb_store.h"
 
@@ -578,6 +579,8 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // Before any thread starts: malloc settings for batches of envelopes.
+  trm::process::TuneAllocator();
 
   CLI::App app{
       "trm-broker: a national node of the Transnational Referral "
