@@ -2,9 +2,8 @@
 // few KiB and batches of up to a few MiB (ReceiveMany answers, relay batches,
 // a commit group's WriteBatch), allocated and freed thousands of times a
 // second. With glibc's defaults each such batch went to mmap or grew and
-// trimmed the heap again; measured with bench/ (docs/benchmarks.md,
-// "Allocator settings"), the drain used 112 instead of 155 us of node CPU
-// per message.
+// trimmed the heap again. The figures, with glibc's defaults and with these,
+// are in docs/benchmarks.md, "Allocator settings".
 #ifndef TRM_SERVER_PROCESS_ALLOCATOR_H_
 #define TRM_SERVER_PROCESS_ALLOCATOR_H_
 
