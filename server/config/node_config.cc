@@ -350,12 +350,17 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     RETURN_IF_ERROR(num(r, "call_timeout_seconds",
                         &c.relay_call_timeout_seconds, "relay: "));
     if (c.relay_batch == 0 || c.relay_batch > 1024 ||
-        c.relay_breaker_failures == 0 || c.relay_call_timeout_seconds == 0 ||
-        c.relay_call_timeout_seconds > 3600) {
+        c.relay_breaker_failures == 0) {
       return Bad(path,
-                 "relay: \"batch\" must be 1..1024, "
-                 "\"breaker_failures\" at least 1 and "
-                 "\"call_timeout_seconds\" 1..3600");
+                 "relay: \"batch\" must be 1..1024 and "
+                 "\"breaker_failures\" at least 1");
+    }
+    if (c.relay_call_timeout_seconds == 0 ||
+        c.relay_call_timeout_seconds > 3600) {
+      return Bad(path, absl::StrCat("relay: want \"call_timeout_seconds\" "
+                                    "1..3600 (how long one relay call may "
+                                    "take, in seconds), not ",
+                                    c.relay_call_timeout_seconds));
     }
   }
   c.directory = Resolve(base, c.directory);
