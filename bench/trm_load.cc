@@ -31,9 +31,11 @@
 // <unix_us>" and
 // "acked <id>", and counts any message delivered again after its
 // acknowledgement returned (an undone acknowledgement). Exit 0 when its goal is
-// met. With --sign-key each acknowledgement carries the recipient's signed
-// acknowledgement (signed once per message, at its first delivery); give one
-// per --token-file, in the same order, or one for all.
+// met. With --sign-key each call carries the recipient's signed
+// acknowledgements: one AcknowledgementBatch over the call's messages (the
+// client library's AcknowledgeMany), or with --ack-each one signature per
+// message as before batches; give one key per --token-file, in the same
+// order, or one for all.
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
@@ -406,6 +408,7 @@ struct ConsumeFlags {
   int timeout_s = 300;
   std::string sign_key;
   bool receive_many = false;  // ReceiveMany (one answer) instead of Receive
+  bool ack_each = false;      // one signature per acknowledgement
 };
 struct ConsumeResult {
   size_t acked = 0, deliveries = 0, undone = 0, failures = 0;
@@ -535,12 +538,18 @@ ConsumeResult ConsumeQueue(
   std::unique_ptr<client::Client> cl = Connect(c, token_file, me);
   auto stub = v1::Mailbox::NewStub(cl->channel());
   const bool sign = !f.sign_key.empty();
-  // Message id -> its signed acknowledgement (with --sign-key).
+  // Message id -> its delivery, until acknowledged (with --sign-key), and
+  // with --ack-each its own signed acknowledgement.
+  absl::flat_hash_map<std::string, client::Delivery> held;
   absl::flat_hash_map<std::string, std::string> signed_acks;
-  auto sign_ack = [&](const v1::Delivery& d) {
-    if (!sign || signed_acks.contains(d.message_id())) return;
-    auto ack = cl->SignAcknowledgement(client::ToDelivery(d));
-    if (ack.ok()) signed_acks[d.message_id()] = std::move(*ack);
+  auto hold = [&](const v1::Delivery& d) {
+    if (!sign || held.contains(d.message_id())) return;
+    client::Delivery got = client::ToDelivery(d);
+    if (f.ack_each) {
+      auto ack = cl->SignAcknowledgement(got);
+      if (ack.ok()) signed_acks[d.message_id()] = std::move(*ack);
+    }
+    held.emplace(d.message_id(), std::move(got));
   };
   const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
   // The first acknowledgement the node refused for good (it ends the run).
@@ -551,26 +560,54 @@ ConsumeResult ConsumeQueue(
   // Many at once: one call and one durable write for a whole batch.
   auto ack_many = [&](const std::vector<std::string>& ids) {
     v1::AckManyRequest req;
+    std::vector<client::Delivery> batch;
     for (const std::string& id : ids) {
       // One already confirmed (its answer came in an earlier call, and the
       // message was delivered again meanwhile) needs nothing more.
       if (acked.contains(HexEncode(AsBytes(id)))) continue;
       req.add_message_ids(id);
-      if (sign) {
+      if (sign && f.ack_each) {
         auto it = signed_acks.find(id);
         req.add_acknowledgements(it == signed_acks.end() ? "" : it->second);
+      } else if (sign) {
+        batch.push_back(held.at(id));
       }
     }
     if (req.message_ids().empty()) return;
-    grpc::ClientContext ack_ctx;
-    cl->Prepare(&ack_ctx, absl::Seconds(5));
-    v1::AckManyResponse resp;
-    if (!stub->AckMany(&ack_ctx, req, &resp).ok() ||
-        resp.results_size() != req.message_ids_size()) {
+    auto lost = [&] {
       ++failures;
       unconfirmed.insert(unconfirmed.end(), req.message_ids().begin(),
                          req.message_ids().end());
-      return;
+    };
+    v1::AckManyResponse resp;
+    if (!batch.empty()) {
+      // As an integrator would: the client library signs the batch once.
+      absl::StatusOr<std::vector<absl::Status>> results =
+          cl->AcknowledgeMany(batch);
+      if (!results.ok()) {
+        if (ErrorReason(results.status()) == "USAGE") {
+          refused = results.status().ToString();
+        } else {
+          lost();
+        }
+        return;
+      }
+      for (size_t i = 0; i < results->size(); ++i) {
+        v1::AckResult* r = resp.add_results();
+        r->set_message_id(batch[i].message_id);
+        const absl::Status& st = (*results)[i];
+        r->set_error_code(static_cast<int>(st.code()));
+        r->set_error_reason(ErrorReason(st));
+        r->set_error_message(std::string(st.message()));
+      }
+    } else {
+      grpc::ClientContext ack_ctx;
+      cl->Prepare(&ack_ctx, absl::Seconds(5));
+      if (!stub->AckMany(&ack_ctx, req, &resp).ok() ||
+          resp.results_size() != req.message_ids_size()) {
+        lost();
+        return;
+      }
     }
     for (const v1::AckResult& r : resp.results()) {
       if (absl::StartsWith(r.error_reason(), "ACKNOWLEDGEMENT_")) {
@@ -586,6 +623,7 @@ ConsumeResult ConsumeQueue(
         continue;
       }
       signed_acks.erase(r.message_id());
+      held.erase(r.message_id());
       const std::string id = HexEncode(AsBytes(r.message_id()));
       if (acked.insert(id).second) log << "acked " << id << "\n";
     }
@@ -610,7 +648,7 @@ ConsumeResult ConsumeQueue(
       if (acked.contains(id)) ++undone;  // acknowledged, yet back
       if (d.attempt() == 1 && on_first_delivery)
         on_first_delivery(d.message_id());
-      sign_ack(d);
+      hold(d);
       batch.push_back(d.message_id());
     };
     grpc::Status got;
@@ -791,6 +829,9 @@ int main(int argc, char** argv) {
   consume->add_flag("--receive-many", cf.receive_many,
                     "ReceiveMany (one answer per call) instead of the "
                     "Receive stream");
+  consume->add_flag("--ack-each", cf.ack_each,
+                    "with --sign-key: one signature per acknowledgement "
+                    "instead of one per AckMany call");
   std::vector<std::string> consume_sign_keys;
   consume->add_option("--sign-key", consume_sign_keys,
                       "sign each acknowledgement with this key (repeat: one "

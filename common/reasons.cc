@@ -28,7 +28,7 @@ constexpr ReasonInfo kReasons[] = {
     {"ACKNOWLEDGEMENT_MALFORMED",
      {kInvalidArgument},
      "Client bug: the signed acknowledgement does not parse as "
-     "docs/protocol.md section 8 defines it; build it with the client "
+     "docs/protocol.md section 15.1 defines it; build it with the client "
      "library."},
     {"ACKNOWLEDGEMENT_MISMATCH",
      {kInvalidArgument},

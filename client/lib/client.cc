@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "client/lib/internal.h"
 #include "common/cases/payload_facts.h"
@@ -119,18 +120,43 @@ struct Client::Impl {
                                         : profile.identity.org;
   }
 
-  absl::StatusOr<std::string> SignAck(const Delivery& d) const {
-    if (!sign_key.has_value()) {
-      return internal::Missing("acknowledgements are signed: no signing key",
-                               "sign_key", "--sign-key");
-    }
+  // What the recipient states it received, signed at `now`.
+  v1::AcknowledgementBody AckBody(const Delivery& d, absl::Time now) const {
     const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(d.envelope)});
     v1::AcknowledgementBody body;
     body.set_message_id(d.message_id);
     body.set_envelope_sha256(digest.data(), digest.size());
     body.set_recipient_org(OrgOf(d));
-    body.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
-    return envelope::SignAcknowledgement(body, *sign_key);
+    body.set_time_unix_ms(absl::ToUnixMillis(now));
+    return body;
+  }
+
+  absl::Status NeedSignKey() const {
+    if (sign_key.has_value()) return absl::OkStatus();
+    return internal::Missing("acknowledgements are signed: no signing key",
+                             "sign_key", "--sign-key");
+  }
+
+  absl::StatusOr<std::string> SignAck(const Delivery& d) const {
+    RETURN_IF_ERROR(NeedSignKey());
+    return envelope::SignAcknowledgement(AckBody(d, absl::Now()), *sign_key);
+  }
+
+  absl::StatusOr<std::string> SignAckBatch(
+      const std::vector<const Delivery*>& ds) const {
+    RETURN_IF_ERROR(NeedSignKey());
+    if (ds.empty() || ds.size() > envelope::kMaxAcknowledgementBatch) {
+      return Error(
+          absl::StatusCode::kInvalidArgument, "USAGE",
+          absl::StrCat("an acknowledgement batch holds 1 to ",
+                       envelope::kMaxAcknowledgementBatch, " deliveries, not ",
+                       ds.size(), "; acknowledge them in smaller batches"));
+    }
+    const absl::Time now = absl::Now();
+    std::vector<v1::AcknowledgementBody> bodies;
+    bodies.reserve(ds.size());
+    for (const Delivery* d : ds) bodies.push_back(AckBody(*d, now));
+    return envelope::SignAcknowledgementBatch(bodies, *sign_key);
   }
 
   // An acknowledgement (reason null) or a refusal, signed unless `sign` is
@@ -261,6 +287,45 @@ absl::StatusOr<std::string> Client::SignAcknowledgement(
   return impl_->SignAck(d);
 }
 
+absl::StatusOr<std::string> Client::SignAcknowledgementBatch(
+    const std::vector<const Delivery*>& ds) const {
+  return impl_->SignAckBatch(ds);
+}
+
+absl::StatusOr<std::vector<absl::Status>> Client::AcknowledgeMany(
+    const std::vector<Delivery>& ds) {
+  std::vector<const Delivery*> each;
+  v1::AckManyRequest req;
+  for (const Delivery& d : ds) {
+    each.push_back(&d);
+    req.add_message_ids(d.message_id);
+  }
+  ASSIGN_OR_RETURN(*req.mutable_acknowledgement_batch(),
+                   impl_->SignAckBatch(each));
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, absl::Seconds(30));
+  v1::AckManyResponse resp;
+  RETURN_IF_ERROR(FromGrpcStatus(impl_->mailbox->AckMany(&ctx, req, &resp)));
+  if (resp.results_size() != req.message_ids_size()) {
+    return Error(absl::StatusCode::kUnknown, "NODE_ERROR",
+                 absl::StrCat("the node answered ", resp.results_size(),
+                              " results for ", req.message_ids_size(),
+                              " acknowledgements; check that it runs this "
+                              "protocol version"));
+  }
+  std::vector<absl::Status> out;
+  for (const v1::AckResult& r : resp.results()) {
+    out.push_back(
+        r.error_code() == 0
+            ? absl::OkStatus()
+            : Error(static_cast<absl::StatusCode>(r.error_code()),
+                    r.error_reason(),
+                    absl::StripPrefix(r.error_message(),
+                                      absl::StrCat(r.error_reason(), ": "))));
+  }
+  return out;
+}
+
 Delivery ToDelivery(v1::Delivery d) {
   Delivery got;
   got.message_id = d.message_id();
@@ -295,6 +360,24 @@ absl::Status Client::Receive(
   v1::Delivery d;
   while (reader->Read(&d)) handle(ToDelivery(std::move(d)));
   return FromGrpcStatus(reader->Finish());
+}
+
+absl::StatusOr<std::vector<Delivery>> Client::ReceiveMany(uint32_t max,
+                                                          absl::Duration wait) {
+  v1::ReceiveRequest req;
+  req.set_max_messages(max);
+  req.set_wait_ms(static_cast<uint32_t>(absl::ToInt64Milliseconds(wait)));
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, wait + absl::Seconds(30));
+  v1::Deliveries page;
+  RETURN_IF_ERROR(
+      FromGrpcStatus(impl_->mailbox->ReceiveMany(&ctx, req, &page)));
+  std::vector<Delivery> out;
+  out.reserve(page.deliveries_size());
+  for (v1::Delivery& d : *page.mutable_deliveries()) {
+    out.push_back(ToDelivery(std::move(d)));
+  }
+  return out;
 }
 
 absl::StatusOr<Opened> Client::Open(const Delivery& d) const {

@@ -46,15 +46,18 @@ absl::StatusOr<std::string> CheckAcknowledgement(
   ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,
                    envelope::ParseAcknowledgement(s.acknowledgement()));
   RETURN_IF_ERROR(envelope::CheckAcknowledgementFor(
-      ack, s.message_id(), s.envelope_sha256(), s.recipient_org()));
+      ack.body, s.message_id(), s.envelope_sha256(), s.recipient_org()));
   const absl::Time at = absl::FromUnixMillis(ack.body.time_unix_ms());
   ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key,
                    dir.OrganisationSigningKey(s.recipient_org(),
                                               ack.signed_ack.key_id(), at, at));
   RETURN_IF_ERROR(envelope::VerifyAcknowledgement(ack, key));
-  return absl::StrCat("valid, signed by ", s.recipient_org(), " (key ",
-                      HexEncode(AsBytes(ack.signed_ack.key_id())), ") at ",
-                      IsoMillis(ack.body.time_unix_ms()));
+  const uint64_t batch = ack.signed_ack.batch_size();
+  return absl::StrCat(
+      "valid, signed by ", s.recipient_org(), " (key ",
+      HexEncode(AsBytes(ack.signed_ack.key_id())), ") at ",
+      IsoMillis(ack.body.time_unix_ms()),
+      batch > 0 ? absl::StrCat(", one signature over a batch of ", batch) : "");
 }
 
 absl::StatusOr<std::string> CheckRefusal(const v1::StoredStatus& s,

@@ -236,7 +236,7 @@ absl::Status RelayReceiver::CheckNotice(
     ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,
                      envelope::ParseAcknowledgement(n.acknowledgement()));
     RETURN_IF_ERROR(envelope::CheckAcknowledgementFor(
-        ack, st.message_id(), st.envelope_sha256(), st.recipient_org()));
+        ack.body, st.message_id(), st.envelope_sha256(), st.recipient_org()));
   }
   return absl::OkStatus();
 }

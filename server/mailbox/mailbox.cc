@@ -360,7 +360,8 @@ absl::Status Mailbox::CheckAcknowledgement(const Own& me, const std::string& id,
   ASSIGN_OR_RETURN(envelope::ParsedAcknowledgement ack,
                    envelope::ParseAcknowledgement(ack_bytes));
   ASSIGN_OR_RETURN(const std::string sha256, QueuedEnvelopeHash(caller, id));
-  RETURN_IF_ERROR(envelope::CheckAcknowledgementFor(ack, id, sha256, caller));
+  RETURN_IF_ERROR(
+      envelope::CheckAcknowledgementFor(ack.body, id, sha256, caller));
   const absl::Time signed_at = absl::FromUnixMillis(ack.body.time_unix_ms());
   RETURN_IF_ERROR(CheckSigningTime("ACKNOWLEDGEMENT_TIME", "acknowledgement",
                                    signed_at, now));
@@ -368,6 +369,57 @@ absl::Status Mailbox::CheckAcknowledgement(const Own& me, const std::string& id,
                    me.directory->OrganisationSigningKey(
                        caller, ack.signed_ack.key_id(), signed_at, now));
   return envelope::VerifyAcknowledgement(ack, key);
+}
+
+absl::Status Mailbox::CheckAcknowledgementBatch(
+    const Own& me, const std::string& batch_bytes, absl::Time now,
+    std::vector<storage::AckRequest>& acks,
+    std::vector<absl::Status>& results) const {
+  const std::string& caller = me.org->id();
+  absl::StatusOr<envelope::ParsedAcknowledgementBatch> batch =
+      envelope::ParseAcknowledgementBatch(batch_bytes);
+  absl::Status all = batch.status();
+  if (all.ok() && batch->bodies.size() != acks.size()) {
+    return Error(StatusCode::kInvalidArgument, "ACKNOWLEDGEMENTS_MISMATCH",
+                 absl::StrCat("AckMany has ", acks.size(),
+                              " message ids but its acknowledgement batch has ",
+                              batch->bodies.size(),
+                              " bodies; sign one body per id, in the same "
+                              "order"));
+  }
+  if (all.ok()) {
+    // The message checks, each a status read: spread over the cores.
+    ForEachOnCores(acks.size(), [&](size_t i) {
+      absl::StatusOr<std::string> sha256 =
+          QueuedEnvelopeHash(caller, acks[i].message_id);
+      results[i] = sha256.ok() ? envelope::CheckAcknowledgementFor(
+                                     batch->bodies[i], acks[i].message_id,
+                                     *sha256, caller)
+                               : sha256.status();
+    });
+    const absl::Time signed_at =
+        absl::FromUnixMillis(batch->bodies.front().time_unix_ms());
+    all = CheckSigningTime("ACKNOWLEDGEMENT_TIME", "acknowledgement batch",
+                           signed_at, now);
+    if (all.ok()) {
+      absl::StatusOr<crypto::Ed25519PublicKey> key =
+          me.directory->OrganisationSigningKey(caller, batch->batch.key_id(),
+                                               signed_at, now);
+      all = key.ok() ? envelope::VerifyAcknowledgementBatch(*batch, *key)
+                     : key.status();
+    }
+  }
+  if (!all.ok()) {
+    for (absl::Status& r : results) {
+      if (r.ok()) r = all;
+    }
+    return absl::OkStatus();
+  }
+  std::vector<std::string> evidence = envelope::AcknowledgementsOf(*batch);
+  for (size_t i = 0; i < acks.size(); ++i) {
+    if (results[i].ok()) acks[i].acknowledgement = std::move(evidence[i]);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> Mailbox::QueuedEnvelopeHash(
@@ -456,16 +508,21 @@ absl::Status Mailbox::Ack(const std::string& caller,
 }
 
 absl::StatusOr<std::vector<absl::Status>> Mailbox::AckMany(
-    const std::string& caller, const std::vector<storage::AckRequest>& acks) {
+    const std::string& caller, std::vector<storage::AckRequest> acks,
+    const std::string& batch) {
   ASSIGN_OR_RETURN(const Own me, Caller(caller));
   const absl::Time now = clock_.Now();
   std::vector<absl::Status> results(acks.size());
-  // Each signed acknowledgement costs a status read and a signature check:
-  // spread them over the cores, as a submitted batch's envelopes are.
-  ForEachOnCores(acks.size(), [&](size_t i) {
-    results[i] = CheckAcknowledgement(me, acks[i].message_id,
-                                      acks[i].acknowledgement, now);
-  });
+  if (!batch.empty()) {
+    RETURN_IF_ERROR(CheckAcknowledgementBatch(me, batch, now, acks, results));
+  } else {
+    // Each signed acknowledgement costs a status read and a signature check:
+    // spread them over the cores, as a submitted batch's envelopes are.
+    ForEachOnCores(acks.size(), [&](size_t i) {
+      results[i] = CheckAcknowledgement(me, acks[i].message_id,
+                                        acks[i].acknowledgement, now);
+    });
+  }
   std::vector<storage::AckRequest> checked;
   std::vector<size_t> index;
   for (size_t i = 0; i < acks.size(); ++i) {

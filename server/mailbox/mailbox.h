@@ -123,8 +123,14 @@ class Mailbox {
   absl::Status Refuse(const std::string& caller, const std::string& message_id,
                       const std::string& refusal);
   // Ack for many in one durable write; one status per acknowledgement.
+  // `batch`: empty, or the caller's serialized AcknowledgementBatch over all
+  // of `acks` in their order (which then carry no acknowledgement of their
+  // own); each message keeps its part of it as its signed acknowledgement.
+  // INVALID_ARGUMENT (ACKNOWLEDGEMENTS_MISMATCH) for the whole call when the
+  // batch's bodies are not one per ack.
   absl::StatusOr<std::vector<absl::Status>> AckMany(
-      const std::string& caller, const std::vector<storage::AckRequest>& acks);
+      const std::string& caller, std::vector<storage::AckRequest> acks,
+      const std::string& batch = "");
 
   // Moves messages whose expiry passed to the dead letters; the node calls
   // this every second. Returns how many.
@@ -181,6 +187,13 @@ class Mailbox {
   absl::Status CheckAcknowledgement(const Own& me, const std::string& id,
                                     const std::string& ack,
                                     absl::Time now) const;
+  // CheckAcknowledgement for a whole AcknowledgementBatch: one time, key and
+  // signature check for all, the message checks for each. Fills `results`
+  // and, for each that passes, its evidence into acks[i].acknowledgement.
+  absl::Status CheckAcknowledgementBatch(
+      const Own& me, const std::string& batch, absl::Time now,
+      std::vector<storage::AckRequest>& acks,
+      std::vector<absl::Status>& results) const;
   // The SHA-256 of the envelope of message `id` queued for `caller`, or
   // MESSAGE_NOT_FOUND.
   absl::StatusOr<std::string> QueuedEnvelopeHash(const std::string& caller,

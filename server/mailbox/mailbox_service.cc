@@ -394,6 +394,14 @@ grpc::Status MailboxService::AckMany(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string* org = &caller->org;
   if (req->acknowledgements_size() != 0 &&
+      !req->acknowledgement_batch().empty()) {
+    return ToGrpcStatus(
+        Error(absl::StatusCode::kInvalidArgument, "ACKNOWLEDGEMENTS_MISMATCH",
+              "AckMany has both signed acknowledgements and an acknowledgement "
+              "batch; give one signed acknowledgement per id or one batch over "
+              "them all"));
+  }
+  if (req->acknowledgements_size() != 0 &&
       req->acknowledgements_size() != req->message_ids_size()) {
     return ToGrpcStatus(
         Error(absl::StatusCode::kInvalidArgument, "ACKNOWLEDGEMENTS_MISMATCH",
@@ -410,11 +418,11 @@ grpc::Status MailboxService::AckMany(grpc::ServerContext* ctx,
     }
   }
   absl::StatusOr<std::vector<absl::Status>> results =
-      mailbox_.AckMany(*org, acks);
+      mailbox_.AckMany(*org, std::move(acks), req->acknowledgement_batch());
   if (!results.ok()) return ToGrpcStatus(results.status());
-  for (size_t i = 0; i < acks.size(); ++i) {
+  for (int i = 0; i < req->message_ids_size(); ++i) {
     v1::AckResult* r = resp->add_results();
-    r->set_message_id(acks[i].message_id);
+    r->set_message_id(req->message_ids(i));
     const absl::Status& s = (*results)[i];
     if (s.ok()) continue;
     r->set_error_code(static_cast<int>(s.code()));

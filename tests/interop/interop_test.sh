@@ -125,4 +125,41 @@ pr=$(cut -d: -f1 py.err); cr=$(sed 's/^trmctl: error: //' c.err | cut -d: -f1)
 [ "$pr" = SIGNATURE_INVALID ] && [ "$pr" = "$cr" ] &&
   ok "a signature with R of small order refused by both ($pr)" ||
   bad "R of small order: python '$pr', trmctl '$cr'"
+# Section 15.1: acknowledgements signed in a batch. trm_acknowledgement.py,
+# written from the section, prints the worked example exactly as the
+# document shows it (worked_example_test checks trm-broker's side against
+# the same block), verifies each message's evidence, and refuses it changed.
+ack="/usr/bin/python3 $here/trm_acknowledgement.py"
+want=$(sed -n '/^acknowledger_public_key:/,/^```/p' "$doc" | sed '$d')
+got=$($ack example)
+[ -n "$want" ] && [ "$got" = "$want" ] &&
+  ok "acknowledgement batch example matches docs/protocol.md section 15.1.1" ||
+  bad "acknowledgement batch example differs from docs/protocol.md section 15.1.1"
+if python3 - "$here" "$doc" <<'PY'
+
+import sys
+sys.path.insert(0, sys.argv[1])
+import trm_acknowledgement as a
+lines = open(sys.argv[2]).read().split("\n")
+i = lines.index("acknowledgement_3:")
+hexes = []
+for l in lines[i + 1:]:
+    if l.startswith("```"):
+        break
+    hexes.append(l)
+evidence = bytes.fromhex("".join(hexes))
+pub = bytes.fromhex(lines[lines.index("acknowledger_public_key:") + 1])
+a.verify(evidence, pub)
+for what in ("leaf_index", "path", "root", "alone"):
+    try:
+        a.verify(a.tamper(evidence, what), pub)
+        sys.exit(f"changed {what} verified")
+    except a.Refused as e:
+        assert e.reason.startswith("ACKNOWLEDGEMENT_"), e
+PY
+then
+  ok "python verifies the document's acknowledgement_3 and refuses it changed four ways"
+else
+  bad "python: the document's acknowledgement_3 does not verify, or verifies when changed"
+fi
 exit $fail

@@ -232,6 +232,12 @@ class Client {
   // `handle` acknowledges, refuses or releases each one.
   absl::Status Receive(uint32_t max, absl::Duration wait,
                        const std::function<void(const Delivery&)>& handle);
+  // Up to `max` messages for you in one answer (at most 3 MiB of
+  // envelopes, or one larger envelope alone), waiting up to `wait` for the
+  // first; an empty page when none came. Each is leased to you: acknowledge
+  // the page with AcknowledgeMany once it is stored on your side.
+  absl::StatusOr<std::vector<Delivery>> ReceiveMany(uint32_t max,
+                                                    absl::Duration wait);
   // Verifies and decrypts with the sender's key from the directory (or
   // keys_dir) and your encryption key.
   absl::StatusOr<Opened> Open(const Delivery& d) const;
@@ -241,6 +247,17 @@ class Client {
   // The signed acknowledgement Acknowledge sends, for a batch of them in one
   // call (v1::AckManyRequest on channel()).
   absl::StatusOr<std::string> SignAcknowledgement(const Delivery& d) const;
+  // Acknowledges many in one call and one durable write on the node, all
+  // signed with one signature (docs/protocol.md section 15.1): one status
+  // per delivery, in order. Each sender still gets its own message's
+  // evidence. At most 4,096 at a time (USAGE otherwise).
+  absl::StatusOr<std::vector<absl::Status>> AcknowledgeMany(
+      const std::vector<Delivery>& ds);
+  // The trm.v1.AcknowledgementBatch AcknowledgeMany sends, for your own
+  // calls (v1::AckManyRequest.acknowledgement_batch on channel(), with the
+  // message ids in the same order).
+  absl::StatusOr<std::string> SignAcknowledgementBatch(
+      const std::vector<const Delivery*>& ds) const;
   // Without a signature: only nodes configured with
   // require_signed_acknowledgements false take it.
   absl::Status AcknowledgeUnsigned(const Delivery& d);

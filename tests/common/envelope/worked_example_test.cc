@@ -1,14 +1,18 @@
-// The worked example of docs/protocol.md: fixed keys, header and payload give
-// exactly the bytes the document shows, so the document cannot drift from the
-// code. Run with TRM_PRINT_EXAMPLE=1 to print the values.
+// The worked examples of docs/protocol.md: fixed keys, header and payload
+// give exactly the bytes the document shows (section 11), as do fixed keys
+// and bodies for a batch of acknowledgements (section 15.1.1), so the
+// document cannot drift from the code. Run with TRM_PRINT_EXAMPLE=1 to print
+// the values.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "common/crypto/hpke.h"
 #include "common/crypto/key_files.h"
+#include "common/envelope/acknowledgement.h"
 #include "common/envelope/envelope.h"
 
 namespace trm::envelope {
@@ -32,6 +36,25 @@ std::string ProtocolDocCompact() {
     if (c != ' ' && c != '\n' && c != '\t') out += c;
   }
   return out;
+}
+
+// Prints `values` as the document shows them (with TRM_PRINT_EXAMPLE) and
+// checks that the document shows each one.
+void CheckShown(const std::vector<std::pair<std::string, std::string>>& values,
+                const std::string& prefix) {
+  if (std::getenv("TRM_PRINT_EXAMPLE") != nullptr) {
+    for (const auto& [name, hex] : values) {
+      std::printf("%s%s:\n", prefix.c_str(), name.c_str());
+      for (size_t i = 0; i < hex.size(); i += 64) {
+        std::printf("%s\n", hex.substr(i, 64).c_str());
+      }
+    }
+  }
+  const std::string doc = ProtocolDocCompact();
+  for (const auto& [name, hex] : values) {
+    EXPECT_NE(doc.find(prefix + name + ":" + hex), std::string::npos)
+        << "docs/protocol.md does not show " << prefix << name << " = " << hex;
+  }
 }
 
 // `prefix`: "" for the ChaCha20Poly1305 example, "aes128gcm_" for the same
@@ -99,19 +122,7 @@ void CheckExample(crypto::AeadAlgorithm aead, const std::string& prefix) {
       shown.push_back(v);
     }
   }
-  if (std::getenv("TRM_PRINT_EXAMPLE") != nullptr) {
-    for (const auto& [name, hex] : shown) {
-      std::printf("%s%s:\n", prefix.c_str(), name.c_str());
-      for (size_t i = 0; i < hex.size(); i += 64) {
-        std::printf("%s\n", hex.substr(i, 64).c_str());
-      }
-    }
-  }
-  const std::string doc = ProtocolDocCompact();
-  for (const auto& [name, hex] : shown) {
-    EXPECT_NE(doc.find(prefix + name + ":" + hex), std::string::npos)
-        << "docs/protocol.md does not show " << prefix << name << " = " << hex;
-  }
+  CheckShown(shown, prefix);
 
   // And the example opens.
   auto parsed = ParsedEnvelope::Parse(env->SerializeAsString());
@@ -128,6 +139,45 @@ TEST(WorkedExample, MatchesProtocolDocument) {
 
 TEST(WorkedExample, TheAes128GcmExampleMatchesProtocolDocument) {
   CheckExample(crypto::AeadAlgorithm::kAes128Gcm, "aes128gcm_");
+}
+
+// Section 15.1.1: three messages acknowledged with one signature, and the
+// third one's evidence.
+TEST(WorkedExample, TheAcknowledgementBatchMatchesProtocolDocument) {
+  std::vector<uint8_t> seed(32);
+  for (int i = 0; i < 32; ++i) seed[i] = static_cast<uint8_t>(0x60 + i);
+  auto key = crypto::Ed25519PrivateKey::FromSeed(seed);
+  ASSERT_TRUE(key.ok());
+  std::vector<v1::AcknowledgementBody> bodies(3);
+  for (int i = 0; i < 3; ++i) {
+    bodies[i].set_message_id(std::string(16, static_cast<char>(i + 1)));
+    bodies[i].set_envelope_sha256(std::string(32, static_cast<char>(0xa1 + i)));
+    bodies[i].set_recipient_org("ng-naptip");
+    bodies[i].set_time_unix_ms(1795000060000);
+  }
+  auto batch_bytes = SignAcknowledgementBatch(bodies, *key);
+  ASSERT_TRUE(batch_bytes.ok());
+  auto batch = ParseAcknowledgementBatch(*batch_bytes);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  const std::vector<std::string> each = AcknowledgementsOf(*batch);
+  auto third = ParseAcknowledgement(each[2]);
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE(VerifyAcknowledgement(*third, key->public_key()).ok());
+
+  std::vector<std::pair<std::string, std::string>> values = {
+      {"acknowledger_public_key", HexEncode(key->public_key().raw())},
+      {"acknowledger_key_id", HexEncode(crypto::KeyIdOf(key->public_key()))}};
+  for (int i = 0; i < 3; ++i) {
+    values.push_back({absl::StrCat("body_", i + 1),
+                      HexEncode(AsBytes(bodies[i].SerializeAsString()))});
+  }
+  values.push_back(
+      {"batch_root", HexEncode(AsBytes(third->signed_ack.batch_root()))});
+  values.push_back(
+      {"batch_signature", HexEncode(AsBytes(batch->batch.signature()))});
+  values.push_back({"acknowledgement_batch", HexEncode(AsBytes(*batch_bytes))});
+  values.push_back({"acknowledgement_3", HexEncode(AsBytes(each[2]))});
+  CheckShown(values, "");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// The Mailbox gRPC service's bounds (issue 15 section 3), over a loopback
-// port: calls per organisation, many waiting calls, a submit stream that
-// outruns the commit, and a Receive stream whose client stops reading.
+// The Mailbox gRPC service over a loopback port: who may call, AckMany with
+// one signature for a batch, and its bounds (issue 15 section 3): calls per
+// organisation, many waiting calls, a submit stream that outruns the
+// commit, and a Receive stream whose client stops reading.
 #include "server/mailbox/mailbox_service.h"
 
 #include <dirent.h>
@@ -16,6 +17,7 @@
 #include "common/bytes.h"
 #include "common/crypto/hash.h"
 #include "common/crypto/key_files.h"
+#include "common/envelope/acknowledgement.h"
 #include "common/envelope/envelope.h"
 #include "common/rpc_status.h"
 #include "common/status.h"
@@ -216,6 +218,64 @@ TEST_F(MailboxServiceTest, TheTokenDecidesWhoCallsAndEachSeesItsOwn) {
       EXPECT_EQ(st.status().sender_org(), ngo_.id);
     }
   }
+}
+
+// AckMany over the wire with one AcknowledgementBatch for all its ids, and
+// the call refused whole when it carries both forms.
+TEST_F(MailboxServiceTest, AckManyTakesOneSignatureForABatch) {
+  Start({});
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(mailbox_->Submit(ngo_.id, Envelope()).ok());
+  }
+  grpc::ClientContext rc;
+  As(naptip_, &rc);
+  v1::ReceiveRequest rr;
+  rr.set_max_messages(10);
+  v1::Deliveries got;
+  ASSERT_TRUE(stub_->ReceiveMany(&rc, rr, &got).ok());
+  ASSERT_EQ(got.deliveries_size(), 3);
+  v1::AckManyRequest req;
+  std::vector<v1::AcknowledgementBody> bodies;
+  for (const v1::Delivery& d : got.deliveries()) {
+    req.add_message_ids(d.message_id());
+    v1::AcknowledgementBody& b = bodies.emplace_back();
+    b.set_message_id(d.message_id());
+    const crypto::Sha256Digest h = crypto::Sha256({AsBytes(d.envelope())});
+    b.set_envelope_sha256(h.data(), h.size());
+    b.set_recipient_org(naptip_.id);
+    b.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
+  }
+  req.set_acknowledgement_batch(
+      *envelope::SignAcknowledgementBatch(bodies, naptip_.sign));
+
+  v1::AckManyRequest both = req;
+  both.add_acknowledgements("x");
+  both.add_acknowledgements("y");
+  both.add_acknowledgements("z");
+  grpc::ClientContext c1;
+  As(naptip_, &c1);
+  v1::AckManyResponse resp;
+  grpc::Status s = stub_->AckMany(&c1, both, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "ACKNOWLEDGEMENTS_MISMATCH"))
+      << s.error_message();
+
+  grpc::ClientContext c2;
+  As(naptip_, &c2);
+  ASSERT_TRUE(stub_->AckMany(&c2, req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(resp.results(i).message_id(), req.message_ids(i));
+    EXPECT_EQ(resp.results(i).error_code(), 0)
+        << resp.results(i).error_message();
+    auto st = mailbox_->GetStatus(ngo_.id, req.message_ids(i));
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->state(), v1::ACKNOWLEDGED);
+    auto ack = envelope::ParseAcknowledgement(st->acknowledgement());
+    ASSERT_TRUE(ack.ok());
+    EXPECT_EQ(ack->signed_ack.batch_size(), 3u);
+  }
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 0u);
 }
 
 TEST_F(MailboxServiceTest, ThousandsOfWaitingCallsHoldBoundedThreads) {

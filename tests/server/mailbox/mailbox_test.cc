@@ -82,6 +82,18 @@ class MailboxTest : public ::testing::Test {
         absl::ToUnixMillis(at == absl::InfinitePast() ? clock_.Now() : at));
     return *envelope::SignAcknowledgement(body, by.sign);
   }
+  // `by`'s AcknowledgementBatch over messages `ids` as stored here, at `at`.
+  std::string SignedAckBatch(const TestOrg& by,
+                             const std::vector<std::string>& ids,
+                             absl::Time at = absl::InfinitePast()) {
+    std::vector<v1::AcknowledgementBody> bodies;
+    for (const std::string& id : ids) {
+      v1::SignedAcknowledgement one;
+      one.ParseFromString(SignedAck(by, id, at));
+      bodies.emplace_back().ParseFromString(one.body());
+    }
+    return *envelope::SignAcknowledgementBatch(bodies, by.sign);
+  }
   // `by`'s signed refusal of message `id` as stored here, at `at`.
   std::string SignedRefusal(const TestOrg& by, const std::string& id,
                             v1::RefusalReason reason = v1::REFUSAL_CANNOT_OPEN,
@@ -737,6 +749,75 @@ TEST_F(MailboxTest, AcknowledgementsAreSignedByTheRecipient) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_TRUE(
       envelope::VerifyAcknowledgement(*parsed, naptip_.sign.public_key()).ok());
+}
+
+TEST_F(MailboxTest, ABatchOfAcknowledgementsIsSignedOnceAndEachKeepsItsPart) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto receipt = mailbox_->Submit(ngo_.id, Referral());
+    ASSERT_TRUE(receipt.ok());
+    v1::ReceiptLeaf leaf;
+    leaf.ParseFromString(receipt->leaf());
+    ids.push_back(leaf.message_id());
+  }
+  ASSERT_EQ(mailbox_->Receive(naptip_.id, 10)->size(), 5u);
+  auto acks_for = [](const std::vector<std::string>& of) {
+    std::vector<storage::AckRequest> acks;
+    for (const std::string& id : of) acks.push_back({id, "", ""});
+    return acks;
+  };
+  auto reasons = [&](const std::vector<std::string>& of,
+                     const std::string& batch) {
+    std::vector<std::string> out;
+    auto results = mailbox_->AckMany(naptip_.id, acks_for(of), batch);
+    if (!results.ok())
+      return std::vector<std::string>{ErrorReason(results.status())};
+    for (const absl::Status& r : *results) out.push_back(ErrorReason(r));
+    return out;
+  };
+  using V = std::vector<std::string>;
+  const V two = {ids[0], ids[1]};
+  // Refused whole: not a batch, bodies not one per id, signed by a key the
+  // directory does not list, a broken signature, dated outside the skew.
+  EXPECT_EQ(reasons(two, "junk"), V(2, "ACKNOWLEDGEMENT_MALFORMED"));
+  EXPECT_EQ(reasons(two, SignedAckBatch(naptip_, {ids[0]})),
+            V{"ACKNOWLEDGEMENTS_MISMATCH"});
+  TestOrg impostor{naptip_.id};
+  EXPECT_EQ(reasons(two, SignedAckBatch(impostor, two)),
+            V(2, "SENDER_KEY_UNKNOWN"));
+  v1::AcknowledgementBatch broken;
+  ASSERT_TRUE(broken.ParseFromString(SignedAckBatch(naptip_, two)));
+  (*broken.mutable_signature())[0] ^= 1;
+  EXPECT_EQ(reasons(two, broken.SerializeAsString()),
+            V(2, "ACKNOWLEDGEMENT_SIGNATURE_INVALID"));
+  EXPECT_EQ(
+      reasons(two, SignedAckBatch(naptip_, two, clock_.Now() - absl::Hours(1))),
+      V(2, "ACKNOWLEDGEMENT_TIME"));
+  // The bodies in another order than the ids: each names another message.
+  EXPECT_EQ(reasons({ids[1], ids[0]}, SignedAckBatch(naptip_, two)),
+            V(2, "ACKNOWLEDGEMENT_MISMATCH"));
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 5u) << "a refusal acknowledged";
+
+  // A batch over four ids where one is not the caller's to acknowledge:
+  // that one is refused alone, the other three are acknowledged.
+  const std::string unknown = envelope::NewMessageId();
+  const V four = {ids[0], ids[1], unknown, ids[2]};
+  EXPECT_EQ(reasons(four, SignedAckBatch(naptip_, four)),
+            (V{"", "", "MESSAGE_NOT_FOUND", ""}));
+  EXPECT_EQ(*store_.QueueDepth(naptip_.id), 2u);
+  for (int i : {0, 1, 2}) {
+    auto st = mailbox_->GetStatus(ngo_.id, ids[i]);
+    ASSERT_EQ(st->state(), v1::ACKNOWLEDGED);
+    // The sender's evidence is this message's part alone, which verifies
+    // with the recipient's key.
+    auto ack = envelope::ParseAcknowledgement(st->acknowledgement());
+    ASSERT_TRUE(ack.ok()) << ack.status();
+    EXPECT_EQ(ack->body.message_id(), ids[i]);
+    EXPECT_EQ(ack->signed_ack.batch_size(), 4u);
+    EXPECT_EQ(ack->signed_ack.leaf_index(), i == 2 ? 3u : uint64_t(i));
+    EXPECT_TRUE(
+        envelope::VerifyAcknowledgement(*ack, naptip_.sign.public_key()).ok());
+  }
 }
 
 TEST_F(MailboxTest, ARefusalIsSignedByTheRecipientAndTheSenderSeesIt) {
