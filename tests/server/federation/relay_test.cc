@@ -451,15 +451,21 @@ TEST_F(RelayTest, ThePathTravelsBackToTheOrigin) {
   leaf.ParseFromString(receipt.leaf());
   EXPECT_EQ(leaf.kind(), v1::RECEIPT_DELIVERED);
 
-  // Acknowledged with the recipient's signature; the other one expires.
+  // Acknowledged with the recipient's signature, one over a batch of two
+  // (docs/protocol.md section 15.1: the message's evidence is its part of
+  // the batch); the other one expires.
   clock_.Advance(absl::Seconds(1));
   v1::AcknowledgementBody body;
   body.set_message_id(acked);
   body.set_envelope_sha256(ng_->store.GetStatus(acked)->envelope_sha256());
   body.set_recipient_org("ng-naptip");
   body.set_time_unix_ms(absl::ToUnixMillis(clock_.Now()));
-  const std::string signed_ack =
-      *envelope::SignAcknowledgement(body, naptip_.sign);
+  v1::AcknowledgementBody another = body;
+  another.set_message_id(envelope::NewMessageId());
+  auto batch = envelope::ParseAcknowledgementBatch(
+      *envelope::SignAcknowledgementBatch({another, body}, naptip_.sign));
+  ASSERT_TRUE(batch.ok());
+  const std::string signed_ack = envelope::AcknowledgementsOf(*batch)[1];
   ASSERT_TRUE(ng_->store
                   .AcknowledgeAll("ng-naptip", {{acked, signed_ack, ""}},
                                   absl::ToUnixMillis(clock_.Now()))
