@@ -14,6 +14,10 @@ namespace {
 
 constexpr char kTreeHeadKey[] = "audit/sth";
 constexpr uint64_t kMaxScan = 200'000;  // entries one query call may walk
+constexpr int kChunkLevel = 4;          // the lowest stored level
+constexpr uint64_t kChunk = uint64_t{1} << kChunkLevel;
+constexpr size_t kHash = 32;
+constexpr size_t kChunkRecord = kHash * (1 + kChunk);  // root, then leaves
 
 void PutU64(std::string& out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
@@ -59,6 +63,13 @@ absl::Status Corrupt(absl::string_view reason, absl::string_view what) {
                             "federation's auditors"));
 }
 
+absl::Status MissingSubtree(int level, uint64_t i) {
+  return Corrupt("AUDIT_LOG_CORRUPT",
+                 absl::StrCat("the audit tree's subtree at level ", level,
+                              " index ", i, " (leaves ", i << level, " to ",
+                              ((i + 1) << level) - 1, ") is missing"));
+}
+
 bool Matches(const v1::AuditEvent& e, const v1::TrailQuery& q) {
   if (!q.case_ref().empty() && e.case_ref() != q.case_ref()) return false;
   if (!q.message_id().empty() && e.message_id() != q.message_id()) {
@@ -100,19 +111,55 @@ AuditLog::AuditLog(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events,
       node_id_(std::move(node_id)) {}
 
 absl::StatusOr<merkle::MerkleHash> AuditLog::Node(int level, uint64_t i) const {
+  if (level < kChunkLevel) {
+    ASSIGN_OR_RETURN(std::vector<merkle::MerkleHash> leaves,
+                     ChunkLeaves((i << level) >> kChunkLevel));
+    const uint64_t first = (i << level) % kChunk;
+    const uint64_t n = uint64_t{1} << level;
+    if (first + n > leaves.size()) return MissingSubtree(level, i);
+    return merkle::RootOf(
+        std::span<const merkle::MerkleHash>(leaves).subspan(first, n));
+  }
   std::string v;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), tree_, NodeKey(level, i), &v);
-  if (s.IsNotFound() || (s.ok() && v.size() != 32)) {
-    return Corrupt("AUDIT_LOG_CORRUPT",
-                   absl::StrCat("the audit tree's subtree at level ", level,
-                                " index ", i, " (leaves ", i << level, " to ",
-                                ((i + 1) << level) - 1, ") is missing"));
+  const size_t want = level == kChunkLevel ? kChunkRecord : kHash;
+  if (s.IsNotFound() || (s.ok() && v.size() != want)) {
+    return MissingSubtree(level, i);
   }
   if (!s.ok()) return Unavailable("cannot read the audit tree", s);
   merkle::MerkleHash h;
-  std::copy(v.begin(), v.end(), h.begin());
+  std::copy(v.begin(), v.begin() + kHash, h.begin());
   return h;
+}
+
+absl::StatusOr<std::vector<merkle::MerkleHash>> AuditLog::ChunkLeaves(
+    uint64_t chunk) const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (chunk == size_ >> kChunkLevel) return tail_;
+  }
+  std::string v;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), tree_, NodeKey(kChunkLevel, chunk), &v);
+  if (s.IsNotFound() || (s.ok() && v.size() != kChunkRecord)) {
+    return MissingSubtree(kChunkLevel, chunk);
+  }
+  if (!s.ok()) return Unavailable("cannot read the audit tree", s);
+  std::vector<merkle::MerkleHash> leaves(kChunk);
+  for (uint64_t k = 0; k < kChunk; ++k) {
+    std::copy(v.begin() + kHash * (1 + k), v.begin() + kHash * (2 + k),
+              leaves[k].begin());
+  }
+  if (!SameBytes(AsBytes(absl::string_view(v.data(), kHash)),
+                 merkle::RootOf(leaves))) {
+    return Corrupt(
+        "AUDIT_LOG_CORRUPT",
+        absl::StrCat("the audit tree's record of entries ", chunk * kChunk,
+                     " to ", chunk * kChunk + kChunk - 1,
+                     " does not match its own leaf hashes"));
+  }
+  return leaves;
 }
 
 absl::StatusOr<merkle::MerkleHash> AuditLog::RangeHash(uint64_t start,
@@ -145,19 +192,35 @@ absl::Status AuditLog::Recover() {
       size = GetU64(it->key().data()) + 1;
     }
   }
+  // The leaves of the incomplete chunk at the end are not stored: they are
+  // computed from the events (the signed tree head below covers them).
+  std::vector<merkle::MerkleHash> tail;
+  for (uint64_t i = size - size % kChunk; i < size; ++i) {
+    std::string v;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), events_, EventKey(i), &v);
+    if (s.IsNotFound()) {
+      return Corrupt("AUDIT_ENTRY_CORRUPT",
+                     absl::StrCat("audit log entry ", i, " is missing"));
+    }
+    if (!s.ok()) return Unavailable("cannot read the audit log", s);
+    tail.push_back(merkle::LeafHash(AsBytes(v)));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    size_ = size;  // so that the reads below may look at every entry
+    tail_ = tail;
+  }
   std::map<int, merkle::MerkleHash> edge;
   for (int level = 0; level < 64; ++level) {
     if ((size >> level & 1) == 0) continue;
     ASSIGN_OR_RETURN(edge[level], Node(level, (size >> level) - 1));
   }
-  {
-    absl::MutexLock lock(&mu_);
-    size_ = size;  // so that the reads below may look at every entry
-  }
-  if (size > 0) {
-    // The newest entry must match its leaf hash (a cheap check of the tail;
-    // VerifyAll checks everything).
-    RETURN_IF_ERROR(Entries(size - 1, size).status());
+  if (size >= kChunk) {
+    // The newest stored chunk must match its events (a cheap check of the
+    // end; VerifyAll checks everything).
+    const uint64_t end = size - size % kChunk;
+    RETURN_IF_ERROR(Entries(end - 1, end).status());
   }
   ASSIGN_OR_RETURN(std::optional<v1::SignedTreeHead> sth, LatestTreeHead());
   if (sth.has_value()) {
@@ -188,6 +251,7 @@ absl::Status AuditLog::Recover() {
   edge_ = edge;
   pending_size_ = size;
   pending_edge_ = std::move(edge);
+  pending_tail_ = std::move(tail);
   return absl::OkStatus();
 }
 
@@ -195,6 +259,7 @@ void AuditLog::Begin() {
   absl::MutexLock lock(&mu_);
   pending_size_ = size_;
   pending_edge_ = edge_;
+  pending_tail_ = tail_;
 }
 
 void AuditLog::Add(v1::AuditEvent event, rocksdb::WriteBatch& batch) {
@@ -203,20 +268,25 @@ void AuditLog::Add(v1::AuditEvent event, rocksdb::WriteBatch& batch) {
   const std::string bytes = event.SerializeAsString();
   batch.Put(events_, EventKey(index), bytes).PermitUncheckedError();
   merkle::MerkleHash h = merkle::LeafHash(AsBytes(bytes));
+  pending_tail_.push_back(h);
   int level = 0;
-  auto put_node = [&](int l, uint64_t i, const merkle::MerkleHash& v) {
-    batch
-        .Put(tree_, NodeKey(l, i),
-             rocksdb::Slice(reinterpret_cast<const char*>(v.data()), 32))
-        .PermitUncheckedError();
-  };
-  put_node(0, index, h);
-  // Leaf `index` completes one perfect subtree per trailing one bit.
+  // Leaf `index` completes one perfect subtree per trailing one bit. Only
+  // those of kChunk leaves and more are stored; a chunk's record holds its
+  // leaf hashes too.
   while (index >> level & 1) {
     h = merkle::NodeHash(pending_edge_[level], h);
     pending_edge_.erase(level);
     ++level;
-    put_node(level, index >> level, h);
+    if (level < kChunkLevel) continue;
+    std::string value(reinterpret_cast<const char*>(h.data()), kHash);
+    if (level == kChunkLevel) {
+      for (const merkle::MerkleHash& leaf : pending_tail_) {
+        value.append(reinterpret_cast<const char*>(leaf.data()), kHash);
+      }
+      pending_tail_.clear();
+    }
+    batch.Put(tree_, NodeKey(level, index >> level), value)
+        .PermitUncheckedError();
   }
   pending_edge_[level] = h;
   // Indexes for trail queries.
@@ -242,12 +312,14 @@ void AuditLog::Commit() {
   absl::MutexLock lock(&mu_);
   size_ = pending_size_;
   edge_ = pending_edge_;
+  tail_ = pending_tail_;
 }
 
 void AuditLog::Abort() {
   absl::MutexLock lock(&mu_);
   pending_size_ = size_;
   pending_edge_ = edge_;
+  pending_tail_ = tail_;
 }
 
 AuditTree AuditLog::Current() const {
@@ -298,33 +370,31 @@ absl::StatusOr<std::vector<AuditEntry>> AuditLog::Entries(uint64_t start,
         absl::StrCat("entries [", start, ", ", end,
                      ") are not all in the audit log of ", size, " entries"));
   }
-  std::vector<std::string> event_keys, node_keys;
-  for (uint64_t i = start; i < end; ++i) {
-    event_keys.push_back(EventKey(i));
-    node_keys.push_back(NodeKey(0, i));
-  }
+  std::vector<std::string> event_keys;
+  for (uint64_t i = start; i < end; ++i) event_keys.push_back(EventKey(i));
   std::vector<rocksdb::Slice> ek(event_keys.begin(), event_keys.end());
-  std::vector<rocksdb::Slice> nk(node_keys.begin(), node_keys.end());
-  std::vector<rocksdb::PinnableSlice> ev(ek.size()), nv(nk.size());
-  std::vector<rocksdb::Status> es(ek.size()), ns(nk.size());
+  std::vector<rocksdb::PinnableSlice> ev(ek.size());
+  std::vector<rocksdb::Status> es(ek.size());
   db_->MultiGet(rocksdb::ReadOptions(), events_, ek.size(), ek.data(),
                 ev.data(), es.data());
-  db_->MultiGet(rocksdb::ReadOptions(), tree_, nk.size(), nk.data(), nv.data(),
-                ns.data());
   std::vector<AuditEntry> out;
   out.reserve(ek.size());
+  std::vector<merkle::MerkleHash> leaves;
+  uint64_t chunk = UINT64_MAX;
   for (size_t k = 0; k < ek.size(); ++k) {
     const uint64_t i = start + k;
-    if (es[k].IsNotFound() || ns[k].IsNotFound()) {
+    if (es[k].IsNotFound()) {
       return Corrupt("AUDIT_ENTRY_CORRUPT",
                      absl::StrCat("audit log entry ", i, " is missing"));
     }
     if (!es[k].ok()) return Unavailable("cannot read the audit log", es[k]);
-    if (!ns[k].ok()) return Unavailable("cannot read the audit tree", ns[k]);
+    if (i / kChunk != chunk) {
+      chunk = i / kChunk;
+      ASSIGN_OR_RETURN(leaves, ChunkLeaves(chunk));
+    }
     const merkle::MerkleHash h = merkle::LeafHash(
         ByteView(reinterpret_cast<const uint8_t*>(ev[k].data()), ev[k].size()));
-    if (nv[k].size() != 32 ||
-        !SameBytes(AsBytes(absl::string_view(nv[k].data(), nv[k].size())), h)) {
+    if (i % kChunk >= leaves.size() || leaves[i % kChunk] != h) {
       return Corrupt(
           "AUDIT_ENTRY_CORRUPT",
           absl::StrCat("audit log entry ", i, " does not match its leaf hash"));
@@ -478,6 +548,7 @@ absl::Status AuditLog::VerifyAll() const {
         h = merkle::NodeHash(edge[level], h);
         edge.erase(level);
         ++level;
+        if (level < kChunkLevel) continue;  // not stored
         ASSIGN_OR_RETURN(merkle::MerkleHash stored,
                          Node(level, e.index >> level));
         if (stored != h) {
@@ -493,6 +564,64 @@ absl::Status AuditLog::VerifyAll() const {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ConvertAuditTreeFromFormat1(
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* tree,
+    rocksdb::WriteBatch& last) {
+  const std::string lowest(1, '\0'), above_leaves(1, '\1');
+  const rocksdb::Slice upper(above_leaves);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, tree));
+  rocksdb::WriteBatch batch;
+  std::string leaves;
+  uint64_t next = 0;
+  for (it->Seek(lowest); it->Valid(); it->Next()) {
+    const uint64_t index =
+        it->key().size() == 9 ? GetU64(it->key().data() + 1) : UINT64_MAX;
+    if (index != next || it->value().size() != kHash) {
+      return Corrupt("AUDIT_LOG_CORRUPT",
+                     absl::StrCat("converting the audit tree from format 1: "
+                                  "the leaf hash of entry ",
+                                  next, " is missing or malformed"));
+    }
+    ++next;
+    leaves.append(it->value().data(), kHash);
+    if (leaves.size() < kHash * kChunk) continue;
+    const uint64_t chunk = index >> kChunkLevel;
+    std::string v;
+    rocksdb::Status s =
+        db->Get(rocksdb::ReadOptions(), tree, NodeKey(kChunkLevel, chunk), &v);
+    if (!s.ok() && !s.IsNotFound()) {
+      return Unavailable("cannot read the audit tree", s);
+    }
+    if (s.IsNotFound() || (v.size() != kHash && v.size() != kChunkRecord)) {
+      return MissingSubtree(kChunkLevel, chunk);
+    }
+    if (v.size() == kHash) {  // not yet converted
+      batch.Put(tree, NodeKey(kChunkLevel, chunk), v + leaves)
+          .PermitUncheckedError();
+    }
+    leaves.clear();
+    if (batch.Count() >= 1024) {
+      s = db->Write(rocksdb::WriteOptions(), &batch);
+      if (!s.ok()) return Unavailable("cannot convert the audit tree", s);
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok()) {
+    return Unavailable("cannot read the audit tree", it->status());
+  }
+  if (next == 0) return 0;  // a new store, or one without an audit log
+  rocksdb::Status s = db->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return Unavailable("cannot convert the audit tree", s);
+  // One range deletion for levels 0 to 3. (Nothing is put under those
+  // levels' key prefixes again: RocksDB 7.8's memtable insert hints, which
+  // this family uses, would mix a put with the range deletion's position.)
+  last.DeleteRange(tree, lowest, std::string(1, char{kChunkLevel}))
+      .PermitUncheckedError();
+  return next;
 }
 
 }  // namespace trm::storage

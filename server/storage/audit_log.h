@@ -6,12 +6,17 @@
 // Storage (column families):
 //   audit       u64be(index)                    -> serialized AuditEvent
 //   audit_tree  u8 level || u64be(i)            -> 32-byte hash of the perfect
-//               subtree of 2^level leaves starting at leaf i * 2^level
+//               subtree of 2^level leaves starting at leaf i * 2^level, for
+//               levels above 4; at level 4 (a chunk of 16 leaves) that
+//               hash followed by the chunk's 16 leaf hashes (544 bytes)
 //   audit_index u8 tag || field || u64be(index) -> "" (tags below)
 //   default     "audit/sth"                     -> the newest SignedTreeHead
-// An append writes the event, its leaf hash and the subtrees it completes
-// (one on average): O(log n) hashes, from the right edge kept in memory.
-// Roots and proofs read O(log n) stored subtrees.
+// An append writes the event and the stored subtrees it completes (one per
+// 8 events on average), from the right edge kept in memory: about one key
+// per event. The leaf hashes of the last, incomplete chunk are kept in
+// memory only, and computed from the events when the log is opened. Roots
+// and proofs read O(log n) stored subtrees; a subtree below level 4 is
+// computed from its chunk's leaf hashes.
 //
 // Thread safety: Begin/Commit/Abort from one writer (the store's committer);
 // everything else from any thread. Readers see an append only after Commit,
@@ -21,6 +26,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -76,7 +82,7 @@ class AuditLog {
   absl::StatusOr<std::vector<merkle::MerkleHash>> ConsistencyProof(
       uint64_t first, uint64_t second) const;
   // Entries [start, end) of the committed log, each checked against its
-  // stored leaf hash (DATA_LOSS AUDIT_ENTRY_CORRUPT naming the index).
+  // leaf hash (DATA_LOSS AUDIT_ENTRY_CORRUPT naming the index).
   absl::StatusOr<std::vector<AuditEntry>> Entries(uint64_t start,
                                                   uint64_t end) const;
   // Events matching every filter of `query` among the first `limit`
@@ -101,6 +107,10 @@ class AuditLog {
 
  private:
   absl::StatusOr<merkle::MerkleHash> Node(int level, uint64_t i) const;
+  // The 16 leaf hashes of a stored chunk, checked against its hash; or the
+  // committed leaves of the incomplete chunk at the end.
+  absl::StatusOr<std::vector<merkle::MerkleHash>> ChunkLeaves(
+      uint64_t chunk) const ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<merkle::MerkleHash> RangeHash(uint64_t start,
                                                uint64_t size) const;
 
@@ -114,11 +124,23 @@ class AuditLog {
   // on the right edge (level -> hash, one per set bit of the size).
   uint64_t pending_size_ = 0;
   std::map<int, merkle::MerkleHash> pending_edge_;
+  std::vector<merkle::MerkleHash> pending_tail_;  // leaves of the last chunk
 
   mutable absl::Mutex mu_;
   uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<int, merkle::MerkleHash> edge_ ABSL_GUARDED_BY(mu_);
+  std::vector<merkle::MerkleHash> tail_ ABSL_GUARDED_BY(mu_);
 };
+
+// Store format 1 kept every leaf hash and every subtree of the audit tree.
+// Rewrites it as format 2 does: each complete chunk's record gets its leaf
+// hashes (written at once), and the removal of levels 0 to 3 is added to
+// `last`, which the caller writes, with the new format record, in one
+// synced write. A conversion cut short is done again from the start.
+// Returns the number of leaf hashes found (0: nothing to convert).
+absl::StatusOr<uint64_t> ConvertAuditTreeFromFormat1(
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* tree,
+    rocksdb::WriteBatch& last);
 
 // The root of a tree from its right edge (level -> perfect subtree root).
 merkle::MerkleHash RootFromEdge(const std::map<int, merkle::MerkleHash>& edge);

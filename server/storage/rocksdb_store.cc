@@ -237,7 +237,8 @@ absl::Status RocksMessageStore::CheckFormat(const RocksStoreOptions& options) {
   }
   // A store without the record was written before it existed: format 1.
   if (s.IsNotFound()) format = "1";
-  if (format != std::to_string(kStoreFormat)) {
+  const bool convert = format == "1";
+  if (!convert && format != std::to_string(kStoreFormat)) {
     return Error(
         absl::StatusCode::kFailedPrecondition, "STORE_FORMAT_UNKNOWN",
         absl::StrCat("the store at ", options.path, " has on-disk format ",
@@ -259,6 +260,13 @@ absl::Status RocksMessageStore::CheckFormat(const RocksStoreOptions& options) {
                      "'; point data_dir at this node's own data"));
   }
   rocksdb::WriteBatch batch;
+  uint64_t converted = 0;
+  if (convert) {
+    // Format 2 stores the audit tree from its chunks of 16 leaves up
+    // (server/storage/audit_log.h).
+    ASSIGN_OR_RETURN(converted, ConvertAuditTreeFromFormat1(
+                                    db_.get(), cf_.audit_tree, batch));
+  }
   batch.Put(meta, kFormatKey, std::to_string(kStoreFormat))
       .PermitUncheckedError();
   if (s.IsNotFound() && !options.node_id.empty()) {
@@ -269,6 +277,14 @@ absl::Status RocksMessageStore::CheckFormat(const RocksStoreOptions& options) {
   s = db_->Write(wo, &batch);
   if (!s.ok())
     return StoreUnavailable("cannot write the store's format record", s);
+  if (converted > 0) {
+    log::Info("store.converted",
+              absl::StrCat("converted the store at ", options.path,
+                           " from on-disk format 1 to format ", kStoreFormat,
+                           " (the audit tree of ", converted,
+                           " entries no longer stores its lowest levels); an "
+                           "older trm-broker cannot open it now"));
+  }
   return absl::OkStatus();
 }
 

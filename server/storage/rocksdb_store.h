@@ -66,8 +66,9 @@ struct RocksStoreOptions {
 };
 
 // The on-disk format this binary reads and writes (the "store/format"
-// record). A store without the record predates it and is format 1.
-inline constexpr int kStoreFormat = 1;
+// record). A store without the record predates it and is format 1; format
+// 1 is converted when opened (its audit tree stored every level).
+inline constexpr int kStoreFormat = 2;
 
 class RocksMessageStore final : public MessageStore {
  public:

@@ -205,16 +205,23 @@ TEST_F(AuditLogTest, ARemoteRefusalIsLoggedWithItsEvidence) {
 // survive a restart (the right edge is rebuilt from the store).
 TEST_F(AuditLogTest, ProofsFromStoredSubtreesMatchTheDefinition) {
   constexpr uint64_t kN = 70;
+  std::vector<merkle::MerkleHash> written;
   {
     auto s = Open();
     for (uint64_t n = 1; n <= kN; ++n) {
       ASSERT_TRUE(s->Accept(Request(n, "C" + std::to_string(n % 7))).ok());
+      // The incomplete chunk at the end is held in memory as it grows.
+      ASSERT_EQ(*s->audit()->RootAt(n), s->audit()->Current().root);
     }
+    written = LeafHashes(*s->audit());
+    ASSERT_EQ(*s->audit()->InclusionProof(68, kN),
+              merkle::InclusionPath(written, 68));
   }
   auto s = Open();
   AuditLog& log = *s->audit();
   ASSERT_EQ(log.Current().size, kN);
   const std::vector<merkle::MerkleHash> leaves = LeafHashes(log);
+  ASSERT_EQ(leaves, written);
   for (uint64_t n = 1; n <= kN; ++n) {
     const auto first = std::span(leaves).first(n);
     const merkle::MerkleHash root = merkle::RootOf(first);
@@ -284,11 +291,12 @@ TEST_F(AuditLogTest, TrailQueriesByCaseMessageOrganisationAndPage) {
 TEST_F(AuditLogTest, AChangedEntryIsNamed) {
   {
     auto s = Open();
-    for (uint64_t n = 1; n <= 10; ++n) {
+    for (uint64_t n = 1; n <= 40; ++n) {
       ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
     }
     StoreHead(*s->audit());
   }
+  // Entry 4 is in the first chunk of 16, whose record keeps its leaf hash.
   Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
     v1::AuditEvent e;
     std::string v;
@@ -299,18 +307,134 @@ TEST_F(AuditLogTest, AChangedEntryIsNamed) {
         db->Put({}, Cf(handles, names, "audit"), U64(4), e.SerializeAsString())
             .ok());
   });
-  auto s = Open();  // the tail and the signed root still check
+  auto s = Open();  // the end and the signed root still check
   ASSERT_NE(s, nullptr);
-  auto entries = s->audit()->Entries(0, 10);
+  auto entries = s->audit()->Entries(0, 40);
   EXPECT_EQ(ErrorReason(entries.status()), "AUDIT_ENTRY_CORRUPT");
   EXPECT_NE(entries.status().message().find("entry 4 "), std::string::npos)
       << entries.status();
+  EXPECT_TRUE(s->audit()->Entries(16, 40).ok());
   v1::TrailQuery q;
   q.set_case_ref("BG-1");
-  EXPECT_EQ(ErrorReason(s->audit()->Query(q, 10).status()),
+  EXPECT_EQ(ErrorReason(s->audit()->Query(q, 40).status()),
             "AUDIT_ENTRY_CORRUPT");
   auto all = s->audit()->VerifyAll();
   EXPECT_NE(all.message().find("entry 4 "), std::string::npos) << all;
+}
+
+// The leaf hashes of the last, incomplete chunk are computed from the
+// events when the log opens; the signed root covers them.
+TEST_F(AuditLogTest, AChangedEntryAtTheEndRefusesToOpen) {
+  {
+    auto s = Open();
+    for (uint64_t n = 1; n <= 40; ++n) {
+      ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
+    }
+    StoreHead(*s->audit());
+  }
+  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+    v1::AuditEvent e;
+    std::string v;
+    ASSERT_TRUE(db->Get({}, Cf(handles, names, "audit"), U64(35), &v).ok());
+    ASSERT_TRUE(e.ParseFromString(v));
+    e.set_case_ref("forged");
+    ASSERT_TRUE(
+        db->Put({}, Cf(handles, names, "audit"), U64(35), e.SerializeAsString())
+            .ok());
+  });
+  absl::Status s = OpenStatus();
+  EXPECT_EQ(ErrorReason(s), "AUDIT_LOG_INCONSISTENT") << s;
+}
+
+// A stored chunk of 16 leaves is one key, and so is each subtree above it:
+// 40 entries store chunks 0 and 1 and the subtree of 32 leaves.
+TEST_F(AuditLogTest, TheTreeIsStoredFromChunksOfSixteenUp) {
+  {
+    auto s = Open();
+    for (uint64_t n = 1; n <= 40; ++n) {
+      ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
+    }
+  }
+  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator({}, Cf(handles, names, "audit_tree")));
+    std::vector<std::pair<std::string, size_t>> keys;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      keys.emplace_back(it->key().ToString(), it->value().size());
+    }
+    EXPECT_EQ(keys, (std::vector<std::pair<std::string, size_t>>{
+                        {std::string(1, '\4') + U64(0), 544},
+                        {std::string(1, '\4') + U64(1), 544},
+                        {std::string(1, '\5') + U64(0), 32}}));
+  });
+}
+
+// A format 1 store kept a hash for every leaf and every subtree. Opening it
+// converts it: the same roots and proofs, the lowest levels removed.
+TEST_F(AuditLogTest, AFormatOneStoreIsConverted) {
+  constexpr uint64_t kN = 40;
+  merkle::MerkleHash root;
+  std::vector<merkle::MerkleHash> leaves;
+  {
+    auto s = Open();
+    for (uint64_t n = 1; n <= kN; ++n) {
+      ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
+    }
+    StoreHead(*s->audit());
+    root = s->audit()->Current().root;
+    leaves = LeafHashes(*s->audit());
+  }
+  // Rewrites the tree as format 1 wrote it: every level, 32 bytes each.
+  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+    rocksdb::ColumnFamilyHandle* tree = Cf(handles, names, "audit_tree");
+    // (Key by key: a range deletion and later puts under the same one-byte
+    // prefix trip RocksDB 7.8's memtable insert hints on replay.)
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, tree));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ASSERT_TRUE(db->Delete({}, tree, it->key()).ok());
+    }
+    std::vector<merkle::MerkleHash> level = leaves;
+    for (int l = 0; !level.empty(); ++l) {
+      std::vector<merkle::MerkleHash> up;
+      for (size_t i = 0; i < level.size(); ++i) {
+        ASSERT_TRUE(db->Put({}, tree,
+                            std::string(1, static_cast<char>(l)) + U64(i),
+                            std::string(level[i].begin(), level[i].end()))
+                        .ok());
+        if (i % 2 == 1) up.push_back(merkle::NodeHash(level[i - 1], level[i]));
+      }
+      level = up;
+    }
+    ASSERT_TRUE(
+        db->Put({}, Cf(handles, names, "default"), "store/format", "1").ok());
+  });
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  AuditLog& log = *s->audit();
+  EXPECT_EQ(log.Current().root, root);
+  EXPECT_TRUE(log.VerifyAll().ok());
+  for (uint64_t i = 0; i < kN; ++i) {
+    EXPECT_EQ(*log.InclusionProof(i, kN), merkle::InclusionPath(leaves, i));
+  }
+  s.reset();
+  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+    std::string format;
+    ASSERT_TRUE(
+        db->Get({}, Cf(handles, names, "default"), "store/format", &format)
+            .ok());
+    EXPECT_EQ(format, "2");
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator({}, Cf(handles, names, "audit_tree")));
+    it->SeekToFirst();
+    ASSERT_TRUE(it->Valid());
+    EXPECT_EQ(it->key().ToString(), std::string(1, '\4') + U64(0))
+        << "levels 0 to 3 are gone";
+  });
+  // The new log goes on from the converted one.
+  s = Open();
+  ASSERT_TRUE(s->Accept(Request(kN + 1, "C")).ok());
+  EXPECT_EQ(s->audit()->Current().root,
+            merkle::RootOf(LeafHashes(*s->audit())));
 }
 
 TEST_F(AuditLogTest, ATruncatedLogRefusesToOpen) {
@@ -335,44 +459,45 @@ TEST_F(AuditLogTest, ATruncatedLogRefusesToOpen) {
 TEST_F(AuditLogTest, ARewrittenHistoryRefusesToOpen) {
   {
     auto s = Open();
-    for (uint64_t n = 1; n <= 8; ++n) {
+    for (uint64_t n = 1; n <= 40; ++n) {
       ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
     }
     StoreHead(*s->audit());
   }
-  // Entry 2 and its leaf hash replaced consistently: the subtrees above it
-  // no longer match the signed root.
+  // Entry 2 and its chunk's record replaced consistently, and the subtree
+  // of 32 leaves above it too: the root no longer matches the signed one.
   Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+    rocksdb::ColumnFamilyHandle* tree = Cf(handles, names, "audit_tree");
     v1::AuditEvent e;
     e.set_kind(v1::MESSAGE_ACCEPTED);
     e.set_case_ref("forged");
     const std::string bytes = e.SerializeAsString();
-    const merkle::MerkleHash h = merkle::LeafHash(AsBytes(bytes));
     ASSERT_TRUE(db->Put({}, Cf(handles, names, "audit"), U64(2), bytes).ok());
-    ASSERT_TRUE(db->Put({}, Cf(handles, names, "audit_tree"),
-                        std::string(1, '\0') + U64(2),
-                        std::string(h.begin(), h.end()))
-                    .ok());
-    // ... and every subtree above it rewritten too: level 1 (2,3), level 2
-    // (0..3), level 3 (0..7).
-    auto node = [&](int level, uint64_t i) {
+    auto get = [&](int level, uint64_t i) {
       std::string v;
-      EXPECT_TRUE(db->Get({}, Cf(handles, names, "audit_tree"),
+      EXPECT_TRUE(db->Get({}, tree,
                           std::string(1, static_cast<char>(level)) + U64(i), &v)
                       .ok());
-      merkle::MerkleHash out;
-      std::copy(v.begin(), v.end(), out.begin());
-      return out;
+      return v;
     };
-    auto put = [&](int level, uint64_t i, const merkle::MerkleHash& v) {
-      ASSERT_TRUE(db->Put({}, Cf(handles, names, "audit_tree"),
-                          std::string(1, static_cast<char>(level)) + U64(i),
-                          std::string(v.begin(), v.end()))
-                      .ok());
-    };
-    put(1, 1, merkle::NodeHash(node(0, 2), node(0, 3)));
-    put(2, 0, merkle::NodeHash(node(1, 0), node(1, 1)));
-    put(3, 0, merkle::NodeHash(node(2, 0), node(2, 1)));
+    std::string chunk = get(4, 0);
+    std::vector<merkle::MerkleHash> leaves(16);
+    for (size_t k = 0; k < 16; ++k) {
+      std::copy(chunk.begin() + 32 * (1 + k), chunk.begin() + 32 * (2 + k),
+                leaves[k].begin());
+    }
+    leaves[2] = merkle::LeafHash(AsBytes(bytes));
+    const merkle::MerkleHash hash = merkle::RootOf(leaves);
+    chunk.replace(0, 32, std::string(hash.begin(), hash.end()));
+    chunk.replace(32 * 3, 32, std::string(leaves[2].begin(), leaves[2].end()));
+    ASSERT_TRUE(db->Put({}, tree, std::string(1, '\4') + U64(0), chunk).ok());
+    merkle::MerkleHash right;
+    const std::string next = get(4, 1);
+    std::copy(next.begin(), next.begin() + 32, right.begin());
+    const merkle::MerkleHash up = merkle::NodeHash(hash, right);
+    ASSERT_TRUE(db->Put({}, tree, std::string(1, '\5') + U64(0),
+                        std::string(up.begin(), up.end()))
+                    .ok());
   });
   absl::Status s = OpenStatus();
   EXPECT_EQ(ErrorReason(s), "AUDIT_LOG_INCONSISTENT") << s;
