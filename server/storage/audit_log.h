@@ -107,10 +107,11 @@ class AuditLog {
 
  private:
   absl::StatusOr<merkle::MerkleHash> Node(int level, uint64_t i) const;
-  // The 16 leaf hashes of a stored chunk, checked against its hash; or the
-  // committed leaves of the incomplete chunk at the end.
-  absl::StatusOr<std::vector<merkle::MerkleHash>> ChunkLeaves(
-      uint64_t chunk) const ABSL_LOCKS_EXCLUDED(mu_);
+  // The 16 leaf hashes of a stored chunk, checked against its hash if
+  // `check`; or the committed leaves of the incomplete chunk at the end.
+  absl::StatusOr<std::vector<merkle::MerkleHash>> ChunkLeaves(uint64_t chunk,
+                                                              bool check) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<merkle::MerkleHash> RangeHash(uint64_t start,
                                                uint64_t size) const;
 

@@ -322,6 +322,34 @@ TEST_F(AuditLogTest, AChangedEntryIsNamed) {
   EXPECT_NE(all.message().find("entry 4 "), std::string::npos) << all;
 }
 
+// A chunk record whose hash does not match its own leaf hashes is named
+// when its entries are read, and by the whole-log check.
+TEST_F(AuditLogTest, AChunkRecordThatDisagreesWithItselfIsNamed) {
+  {
+    auto s = Open();
+    for (uint64_t n = 1; n <= 40; ++n) {
+      ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
+    }
+    StoreHead(*s->audit());
+  }
+  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+    rocksdb::ColumnFamilyHandle* tree = Cf(handles, names, "audit_tree");
+    const std::string key = std::string(1, '\4') + U64(0);
+    std::string chunk;
+    ASSERT_TRUE(db->Get({}, tree, key, &chunk).ok());
+    chunk[0] ^= 1;
+    ASSERT_TRUE(db->Put({}, tree, key, chunk).ok());
+  });
+  auto s = Open();  // the signed root is read from the level above
+  ASSERT_NE(s, nullptr);
+  auto entries = s->audit()->Entries(3, 4);
+  EXPECT_EQ(ErrorReason(entries.status()), "AUDIT_LOG_CORRUPT");
+  EXPECT_NE(entries.status().message().find("entries 0 to 15 does not match"),
+            std::string::npos)
+      << entries.status();
+  EXPECT_EQ(ErrorReason(s->audit()->VerifyAll()), "AUDIT_LOG_CORRUPT");
+}
+
 // The leaf hashes of the last, incomplete chunk are computed from the
 // events when the log opens; the signed root covers them.
 TEST_F(AuditLogTest, AChangedEntryAtTheEndRefusesToOpen) {
