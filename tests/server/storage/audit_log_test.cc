@@ -98,6 +98,29 @@ class AuditLogTest : public ::testing::Test {
     sth.set_tree_head(head.SerializeAsString());
     ASSERT_TRUE(log.StoreTreeHead(sth).ok());
   }
+  // Rewrites the stored event at `index` with `change`, leaving the tree.
+  void ChangeEvent(uint64_t index,
+                   const std::function<void(v1::AuditEvent&)>& change) {
+    Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+      rocksdb::ColumnFamilyHandle* audit = Cf(handles, names, "audit");
+      v1::AuditEvent e;
+      std::string v;
+      ASSERT_TRUE(db->Get({}, audit, U64(index), &v).ok());
+      ASSERT_TRUE(e.ParseFromString(v));
+      change(e);
+      ASSERT_TRUE(db->Put({}, audit, U64(index), e.SerializeAsString()).ok());
+    });
+  }
+  // Accepts n messages of case BG-1 and, if `sign`, stores a tree head of
+  // them; then closes the store.
+  void Fill(uint64_t n, bool sign) {
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+    for (uint64_t i = 1; i <= n; ++i) {
+      ASSERT_TRUE(s->Accept(Request(i, "BG-1")).ok());
+    }
+    if (sign) StoreHead(*s->audit());
+  }
   std::string dir_ = (fs::temp_directory_path() /
                       ("audit-test-" + std::to_string(::getpid()) + "-" +
                        std::to_string(reinterpret_cast<uintptr_t>(this))))
@@ -289,24 +312,10 @@ TEST_F(AuditLogTest, TrailQueriesByCaseMessageOrganisationAndPage) {
 }
 
 TEST_F(AuditLogTest, AChangedEntryIsNamed) {
-  {
-    auto s = Open();
-    for (uint64_t n = 1; n <= 40; ++n) {
-      ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
-    }
-    StoreHead(*s->audit());
-  }
+  Fill(40, /*sign=*/true);
   // Entry 4 is in the first chunk of 16, whose record keeps its leaf hash.
-  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
-    v1::AuditEvent e;
-    std::string v;
-    ASSERT_TRUE(db->Get({}, Cf(handles, names, "audit"), U64(4), &v).ok());
-    ASSERT_TRUE(e.ParseFromString(v));
-    e.set_recipient_org("someone-else");
-    ASSERT_TRUE(
-        db->Put({}, Cf(handles, names, "audit"), U64(4), e.SerializeAsString())
-            .ok());
-  });
+  ChangeEvent(4,
+              [](v1::AuditEvent& e) { e.set_recipient_org("someone-else"); });
   auto s = Open();  // the end and the signed root still check
   ASSERT_NE(s, nullptr);
   auto entries = s->audit()->Entries(0, 40);
@@ -325,13 +334,7 @@ TEST_F(AuditLogTest, AChangedEntryIsNamed) {
 // A chunk record whose hash does not match its own leaf hashes is named
 // when its entries are read, and by the whole-log check.
 TEST_F(AuditLogTest, AChunkRecordThatDisagreesWithItselfIsNamed) {
-  {
-    auto s = Open();
-    for (uint64_t n = 1; n <= 40; ++n) {
-      ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
-    }
-    StoreHead(*s->audit());
-  }
+  Fill(40, /*sign=*/true);
   Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
     rocksdb::ColumnFamilyHandle* tree = Cf(handles, names, "audit_tree");
     const std::string key = std::string(1, '\4') + U64(0);
@@ -353,23 +356,8 @@ TEST_F(AuditLogTest, AChunkRecordThatDisagreesWithItselfIsNamed) {
 // The leaf hashes of the last, incomplete chunk are computed from the
 // events when the log opens; the signed root covers them.
 TEST_F(AuditLogTest, AChangedEntryAtTheEndRefusesToOpen) {
-  {
-    auto s = Open();
-    for (uint64_t n = 1; n <= 40; ++n) {
-      ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
-    }
-    StoreHead(*s->audit());
-  }
-  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
-    v1::AuditEvent e;
-    std::string v;
-    ASSERT_TRUE(db->Get({}, Cf(handles, names, "audit"), U64(35), &v).ok());
-    ASSERT_TRUE(e.ParseFromString(v));
-    e.set_case_ref("forged");
-    ASSERT_TRUE(
-        db->Put({}, Cf(handles, names, "audit"), U64(35), e.SerializeAsString())
-            .ok());
-  });
+  Fill(40, /*sign=*/true);
+  ChangeEvent(35, [](v1::AuditEvent& e) { e.set_case_ref("forged"); });
   absl::Status s = OpenStatus();
   EXPECT_EQ(ErrorReason(s), "AUDIT_LOG_INCONSISTENT") << s;
 }
@@ -377,12 +365,7 @@ TEST_F(AuditLogTest, AChangedEntryAtTheEndRefusesToOpen) {
 // A stored chunk of 16 leaves is one key, and so is each subtree above it:
 // 40 entries store chunks 0 and 1 and the subtree of 32 leaves.
 TEST_F(AuditLogTest, TheTreeIsStoredFromChunksOfSixteenUp) {
-  {
-    auto s = Open();
-    for (uint64_t n = 1; n <= 40; ++n) {
-      ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
-    }
-  }
+  Fill(40, /*sign=*/false);
   Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
     std::unique_ptr<rocksdb::Iterator> it(
         db->NewIterator({}, Cf(handles, names, "audit_tree")));
@@ -466,13 +449,7 @@ TEST_F(AuditLogTest, AFormatOneStoreIsConverted) {
 }
 
 TEST_F(AuditLogTest, ATruncatedLogRefusesToOpen) {
-  {
-    auto s = Open();
-    for (uint64_t n = 1; n <= 10; ++n) {
-      ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
-    }
-    StoreHead(*s->audit());
-  }
+  Fill(10, /*sign=*/true);
   Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
     for (uint64_t i = 7; i < 10; ++i) {
       ASSERT_TRUE(db->Delete({}, Cf(handles, names, "audit"), U64(i)).ok());
@@ -485,13 +462,7 @@ TEST_F(AuditLogTest, ATruncatedLogRefusesToOpen) {
 }
 
 TEST_F(AuditLogTest, ARewrittenHistoryRefusesToOpen) {
-  {
-    auto s = Open();
-    for (uint64_t n = 1; n <= 40; ++n) {
-      ASSERT_TRUE(s->Accept(Request(n, "BG-1")).ok());
-    }
-    StoreHead(*s->audit());
-  }
+  Fill(40, /*sign=*/true);
   // Entry 2 and its chunk's record replaced consistently, and the subtree
   // of 32 leaves above it too: the root no longer matches the signed one.
   Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
