@@ -60,6 +60,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/bytes.h"
+#include "common/process/mutex_checks.h"
 #include "common/status.h"
 #include "trm/client/client.h"
 #include "trm/v1/case.pb.h"
@@ -777,6 +778,7 @@ int Stall(const Common& c, size_t streams, int hold_s) {
 }  // namespace trm::load
 
 int main(int argc, char** argv) {
+  trm::process::ConfigureMutexChecks();
   CLI::App app{"trm_load: load and crash-test driver for trm-broker"};
   app.require_subcommand(1);
   trm::load::Common c;

@@ -40,6 +40,7 @@
 #include "common/cases/payload_facts.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
+#include "common/process/mutex_checks.h"
 #include "common/status.h"
 
 namespace trm::client {
@@ -592,4 +593,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace trm::client
 
-int main(int argc, char** argv) { return trm::client::Main(argc, argv); }
+int main(int argc, char** argv) {
+  trm::process::ConfigureMutexChecks();
+  return trm::client::Main(argc, argv);
+}

@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "common/crypto/key_files.h"
 #include "common/log.h"
+#include "common/process/mutex_checks.h"
 #include "common/status.h"
 #include "server/admin/admin_service.h"
 #include "server/audit/audit_service.h"
@@ -579,8 +580,10 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  // Before any thread starts: malloc settings for batches of envelopes.
+  // Before any thread starts: malloc settings for batches of envelopes,
+  // and Abseil's lock-order checks as the build wants them.
   trm::process::TuneAllocator();
+  trm::process::ConfigureMutexChecks();
 
   CLI::App app{
       "trm-broker: a national node of the Transnational Referral "

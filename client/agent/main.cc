@@ -31,6 +31,7 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/process/mutex_checks.h"
 #include "common/status.h"
 #include "trm/client/client.h"
 
@@ -296,6 +297,7 @@ int AddUser(const std::string& users, const std::string& name,
 }  // namespace trm::agent
 
 int main(int argc, char** argv) {
+  trm::process::ConfigureMutexChecks();
   CLI::App app{"trm-agent: an organisation's gateway to its trm-broker node"};
   std::string config;
   bool check = false;

@@ -8,6 +8,7 @@
 #include "common/bytes.h"
 #include "common/status.h"
 #include "common/time_text.h"
+#include "server/storage/audit_index.h"
 
 namespace trm::storage {
 namespace {
@@ -38,14 +39,6 @@ std::string EventKey(uint64_t index) {
 std::string NodeKey(int level, uint64_t i) {
   std::string k(1, static_cast<char>(level));
   PutU64(k, i);
-  return k;
-}
-
-// tag || u8 len || field: the prefix of one index's keys.
-std::string IndexPrefix(char tag, absl::string_view field) {
-  std::string k(1, tag);
-  k.push_back(static_cast<char>(std::min<size_t>(field.size(), 255)));
-  k.append(field.data(), std::min<size_t>(field.size(), 255));
   return k;
 }
 
@@ -263,7 +256,8 @@ void AuditLog::Begin() {
   pending_tail_ = tail_;
 }
 
-void AuditLog::Add(v1::AuditEvent event, rocksdb::WriteBatch& batch) {
+void AuditLog::Add(v1::AuditEvent event, rocksdb::WriteBatch& batch,
+                   uint64_t* group) {
   const uint64_t index = pending_size_++;
   event.set_node(node_id_);
   const std::string bytes = event.SerializeAsString();
@@ -290,23 +284,7 @@ void AuditLog::Add(v1::AuditEvent event, rocksdb::WriteBatch& batch) {
         .PermitUncheckedError();
   }
   pending_edge_[level] = h;
-  // Indexes for trail queries.
-  std::string suffix;
-  PutU64(suffix, index);
-  auto put_index = [&](char tag, absl::string_view field) {
-    if (field.empty()) return;
-    batch.Put(index_, IndexPrefix(tag, field) + suffix, "")
-        .PermitUncheckedError();
-  };
-  put_index('m', event.message_id());
-  put_index('c', event.case_ref());
-  put_index('o', event.sender_org());
-  if (event.recipient_org() != event.sender_org()) {
-    put_index('o', event.recipient_org());
-  }
-  put_index('n', event.peer_node());
-  const char kind = static_cast<char>(event.kind());
-  put_index('k', absl::string_view(&kind, 1));
+  PutAuditIndexEntries(index_, event, index, group, batch);
 }
 
 void AuditLog::Commit() {
@@ -411,55 +389,10 @@ absl::StatusOr<AuditPage> AuditLog::Query(const v1::TrailQuery& q,
       q.page_size() == 0 ? 100 : std::min<uint32_t>(q.page_size(), 1000);
   limit = std::min(limit, Current().size);
   AuditPage out;
-  // The most selective index the query allows, or the whole log.
-  std::string prefix;
-  if (!q.message_id().empty()) {
-    prefix = IndexPrefix('m', q.message_id());
-  } else if (!q.case_ref().empty()) {
-    prefix = IndexPrefix('c', q.case_ref());
-  } else if (!q.organisation().empty()) {
-    prefix = IndexPrefix('o', q.organisation());
-  } else if (!q.node().empty()) {
-    prefix = IndexPrefix('n', q.node());
-  } else if (q.kind() != v1::AUDIT_EVENT_KIND_UNSPECIFIED) {
-    const char kind = static_cast<char>(q.kind());
-    prefix = IndexPrefix('k', absl::string_view(&kind, 1));
-  }
-  std::vector<uint64_t> candidates;
-  uint64_t scanned_to = q.page_token();
-  bool exhausted = true;
-  if (prefix.empty()) {
-    for (uint64_t i = q.page_token(); i < limit; ++i) {
-      if (candidates.size() >= kMaxScan) {
-        exhausted = false;
-        break;
-      }
-      candidates.push_back(i);
-      scanned_to = i + 1;
-    }
-  } else {
-    std::string lower = prefix;
-    PutU64(lower, q.page_token());
-    std::string upper = prefix;
-    PutU64(upper, limit);
-    rocksdb::Slice lo(lower), up(upper);
-    rocksdb::ReadOptions ro;
-    ro.iterate_lower_bound = &lo;
-    ro.iterate_upper_bound = &up;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index_));
-    for (it->Seek(lower); it->Valid(); it->Next()) {
-      if (candidates.size() >= kMaxScan) {
-        exhausted = false;
-        break;
-      }
-      const uint64_t i = GetU64(it->key().data() + it->key().size() - 8);
-      candidates.push_back(i);
-      scanned_to = i + 1;
-    }
-    if (!it->status().ok()) {
-      return Unavailable("cannot read the audit index", it->status());
-    }
-  }
+  ASSIGN_OR_RETURN(
+      AuditCandidates found,
+      FindAuditCandidates(db_, index_, q, q.page_token(), limit, kMaxScan));
+  const std::vector<uint64_t>& candidates = found.indexes;
   // Read candidates in chunks, keep the matches, stop when the page is full.
   for (size_t k = 0; k < candidates.size();) {
     const size_t n = std::min<size_t>(256, candidates.size() - k);
@@ -478,8 +411,8 @@ absl::StatusOr<AuditPage> AuditLog::Query(const v1::TrailQuery& q,
     }
     k += n;
   }
-  out.more = !exhausted;
-  out.next = scanned_to;
+  out.more = !found.complete;
+  out.next = found.next;
   return out;
 }
 

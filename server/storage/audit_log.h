@@ -9,7 +9,7 @@
 //               subtree of 2^level leaves starting at leaf i * 2^level, for
 //               levels above 4; at level 4 (a chunk of 16 leaves) that
 //               hash followed by the chunk's 16 leaf hashes (544 bytes)
-//   audit_index u8 tag || field || u64be(index) -> "" (tags below)
+//   audit_index the trail queries' indexes (server/storage/audit_index.h)
 //   default     "audit/sth"                     -> the newest SignedTreeHead
 // An append writes the event and the stored subtrees it completes (one per
 // 8 events on average), from the right edge kept in memory: about one key
@@ -70,7 +70,11 @@ class AuditLog {
   // batch; after the batch is written, Commit() publishes it, or Abort()
   // forgets it.
   void Begin();
-  void Add(v1::AuditEvent event, rocksdb::WriteBatch& batch);
+  // `group`, when given, is the message group the event's status record
+  // keeps for its index entries (PutAuditIndexEntries); Add updates it on
+  // the message's first event.
+  void Add(v1::AuditEvent event, rocksdb::WriteBatch& batch,
+           uint64_t* group = nullptr);
   void Commit();
   void Abort();
 

@@ -172,6 +172,21 @@ void GroupWrite::Log(v1::AuditEvent event) {
   if (audit_ != nullptr) audit_->Add(std::move(event), batch_);
 }
 
+void GroupWrite::Log(v1::AuditEvent event, v1::StoredStatus& st) {
+  if (audit_ == nullptr) return;
+  // The group is the message id's and case reference's: an event with
+  // other ones (none today) is indexed under its own.
+  const bool same = event.message_id() == st.message_id() &&
+                    event.case_ref() == st.case_ref();
+  if (!same) {
+    audit_->Add(std::move(event), batch_);
+    return;
+  }
+  uint64_t group = st.audit_group();
+  audit_->Add(std::move(event), batch_, &group);
+  st.set_audit_group(group);
+}
+
 void GroupWrite::NotifyOrigin(const v1::StoredStatus& st) {
   if (st.origin_node().empty()) return;
   const std::string queue = NoticeQueue(st.origin_node());
@@ -291,7 +306,7 @@ bool GroupWrite::Apply(const AcceptOp& op, StoreResult& result) {
       r.origin_node.empty() ? v1::MESSAGE_ACCEPTED : v1::MESSAGE_RECEIVED, st,
       r.now_unix_ms);
   accepted.set_peer_node(r.origin_node);
-  Log(std::move(accepted));
+  Log(std::move(accepted), st);
   result.outcome = AcceptOutcome{st, false, 0};
   PutStatus(std::move(st));
   return true;
@@ -316,7 +331,7 @@ bool GroupWrite::Apply(const AcknowledgeOp& op, StoreResult& result) {
     v1::AuditEvent e = EventOf(v1::MESSAGE_REFUSED, existing, op.now_unix_ms);
     e.set_reason_code(existing.reason_code());
     e.set_evidence_sha256(Sha256Of(existing.refusal()));
-    Log(std::move(e));
+    Log(std::move(e), existing);
   } else {
     existing.set_state(v1::ACKNOWLEDGED);
     existing.set_acknowledged_unix_ms(op.now_unix_ms);
@@ -326,7 +341,7 @@ bool GroupWrite::Apply(const AcknowledgeOp& op, StoreResult& result) {
     v1::AuditEvent e =
         EventOf(v1::MESSAGE_ACKNOWLEDGED, existing, op.now_unix_ms);
     e.set_evidence_sha256(Sha256Of(existing.acknowledgement()));
-    Log(std::move(e));
+    Log(std::move(e), existing);
   }
   NotifyOrigin(existing);
   PutStatus(std::move(existing));
@@ -349,7 +364,7 @@ bool GroupWrite::Apply(const RelayedOp& op, StoreResult& result) {
   v1::AuditEvent e = EventOf(v1::MESSAGE_RELAYED, existing, op.now_unix_ms);
   e.set_peer_node(relayed.node);
   e.set_evidence_sha256(Sha256Of(relayed.receipt));
-  Log(std::move(e));
+  Log(std::move(e), existing);
   PutStatus(std::move(existing));
   return true;
 }
@@ -366,7 +381,7 @@ bool GroupWrite::Apply(const RejectQueuedOp& op, StoreResult& result) {
   v1::AuditEvent e = EventOf(v1::MESSAGE_REJECTED, existing, op.now_unix_ms);
   e.set_reason_code(existing.reason_code());
   if (absl::StartsWith(*op.queue, ">")) e.set_peer_node(op.queue->substr(1));
-  Log(std::move(e));
+  Log(std::move(e), existing);
   PutStatus(std::move(existing));
   return true;
 }
@@ -379,7 +394,7 @@ bool GroupWrite::Apply(const DeliveredOp& op, StoreResult& result) {
   if (existing.state() != v1::ACCEPTED) return false;
   existing.set_state(v1::DELIVERED);
   existing.set_delivered_unix_ms(op.now_unix_ms);
-  Log(EventOf(v1::MESSAGE_DELIVERED, existing, op.now_unix_ms));
+  Log(EventOf(v1::MESSAGE_DELIVERED, existing, op.now_unix_ms), existing);
   NotifyOrigin(existing);
   PutStatus(std::move(existing));
   return true;
@@ -442,7 +457,7 @@ bool GroupWrite::Apply(const ExpireOp& op, StoreResult& result) {
         DeadLetter(id);
         RemoveFromQueue(QueueOf(st), st);
         MarkExpired(st, op.now_unix_ms);
-        Log(EventOf(v1::MESSAGE_EXPIRED, st, op.now_unix_ms));
+        Log(EventOf(v1::MESSAGE_EXPIRED, st, op.now_unix_ms), st);
         NotifyOrigin(st);
         PutStatus(std::move(st));
         ++result.count;
@@ -457,7 +472,7 @@ bool GroupWrite::Apply(const PurgeOp& op, StoreResult& result) {
         batch_.Delete(cf_.envelopes, id).PermitUncheckedError();
         if (found) {
           st.set_purged_unix_ms(op.now_unix_ms);
-          Log(EventOf(v1::MESSAGE_PURGED, st, op.now_unix_ms));
+          Log(EventOf(v1::MESSAGE_PURGED, st, op.now_unix_ms), st);
           PutStatus(std::move(st));
         }
         ++result.count;
@@ -480,8 +495,9 @@ bool GroupWrite::Apply(const RejectionOp& op, StoreResult& result) {
   v1::AuditEvent rejected =
       EventOf(v1::MESSAGE_REJECTED, r, r.rejected_unix_ms());
   rejected.set_reason_code(r.reason_code());
-  Log(std::move(rejected));
-  PutStatus(r);
+  v1::StoredStatus record = r;
+  Log(std::move(rejected), record);
+  PutStatus(std::move(record));
   return true;
 }
 
@@ -511,7 +527,7 @@ bool GroupWrite::Apply(const PathOp& op, StoreResult& result) {
     e.set_peer_node(*op.peer);
     if (kind == v1::REMOTE_REFUSED) e.set_reason_code(existing.reason_code());
     e.set_evidence_sha256(Sha256Of(evidence));
-    Log(std::move(e));
+    Log(std::move(e), existing);
   };
   if (before.delivered_unix_ms() == 0 && existing.delivered_unix_ms()) {
     remote(v1::REMOTE_DELIVERED, existing.delivered_unix_ms(),

@@ -160,6 +160,10 @@ class GroupWrite {
   QueueState& Queue(const std::string& queue);
   absl::Status CaseRecord(const std::string& case_ref, v1::CaseRecord* out);
   void Log(v1::AuditEvent event);
+  // An event of the message of `st`, made from it by EventOf: indexed in the
+  // message's group, which `st` keeps (server/storage/audit_index.h). Call
+  // it before PutStatus(st).
+  void Log(v1::AuditEvent event, v1::StoredStatus& st);
   // A relayed message's step: a notice for the node it came from.
   void NotifyOrigin(const v1::StoredStatus& status);
   // Takes the message of `existing` out of `queue`'s live entries.

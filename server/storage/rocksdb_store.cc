@@ -238,7 +238,11 @@ absl::Status RocksMessageStore::CheckFormat(const RocksStoreOptions& options) {
   // A store without the record was written before it existed: format 1.
   if (s.IsNotFound()) format = "1";
   const bool convert = format == "1";
-  if (!convert && format != std::to_string(kStoreFormat)) {
+  // Format 3 indexes a message's later audit events under its first one
+  // (server/storage/audit_index.h); format 2's entries read the same, so
+  // it needs no conversion, only the new record.
+  const bool upgrade = format == "2";
+  if (!convert && !upgrade && format != std::to_string(kStoreFormat)) {
     return Error(
         absl::StatusCode::kFailedPrecondition, "STORE_FORMAT_UNKNOWN",
         absl::StrCat("the store at ", options.path, " has on-disk format ",
@@ -277,13 +281,17 @@ absl::Status RocksMessageStore::CheckFormat(const RocksStoreOptions& options) {
   s = db_->Write(wo, &batch);
   if (!s.ok())
     return StoreUnavailable("cannot write the store's format record", s);
-  if (converted > 0) {
+  if (converted > 0 || upgrade) {
     log::Info("store.converted",
               absl::StrCat("converted the store at ", options.path,
-                           " from on-disk format 1 to format ", kStoreFormat,
-                           " (the audit tree of ", converted,
-                           " entries no longer stores its lowest levels); an "
-                           "older trm-broker cannot open it now"));
+                           " from on-disk format ", format, " to format ",
+                           kStoreFormat,
+                           converted > 0
+                               ? absl::StrCat(" (the audit tree of ", converted,
+                                              " entries no longer stores its "
+                                              "lowest levels)")
+                               : std::string(),
+                           "; an older trm-broker cannot open it now"));
   }
   return absl::OkStatus();
 }

@@ -67,8 +67,9 @@ struct RocksStoreOptions {
 
 // The on-disk format this binary reads and writes (the "store/format"
 // record). A store without the record predates it and is format 1; format
-// 1 is converted when opened (its audit tree stored every level).
-inline constexpr int kStoreFormat = 2;
+// 1 is converted when opened (its audit tree stored every level), and
+// format 2 is taken as it is (its audit index entries read the same).
+inline constexpr int kStoreFormat = 3;
 
 class RocksMessageStore final : public MessageStore {
  public:

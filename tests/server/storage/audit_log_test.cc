@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "common/crypto/hash.h"
 #include "common/status.h"
@@ -311,6 +312,156 @@ TEST_F(AuditLogTest, TrailQueriesByCaseMessageOrganisationAndPage) {
   EXPECT_EQ(log.Query(v1::TrailQuery(), 5)->entries.size(), 5u);
 }
 
+// What a trail query by message id or case reference must return: every
+// event carrying it, oldest first, read from the log itself.
+std::vector<uint64_t> Expected(AuditLog& log, const v1::TrailQuery& q) {
+  std::vector<uint64_t> out;
+  auto all = log.Entries(0, log.Current().size);
+  EXPECT_TRUE(all.ok());
+  for (const AuditEntry& e : *all) {
+    v1::AuditEvent ev;
+    ev.ParseFromString(e.event);
+    if (!q.message_id().empty() && ev.message_id() != q.message_id()) continue;
+    if (!q.case_ref().empty() && ev.case_ref() != q.case_ref()) continue;
+    out.push_back(e.index);
+  }
+  return out;
+}
+
+// Every page of `q` at `page_size`, as the indexes returned.
+std::vector<uint64_t> Paged(AuditLog& log, v1::TrailQuery q,
+                            uint32_t page_size) {
+  std::vector<uint64_t> seen;
+  q.set_page_size(page_size);
+  for (int calls = 0; calls < 1000; ++calls) {
+    auto p = log.Query(q, log.Current().size);
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) break;
+    for (const AuditEntry& e : p->entries) seen.push_back(e.index);
+    if (!p->more) break;
+    q.set_page_token(p->next);
+  }
+  return seen;
+}
+
+// Messages of three cases, each delivered and acknowledged in another
+// order than they arrived, checked against the log at every page size.
+void ExpectEveryQueryComplete(AuditLog& log, uint64_t messages) {
+  for (uint64_t n = 1; n <= messages; ++n) {
+    v1::TrailQuery q;
+    q.set_message_id(Id(n));
+    const std::vector<uint64_t> want = Expected(log, q);
+    EXPECT_FALSE(want.empty());
+    EXPECT_EQ(Paged(log, q, 1), want) << "message " << n;
+    EXPECT_EQ(Paged(log, q, 100), want) << "message " << n;
+  }
+  for (const char* c : {"BG-0", "BG-1", "BG-2"}) {
+    v1::TrailQuery q;
+    q.set_case_ref(c);
+    const std::vector<uint64_t> want = Expected(log, q);
+    for (uint32_t page : {1u, 3u, 7u, 1000u}) {
+      EXPECT_EQ(Paged(log, q, page), want) << c << " in pages of " << page;
+    }
+  }
+}
+
+void DeliverAndAcknowledge(RocksMessageStore& s, uint64_t from, uint64_t to) {
+  for (uint64_t n = to; n >= from; --n) {
+    ASSERT_TRUE(s.MarkDelivered(Id(n), 5000 + static_cast<int64_t>(n)).ok());
+  }
+  for (uint64_t n = from; n <= to; n += 2) {
+    ASSERT_TRUE(
+        s.AcknowledgeAll("bg-naptip", {{Id(n), "ack", ""}}, 9000).front().ok());
+  }
+}
+
+// Format 3: a message's first event is indexed under its message id and
+// case reference, its later events once each, under the first.
+TEST_F(AuditLogTest, LaterEventsAreIndexedUnderTheMessagesFirst) {
+  constexpr uint64_t kN = 30;
+  {
+    auto s = Open();
+    for (uint64_t n = 1; n <= kN; ++n) {
+      ASSERT_TRUE(s->Accept(Request(n, "BG-" + std::to_string(n % 3))).ok());
+    }
+    DeliverAndAcknowledge(*s, 1, kN);
+    ExpectEveryQueryComplete(*s->audit(), kN);
+    EXPECT_EQ(s->audit()->Current().size, kN * 2 + (kN + 1) / 2);
+  }
+  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+    std::map<char, int> keys;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator({}, Cf(handles, names, "audit_index")));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) keys[it->key()[0]]++;
+    EXPECT_EQ(keys['m'], static_cast<int>(kN)) << "one per message";
+    EXPECT_EQ(keys['c'], static_cast<int>(kN));
+    EXPECT_EQ(keys['f'], static_cast<int>(kN + (kN + 1) / 2))
+        << "one per later event";
+  });
+}
+
+// A format 2 store indexed every event under its message id and case, and
+// its status records keep no group: it opens as format 3, every event is
+// still found, and the messages' next events start groups of their own.
+TEST_F(AuditLogTest, AFormatTwoIndexIsReadAsItIs) {
+  constexpr uint64_t kN = 30;
+  {
+    auto s = Open();
+    for (uint64_t n = 1; n <= kN; ++n) {
+      ASSERT_TRUE(s->Accept(Request(n, "BG-" + std::to_string(n % 3))).ok());
+    }
+    DeliverAndAcknowledge(*s, 1, kN / 2);
+  }
+  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+    rocksdb::ColumnFamilyHandle* index = Cf(handles, names, "audit_index");
+    rocksdb::ColumnFamilyHandle* status = Cf(handles, names, "status");
+    ASSERT_NE(status, nullptr);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, index));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key()[0] == 'm' || it->key()[0] == 'c' || it->key()[0] == 'f') {
+        ASSERT_TRUE(db->Delete({}, index, it->key()).ok());
+      }
+    }
+    std::unique_ptr<rocksdb::Iterator> ev(
+        db->NewIterator({}, Cf(handles, names, "audit")));
+    for (ev->SeekToFirst(); ev->Valid(); ev->Next()) {
+      v1::AuditEvent e;
+      ASSERT_TRUE(e.ParseFromString(ev->value().ToString()));
+      for (auto [tag, field] :
+           {std::pair{'m', e.message_id()}, std::pair{'c', e.case_ref()}}) {
+        std::string k(1, tag);
+        k.push_back(static_cast<char>(field.size()));
+        ASSERT_TRUE(
+            db->Put({}, index, k + field + ev->key().ToString(), "").ok());
+      }
+    }
+    std::unique_ptr<rocksdb::Iterator> st(db->NewIterator({}, status));
+    for (st->SeekToFirst(); st->Valid(); st->Next()) {
+      v1::StoredStatus record;
+      ASSERT_TRUE(record.ParseFromString(st->value().ToString()));
+      ASSERT_NE(record.audit_group(), 0u);
+      record.clear_audit_group();
+      ASSERT_TRUE(
+          db->Put({}, status, st->key(), record.SerializeAsString()).ok());
+    }
+    ASSERT_TRUE(
+        db->Put({}, Cf(handles, names, "default"), "store/format", "2").ok());
+  });
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  ExpectEveryQueryComplete(*s->audit(), kN);
+  DeliverAndAcknowledge(*s, kN / 2 + 1, kN);
+  ExpectEveryQueryComplete(*s->audit(), kN);
+  s.reset();
+  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+    std::string format;
+    ASSERT_TRUE(
+        db->Get({}, Cf(handles, names, "default"), "store/format", &format)
+            .ok());
+    EXPECT_EQ(format, "3");
+  });
+}
+
 TEST_F(AuditLogTest, AChangedEntryIsNamed) {
   Fill(40, /*sign=*/true);
   // Entry 4 is in the first chunk of 16, whose record keeps its leaf hash.
@@ -433,7 +584,7 @@ TEST_F(AuditLogTest, AFormatOneStoreIsConverted) {
     ASSERT_TRUE(
         db->Get({}, Cf(handles, names, "default"), "store/format", &format)
             .ok());
-    EXPECT_EQ(format, "2");
+    EXPECT_EQ(format, "3");
     std::unique_ptr<rocksdb::Iterator> it(
         db->NewIterator({}, Cf(handles, names, "audit_tree")));
     it->SeekToFirst();

@@ -750,12 +750,12 @@ TEST_F(RocksStoreTest, RefusesAnUnknownFormatAndAnotherNodesStore) {
   EXPECT_EQ(ErrorReason(wrong.status()), "STORE_OF_OTHER_NODE");
   EXPECT_NE(wrong.status().message().find("belongs to node 'bg'"),
             std::string::npos);
-  PutMeta(dir_, "store/format", "3");
+  PutMeta(dir_, "store/format", "4");
   RocksStoreOptions bg = Options(dir_);
   bg.node_id = "bg";
   auto newer = RocksMessageStore::Open(bg);
   EXPECT_EQ(ErrorReason(newer.status()), "STORE_FORMAT_UNKNOWN");
-  EXPECT_NE(newer.status().message().find("format 3"), std::string::npos);
+  EXPECT_NE(newer.status().message().find("format 4"), std::string::npos);
   // A store from before the record existed is format 1, and opens.
   PutMeta(dir_, "store/format", "");
   auto same = RocksMessageStore::Open(bg);
