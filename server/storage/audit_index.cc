@@ -7,21 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "server/storage/store_keys.h"
 
 namespace trm::storage {
 namespace {
 
 constexpr char kGroupTag = 'f';
-
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-uint64_t GetU64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
-  return v;
-}
 
 // tag || u8 len || field: the prefix of one field's keys.
 std::string FieldPrefix(char tag, absl::string_view field) {
@@ -33,7 +24,7 @@ std::string FieldPrefix(char tag, absl::string_view field) {
 
 std::string GroupPrefix(uint64_t first) {
   std::string k(1, kGroupTag);
-  PutU64(k, first);
+  PutU64BE(k, first);
   return k;
 }
 
@@ -51,9 +42,9 @@ absl::StatusOr<bool> Scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
                           const std::function<void(uint64_t)>& visit) {
   if (from >= limit) return true;
   std::string lower = prefix;
-  PutU64(lower, from);
+  PutU64BE(lower, from);
   std::string upper = prefix;
-  PutU64(upper, limit);
+  PutU64BE(upper, limit);
   rocksdb::Slice lo(lower), up(upper);
   rocksdb::ReadOptions ro;
   ro.iterate_lower_bound = &lo;
@@ -62,7 +53,7 @@ absl::StatusOr<bool> Scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
   uint64_t n = 0;
   for (it->Seek(lower); it->Valid(); it->Next()) {
     if (n == max) return false;
-    visit(GetU64(it->key().data() + it->key().size() - 8));
+    visit(GetU64BE(it->key().data() + it->key().size() - 8));
     ++n;
   }
   if (!it->status().ok()) return Unavailable(it->status());
@@ -120,7 +111,7 @@ void PutAuditIndexEntries(rocksdb::ColumnFamilyHandle* cf,
                           const v1::AuditEvent& event, uint64_t index,
                           uint64_t* group, rocksdb::WriteBatch& batch) {
   std::string suffix;
-  PutU64(suffix, index);
+  PutU64BE(suffix, index);
   auto put = [&](char tag, absl::string_view field) {
     if (field.empty()) return;
     batch.Put(cf, FieldPrefix(tag, field) + suffix, "").PermitUncheckedError();

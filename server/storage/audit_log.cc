@@ -9,6 +9,7 @@
 #include "common/status.h"
 #include "common/time_text.h"
 #include "server/storage/audit_index.h"
+#include "server/storage/store_keys.h"
 
 namespace trm::storage {
 namespace {
@@ -20,25 +21,15 @@ constexpr uint64_t kChunk = uint64_t{1} << kChunkLevel;
 constexpr size_t kHash = 32;
 constexpr size_t kChunkRecord = kHash * (1 + kChunk);  // root, then leaves
 
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-uint64_t GetU64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
-  return v;
-}
-
 std::string EventKey(uint64_t index) {
   std::string k;
-  PutU64(k, index);
+  PutU64BE(k, index);
   return k;
 }
 
 std::string NodeKey(int level, uint64_t i) {
   std::string k(1, static_cast<char>(level));
-  PutU64(k, i);
+  PutU64BE(k, i);
   return k;
 }
 
@@ -183,7 +174,7 @@ absl::Status AuditLog::Recover() {
                        "an audit log key has the wrong "
                        "layout");
       }
-      size = GetU64(it->key().data()) + 1;
+      size = GetU64BE(it->key().data()) + 1;
     }
   }
   // The leaves of the incomplete chunk at the end are not stored: they are
@@ -513,7 +504,7 @@ absl::StatusOr<uint64_t> ConvertAuditTreeFromFormat1(
   uint64_t next = 0;
   for (it->Seek(lowest); it->Valid(); it->Next()) {
     const uint64_t index =
-        it->key().size() == 9 ? GetU64(it->key().data() + 1) : UINT64_MAX;
+        it->key().size() == 9 ? GetU64BE(it->key().data() + 1) : UINT64_MAX;
     if (index != next || it->value().size() != kHash) {
       return Corrupt("AUDIT_LOG_CORRUPT",
                      absl::StrCat("converting the audit tree from format 1: "

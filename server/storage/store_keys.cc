@@ -21,6 +21,12 @@ uint64_t GetBigEndian(absl::string_view in) {
 
 }  // namespace
 
+void PutU64BE(std::string& out, uint64_t v) { PutBigEndian(out, v, 8); }
+
+uint64_t GetU64BE(const char* p) {
+  return GetBigEndian(absl::string_view(p, 8));
+}
+
 std::string QueueKey(absl::string_view queue, uint64_t seq) {
   std::string key;
   key.reserve(1 + queue.size() + 8);

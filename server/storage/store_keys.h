@@ -22,6 +22,10 @@
 
 namespace trm::storage {
 
+// Appends v as 8 big-endian bytes (keys that sort by number); reads them.
+void PutU64BE(std::string& out, uint64_t v);
+uint64_t GetU64BE(const char* p);
+
 // The key of position `seq` of `queue` (a queue name is at most 255 bytes).
 std::string QueueKey(absl::string_view queue, uint64_t seq);
 // Decodes a queue key; false when it does not have the layout.

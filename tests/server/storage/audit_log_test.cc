@@ -112,6 +112,16 @@ class AuditLogTest : public ::testing::Test {
       ASSERT_TRUE(db->Put({}, audit, U64(index), e.SerializeAsString()).ok());
     });
   }
+  // The store's format record, read with the store closed.
+  std::string StoredFormat() {
+    std::string format;
+    Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
+      EXPECT_TRUE(
+          db->Get({}, Cf(handles, names, "default"), "store/format", &format)
+              .ok());
+    });
+    return format;
+  }
   // Accepts n messages of case BG-1 and, if `sign`, stores a tree head of
   // them; then closes the store.
   void Fill(uint64_t n, bool sign) {
@@ -453,13 +463,7 @@ TEST_F(AuditLogTest, AFormatTwoIndexIsReadAsItIs) {
   DeliverAndAcknowledge(*s, kN / 2 + 1, kN);
   ExpectEveryQueryComplete(*s->audit(), kN);
   s.reset();
-  Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
-    std::string format;
-    ASSERT_TRUE(
-        db->Get({}, Cf(handles, names, "default"), "store/format", &format)
-            .ok());
-    EXPECT_EQ(format, "3");
-  });
+  EXPECT_EQ(StoredFormat(), "3");
 }
 
 TEST_F(AuditLogTest, AChangedEntryIsNamed) {
@@ -579,12 +583,8 @@ TEST_F(AuditLogTest, AFormatOneStoreIsConverted) {
     EXPECT_EQ(*log.InclusionProof(i, kN), merkle::InclusionPath(leaves, i));
   }
   s.reset();
+  EXPECT_EQ(StoredFormat(), "3");
   Tamper([&](rocksdb::DB* db, auto& handles, const auto& names) {
-    std::string format;
-    ASSERT_TRUE(
-        db->Get({}, Cf(handles, names, "default"), "store/format", &format)
-            .ok());
-    EXPECT_EQ(format, "3");
     std::unique_ptr<rocksdb::Iterator> it(
         db->NewIterator({}, Cf(handles, names, "audit_tree")));
     it->SeekToFirst();
