@@ -106,8 +106,13 @@ fi
 
 say "6. A federation of three countries: CA, signed directory, three nodes with mutual TLS"
 pki() { bash "$root/deploy/pki/make-pki.sh" pki "$@" >/dev/null; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-declare -A port=([bg]=$(free_port) [ng]=$(free_port) [it]=$(free_port))
+# Chosen with all three sockets open, so the ports differ (two separate
+# bind(0) calls can return the same one).
+read -r p_bg p_ng p_it < <(python3 -c 'import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+declare -A port=([bg]=$p_bg [ng]=$p_ng [it]=$p_it)
 orgs="bg-nrm bg-ngo ng-naptip ng-ngo ng-reception it-nrm it-ngo"
 pki ca "TRM demo federation CA"
 for n in bg ng it; do pki node $n; "$trmctl" keygen --org $n-node --dir keys >/dev/null; done

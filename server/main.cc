@@ -396,6 +396,10 @@ int Run(const Flags& flags) {
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(cfg->listen, credentials, &port);
+  // gRPC sets SO_REUSEPORT by default: a second node started on the same
+  // port would then share its connections with the first. Off, it fails to
+  // start (LISTEN_FAILED) instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // A bound on the server's threads: past it a new call is refused with
   // RESOURCE_EXHAUSTED instead of a thread more (the per-organisation
   // limit keeps one organisation from taking them all).

@@ -7,8 +7,20 @@
 # set; it sets bg_port, ng_port, it_port and uses the array pids.
 # polls (tests/checks.sh) for the scripts that do not load checks.sh.
 type polls >/dev/null 2>&1 || polls() { echo $(( $1 * ${TRM_WAIT_SCALE:-3} )); }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-bg_port=$(free_port); ng_port=$(free_port); it_port=$(free_port)
+# The three nodes' ports are chosen with all three sockets open, so they
+# differ: two separate bind(0) calls can return the same port (about one
+# pair in 3,000 here). free_port gives one more, never one of those.
+read -r bg_port ng_port it_port < <(python3 -c 'import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+free_port() {
+  local p
+  while :; do
+    p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    case " $bg_port $ng_port $it_port " in *" $p "*) ;; *) echo "$p"; return ;; esac
+  done
+}
 bash "$PKI" pki ca "federation test CA" >/dev/null
 for n in bg ng it; do bash "$PKI" pki node $n >/dev/null; done
 for o in bg-ngo bg-nrm ng-naptip it-ngo; do bash "$PKI" pki org $o >/dev/null; done

@@ -56,6 +56,14 @@ node="--node 127.0.0.1:$port --insecure-dev"
   --case BG-2026-7 --from bg-ngo@bg --to bg-naptip@bg --sign-key keys/bg-ngo.sign.key \
   --recipient-pub keys/bg-naptip.enc.pub --in payload --node-pub keys/bg-node.sign.pub >out 2>&1
 check send 0 $?
+
+# A second node on the same port does not start: gRPC's SO_REUSEPORT would
+# let the two share it, each answering some connections. It says why.
+sed -e "s|\"listen\": \"127.0.0.1:0\"|\"listen\": \"127.0.0.1:$port\"|" \
+  -e 's|"data_dir": "data"|"data_dir": "data2"|' node.json >second.json
+timeout 120 "$BROKER" --config second.json --insecure-dev >second.log 2>&1
+check "a second node on the same port" 1 $?
+contains "the port in use named" "LISTEN_FAILED: cannot listen on 127.0.0.1:$port" second.log
 contains "receipt verified" '"receipt":"valid"' out
 id=$(python3 -c 'import json; print(json.load(open("out"))["message_id"])')
 
