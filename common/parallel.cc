@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/process/thread_name.h"
+
 namespace trm {
 namespace {
 
@@ -24,7 +26,11 @@ struct Batch {
 }  // namespace
 
 WorkPool::WorkPool(size_t helpers) {
-  for (size_t i = 0; i < helpers; ++i) threads_.emplace_back([this] { Run(); });
+  for (size_t i = 0; i < helpers; ++i)
+    threads_.emplace_back([this] {
+      process::NameThisThread("trm-pool");
+      Run();
+    });
 }
 
 WorkPool::~WorkPool() {

@@ -28,6 +28,7 @@
 #include "common/crypto/key_files.h"
 #include "common/log.h"
 #include "common/process/mutex_checks.h"
+#include "common/process/thread_name.h"
 #include "common/status.h"
 #include "server/admin/admin_service.h"
 #include "server/audit/audit_service.h"
@@ -488,13 +489,17 @@ int Run(const Flags& flags) {
     }
     log::Info("node.metrics", absl::StrCat("metrics on http://", mhost, ":",
                                            bound, "/metrics"));
-    http_thread = std::thread([&http] { http.listen_after_bind(); });
+    http_thread = std::thread([&http] {
+      process::NameThisThread("trm-metrics");
+      http.listen_after_bind();
+    });
   }
 
   // Expired messages leave the queues within a second; tree heads are
   // signed on the schedule.
   absl::Notification stop_sweeping;
   std::thread sweeper([&] {
+    process::NameThisThread("trm-sweeper");
     absl::Time next_head = absl::Now();
     absl::Time next_deadlines = absl::Now();
     while (!stop_sweeping.WaitForNotificationWithTimeout(absl::Seconds(1))) {
@@ -544,6 +549,7 @@ int Run(const Flags& flags) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   std::thread waiter([&] {
+    process::NameThisThread("trm-signals");
     int sig = 0;
     for (;;) {
       sigwait(&set, &sig);

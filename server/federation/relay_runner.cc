@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/process/thread_name.h"
 
 namespace trm::federation {
 
@@ -29,7 +30,10 @@ void RelayRunner::EnsurePeers() {
         [rng] { return std::uniform_real_distribution<double>(0, 1)(*rng); });
     p.dispatcher->set_witness(witness_);
     RelayDispatcher* d = p.dispatcher.get();
-    p.thread = std::thread([this, d] { Run(*d); });
+    p.thread = std::thread([this, d] {
+      process::NameThisThread(absl::StrCat("trm-relay-", d->peer()));
+      Run(*d);
+    });
   }
 }
 

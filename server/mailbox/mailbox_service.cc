@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/hash.h"
+#include "common/process/thread_name.h"
 #include "common/rpc_status.h"
 #include "common/status.h"
 
@@ -96,6 +97,7 @@ grpc::Status MailboxService::SubmitStream(
   std::vector<std::thread> workers;
   for (size_t i = 0; i < stream_workers_; ++i) {
     workers.emplace_back([&] {
+      process::NameThisThread("trm-submit");
       for (;;) {
         std::vector<v1::SubmitRequest> batch;
         {
@@ -178,6 +180,7 @@ grpc::Status MailboxService::SubmitBatches(
   std::vector<std::thread> workers;
   for (size_t i = 0; i < stream_workers_; ++i) {
     workers.emplace_back([&] {
+      process::NameThisThread("trm-submit");
       for (;;) {
         std::vector<v1::SubmitBatch> batches;
         size_t envelopes_taken = 0;

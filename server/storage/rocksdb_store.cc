@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
 #include "common/log.h"
+#include "common/process/thread_name.h"
 #include "common/status.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "server/storage/store_errors.h"
@@ -111,7 +113,10 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
                                    store->cf_.audit_index, options.node_id);
     RETURN_IF_ERROR(store->audit_->Recover());
   }
-  store->committer_ = std::thread([s = store.get()] { s->CommitLoop(); });
+  store->committer_ = std::thread([s = store.get()] {
+    process::NameThisThread("trm-commit");
+    s->CommitLoop();
+  });
   return store;
 }
 
@@ -370,6 +375,14 @@ void RocksMessageStore::CommitLoop() {
 }
 
 void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
+  using SteadyClock = std::chrono::steady_clock;
+  const SteadyClock::time_point build_start = SteadyClock::now();
+  auto nanos_since = [](SteadyClock::time_point t) {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            SteadyClock::now() - t)
+            .count());
+  };
   GroupWrite write(db_.get(), cf_, audit_.get(), [this](const std::string& q) {
     absl::MutexLock lock(&queues_mu_);
     auto it = queues_.find(q);
@@ -402,7 +415,9 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
     if (audit_) audit_->Abort();
     return;
   }
+  build_ns_ += nanos_since(build_start);
 
+  const SteadyClock::time_point write_start = SteadyClock::now();
   rocksdb::WriteOptions sync;
   sync.sync = true;
   // After a failed write (a full disk, say) RocksDB refuses writes until it
@@ -412,6 +427,7 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
     needs_resume_ = false;
     s = db_->Write(sync, &batch);
   }
+  write_ns_ += nanos_since(write_start);
   if (!s.ok()) {
     needs_resume_ = true;
     for (Op* op : writers) {
@@ -752,6 +768,10 @@ absl::StatusOr<uint64_t> RocksMessageStore::QueueBytes(
 }
 
 uint64_t RocksMessageStore::commits() const { return commits_.load(); }
+
+RocksMessageStore::CommitTime RocksMessageStore::commit_time() const {
+  return CommitTime{build_ns_.load(), write_ns_.load()};
+}
 
 const char* RocksMessageStore::WriteKindName(WriteKind kind) {
   switch (kind) {

@@ -144,6 +144,14 @@ class RocksMessageStore final : public MessageStore {
     uint64_t bytes = 0;
   };
   WriteTally written(WriteKind kind) const;
+  // Where the committer's time went since the start, in nanoseconds:
+  // building groups (reads, encoding, audit hashing, the write batch) and
+  // writing them (RocksDB's WAL and memtables, and the sync).
+  struct CommitTime {
+    uint64_t build_ns = 0;
+    uint64_t write_ns = 0;
+  };
+  CommitTime commit_time() const;
   // A RocksDB integer property summed over the column families (0 when
   // RocksDB does not know it).
   uint64_t IntProperty(const std::string& name) const;
@@ -198,6 +206,8 @@ class RocksMessageStore final : public MessageStore {
       ABSL_GUARDED_BY(queues_mu_);
 
   std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> build_ns_{0};
+  std::atomic<uint64_t> write_ns_{0};
   struct AtomicTally {
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> keys{0};

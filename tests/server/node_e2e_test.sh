@@ -65,6 +65,12 @@ timeout 120 "$BROKER" --config second.json --insecure-dev >second.log 2>&1
 check "a second node on the same port" 1 $?
 contains "the port in use named" "LISTEN_FAILED: cannot listen on 127.0.0.1:$port" second.log
 contains "receipt verified" '"receipt":"valid"' out
+# The node names its threads (docs/operations.md, "Metrics"): the committer
+# and the verification helpers are told apart in top -H and perf.
+cat /proc/$pid/task/*/comm >threads 2>/dev/null
+contains "the committer named" '^trm-commit$' threads
+contains "the verification helpers named" '^trm-pool$' threads
+contains "the sweeper named" '^trm-sweeper$' threads
 id=$(python3 -c 'import json; print(json.load(open("out"))["message_id"])')
 
 "$TRMCTL" status $node --token-file keys/bg-ngo.token "$id" >out 2>&1; check status 0 $?

@@ -106,7 +106,14 @@ TEST(Metrics, RenderCountsSubmissionsAndQueues) {
   EXPECT_TRUE(Has(
       *text, absl::StrCat("trm_store_written_bytes_total{request=\"accept\"} ",
                           accepted.bytes)))
-      << *text;
+      << *text;  // The committer's time, by stage: both stages ran for the
+                 // accept.
+  for (const char* stage : {"build", "write"}) {
+    const std::string sample =
+        absl::StrCat("trm_store_commit_seconds_total{stage=\"", stage, "\"} ");
+    EXPECT_NE(text->find(sample), std::string::npos) << *text;
+    EXPECT_FALSE(Has(*text, sample + "0")) << *text;
+  }
 }
 
 class LowDisk final : public storage::FreeSpace {

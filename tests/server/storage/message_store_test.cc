@@ -799,6 +799,21 @@ TEST_F(RocksStoreTest, ABatchOfAcceptsIsOneSyncedCommit) {
   EXPECT_EQ(*s->QueueDepth("ng"), 100u);
 }
 
+TEST_F(RocksStoreTest, TheCommittersTimeIsCountedByStage) {
+  auto s = Open();
+  const RocksMessageStore::CommitTime before = s->commit_time();
+  std::vector<AcceptRequest> batch;
+  for (uint64_t n = 1; n <= 10; ++n) batch.push_back(Request(n, "ng"));
+  for (const auto& r : s->AcceptMany(batch)) ASSERT_TRUE(r.ok()) << r.status();
+  const RocksMessageStore::CommitTime after = s->commit_time();
+  EXPECT_GT(after.build_ns, before.build_ns);
+  EXPECT_GT(after.write_ns, before.write_ns);
+  // A group that changes nothing (a duplicate) is built but not written.
+  const RocksMessageStore::CommitTime written = s->commit_time();
+  ASSERT_TRUE(s->Accept(Request(1, "ng")).ok());
+  EXPECT_EQ(s->commit_time().write_ns, written.write_ns);
+}
+
 TEST_F(RocksStoreTest, QueueHeadSkipsAcknowledgedEntries) {
   auto s = Open();
   constexpr int kTotal = 3000, kAcked = 2990;
