@@ -240,12 +240,7 @@ absl::Status AuditLog::Recover() {
   return absl::OkStatus();
 }
 
-void AuditLog::Begin() {
-  absl::MutexLock lock(&mu_);
-  pending_size_ = size_;
-  pending_edge_ = edge_;
-  pending_tail_ = tail_;
-}
+void AuditLog::Begin() { begun_ = Written(); }
 
 void AuditLog::Add(v1::AuditEvent event, rocksdb::WriteBatch& batch,
                    uint64_t* group) {
@@ -278,18 +273,23 @@ void AuditLog::Add(v1::AuditEvent event, rocksdb::WriteBatch& batch,
   PutAuditIndexEntries(index_, event, index, group, batch);
 }
 
-void AuditLog::Commit() {
-  absl::MutexLock lock(&mu_);
-  size_ = pending_size_;
-  edge_ = pending_edge_;
-  tail_ = pending_tail_;
+AuditLog::Published AuditLog::Written() const {
+  return Published{pending_size_, pending_edge_, pending_tail_};
 }
 
-void AuditLog::Abort() {
+void AuditLog::Publish(Published state) {
   absl::MutexLock lock(&mu_);
-  pending_size_ = size_;
-  pending_edge_ = edge_;
-  pending_tail_ = tail_;
+  size_ = state.size;
+  edge_ = std::move(state.edge);
+  tail_ = std::move(state.tail);
+}
+
+void AuditLog::Commit() { Publish(Written()); }
+
+void AuditLog::Abort() {
+  pending_size_ = begun_.size;
+  pending_edge_ = begun_.edge;
+  pending_tail_ = begun_.tail;
 }
 
 AuditTree AuditLog::Current() const {

@@ -908,5 +908,87 @@ TEST(RocksStoreCrash, AcknowledgedWritesSurviveLosingUnsyncedData) {
   fs::remove_all(dir);
 }
 
+// The committer writes a group and goes on while the syncer makes it
+// durable. Until that sync returns, nothing of the group is answered or seen.
+TEST(RocksStorePipeline, ReadersSeeOnlyDurableGroupsWhileTheCommitterGoesOn) {
+  const std::string dir = TempDir();
+  auto fs = std::make_shared<testing::FaultInjectionFileSystem>();
+  RocksStoreOptions options = Options(dir);
+  options.file_system = fs;
+  auto s = RocksMessageStore::Open(options);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE((*s)->Accept(Request(1, "ng")).ok());
+  const uint64_t audited = (*s)->audit()->Current().size;
+
+  fs->HoldLogSyncs(true);
+  absl::StatusOr<AcceptOutcome> first, second;
+  std::thread a([&] { first = (*s)->Accept(Request(2, "ng")); });
+  fs->AwaitHeldLogSyncs(1);  // 2's group is written; its sync waits
+  EXPECT_EQ((*s)->GetStatus(Id(2)).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ((*s)->ReadQueue("ng", 0, 10)->size(), 1u);
+  EXPECT_EQ((*s)->audit()->Current().size, audited);
+  // The committer is not held: the next group is written meanwhile.
+  const uint64_t appends = fs->LogAppends();
+  std::thread b([&] { second = (*s)->Accept(Request(3, "ng")); });
+  fs->AwaitLogAppends(appends + 1);
+  EXPECT_EQ((*s)->GetStatus(Id(3)).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ((*s)->ReadQueue("ng", 0, 10)->size(), 1u)
+      << "a reader of the queue moves its head no further than is durable";
+
+  fs->HoldLogSyncs(false);
+  a.join();
+  b.join();
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*s)->GetStatus(Id(2))->state(), v1::ACCEPTED);
+  EXPECT_EQ((*s)->GetStatus(Id(3))->state(), v1::ACCEPTED);
+  EXPECT_EQ((*s)->ReadQueue("ng", 0, 10)->size(), 3u);
+  EXPECT_GT((*s)->audit()->Current().size, audited);
+  EXPECT_TRUE((*s)->audit()->VerifyAll().ok());
+  s->reset();
+  fs::remove_all(dir);
+}
+
+// A sync that fails fails every request it covered; the next one writes the
+// memtables out first, so what is answered afterwards survives a power
+// failure even if the failed sync lost part of the log.
+TEST(RocksStorePipeline, AFailedSyncFailsItsRequestsAndTheNextMakesAllDurable) {
+  const std::string dir = TempDir();
+  auto fs = std::make_shared<testing::FaultInjectionFileSystem>();
+  RocksStoreOptions options = Options(dir);
+  options.file_system = fs;
+  options.flush_on_close = false;  // as if the process died
+  {
+    auto s = RocksMessageStore::Open(options);
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_TRUE((*s)->Accept(Request(1, "ng")).ok());
+    fs->FailSyncs(true);
+    auto failed = (*s)->Accept(Request(2, "ng"));
+    EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(ErrorReason(failed.status()), "STORE_UNAVAILABLE");
+    EXPECT_EQ((*s)->GetStatus(Id(2)).status().code(),
+              absl::StatusCode::kNotFound);
+    fs->FailSyncs(false);
+    auto next = (*s)->Accept(Request(3, "ng"));
+    ASSERT_TRUE(next.ok()) << next.status();
+    // The retry is answered from what is now durable.
+    auto retried = (*s)->Accept(Request(2, "ng"));
+    ASSERT_TRUE(retried.ok()) << retried.status();
+    EXPECT_EQ(*(*s)->QueueDepth("ng"), 3u);
+  }
+  fs->DropUnsyncedData();
+  auto s = RocksMessageStore::Open(options);
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (uint64_t n = 1; n <= 3; ++n) {
+    EXPECT_EQ((*s)->GetStatus(Id(n))->state(), v1::ACCEPTED) << n;
+  }
+  EXPECT_EQ(*(*s)->QueueDepth("ng"), 3u);
+  EXPECT_TRUE((*s)->audit()->VerifyAll().ok());
+  s->reset();
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace trm::storage
