@@ -178,21 +178,17 @@ absl::StatusOr<std::string> NodeMetrics::Render(const Sources& s,
   }
   if (s.rocks != nullptr) {
     w.Family("trm_store_fsyncs_total", "counter",
-             "Log syncs of the store (one fsync each, for every group written "
-             "since the last)");
+             "Synced group commits of the store (one fsync each)");
     w.Sample("trm_store_fsyncs_total", "",
              static_cast<double>(s.rocks->commits()));
     const storage::RocksMessageStore::CommitTime t = s.rocks->commit_time();
     w.Family("trm_store_commit_seconds_total", "counter",
-             "The store's write time: the committer building groups (stage "
-             "build) and writing them (stage write), the syncer making them "
-             "durable (stage sync)");
+             "The committer's time: building groups (stage build) and "
+             "writing and syncing them (stage write)");
     w.Sample("trm_store_commit_seconds_total", Label("stage", "build"),
              static_cast<double>(t.build_ns) / 1e9);
     w.Sample("trm_store_commit_seconds_total", Label("stage", "write"),
              static_cast<double>(t.write_ns) / 1e9);
-    w.Sample("trm_store_commit_seconds_total", Label("stage", "sync"),
-             static_cast<double>(t.sync_ns) / 1e9);
     using Kind = storage::RocksMessageStore::WriteKind;
     constexpr Kind kKinds[] = {Kind::kAccept, Kind::kAcknowledge,
                                Kind::kDelivered, Kind::kRelayed, Kind::kOther};

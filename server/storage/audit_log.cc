@@ -240,7 +240,12 @@ absl::Status AuditLog::Recover() {
   return absl::OkStatus();
 }
 
-void AuditLog::Begin() { begun_ = Written(); }
+void AuditLog::Begin() {
+  absl::MutexLock lock(&mu_);
+  pending_size_ = size_;
+  pending_edge_ = edge_;
+  pending_tail_ = tail_;
+}
 
 void AuditLog::Add(v1::AuditEvent event, rocksdb::WriteBatch& batch,
                    uint64_t* group) {
@@ -273,23 +278,18 @@ void AuditLog::Add(v1::AuditEvent event, rocksdb::WriteBatch& batch,
   PutAuditIndexEntries(index_, event, index, group, batch);
 }
 
-AuditLog::Published AuditLog::Written() const {
-  return Published{pending_size_, pending_edge_, pending_tail_};
-}
-
-void AuditLog::Publish(Published state) {
+void AuditLog::Commit() {
   absl::MutexLock lock(&mu_);
-  size_ = state.size;
-  edge_ = std::move(state.edge);
-  tail_ = std::move(state.tail);
+  size_ = pending_size_;
+  edge_ = pending_edge_;
+  tail_ = pending_tail_;
 }
-
-void AuditLog::Commit() { Publish(Written()); }
 
 void AuditLog::Abort() {
-  pending_size_ = begun_.size;
-  pending_edge_ = begun_.edge;
-  pending_tail_ = begun_.tail;
+  absl::MutexLock lock(&mu_);
+  pending_size_ = size_;
+  pending_edge_ = edge_;
+  pending_tail_ = tail_;
 }
 
 AuditTree AuditLog::Current() const {

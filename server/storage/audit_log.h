@@ -18,12 +18,9 @@
 // and proofs read O(log n) stored subtrees; a subtree below level 4 is
 // computed from its chunk's leaf hashes.
 //
-// Thread safety: Begin/Add/Written/Abort from one writer (the store's
-// committer), Publish in the order of the groups written (the store's
-// syncing thread); everything else from any thread. Readers see an append
-// only after Publish, which comes once the batch is durable; they read
-// stored entries and subtrees of the published tree only, and those are
-// never rewritten.
+// Thread safety: Begin/Commit/Abort from one writer (the store's committer);
+// everything else from any thread. Readers see an append only after Commit,
+// which the committer calls once the batch is durable.
 #ifndef TRM_SERVER_STORAGE_AUDIT_LOG_H_
 #define TRM_SERVER_STORAGE_AUDIT_LOG_H_
 
@@ -69,25 +66,15 @@ class AuditLog {
   // AUDIT_LOG_INCONSISTENT, AUDIT_LOG_CORRUPT) naming what is wrong.
   absl::Status Recover();
 
-  // The writer's side. Begin() starts a group from where the previous one
-  // ended (written, if not yet published); Add() appends an event to the
-  // batch; Abort() forgets the group's events. After the batch is written,
-  // Written() is what it left, and Publish() of that, once the batch is
-  // durable, shows it to readers. Groups are published in the order they
-  // were written; Commit() is Publish(Written()) at once.
-  struct Published {
-    uint64_t size = 0;
-    std::map<int, merkle::MerkleHash> edge;
-    std::vector<merkle::MerkleHash> tail;
-  };
+  // The writer's side. Begin() starts a group; Add() appends an event to the
+  // batch; after the batch is written, Commit() publishes it, or Abort()
+  // forgets it.
   void Begin();
   // `group`, when given, is the message group the event's status record
   // keeps for its index entries (PutAuditIndexEntries); Add updates it on
   // the message's first event.
   void Add(v1::AuditEvent event, rocksdb::WriteBatch& batch,
            uint64_t* group = nullptr);
-  Published Written() const;
-  void Publish(Published state) ABSL_LOCKS_EXCLUDED(mu_);
   void Commit();
   void Abort();
 
@@ -143,8 +130,6 @@ class AuditLog {
   uint64_t pending_size_ = 0;
   std::map<int, merkle::MerkleHash> pending_edge_;
   std::vector<merkle::MerkleHash> pending_tail_;  // leaves of the last chunk
-  // Where the group being built started, for Abort().
-  Published begun_;
 
   mutable absl::Mutex mu_;
   uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;

@@ -39,9 +39,6 @@ struct QueueState {
   uint64_t head_seq = 1;  // no live entry below this
   uint64_t depth = 0;     // live entries
   uint64_t bytes = 0;     // envelope bytes of live entries
-  // next_seq as of the newest durable group: a reader that finds the queue
-  // empty moves its head no further (entries above may not be durable yet).
-  uint64_t durable_next_seq = 1;
 };
 
 // The requests. Pointers are the caller's, alive until it is answered.

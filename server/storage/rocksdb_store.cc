@@ -21,8 +21,6 @@ namespace {
 // In the default column family: the on-disk format and the owning node.
 constexpr char kFormatKey[] = "store/format";
 constexpr char kNodeKey[] = "store/node";
-// Written (synced) only where the file system cannot sync the WAL alone.
-constexpr char kSyncMarkKey[] = "store/sync";
 
 absl::string_view View(const rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
@@ -33,16 +31,15 @@ struct Lookup {
   std::vector<rocksdb::PinnableSlice> values;
   std::vector<rocksdb::Status> statuses;
 };
-Lookup MultiGetByIds(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
-                     rocksdb::ColumnFamilyHandle* cf,
+Lookup MultiGetByIds(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
                      const std::vector<QueuedMessage>& found) {
   std::vector<rocksdb::Slice> keys;
   keys.reserve(found.size());
   for (const QueuedMessage& m : found) keys.emplace_back(m.message_id);
   Lookup out{std::vector<rocksdb::PinnableSlice>(found.size()),
              std::vector<rocksdb::Status>(found.size())};
-  db->MultiGet(ro, cf, keys.size(), keys.data(), out.values.data(),
-               out.statuses.data());
+  db->MultiGet(rocksdb::ReadOptions(), cf, keys.size(), keys.data(),
+               out.values.data(), out.statuses.data());
   return out;
 }
 
@@ -120,10 +117,6 @@ absl::StatusOr<std::unique_ptr<RocksMessageStore>> RocksMessageStore::Open(
     process::NameThisThread("trm-commit");
     s->CommitLoop();
   });
-  store->syncer_ = std::thread([s = store.get()] {
-    process::NameThisThread("trm-sync");
-    s->SyncLoop();
-  });
   return store;
 }
 
@@ -133,15 +126,6 @@ RocksMessageStore::~RocksMessageStore() {
     stopping_ = true;
   }
   if (committer_.joinable()) committer_.join();
-  {
-    absl::MutexLock lock(&sync_mu_);
-    committer_done_ = true;
-  }
-  if (syncer_.joinable()) syncer_.join();
-  {
-    absl::MutexLock lock(&view_mu_);
-    durable_view_.reset();  // releases the snapshot before the DB closes
-  }
   if (db_) {
     if (flush_on_close_) {
       rocksdb::FlushOptions flush;
@@ -332,7 +316,6 @@ absl::Status RocksMessageStore::Recover() {
     q.depth++;
     q.bytes += QueueValueSize(View(it->value()));
     q.next_seq = seq + 1;
-    q.durable_next_seq = q.next_seq;
   }
   if (!it->status().ok()) {
     return StoreUnavailable("cannot read the queues", it->status());
@@ -386,124 +369,9 @@ void RocksMessageStore::CommitLoop() {
       pending_.erase(pending_.begin(), pending_.begin() + n);
     }
     CommitGroup(group);
-  }
-}
-
-void RocksMessageStore::HandUnwritten(std::vector<Op*> ops) {
-  InFlight item;
-  item.ops = std::move(ops);
-  HandToSyncer(std::move(item));
-}
-
-void RocksMessageStore::HandToSyncer(InFlight item) {
-  absl::MutexLock lock(&sync_mu_);
-  auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
-    return in_flight_.size() < kMaxInFlight;
-  };
-  sync_mu_.Await(absl::Condition(&room));
-  in_flight_.push_back(std::move(item));
-}
-
-rocksdb::Status RocksMessageStore::MakeDurable() {
-  if (sync_failed_) {
-    // The WAL may have lost a write that the memtables hold: write the
-    // memtables out (synced table files) before anything is answered.
-    rocksdb::Status s = db_->Resume();
-    if (!s.ok()) return s;
-    rocksdb::FlushOptions flush;
-    flush.wait = true;
-    s = db_->Flush(flush, handles_);
-    if (!s.ok()) return s;
-  }
-  rocksdb::Status s = db_->SyncWAL();
-  if (s.IsNotSupported()) {
-    // A file system whose log files cannot be synced from another thread
-    // (RocksDB's in-memory one, in tests): a synced write syncs the log
-    // with everything written before it.
-    rocksdb::WriteBatch mark;
-    mark.Put(cf_.meta, kSyncMarkKey, "").PermitUncheckedError();
-    rocksdb::WriteOptions synced;
-    synced.sync = true;
-    s = db_->Write(synced, &mark);
-  }
-  return s;
-}
-
-void RocksMessageStore::SyncLoop() {
-  for (;;) {
-    std::vector<InFlight> items;
-    {
-      absl::MutexLock lock(&sync_mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
-        return !in_flight_.empty() || committer_done_;
-      };
-      sync_mu_.Await(absl::Condition(&ready));
-      if (in_flight_.empty()) return;  // the committer has stopped
-      items.swap(in_flight_);
-    }
-    InFlight* last_written = nullptr;
-    for (InFlight& item : items) {
-      if (item.wrote) last_written = &item;
-    }
-    rocksdb::Status s = rocksdb::Status::OK();
-    if (last_written != nullptr || sync_failed_) {
-      const auto start = std::chrono::steady_clock::now();
-      s = MakeDurable();
-      sync_ns_ += static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(
-              std::chrono::steady_clock::now() - start)
-              .count());
-    }
-    if (s.ok()) {
-      sync_failed_ = false;
-      if (last_written != nullptr) {
-        ++commits_;
-        if (audit_) audit_->Publish(std::move(last_written->audit));
-        {
-          absl::MutexLock lock(&queues_mu_);
-          for (const InFlight& item : items) {
-            for (const auto& [queue, next] : item.queue_ends) {
-              QueueState& q = queues_[queue];
-              q.durable_next_seq = std::max(q.durable_next_seq, next);
-            }
-          }
-        }
-        absl::MutexLock lock(&view_mu_);
-        durable_view_ = std::move(last_written->view);
-      }
-    } else {
-      sync_failed_ = true;
-      needs_resume_ = true;
-      log::Error(
-          "store.sync_failed",
-          absl::StrCat("cannot make written groups durable: ", s.ToString(),
-                       "; their requests fail (retryable) and the "
-                       "next sync flushes the memtables first"));
-      // Every answer of these groups may rest on a write that is lost.
-      for (InFlight& item : items) {
-        for (Op* op : item.ops) {
-          op->result.status =
-              StoreUnavailable("cannot make the write durable", s);
-          op->result.outcome = AcceptOutcome();
-        }
-      }
-    }
     absl::MutexLock lock(&mu_);
-    for (InFlight& item : items) {
-      for (Op* op : item.ops) op->done = true;
-    }
+    for (Op* op : group) op->done = true;
   }
-}
-
-rocksdb::ReadOptions RocksMessageStore::DurableRead(
-    std::shared_ptr<const rocksdb::Snapshot>& hold) const {
-  {
-    absl::MutexLock lock(&view_mu_);
-    hold = durable_view_;
-  }
-  rocksdb::ReadOptions ro;
-  ro.snapshot = hold.get();
-  return ro;
 }
 
 void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
@@ -544,23 +412,20 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
     w.bytes += batch.GetDataSize() - bytes_before;
   }
   if (writers.empty()) {
-    // Nothing to write, but the answers may rest on groups not yet durable.
     if (audit_) audit_->Abort();
-    HandUnwritten(std::move(group));
     return;
   }
   build_ns_ += nanos_since(build_start);
 
   const SteadyClock::time_point write_start = SteadyClock::now();
-  // Not synced here: the syncer makes it durable while the next group is
-  // built (see the header).
-  rocksdb::WriteOptions written;
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
   // After a failed write (a full disk, say) RocksDB refuses writes until it
   // is resumed; try that first, so the node heals once space is back.
   rocksdb::Status s = needs_resume_ ? db_->Resume() : rocksdb::Status::OK();
   if (s.ok()) {
     needs_resume_ = false;
-    s = db_->Write(written, &batch);
+    s = db_->Write(sync, &batch);
   }
   write_ns_ += nanos_since(write_start);
   if (!s.ok()) {
@@ -570,36 +435,23 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
       op->result.outcome = AcceptOutcome();
     }
     if (audit_) audit_->Abort();
-    HandUnwritten(std::move(group));
     return;
   }
-  InFlight item;
-  item.wrote = true;
-  // What readers may see once this group is durable.
-  item.view = std::shared_ptr<const rocksdb::Snapshot>(
-      db_->GetSnapshot(), [db = db_.get()](const rocksdb::Snapshot* snap) {
-        db->ReleaseSnapshot(snap);
-      });
-  if (audit_) item.audit = audit_->Written();
-  const uint64_t commit_id = ++groups_written_;
+  if (audit_) audit_->Commit();
+  const uint64_t commit_id = ++commits_;
   for (int k = 0; k < kWriteKinds; ++k) {
     written_[k].requests += tally[k].requests;
     written_[k].keys += tally[k].keys;
     written_[k].bytes += tally[k].bytes;
   }
   for (Op* op : writers) op->result.outcome.commit_id = commit_id;
-  {
-    absl::MutexLock lock(&queues_mu_);
-    for (const auto& [queue, after] : write.queues_after()) {
-      QueueState& q = queues_[queue];
-      q.next_seq = std::max(q.next_seq, after.next_seq);
-      q.depth = after.depth;
-      q.bytes = after.bytes;
-      item.queue_ends.emplace_back(queue, after.next_seq);
-    }
+  absl::MutexLock lock(&queues_mu_);
+  for (const auto& [queue, after] : write.queues_after()) {
+    QueueState& q = queues_[queue];
+    q.next_seq = std::max(q.next_seq, after.next_seq);
+    q.depth = after.depth;
+    q.bytes = after.bytes;
   }
-  item.ops = std::move(group);
-  HandToSyncer(std::move(item));
 }
 
 std::vector<RocksMessageStore::Op> RocksMessageStore::SubmitGroup(
@@ -681,9 +533,8 @@ absl::StatusOr<size_t> RocksMessageStore::PurgeAcknowledged(
 absl::StatusOr<std::string> RocksMessageStore::GetDeadLetter(
     const std::string& message_id) {
   std::string value;
-  std::shared_ptr<const rocksdb::Snapshot> hold;
   rocksdb::Status s =
-      db_->Get(DurableRead(hold), cf_.dead_letters, message_id, &value);
+      db_->Get(rocksdb::ReadOptions(), cf_.dead_letters, message_id, &value);
   if (s.IsNotFound()) {
     return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
                  absl::StrCat("no dead-letter record for ",
@@ -754,11 +605,9 @@ absl::Status RocksMessageStore::RemoveNotices(
 
 absl::StatusOr<std::vector<PendingNotice>> RocksMessageStore::ReadNotices(
     const std::string& node, size_t max) {
-  std::shared_ptr<const rocksdb::Snapshot> hold;
-  const rocksdb::ReadOptions ro = DurableRead(hold);
   ASSIGN_OR_RETURN(std::vector<QueuedMessage> found,
-                   ScanQueue(ro, NoticeQueue(node), 0, max));
-  auto [values, statuses] = MultiGetByIds(db_.get(), ro, cf_.status, found);
+                   ScanQueue(NoticeQueue(node), 0, max));
+  auto [values, statuses] = MultiGetByIds(db_.get(), cf_.status, found);
   std::vector<PendingNotice> out;
   out.reserve(found.size());
   for (size_t i = 0; i < found.size(); ++i) {
@@ -777,8 +626,7 @@ absl::StatusOr<std::vector<PendingNotice>> RocksMessageStore::ReadNotices(
 }
 
 absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ScanQueue(
-    const rocksdb::ReadOptions& view, const std::string& recipient_org,
-    uint64_t from_seq, size_t max) {
+    const std::string& recipient_org, uint64_t from_seq, size_t max) {
   QueueState snapshot;
   {
     absl::MutexLock lock(&queues_mu_);
@@ -790,7 +638,7 @@ absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ScanQueue(
   const std::string lower = QueueKey(recipient_org, start);
   const std::string upper = QueueKey(recipient_org, UINT64_MAX);
   rocksdb::Slice lower_slice(lower), upper_slice(upper);
-  rocksdb::ReadOptions ro = view;
+  rocksdb::ReadOptions ro;
   ro.iterate_lower_bound = &lower_slice;
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_.queues));
@@ -808,9 +656,8 @@ absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ScanQueue(
     return StoreUnavailable("cannot read a queue", it->status());
   // Entries acknowledged meanwhile may still be found here; the head moves
   // only up to the first entry seen, never past a live one.
-  // Entries above the durable end may be written and not yet visible here.
   const uint64_t first_seq =
-      found.empty() ? snapshot.durable_next_seq : found.front().seq;
+      found.empty() ? snapshot.next_seq : found.front().seq;
   if (start == snapshot.head_seq) {
     // Nothing live lies below the first entry found (or below next_seq when
     // the queue is empty): later reads start there.
@@ -823,12 +670,10 @@ absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ScanQueue(
 
 absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(
     const std::string& recipient_org, uint64_t from_seq, size_t max) {
-  std::shared_ptr<const rocksdb::Snapshot> hold;
-  const rocksdb::ReadOptions ro = DurableRead(hold);
   ASSIGN_OR_RETURN(std::vector<QueuedMessage> found,
-                   ScanQueue(ro, recipient_org, from_seq, max));
+                   ScanQueue(recipient_org, from_seq, max));
   // One batched lookup for the page's envelopes.
-  auto [values, statuses] = MultiGetByIds(db_.get(), ro, cf_.envelopes, found);
+  auto [values, statuses] = MultiGetByIds(db_.get(), cf_.envelopes, found);
   std::vector<QueuedMessage> out;
   out.reserve(found.size());
   for (size_t i = 0; i < found.size(); ++i) {
@@ -845,9 +690,8 @@ absl::StatusOr<std::vector<QueuedMessage>> RocksMessageStore::ReadQueue(
 absl::StatusOr<v1::StoredStatus> RocksMessageStore::GetStatus(
     const std::string& message_id) {
   std::string value;
-  std::shared_ptr<const rocksdb::Snapshot> hold;
   rocksdb::Status s =
-      db_->Get(DurableRead(hold), cf_.status, message_id, &value);
+      db_->Get(rocksdb::ReadOptions(), cf_.status, message_id, &value);
   if (s.IsNotFound()) {
     return Error(absl::StatusCode::kNotFound, "MESSAGE_NOT_FOUND",
                  absl::StrCat("no message ", HexEncode(AsBytes(message_id)),
@@ -864,8 +708,8 @@ absl::StatusOr<v1::StoredStatus> RocksMessageStore::GetStatus(
 absl::StatusOr<v1::CaseRecord> RocksMessageStore::GetCase(
     const std::string& case_ref) {
   std::string value;
-  std::shared_ptr<const rocksdb::Snapshot> hold;
-  rocksdb::Status s = db_->Get(DurableRead(hold), cf_.cases, case_ref, &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf_.cases, case_ref, &value);
   if (s.IsNotFound()) return v1::CaseRecord();
   if (!s.ok()) return StoreUnavailable("cannot read a case record", s);
   v1::CaseRecord rec;
@@ -878,11 +722,10 @@ absl::StatusOr<v1::CaseRecord> RocksMessageStore::GetCase(
 namespace {
 // Case references of the deadline index entries in [from, to), deduplicated.
 absl::StatusOr<std::vector<std::string>> ScanDeadlines(
-    rocksdb::DB* db, const rocksdb::ReadOptions& view,
-    rocksdb::ColumnFamilyHandle* cf, const std::string& from,
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& from,
     const std::string& to, size_t max) {
   rocksdb::Slice upper(to);
-  rocksdb::ReadOptions ro = view;
+  rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
   std::vector<std::string> out;
@@ -901,16 +744,13 @@ absl::StatusOr<std::vector<std::string>> ScanDeadlines(
 
 absl::StatusOr<std::vector<std::string>> RocksMessageStore::DueCases(
     int64_t now_unix_ms, size_t max) {
-  std::shared_ptr<const rocksdb::Snapshot> hold;
-  return ScanDeadlines(db_.get(), DurableRead(hold), cf_.deadlines, "p",
-                       DueBound(now_unix_ms), max);
+  return ScanDeadlines(db_.get(), cf_.deadlines, "p", DueBound(now_unix_ms),
+                       max);
 }
 
 absl::StatusOr<std::vector<std::string>> RocksMessageStore::OverdueCases(
     size_t max) {
-  std::shared_ptr<const rocksdb::Snapshot> hold;
-  return ScanDeadlines(db_.get(), DurableRead(hold), cf_.deadlines, "o", "p",
-                       max);
+  return ScanDeadlines(db_.get(), cf_.deadlines, "o", "p", max);
 }
 
 absl::StatusOr<uint64_t> RocksMessageStore::QueueDepth(
@@ -930,7 +770,7 @@ absl::StatusOr<uint64_t> RocksMessageStore::QueueBytes(
 uint64_t RocksMessageStore::commits() const { return commits_.load(); }
 
 RocksMessageStore::CommitTime RocksMessageStore::commit_time() const {
-  return CommitTime{build_ns_.load(), write_ns_.load(), sync_ns_.load()};
+  return CommitTime{build_ns_.load(), write_ns_.load()};
 }
 
 const char* RocksMessageStore::WriteKindName(WriteKind kind) {

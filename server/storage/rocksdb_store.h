@@ -15,19 +15,8 @@
 // Writes (Accept, Acknowledge) go through one committer thread. It takes
 // every request waiting, checks each against the store and the rest of its
 // group (GroupWrite, commit_group.h: one typed operation per kind of
-// request), and writes the whole group as one WriteBatch to the WAL and the
-// memtables, without waiting for the disk. A second thread, the syncer,
-// makes the written groups durable (one WAL sync for every group written
-// since its last) while the committer builds and writes the next group, so
-// the committer never waits for the disk. Nothing is answered before the
-// sync that covers its group returns: not an accepted message, not a
-// duplicate or a refusal (each read state an earlier group may have
-// written). Readers outside the committer see durable state only: a RocksDB
-// snapshot taken after each group's write is published, with the group's
-// audit log state and queue ends, when its sync returns. A failed sync fails
-// every request it covered (retryable: each request is idempotent) and the
-// next sync first flushes the memtables, so nothing is answered from a WAL
-// that may have lost a write.
+// request), and writes the whole group as one WriteBatch with a synced WAL: one
+// fsync for all of them. Nothing is acknowledged before that sync returns.
 //
 // Queues: sequence numbers are per recipient; each queue remembers the lowest
 // sequence number that can still be live and starts its reads there, so acked
@@ -140,8 +129,7 @@ class RocksMessageStore final : public MessageStore {
   // The audit log; null when turned off.
   AuditLog* audit() const { return audit_.get(); }
 
-  // Log syncs so far (one fsync each, for every group written since the
-  // last).
+  // Synced group commits so far (one fsync each).
   uint64_t commits() const;
   // What the committed write batches held, by the kind of request that
   // wrote it: requests that wrote something, and their share of the
@@ -158,12 +146,10 @@ class RocksMessageStore final : public MessageStore {
   WriteTally written(WriteKind kind) const;
   // Where the committer's time went since the start, in nanoseconds:
   // building groups (reads, encoding, audit hashing, the write batch) and
-  // writing them (RocksDB's WAL and memtables); and the syncer's, making
-  // them durable (the WAL syncs).
+  // writing them (RocksDB's WAL and memtables, and the sync).
   struct CommitTime {
     uint64_t build_ns = 0;
     uint64_t write_ns = 0;
-    uint64_t sync_ns = 0;
   };
   CommitTime commit_time() const;
   // A RocksDB integer property summed over the column families (0 when
@@ -187,9 +173,9 @@ class RocksMessageStore final : public MessageStore {
   absl::Status CheckFormat(const RocksStoreOptions& options);
   absl::Status Recover();
   // Up to `max` entries (seq, message id) of a queue from `from_seq` on.
-  absl::StatusOr<std::vector<QueuedMessage>> ScanQueue(
-      const rocksdb::ReadOptions& view, const std::string& queue,
-      uint64_t from_seq, size_t max);
+  absl::StatusOr<std::vector<QueuedMessage>> ScanQueue(const std::string& queue,
+                                                       uint64_t from_seq,
+                                                       size_t max);
   absl::Status Submit(Op& op);
   // Queues all of `ops` at once (so they share a group) and waits for all.
   void SubmitAll(std::vector<Op>& ops);
@@ -197,27 +183,8 @@ class RocksMessageStore final : public MessageStore {
   std::vector<Op> SubmitGroup(std::vector<StoreRequest> requests);
   static std::vector<absl::Status> Statuses(std::vector<Op>& ops);
   bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A written group on its way to the syncer.
-  struct InFlight {
-    std::vector<Op*> ops;
-    bool wrote = false;
-    AuditLog::Published audit;
-    std::shared_ptr<const rocksdb::Snapshot> view;
-    std::vector<std::pair<std::string, uint64_t>> queue_ends;  // next_seq
-  };
   void CommitLoop();
   void CommitGroup(std::vector<Op*>& group);
-  void HandToSyncer(InFlight item);
-  // A group that wrote nothing: answered once the groups before it are.
-  void HandUnwritten(std::vector<Op*> ops);
-  void SyncLoop();
-  // Makes everything written durable: a WAL sync, or after a failed one a
-  // flush of the memtables first.
-  rocksdb::Status MakeDurable();
-  // Read options that see the published (durable) state; `hold` keeps the
-  // snapshot alive for the reads.
-  rocksdb::ReadOptions DurableRead(
-      std::shared_ptr<const rocksdb::Snapshot>& hold) const;
 
   std::unique_ptr<rocksdb::Env> env_;  // set when a file system is given
   std::unique_ptr<rocksdb::DB> db_;
@@ -238,33 +205,17 @@ class RocksMessageStore final : public MessageStore {
   absl::flat_hash_map<std::string, QueueState> queues_
       ABSL_GUARDED_BY(queues_mu_);
 
-  // Written groups waiting for their sync, in order; at most kMaxInFlight.
-  static constexpr size_t kMaxInFlight = 8;
-  absl::Mutex sync_mu_;
-  std::vector<InFlight> in_flight_ ABSL_GUARDED_BY(sync_mu_);
-  bool committer_done_ ABSL_GUARDED_BY(sync_mu_) = false;
-  // Set by the syncer after a failed sync; only the syncer reads it.
-  bool sync_failed_ = false;
-  std::thread syncer_;
-  // The newest durable state, for readers (null: all is durable, as at open).
-  mutable absl::Mutex view_mu_;
-  std::shared_ptr<const rocksdb::Snapshot> durable_view_
-      ABSL_GUARDED_BY(view_mu_);
-
   std::atomic<uint64_t> commits_{0};
-  uint64_t groups_written_ = 0;  // the committer's
   std::atomic<uint64_t> build_ns_{0};
   std::atomic<uint64_t> write_ns_{0};
-  std::atomic<uint64_t> sync_ns_{0};
   struct AtomicTally {
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> keys{0};
     std::atomic<uint64_t> bytes{0};
   };
   std::array<AtomicTally, kWriteKinds> written_;
-  // Set after a failed write or sync (RocksDB then refuses writes until it
-  // is resumed); the committer resumes before its next write.
-  std::atomic<bool> needs_resume_{false};
+  // Set by the committer after a failed write; only the committer reads it.
+  bool needs_resume_ = false;
   std::thread committer_;
 };
 

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,31 +64,6 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
   // full disk. (RocksDB recovers from a real "no space" error by itself once
   // space is back, polling; an I/O error needs the store to resume it.)
   void FailWrites(bool fail) { fail_writes_ = fail; }
-  // While set, syncs fail with an I/O error and appends succeed: written,
-  // never made durable.
-  void FailSyncs(bool fail) { fail_syncs_ = fail; }
-
-  // While held, a sync of a write-ahead log file (*.log) waits until
-  // released: a slow disk, for tests that look at what happens meanwhile.
-  void HoldLogSyncs(bool hold) {
-    std::lock_guard<std::mutex> lock(mu_);
-    hold_log_syncs_ = hold;
-    cv_.notify_all();
-  }
-  // Waits until `n` log syncs are held.
-  void AwaitHeldLogSyncs(int n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return held_log_syncs_ >= n; });
-  }
-  // Appends to write-ahead log files so far, and waits for more.
-  uint64_t LogAppends() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return log_appends_;
-  }
-  void AwaitLogAppends(uint64_t n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return log_appends_ >= n; });
-  }
 
   // The injected failure: a retryable I/O error, as a disk that fails for a
   // while reports it.
@@ -139,16 +113,14 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* dbg) override {
-      if (fs_->fail_writes_ || fs_->fail_syncs_) return Injected();
-      fs_->MaybeHold(name_);
+      if (fs_->fail_writes_) return Injected();
       rocksdb::IOStatus s = target()->Sync(o, dbg);
       if (s.ok()) fs_->Synced(name_);
       return s;
     }
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
                             rocksdb::IODebugContext* dbg) override {
-      if (fs_->fail_writes_ || fs_->fail_syncs_) return Injected();
-      fs_->MaybeHold(name_);
+      if (fs_->fail_writes_) return Injected();
       rocksdb::IOStatus s = target()->Fsync(o, dbg);
       if (s.ok()) fs_->Synced(name_);
       return s;
@@ -159,25 +131,9 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
     std::string name_;
   };
 
-  static bool IsLog(const std::string& name) {
-    return name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0;
-  }
   void Wrote(const std::string& name, uint64_t n) {
     std::lock_guard<std::mutex> lock(mu_);
     files_[name].written += n;
-    if (IsLog(name)) {
-      ++log_appends_;
-      cv_.notify_all();
-    }
-  }
-  void MaybeHold(const std::string& name) {
-    if (!IsLog(name)) return;
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!hold_log_syncs_) return;
-    ++held_log_syncs_;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return !hold_log_syncs_; });
-    --held_log_syncs_;
   }
   void Synced(const std::string& name) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -186,12 +142,7 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
   }
 
   std::atomic<bool> fail_writes_{false};
-  std::atomic<bool> fail_syncs_{false};
   std::mutex mu_;
-  std::condition_variable cv_;
-  bool hold_log_syncs_ = false;
-  int held_log_syncs_ = 0;
-  uint64_t log_appends_ = 0;
   std::map<std::string, State> files_;
 };
 
