@@ -21,7 +21,9 @@
 # unsigned acknowledgements, beside it for the price of verification.
 #
 # Each cell: publish N messages with W unconfirmed (per-message confirm
-# latency), then drain them with acknowledgements. Then, at 4 KiB and
+# latency), then drain them with acknowledgements (trm-broker's consumer
+# acknowledges a batch while it receives the next, as RabbitMQ's acknowledges
+# while its prefetch window fills: trm_load consume --pipeline). Then, at 4 KiB and
 # window 64, paced publish-and-consume at 50% and 80% of each system's
 # measured maximum (end-to-end latency), a separate `strace -c` run for
 # fsyncs per message, two trm-broker nodes end to end over mutual TLS, and
@@ -171,7 +173,7 @@ trm_run() {
       [ "$v" = verify ] && tokens+=(--sign-key "keys/bg-r$r.sign.key")
     done
     "$bin/bench/trm_load" consume --node "127.0.0.1:${trm_port[$v]}" "${tokens[@]}" --expect "$n" \
-      --receive-many
+      --receive-many --pipeline
   else
     "$bin/bench/trm_load" produce --node "127.0.0.1:${trm_port[$v]}" --token-file keys/bg-ngo.token \
       --sign-key keys/bg-ngo.sign.key --from bg-ngo@bg "${to[@]}" --count "$n" --window "$w" \

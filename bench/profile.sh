@@ -29,7 +29,7 @@ if ! command -v perf >/dev/null; then
 fi
 BENCH_DEPLOYED=1
 # As bench/compare.sh drains: 256 per ReceiveMany, one AckMany per batch.
-CONSUME_FLAGS=${CONSUME_FLAGS:---receive-many}
+CONSUME_FLAGS=${CONSUME_FLAGS:---receive-many --pipeline}
 source bench/node_lib.sh
 bench_setup
 start_node

@@ -8,6 +8,7 @@
 //   trm_load consume --node ADDR (--token-file F... | --ca CA --cert C
 //                    --key K) --expect N [--log FILE]
 //                    [--timeout-s S] [--sign-key K...]
+//                    [--receive-many [--pipeline]]
 //   trm_load stall --node ADDR (--token-file F | --ca ...) [--streams N]
 //                  [--hold-s S]
 //
@@ -35,7 +36,10 @@
 // acknowledgements: one AcknowledgementBatch over the call's messages (the
 // client library's AcknowledgeMany), or with --ack-each one signature per
 // message as before batches; give one key per --token-file, in the same
-// order, or one for all.
+// order, or one for all. With --receive-many --pipeline it acknowledges
+// each batch on another thread while it receives the next (one AckMany in
+// flight), as a consumer with prefetch does (bench/peers/rmqload.c
+// acknowledges RabbitMQ's deliveries the same way).
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
@@ -410,6 +414,7 @@ struct ConsumeFlags {
   std::string sign_key;
   bool receive_many = false;  // ReceiveMany (one answer) instead of Receive
   bool ack_each = false;      // one signature per acknowledgement
+  bool pipeline = false;      // receive the next batch while acknowledging
 };
 struct ConsumeResult {
   size_t acked = 0, deliveries = 0, undone = 0, failures = 0;
@@ -558,59 +563,77 @@ ConsumeResult ConsumeQueue(
   // Acknowledgements whose answer was lost: acknowledging is idempotent, so
   // they are simply sent again until one answer arrives.
   std::vector<std::string> unconfirmed;
-  // Many at once: one call and one durable write for a whole batch.
-  auto ack_many = [&](const std::vector<std::string>& ids) {
+  // Many at once: one call and one durable write for a whole batch. A call
+  // is prepared and its answer applied on this thread; the call itself may
+  // run on another (--pipeline), touching only its own AckCall.
+  struct AckCall {
     v1::AckManyRequest req;
-    std::vector<client::Delivery> batch;
+    std::vector<client::Delivery> batch;  // signed as one batch
+    bool lost = false;
+    std::string usage;  // the client refused the batch (USAGE)
+    v1::AckManyResponse resp;
+  };
+  auto prepare_ack =
+      [&](const std::vector<std::string>& ids) -> std::unique_ptr<AckCall> {
+    auto call = std::make_unique<AckCall>();
     for (const std::string& id : ids) {
       // One already confirmed (its answer came in an earlier call, and the
       // message was delivered again meanwhile) needs nothing more.
       if (acked.contains(HexEncode(AsBytes(id)))) continue;
-      req.add_message_ids(id);
+      call->req.add_message_ids(id);
       if (sign && f.ack_each) {
         auto it = signed_acks.find(id);
-        req.add_acknowledgements(it == signed_acks.end() ? "" : it->second);
+        call->req.add_acknowledgements(it == signed_acks.end() ? ""
+                                                               : it->second);
       } else if (sign) {
-        batch.push_back(held.at(id));
+        call->batch.push_back(held.at(id));
       }
     }
-    if (req.message_ids().empty()) return;
-    auto lost = [&] {
-      ++failures;
-      unconfirmed.insert(unconfirmed.end(), req.message_ids().begin(),
-                         req.message_ids().end());
-    };
-    v1::AckManyResponse resp;
-    if (!batch.empty()) {
+    if (call->req.message_ids().empty()) return nullptr;
+    return call;
+  };
+  auto run_ack = [&cl, &stub](AckCall& call) {
+    if (!call.batch.empty()) {
       // As an integrator would: the client library signs the batch once.
       absl::StatusOr<std::vector<absl::Status>> results =
-          cl->AcknowledgeMany(batch);
+          cl->AcknowledgeMany(call.batch);
       if (!results.ok()) {
         if (ErrorReason(results.status()) == "USAGE") {
-          refused = results.status().ToString();
+          call.usage = results.status().ToString();
         } else {
-          lost();
+          call.lost = true;
         }
         return;
       }
       for (size_t i = 0; i < results->size(); ++i) {
-        v1::AckResult* r = resp.add_results();
-        r->set_message_id(batch[i].message_id);
+        v1::AckResult* r = call.resp.add_results();
+        r->set_message_id(call.batch[i].message_id);
         const absl::Status& st = (*results)[i];
         r->set_error_code(static_cast<int>(st.code()));
         r->set_error_reason(ErrorReason(st));
         r->set_error_message(std::string(st.message()));
       }
-    } else {
-      grpc::ClientContext ack_ctx;
-      cl->Prepare(&ack_ctx, absl::Seconds(5));
-      if (!stub->AckMany(&ack_ctx, req, &resp).ok() ||
-          resp.results_size() != req.message_ids_size()) {
-        lost();
-        return;
-      }
+      return;
     }
-    for (const v1::AckResult& r : resp.results()) {
+    grpc::ClientContext ack_ctx;
+    cl->Prepare(&ack_ctx, absl::Seconds(5));
+    if (!stub->AckMany(&ack_ctx, call.req, &call.resp).ok() ||
+        call.resp.results_size() != call.req.message_ids_size()) {
+      call.lost = true;
+    }
+  };
+  auto apply_ack = [&](AckCall& call) {
+    if (!call.usage.empty()) {
+      refused = call.usage;
+      return;
+    }
+    if (call.lost) {
+      ++failures;
+      unconfirmed.insert(unconfirmed.end(), call.req.message_ids().begin(),
+                         call.req.message_ids().end());
+      return;
+    }
+    for (const v1::AckResult& r : call.resp.results()) {
       if (absl::StartsWith(r.error_reason(), "ACKNOWLEDGEMENT_")) {
         // Sending it again cannot help (unsigned where the node requires a
         // signature, or a bad one): stop and say so.
@@ -628,6 +651,30 @@ ConsumeResult ConsumeQueue(
       const std::string id = HexEncode(AsBytes(r.message_id()));
       if (acked.insert(id).second) log << "acked " << id << "\n";
     }
+  };
+  auto ack_many = [&](const std::vector<std::string>& ids) {
+    std::unique_ptr<AckCall> call = prepare_ack(ids);
+    if (call == nullptr) return;
+    run_ack(*call);
+    apply_ack(*call);
+  };
+  // --pipeline: at most one acknowledgement call in flight, on its own
+  // thread, while the next batch is received (RabbitMQ's consumer in
+  // bench/peers acknowledges the same way, with prefetch).
+  std::unique_ptr<AckCall> in_flight;
+  std::thread ack_thread;
+  auto finish_in_flight = [&] {
+    if (in_flight == nullptr) return;
+    ack_thread.join();
+    apply_ack(*in_flight);
+    in_flight.reset();
+  };
+  auto ack_behind = [&](const std::vector<std::string>& ids) {
+    finish_in_flight();
+    in_flight = prepare_ack(ids);
+    if (in_flight == nullptr) return;
+    ack_thread =
+        std::thread([&run_ack, call = in_flight.get()] { run_ack(*call); });
   };
   while (acked.size() < f.expect && Clock::now() < deadline &&
          refused.empty()) {
@@ -675,9 +722,21 @@ ConsumeResult ConsumeQueue(
       ++failures;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    ack_many(batch);
+    if (f.pipeline && f.receive_many) {
+      ack_behind(batch);
+      // With every expected message in hand (or none this time), wait for
+      // the answer rather than for more deliveries.
+      const size_t pending =
+          in_flight == nullptr ? 0 : in_flight->req.message_ids_size();
+      if (batch.empty() || acked.size() + pending >= f.expect) {
+        finish_in_flight();
+      }
+    } else {
+      ack_many(batch);
+    }
     log.flush();
   }
+  finish_in_flight();
   if (!refused.empty()) {
     std::cerr << "trm_load: the node refused an acknowledgement: " << refused
               << "\n";
@@ -834,6 +893,10 @@ int main(int argc, char** argv) {
   consume->add_flag("--ack-each", cf.ack_each,
                     "with --sign-key: one signature per acknowledgement "
                     "instead of one per AckMany call");
+  consume->add_flag("--pipeline", cf.pipeline,
+                    "with --receive-many: acknowledge each batch while the "
+                    "next is received (one AckMany in flight), as a "
+                    "consumer with prefetch does");
   std::vector<std::string> consume_sign_keys;
   consume->add_option("--sign-key", consume_sign_keys,
                       "sign each acknowledgement with this key (repeat: one "

@@ -55,7 +55,7 @@ node="127.0.0.1:$port"
 producer=$!
 "$LOAD" consume --node "$node" --token-file keys/bg-naptip.token --expect "$N" \
   --sign-key keys/bg-naptip.sign.key \
-  --timeout-s 240 $([ "$BATCH" -gt 0 ] && echo --receive-many) --log consumer.log >consumer.out 2>&1 &
+  --timeout-s 240 $([ "$BATCH" -gt 0 ] && echo --receive-many --pipeline) --log consumer.log >consumer.out 2>&1 &
 consumer=$!
 
 for k in $(seq 1 "$KILLS"); do
