@@ -19,8 +19,9 @@ BACKLOG=${1:-1000000}; M=${2:-20000}; ROUNDS=${3:-5}; SIZE=4096
 # The node as deployed: signed acknowledgements (the consumer signs each)
 # and case rules on (BENCH_DEPLOYED=0 for unsigned acknowledgements).
 BENCH_DEPLOYED=${BENCH_DEPLOYED:-1}
-# Drains as bench/compare.sh does: 256 per ReceiveMany, one AckMany each.
-CONSUME_FLAGS=${CONSUME_FLAGS:---receive-many}
+# Drains as bench/compare.sh does: 256 per ReceiveMany, one AckMany each,
+# sent while the next batch is received (one in flight).
+CONSUME_FLAGS=${CONSUME_FLAGS:---receive-many --pipeline}
 source bench/node_lib.sh
 bench_setup
 # msg/s of a produce or consume helper's output (its RESULT line).
