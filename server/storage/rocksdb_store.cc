@@ -411,11 +411,12 @@ void RocksMessageStore::CommitGroup(std::vector<Op*>& group) {
     w.keys += batch.Count() - keys_before;
     w.bytes += batch.GetDataSize() - bytes_before;
   }
+  // A group that writes nothing (duplicates, refusals) was built all the same.
+  build_ns_ += nanos_since(build_start);
   if (writers.empty()) {
     if (audit_) audit_->Abort();
     return;
   }
-  build_ns_ += nanos_since(build_start);
 
   const SteadyClock::time_point write_start = SteadyClock::now();
   rocksdb::WriteOptions sync;
