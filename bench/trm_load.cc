@@ -722,7 +722,7 @@ ConsumeResult ConsumeQueue(
       ++failures;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    if (f.pipeline && f.receive_many) {
+    if (f.pipeline) {  // with --receive-many (the flag needs it)
       ack_behind(batch);
       // With every expected message in hand (or none this time), wait for
       // the answer rather than for more deliveries.
@@ -887,16 +887,19 @@ int main(int argc, char** argv) {
   consume->add_option("--log", c.log);
   consume->add_option("--expect", cf.expect)->required();
   consume->add_option("--timeout-s", cf.timeout_s);
-  consume->add_flag("--receive-many", cf.receive_many,
-                    "ReceiveMany (one answer per call) instead of the "
-                    "Receive stream");
+  CLI::Option* receive_many =
+      consume->add_flag("--receive-many", cf.receive_many,
+                        "ReceiveMany (one answer per call) instead of the "
+                        "Receive stream");
   consume->add_flag("--ack-each", cf.ack_each,
                     "with --sign-key: one signature per acknowledgement "
                     "instead of one per AckMany call");
-  consume->add_flag("--pipeline", cf.pipeline,
-                    "with --receive-many: acknowledge each batch while the "
-                    "next is received (one AckMany in flight), as a "
-                    "consumer with prefetch does");
+  consume
+      ->add_flag("--pipeline", cf.pipeline,
+                 "with --receive-many: acknowledge each batch while the "
+                 "next is received (one AckMany in flight), as a "
+                 "consumer with prefetch does")
+      ->needs(receive_many);
   std::vector<std::string> consume_sign_keys;
   consume->add_option("--sign-key", consume_sign_keys,
                       "sign each acknowledgement with this key (repeat: one "
