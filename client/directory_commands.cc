@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/cases/periods.h"
 #include "common/crypto/key_files.h"
 #include "common/directory/directory.h"
 #include "common/json/strict_json.h"
@@ -144,7 +145,7 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
   Reader r(j, "", kSpecErrors);
   RETURN_IF_ERROR(
       r.Keys({"federation", "serial", "issued", "max_message_lifetime_seconds",
-              "nodes", "organisations", "auditors"}));
+              "policy", "nodes", "organisations", "auditors"}));
   v1::Directory d;
   ASSIGN_OR_RETURN(*d.mutable_federation(), r.Str("federation", true));
   if (!j.contains("serial") || !j["serial"].is_number_unsigned()) {
@@ -161,6 +162,26 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
   }
   ASSIGN_OR_RETURN(int64_t issued, r.Time("issued"));
   d.set_issued_unix_ms(issued);
+  if (r.Has("policy")) {
+    // The federation's policy: the shape of a node's case_rules
+    // (docs/workflow.md), with its version and the retention limit.
+    ASSIGN_OR_RETURN(Reader p, r.Object("policy"));
+    RETURN_IF_ERROR(p.Keys(
+        {"version", "periods", "countries", "pairs", "max_retention_seconds"}));
+    v1::FederationPolicy* policy = d.mutable_policy();
+    uint64_t version = 0;
+    RETURN_IF_ERROR(p.UInt("version", &version));
+    if (version == 0) {
+      return Bad(p.Path("version"),
+                 "give the policy a version of 1 or more, and raise it with "
+                 "every change of the policy");
+    }
+    policy->set_version(version);
+    uint64_t retention = 0;
+    RETURN_IF_ERROR(p.UInt("max_retention_seconds", &retention));
+    policy->set_max_retention_seconds(retention);
+    RETURN_IF_ERROR(cases::RulesFromJson(p, policy));
+  }
   ASSIGN_OR_RETURN(std::vector<Reader> nodes, r.List("nodes"));
   for (const Reader& n : nodes) {
     RETURN_IF_ERROR(
@@ -241,6 +262,14 @@ json DirectoryToJson(const v1::Directory& d) {
   if (d.issued_unix_ms() != 0) j["issued"] = IsoMillis(d.issued_unix_ms());
   if (d.max_message_lifetime_seconds() != 0) {
     j["max_message_lifetime_seconds"] = d.max_message_lifetime_seconds();
+  }
+  if (d.has_policy()) {
+    json p = cases::RulesToJson(d.policy());
+    p["version"] = d.policy().version();
+    if (d.policy().max_retention_seconds() != 0) {
+      p["max_retention_seconds"] = d.policy().max_retention_seconds();
+    }
+    j["policy"] = p;
   }
   j["nodes"] = json::array();
   for (const auto& n : d.nodes()) {

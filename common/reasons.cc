@@ -483,6 +483,11 @@ constexpr ReasonInfo kReasons[] = {
      {kUnknown},
      "The next node refused the message without a reason token; its "
      "coordinator reads the node's log."},
+    {"POLICY_LOOSER_THAN_FEDERATION",
+     {kFailedPrecondition},
+     "The node's configuration sets a period or limit looser than the "
+     "federation's policy in the signed directory; remove the setting or make "
+     "it at least as strict as the message says."},
     {"RANGE_INVALID",
      {kInvalidArgument},
      "Give start < end and at most the number of entries the message names."},

@@ -35,6 +35,7 @@
 #include "server/auth/caller_auth.h"
 #include "server/cases/case_service.h"
 #include "server/cases/deadline_scheduler.h"
+#include "server/cases/policy_book.h"
 #include "server/config/node_config.h"
 #include "server/federation/directory_loader.h"
 #include "server/federation/federation_service.h"
@@ -58,6 +59,12 @@ struct Flags {
   bool check_config = false;
   std::string restore;  // a backup directory to restore into data_dir
 };
+
+// "version 3", or "none (each node's own case_rules)".
+std::string PolicyName(const v1::Directory& dir) {
+  if (dir.policy().version() == 0) return "none (this node's case_rules)";
+  return absl::StrCat("version ", dir.policy().version());
+}
 
 int Fail(const absl::Status& status) {
   log::Error("node.error", status.message());
@@ -89,12 +96,13 @@ int CheckConfig(const config::NodeConfig& cfg,
   }
   std::printf(
       "trm-broker: configuration OK: node %s, listen %s, data %s, directory "
-      "%s serial %llu (%d organisations on this node), %s, case rules %s\n",
+      "%s serial %llu (%d organisations on this node), %s, case rules %s, "
+      "federation policy %s\n",
       cfg.node_id.c_str(), cfg.listen.c_str(), cfg.data_dir.c_str(),
       dir.doc().federation().c_str(),
       static_cast<unsigned long long>(dir.serial()), orgs,
       cfg.tls_ca.empty() ? "no TLS (--insecure-dev only)" : "mutual TLS",
-      cfg.case_rules ? "on" : "OFF");
+      cfg.case_rules ? "on" : "OFF", PolicyName(dir.doc()).c_str());
   return 0;
 }
 
@@ -133,6 +141,12 @@ int Run(const Flags& flags) {
   absl::StatusOr<std::unique_ptr<federation::DirectoryLoader>> loader =
       federation::DirectoryLoader::Create(*cfg);
   if (!loader.ok()) return Fail(loader.status());
+  // A node may be stricter than the federation's policy, never looser.
+  if (absl::Status s =
+          config::CheckNodeAgainstPolicy(*cfg, (*loader)->initial()->doc());
+      !s.ok()) {
+    return Fail(s);
+  }
   absl::flat_hash_map<std::string, std::string> tokens;
   absl::flat_hash_map<std::string, uint64_t> quotas;
   for (const config::OrgConfig& o : cfg->organisations) {
@@ -147,7 +161,8 @@ int Run(const Flags& flags) {
                    " serial ", registry.directory()->serial(), " (",
                    cfg->directory.empty() ? "local, from the configuration"
                                           : cfg->directory,
-                   ")"),
+                   "), federation policy ",
+                   PolicyName(registry.directory()->doc())),
       {{"serial", absl::StrCat(registry.directory()->serial())}});
   if (flags.check_config) return CheckConfig(*cfg, registry);
   std::function<void(const std::string&)> on_reload;
@@ -157,7 +172,19 @@ int Run(const Flags& flags) {
           "directory.reload_refused",
           absl::StrCat("directory reload refused: ", r.status().message()));
     } else if (!r->empty()) {
-      log::Info("directory.reloaded", *r);
+      log::Info("directory.reloaded",
+                absl::StrCat(*r, "; federation policy ",
+                             PolicyName(registry.directory()->doc())));
+      // The merged periods follow the new policy; a setting of this node's
+      // that it made looser no longer applies (PolicyBook), and says so.
+      if (absl::Status s =
+              config::CheckNodeAgainstPolicy(*cfg, registry.directory()->doc());
+          !s.ok()) {
+        log::Warn("policy.local_looser",
+                  absl::StrCat(s.message(),
+                               "; the federation's value applies until the "
+                               "configuration is fixed"));
+      }
       if (on_reload) on_reload(*r);
     }
   };
@@ -255,7 +282,8 @@ int Run(const Flags& flags) {
   options.relay_enabled = tls;
   options.require_signed_acknowledgements =
       cfg->require_signed_acknowledgements;
-  if (cfg->case_rules) options.case_policies = &cfg->case_policies;
+  const cases::PolicyBook policy_book(cfg->case_policies);
+  if (cfg->case_rules) options.case_policies = &policy_book;
   options.verify_signatures = !flags.no_verify_signatures;
   options.disk_guard = &disk_guard;
   options.refusal_records_per_second =

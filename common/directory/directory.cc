@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/bytes.h"
+#include "common/cases/periods.h"
 #include "common/crypto/hash.h"
 #include "common/crypto/key_files.h"
 #include "common/status.h"
@@ -258,6 +259,18 @@ absl::Status Directory::Index() {
       }
     }
   }
+  return CheckPolicy();
+}
+
+absl::Status Directory::CheckPolicy() const {
+  if (!doc_.has_policy()) return absl::OkStatus();
+  const v1::FederationPolicy& p = doc_.policy();
+  if (p.version() == 0) {
+    return Invalid("its policy has version 0; a policy starts at version 1");
+  }
+  absl::StatusOr<cases::CasePolicies> periods =
+      cases::Resolve(p, "policy", "DIRECTORY_INVALID");
+  if (!periods.ok()) return Invalid(periods.status().message());
   return absl::OkStatus();
 }
 
@@ -373,6 +386,14 @@ absl::Status Directory::CheckRecipientKey(const std::string& org,
                    "directory"));
 }
 
+absl::Duration Directory::MaxRetention(absl::Duration node_limit) const {
+  const uint64_t s = doc_.policy().max_retention_seconds();
+  if (s == 0) return node_limit;
+  return std::min(
+      node_limit,
+      absl::Seconds(static_cast<int64_t>(std::min<uint64_t>(s, INT64_MAX))));
+}
+
 absl::Duration Directory::MaxMessageLifetime(absl::Duration node_limit) const {
   const uint64_t s = doc_.max_message_lifetime_seconds();
   if (s == 0) return node_limit;
@@ -417,6 +438,21 @@ absl::Status CheckSuccessor(const Directory& current, const Directory& next) {
                  absl::StrCat("the new directory has serial ", next.serial(),
                               ", the same as the loaded one, but other "
                               "content; every change needs a higher serial"));
+  }
+  const v1::FederationPolicy& was = current.doc().policy();
+  const v1::FederationPolicy& is = next.doc().policy();
+  if (is.version() < was.version() ||
+      (is.version() == was.version() &&
+       is.SerializeAsString() != was.SerializeAsString())) {
+    return Error(
+        StatusCode::kFailedPrecondition, "DIRECTORY_STALE",
+        absl::StrCat("the new directory's policy has version ", is.version(),
+                     " against the loaded version ", was.version(),
+                     is.version() < was.version()
+                         ? "; a policy is never rolled back"
+                         : " but other content; every change of the policy "
+                           "needs a higher policy version",
+                     " (deadline records name the version that set them)"));
   }
   if (next.serial() < current.serial()) {
     return Error(
@@ -502,6 +538,11 @@ std::vector<std::string> Diff(const v1::Directory& a, const v1::Directory& b) {
     out.push_back(absl::StrCat("~ serial ", a.serial(), " -> ", b.serial()));
   }
   Field("directory", "federation", a.federation(), b.federation(), out);
+  if (a.max_message_lifetime_seconds() != b.max_message_lifetime_seconds()) {
+    out.push_back(absl::StrCat("~ policy max_message_lifetime_seconds: ",
+                               a.max_message_lifetime_seconds(), " -> ",
+                               b.max_message_lifetime_seconds()));
+  }
   DiffEntries(
       "node", a.nodes(), b.nodes(),
       [](const std::string& owner, const v1::DirectoryNode& x,
@@ -543,6 +584,9 @@ std::vector<std::string> Diff(const v1::Directory& a, const v1::Directory& b) {
               absl::StrJoin(y.nodes(), ","), o);
       },
       out);
+  for (std::string& line : cases::DiffPolicy(a.policy(), b.policy())) {
+    out.push_back(std::move(line));
+  }
   return out;
 }
 

@@ -98,10 +98,15 @@ class Directory {
   // The longest a node keeps a message: its own `node_limit`, or the
   // federation's max_message_lifetime_seconds when that is lower.
   absl::Duration MaxMessageLifetime(absl::Duration node_limit) const;
+  // How long an acknowledged payload is kept: `node_limit`, or the policy's
+  // max_retention_seconds when that is lower.
+  absl::Duration MaxRetention(absl::Duration node_limit) const;
 
  private:
   Directory() = default;
   absl::Status Index();
+  // The federation policy's periods hold (docs/protocol.md 13.4).
+  absl::Status CheckPolicy() const;
   // The parsed form of signing key `k` of the document.
   crypto::Ed25519PublicKey SigningKey(const v1::DirectoryKey& k) const;
   // FindOrganisation, or UNKNOWN_ORGANISATION (NOT_FOUND).

@@ -39,9 +39,11 @@ void Clear(v1::CaseRecord& rec, v1::DeadlineKind kind) {
 }
 
 // Starts (or restarts) the clock of `kind`.
+// `field` is the period that set `due`, from `policy`.
 void Open(v1::CaseRecord& rec, v1::DeadlineKind kind, absl::Time due,
           const std::string& responsible, const std::string& waiting,
-          const v1::Header& h, absl::Time now) {
+          const v1::Header& h, absl::Time now, const CasePolicy& policy,
+          PeriodField field) {
   Clear(rec, kind);
   v1::Deadline& d = *rec.add_deadlines();
   d.set_kind(kind);
@@ -51,6 +53,8 @@ void Open(v1::CaseRecord& rec, v1::DeadlineKind kind, absl::Time due,
   d.set_set_by_message_id(h.message_id());
   d.set_set_by_type(h.type());
   d.set_set_unix_ms(absl::ToUnixMillis(now));
+  d.set_policy_version(policy.policy_version);
+  d.set_local_rule(IsLocal(policy, field));
 }
 
 void AddOnce(google::protobuf::RepeatedPtrField<std::string>& list,
@@ -61,29 +65,6 @@ void AddOnce(google::protobuf::RepeatedPtrField<std::string>& list,
 }
 
 }  // namespace
-
-const CasePolicy& CasePolicies::For(absl::string_view from_country,
-                                    absl::string_view to_country) const {
-  if (auto it = pairs.find(absl::StrCat(from_country, ">", to_country));
-      it != pairs.end()) {
-    return it->second;
-  }
-  if (auto it = countries.find(to_country); it != countries.end()) {
-    return it->second;
-  }
-  return defaults;
-}
-
-const CasePolicy& CasePolicies::ForNodes(const directory::Directory& dir,
-                                         const std::string& from_node,
-                                         const std::string& to_node) const {
-  if (pairs.empty() && countries.empty()) return defaults;
-  auto country = [&](const std::string& node) -> const std::string& {
-    const v1::DirectoryNode* n = dir.FindNode(node);
-    return n == nullptr || n->country().empty() ? node : n->country();
-  };
-  return For(country(from_node), country(to_node));
-}
 
 bool CarriesPersonalData(v1::MessageType type) {
   return RuleOf(type).personal_data;
@@ -353,7 +334,7 @@ absl::StatusOr<v1::CaseRecord> ApplyToCaseWithout(const v1::CaseRecord& before,
     case v1::REFLECTION_PERIOD_NOTICE:
       if (rec.state() == v1::PRESUMED) rec.set_state(v1::REFLECTION);
       Open(rec, v1::REFLECTION_PERIOD_ENDS, now + policy.reflection_min, from,
-           to, h, now);
+           to, h, now, policy, PeriodField::kReflection);
       break;
     case v1::CONSENT_RECORD: {
       v1::ConsentState& c = (*rec.mutable_consents())[to];
@@ -369,7 +350,7 @@ absl::StatusOr<v1::CaseRecord> ApplyToCaseWithout(const v1::CaseRecord& before,
       rec.set_state(v1::RETURN_REQUESTED);
       Clear(rec, v1::REFLECTION_PERIOD_ENDS);
       Open(rec, v1::REFERRAL_ACK_DUE, now + policy.referral_ack_within, to,
-           from, h, now);
+           from, h, now, policy, PeriodField::kReferralAck);
       break;
     case v1::REFERRAL_ACK:
       rec.set_state(h.outcome() == v1::REFERRAL_ACCEPTED ? v1::REFERRAL_ACKED
@@ -402,7 +383,7 @@ absl::StatusOr<v1::CaseRecord> ApplyToCaseWithout(const v1::CaseRecord& before,
       Open(rec, v1::ARRIVAL_CONFIRMATION_DUE,
            absl::FromUnixMillis(h.departure_unix_ms()) +
                policy.arrival_confirmation_within,
-           to, from, h, now);
+           to, from, h, now, policy, PeriodField::kArrivalConfirmation);
       break;
     case v1::ARRIVAL_CONFIRMATION:
       rec.set_state(v1::IN_TRANSIT);
@@ -415,7 +396,7 @@ absl::StatusOr<v1::CaseRecord> ApplyToCaseWithout(const v1::CaseRecord& before,
         rec.set_handed_over_unix_ms(absl::ToUnixMillis(now));
         // The receiving organisation (the sender) reports to the referrer.
         Open(rec, v1::MONITORING_REPORT_DUE, now + policy.monitoring_every,
-             from, to, h, now);
+             from, to, h, now, policy, PeriodField::kMonitoringEvery);
       }
       break;
     case v1::NON_DEPARTURE_NOTICE:
@@ -431,7 +412,8 @@ absl::StatusOr<v1::CaseRecord> ApplyToCaseWithout(const v1::CaseRecord& before,
       if (rec.handed_over_unix_ms() != 0 &&
           next <= absl::FromUnixMillis(rec.handed_over_unix_ms()) +
                       policy.monitoring_for) {
-        Open(rec, v1::MONITORING_REPORT_DUE, next, from, to, h, now);
+        Open(rec, v1::MONITORING_REPORT_DUE, next, from, to, h, now, policy,
+             PeriodField::kMonitoringEvery);
       }
       break;
     }

@@ -17,39 +17,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/cases/periods.h"
 #include "common/directory/directory.h"
 #include "trm/v1/case.pb.h"
 #include "trm/v1/envelope.pb.h"
 
 namespace trm::cases {
-
-// Periods, per country or country pair in the configuration; these are the
-// defaults of the TRM literature (docs/workflow.md).
-struct CasePolicy {
-  absl::Duration reflection_min = absl::Hours(24 * 30);
-  absl::Duration referral_ack_within = absl::Hours(72);
-  int travel_notice_working_days = 5;
-  absl::Duration arrival_confirmation_within = absl::Hours(48);
-  absl::Duration monitoring_every = absl::Hours(24 * 91);
-  absl::Duration monitoring_for = absl::Hours(24 * 365);
-};
-
-// The policy of each route: defaults, overridden per recipient country, then
-// per (sender country, recipient country) pair. Configuration
-// ("case_rules" in the node file, docs/operations.md).
-struct CasePolicies {
-  CasePolicy defaults;
-  absl::flat_hash_map<std::string, CasePolicy> countries;  // "NG"
-  absl::flat_hash_map<std::string, CasePolicy> pairs;      // "BG>NG"
-
-  const CasePolicy& For(absl::string_view from_country,
-                        absl::string_view to_country) const;
-  // For a message from `from_node` to `to_node`, by their countries in
-  // `dir` (a node it does not list counts by its id).
-  const CasePolicy& ForNodes(const directory::Directory& dir,
-                             const std::string& from_node,
-                             const std::string& to_node) const;
-};
 
 // Types that carry the person's data to their recipient, and so need the
 // case owner's consent for that recipient first (type_table.h).

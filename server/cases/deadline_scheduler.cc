@@ -114,7 +114,7 @@ absl::StatusOr<size_t> DeadlineScheduler::Tick(size_t max_cases) {
         r.case_ref = ref;
         r.message_type = v1::DEADLINE_NOTICE;
         r.header = std::move(h);
-        r.policy = &any_policy_;
+        r.policy = any_policy_;
         requests.push_back(std::move(r));
       }
       if (requests.empty()) {

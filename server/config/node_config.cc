@@ -171,98 +171,28 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
       return Bad(path, "case_rules: \"deadline_check_seconds\" must be >= 1");
     }
     c.deadline_check_interval = absl::Seconds(check_seconds);
-    // One set of periods over a base: only the keys given change.
-    auto periods = [&](const json& p, const std::string& where,
-                       cases::CasePolicy& out) -> absl::Status {
-      if (!p.is_object()) {
-        return Bad(path, absl::StrCat(where,
-                                      "must be an object such as "
-                                      "{\"referral_ack\": \"72h\"}"));
-      }
-      RETURN_IF_ERROR(unknown_keys(
-          p,
-          {"reflection", "referral_ack", "travel_notice_working_days",
-           "arrival_confirmation", "monitoring_every", "monitoring_for"},
-          where));
-      for (auto [key, field] :
-           {std::pair{"reflection", &out.reflection_min},
-            std::pair{"referral_ack", &out.referral_ack_within},
-            std::pair{"arrival_confirmation", &out.arrival_confirmation_within},
-            std::pair{"monitoring_every", &out.monitoring_every},
-            std::pair{"monitoring_for", &out.monitoring_for}}) {
-        if (!p.contains(key)) continue;
-        absl::Duration d;
-        if (!p[key].is_string() ||
-            !absl::ParseDuration(p[key].get<std::string>(), &d) ||
-            d <= absl::ZeroDuration()) {
-          return Bad(path, absl::StrCat(where, "\"", key,
-                                        "\" must be a positive duration "
-                                        "such as \"72h\" or \"2160h\""));
-        }
-        *field = d;
-      }
-      uint64_t days = static_cast<uint64_t>(out.travel_notice_working_days);
-      RETURN_IF_ERROR(num(p, "travel_notice_working_days", &days, where));
-      if (days > 60) {
-        return Bad(path, absl::StrCat(where,
-                                      "\"travel_notice_working_days\" "
-                                      "must be at most 60"));
-      }
-      out.travel_notice_working_days = static_cast<int>(days);
-      // Council of Europe Convention art. 13: at least 30 days.
-      if (out.reflection_min < absl::Hours(24 * 30)) {
-        return Bad(path, absl::StrCat(where,
-                                      "\"reflection\" must be at least "
-                                      "720h (30 days, Council of Europe "
-                                      "Convention art. 13)"));
-      }
-      if (out.monitoring_for > absl::Hours(24 * 365 * 3) ||
-          out.monitoring_for < out.monitoring_every) {
-        return Bad(path, absl::StrCat(where,
-                                      "\"monitoring_for\" must be between "
-                                      "\"monitoring_every\" and 26280h "
-                                      "(36 months)"));
-      }
-      return absl::OkStatus();
-    };
-    cases::CasePolicies& pol = c.case_policies;
+    // The periods, in the shape of the directory's policy
+    // (common/cases/periods.h): checked here, compared with the
+    // federation's when the directory is loaded.
+    const jsonio::JsonReader rules(cr, "case_rules", errors);
+    RETURN_IF_ERROR(cases::RulesFromJson(rules, &c.case_rules_set));
     if (cr.contains("travel_notice_working_days")) {
-      RETURN_IF_ERROR(periods(json{{"travel_notice_working_days",
-                                    cr["travel_notice_working_days"]}},
-                              "case_rules: ", pol.defaults));
-    }
-    if (cr.contains("periods")) {
-      RETURN_IF_ERROR(
-          periods(cr["periods"], "case_rules.periods: ", pol.defaults));
-    }
-    // A country's periods apply to messages to it; a pair's ("BG>NG") to
-    // messages from the first country to the second, over the second's.
-    for (const char* level : {"countries", "pairs"}) {
-      if (!cr.contains(level)) continue;
-      if (!cr[level].is_object()) {
-        return Bad(path, absl::StrCat("case_rules: \"", level,
-                                      "\" must be an object of periods"));
+      // The older spelling, outside "periods".
+      if (c.case_rules_set.defaults().travel_notice_working_days() != 0) {
+        return Bad(path,
+                   "case_rules: give \"travel_notice_working_days\" once, "
+                   "in \"periods\"");
       }
-      for (const auto& [key, value] : cr[level].items()) {
-        const bool pair = std::string(level) == "pairs";
-        const size_t gt = key.find('>');
-        if (pair ? (gt == std::string::npos || gt == 0 || gt + 1 == key.size())
-                 : key.empty() || gt != std::string::npos) {
-          return Bad(path, absl::StrCat("case_rules.", level, ": \"", key,
-                                        "\" is not ",
-                                        pair ? "a pair such as \"BG>NG\""
-                                             : "a country such as \"NG\""));
-        }
-        cases::CasePolicy base = pol.defaults;
-        if (pair) {
-          auto it = pol.countries.find(key.substr(gt + 1));
-          if (it != pol.countries.end()) base = it->second;
-        }
-        RETURN_IF_ERROR(periods(
-            value, absl::StrCat("case_rules.", level, ".", key, ": "), base));
-        (pair ? pol.pairs : pol.countries)[key] = base;
-      }
+      RETURN_IF_ERROR(cases::PeriodsFromJson(
+          jsonio::JsonReader(json{{"travel_notice_working_days",
+                                   cr["travel_notice_working_days"]}},
+                             "case_rules", errors),
+          c.case_rules_set.mutable_defaults()));
     }
+    ASSIGN_OR_RETURN(
+        c.case_policies,
+        cases::Resolve(c.case_rules_set, absl::StrCat(path, ": case_rules"),
+                       "CONFIG_INVALID"));
   }
   if (j.contains("tls")) {
     const json& t = j["tls"];
@@ -375,6 +305,7 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   c.max_clock_skew = absl::Seconds(v);
   v = absl::ToInt64Seconds(c.max_message_lifetime);
   RETURN_IF_ERROR(num(j, "max_message_lifetime_seconds", &v, ""));
+  c.max_message_lifetime_set = j.contains("max_message_lifetime_seconds");
   if (v == 0 || v > 366 * 24 * 3600) {
     return Bad(path,
                "\"max_message_lifetime_seconds\" must be between 1 and "
@@ -392,6 +323,7 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
   v = absl::ToInt64Seconds(c.retention);
   RETURN_IF_ERROR(num(j, "retention_seconds", &v, ""));
   c.retention = absl::Seconds(v);
+  c.retention_set = j.contains("retention_seconds");
   // With a directory the organisations come from it; entries here only add
   // development tokens and quotas.
   if (j.contains("organisations") && !j["organisations"].is_array()) {
@@ -454,6 +386,43 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
     c.organisations.push_back(std::move(org));
   }
   return c;
+}
+
+}  // namespace trm::config
+
+namespace trm::config {
+
+absl::Status CheckNodeAgainstPolicy(const NodeConfig& c,
+                                    const v1::Directory& dir) {
+  if (c.case_rules) {
+    RETURN_IF_ERROR(
+        cases::CheckNotLooser(c.case_rules_set, dir.policy(), "case_rules"));
+  }
+  auto limit = [&](bool set, absl::Duration mine, uint64_t theirs,
+                   absl::string_view key,
+                   absl::string_view what) -> absl::Status {
+    if (!set || theirs == 0 ||
+        mine <= absl::Seconds(static_cast<int64_t>(theirs))) {
+      return absl::OkStatus();
+    }
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "POLICY_LOOSER_THAN_FEDERATION",
+        absl::StrCat("\"", key, "\" is ", absl::ToInt64Seconds(mine),
+                     ", longer than the federation's ", theirs, " (", what,
+                     " in the signed directory, serial ", dir.serial(),
+                     "). A node may keep messages for less time than "
+                     "the federation allows, never more: remove the "
+                     "key or set it to ",
+                     theirs, " or less"));
+  };
+  RETURN_IF_ERROR(limit(c.max_message_lifetime_set, c.max_message_lifetime,
+                        dir.max_message_lifetime_seconds(),
+                        "max_message_lifetime_seconds",
+                        "max_message_lifetime_seconds"));
+  return limit(c.retention_set, c.retention,
+               dir.policy().max_retention_seconds(), "retention_seconds",
+               absl::StrCat("policy version ", dir.policy().version(),
+                            ", max_retention_seconds"));
 }
 
 }  // namespace trm::config

@@ -9,7 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/cases/case_policy.h"
+#include "common/cases/periods.h"
+#include "trm/v1/directory.pb.h"
 
 namespace trm::config {
 
@@ -33,8 +34,10 @@ struct NodeConfig {
   absl::Duration max_clock_skew = absl::Minutes(5);
   // Longer expiries are refused (EXPIRY_TOO_FAR); the directory may lower it.
   absl::Duration max_message_lifetime = absl::Hours(24 * 30);
+  bool max_message_lifetime_set = false;  // given in the file
   absl::Duration visibility_timeout = absl::Seconds(30);
   absl::Duration retention = absl::Hours(24 * 7);
+  bool retention_set = false;  // given in the file
   std::vector<OrgConfig> organisations;
   // The signed federation directory and the authority's public key (both
   // or neither). Without them the organisations' keys come from this file.
@@ -50,6 +53,9 @@ struct NodeConfig {
   // The TRM case rules (docs/workflow.md), and their periods per route.
   bool case_rules = true;
   cases::CasePolicies case_policies;
+  // The periods the file sets, level by level (0: not set): what is
+  // compared with the federation's policy (CheckNodeAgainstPolicy).
+  v1::FederationPolicy case_rules_set;
   // How often the deadline scheduler looks for passed deadlines.
   absl::Duration deadline_check_interval = absl::Seconds(1);
   // Prometheus metrics over HTTP (GET /metrics), e.g. "127.0.0.1:9400";
@@ -91,6 +97,14 @@ struct NodeConfig {
 // Reads and validates the file. Relative paths inside it are resolved
 // against the file's directory. Errors name the key and what to write.
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path);
+
+// OK when nothing in `config` is looser than the federation's policy in
+// `dir`: the periods (case_rules), max_message_lifetime_seconds and
+// retention_seconds, each where the file sets it.
+// POLICY_LOOSER_THAN_FEDERATION (FAILED_PRECONDITION) naming the first
+// looser setting, both values and the fix.
+absl::Status CheckNodeAgainstPolicy(const NodeConfig& config,
+                                    const v1::Directory& dir);
 
 // True for addresses on the loopback interface (127.0.0.0/8, [::1],
 // localhost).

@@ -92,8 +92,8 @@ absl::StatusOr<storage::AcceptRequest> RelayReceiver::Check(
   r.message_type = h.type();
   if (options_.case_policies != nullptr) {
     r.header = h;
-    r.policy = &options_.case_policies->ForNodes(dir, h.sender_node(),
-                                                 h.recipient_node());
+    r.policy =
+        options_.case_policies->For(dir, h.sender_node(), h.recipient_node());
   }
   return r;
 }

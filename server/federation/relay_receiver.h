@@ -35,6 +35,7 @@
 #include "common/clock.h"
 #include "common/envelope/envelope.h"
 #include "server/audit/audit_api.h"
+#include "server/cases/policy_book.h"
 #include "server/mailbox/arrivals.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
@@ -50,7 +51,7 @@ struct RelayReceiverOptions {
   absl::Duration max_clock_skew = absl::Minutes(5);
   absl::Duration max_message_lifetime = absl::Hours(24 * 30);
   // The TRM case rules, applied by this node too, or null.
-  const cases::CasePolicies* case_policies = nullptr;
+  const cases::PolicyBook* case_policies = nullptr;
   // While the disk-free alarm is raised, relayed envelopes are refused
   // (STORE_DISK_LOW, retried by the peer); path notices are still taken.
   storage::DiskGuard* disk_guard = nullptr;

@@ -182,7 +182,8 @@ void Mailbox::RecordRejection(const std::string& caller, const v1::Header& h,
   st.set_reason_code(ErrorReason(refusal));
   st.set_error_code(static_cast<int32_t>(refusal.code()));
   st.set_reason(std::string(refusal.message()));
-  st.set_forget_unix_ms(absl::ToUnixMillis(now + options_.retention));
+  st.set_forget_unix_ms(absl::ToUnixMillis(
+      now + orgs_.directory()->MaxRetention(options_.retention)));
   // Best effort: the caller has its answer already; a rejection record that
   // cannot be written (the disk is full, say) only means GetStatus will say
   // NOT_FOUND for it.
@@ -272,8 +273,8 @@ absl::StatusOr<storage::AcceptRequest> Mailbox::CheckEnvelope(
   request.message_type = h.type();
   if (options_.case_policies != nullptr) {
     request.header = h;
-    request.policy = &options_.case_policies->ForNodes(dir, h.sender_node(),
-                                                       h.recipient_node());
+    request.policy =
+        options_.case_policies->For(dir, h.sender_node(), h.recipient_node());
   }
   request.envelope.assign(envelope_bytes.data(), envelope_bytes.size());
   const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(envelope_bytes)});
@@ -661,7 +662,10 @@ absl::StatusOr<size_t> Mailbox::SweepExpired() {
 
 absl::StatusOr<size_t> Mailbox::PurgeRetained() {
   const absl::Time now = clock_.Now();
-  return store_.PurgeAcknowledged(absl::ToUnixMillis(now - options_.retention),
+  // The federation's policy may keep payloads for less time than the node.
+  const absl::Duration retention =
+      orgs_.directory()->MaxRetention(options_.retention);
+  return store_.PurgeAcknowledged(absl::ToUnixMillis(now - retention),
                                   absl::ToUnixMillis(now), 4096);
 }
 

@@ -37,6 +37,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/envelope/envelope.h"
+#include "server/cases/policy_book.h"
 #include "server/mailbox/arrivals.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
@@ -63,7 +64,7 @@ struct MailboxOptions {
   // and the sender sees ACKNOWLEDGED without that evidence.
   bool require_signed_acknowledgements = true;
   // The TRM case rules (server/cases), or null to leave them off.
-  const cases::CasePolicies* case_policies = nullptr;
+  const cases::PolicyBook* case_policies = nullptr;
   // Check each submitted envelope's Ed25519 signature. Off only to measure
   // what verification costs (trm-broker --no-verify-signatures, benchmarks
   // only): the key the envelope names is still looked up.

@@ -265,7 +265,7 @@ bool GroupWrite::Apply(const AcceptOp& op, StoreResult& result) {
     result.status = error;
     return false;
   }
-  if (r.policy != nullptr) {
+  if (r.policy.has_value()) {
     // The case rules, against the record as this group leaves it.
     v1::CaseRecord before;
     if (absl::Status s = CaseRecord(r.case_ref, &before); !s.ok()) {

@@ -20,6 +20,7 @@
 #define TRM_SERVER_STORAGE_MESSAGE_STORE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,9 +55,9 @@ struct AcceptRequest {
   // rules to the case record as it is in the same write (so concurrent
   // messages of one case are judged one after the other), refuses with the
   // rule's FAILED_PRECONDITION, or stores the new record with the message.
-  // (`policy` null: case rules off.)
+  // (no `policy`: case rules off.)
   v1::Header header;
-  const cases::CasePolicy* policy = nullptr;
+  std::optional<cases::CasePolicy> policy;
 };
 
 // The outbound queue of messages for node `node`: ">" + node (organisation

@@ -255,6 +255,89 @@ TEST_F(DirectoryTest, OnlyNewerSerialsReplace) {
             "DIRECTORY_STALE");
 }
 
+// A policy for the tests below: 48h to answer a referral to NG, 7 days'
+// notice from BG to NG, payloads kept at most 3 days.
+v1::FederationPolicy Policy(uint64_t version) {
+  v1::FederationPolicy p;
+  p.set_version(version);
+  p.set_max_retention_seconds(3 * 24 * 3600);
+  v1::RoutePeriods* ng = p.add_routes();
+  ng->set_route("NG");
+  ng->mutable_periods()->set_referral_ack_seconds(48 * 3600);
+  v1::RoutePeriods* pair = p.add_routes();
+  pair->set_route("BG>NG");
+  pair->mutable_periods()->set_travel_notice_working_days(7);
+  return p;
+}
+
+TEST_F(DirectoryTest, APolicyIsCheckedBeforeItIsSigned) {
+  v1::Directory d = doc_;
+  *d.mutable_policy() = Policy(1);
+  auto dir = Load(d);
+  ASSERT_NE(dir, nullptr);
+  EXPECT_EQ(dir->doc().policy().routes_size(), 2);
+  EXPECT_EQ(dir->MaxRetention(absl::Hours(24 * 7)), absl::Hours(72));
+  EXPECT_EQ(dir->MaxRetention(absl::Hours(1)), absl::Hours(1));
+  EXPECT_EQ(Load(doc_)->MaxRetention(absl::Hours(24 * 7)), absl::Hours(24 * 7));
+  auto refused = [&](const v1::FederationPolicy& p, absl::string_view named) {
+    v1::Directory bad = doc_;
+    *bad.mutable_policy() = p;
+    auto s = Sign(bad, authority_);
+    EXPECT_EQ(ErrorReason(s.status()), "DIRECTORY_INVALID") << s.status();
+    EXPECT_NE(s.status().message().find(named), std::string::npos)
+        << s.status();
+  };
+  refused(Policy(0), "version 0");
+  v1::FederationPolicy short_reflection = Policy(1);
+  short_reflection.mutable_routes(1)->mutable_periods()->set_reflection_seconds(
+      24 * 3600);
+  refused(short_reflection, "policy.pairs.BG>NG: \"reflection\" must be");
+  v1::FederationPolicy twice = Policy(1);
+  *twice.add_routes() = twice.routes(0);
+  refused(twice, "policy.countries.NG: given twice");
+  v1::FederationPolicy bad_route = Policy(1);
+  bad_route.mutable_routes(1)->set_route("BG>");
+  refused(bad_route, "not a pair");
+}
+
+TEST_F(DirectoryTest, EveryPolicyChangeRaisesItsVersion) {
+  v1::Directory a = doc_;
+  *a.mutable_policy() = Policy(2);
+  auto current = Load(a);
+  v1::Directory b = a;
+  b.set_serial(8);
+  b.mutable_policy()
+      ->mutable_routes(0)
+      ->mutable_periods()
+      ->set_referral_ack_seconds(24 * 3600);
+  const absl::Status same_version = CheckSuccessor(*current, *Load(b));
+  EXPECT_EQ(ErrorReason(same_version), "DIRECTORY_STALE");
+  EXPECT_NE(same_version.message().find("needs a higher policy version"),
+            std::string::npos)
+      << same_version;
+  b.mutable_policy()->set_version(3);
+  EXPECT_TRUE(CheckSuccessor(*current, *Load(b)).ok());
+  v1::Directory older = a;
+  older.set_serial(9);
+  older.mutable_policy()->set_version(1);
+  EXPECT_NE(CheckSuccessor(*current, *Load(older))
+                .message()
+                .find("never rolled back"),
+            std::string::npos);
+  // A directory change that leaves the policy alone keeps its version.
+  v1::Directory c = a;
+  c.set_serial(10);
+  c.mutable_nodes(0)->set_endpoint("bg2.example:7400");
+  EXPECT_TRUE(CheckSuccessor(*current, *Load(c)).ok());
+  const std::vector<std::string> d = Diff(a, b);
+  EXPECT_NE(std::find(d.begin(), d.end(), "~ policy version 2 -> 3"), d.end())
+      << absl::StrJoin(d, "\n");
+  EXPECT_NE(std::find(d.begin(), d.end(),
+                      "~ policy countries.NG.referral_ack: 48h -> 24h"),
+            d.end())
+      << absl::StrJoin(d, "\n");
+}
+
 TEST_F(DirectoryTest, DiffNamesEachChange) {
   v1::Directory next = doc_;
   next.set_serial(8);

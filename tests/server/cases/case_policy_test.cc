@@ -318,6 +318,28 @@ TEST_F(CaseTest, DeadlinesFollowTheCase) {
   EXPECT_EQ(rec_.steps(2).sender_org(), "ng-naptip");
 }
 
+// An auditor can see which rule set each deadline: the federation policy's
+// version, and whether this node's stricter configuration set it.
+TEST_F(CaseTest, EachDeadlineNamesThePolicyThatSetIt) {
+  policy_.policy_version = 7;
+  policy_.local_fields = 1u << static_cast<int>(PeriodField::kReferralAck);
+  ASSERT_TRUE(Step(H(v1::CONSENT_RECORD, v1::CONSENT_GRANTED)).ok());
+  ASSERT_TRUE(Step(H(v1::REFERRAL_REQUEST)).ok());
+  const v1::Deadline* ack = Find(rec_, v1::REFERRAL_ACK_DUE);
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(ack->policy_version(), 7u);
+  EXPECT_TRUE(ack->local_rule());
+  ASSERT_TRUE(Step(H(v1::REFERRAL_ACK, v1::REFERRAL_ACCEPTED)).ok());
+  ASSERT_TRUE(Step(H(v1::RISK_ASSESSMENT, v1::RISK_ACCEPTABLE)).ok());
+  ASSERT_TRUE(Step(H(v1::REINTEGRATION_PLAN, v1::PLAN_AGREED)).ok());
+  policy_.policy_version = 8;  // a new directory came in between
+  ASSERT_TRUE(Step(Travel(kMonday + absl::Hours(24 * 10))).ok());
+  const v1::Deadline* arrival = Find(rec_, v1::ARRIVAL_CONFIRMATION_DUE);
+  ASSERT_NE(arrival, nullptr);
+  EXPECT_EQ(arrival->policy_version(), 8u);
+  EXPECT_FALSE(arrival->local_rule());
+}
+
 TEST_F(CaseTest, ADeadlineNoticeMarksOnlyAPassedDeadline) {
   ASSERT_TRUE(Step(H(v1::CONSENT_RECORD, v1::CONSENT_GRANTED)).ok());
   ASSERT_TRUE(Step(H(v1::REFERRAL_REQUEST)).ok());

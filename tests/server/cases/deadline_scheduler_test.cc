@@ -85,7 +85,7 @@ class DeadlineTest : public ::testing::Test {
     r.case_ref = h.case_ref();
     r.message_type = type;
     r.header = h;
-    r.policy = &policy_;
+    r.policy = policy_;
     return store.Accept(r).status();
   }
   void Refer(storage::MessageStore& store) {

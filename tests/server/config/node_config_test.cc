@@ -105,6 +105,55 @@ TEST_F(NodeConfigTest, PeriodsPerCountryAndPair) {
   EXPECT_EQ(c->deadline_check_interval, absl::Seconds(5));
 }
 
+// The federation's policy in the directory bounds what the file may set:
+// stricter is fine, looser stops the node before it starts.
+TEST_F(NodeConfigTest, NothingLooserThanTheFederationsPolicy) {
+  v1::Directory dir;
+  dir.set_serial(5);
+  dir.set_max_message_lifetime_seconds(14 * 24 * 3600);
+  v1::FederationPolicy& p = *dir.mutable_policy();
+  p.set_version(2);
+  p.set_max_retention_seconds(3 * 24 * 3600);
+  p.mutable_defaults()->set_referral_ack_seconds(72 * 3600);
+  auto check = [&](const std::string& rules, const std::string& top) {
+    const std::string path = dir_ + "/node.json";
+    std::ofstream(path) << R"({"node_id": "bg", "data_dir": "d",
+      "node_signing_key": "k", "directory": "dir.signed",
+      "authority_public_key": "authority.pub", "case_rules": )"
+                        << rules << top << "}";
+    absl::StatusOr<NodeConfig> c = LoadNodeConfig(path);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? CheckNodeAgainstPolicy(*c, dir) : c.status();
+  };
+  EXPECT_TRUE(check("{}", "").ok()) << "the defaults are not settings";
+  EXPECT_TRUE(check(R"({"periods": {"referral_ack": "24h"}})",
+                    R"(, "retention_seconds": 3600,
+                       "max_message_lifetime_seconds": 86400)")
+                  .ok());
+  struct Case {
+    std::string rules, top, named;
+  } cases[] = {
+      {R"({"periods": {"referral_ack": "96h"}})", "",
+       "case_rules.periods.referral_ack is 96h, looser than the federation's "
+       "72h (policy version 2"},
+      {"{}", R"(, "retention_seconds": 604800)",
+       "\"retention_seconds\" is 604800, longer than the federation's 259200 "
+       "(policy version 2, max_retention_seconds"},
+      {"{}", R"(, "max_message_lifetime_seconds": 2592000)",
+       "\"max_message_lifetime_seconds\" is 2592000, longer than the "
+       "federation's 1209600"},
+  };
+  for (const Case& c : cases) {
+    const absl::Status s = check(c.rules, c.top);
+    EXPECT_EQ(ErrorReason(s), "POLICY_LOOSER_THAN_FEDERATION") << s;
+    EXPECT_NE(s.message().find(c.named), std::string::npos) << s;
+  }
+  // With case rules off the periods do not apply, so neither does the check.
+  EXPECT_TRUE(
+      check(R"({"enforce": false, "periods": {"referral_ack": "96h"}})", "")
+          .ok());
+}
+
 TEST_F(NodeConfigTest, RefusalsNameTheProblem) {
   struct Case {
     const char* json;

@@ -431,7 +431,7 @@ TYPED_TEST(MessageStoreContract, CaseRulesAreAppliedInTheSameWrite) {
     r.header.set_recipient_org("ng");
     r.header.set_consent_ref("C-9");
     r.header.set_outcome(outcome);
-    r.policy = &policy;
+    r.policy = policy;
     return r;
   };
   auto refused = s.Accept(with_rules(1, v1::REFERRAL_REQUEST, 0));
