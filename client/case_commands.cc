@@ -56,17 +56,30 @@ json DeadlineJson(const v1::Deadline& d, int64_t now_ms) {
       {"responsible", d.responsible_org()},
       {"waiting", d.waiting_org()},
       {"overdue", d.due_unix_ms() <= now_ms},
+      {"policy_version", d.policy_version()},
+      {"local_rule", d.local_rule()},
       {"escalated",
        d.escalated_unix_ms() == 0
            ? json()
            : json(IsoSeconds(absl::FromUnixMillis(d.escalated_unix_ms())))}};
 }
 
+// Which rule set the period: the federation's policy, or this node's
+// stricter configuration.
+std::string DeadlineRule(const v1::Deadline& d) {
+  if (d.policy_version() == 0) return "this node's case_rules";
+  if (d.local_rule()) {
+    return absl::StrCat("this node's rule, stricter than policy v",
+                        d.policy_version());
+  }
+  return absl::StrCat("policy v", d.policy_version());
+}
+
 std::string DeadlineLine(const v1::Deadline& d, int64_t now_ms) {
-  std::string line =
-      absl::StrCat(v1::DeadlineKind_Name(d.kind()), " by ",
-                   IsoSeconds(absl::FromUnixMillis(d.due_unix_ms())),
-                   ", owed by ", d.responsible_org(), " to ", d.waiting_org());
+  std::string line = absl::StrCat(
+      v1::DeadlineKind_Name(d.kind()), " by ",
+      IsoSeconds(absl::FromUnixMillis(d.due_unix_ms())), ", owed by ",
+      d.responsible_org(), " to ", d.waiting_org(), " [", DeadlineRule(d), "]");
   if (d.escalated_unix_ms() != 0) {
     absl::StrAppend(&line, "  OVERDUE, escalated at ",
                     IsoSeconds(absl::FromUnixMillis(d.escalated_unix_ms())));

@@ -53,7 +53,12 @@ nlohmann::json Owed(const v1::Deadline& d, absl::string_view org,
           {"owed_to", d.waiting_org()},
           {"due", IsoSeconds(d.due_unix_ms())},
           {"overdue", d.due_unix_ms() <= now_unix_ms},
-          {"yours", d.responsible_org() == org}};
+          {"yours", d.responsible_org() == org},
+          // The rule that set the period: the federation policy's version
+          // (0: the node's own case_rules), and whether the node's stricter
+          // configuration set it.
+          {"policy_version", d.policy_version()},
+          {"local_rule", d.local_rule()}};
 }
 
 nlohmann::json CaseSummary(const v1::CaseView& view, absl::string_view org) {

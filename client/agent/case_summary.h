@@ -17,7 +17,8 @@ namespace trm::agent {
 // The next step of a case in `state`, in words.
 std::string NextStep(v1::CaseState state);
 
-// One open deadline: {kind, owed_by, owed_to, due, overdue, yours}.
+// One open deadline: {kind, owed_by, owed_to, due, overdue, yours,
+// policy_version, local_rule}.
 nlohmann::json Owed(const v1::Deadline& d, absl::string_view org,
                     int64_t now_unix_ms);
 

@@ -71,6 +71,59 @@ contains "diff accepts newer" "a node would accept NEW after OLD" out
 "$TRMCTL" directory diff --authority-pub keys/authority.sign.pub d2.signed d1.signed >out 2>&1
 contains "diff refuses rollback" "DIRECTORY_STALE" out
 
+# The federation's policy: periods per default, country and pair.
+python3 - <<'PY'
+import json
+s = json.load(open("spec2.json"))
+s["serial"] = 3
+s["policy"] = {"version": 1, "max_retention_seconds": 259200,
+               "periods": {"referral_ack": "72h"},
+               "countries": {"NG": {"arrival_confirmation": "24h"}},
+               "pairs": {"BG>NG": {"travel_notice_working_days": 7}}}
+json.dump(s, open("spec3.json", "w"), indent=2)
+s["serial"] = 4
+s["policy"]["pairs"]["BG>NG"]["referral_ack"] = "48h"
+json.dump(s, open("spec4-same-version.json", "w"), indent=2)
+s["policy"]["version"] = 2
+json.dump(s, open("spec4.json", "w"), indent=2)
+s["policy"]["pairs"]["BG>NG"]["reflection"] = "240h"
+json.dump(s, open("bad-reflection.json", "w"), indent=2)
+s["policy"]["pairs"]["BG>NG"].pop("reflection")
+s["policy"]["version"] = 0
+json.dump(s, open("bad-version.json", "w"), indent=2)
+PY
+for n in 3 4-same-version 4; do
+  "$TRMCTL" directory sign --in spec$n.json --authority-key keys/authority.sign.key \
+    --out d$n.signed >out 2>&1
+  check "sign with a policy ($n)" 0 $?
+done
+"$TRMCTL" directory inspect --in d3.signed --authority-pub keys/authority.sign.pub >out 2>&1
+check "inspect with a policy" 0 $?
+python3 -c '
+import json; p = json.load(open("out"))["policy"]
+assert p == {"version": 1, "max_retention_seconds": 259200, "periods": {"referral_ack": "72h"},
+             "countries": {"NG": {"arrival_confirmation": "24h"}},
+             "pairs": {"BG>NG": {"travel_notice_working_days": 7}}}, p'
+check "inspect shows the policy as it was written" 0 $?
+"$TRMCTL" directory diff --authority-pub keys/authority.sign.pub d2.signed d3.signed >out 2>&1
+check "diff adds a policy" 0 $?
+contains "diff policy version" "~ policy version 0 -> 1" out
+contains "diff policy period" "~ policy periods.referral_ack: (not set) -> 72h" out
+contains "diff policy pair" "+ policy pairs.BG>NG" out
+contains "diff policy retention" "~ policy max_retention: (each node's own) -> 72h" out
+"$TRMCTL" directory diff --authority-pub keys/authority.sign.pub d3.signed d4.signed >out 2>&1
+check "diff changes a policy" 0 $?
+contains "diff changed pair period" "~ policy pairs.BG>NG.referral_ack: (not set) -> 48h" out
+contains "diff accepts a raised version" "a node would accept NEW after OLD" out
+"$TRMCTL" directory diff --authority-pub keys/authority.sign.pub d3.signed d4-same-version.signed >out 2>&1
+contains "a changed policy needs a new version" "needs a higher policy version" out
+"$TRMCTL" directory sign --in bad-reflection.json --authority-key keys/authority.sign.key --out x.signed >out 2>&1
+check "a policy below the Convention" 1 $?
+contains "policy period named" 'policy.pairs.BG>NG: "reflection" must be at least 720h' out
+"$TRMCTL" directory sign --in bad-version.json --authority-key keys/authority.sign.key --out x.signed >out 2>&1
+check "a policy without a version" 1 $?
+contains "policy version named" "policy.version: give the policy a version" out
+
 # Refusals.
 "$TRMCTL" directory inspect --in d1.signed --authority-pub keys/other-authority.sign.pub >out 2>&1
 check "other authority" 1 $?

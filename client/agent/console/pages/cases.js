@@ -10,11 +10,19 @@ function nextStep(c) {
   return has("next." + c.state) ? t("next." + c.state) : c.next_step;
 }
 
+// Which rule set a deadline: the federation's policy or the node's own.
+function ruleOf(o) {
+  if (!o.policy_version) return t("case.rule_node");
+  return o.local_rule ? t("case.rule_local", o.policy_version)
+                      : t("case.rule_policy", o.policy_version);
+}
+
 function owedList(owed) {
   if (!owed || owed.length === 0) return h("span", {text: t("case.nothing_owed")});
   return h("ul", {class: "owed"}, owed.map((o) =>
       h("li", {class: o.overdue ? "bad" : o.yours ? "warn" : ""},
         t("case.owed", o.kind, o.owed_by, o.owed_to, when(o.due)),
+        h("span", {class: "rule", text: " (" + ruleOf(o) + ")"}),
         o.overdue ? h("strong", {text: " " + t("case.overdue")}) : null)));
 }
 

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The federation's policy in the signed directory, on three real nodes (BG,
+# NG, IT) over mutual TLS:
+# - a node whose configuration is looser than the policy refuses to start
+#   (and --check-config says so), naming the setting and both values;
+# - the sender's node and the recipient's node set the same deadline from
+#   the policy, and each deadline names the policy version that set it;
+# - a node's stricter setting applies where it is stricter, and says so;
+# - a new directory with a new policy version applies from the next
+#   message on, while a deadline already set keeps its version; a policy
+#   that makes a node's setting looser is logged, and the policy applies.
+set -u
+source "$(dirname "$0")/federation_test_lib.sh" "$1" "$2"
+# sign_policy SERIAL POLICY_JSON: directory.signed with this policy,
+# replaced in one rename (the nodes watch the file).
+sign_policy() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+s = json.load(open("spec.json"))
+s["serial"] = int(sys.argv[1])
+s["policy"] = json.loads(sys.argv[2])
+json.dump(s, open("spec-policy.json", "w"))
+PY
+  rm -f directory.next
+  "$TRMCTL" directory sign --in spec-policy.json --authority-key keys/authority.sign.key \
+    --out directory.next >sign.out 2>&1 || { echo "FAIL: sign"; cat sign.out; exit 1; }
+  mv directory.next directory.signed
+}
+rules() {  # rules ID PERIODS_JSON: case rules on, with these periods
+  python3 - "$1.json" "$2" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["case_rules"] = {"enforce": True, "periods": json.loads(sys.argv[2])}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+}
+wait_log() {  # wait_log NAME FILE NEEDLE
+  for _ in $(seq 1 "$(polls 100)"); do grep -q -- "$3" "$2" && { echo "ok: $1"; return; }; sleep 0.1; done
+  echo "FAIL: $1: '$3' not in $2:"; cat "$2"; fail=1
+}
+
+# Version 1: 48 h to answer a referral from BG to NG; 72 h elsewhere.
+sign_policy 2 '{"version": 1, "pairs": {"BG>NG": {"referral_ack": "48h"}}}'
+node_config bg "$bg_port" bg; rules bg '{"referral_ack": "60h"}'  # stricter
+node_config ng "$ng_port" ng; rules ng '{}'
+node_config it "$it_port" it; rules it '{"referral_ack": "96h"}'  # looser
+
+"$BROKER" --config it.json --check-config >check.out 2>&1
+check "--check-config refuses a looser setting" 1 $?
+contains "the setting, both values and the rule" \
+  "POLICY_LOOSER_THAN_FEDERATION.*case_rules.periods.referral_ack is 96h, looser than the federation's 72h (policy version 1" check.out
+timeout 60 "$BROKER" --config it.json >it.log 2>&1
+check "a node with a looser setting does not start" 1 $?
+contains "its log says why" "never looser: remove the setting or make it 72h or shorter" it.log
+[ ! -e data-it ]; check "nothing was opened" 0 $?
+rules it '{"referral_ack": "72h"}'
+start bg; start ng; start it
+contains "the policy version is logged at start" "federation policy version 1" bg.log
+for n in bg ng it; do cp keys/$n-node.sign.pub keys/$n.sign.pub; done
+
+declare -A port=([bg]=$bg_port [ng]=$ng_port [it]=$it_port)
+node_of() { echo "${1%%-*}"; }
+as() {  # as ORG trmctl-args...: trmctl against ORG's node with its certificate
+  local org=$1; shift; local n; n=$(node_of "$org")
+  "$TRMCTL" "$@" --node "127.0.0.1:${port[$n]}" --ca pki/ca.crt --cert pki/org-$org.crt \
+    --key pki/org-$org.key
+}
+send() {  # send FROM TO CASE TYPE [flags...]
+  local from=$1 to=$2 case=$3 type=$4; shift 4
+  payload_file payload "$type" "$@"
+  as "$from" send --type "$type" --case "$case" --from "$from@$(node_of "$from")" \
+    --to "$to@$(node_of "$to")" --sign-key keys/$from.sign.key \
+    --recipient-pub keys/$to.enc.pub --in payload "$@" >out 2>&1
+}
+refer() {  # refer FROM TO CASE: consent, then a referral
+  send "$1" "$2" "$3" consent-record --consent "C-$3" --outcome consent-granted
+  check "$3: consent" 0 $?
+  send "$1" "$2" "$3" referral-request --consent "C-$3"; check "$3: referral" 0 $?
+}
+# ack_deadline ORG CASE: "DUE_UNIX POLICY_VERSION LOCAL" of the case's
+# REFERRAL_ACK_DUE at ORG's node, waiting for it to arrive there.
+ack_deadline() {
+  for _ in $(seq 1 "$(polls 100)"); do
+    as "$1" --json case show "$2" >show.json 2>&1 && python3 - <<'PY' && return 0
+import json, datetime
+d = [x for x in json.load(open("show.json"))["deadlines"] if x["kind"] == "REFERRAL_ACK_DUE"]
+due = datetime.datetime.fromisoformat(d[0]["due"].replace("Z", "+00:00")).timestamp()
+print(int(due), d[0]["policy_version"], str(d[0]["local_rule"]).lower())
+PY
+    sleep 0.1
+  done
+  echo "FAIL: no REFERRAL_ACK_DUE for $2 at $1's node"; cat show.json; fail=1; echo "0 0 x"
+}
+# near A B SECONDS: |A - B| <= SECONDS
+near() { [ $(( $1 > $2 ? $1 - $2 : $2 - $1 )) -le "$3" ]; }
+
+now=$(date +%s)
+refer bg-ngo ng-naptip BG-P-1
+read -r due_bg ver_bg local_bg < <(ack_deadline bg-ngo BG-P-1)
+read -r due_ng ver_ng local_ng < <(ack_deadline ng-naptip BG-P-1)
+near "$due_bg" $((now + 48 * 3600)) 30; check "BG: 48 h from the policy's pair BG>NG" 0 $?
+near "$due_ng" "$due_bg" 5; check "NG sets the same deadline as BG" 0 $?
+[ "$ver_bg $local_bg $ver_ng $local_ng" = "1 false 1 false" ]
+check "both name policy version 1 ($ver_bg $local_bg $ver_ng $local_ng)" 0 $?
+as bg-ngo case show BG-P-1 >show.out 2>&1
+contains "case show names the rule" "REFERRAL_ACK_DUE by .*owed by ng-naptip to bg-ngo \[policy v1\]" show.out
+
+# BG to IT: the policy says 72 h, BG's own 60 h is stricter and applies at
+# BG; IT applies the policy's 72 h.
+refer bg-ngo it-ngo BG-P-2
+read -r due_bg ver_bg local_bg < <(ack_deadline bg-ngo BG-P-2)
+read -r due_it ver_it local_it < <(ack_deadline it-ngo BG-P-2)
+near "$due_bg" $((now + 60 * 3600)) 30; check "BG's stricter 60 h" 0 $?
+[ "$ver_bg $local_bg" = "1 true" ]; check "marked as BG's own rule" 0 $?
+near "$due_it" $((now + 72 * 3600)) 30; check "IT: the policy's 72 h" 0 $?
+[ "$ver_it $local_it" = "1 false" ]; check "IT names policy version 1" 0 $?
+as bg-ngo case show BG-P-2 >show.out 2>&1
+contains "case show names BG's rule" "\[this node's rule, stricter than policy v1\]" show.out
+
+# Version 2: 24 h for BG>NG, and 48 h everywhere, which makes BG's 60 h
+# looser. The nodes load it by themselves.
+sign_policy 3 '{"version": 2, "periods": {"referral_ack": "48h"},
+                "pairs": {"BG>NG": {"referral_ack": "24h"}}}'
+for n in bg ng it; do
+  wait_log "$n loads policy version 2" $n.log "directory serial 3 loaded.*federation policy version 2"
+done
+wait_log "BG says its setting is now looser" bg.log \
+  "case_rules.periods.referral_ack is 60h, looser than the federation's 48h (policy version 2.*the federation's value applies"
+now=$(date +%s)
+refer bg-ngo ng-naptip BG-P-3
+read -r due_bg ver_bg local_bg < <(ack_deadline bg-ngo BG-P-3)
+read -r due_ng ver_ng local_ng < <(ack_deadline ng-naptip BG-P-3)
+near "$due_bg" $((now + 24 * 3600)) 30; check "the new version's 24 h" 0 $?
+near "$due_ng" "$due_bg" 5; check "NG again the same" 0 $?
+[ "$ver_bg $ver_ng" = "2 2" ]; check "both name policy version 2" 0 $?
+refer bg-ngo it-ngo BG-P-4
+read -r due_bg ver_bg local_bg < <(ack_deadline bg-ngo BG-P-4)
+near "$due_bg" $((now + 48 * 3600)) 30; check "the policy's 48 h, not BG's looser 60 h" 0 $?
+[ "$ver_bg $local_bg" = "2 false" ]; check "as policy version 2" 0 $?
+read -r due_bg ver_bg local_bg < <(ack_deadline bg-ngo BG-P-1)
+[ "$ver_bg" = 1 ]; check "a deadline set before keeps the version that set it" 0 $?
+
+# A changed policy under the same version is refused by the nodes.
+sign_policy 4 '{"version": 2, "periods": {"referral_ack": "36h"}}'
+wait_log "same version, other policy: refused" bg.log "needs a higher policy version"
+grep -q "directory serial 4 loaded" bg.log; check "serial 4 was not loaded" 1 $?
+exit $fail
