@@ -7,7 +7,8 @@
 #   6. a three-country federation on this machine (BG, NG, IT): a federation
 #      CA, a signed directory (a coordinator and an NGO in each country, a
 #      receiving organisation in NG, an auditor), three nodes on loopback with
-#      mutual TLS and the TRM case rules.
+#      mutual TLS and the TRM case rules; the directory carries the
+#      federation's policy (periods), and a node looser than it is refused.
 #   7. one trm-agent per organisation: each holds its organisation's keys
 #      and serves the JSON API (its URL and a token are printed).
 #   8. the return of a victim identified in Bulgaria to Nigeria, step by
@@ -16,7 +17,9 @@
 #      refused.
 #   9. the case timeline and each message's delivery path; a late referral
 #      acknowledgement escalated to the coordinator.
-#  10. the auditor exports the case's audit trail and verifies it offline,
+#  10. the federation publishes a new policy version: the diff, and every
+#      node loading it.
+#  11. the auditor exports the case's audit trail and verifies it offline,
 #      and reads it across every node through the console's audit page.
 # Usage: ./scripts/demo.sh [--once]   (--once stops the federation at the
 # end; otherwise it keeps running and the last line says how to stop it).
@@ -143,7 +146,10 @@ doc = {"federation": "trm-demo", "serial": 1,
                           "signing_keys": [{"public_key_file": "keys/%s.sign.pub" % o}],
                           "encryption_keys": [{"public_key_file": "keys/%s.enc.pub" % o}]}
                          for o, r, d in orgs],
-       "auditors": [{"id": "grevio", "tls_identity": "trm://auditor/grevio", "scope": "ALL_NODES"}]}
+       "auditors": [{"id": "grevio", "tls_identity": "trm://auditor/grevio", "scope": "ALL_NODES"}],
+       # The federation's policy: every node sets the same deadlines. A short
+       # acknowledgement period for IT->NG, to show an escalation.
+       "policy": {"version": 1, "pairs": {"IT>NG": {"referral_ack": "4s"}}}}
 json.dump(doc, open("directory.json", "w"), indent=1)
 for n, p in ports.items():
     json.dump({"node_id": n, "listen": "127.0.0.1:" + p, "data_dir": "data-" + n,
@@ -151,13 +157,23 @@ for n, p in ports.items():
                "directory": "directory.signed", "authority_public_key": "keys/authority.sign.pub",
                "tls": {"ca": "pki/ca.crt", "cert": "pki/node-%s.crt" % n, "key": "pki/node-%s.key" % n},
                "relay": {"max_backoff_seconds": 2},
+               # BG asks for answers within 48 h: stricter than the policy's 72 h.
                "case_rules": {"enforce": True,
-                              "_pairs": "a short acknowledgement period for IT->NG, to show an escalation",
-                              "pairs": {"IT>NG": {"referral_ack": "4s"}}}},
+                              "periods": {"referral_ack": "48h"} if n == "bg" else {}}},
               open(n + ".json", "w"), indent=1)
+# A node that wants longer than the federation allows does not start.
+loose = json.load(open("it.json"))
+loose["case_rules"]["periods"] = {"referral_ack": "96h"}
+json.dump(loose, open("it-too-loose.json", "w"), indent=1)
 PY
 show "$trmctl" directory sign --in directory.json --authority-key keys/authority.sign.key \
   --out directory.signed
+echo "-- the directory carries the federation's policy; a node may be stricter, never looser:"
+echo "\$ $broker --config it-too-loose.json --check-config"
+if "$broker" --config it-too-loose.json --check-config >loose.out 2>&1; then
+  echo "demo: a node looser than the federation's policy was accepted" >&2; exit 1
+fi
+sed 's/^/  /' loose.out
 for n in bg ng it; do cp keys/$n-node.sign.pub keys/$n.sign.pub; done  # to open node notices
 pids=""
 for n in bg ng it; do
@@ -314,6 +330,15 @@ send bg-ngo ng-reception consent-record \
 send bg-ngo ng-reception referral-request \
   '{"needs": ["shelter", "medical"], "reason": "the person asked to return",
     "case_manager": {"name": "Maria Petrova"}}' --consent CONSENT-7
+echo "-- each node sets the acknowledgement deadline and names the rule behind it (BG's own 48 h"
+echo "   is stricter than the federation's 72 h; NG applies the federation's):"
+for o in bg-ngo ng-reception; do
+  for _ in $(seq 1 50); do
+    as $o case show BG-2026-000123 >show.out 2>&1 && grep -q "REFERRAL_ACK_DUE" show.out && break
+    sleep 0.1
+  done
+  printf '  %-3s ' "$(node_of $o)"; grep -m1 -o "REFERRAL_ACK_DUE by .*\]" show.out || cat show.out
+done
 send ng-reception bg-ngo referral-ack \
   '{"accepted": true, "contact": {"name": "Ada Obi", "role": "case manager", "phone": "+234 1 000 0000"}}'
 echo "-- only the case owner (bg-ngo) speaks for the person's consent, and each side sends its own steps:"
@@ -384,7 +409,31 @@ python3 -c 'import json; [print("  %s %s from %s, case %s" % (m["created"], m["t
 show "$trmctl" case overdue --node "127.0.0.1:${port[it]}" --ca pki/ca.crt \
   --cert pki/org-it-nrm.crt --key pki/org-it-nrm.key
 
-say "10. The auditor exports the case's trail from BG and verifies it offline"
+echo "-- the notice names the policy that set the deadline:"
+show "$trmctl" case show IT-2026-000042 --node "127.0.0.1:${port[it]}" --ca pki/ca.crt \
+  --cert pki/org-it-ngo.crt --key pki/org-it-ngo.key
+
+say "10. The federation changes its policy: a new signed directory, loaded by every node"
+python3 - <<'PY'
+import json
+d = json.load(open("directory.json"))
+d["serial"] = 2
+d["policy"] = {"version": 2, "pairs": {"IT>NG": {"referral_ack": "4s"}},
+               "countries": {"NG": {"arrival_confirmation": "24h"}},
+               "max_retention_seconds": 1209600}
+json.dump(d, open("directory-2.json", "w"), indent=1)
+PY
+"$trmctl" directory sign --in directory-2.json --authority-key keys/authority.sign.key \
+  --out directory-2.signed >/dev/null
+show "$trmctl" directory diff --authority-pub keys/authority.sign.pub directory.signed directory-2.signed
+cp directory-2.signed directory.next && mv directory.next directory.signed
+for n in bg ng it; do
+  for _ in $(seq 1 100); do grep -q "federation policy version 2" $n.log && break; sleep 0.1; done
+  grep -q "federation policy version 2" $n.log || { echo "demo: $n did not load policy 2" >&2; cat $n.log; exit 1; }
+  printf '  %-3s %s\n' $n "$(grep -o "directory serial 2 loaded.*" $n.log | sed 's/ (sha256 [0-9a-f]*)//')"
+done
+
+say "11. The auditor exports the case's trail from BG and verifies it offline"
 show "$trmctl" audit export --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \
   --cert pki/auditor-grevio.crt --key pki/auditor-grevio.key "${trust[@]}" \
   --case BG-2026-000123 --out bg-trail.bundle
