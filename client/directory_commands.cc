@@ -143,9 +143,9 @@ absl::StatusOr<std::shared_ptr<const directory::Directory>> LoadSigned(
 absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
                                                 const std::string& base) {
   Reader r(j, "", kSpecErrors);
-  RETURN_IF_ERROR(
-      r.Keys({"federation", "serial", "issued", "max_message_lifetime_seconds",
-              "policy", "nodes", "organisations", "auditors"}));
+  RETURN_IF_ERROR(r.Keys({"federation", "serial", "issued", "valid_until",
+                          "max_message_lifetime_seconds", "policy", "nodes",
+                          "organisations", "auditors"}));
   v1::Directory d;
   ASSIGN_OR_RETURN(*d.mutable_federation(), r.Str("federation", true));
   if (!j.contains("serial") || !j["serial"].is_number_unsigned()) {
@@ -162,12 +162,15 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
   }
   ASSIGN_OR_RETURN(int64_t issued, r.Time("issued"));
   d.set_issued_unix_ms(issued);
+  ASSIGN_OR_RETURN(int64_t valid_until, r.Time("valid_until"));
+  d.set_valid_until_unix_ms(valid_until);
   if (r.Has("policy")) {
     // The federation's policy: the shape of a node's case_rules
     // (docs/workflow.md), with its version and the retention limit.
     ASSIGN_OR_RETURN(Reader p, r.Object("policy"));
-    RETURN_IF_ERROR(p.Keys(
-        {"version", "periods", "countries", "pairs", "max_retention_seconds"}));
+    RETURN_IF_ERROR(p.Keys({"version", "periods", "countries", "pairs",
+                            "max_retention_seconds", "directory_warn_seconds",
+                            "directory_grace_seconds"}));
     v1::FederationPolicy* policy = d.mutable_policy();
     uint64_t version = 0;
     RETURN_IF_ERROR(p.UInt("version", &version));
@@ -180,6 +183,11 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
     uint64_t retention = 0;
     RETURN_IF_ERROR(p.UInt("max_retention_seconds", &retention));
     policy->set_max_retention_seconds(retention);
+    uint64_t warn = 0, grace = 0;
+    RETURN_IF_ERROR(p.UInt("directory_warn_seconds", &warn));
+    RETURN_IF_ERROR(p.UInt("directory_grace_seconds", &grace));
+    policy->set_directory_warn_seconds(warn);
+    policy->set_directory_grace_seconds(grace);
     RETURN_IF_ERROR(cases::RulesFromJson(p, policy));
   }
   ASSIGN_OR_RETURN(std::vector<Reader> nodes, r.List("nodes"));
@@ -260,14 +268,23 @@ json DirectoryToJson(const v1::Directory& d) {
   j["federation"] = d.federation();
   j["serial"] = d.serial();
   if (d.issued_unix_ms() != 0) j["issued"] = IsoMillis(d.issued_unix_ms());
+  if (d.valid_until_unix_ms() != 0) {
+    j["valid_until"] = IsoMillis(d.valid_until_unix_ms());
+  }
   if (d.max_message_lifetime_seconds() != 0) {
     j["max_message_lifetime_seconds"] = d.max_message_lifetime_seconds();
   }
   if (d.has_policy()) {
     json p = cases::RulesToJson(d.policy());
     p["version"] = d.policy().version();
-    if (d.policy().max_retention_seconds() != 0) {
-      p["max_retention_seconds"] = d.policy().max_retention_seconds();
+    for (auto [key, value] :
+         {std::pair{"max_retention_seconds",
+                    d.policy().max_retention_seconds()},
+          std::pair{"directory_warn_seconds",
+                    d.policy().directory_warn_seconds()},
+          std::pair{"directory_grace_seconds",
+                    d.policy().directory_grace_seconds()}}) {
+      if (value != 0) p[key] = value;
     }
     j["policy"] = p;
   }

@@ -468,6 +468,11 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
                        when(s.tls_cert_not_after_unix_ms())},
                       {"node_key_valid_until",
                        when(s.node_key_valid_until_unix_ms())},
+                      {"directory_standing", s.directory_standing()},
+                      {"directory_valid_until",
+                       when(s.directory_valid_until_unix_ms())},
+                      {"directory_grace_ends",
+                       when(s.directory_grace_ends_unix_ms())},
                       {"disk",
                        {{"free_bytes", s.disk_free_bytes()},
                         {"min_free_bytes", s.disk_min_free_bytes()},
@@ -539,6 +544,19 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
                     : "expires " + expiry(s.tls_cert_not_after_unix_ms()))
             << "; node signing key in the directory valid until "
             << expiry(s.node_key_valid_until_unix_ms()) << "\n";
+  if (!s.directory_standing().empty()) {
+    std::cout << "directory: serial " << s.directory_serial() << ", "
+              << s.directory_standing();
+    if (s.directory_valid_until_unix_ms() != 0) {
+      std::cout << ", valid until " << expiry(s.directory_valid_until_unix_ms())
+                << ", grace until "
+                << IsoMillis(s.directory_grace_ends_unix_ms());
+    }
+    if (s.directory_standing() == "lapsed") {
+      std::cout << ": NO NEW CASES until a newer directory is published";
+    }
+    std::cout << "\n";
+  }
   if (s.disk_min_free_bytes() > 0) {
     auto mib = [](uint64_t b) { return absl::StrCat(b >> 20, " MiB"); };
     std::cout << "disk: " << mib(s.disk_free_bytes()) << " free, limit "

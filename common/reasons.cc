@@ -260,6 +260,11 @@ constexpr ReasonInfo kReasons[] = {
      {kInvalidArgument},
      "The directory is inconsistent as the message says; the directory "
      "authority fixes and signs it again."},
+    {"DIRECTORY_LAPSED",
+     {kFailedPrecondition},
+     "The node's federation directory is past its validity and grace period: "
+     "it takes no new cases until the federation authority publishes a newer "
+     "directory (messages of open cases still go). Ask your node's operator."},
     {"DIRECTORY_MALFORMED",
      {kInvalidArgument},
      "Give a signed directory file (trmctl directory sign writes one)."},

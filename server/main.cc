@@ -37,6 +37,7 @@
 #include "server/cases/deadline_scheduler.h"
 #include "server/cases/policy_book.h"
 #include "server/config/node_config.h"
+#include "server/federation/directory_alarm.h"
 #include "server/federation/directory_loader.h"
 #include "server/federation/federation_service.h"
 #include "server/federation/relay_runner.h"
@@ -526,6 +527,7 @@ int Run(const Flags& flags) {
   // Expired messages leave the queues within a second; tree heads are
   // signed on the schedule.
   absl::Notification stop_sweeping;
+  federation::DirectoryAlarm directory_alarm;  // the sweeper's alone
   std::thread sweeper([&] {
     process::NameThisThread("trm-sweeper");
     absl::Time next_head = absl::Now();
@@ -558,6 +560,15 @@ int Run(const Flags& flags) {
         reserve_made = true;  // tried; the next start tries again
       }
       log_reload((*loader)->ReloadIfChanged(registry));
+      // The directory nearing or past its validity: alarms in the log.
+      if (std::optional<federation::DirectoryAlarm::Line> line =
+              directory_alarm.Check(*registry.directory(), absl::Now())) {
+        if (line->warning) {
+          log::Warn(line->event, line->text);
+        } else {
+          log::Info(line->event, line->text);
+        }
+      }
       if (relays) relays->EnsurePeers();  // nodes a new directory added
       for (absl::StatusOr<size_t> n :
            {mailbox.SweepExpired(), mailbox.PurgeRetained(),

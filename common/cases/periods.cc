@@ -1,6 +1,7 @@
 #include "common/cases/periods.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -456,6 +457,19 @@ std::vector<std::string> DiffPolicy(const v1::FederationPolicy& a,
     out.push_back(
         absl::StrCat("~ policy max_retention: ", s(a.max_retention_seconds()),
                      " -> ", s(b.max_retention_seconds())));
+  }
+  for (auto [name, x, y, fallback] :
+       {std::tuple{"directory_warn", a.directory_warn_seconds(),
+                   b.directory_warn_seconds(), "(336h)"},
+        std::tuple{"directory_grace", a.directory_grace_seconds(),
+                   b.directory_grace_seconds(), "(168h)"}}) {
+    if (x == y) continue;
+    auto s = [&](uint64_t v) {
+      return v == 0
+                 ? std::string(fallback)
+                 : absl::FormatDuration(absl::Seconds(static_cast<int64_t>(v)));
+    };
+    out.push_back(absl::StrCat("~ policy ", name, ": ", s(x), " -> ", s(y)));
   }
   return out;
 }

@@ -47,6 +47,10 @@ struct CasePolicy {
   // configuration set instead (bits of PeriodField).
   uint64_t policy_version = 0;
   uint32_t local_fields = 0;
+  // Not a period: when not empty, a message that would open a case is
+  // refused (DIRECTORY_LAPSED) with this text; set by the node at submission
+  // when its directory has lapsed (Directory::NewCasesRefusal).
+  std::string refuse_new_cases;
 };
 
 // The periods, in the order of v1::CasePeriods' fields.

@@ -259,6 +259,10 @@ absl::Status Directory::Index() {
       }
     }
   }
+  if (doc_.valid_until_unix_ms() != 0 &&
+      doc_.valid_until_unix_ms() <= doc_.issued_unix_ms()) {
+    return Invalid("its valid_until is not after its issued time");
+  }
   return CheckPolicy();
 }
 
@@ -384,6 +388,53 @@ absl::Status Directory::CheckRecipientKey(const std::string& org,
                                  : absl::StrJoin(valid, ", "),
                    ". Seal it again to the recipient's key from the signed "
                    "directory"));
+}
+
+absl::string_view StateName(Standing::State s) {
+  switch (s) {
+    case Standing::kNoEnd:
+      return "no end";
+    case Standing::kValid:
+      return "valid";
+    case Standing::kExpiring:
+      return "expiring";
+    case Standing::kGrace:
+      return "grace";
+    case Standing::kLapsed:
+      return "lapsed";
+  }
+  return "unknown";
+}
+
+Standing Directory::StandingAt(absl::Time now) const {
+  Standing s;
+  if (doc_.valid_until_unix_ms() == 0) return s;
+  auto period = [](uint64_t seconds, absl::Duration fallback) {
+    return seconds == 0 ? fallback
+                        : absl::Seconds(static_cast<int64_t>(std::min<uint64_t>(
+                              seconds, 100ull * 365 * 86400)));
+  };
+  s.valid_until = absl::FromUnixMillis(doc_.valid_until_unix_ms());
+  s.warn_from = s.valid_until - period(doc_.policy().directory_warn_seconds(),
+                                       kDefaultDirectoryWarn);
+  s.grace_ends = s.valid_until + period(doc_.policy().directory_grace_seconds(),
+                                        kDefaultDirectoryGrace);
+  s.state = now >= s.grace_ends    ? Standing::kLapsed
+            : now >= s.valid_until ? Standing::kGrace
+            : now >= s.warn_from   ? Standing::kExpiring
+                                   : Standing::kValid;
+  return s;
+}
+
+std::string Directory::NewCasesRefusal(absl::Time now) const {
+  const Standing s = StandingAt(now);
+  if (s.state != Standing::kLapsed) return "";
+  return absl::StrCat(
+      "the federation directory this node holds (serial ", serial(),
+      ") was valid until ", IsoSeconds(s.valid_until),
+      " and its grace period ended at ", IsoSeconds(s.grace_ends),
+      "; the node takes no new cases until the federation authority "
+      "publishes a newer directory. Messages of open cases still go");
 }
 
 absl::Duration Directory::MaxRetention(absl::Duration node_limit) const {
@@ -538,6 +589,13 @@ std::vector<std::string> Diff(const v1::Directory& a, const v1::Directory& b) {
     out.push_back(absl::StrCat("~ serial ", a.serial(), " -> ", b.serial()));
   }
   Field("directory", "federation", a.federation(), b.federation(), out);
+  if (a.valid_until_unix_ms() != b.valid_until_unix_ms()) {
+    auto when = [](int64_t ms) {
+      return ms == 0 ? std::string("(no end)") : IsoSeconds(ms);
+    };
+    out.push_back(absl::StrCat("~ valid_until ", when(a.valid_until_unix_ms()),
+                               " -> ", when(b.valid_until_unix_ms())));
+  }
   if (a.max_message_lifetime_seconds() != b.max_message_lifetime_seconds()) {
     out.push_back(absl::StrCat("~ policy max_message_lifetime_seconds: ",
                                a.max_message_lifetime_seconds(), " -> ",

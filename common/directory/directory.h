@@ -43,6 +43,17 @@ struct Principal {
 };
 absl::string_view KindName(PrincipalKind kind);
 
+// Where a directory stands at a time, against its valid_until and the
+// policy's warning and grace periods.
+struct Standing {
+  enum State { kNoEnd, kValid, kExpiring, kGrace, kLapsed };
+  State state = kNoEnd;
+  absl::Time warn_from, valid_until, grace_ends;  // unset with kNoEnd
+};
+absl::string_view StateName(Standing::State s);  // "valid", "lapsed", ...
+inline constexpr absl::Duration kDefaultDirectoryWarn = absl::Hours(24 * 14);
+inline constexpr absl::Duration kDefaultDirectoryGrace = absl::Hours(24 * 7);
+
 class Directory {
  public:
   // Parses `signed_bytes` (a serialized SignedDirectory), checks the
@@ -101,6 +112,11 @@ class Directory {
   // How long an acknowledged payload is kept: `node_limit`, or the policy's
   // max_retention_seconds when that is lower.
   absl::Duration MaxRetention(absl::Duration node_limit) const;
+  // Where this directory stands at `now` (see Standing).
+  Standing StandingAt(absl::Time now) const;
+  // For a node at `now` with this directory lapsed: why it takes no new
+  // cases, and what will change that; empty when it does.
+  std::string NewCasesRefusal(absl::Time now) const;
 
  private:
   Directory() = default;

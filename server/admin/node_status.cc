@@ -113,6 +113,14 @@ absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
     }
     out.set_node_key_valid_until_unix_ms(until);
   }
+  const directory::Standing standing = dir->StandingAt(now);
+  out.set_directory_standing(std::string(directory::StateName(standing.state)));
+  if (standing.state != directory::Standing::kNoEnd) {
+    out.set_directory_valid_until_unix_ms(
+        absl::ToUnixMillis(standing.valid_until));
+    out.set_directory_grace_ends_unix_ms(
+        absl::ToUnixMillis(standing.grace_ends));
+  }
   return out;
 }
 

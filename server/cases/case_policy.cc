@@ -131,6 +131,12 @@ absl::StatusOr<v1::CaseRecord> ApplyToCaseWithout(const v1::CaseRecord& before,
   const std::string& to = h.recipient_org();
   const std::string type_name = v1::MessageType_Name(type);
   v1::CaseRecord rec = before;
+  if (rec.state() == v1::CASE_STATE_UNSPECIFIED &&
+      !policy.refuse_new_cases.empty()) {
+    return Rule("DIRECTORY_LAPSED",
+                absl::StrCat("case ", h.case_ref(), " would be a new case: ",
+                             policy.refuse_new_cases));
+  }
   if (rec.state() == v1::CASE_STATE_UNSPECIFIED) {
     rec.set_case_ref(h.case_ref());
     rec.set_state(v1::PRESUMED);

@@ -275,6 +275,8 @@ absl::StatusOr<storage::AcceptRequest> Mailbox::CheckEnvelope(
     request.header = h;
     request.policy =
         options_.case_policies->For(dir, h.sender_node(), h.recipient_node());
+    // A lapsed directory: no new cases from this node's organisations.
+    request.policy->refuse_new_cases = dir.NewCasesRefusal(now);
   }
   request.envelope.assign(envelope_bytes.data(), envelope_bytes.size());
   const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(envelope_bytes)});

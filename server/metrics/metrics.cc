@@ -165,6 +165,22 @@ absl::StatusOr<std::string> NodeMetrics::Render(const Sources& s,
           absl::ToDoubleSeconds(
               absl::FromUnixMillis(st.node_key_valid_until_unix_ms()) - now));
     }
+    if (st.directory_valid_until_unix_ms() != 0) {
+      w.Family("trm_directory_expiry_seconds", "gauge",
+               "Seconds until the federation directory's valid_until "
+               "(negative: past it)");
+      w.Sample(
+          "trm_directory_expiry_seconds", "",
+          absl::ToDoubleSeconds(
+              absl::FromUnixMillis(st.directory_valid_until_unix_ms()) - now));
+      w.Family("trm_directory_grace_end_seconds", "gauge",
+               "Seconds until the directory's grace period ends; at 0 the "
+               "node takes no new cases");
+      w.Sample(
+          "trm_directory_grace_end_seconds", "",
+          absl::ToDoubleSeconds(
+              absl::FromUnixMillis(st.directory_grace_ends_unix_ms()) - now));
+    }
     w.Family("trm_deadlines_overdue", "gauge",
              "Passed case deadlines still open (trmctl case overdue)");
     w.Sample("trm_deadlines_overdue", "",

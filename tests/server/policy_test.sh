@@ -8,17 +8,23 @@
 # - a node's stricter setting applies where it is stricter, and says so;
 # - a new directory with a new policy version applies from the next
 #   message on, while a deadline already set keeps its version; a policy
-#   that makes a node's setting looser is logged, and the policy applies.
+#   that makes a node's setting looser is logged, and the policy applies;
+# - a directory nearing its valid_until is warned about, works through its
+#   grace period, then no new cases are taken while open ones go on, until
+#   a newer directory comes.
 set -u
 source "$(dirname "$0")/federation_test_lib.sh" "$1" "$2"
-# sign_policy SERIAL POLICY_JSON: directory.signed with this policy,
-# replaced in one rename (the nodes watch the file).
+# sign_policy SERIAL POLICY_JSON: directory.signed with this policy (and
+# valid until $VALID_UNTIL, when set), replaced in one rename (the nodes
+# watch the file).
 sign_policy() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "${VALID_UNTIL:-}" <<'PY'
 import json, sys
 s = json.load(open("spec.json"))
 s["serial"] = int(sys.argv[1])
 s["policy"] = json.loads(sys.argv[2])
+if sys.argv[3]:
+    s["valid_until"] = sys.argv[3]
 json.dump(s, open("spec-policy.json", "w"))
 PY
   rm -f directory.next
@@ -144,4 +150,33 @@ read -r due_bg ver_bg local_bg < <(ack_deadline bg-ngo BG-P-1)
 sign_policy 4 '{"version": 2, "periods": {"referral_ack": "36h"}}'
 wait_log "same version, other policy: refused" bg.log "needs a higher policy version"
 grep -q "directory serial 4 loaded" bg.log; check "serial 4 was not loaded" 1 $?
+
+# Validity: a directory valid for 10 more seconds, with 5 s of grace.
+# The nodes warn, keep working through the grace period, then take no new
+# cases while the open ones go on; a newer directory lifts it.
+sign_policy_until() {  # sign_policy_until SERIAL SECONDS_FROM_NOW POLICY_JSON
+  VALID_UNTIL=$(date -u -d "+$2 seconds" +%Y-%m-%dT%H:%M:%SZ) sign_policy "$1" "$3"
+}
+v3='{"version": 3, "periods": {"referral_ack": "48h"},
+     "pairs": {"BG>NG": {"referral_ack": "24h"}}, "directory_grace_seconds": 5}'
+sign_policy_until 5 10 "$v3"
+wait_log "BG warns before the end" bg.log "serial 5) expires at"
+wait_log "then the grace period" bg.log "serial 5) expired at .*keeps working on it until"
+wait_log "then no new cases" bg.log "the node takes no new cases and keeps delivering"
+send bg-ngo ng-naptip BG-P-9 consent-record --consent C-BG-P-9 --outcome consent-granted
+check "a new case is refused" 1 $?
+contains "the reason and what to do" "DIRECTORY_LAPSED.*takes no new cases until the federation authority publishes a newer directory" out
+send bg-ngo ng-naptip BG-P-1 referral-request --consent C-BG-P-1
+check "an open case goes on at BG" 0 $?
+wait_log "NG has lapsed too" ng.log "the node takes no new cases and keeps delivering"
+send ng-naptip bg-ngo BG-P-1 referral-ack --outcome referral-accepted
+check "and at NG" 0 $?
+as bg-nrm node status >status.out 2>&1; check "node status" 0 $?
+contains "node status says lapsed" "directory: serial 5, lapsed.*NO NEW CASES" status.out
+"$TRMCTL" directory inspect --in directory.signed --authority-pub keys/authority.sign.pub >out 2>&1
+contains "inspect shows valid_until" '"valid_until"' out
+sign_policy_until 6 31536000 "$v3"
+wait_log "a newer directory puts it right" bg.log "serial 6) is valid until"
+send bg-ngo ng-naptip BG-P-9 consent-record --consent C-BG-P-9 --outcome consent-granted
+check "new cases again" 0 $?
 exit $fail

@@ -338,6 +338,55 @@ TEST_F(DirectoryTest, EveryPolicyChangeRaisesItsVersion) {
       << absl::StrJoin(d, "\n");
 }
 
+// A directory's validity: warnings before valid_until, a grace period after
+// it, then no new cases.
+TEST_F(DirectoryTest, ValidityWarningGraceAndLapse) {
+  const absl::Time until = absl::FromUnixMillis(kT0 + 30 * kDay);
+  EXPECT_EQ(Load(doc_)->StandingAt(absl::FromUnixMillis(kT0)).state,
+            Standing::kNoEnd);
+  v1::Directory d = doc_;
+  d.set_valid_until_unix_ms(absl::ToUnixMillis(until));
+  auto dir = Load(d);
+  ASSERT_NE(dir, nullptr);
+  auto at = [&](absl::Duration from_until) {
+    return dir->StandingAt(until + from_until).state;
+  };
+  // The defaults: warnings 14 days before, 7 days of grace.
+  EXPECT_EQ(at(-absl::Hours(24 * 15)), Standing::kValid);
+  EXPECT_EQ(at(-absl::Hours(24 * 14)), Standing::kExpiring);
+  EXPECT_EQ(at(-absl::Seconds(1)), Standing::kExpiring);
+  EXPECT_EQ(at(absl::ZeroDuration()), Standing::kGrace);
+  EXPECT_EQ(at(absl::Hours(24 * 7) - absl::Seconds(1)), Standing::kGrace);
+  EXPECT_EQ(at(absl::Hours(24 * 7)), Standing::kLapsed);
+  EXPECT_EQ(
+      dir->NewCasesRefusal(until + absl::Hours(24 * 7) - absl::Seconds(1)), "");
+  const std::string refusal = dir->NewCasesRefusal(until + absl::Hours(24 * 7));
+  EXPECT_NE(refusal.find("serial 7) was valid until 2027-02-14T"),
+            std::string::npos)
+      << refusal;
+  EXPECT_NE(refusal.find("takes no new cases"), std::string::npos);
+  // The federation sets both periods in its policy.
+  d.mutable_policy()->set_version(1);
+  d.mutable_policy()->set_directory_warn_seconds(3600);
+  d.mutable_policy()->set_directory_grace_seconds(60);
+  dir = Load(d);
+  EXPECT_EQ(at(-absl::Hours(2)), Standing::kValid);
+  EXPECT_EQ(at(-absl::Minutes(59)), Standing::kExpiring);
+  EXPECT_EQ(at(absl::Seconds(59)), Standing::kGrace);
+  EXPECT_EQ(at(absl::Seconds(60)), Standing::kLapsed);
+  // An end before the issue time is refused.
+  d.set_valid_until_unix_ms(kT0 - 1);
+  auto s = Sign(d, authority_);
+  EXPECT_EQ(ErrorReason(s.status()), "DIRECTORY_INVALID") << s.status();
+  EXPECT_NE(s.status().message().find("valid_until is not after"),
+            std::string::npos);
+  v1::Directory next = doc_;
+  next.set_valid_until_unix_ms(absl::ToUnixMillis(until));
+  const std::vector<std::string> diff = Diff(doc_, next);
+  ASSERT_EQ(diff.size(), 1u);
+  EXPECT_EQ(diff[0], "~ valid_until (no end) -> 2027-02-14T08:00:00Z");
+}
+
 TEST_F(DirectoryTest, DiffNamesEachChange) {
   v1::Directory next = doc_;
   next.set_serial(8);

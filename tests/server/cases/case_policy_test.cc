@@ -340,6 +340,20 @@ TEST_F(CaseTest, EachDeadlineNamesThePolicyThatSetIt) {
   EXPECT_FALSE(arrival->local_rule());
 }
 
+// A node whose directory has lapsed takes no new cases, and keeps the ones
+// it has going.
+TEST_F(CaseTest, ALapsedDirectoryRefusesNewCasesOnly) {
+  ASSERT_TRUE(Step(H(v1::CONSENT_RECORD, v1::CONSENT_GRANTED)).ok());
+  policy_.refuse_new_cases = "the directory lapsed";
+  EXPECT_TRUE(Step(H(v1::REFERRAL_REQUEST)).ok()) << "an open case goes on";
+  rec_ = v1::CaseRecord();  // another case reference
+  const absl::Status s = Step(H(v1::CONSENT_RECORD, v1::CONSENT_GRANTED));
+  EXPECT_EQ(ErrorReason(s), "DIRECTORY_LAPSED") << s;
+  EXPECT_NE(s.message().find("would be a new case: the directory lapsed"),
+            std::string::npos)
+      << s;
+}
+
 TEST_F(CaseTest, ADeadlineNoticeMarksOnlyAPassedDeadline) {
   ASSERT_TRUE(Step(H(v1::CONSENT_RECORD, v1::CONSENT_GRANTED)).ok());
   ASSERT_TRUE(Step(H(v1::REFERRAL_REQUEST)).ok());
