@@ -415,9 +415,13 @@ show "$trmctl" case show IT-2026-000042 --node "127.0.0.1:${port[it]}" --ca pki/
 
 say "10. The federation changes its policy: a new signed directory, loaded by every node"
 python3 - <<'PY'
-import json
+import datetime, json
 d = json.load(open("directory.json"))
 d["serial"] = 2
+# Valid for 90 days: nodes warn 14 days before, and after it take no new
+# cases once the 7-day grace period is over.
+d["valid_until"] = (datetime.datetime.now(datetime.timezone.utc) +
+                    datetime.timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
 d["policy"] = {"version": 2, "pairs": {"IT>NG": {"referral_ack": "4s"}},
                "countries": {"NG": {"arrival_confirmation": "24h"}},
                "max_retention_seconds": 1209600}
@@ -432,6 +436,8 @@ for n in bg ng it; do
   grep -q "federation policy version 2" $n.log || { echo "demo: $n did not load policy 2" >&2; cat $n.log; exit 1; }
   printf '  %-3s %s\n' $n "$(grep -o "directory serial 2 loaded.*" $n.log | sed 's/ (sha256 [0-9a-f]*)//')"
 done
+echo "-- the coordinator sees the directory's validity in the node's status:"
+as bg-nrm node status | grep "^directory:"
 
 say "11. The auditor exports the case's trail from BG and verifies it offline"
 show "$trmctl" audit export --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \

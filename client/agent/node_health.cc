@@ -43,6 +43,25 @@ json NodeHealth(const v1::NodeStatus& s, absl::Time now) {
          s.tls_cert_not_after_unix_ms(), now);
   Expiry(warnings, "NODE_KEY_EXPIRES", "NODE_KEY_EXPIRED",
          s.node_key_valid_until_unix_ms(), now);
+  // The federation directory nearing or past its validity (the node's own
+  // judgement, with the federation's warning and grace periods).
+  const std::string& standing = s.directory_standing();
+  if (standing == "expiring") {
+    warnings.push_back(
+        Warning("DIRECTORY_EXPIRES", "warning",
+                {{"days", DaysLeft(s.directory_valid_until_unix_ms(), now)},
+                 {"at_unix_ms", s.directory_valid_until_unix_ms()},
+                 {"grace_ends_unix_ms", s.directory_grace_ends_unix_ms()}}));
+  } else if (standing == "grace") {
+    warnings.push_back(
+        Warning("DIRECTORY_IN_GRACE", "error",
+                {{"since_unix_ms", s.directory_valid_until_unix_ms()},
+                 {"grace_ends_unix_ms", s.directory_grace_ends_unix_ms()}}));
+  } else if (standing == "lapsed") {
+    warnings.push_back(
+        Warning("DIRECTORY_LAPSED", "error",
+                {{"since_unix_ms", s.directory_grace_ends_unix_ms()}}));
+  }
   if (!s.relay_enabled()) {
     warnings.push_back(Warning("RELAY_DISABLED", "warning"));
   }

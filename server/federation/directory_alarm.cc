@@ -20,10 +20,10 @@ std::string Roughly(absl::Duration d) {
 
 }  // namespace
 
-std::string DescribeStanding(const directory::Directory& dir,
-                             const Standing& s, absl::Time now) {
-  const std::string which = absl::StrCat("the federation directory (serial ",
-                                         dir.serial(), ")");
+std::string DescribeStanding(const directory::Directory& dir, const Standing& s,
+                             absl::Time now) {
+  const std::string which =
+      absl::StrCat("the federation directory (serial ", dir.serial(), ")");
   const std::string ask =
       "; ask the federation authority to publish a newer one (docs/"
       "operations.md, \"The federation directory\")";
@@ -33,11 +33,10 @@ std::string DescribeStanding(const directory::Directory& dir,
     case Standing::kValid:
       return absl::StrCat(which, " is valid until ", IsoSeconds(s.valid_until));
     case Standing::kExpiring:
-      return absl::StrCat(which, " expires at ", IsoSeconds(s.valid_until),
-                          ", in ", Roughly(s.valid_until - now),
-                          "; the node then keeps working until ",
-                          IsoSeconds(s.grace_ends),
-                          " and after that takes no new cases", ask);
+      return absl::StrCat(
+          which, " expires at ", IsoSeconds(s.valid_until), ", in ",
+          Roughly(s.valid_until - now), "; the node then keeps working until ",
+          IsoSeconds(s.grace_ends), " and after that takes no new cases", ask);
     case Standing::kGrace:
       return absl::StrCat(which, " expired at ", IsoSeconds(s.valid_until),
                           "; the node keeps working on it until ",
@@ -68,8 +67,8 @@ std::optional<DirectoryAlarm::Line> DirectoryAlarm::Check(
   // A good directory is logged when it puts a bad one right, not at start
   // (the start line names the directory already); a bad one when it turns
   // bad and again each day.
-  const bool log = changed ? bad || !first
-                           : bad && now - last_line_ >= absl::Hours(24);
+  const bool log =
+      changed ? bad || !first : bad && now - last_line_ >= absl::Hours(24);
   if (!log) return std::nullopt;
   last_line_ = now;
   return Line{bad,

@@ -68,6 +68,23 @@ TEST(NodeHealthTest, EachProblemIsNamedWithItsFigures) {
   }
   s.mutable_peers(0)->set_breaker("half-open");
   EXPECT_TRUE(Codes(NodeHealth(s, now)["warnings"]).count("PEER_UNREACHABLE"));
+  // The directory, by the node's own standing.
+  s = Healthy();
+  s.set_directory_valid_until_unix_ms(kNow + 9 * kDay + 1000);
+  s.set_directory_grace_ends_unix_ms(kNow + 16 * kDay);
+  for (auto [standing, code] : {std::pair{"valid", ""}, std::pair{"no end", ""},
+                                std::pair{"expiring", "DIRECTORY_EXPIRES"},
+                                std::pair{"grace", "DIRECTORY_IN_GRACE"},
+                                std::pair{"lapsed", "DIRECTORY_LAPSED"}}) {
+    s.set_directory_standing(standing);
+    w = NodeHealth(s, now)["warnings"];
+    EXPECT_EQ(Codes(w), std::string(code).empty() ? std::set<std::string>{}
+                                                  : std::set<std::string>{code})
+        << standing;
+    if (standing == std::string("expiring")) {
+      EXPECT_EQ(w[0]["days"], 9);
+    }
+  }
 }
 
 TEST(NodeHealthTest, AnOrganisationsKeysWarnOnlyWhenEveryValidKeyEnds) {

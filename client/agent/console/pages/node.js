@@ -32,6 +32,9 @@ function warning(w) {
     PEER_UNREACHABLE: [w.peer, w.failures, w.queued, w.error || ""],
     PEER_BACKLOG_WAITING: [w.peer, w.queued, when(w.since_unix_ms)],
     RELAY_DISABLED: [],
+    DIRECTORY_EXPIRES: [w.days, when(w.at_unix_ms), when(w.grace_ends_unix_ms)],
+    DIRECTORY_IN_GRACE: [when(w.since_unix_ms), when(w.grace_ends_unix_ms)],
+    DIRECTORY_LAPSED: [when(w.since_unix_ms)],
   }[w.code] || [];
   return h("li", {class: w.severity === "error" ? "bad" : "warn",
                   "data-code": w.code},
