@@ -401,6 +401,8 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
   for (const auto& [name, check] : e.checks) j[name] = check;
   if (!s.reason_code().empty()) j["reason_code"] = s.reason_code();
   if (!s.reason().empty()) j["reason"] = s.reason();
+  const std::string held = WhereHeld(e, absl::ToUnixMillis(absl::Now()));
+  if (!held.empty()) j["held"] = held;
   if (out.json) {
     std::cout << json{{"ok", true}, {"status", j}}.dump() << "\n";
     return absl::OkStatus();
@@ -408,10 +410,10 @@ absl::Status StatusCommand(const NodeFlags& node, const StatusFlags& f,
   std::cout << "message " << id_hex << ": " << j["state"].get<std::string>()
             << "\n";
   for (const char* k :
-       {"recipient", "accepted", "relayed", "relayed_to", "relay_receipt",
-        "delivered", "delivery_receipt", "acknowledged", "acknowledgement",
-        "refused", "refusal", "expired", "expiry_receipt", "rejected",
-        "payload_purged", "reason_code", "reason"}) {
+       {"recipient", "accepted", "held", "relayed", "relayed_to",
+        "relay_receipt", "delivered", "delivery_receipt", "acknowledged",
+        "acknowledgement", "refused", "refusal", "expired", "expiry_receipt",
+        "rejected", "payload_purged", "reason_code", "reason"}) {
     if (j.contains(k)) {
       std::cout << "  " << k << ": " << j[k].get<std::string>() << "\n";
     }
@@ -436,6 +438,7 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
          {"reachable", p.consecutive_failures() == 0},
          {"breaker", p.breaker()},
          {"consecutive_failures", p.consecutive_failures()},
+         {"failing_since", when(p.failing_since_unix_ms())},
          {"next_attempt", when(p.next_attempt_unix_ms())},
          {"last_success", when(p.last_success_unix_ms())},
          {"last_error", p.last_error()},
@@ -497,7 +500,8 @@ absl::Status NodeStatusCommand(const NodeFlags& node, const Output& out) {
     if (p.consecutive_failures() == 0) {
       std::cout << "reachable";
     } else {
-      std::cout << "FAILING, " << p.consecutive_failures()
+      std::cout << "FAILING since " << IsoMillis(p.failing_since_unix_ms())
+                << ", " << p.consecutive_failures()
                 << " attempts in a row, circuit " << p.breaker();
     }
     std::cout << "; last success "

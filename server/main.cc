@@ -393,6 +393,14 @@ int Run(const Flags& flags) {
         policy);
     relays->set_witness(witness.get());
     relays->EnsurePeers();
+    service.set_peer_links(
+        [&relays](const std::string& node) -> std::optional<v1::PeerLink> {
+          const absl::Time now = absl::Now();
+          for (const auto& [peer, state] : relays->Links()) {
+            if (peer == node) return admin::LinkOf(peer, state, now);
+          }
+          return std::nullopt;
+        });
   }
 
   admin::AdminService admin_service(*authenticator, registry, **store,

@@ -321,6 +321,10 @@ absl::StatusOr<nlohmann::json> AgentApi::Message(const User& u,
     absl::StatusOr<client::Evidence> ev = node_.Status(id_hex);
     if (ev.ok()) {
       out["status"] = v1::MessageState_Name(ev->status.state());
+      // Waiting for another country's node: where, since when, and why.
+      const std::string held =
+          client::WhereHeld(*ev, absl::ToUnixMillis(clock_.Now()));
+      if (!held.empty()) out["held"] = held;
       for (const auto& [step, check] : ev->checks) {
         evidence.push_back({{"step", step}, {"check", check}});
       }

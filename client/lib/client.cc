@@ -469,7 +469,10 @@ absl::StatusOr<Evidence> Client::Status(absl::string_view message_id) {
   grpc::ClientContext ctx;
   impl_->Prepare(&ctx, absl::Seconds(30));
   RETURN_IF_ERROR(FromGrpcStatus(impl_->mailbox->GetStatus(&ctx, ref, &resp)));
-  return internal::CheckEvidence(resp.status(), impl_->dir.get());
+  ASSIGN_OR_RETURN(Evidence e,
+                   internal::CheckEvidence(resp.status(), impl_->dir.get()));
+  if (resp.has_link()) e.link = resp.link();
+  return e;
 }
 
 absl::StatusOr<v1::Directory> Client::Directory() const {

@@ -127,3 +127,40 @@ absl::StatusOr<Evidence> CheckEvidence(const v1::StoredStatus& s,
 }
 
 }  // namespace trm::client::internal
+
+namespace trm::client {
+
+std::string WhereHeld(const Evidence& e, int64_t now_unix_ms) {
+  const v1::StoredStatus& s = e.status;
+  if (s.state() != v1::ACCEPTED || s.queue().empty() || s.queue()[0] != '>') {
+    return "";
+  }
+  const std::string peer = s.queue().substr(1);
+  std::string out = absl::StrCat("held at the sender's node for node ", peer,
+                                 " since ", IsoSeconds(s.accepted_unix_ms()));
+  if (!e.link.has_value()) return out;
+  const v1::PeerLink& l = *e.link;
+  if (l.consecutive_failures() == 0) {
+    absl::StrAppend(
+        &out, "; the link to ", peer, " is up",
+        l.last_success_unix_ms() > 0
+            ? absl::StrCat(" (last relay ",
+                           IsoSeconds(l.last_success_unix_ms()), ")")
+            : "",
+        ": it goes with the next batch");
+    return out;
+  }
+  absl::StrAppend(&out, "; the link to ", peer, " has failed since ",
+                  IsoSeconds(l.failing_since_unix_ms()), " (",
+                  l.consecutive_failures(), " attempts");
+  if (l.next_attempt_unix_ms() > now_unix_ms) {
+    absl::StrAppend(&out, ", next at ", IsoSeconds(l.next_attempt_unix_ms()));
+  }
+  absl::StrAppend(&out, "; last error: ", l.last_error(),
+                  "). Nothing is lost: it goes when ", peer,
+                  " answers, if before it expires at ",
+                  IsoSeconds(s.expires_unix_ms()));
+  return out;
+}
+
+}  // namespace trm::client

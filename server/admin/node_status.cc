@@ -42,6 +42,26 @@ absl::StatusOr<v1::BackupResponse> TakeBackup(storage::RocksMessageStore& store,
   return out;
 }
 
+v1::PeerLink LinkOf(const std::string& node, const federation::PeerState& s,
+                    absl::Time now) {
+  v1::PeerLink p;
+  p.set_node(node);
+  p.set_breaker(std::string(federation::BreakerName(s.breaker)));
+  p.set_consecutive_failures(s.consecutive_failures);
+  p.set_next_attempt_unix_ms(
+      s.next_attempt > now ? absl::ToUnixMillis(s.next_attempt) : 0);
+  p.set_last_success_unix_ms(MillisOrZero(s.last_success));
+  p.set_failing_since_unix_ms(
+      s.consecutive_failures > 0 ? MillisOrZero(s.failing_since) : 0);
+  p.set_last_error(s.consecutive_failures > 0 ? s.last_error : "");
+  p.set_relayed(s.relayed);
+  p.set_refused(s.refused);
+  p.set_failed_attempts(s.failed_attempts);
+  p.set_notices_sent(s.notices_sent);
+  p.set_notices_refused(s.notices_refused);
+  return p;
+}
+
 absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
     const mailbox::OrgRegistry& registry, storage::MessageStore& store,
     const PeerLinks* links, audit::Witness* witness, absl::Time now) {
@@ -54,18 +74,7 @@ absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
   if (links != nullptr) {
     for (const auto& [node, s] : links->Links()) {
       v1::PeerLink* p = out.add_peers();
-      p->set_node(node);
-      p->set_breaker(std::string(federation::BreakerName(s.breaker)));
-      p->set_consecutive_failures(s.consecutive_failures);
-      p->set_next_attempt_unix_ms(
-          s.next_attempt > now ? absl::ToUnixMillis(s.next_attempt) : 0);
-      p->set_last_success_unix_ms(MillisOrZero(s.last_success));
-      p->set_last_error(s.consecutive_failures > 0 ? s.last_error : "");
-      p->set_relayed(s.relayed);
-      p->set_refused(s.refused);
-      p->set_failed_attempts(s.failed_attempts);
-      p->set_notices_sent(s.notices_sent);
-      p->set_notices_refused(s.notices_refused);
+      *p = LinkOf(node, s, now);
       ASSIGN_OR_RETURN(uint64_t depth,
                        store.QueueDepth(storage::OutboundQueue(node)));
       ASSIGN_OR_RETURN(uint64_t bytes,

@@ -43,6 +43,10 @@ absl::StatusOr<v1::BackupResponse> TakeBackup(storage::RocksMessageStore& store,
                                               const std::string& dir,
                                               absl::Time now);
 
+// The link to peer `node` as the relay sees it at `now` (no queue depths).
+v1::PeerLink LinkOf(const std::string& node, const federation::PeerState& s,
+                    absl::Time now);
+
 absl::StatusOr<v1::NodeStatus> BuildNodeStatus(
     const mailbox::OrgRegistry& registry, storage::MessageStore& store,
     const PeerLinks* links, audit::Witness* witness, absl::Time now);

@@ -64,6 +64,7 @@ PeerState RelayDispatcher::state() const {
 }
 
 absl::Time RelayDispatcher::Failed(const absl::Status& why, absl::Time now) {
+  if (state_.consecutive_failures == 0) state_.failing_since = now;
   state_.consecutive_failures++;
   state_.failed_attempts++;
   state_.last_error = std::string(why.message());
@@ -290,6 +291,7 @@ absl::Time RelayDispatcher::Step() {
   state_.notices_refused += notices_refused;
   if (!retry.ok()) return Failed(retry, now);
   state_.consecutive_failures = 0;
+  state_.failing_since = absl::InfinitePast();
   state_.breaker = PeerState::Breaker::kClosed;
   state_.last_success = now;
   state_.next_attempt = absl::InfinitePast();

@@ -78,6 +78,8 @@ struct PeerState {
   int consecutive_failures = 0;
   absl::Time next_attempt = absl::InfinitePast();
   absl::Time last_success = absl::InfinitePast();
+  // The first failure since the last success (past: not failing).
+  absl::Time failing_since = absl::InfinitePast();
   uint64_t relayed = 0, refused = 0, failed_attempts = 0;
   uint64_t notices_sent = 0, notices_refused = 0;
   std::string last_error;

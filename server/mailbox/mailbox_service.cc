@@ -462,6 +462,14 @@ grpc::Status MailboxService::GetStatus(grpc::ServerContext* ctx,
   absl::StatusOr<v1::StoredStatus> st =
       mailbox_.GetStatus(*org, req->message_id());
   if (!st.ok()) return ToGrpcStatus(st.status());
+  // Waiting here for the next node: why, and since when.
+  const std::string& queue = st->queue();
+  if (st->state() == v1::ACCEPTED && peer_links_ && !queue.empty() &&
+      queue[0] == '>') {
+    if (std::optional<v1::PeerLink> link = peer_links_(queue.substr(1))) {
+      *resp->mutable_link() = *std::move(link);
+    }
+  }
   *resp->mutable_status() = std::move(*st);
   return grpc::Status::OK;
 }

@@ -71,6 +71,13 @@ class MailboxService final : public v1::Mailbox::Service {
 
   // Called with every submission's outcome and the time the node took
   // (metrics). Set before serving.
+  // The state of the link to a peer node, for GetStatus of a message that
+  // waits for it (none without relay). Set before serving.
+  using PeerLinkLookup =
+      std::function<std::optional<v1::PeerLink>(const std::string& node)>;
+  void set_peer_links(PeerLinkLookup lookup) {
+    peer_links_ = std::move(lookup);
+  }
   void set_submit_observer(
       std::function<void(const absl::Status&, absl::Duration)> observer) {
     on_submit_ = std::move(observer);
@@ -116,6 +123,7 @@ class MailboxService final : public v1::Mailbox::Service {
   CallLimiter calls_;
   std::atomic<size_t> deepest_queue_{0};
   std::function<void(const absl::Status&, absl::Duration)> on_submit_;
+  PeerLinkLookup peer_links_;
 };
 
 }  // namespace trm::mailbox

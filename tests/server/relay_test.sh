@@ -152,6 +152,12 @@ done
 contains "queued at BG while NG is down" ": ACCEPTED" out
 for _ in $(seq 1 "$(polls 100)"); do grep -q "relay to ng failing" bg.log && break; sleep 0.05; done
 contains "BG logs the failing link" "relay to ng failing" bg.log
+# The sender sees where its message waits, since when, and why.
+"$TRMCTL" status "${as_ngo[@]}" "${ids[4]}" >out 2>&1
+contains "status: where it is held and since when" \
+  "held: held at the sender's node for node ng since 20" out
+contains "status: the link's failure and its error" \
+  "the link to ng has failed since 20.*attempts.*last error: RELAY_FAILED.*Nothing is lost" out
 # The coordinator sees the link failing, its retry schedule and the backlog.
 as_nrm=(--node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/org-bg-nrm.crt --key pki/org-bg-nrm.key)
 "$TRMCTL" node status "${as_nrm[@]}" >out 2>&1; check "node status while NG is down" 0 $?

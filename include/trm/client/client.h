@@ -194,7 +194,15 @@ struct Evidence {
   // One entry per receipt, acknowledgement or refusal present, in the order
   // of the steps: ("delivery_receipt", "valid, signed by node ng at ...").
   std::vector<std::pair<std::string, std::string>> checks;
+  // While it waits at the sender's node for the next node: that link's
+  // state (failures, last error, next attempt).
+  std::optional<v1::PeerLink> link;
 };
+
+// Where a message waits, since when and why, in words ("held at node bg for
+// node ng since ...; the link to ng has failed since ..."); "" when it does
+// not wait for another node.
+std::string WhereHeld(const Evidence& e, int64_t now_unix_ms);
 
 // The key a node's signed tree head must be signed with, raw Ed25519 (32
 // bytes): the node's key in the signed directory `trust` names (checked

@@ -91,6 +91,43 @@ class ClientLibTest : public ::testing::Test {
   Message message_;
 };
 
+// Where a message waits: only while it is queued for another node, with
+// that link's state when the node gave it.
+TEST(WhereHeldTest, SaysWhereSinceWhenAndWhy) {
+  constexpr int64_t kT = 1'800'000'000'000;  // 2027-01-15T08:00:00Z
+  Evidence e;
+  e.status.set_state(v1::ACCEPTED);
+  e.status.set_queue("ng-naptip");
+  e.status.set_accepted_unix_ms(kT);
+  e.status.set_expires_unix_ms(kT + 30 * 86'400'000LL);
+  EXPECT_EQ(WhereHeld(e, kT), "") << "in the recipient's own mailbox";
+  e.status.set_queue(">ng");
+  EXPECT_EQ(WhereHeld(e, kT),
+            "held at the sender's node for node ng since 2027-01-15T08:00:00Z");
+  v1::PeerLink& l = e.link.emplace();
+  l.set_node("ng");
+  l.set_last_success_unix_ms(kT - 1000);
+  EXPECT_NE(WhereHeld(e, kT).find("the link to ng is up (last relay "
+                                  "2027-01-15T07:59:59Z): it goes with the "
+                                  "next batch"),
+            std::string::npos)
+      << WhereHeld(e, kT);
+  l.set_consecutive_failures(4);
+  l.set_failing_since_unix_ms(kT + 60'000);
+  l.set_next_attempt_unix_ms(kT + 120'000);
+  l.set_last_error("RELAY_FAILED: connection refused");
+  const std::string held = WhereHeld(e, kT + 90'000);
+  EXPECT_NE(held.find("the link to ng has failed since 2027-01-15T08:01:00Z "
+                      "(4 attempts, next at 2027-01-15T08:02:00Z; last error: "
+                      "RELAY_FAILED: connection refused). Nothing is lost: it "
+                      "goes when ng answers, if before it expires at "
+                      "2027-02-14T08:00:00Z"),
+            std::string::npos)
+      << held;
+  e.status.set_state(v1::RELAYED);
+  EXPECT_EQ(WhereHeld(e, kT), "");
+}
+
 TEST_F(ClientLibTest, TheProfileTakesPathsFromItsOwnFolder) {
   Write("p.json",
         R"({"node": "bg.example:7400", "token_file": "keys/bg-ngo.token",

@@ -47,6 +47,10 @@ export async function message(main, id, me) {
     main.append(h("p", {id: "message-status"}, t("message.status"), " ",
                   h("strong", {text: m.status})));
   }
+  if (m.held) {
+    main.append(h("p", {id: "message-held", class: "warn"}, t("message.held"),
+                  " ", h("span", {text: m.held})));
+  }
   if (m.status_error) main.append(failure(m.status_error));
   const ev = h("ul", {id: "evidence", class: "evidence"});
   for (const e of m.evidence || []) {
