@@ -170,7 +170,7 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
     ASSIGN_OR_RETURN(Reader p, r.Object("policy"));
     RETURN_IF_ERROR(p.Keys({"version", "periods", "countries", "pairs",
                             "max_retention_seconds", "directory_warn_seconds",
-                            "directory_grace_seconds"}));
+                            "directory_grace_seconds", "statistics_min_cell"}));
     v1::FederationPolicy* policy = d.mutable_policy();
     uint64_t version = 0;
     RETURN_IF_ERROR(p.UInt("version", &version));
@@ -188,6 +188,12 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
     RETURN_IF_ERROR(p.UInt("directory_grace_seconds", &grace));
     policy->set_directory_warn_seconds(warn);
     policy->set_directory_grace_seconds(grace);
+    uint64_t min_cell = 0;
+    RETURN_IF_ERROR(p.UInt("statistics_min_cell", &min_cell));
+    if (min_cell > 1000) {
+      return Bad(p.Path("statistics_min_cell"), "must be at most 1000");
+    }
+    policy->set_statistics_min_cell(static_cast<uint32_t>(min_cell));
     RETURN_IF_ERROR(cases::RulesFromJson(p, policy));
   }
   ASSIGN_OR_RETURN(std::vector<Reader> nodes, r.List("nodes"));
@@ -283,7 +289,9 @@ json DirectoryToJson(const v1::Directory& d) {
           std::pair{"directory_warn_seconds",
                     d.policy().directory_warn_seconds()},
           std::pair{"directory_grace_seconds",
-                    d.policy().directory_grace_seconds()}}) {
+                    d.policy().directory_grace_seconds()},
+          std::pair{"statistics_min_cell",
+                    uint64_t{d.policy().statistics_min_cell()}}}) {
       if (value != 0) p[key] = value;
     }
     j["policy"] = p;

@@ -37,6 +37,7 @@
 #include "client/node_commands.h"
 #include "client/org_commands.h"
 #include "client/reasons_command.h"
+#include "client/stats_command.h"
 #include "common/cases/payload_facts.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/envelope.h"
@@ -539,6 +540,7 @@ int Main(int argc, char** argv) {
   auto run_audit = AddAuditCommands(app);
   auto run_case = AddCaseCommands(app);
   auto run_org = AddOrgCommands(app);
+  auto run_stats = AddStatsCommand(app);
   // --json counts wherever it is written (before or after the
   // subcommand), and with it even a usage error is one JSON object.
   std::vector<char*> args(argv, argv + argc);
@@ -582,6 +584,7 @@ int Main(int argc, char** argv) {
   if (app.got_subcommand("audit")) status = run_audit(out);
   if (app.got_subcommand("case")) status = run_case(out);
   if (app.got_subcommand("org")) status = run_org(out);
+  if (app.got_subcommand("stats")) status = run_stats(out);
   if (*node_status) status = NodeStatusCommand(node_status_flags, out);
   if (*backup) status = BackupCommand(backup_node, backup_dir, out);
   if (*node_health) status = HealthCommand(health_flags, out);

@@ -569,6 +569,10 @@ constexpr ReasonInfo kReasons[] = {
      {kUnauthenticated},
      "The signature does not verify; the message was altered or signed with "
      "another key. Do not process it."},
+    {"STATS_REQUEST_INVALID",
+     {kInvalidArgument},
+     "Give the statistics' range as months (--from 2026-01 --to 2026-12), at "
+     "most ten years, and a period of month, quarter or year."},
     {"STORE_CLOSING",
      {kUnavailable},
      "The node is shutting down; send again to the restarted node."},

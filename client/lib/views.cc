@@ -67,6 +67,16 @@ absl::StatusOr<v1::OverdueList> Client::Overdue(uint32_t max,
   return list;
 }
 
+absl::StatusOr<v1::StatisticsReport> Client::Statistics(
+    const v1::StatisticsRequest& req) {
+  auto cases = v1::Cases::NewStub(channel());
+  grpc::ClientContext ctx;
+  Prepare(&ctx, absl::Seconds(60));
+  v1::StatisticsReport report;
+  RETURN_IF_ERROR(FromGrpcStatus(cases->GetStatistics(&ctx, req, &report)));
+  return report;
+}
+
 absl::StatusOr<v1::SignedTreeHead> Client::AuditTreeHead(bool fresh) {
   auto stub = v1::Audit::NewStub(channel());
   grpc::ClientContext ctx;

@@ -471,6 +471,14 @@ std::vector<std::string> DiffPolicy(const v1::FederationPolicy& a,
     };
     out.push_back(absl::StrCat("~ policy ", name, ": ", s(x), " -> ", s(y)));
   }
+  if (a.statistics_min_cell() != b.statistics_min_cell()) {
+    auto k = [](uint32_t v) {
+      return v == 0 ? std::string("(5)") : absl::StrCat(v);
+    };
+    out.push_back(absl::StrCat(
+        "~ policy statistics_min_cell: ", k(a.statistics_min_cell()), " -> ",
+        k(b.statistics_min_cell())));
+  }
   return out;
 }
 

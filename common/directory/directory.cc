@@ -275,6 +275,12 @@ absl::Status Directory::CheckPolicy() const {
   absl::StatusOr<cases::CasePolicies> periods =
       cases::Resolve(p, "policy", "DIRECTORY_INVALID");
   if (!periods.ok()) return Invalid(periods.status().message());
+  if (p.statistics_min_cell() != 0 && p.statistics_min_cell() < 3) {
+    return Invalid(absl::StrCat("its policy's statistics_min_cell is ",
+                                p.statistics_min_cell(),
+                                "; below 3 a published count can single out "
+                                "a person (docs/security.md)"));
+  }
   return absl::OkStatus();
 }
 

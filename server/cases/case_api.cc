@@ -1,9 +1,11 @@
 #include "server/cases/case_api.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "server/stats/mechanism_stats.h"
 
 namespace trm::cases {
 
@@ -52,6 +54,55 @@ absl::StatusOr<v1::CaseView> CaseApi::GetCase(
   }
   *view.mutable_record() = std::move(rec);
   return view;
+}
+
+absl::StatusOr<v1::StatisticsReport> CaseApi::Statistics(
+    const std::string& org, const v1::StatisticsRequest& req) const {
+  if (!registry_.IsCoordinator(org)) {
+    return Error(
+        absl::StatusCode::kPermissionDenied, "NOT_COORDINATOR",
+        absl::StrCat("'", org, "' is not the national coordinator of node ",
+                     registry_.node_id(),
+                     "; only the coordinator reads the node's "
+                     "statistics"));
+  }
+  const std::shared_ptr<const directory::Directory> dir = registry_.directory();
+  stats::ReportSpec spec;
+  ASSIGN_OR_RETURN(spec.from, stats::ParseMonth(req.from_month(), "from"));
+  ASSIGN_OR_RETURN(spec.to, stats::ParseMonth(req.to_month(), "to"));
+  spec.period = req.period().empty() ? "month" : req.period();
+  const uint32_t min_cell = dir->doc().policy().statistics_min_cell();
+  spec.threshold = min_cell == 0 ? 5 : min_cell;
+  // Every route from or to this node's country, to every country listed.
+  auto country_of_node = [&](const std::string& node) {
+    const v1::DirectoryNode* n = dir->FindNode(node);
+    return n == nullptr || n->country().empty() ? node : n->country();
+  };
+  const std::string here = country_of_node(registry_.node_id());
+  std::set<std::string> countries;
+  for (const v1::DirectoryNode& n : dir->doc().nodes()) {
+    countries.insert(country_of_node(n.id()));
+  }
+  for (const std::string& c : countries) {
+    spec.routes.push_back(absl::StrCat(here, ">", c));
+    if (c != here) spec.routes.push_back(absl::StrCat(c, ">", here));
+  }
+  std::sort(spec.routes.begin(), spec.routes.end());
+  auto country_of = [&](const std::string& organisation) -> std::string {
+    const v1::DirectoryOrganisation* o = dir->FindOrganisation(organisation);
+    return o == nullptr ? "" : country_of_node(o->home_node());
+  };
+  stats::MonthCells cells;
+  RETURN_IF_ERROR(store_.ForEachCase([&](const v1::CaseRecord& rec) {
+    cells.AddCase(rec, country_of);
+    return absl::OkStatus();
+  }));
+  ASSIGN_OR_RETURN(v1::StatisticsReport report,
+                   stats::BuildReport(cells, spec));
+  report.set_node(registry_.node_id());
+  report.set_generated_unix_ms(absl::ToUnixMillis(clock_.Now()));
+  report.set_policy_version(dir->doc().policy().version());
+  return report;
 }
 
 absl::StatusOr<v1::OverdueList> CaseApi::ListOverdue(

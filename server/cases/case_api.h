@@ -1,6 +1,7 @@
 // What the Cases service answers, below gRPC (docs/workflow.md, "Seeing a
 // case"): the case record for the node's coordinator and the organisations
-// that took part, and the overdue list for the coordinator.
+// that took part, and the overdue list and the statistics for the
+// coordinator.
 #ifndef TRM_SERVER_CASES_CASE_API_H_
 #define TRM_SERVER_CASES_CASE_API_H_
 
@@ -33,6 +34,10 @@ class CaseApi {
   absl::StatusOr<v1::OverdueList> ListOverdue(
       const std::string& org, size_t max,
       absl::Duration upcoming = absl::ZeroDuration()) const;
+  // The mechanism statistics of the node's cases (server/stats), for the
+  // coordinator: every route from or to this node's country.
+  absl::StatusOr<v1::StatisticsReport> Statistics(
+      const std::string& org, const v1::StatisticsRequest& req) const;
 
  private:
   storage::MessageStore& store_;

@@ -31,4 +31,15 @@ grpc::Status CaseService::ListOverdue(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+grpc::Status CaseService::GetStatistics(grpc::ServerContext* ctx,
+                                        const v1::StatisticsRequest* req,
+                                        v1::StatisticsReport* resp) {
+  absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
+  if (!org.ok()) return ToGrpcStatus(org.status());
+  absl::StatusOr<v1::StatisticsReport> report = api_.Statistics(*org, *req);
+  if (!report.ok()) return ToGrpcStatus(report.status());
+  *resp = std::move(*report);
+  return grpc::Status::OK;
+}
+
 }  // namespace trm::cases

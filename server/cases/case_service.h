@@ -17,6 +17,9 @@ class CaseService final : public v1::Cases::Service {
 
   grpc::Status GetCase(grpc::ServerContext* ctx, const v1::GetCaseRequest* req,
                        v1::CaseView* resp) override;
+  grpc::Status GetStatistics(grpc::ServerContext* ctx,
+                             const v1::StatisticsRequest* req,
+                             v1::StatisticsReport* resp) override;
   grpc::Status ListOverdue(grpc::ServerContext* ctx,
                            const v1::ListOverdueRequest* req,
                            v1::OverdueList* resp) override;

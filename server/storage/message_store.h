@@ -20,6 +20,7 @@
 #define TRM_SERVER_STORAGE_MESSAGE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -230,6 +231,11 @@ class MessageStore {
                                                             size_t max) = 0;
   // Up to `max` case references with an escalated deadline still open.
   virtual absl::StatusOr<std::vector<std::string>> OverdueCases(size_t max) = 0;
+  // Calls `visit` with every case record, in case reference order, one at a
+  // time (the records are not all held at once); stops at the first error
+  // `visit` returns and returns it.
+  virtual absl::Status ForEachCase(
+      const std::function<absl::Status(const v1::CaseRecord&)>& visit) = 0;
 
   // Takes relayed messages out of outbound queue `queue` (state RELAYED,
   // with the receipt), sharing one durable write; one status per message.

@@ -720,6 +720,28 @@ absl::StatusOr<v1::CaseRecord> RocksMessageStore::GetCase(
   return rec;
 }
 
+absl::Status RocksMessageStore::ForEachCase(
+    const std::function<absl::Status(const v1::CaseRecord&)>& visit) {
+  // The family is keyed for point reads (column_families.cc): a scan of
+  // all of it needs total order, which the hash memtable gives by copying
+  // its keys into one sorted list for this iterator.
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_.cases));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    v1::CaseRecord rec;
+    if (!rec.ParseFromArray(it->value().data(),
+                            static_cast<int>(it->value().size()))) {
+      return StoreCorrupt("a case record does not parse");
+    }
+    RETURN_IF_ERROR(visit(rec));
+  }
+  if (!it->status().ok()) {
+    return StoreUnavailable("cannot read the case records", it->status());
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 // Case references of the deadline index entries in [from, to), deduplicated.
 absl::StatusOr<std::vector<std::string>> ScanDeadlines(

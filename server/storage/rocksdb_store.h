@@ -110,6 +110,8 @@ class RocksMessageStore final : public MessageStore {
   absl::StatusOr<std::vector<std::string>> DueCases(int64_t now_unix_ms,
                                                     size_t max) override;
   absl::StatusOr<std::vector<std::string>> OverdueCases(size_t max) override;
+  absl::Status ForEachCase(
+      const std::function<absl::Status(const v1::CaseRecord&)>& visit) override;
   absl::Status RecordRejection(const v1::StoredStatus& rejection) override;
   absl::Status RejectQueued(const std::string& queue,
                             const std::string& message_id,

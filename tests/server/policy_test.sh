@@ -158,7 +158,8 @@ sign_policy_until() {  # sign_policy_until SERIAL SECONDS_FROM_NOW POLICY_JSON
   VALID_UNTIL=$(date -u -d "+$2 seconds" +%Y-%m-%dT%H:%M:%SZ) sign_policy "$1" "$3"
 }
 v3='{"version": 3, "periods": {"referral_ack": "48h"},
-     "pairs": {"BG>NG": {"referral_ack": "24h"}}, "directory_grace_seconds": 5}'
+     "pairs": {"BG>NG": {"referral_ack": "24h"}}, "directory_grace_seconds": 5,
+     "statistics_min_cell": 3}'
 sign_policy_until 5 10 "$v3"
 wait_log "BG warns before the end" bg.log "serial 5) expires at"
 wait_log "then the grace period" bg.log "serial 5) expired at .*keeps working on it until"
@@ -179,4 +180,30 @@ sign_policy_until 6 31536000 "$v3"
 wait_log "a newer directory puts it right" bg.log "serial 6) is valid until"
 send bg-ngo ng-naptip BG-P-9 consent-record --consent C-BG-P-9 --outcome consent-granted
 check "new cases again" 0 $?
+
+# The mechanism statistics at BG, for its coordinator: with the policy's
+# threshold of 3, BG>NG's 3 referrals show and BG>IT's 2 do not.
+range=(--from "$(date -u -d '-1 month' +%Y-%m)" --to "$(date -u -d '+1 month' +%Y-%m)")
+as bg-nrm --json stats "${range[@]}" >stats.json 2>&1; check "stats as JSON" 0 $?
+python3 - <<'PY'
+import json, sys
+r = json.load(open("stats.json"))["report"]
+fig = {(f["measure"], f["route"], f["period"]): f for f in r["figures"]}
+ok = (r["threshold"] == 3 and r["policy_version"] == "3" and
+      fig[("referrals", "BG>NG", "*")]["value"] == "3" and
+      fig[("referrals", "BG>IT", "*")]["value"] == "0" and
+      fig[("referrals", "BG>IT", "*")]["suppressed_cells"] == 3 and
+      fig[("consents_granted", "BG>NG", "*")]["value"] == "3" and
+      "NG>BG" in r["routes"] and "IT>BG" in r["routes"])
+if not ok:
+    print([f for f in r["figures"] if f["value"] != "0" and f["period"] == "*"], r["threshold"], r["policy_version"])
+sys.exit(0 if ok else 1)
+PY
+check "3 referrals BG>NG shown, BG>IT's 2 suppressed, every route listed" 0 $?
+as bg-nrm stats "${range[@]}" --period quarter >stats.out 2>&1; check "stats as a table" 0 $?
+contains "the table says what is left out" "counts below 3 are not shown" stats.out
+as bg-nrm stats "${range[@]}" --csv >stats.csv 2>&1; check "stats as CSV" 0 $?
+contains "CSV rows" "^bg,referrals,BG>NG,\*,3,2,>=3 (+2x<3)$" stats.csv
+as bg-ngo stats "${range[@]}" >out 2>&1; check "an NGO may not read the statistics" 1 $?
+contains "who may" NOT_COORDINATOR out
 exit $fail

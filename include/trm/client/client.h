@@ -287,6 +287,10 @@ class Client {
   // also the open ones due within that time (OverdueList.upcoming).
   absl::StatusOr<v1::OverdueList> Overdue(
       uint32_t max, absl::Duration upcoming = absl::ZeroDuration());
+  // The node's mechanism statistics (its coordinator only), small counts
+  // suppressed (docs/workflow.md, "Statistics").
+  absl::StatusOr<v1::StatisticsReport> Statistics(
+      const v1::StatisticsRequest& req);
 
   // The node's signed audit tree head (`fresh`: signed now).
   absl::StatusOr<v1::SignedTreeHead> AuditTreeHead(bool fresh);

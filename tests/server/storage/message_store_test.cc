@@ -452,6 +452,39 @@ TYPED_TEST(MessageStoreContract, CaseRulesAreAppliedInTheSameWrite) {
   EXPECT_TRUE(s.Accept(with_rules(3, v1::REFERRAL_REQUEST, 0))->duplicate);
 }
 
+// Statistics read every case record: all of them, in order, whether in the
+// memtable (a hash of skip lists, keyed for point reads) or in files.
+TYPED_TEST(MessageStoreContract, EveryCaseRecordIsVisitedOnce) {
+  MessageStore& s = *this->store_;
+  cases::CasePolicy policy;
+  uint64_t n = 0;
+  for (const char* ref : {"NG-2", "BG-1", "IT-3", "BG-7"}) {
+    AcceptRequest r = Request(++n, "ng");
+    r.case_ref = ref;
+    r.header.set_case_ref(ref);
+    r.header.set_type(v1::CONSENT_RECORD);
+    r.header.set_recipient_org("ng");
+    r.header.set_consent_ref("C");
+    r.header.set_outcome(v1::CONSENT_GRANTED);
+    r.policy = policy;
+    ASSERT_TRUE(s.Accept(r).ok());
+  }
+  std::vector<std::string> seen;
+  ASSERT_TRUE(s.ForEachCase([&](const v1::CaseRecord& rec) {
+                 seen.push_back(rec.case_ref());
+                 return absl::OkStatus();
+               }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"BG-1", "BG-7", "IT-3", "NG-2"}));
+  // The visitor's error stops the walk and comes back.
+  int calls = 0;
+  const absl::Status stop = s.ForEachCase([&](const v1::CaseRecord&) {
+    ++calls;
+    return absl::CancelledError("enough");
+  });
+  EXPECT_EQ(stop.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(calls, 1);
+}
+
 TYPED_TEST(MessageStoreContract, AcknowledgingAnExpiredMessageIsRefused) {
   MessageStore& s = *this->store_;
   AcceptRequest r = Request(1, "ng");
