@@ -38,9 +38,8 @@ void PrintCsv(const v1::StatisticsReport& r) {
   std::cout << "node,measure,route,period,value,suppressed_cells,shown\n";
   for (const v1::StatisticsFigure& f : r.figures()) {
     std::cout << r.node() << "," << f.measure() << "," << f.route() << ","
-              << f.period() << "," << f.value() << ","
-              << f.suppressed_cells() << "," << Shown(f, r.threshold())
-              << "\n";
+              << f.period() << "," << f.value() << "," << f.suppressed_cells()
+              << "," << Shown(f, r.threshold()) << "\n";
   }
   std::cout << "\nnode,route,period,acknowledged,median_hours,p90_hours\n";
   for (const v1::StatisticsDuration& d : r.durations()) {
@@ -54,18 +53,17 @@ void PrintCsv(const v1::StatisticsReport& r) {
 // A table per measure: routes down, periods across, totals last.
 void PrintTable(const v1::StatisticsReport& r) {
   std::cout << "node " << r.node() << ", " << r.from_month() << " to "
-            << r.to_month() << " by " << r.period()
-            << "; counts below " << r.threshold()
-            << " are not shown (<" << r.threshold()
+            << r.to_month() << " by " << r.period() << "; counts below "
+            << r.threshold() << " are not shown (<" << r.threshold()
             << "), and a total over them says how many it leaves out\n";
-  std::map<std::string, std::map<std::string,
-                                 std::map<std::string, std::string>>> cells;
+  std::map<std::string,
+           std::map<std::string, std::map<std::string, std::string>>>
+      cells;
   std::vector<std::string> periods;
   for (const v1::StatisticsFigure& f : r.figures()) {
     cells[f.measure()][f.route()][f.period()] = Shown(f, r.threshold());
-    if (f.period() != "*" &&
-        std::find(periods.begin(), periods.end(), f.period()) ==
-            periods.end()) {
+    if (f.period() != "*" && std::find(periods.begin(), periods.end(),
+                                       f.period()) == periods.end()) {
       periods.push_back(f.period());
     }
   }
@@ -75,14 +73,14 @@ void PrintTable(const v1::StatisticsReport& r) {
   for (const std::string& m : r.measures()) {
     std::cout << "\n" << m << "\n  " << std::string(8, ' ');
     for (const std::string& p : periods) {
-      std::cout << " " << std::setw(10) << (p == "*" ? "all" : p);
+      std::cout << " " << std::setw(12) << (p == "*" ? "all" : p);
     }
     std::cout << "\n";
     for (const std::string& route : routes) {
       std::cout << "  " << std::setw(8) << std::left
                 << (route == "*" ? "all" : route) << std::right;
       for (const std::string& p : periods) {
-        std::cout << " " << std::setw(10) << cells[m][route][p];
+        std::cout << " " << std::setw(12) << cells[m][route][p];
       }
       std::cout << "\n";
     }

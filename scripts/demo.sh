@@ -18,7 +18,7 @@
 #   9. the case timeline and each message's delivery path; a late referral
 #      acknowledgement escalated to the coordinator.
 #  10. the federation publishes a new policy version: the diff, and every
-#      node loading it.
+#      node loading it; the directory's validity; the mechanism statistics.
 #  11. the auditor exports the case's audit trail and verifies it offline,
 #      and reads it across every node through the console's audit page.
 # Usage: ./scripts/demo.sh [--once]   (--once stops the federation at the
@@ -438,6 +438,11 @@ for n in bg ng it; do
 done
 echo "-- the coordinator sees the directory's validity in the node's status:"
 as bg-nrm node status | grep "^directory:"
+echo "-- and reads how the mechanism performed, from case metadata only (counts below 5 are"
+echo "   shown as <5, and totals leave them out; docs/security.md says why):"
+month=$(date -u +%Y-%m)
+echo "\$ trmctl stats --from $month --to $month   (the first of 13 measures)"
+as bg-nrm stats --from "$month" --to "$month" | sed -n '1,10p'
 
 say "11. The auditor exports the case's trail from BG and verifies it offline"
 show "$trmctl" audit export --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \

@@ -40,8 +40,9 @@ std::string MeasureOf(const v1::CaseStep& s) {
     case v1::MONITORING_REPORT:
       return "monitoring_reports";
     case v1::DEADLINE_NOTICE:
-      return s.outcome() == v1::MONITORING_REPORT_DUE ? "monitoring_reports_late"
-                                                      : "deadlines_escalated";
+      return s.outcome() == v1::MONITORING_REPORT_DUE
+                 ? "monitoring_reports_late"
+                 : "deadlines_escalated";
     case v1::ERASURE_OR_RECTIFICATION_NOTICE:
       return "erasure_notices";
     case v1::CASE_CLOSURE:
@@ -63,7 +64,8 @@ std::string PeriodLabel(absl::CivilMonth m, const std::string& period) {
 // Nearest rank: the smallest value with at least `p` of them at or below.
 int64_t Percentile(std::vector<int64_t> v, double p) {
   std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+  size_t rank =
+      static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
   return v[std::max<size_t>(rank, 1) - 1];
 }
 
@@ -71,10 +73,12 @@ int64_t Percentile(std::vector<int64_t> v, double p) {
 
 const std::vector<std::string>& Measures() {
   static const std::vector<std::string> kMeasures = {
-      "referrals",          "referrals_accepted",      "referrals_declined",
-      "consents_granted",   "consents_withdrawn",      "risk_assessments",
-      "travel_arrangements", "returns_completed",      "monitoring_reports",
-      "monitoring_reports_late", "deadlines_escalated", "erasure_notices",
+      "referrals",           "referrals_accepted",
+      "referrals_declined",  "consents_granted",
+      "consents_withdrawn",  "risk_assessments",
+      "travel_arrangements", "returns_completed",
+      "monitoring_reports",  "monitoring_reports_late",
+      "deadlines_escalated", "erasure_notices",
       "cases_closed"};
   return kMeasures;
 }
@@ -96,9 +100,8 @@ void MonthCells::AddCase(
       break;
     }
   }
-  const std::string route =
-      absl::StrCat(country(owner), ">", partner.empty() ? country(owner)
-                                                        : country(partner));
+  const std::string route = absl::StrCat(
+      country(owner), ">", partner.empty() ? country(owner) : country(partner));
   // A deadline notice goes to several organisations: count it once.
   std::set<std::pair<uint32_t, int64_t>> notices;
   int64_t referral_ms = 0;
@@ -129,15 +132,14 @@ void MonthCells::AddAckTime(const std::string& route, absl::CivilMonth month,
   ack_ms_[{route, month}].push_back(ms);
 }
 
-uint64_t MonthCells::Count(const std::string& measure,
-                           const std::string& route,
+uint64_t MonthCells::Count(const std::string& measure, const std::string& route,
                            absl::CivilMonth month) const {
   auto it = counts_.find({measure, route, month});
   return it == counts_.end() ? 0 : it->second;
 }
 
-const std::vector<int64_t>& MonthCells::AckTimes(
-    const std::string& route, absl::CivilMonth month) const {
+const std::vector<int64_t>& MonthCells::AckTimes(const std::string& route,
+                                                 absl::CivilMonth month) const {
   static const std::vector<int64_t> kNone;
   auto it = ack_ms_.find({route, month});
   return it == ack_ms_.end() ? kNone : it->second;
@@ -147,8 +149,8 @@ absl::StatusOr<absl::CivilMonth> ParseMonth(const std::string& text,
                                             const std::string& what) {
   absl::CivilMonth m;
   if (!absl::ParseCivilTime(text, &m) || text.size() != 7) {
-    return Bad(absl::StrCat(what, " '", text,
-                            "' is not a month such as 2026-03"));
+    return Bad(
+        absl::StrCat(what, " '", text, "' is not a month such as 2026-03"));
   }
   return m;
 }
@@ -161,8 +163,9 @@ absl::StatusOr<v1::StatisticsReport> BuildReport(const MonthCells& cells,
                             "' is not month, quarter or year"));
   }
   if (spec.to < spec.from || spec.to - spec.from >= 120) {
-    return Bad("give a range of months from the first to the last, at most "
-               "ten years");
+    return Bad(
+        "give a range of months from the first to the last, at most "
+        "ten years");
   }
   const uint32_t k = std::max<uint32_t>(spec.threshold, 1);
   v1::StatisticsReport out;

@@ -45,13 +45,13 @@ class MonthCells {
   // Adds the steps of `rec`. A case's route is "OWNER>PARTNER": the country
   // of the organisation that owns it, and of the first other participant
   // (`country_of` maps an organisation to its country; "" counts as "??").
-  void AddCase(const v1::CaseRecord& rec,
-               const std::function<std::string(const std::string&)>& country_of);
+  void AddCase(
+      const v1::CaseRecord& rec,
+      const std::function<std::string(const std::string&)>& country_of);
   // Adds `n` to a cell directly (tests).
   void Add(const std::string& measure, const std::string& route,
            absl::CivilMonth month, uint64_t n);
-  void AddAckTime(const std::string& route, absl::CivilMonth month,
-                  int64_t ms);
+  void AddAckTime(const std::string& route, absl::CivilMonth month, int64_t ms);
 
   uint64_t Count(const std::string& measure, const std::string& route,
                  absl::CivilMonth month) const;

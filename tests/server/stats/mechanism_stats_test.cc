@@ -70,23 +70,27 @@ TEST(MechanismStatsTest, ACaseCountsItsStepsOnItsRouteByMonth) {
   rec.set_owner_org("bg-ngo");
   rec.add_participants("bg-ngo");
   rec.add_participants("ng-naptip");
-  *rec.add_steps() = Step(v1::CONSENT_RECORD, "bg-ngo", "ng-naptip",
-                          absl::CivilSecond(2026, 3, 2, 9, 0, 0), v1::CONSENT_GRANTED);
   *rec.add_steps() =
-      Step(v1::REFERRAL_REQUEST, "bg-ngo", "ng-naptip", absl::CivilSecond(2026, 3, 2, 10, 0, 0));
-  *rec.add_steps() = Step(v1::REFERRAL_ACK, "ng-naptip", "bg-ngo",
-                          absl::CivilSecond(2026, 3, 4, 10, 0, 0), v1::REFERRAL_ACCEPTED);
+      Step(v1::CONSENT_RECORD, "bg-ngo", "ng-naptip",
+           absl::CivilSecond(2026, 3, 2, 9, 0, 0), v1::CONSENT_GRANTED);
+  *rec.add_steps() = Step(v1::REFERRAL_REQUEST, "bg-ngo", "ng-naptip",
+                          absl::CivilSecond(2026, 3, 2, 10, 0, 0));
+  *rec.add_steps() =
+      Step(v1::REFERRAL_ACK, "ng-naptip", "bg-ngo",
+           absl::CivilSecond(2026, 3, 4, 10, 0, 0), v1::REFERRAL_ACCEPTED);
   // One escalation, told to three organisations: counted once.
   for (const char* to : {"bg-ngo", "bg-nrm", "ng-naptip"}) {
-    *rec.add_steps() = Step(v1::DEADLINE_NOTICE, "bg", to,
-                            absl::CivilSecond(2026, 4, 1, 0, 0, 0), v1::MONITORING_REPORT_DUE);
+    *rec.add_steps() =
+        Step(v1::DEADLINE_NOTICE, "bg", to,
+             absl::CivilSecond(2026, 4, 1, 0, 0, 0), v1::MONITORING_REPORT_DUE);
   }
   *rec.add_steps() = Step(v1::ARRIVAL_CONFIRMATION, "ng-naptip", "bg-ngo",
                           absl::CivilSecond(2026, 4, 20, 0, 0, 0));
   MonthCells cells;
   cells.AddCase(rec, [](const std::string& org) {
-    return org.substr(0, 2) == "bg" ? "BG" : org.substr(0, 2) == "ng" ? "NG"
-                                                                       : "";
+    return org.substr(0, 2) == "bg"   ? "BG"
+           : org.substr(0, 2) == "ng" ? "NG"
+                                      : "";
   });
   const absl::CivilMonth march(2026, 3), april(2026, 4);
   EXPECT_EQ(cells.Count("consents_granted", "BG>NG", march), 1u);
@@ -125,8 +129,9 @@ TEST(MechanismStatsTest, SmallCellsAreShownAsFewerThanAndTotalsLeaveThemOut) {
   f = Find(q, "referrals", "BG>NG", "2026-Q1");
   EXPECT_EQ(f->value(), 16u);
   EXPECT_EQ(f->suppressed_cells(), 1u);
-  EXPECT_EQ(ErrorReason(BuildReport(cells, {mar, jan, "month", 5, {}}).status()),
-            "STATS_REQUEST_INVALID");
+  EXPECT_EQ(
+      ErrorReason(BuildReport(cells, {mar, jan, "month", 5, {}}).status()),
+      "STATS_REQUEST_INVALID");
   EXPECT_EQ(ErrorReason(BuildReport(cells, {jan, mar, "week", 5, {}}).status()),
             "STATS_REQUEST_INVALID");
   EXPECT_EQ(ErrorReason(ParseMonth("2026-3x", "from").status()),
@@ -163,16 +168,15 @@ TEST(MechanismStatsTest, TimesToAcknowledgeOnlyForGroupsAtTheThreshold) {
 // nothing in them, nor their totals, nor the overlap of the periods, tells
 // the cell's value: it cannot be derived.
 TEST(MechanismStatsTest, NoSuppressedCellCanBeDerivedFromTheReports) {
-  const absl::CivilMonth jan(2026, 1), apr(2026, 4), jun(2026, 6),
-      sep(2026, 9), dec(2026, 12);
+  const absl::CivilMonth jan(2026, 1), apr(2026, 4), jun(2026, 6), sep(2026, 9),
+      dec(2026, 12);
   std::map<Key, uint64_t> data;
-  std::map<std::pair<std::string, absl::CivilMonth>, std::vector<int64_t>>
-      acks;
+  std::map<std::pair<std::string, absl::CivilMonth>, std::vector<int64_t>> acks;
   std::mt19937 rng(7);
   for (const char* route : {"BG>IT", "BG>NG", "NG>BG"}) {
     for (absl::CivilMonth m = jan; m <= sep; ++m) {
-      for (const std::string& measure : {std::string("referrals"),
-                                         std::string("returns_completed")}) {
+      for (const std::string& measure :
+           {std::string("referrals"), std::string("returns_completed")}) {
         // Mostly around the threshold: 0 to 9.
         data[{measure, route, m}] = rng() % 10;
       }
@@ -204,9 +208,9 @@ TEST(MechanismStatsTest, NoSuppressedCellCanBeDerivedFromTheReports) {
             std::vector<int64_t>(other, 7'200'000LL * (1 + other));
       }
       ASSERT_EQ(reports(d, a), published)
-          << "the reports change with the suppressed cell "
-          << std::get<0>(key) << " " << std::get<1>(key) << " "
-          << std::get<2>(key) << " = " << value << " -> " << other;
+          << "the reports change with the suppressed cell " << std::get<0>(key)
+          << " " << std::get<1>(key) << " " << std::get<2>(key) << " = "
+          << value << " -> " << other;
     }
   }
   EXPECT_GT(suppressed, 20) << "the data must have suppressed cells to test";
