@@ -223,4 +223,17 @@ absl::StatusOr<Message> MessageFromFlags(const SealFlags& f, Profile* p) {
   return m;
 }
 
+absl::StatusOr<std::shared_ptr<const directory::Directory>> LoadSignedDirectory(
+    const std::string& path, const std::string& authority_pub) {
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey authority,
+                   crypto::LoadVerifyKey(authority_pub));
+  ASSIGN_OR_RETURN(std::string bytes, ReadInput(path));
+  auto dir = directory::Directory::Verify(bytes, authority);
+  if (!dir.ok()) {
+    return absl::Status(dir.status().code(),
+                        absl::StrCat(path, ": ", dir.status().message()));
+  }
+  return dir;
+}
+
 }  // namespace trm::client

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/bytes.h"
+#include "common/directory/directory.h"
 #include "trm/client/client.h"
 #include "trm/v1/envelope.pb.h"
 
@@ -24,6 +25,10 @@ struct Output {
 absl::Status UsageError(absl::string_view message);
 // A file's bytes, or standard input for "-".
 absl::StatusOr<std::string> ReadInput(const std::string& path);
+// The signed directory in `path`, checked with the authority's public key
+// in `authority_pub` (errors name the file).
+absl::StatusOr<std::shared_ptr<const directory::Directory>> LoadSignedDirectory(
+    const std::string& path, const std::string& authority_pub);
 // Writes atomically with `mode` ("-": standard output).
 absl::Status WriteOutput(const std::string& path, ByteView data, int mode);
 nlohmann::json HeaderJson(const v1::Header& h,

@@ -125,19 +125,6 @@ json KeysToJson(const google::protobuf::RepeatedPtrField<v1::DirectoryKey>& ks,
   return a;
 }
 
-absl::StatusOr<std::shared_ptr<const directory::Directory>> LoadSigned(
-    const std::string& path, const std::string& authority_pub) {
-  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey authority,
-                   crypto::LoadVerifyKey(authority_pub));
-  ASSIGN_OR_RETURN(std::string bytes, ReadInput(path));
-  auto dir = directory::Directory::Verify(bytes, authority);
-  if (!dir.ok()) {
-    return absl::Status(dir.status().code(),
-                        absl::StrCat(path, ": ", dir.status().message()));
-  }
-  return dir;
-}
-
 }  // namespace
 
 absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
@@ -436,15 +423,17 @@ std::function<absl::Status(const Output&)> AddDirectoryCommands(CLI::App& app) {
       return absl::OkStatus();
     }
     if (*inspect) {
-      ASSIGN_OR_RETURN(auto d, LoadSigned(f->in, f->authority_pub));
+      ASSIGN_OR_RETURN(auto d, LoadSignedDirectory(f->in, f->authority_pub));
       json j = DirectoryToJson(d->doc());
       j["sha256"] = d->digest_hex();
       std::cout << (out.json ? j.dump() : j.dump(2)) << "\n";
       return absl::OkStatus();
     }
     if (*diff) {
-      ASSIGN_OR_RETURN(auto a, LoadSigned(f->old_path, f->authority_pub));
-      ASSIGN_OR_RETURN(auto b, LoadSigned(f->new_path, f->authority_pub));
+      ASSIGN_OR_RETURN(auto a,
+                       LoadSignedDirectory(f->old_path, f->authority_pub));
+      ASSIGN_OR_RETURN(auto b,
+                       LoadSignedDirectory(f->new_path, f->authority_pub));
       std::vector<std::string> lines = directory::Diff(a->doc(), b->doc());
       const absl::Status successor = directory::CheckSuccessor(*a, *b);
       if (out.json) {

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/node_commands.h"
+#include "common/stats/signed_report.h"
 #include "common/status.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -20,6 +21,10 @@ struct StatsFlags {
   NodeFlags node;
   std::string from, to, period = "month";
   bool csv = false;
+  std::string export_to;  // a signed report file
+  // aggregate
+  std::vector<std::string> files;
+  std::string directory, authority_pub;
 };
 
 // A figure in words: "12", "fewer than 5", or "at least 12 (+3 cells of
@@ -99,13 +104,9 @@ void PrintTable(const v1::StatisticsReport& r) {
   if (!any) std::cout << "  no group large enough\n";
 }
 
-absl::Status Run(const StatsFlags& f, const Output& out) {
-  ASSIGN_OR_RETURN(Connection c, Connect(f.node));
-  v1::StatisticsRequest req;
-  req.set_from_month(f.from);
-  req.set_to_month(f.to);
-  req.set_period(f.period);
-  ASSIGN_OR_RETURN(v1::StatisticsReport report, c.client->Statistics(req));
+// The report on stdout as JSON, CSV or a table.
+absl::Status Print(const v1::StatisticsReport& report, const StatsFlags& f,
+                   const Output& out) {
   if (out.json) {
     std::string text;
     google::protobuf::util::JsonPrintOptions o;
@@ -124,6 +125,67 @@ absl::Status Run(const StatsFlags& f, const Output& out) {
   return absl::OkStatus();
 }
 
+absl::Status Run(const StatsFlags& f, const Output& out) {
+  if (f.from.empty() || f.to.empty()) {
+    return UsageError("give --from and --to, e.g. --from 2026-01 --to 2026-12");
+  }
+  ASSIGN_OR_RETURN(Connection c, Connect(f.node));
+  v1::StatisticsRequest req;
+  req.set_from_month(f.from);
+  req.set_to_month(f.to);
+  req.set_period(f.period);
+  if (!f.export_to.empty()) {
+    ASSIGN_OR_RETURN(v1::SignedStatistics s, c.client->ExportStatistics(req));
+    RETURN_IF_ERROR(
+        WriteOutput(f.export_to, AsBytes(s.SerializeAsString()), 0644));
+    v1::StatisticsReport report;
+    report.ParseFromString(s.report());
+    if (out.json) {
+      std::cout << json{{"ok", true}, {"out", f.export_to}}.dump() << "\n";
+    } else {
+      std::cout << "wrote " << f.export_to << ": node " << report.node()
+                << "'s statistics, " << report.from_month() << " to "
+                << report.to_month() << " by " << report.period()
+                << ", signed by the node (trmctl stats aggregate checks it)\n";
+    }
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(v1::StatisticsReport report, c.client->Statistics(req));
+  return Print(report, f, out);
+}
+
+// A secretariat's view: every node's signed report checked against the
+// signed directory, then one report of the federation.
+absl::Status Aggregate(const StatsFlags& f, const Output& out) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const directory::Directory> dir,
+                   LoadSignedDirectory(f.directory, f.authority_pub));
+  std::vector<v1::StatisticsReport> reports;
+  for (const std::string& file : f.files) {
+    ASSIGN_OR_RETURN(std::string bytes, ReadInput(file));
+    v1::SignedStatistics s;
+    if (!s.ParseFromString(bytes)) {
+      return Error(absl::StatusCode::kInvalidArgument,
+                   "STATISTICS_SIGNATURE_INVALID",
+                   absl::StrCat(file,
+                                " is not a signed statistics report "
+                                "(trmctl stats --export writes one)"));
+    }
+    absl::StatusOr<v1::StatisticsReport> r = stats::VerifyStatistics(s, *dir);
+    if (!r.ok()) {
+      return absl::Status(r.status().code(),
+                          absl::StrCat(file, ": ", r.status().message()));
+    }
+    if (!out.json && !f.csv) {
+      std::cout << "verified " << file << ": node " << r->node()
+                << ", signed by its key in directory serial " << dir->serial()
+                << "\n";
+    }
+    reports.push_back(*std::move(r));
+  }
+  ASSIGN_OR_RETURN(v1::StatisticsReport all, stats::Aggregate(reports, *dir));
+  return Print(all, f, out);
+}
+
 }  // namespace
 
 std::function<absl::Status(const Output&)> AddStatsCommand(CLI::App& app) {
@@ -133,13 +195,30 @@ std::function<absl::Status(const Output&)> AddStatsCommand(CLI::App& app) {
       "how the referral mechanism performed at your node, per country route "
       "and period, from metadata only (the node's coordinator)");
   AddNodeFlags(cmd, &f->node);
-  cmd->add_option("--from", f->from, "first month, e.g. 2026-01")->required();
-  cmd->add_option("--to", f->to, "last month, e.g. 2026-12")->required();
+  cmd->add_option("--from", f->from, "first month, e.g. 2026-01");
+  cmd->add_option("--to", f->to, "last month, e.g. 2026-12");
   cmd->add_option("--period", f->period, "month (default), quarter or year")
       ->check(CLI::IsMember({"month", "quarter", "year"}));
   cmd->add_flag("--csv", f->csv, "one CSV row per figure");
-  return [f, cmd](const Output& out) -> absl::Status {
+  cmd->add_option("--export", f->export_to,
+                  "write the report signed by the node to this file, for a "
+                  "regional secretariat");
+  CLI::App* aggregate = cmd->add_subcommand(
+      "aggregate",
+      "check each node's signed report against the signed directory and "
+      "combine them into one report of the federation");
+  aggregate->add_option("FILES", f->files, "signed reports (stats --export)")
+      ->required();
+  aggregate->add_option("--directory", f->directory, "directory.signed")
+      ->required();
+  aggregate
+      ->add_option("--authority-pub", f->authority_pub,
+                   "the federation authority's public key")
+      ->required();
+  aggregate->add_flag("--csv", f->csv, "one CSV row per figure");
+  return [f, cmd, aggregate](const Output& out) -> absl::Status {
     if (!*cmd) return absl::OkStatus();
+    if (*aggregate) return Aggregate(*f, out);
     return Run(*f, out);
   };
 }

@@ -569,6 +569,15 @@ constexpr ReasonInfo kReasons[] = {
      {kUnauthenticated},
      "The signature does not verify; the message was altered or signed with "
      "another key. Do not process it."},
+    {"STATISTICS_SIGNATURE_INVALID",
+     {kInvalidArgument},
+     "The statistics file does not verify with its node's key in the signed "
+     "directory: it was altered or is not the node's. Ask the node's "
+     "coordinator to export it again (trmctl stats --export)."},
+    {"STATS_REPORTS_DIFFER",
+     {kInvalidArgument},
+     "Give one report per node, all for the same months and period "
+     "(trmctl stats --from --to --period --export on each node)."},
     {"STATS_REQUEST_INVALID",
      {kInvalidArgument},
      "Give the statistics' range as months (--from 2026-01 --to 2026-12), at "

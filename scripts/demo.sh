@@ -443,6 +443,12 @@ echo "   shown as <5, and totals leave them out; docs/security.md says why):"
 month=$(date -u +%Y-%m)
 echo "\$ trmctl stats --from $month --to $month   (the first of 13 measures)"
 as bg-nrm stats --from "$month" --to "$month" | sed -n '1,10p'
+echo "-- each coordinator exports its node's report signed; a regional secretariat checks each"
+echo "   against the signed directory and combines them, every route counted once:"
+for o in bg-nrm ng-naptip it-nrm; do
+  as $o stats --from "$month" --to "$month" --export "$(node_of $o).stats" >/dev/null
+done
+show "$trmctl" stats aggregate bg.stats ng.stats it.stats "${trust[@]}" | sed -n '1,19p'
 
 say "11. The auditor exports the case's trail from BG and verifies it offline"
 show "$trmctl" audit export --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \

@@ -416,7 +416,7 @@ int Run(const Flags& flags) {
   cases::CaseApi case_api(**store, registry,
                           cfg->case_rules ? &deadlines : nullptr,
                           SystemClock::Get());
-  cases::CaseService case_service(*authenticator, case_api);
+  cases::CaseService case_service(*authenticator, case_api, *node_key);
 
   std::unique_ptr<audit::AuditService> audit_service;
   if (audit_api) {

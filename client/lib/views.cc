@@ -77,6 +77,16 @@ absl::StatusOr<v1::StatisticsReport> Client::Statistics(
   return report;
 }
 
+absl::StatusOr<v1::SignedStatistics> Client::ExportStatistics(
+    const v1::StatisticsRequest& req) {
+  auto cases = v1::Cases::NewStub(channel());
+  grpc::ClientContext ctx;
+  Prepare(&ctx, absl::Seconds(60));
+  v1::SignedStatistics out;
+  RETURN_IF_ERROR(FromGrpcStatus(cases->ExportStatistics(&ctx, req, &out)));
+  return out;
+}
+
 absl::StatusOr<v1::SignedTreeHead> Client::AuditTreeHead(bool fresh) {
   auto stub = v1::Audit::NewStub(channel());
   grpc::ClientContext ctx;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/rpc_status.h"
+#include "common/stats/signed_report.h"
 #include "server/mailbox/mailbox_service.h"
 
 namespace trm::cases {
@@ -28,6 +29,20 @@ grpc::Status CaseService::ListOverdue(grpc::ServerContext* ctx,
       absl::Milliseconds(std::max<int64_t>(0, req->upcoming_within_ms())));
   if (!list.ok()) return ToGrpcStatus(list.status());
   *resp = std::move(*list);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseService::ExportStatistics(grpc::ServerContext* ctx,
+                                           const v1::StatisticsRequest* req,
+                                           v1::SignedStatistics* resp) {
+  absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
+  if (!org.ok()) return ToGrpcStatus(org.status());
+  absl::StatusOr<v1::StatisticsReport> report = api_.Statistics(*org, *req);
+  if (!report.ok()) return ToGrpcStatus(report.status());
+  absl::StatusOr<v1::SignedStatistics> signed_report =
+      stats::SignStatistics(*report, node_key_);
+  if (!signed_report.ok()) return ToGrpcStatus(signed_report.status());
+  *resp = std::move(*signed_report);
   return grpc::Status::OK;
 }
 

@@ -206,4 +206,23 @@ as bg-nrm stats "${range[@]}" --csv >stats.csv 2>&1; check "stats as CSV" 0 $?
 contains "CSV rows" "^bg,referrals,BG>NG,\*,3,2,>=3 (+2x<3)$" stats.csv
 as bg-ngo stats "${range[@]}" >out 2>&1; check "an NGO may not read the statistics" 1 $?
 contains "who may" NOT_COORDINATOR out
+# Signed by each node for a regional secretariat, which checks and combines
+# them: BG>NG counted once, from BG.
+as bg-nrm stats "${range[@]}" --export bg.stats >out 2>&1; check "BG exports" 0 $?
+as ng-naptip stats "${range[@]}" --export ng.stats >out 2>&1; check "NG exports" 0 $?
+trust=(--directory directory.signed --authority-pub keys/authority.sign.pub)
+"$TRMCTL" --json stats aggregate bg.stats ng.stats "${trust[@]}" >agg.json 2>&1
+check "the secretariat verifies and combines them" 0 $?
+python3 - <<'PY'
+import json, sys
+r = json.load(open("agg.json"))["report"]
+fig = {(f["measure"], f["route"], f["period"]): f for f in r["figures"]}
+sys.exit(0 if r["node"] == "*" and fig[("referrals", "BG>NG", "*")]["value"] == "3" else 1)
+PY
+check "BG>NG's 3 referrals, once" 0 $?
+python3 -c '
+d = bytearray(open("bg.stats", "rb").read()); d[len(d) // 3] ^= 4; open("bad.stats", "wb").write(d)'
+"$TRMCTL" stats aggregate bad.stats ng.stats "${trust[@]}" >out 2>&1
+check "an altered report is refused" 1 $?
+contains "and named" "bad.stats: .*STATISTICS_SIGNATURE_INVALID\|STATISTICS_SIGNATURE_INVALID.*bad.stats" out
 exit $fail

@@ -291,6 +291,9 @@ class Client {
   // suppressed (docs/workflow.md, "Statistics").
   absl::StatusOr<v1::StatisticsReport> Statistics(
       const v1::StatisticsRequest& req);
+  // The same, signed by the node, to hand to a regional secretariat.
+  absl::StatusOr<v1::SignedStatistics> ExportStatistics(
+      const v1::StatisticsRequest& req);
 
   // The node's signed audit tree head (`fresh`: signed now).
   absl::StatusOr<v1::SignedTreeHead> AuditTreeHead(bool fresh);
