@@ -57,9 +57,11 @@ void PrintCsv(const v1::StatisticsReport& r) {
 
 // A table per measure: routes down, periods across, totals last.
 void PrintTable(const v1::StatisticsReport& r) {
-  std::cout << "node " << r.node() << ", " << r.from_month() << " to "
-            << r.to_month() << " by " << r.period() << "; counts below "
-            << r.threshold() << " are not shown (<" << r.threshold()
+  std::cout << (r.node() == "*" ? std::string("every node")
+                                : "node " + r.node())
+            << ", " << r.from_month() << " to " << r.to_month() << " by "
+            << r.period() << "; counts below " << r.threshold()
+            << " are not shown (<" << r.threshold()
             << "), and a total over them says how many it leaves out\n";
   std::map<std::string,
            std::map<std::string, std::map<std::string, std::string>>>

@@ -48,9 +48,9 @@ absl::StatusOr<v1::StatisticsReport> VerifyStatistics(
   if (!report.ParseFromString(s.report()) || report.node().empty()) {
     return Invalid("the statistics report does not parse or names no node");
   }
-  absl::StatusOr<crypto::Ed25519PublicKey> key = dir.NodeSigningKey(
-      report.node(), s.node_key_id(),
-      absl::FromUnixMillis(report.generated_unix_ms()));
+  absl::StatusOr<crypto::Ed25519PublicKey> key =
+      dir.NodeSigningKey(report.node(), s.node_key_id(),
+                         absl::FromUnixMillis(report.generated_unix_ms()));
   if (!key.ok()) {
     return Invalid(absl::StrCat("node ", report.node(),
                                 "'s statistics: ", key.status().message()));
@@ -83,8 +83,8 @@ absl::StatusOr<v1::StatisticsReport> Aggregate(
       return Differ(absl::StrCat(
           "node ", r.node(), "'s report covers ", r.from_month(), " to ",
           r.to_month(), " by ", r.period(), ", node ", first.node(), "'s ",
-          first.from_month(), " to ", first.to_month(), " by ",
-          first.period(), "; ask every node for the same months and period"));
+          first.from_month(), " to ", first.to_month(), " by ", first.period(),
+          "; ask every node for the same months and period"));
     }
     if (!by_country.emplace(country(r.node()), &r).second) {
       return Differ(absl::StrCat("two reports of country ", country(r.node()),
