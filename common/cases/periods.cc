@@ -464,12 +464,14 @@ std::vector<std::string> DiffPolicy(const v1::FederationPolicy& a,
         std::tuple{"directory_grace", a.directory_grace_seconds(),
                    b.directory_grace_seconds(), "(168h)"}}) {
     if (x == y) continue;
-    auto s = [&](uint64_t v) {
+    // (A structured binding is not captured: clang 15 refuses it.)
+    auto s = [](uint64_t v, const char* when_unset) {
       return v == 0
-                 ? std::string(fallback)
+                 ? std::string(when_unset)
                  : absl::FormatDuration(absl::Seconds(static_cast<int64_t>(v)));
     };
-    out.push_back(absl::StrCat("~ policy ", name, ": ", s(x), " -> ", s(y)));
+    out.push_back(absl::StrCat("~ policy ", name, ": ", s(x, fallback), " -> ",
+                               s(y, fallback)));
   }
   if (a.statistics_min_cell() != b.statistics_min_cell()) {
     auto k = [](uint32_t v) {
