@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "common/time_text.h"
 #include "google/protobuf/text_format.h"
+#include "trm/client/client.h"
 #include "trm/client/payload_json.h"
 #include "trm/v1/case.grpc.pb.h"
 
@@ -55,9 +56,21 @@ json DeadlineJson(const v1::Deadline& d, int64_t now_ms) {
       {"due", IsoSeconds(absl::FromUnixMillis(d.due_unix_ms()))},
       {"responsible", d.responsible_org()},
       {"waiting", d.waiting_org()},
-      {"overdue", d.due_unix_ms() <= now_ms},
+      {"overdue", d.due_unix_ms() <= now_ms && d.paused_since_unix_ms() == 0},
       {"policy_version", d.policy_version()},
       {"local_rule", d.local_rule()},
+      {"paused_since", d.paused_since_unix_ms() == 0
+                           ? json()
+                           : json(IsoSeconds(d.paused_since_unix_ms()))},
+      {"left_when_back_seconds",
+       d.paused_since_unix_ms() == 0
+           ? json()
+           : json(absl::ToInt64Seconds(client::PausedTimeLeft(d)))},
+      {"unreachable_node", d.unreachable_node()},
+      {"unreachable_since",
+       d.unreachable_since_unix_ms() == 0
+           ? json()
+           : json(IsoSeconds(d.unreachable_since_unix_ms()))},
       {"escalated",
        d.escalated_unix_ms() == 0
            ? json()
@@ -76,10 +89,19 @@ std::string DeadlineRule(const v1::Deadline& d) {
 }
 
 std::string DeadlineLine(const v1::Deadline& d, int64_t now_ms) {
+  if (d.paused_since_unix_ms() != 0) {
+    return absl::StrCat(v1::DeadlineKind_Name(d.kind()), " owed by ",
+                        d.responsible_org(), " to ", d.waiting_org(), " [",
+                        DeadlineRule(d), "]  PAUSED ",
+                        client::DeadlineLinkNote(d));
+  }
   std::string line = absl::StrCat(
       v1::DeadlineKind_Name(d.kind()), " by ",
       IsoSeconds(absl::FromUnixMillis(d.due_unix_ms())), ", owed by ",
       d.responsible_org(), " to ", d.waiting_org(), " [", DeadlineRule(d), "]");
+  if (d.unreachable_since_unix_ms() != 0) {
+    absl::StrAppend(&line, "\n      ", client::DeadlineLinkNote(d));
+  }
   if (d.escalated_unix_ms() != 0) {
     absl::StrAppend(&line, "  OVERDUE, escalated at ",
                     IsoSeconds(absl::FromUnixMillis(d.escalated_unix_ms())));

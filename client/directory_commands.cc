@@ -157,7 +157,8 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
     ASSIGN_OR_RETURN(Reader p, r.Object("policy"));
     RETURN_IF_ERROR(p.Keys({"version", "periods", "countries", "pairs",
                             "max_retention_seconds", "directory_warn_seconds",
-                            "directory_grace_seconds", "statistics_min_cell"}));
+                            "directory_grace_seconds", "statistics_min_cell",
+                            "contingency"}));
     v1::FederationPolicy* policy = d.mutable_policy();
     uint64_t version = 0;
     RETURN_IF_ERROR(p.UInt("version", &version));
@@ -181,6 +182,22 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
       return Bad(p.Path("statistics_min_cell"), "must be at most 1000");
     }
     policy->set_statistics_min_cell(static_cast<uint32_t>(min_cell));
+    if (p.Has("contingency")) {
+      ASSIGN_OR_RETURN(Reader c, p.Object("contingency"));
+      RETURN_IF_ERROR(c.Keys({"failed_link"}));
+      ASSIGN_OR_RETURN(std::string rule, c.Str("failed_link", false));
+      if (!rule.empty()) {
+        std::optional<v1::FailedLinkRule> parsed =
+            cases::FailedLinkRuleOf(rule);
+        if (!parsed) {
+          return Bad(c.Path("failed_link"),
+                     absl::StrCat("is '", rule,
+                                  "'; give \"pause\" or "
+                                  "\"escalate_to_coordinators\""));
+        }
+        policy->mutable_contingency()->set_failed_link(*parsed);
+      }
+    }
     RETURN_IF_ERROR(cases::RulesFromJson(p, policy));
   }
   ASSIGN_OR_RETURN(std::vector<Reader> nodes, r.List("nodes"));
@@ -280,6 +297,11 @@ json DirectoryToJson(const v1::Directory& d) {
           std::pair{"statistics_min_cell",
                     uint64_t{d.policy().statistics_min_cell()}}}) {
       if (value != 0) p[key] = value;
+    }
+    if (d.policy().contingency().failed_link() !=
+        v1::FAILED_LINK_RULE_UNSPECIFIED) {
+      p["contingency"] = {
+          {"failed_link", cases::FailedLinkRuleName(d.policy().contingency())}};
     }
     j["policy"] = p;
   }

@@ -5,6 +5,7 @@
 namespace trm {
 namespace {
 
+using absl::StatusCode::kAborted;
 using absl::StatusCode::kAlreadyExists;
 using absl::StatusCode::kDataLoss;
 using absl::StatusCode::kFailedPrecondition;
@@ -241,6 +242,10 @@ constexpr ReasonInfo kReasons[] = {
     {"CREATED_IN_FUTURE",
      {kFailedPrecondition},
      "The sender's clock is ahead; set it right (NTP) and send again."},
+    {"DEADLINE_CHANGED",
+     {kAborted},
+     "A deadline changed while the node was updating it (met, escalated or "
+     "paused meanwhile); it is read again at the next check."},
     {"DEADLINE_NOT_DUE",
      {kFailedPrecondition},
      "Case rule: the deadline this message answers is not due from you."},
@@ -335,6 +340,10 @@ constexpr ReasonInfo kReasons[] = {
     {"INDEX_OUT_OF_RANGE",
      {kInvalidArgument, kOutOfRange},
      "Ask for entries below the tree size the node reports."},
+    {"JSON_CONVERSION_FAILED",
+     {kInternal},
+     "A report did not convert to JSON: a defect of trm-broker; report it "
+     "with the log line."},
     {"JSON_INVALID",
      {kInvalidArgument},
      "Fix the JSON at the field path the message names; trmctl case payload "

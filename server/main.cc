@@ -401,6 +401,14 @@ int Run(const Flags& flags) {
           }
           return std::nullopt;
         });
+    deadlines.set_links([&relays](const std::string& node) -> absl::Time {
+      for (const auto& [peer, state] : relays->Links()) {
+        if (peer == node && state.consecutive_failures > 0) {
+          return state.failing_since;
+        }
+      }
+      return absl::InfinitePast();
+    });
   }
 
   admin::AdminService admin_service(*authenticator, registry, **store,

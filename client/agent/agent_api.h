@@ -45,6 +45,8 @@ class NodeApi {
   virtual absl::StatusOr<v1::OverdueList> Overdue(
       uint32_t max, absl::Duration upcoming = absl::ZeroDuration()) = 0;
   virtual absl::StatusOr<v1::NodeStatus> NodeStatus() = 0;
+  virtual absl::StatusOr<v1::StatisticsReport> Statistics(
+      const v1::StatisticsRequest& req) = 0;
 };
 
 // NodeApi over the client library.
@@ -86,6 +88,10 @@ class ClientNode final : public NodeApi {
   absl::StatusOr<v1::NodeStatus> NodeStatus() override {
     return c_.NodeStatus();
   }
+  absl::StatusOr<v1::StatisticsReport> Statistics(
+      const v1::StatisticsRequest& req) override {
+    return c_.Statistics(req);
+  }
 
  private:
   client::Client& c_;
@@ -109,6 +115,12 @@ struct ListQuery {
 // times, "" for no bound), and for a bundle the node.
 struct AuditQuery {
   std::string case_ref, from, to, node;
+};
+
+// The statistics page's question: months "2026-01" ("" for the last twelve
+// months to this one) and "month", "quarter" or "year" ("": month).
+struct StatsQuery {
+  std::string from, to, period;
 };
 
 class AgentApi {
@@ -163,6 +175,10 @@ class AgentApi {
   // (node_health.h).
   static constexpr absl::Duration kUpcomingDeadlines = absl::Hours(24 * 7);
   absl::StatusOr<nlohmann::json> Node(const User& u);
+
+  // The coordinator's statistics page (stats_view.h): the node's report,
+  // computed by the node from case metadata, with the charts' series.
+  absl::StatusOr<nlohmann::json> Statistics(const User& u, const StatsQuery& q);
 
   // The auditor's pages (audit_view.h), once SetAudit gave a scope;
   // AGENT_AUDIT_NOT_CONFIGURED before. Auditors and coordinators.

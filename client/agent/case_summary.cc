@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/time_text.h"
+#include "trm/client/client.h"
 
 namespace trm::agent {
 
@@ -48,17 +49,34 @@ std::string NextStep(v1::CaseState state) {
 
 nlohmann::json Owed(const v1::Deadline& d, absl::string_view org,
                     int64_t now_unix_ms) {
-  return {{"kind", v1::DeadlineKind_Name(d.kind())},
-          {"owed_by", d.responsible_org()},
-          {"owed_to", d.waiting_org()},
-          {"due", IsoSeconds(d.due_unix_ms())},
-          {"overdue", d.due_unix_ms() <= now_unix_ms},
-          {"yours", d.responsible_org() == org},
-          // The rule that set the period: the federation policy's version
-          // (0: the node's own case_rules), and whether the node's stricter
-          // configuration set it.
-          {"policy_version", d.policy_version()},
-          {"local_rule", d.local_rule()}};
+  return {
+      {"kind", v1::DeadlineKind_Name(d.kind())},
+      {"owed_by", d.responsible_org()},
+      {"owed_to", d.waiting_org()},
+      {"due", IsoSeconds(d.due_unix_ms())},
+      {"overdue",
+       d.due_unix_ms() <= now_unix_ms && d.paused_since_unix_ms() == 0},
+      {"yours", d.responsible_org() == org},
+      // The rule that set the period: the federation policy's version
+      // (0: the node's own case_rules), and whether the node's stricter
+      // configuration set it.
+      {"policy_version", d.policy_version()},
+      {"local_rule", d.local_rule()},
+      // Across a failed link (docs/workflow.md, "When a link fails"):
+      // paused, or passed while the node could not be reached.
+      {"paused_since",
+       d.paused_since_unix_ms() == 0
+           ? nlohmann::json()
+           : nlohmann::json(IsoSeconds(d.paused_since_unix_ms()))},
+      {"left_when_back_seconds",
+       d.paused_since_unix_ms() == 0
+           ? nlohmann::json()
+           : nlohmann::json(absl::ToInt64Seconds(client::PausedTimeLeft(d)))},
+      {"unreachable_node", d.unreachable_node()},
+      {"unreachable_since",
+       d.unreachable_since_unix_ms() == 0
+           ? nlohmann::json()
+           : nlohmann::json(IsoSeconds(d.unreachable_since_unix_ms()))}};
 }
 
 nlohmann::json CaseSummary(const v1::CaseView& view, absl::string_view org) {

@@ -86,6 +86,12 @@ const std::vector<Route>& Routes() {
        "The node's status, peer links, certificate and key expiry, and its "
        "overdue deadlines with escalations, with warnings by code",
        true, false, "coordinator"},
+      {"GET", "/api/v1/stats",
+       "The node's mechanism statistics (?from=2026-01&to=2026-12&period="
+       "month|quarter|year; default the last twelve months by month), "
+       "computed by the node from case metadata, counts below the "
+       "federation's threshold not shown, with the charts' series",
+       true, false, "coordinator"},
       {"GET", "/api/v1/audit/trail",
        "A case's (?case=) or a period's (?from=&to=) trail across every node "
        "in the agent's audit scope, merged in time order: each node's head "
@@ -302,6 +308,12 @@ void HttpApi::Install(httplib::Server& server) {
   };
   handlers["GET /api/v1/node"] = [this](const User& u, const auto&) {
     return api_.Node(u);
+  };
+  handlers["GET /api/v1/stats"] = [this](const User& u,
+                                         const httplib::Request& r) {
+    return api_.Statistics(
+        u, StatsQuery{r.get_param_value("from"), r.get_param_value("to"),
+                      r.get_param_value("period")});
   };
   auto audit_query = [](const httplib::Request& r) {
     return AuditQuery{r.get_param_value("case"), r.get_param_value("from"),

@@ -6,6 +6,7 @@
 #include "client/agent/agent_api.h"
 #include "client/agent/case_summary.h"
 #include "client/agent/node_health.h"
+#include "client/agent/stats_view.h"
 #include "common/status.h"
 
 namespace trm::agent {
@@ -134,6 +135,21 @@ absl::StatusOr<nlohmann::json> AgentApi::AuditBundle(const User& u,
   }
   ASSIGN_OR_RETURN(v1::TrailQuery t, TrailQueryOf(q));
   return audit_->Bundle(t, q.node);
+}
+
+absl::StatusOr<nlohmann::json> AgentApi::Statistics(const User& u,
+                                                    const StatsQuery& q) {
+  RETURN_IF_ERROR(Require(u, {Role::kCoordinator}, "the statistics"));
+  const absl::CivilMonth now =
+      absl::ToCivilMonth(clock_.Now(), absl::UTCTimeZone());
+  v1::StatisticsRequest req;
+  req.set_to_month(q.to.empty() ? absl::FormatCivilTime(now).substr(0, 7)
+                                : q.to);
+  req.set_from_month(
+      q.from.empty() ? absl::FormatCivilTime(now - 11).substr(0, 7) : q.from);
+  req.set_period(q.period.empty() ? "month" : q.period);
+  ASSIGN_OR_RETURN(v1::StatisticsReport report, node_.Statistics(req));
+  return StatsView(report);
 }
 
 }  // namespace trm::agent

@@ -1,6 +1,8 @@
 // A message's status evidence (the nodes' signed receipts, the recipient's
 // signed acknowledgement or refusal), each checked against the key its
 // signer holds in the signed directory.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "client/lib/internal.h"
 #include "common/envelope/acknowledgement.h"
@@ -161,6 +163,30 @@ std::string WhereHeld(const Evidence& e, int64_t now_unix_ms) {
                   " answers, if before it expires at ",
                   IsoSeconds(s.expires_unix_ms()));
   return out;
+}
+
+absl::Duration PausedTimeLeft(const v1::Deadline& d) {
+  const int64_t stopped = std::max(d.paused_since_unix_ms(), d.set_unix_ms());
+  return absl::Milliseconds(
+      std::max<int64_t>(0, d.paused_due_unix_ms() - stopped));
+}
+
+std::string DeadlineLinkNote(const v1::Deadline& d) {
+  if (d.paused_since_unix_ms() != 0) {
+    return absl::StrCat(
+        "paused since ", IsoSeconds(d.paused_since_unix_ms()), ": node ",
+        d.unreachable_node(), " cannot be reached; ",
+        absl::FormatDuration(absl::Trunc(PausedTimeLeft(d), absl::Seconds(1))),
+        " left once the link is back");
+  }
+  if (d.unreachable_since_unix_ms() != 0) {
+    return absl::StrCat("passed while node ", d.unreachable_node(),
+                        " could not be reached (since ",
+                        IsoSeconds(d.unreachable_since_unix_ms()),
+                        "): told to the coordinators, not counted against ",
+                        d.responsible_org());
+  }
+  return "";
 }
 
 }  // namespace trm::client

@@ -473,6 +473,11 @@ std::vector<std::string> DiffPolicy(const v1::FederationPolicy& a,
     out.push_back(absl::StrCat("~ policy ", name, ": ", s(x, fallback), " -> ",
                                s(y, fallback)));
   }
+  if (a.contingency().failed_link() != b.contingency().failed_link()) {
+    out.push_back(absl::StrCat("~ policy contingency.failed_link: ",
+                               FailedLinkRuleName(a.contingency()), " -> ",
+                               FailedLinkRuleName(b.contingency())));
+  }
   if (a.statistics_min_cell() != b.statistics_min_cell()) {
     auto k = [](uint32_t v) {
       return v == 0 ? std::string("(5)") : absl::StrCat(v);
@@ -482,6 +487,25 @@ std::vector<std::string> DiffPolicy(const v1::FederationPolicy& a,
         k(b.statistics_min_cell())));
   }
   return out;
+}
+
+std::optional<v1::FailedLinkRule> FailedLinkRuleOf(absl::string_view name) {
+  if (name == "pause") return v1::FAILED_LINK_PAUSE;
+  if (name == "escalate_to_coordinators") {
+    return v1::FAILED_LINK_ESCALATE_TO_COORDINATORS;
+  }
+  return std::nullopt;
+}
+
+std::string FailedLinkRuleName(const v1::ContingencyRules& rules) {
+  switch (rules.failed_link()) {
+    case v1::FAILED_LINK_PAUSE:
+      return "pause";
+    case v1::FAILED_LINK_ESCALATE_TO_COORDINATORS:
+      return "escalate_to_coordinators";
+    default:
+      return "(escalate_to_coordinators)";
+  }
 }
 
 }  // namespace trm::cases

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -127,6 +128,12 @@ absl::Status CheckNotLooser(const v1::FederationPolicy& local,
 // ("~ policy pairs.IT>NG.referral_ack: 4s -> 48h").
 std::vector<std::string> DiffPolicy(const v1::FederationPolicy& a,
                                     const v1::FederationPolicy& b);
+
+// The failed-link rule's name in a directory spec ("pause",
+// "escalate_to_coordinators"), and back; unset reads
+// "(escalate_to_coordinators)", what applies then.
+std::optional<v1::FailedLinkRule> FailedLinkRuleOf(absl::string_view name);
+std::string FailedLinkRuleName(const v1::ContingencyRules& rules);
 
 }  // namespace trm::cases
 

@@ -8,6 +8,10 @@
 //   - the responsible organisation when this node hosts it, else the waiting
 //     organisation when this node hosts that one;
 //   - this node's national coordinator.
+// A deadline owed across a failed link (the organisation's node has been
+// unreachable since before it passed) follows the federation policy's
+// failed-link rule instead (server/cases/failed_link.h): paused, or told to
+// the coordinators only.
 // The notices are accepted through the store under the case rules, which
 // mark the deadline escalated and log DEADLINE_MISSED in the same write:
 // either everything of one escalation is stored or nothing is, and the next
@@ -20,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,12 +50,29 @@ class DeadlineScheduler {
 
   // Deadlines escalated since start (a metric).
   uint64_t escalated_total() const { return escalated_.load(); }
+  // Deadlines paused across a failed link since start (a metric).
+  uint64_t paused_total() const { return paused_.load(); }
 
-  // The organisations a notice of `d` goes to on this node.
-  std::vector<std::string> NoticeRecipients(const directory::Directory& dir,
-                                            const v1::Deadline& d) const;
+  // Since when the link to a peer node fails (absl::InfinitePast(): it
+  // works, or there is none). Without it (no relay), every link works. Set
+  // before the first Tick().
+  using LinkLookup = std::function<absl::Time(const std::string& node)>;
+  void set_links(LinkLookup links) { links_ = std::move(links); }
+
+  // The organisations a notice of `d` goes to on this node: with
+  // `coordinators_only`, this node's national coordinators alone.
+  std::vector<std::string> NoticeRecipients(
+      const directory::Directory& dir, const v1::Deadline& d,
+      bool coordinators_only = false) const;
 
  private:
+  // Seals and stores the notices of `d` (of case record `rec`); true when
+  // one was stored.
+  absl::StatusOr<bool> Escalate(const directory::Directory& dir,
+                                const v1::CaseRecord& rec,
+                                const v1::Deadline& d, bool coordinators_only,
+                                absl::Time now);
+
   storage::MessageStore& store_;
   const mailbox::OrgRegistry& registry_;
   const crypto::Ed25519PrivateKey& node_key_;
@@ -58,6 +80,8 @@ class DeadlineScheduler {
   const std::string node_id_;
   const CasePolicy any_policy_;  // notices use no period
   std::atomic<uint64_t> escalated_{0};
+  std::atomic<uint64_t> paused_{0};
+  LinkLookup links_;
 };
 
 }  // namespace trm::cases

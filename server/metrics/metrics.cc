@@ -191,6 +191,10 @@ absl::StatusOr<std::string> NodeMetrics::Render(const Sources& s,
              "Case deadlines this node escalated since it started");
     w.Sample("trm_deadlines_escalated_total", "",
              static_cast<double>(s.deadlines->escalated_total()));
+    w.Family("trm_deadlines_paused_total", "counter",
+             "Case deadlines paused across a failed link since start");
+    w.Sample("trm_deadlines_paused_total", "",
+             static_cast<double>(s.deadlines->paused_total()));
   }
   if (s.rocks != nullptr) {
     w.Family("trm_store_fsyncs_total", "counter",

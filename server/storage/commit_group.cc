@@ -78,6 +78,7 @@ const std::string* MessageIdOf(const StoreRequest& request) {
     const std::string* operator()(const PurgeOp&) { return nullptr; }
     const std::string* operator()(const NoticesDoneOp&) { return nullptr; }
     const std::string* operator()(const AuditOp&) { return nullptr; }
+    const std::string* operator()(const DeadlineOp&) { return nullptr; }
   } id_of;
   return std::visit(id_of, request);
 }
@@ -564,6 +565,41 @@ bool GroupWrite::Apply(const NoticesDoneOp& op, StoreResult&) {
 
 bool GroupWrite::Apply(const AuditOp& op, StoreResult&) {
   Log(*op.event);
+  return true;
+}
+
+bool GroupWrite::Apply(const DeadlineOp& op, StoreResult& result) {
+  v1::CaseRecord before;
+  if (absl::Status s = CaseRecord(*op.case_ref, &before); !s.ok()) {
+    result.status = s;
+    return false;
+  }
+  v1::CaseRecord after = before;
+  v1::Deadline* found = nullptr;
+  for (v1::Deadline& d : *after.mutable_deadlines()) {
+    if (d.kind() == op.expected->kind()) found = &d;
+  }
+  if (found == nullptr ||
+      found->SerializeAsString() != op.expected->SerializeAsString()) {
+    // Met, escalated or changed since it was read: the caller reads again.
+    result.status =
+        Error(absl::StatusCode::kAborted, "DEADLINE_CHANGED",
+              absl::StrCat(v1::DeadlineKind_Name(op.expected->kind()),
+                           " of case ", *op.case_ref,
+                           " changed since it was read; read it again"));
+    return false;
+  }
+  *found = *op.replacement;
+  batch_.Put(cf_.cases, *op.case_ref, after.SerializeAsString())
+      .PermitUncheckedError();
+  for (const std::string& k : DeadlineIndexKeys(before)) {
+    batch_.Delete(cf_.deadlines, k).PermitUncheckedError();
+  }
+  for (const std::string& k : DeadlineIndexKeys(after)) {
+    batch_.Put(cf_.deadlines, k, "").PermitUncheckedError();
+  }
+  if (op.event != nullptr) Log(*op.event);
+  cases_after_[*op.case_ref] = std::move(after);
   return true;
 }
 

@@ -89,10 +89,16 @@ struct NoticesDoneOp {  // notices the origin node has recorded
 struct AuditOp {  // an audit event of its own
   const v1::AuditEvent* event;
 };
+struct DeadlineOp {  // one deadline of a case record replaced
+  const std::string* case_ref;
+  const v1::Deadline* expected;
+  const v1::Deadline* replacement;
+  const v1::AuditEvent* event;  // may be null
+};
 using StoreRequest =
     std::variant<AcceptOp, AcknowledgeOp, RelayedOp, RejectQueuedOp,
                  DeliveredOp, ExpireOp, PurgeOp, RejectionOp, PathOp,
-                 NoticesDoneOp, AuditOp>;
+                 NoticesDoneOp, AuditOp, DeadlineOp>;
 
 // The answer to one request.
 struct StoreResult {
@@ -139,6 +145,7 @@ class GroupWrite {
   bool Apply(const PathOp& op, StoreResult& result);
   bool Apply(const NoticesDoneOp& op, StoreResult& result);
   bool Apply(const AuditOp& op, StoreResult& result);
+  bool Apply(const DeadlineOp& op, StoreResult& result);
 
   // Takes the entries of time index `index` (expiry or acknowledged) up to
   // `upto_unix_ms`, while result.count < max: each is deleted and `visit`ed

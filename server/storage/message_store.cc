@@ -281,10 +281,19 @@ std::vector<v1::AuditEvent> DeadlineEvents(const v1::CaseRecord& before,
     e.set_message_type(d.set_by_type());
     e.set_sender_org(d.waiting_org());
     e.set_recipient_org(d.responsible_org());
-    e.set_detail(absl::StrCat(v1::DeadlineKind_Name(d.kind()), " due ",
-                              IsoSeconds(absl::FromUnixMillis(d.due_unix_ms())),
-                              ", owed by ", d.responsible_org(), " to ",
-                              d.waiting_org()));
+    std::string detail = absl::StrCat(
+        v1::DeadlineKind_Name(d.kind()), " due ",
+        IsoSeconds(absl::FromUnixMillis(d.due_unix_ms())), ", owed by ",
+        d.responsible_org(), " to ", d.waiting_org());
+    if (d.unreachable_since_unix_ms() != 0) {
+      // Told to the coordinators only: the organisation could not answer.
+      e.set_peer_node(d.unreachable_node());
+      absl::StrAppend(
+          &detail, "; node ", d.unreachable_node(), " unreachable since ",
+          IsoSeconds(absl::FromUnixMillis(d.unreachable_since_unix_ms())),
+          ": not counted against ", d.responsible_org());
+    }
+    e.set_detail(std::move(detail));
     out.push_back(std::move(e));
   }
   return out;

@@ -263,6 +263,15 @@ class MessageStore {
   // nothing when the store keeps no log.
   virtual absl::Status AppendAudit(const v1::AuditEvent& event) = 0;
 
+  // Replaces the deadline of `expected`'s kind in the record of `case_ref`
+  // with `replacement`, re-indexed, and logs `event` (when not null) in the
+  // same write. ABORTED (DEADLINE_CHANGED) when the record's deadline is no
+  // longer `expected`: it was met, escalated or changed meanwhile.
+  virtual absl::Status ReplaceDeadline(const std::string& case_ref,
+                                       const v1::Deadline& expected,
+                                       const v1::Deadline& replacement,
+                                       const v1::AuditEvent* event) = 0;
+
   // Up to `max` notices waiting in NoticeQueue(`node`), oldest first.
   virtual absl::StatusOr<std::vector<PendingNotice>> ReadNotices(
       const std::string& node, size_t max) = 0;

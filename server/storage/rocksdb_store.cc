@@ -510,6 +510,14 @@ absl::Status RocksMessageStore::AppendAudit(const v1::AuditEvent& event) {
   return Submit(op);
 }
 
+absl::Status RocksMessageStore::ReplaceDeadline(const std::string& case_ref,
+                                                const v1::Deadline& expected,
+                                                const v1::Deadline& replacement,
+                                                const v1::AuditEvent* event) {
+  Op op(DeadlineOp{&case_ref, &expected, &replacement, event});
+  return Submit(op);
+}
+
 absl::StatusOr<AcceptOutcome> RocksMessageStore::Accept(
     const AcceptRequest& request) {
   Op op(AcceptOp{&request});

@@ -128,6 +128,10 @@ class RocksMessageStore final : public MessageStore {
   // Appends an event that records no state change of its own (a directory
   // change, an administrative action), durably.
   absl::Status AppendAudit(const v1::AuditEvent& event) override;
+  absl::Status ReplaceDeadline(const std::string& case_ref,
+                               const v1::Deadline& expected,
+                               const v1::Deadline& replacement,
+                               const v1::AuditEvent* event) override;
   // The audit log; null when turned off.
   AuditLog* audit() const { return audit_.get(); }
 

@@ -85,7 +85,11 @@ s["serial"] = 4
 s["policy"]["pairs"]["BG>NG"]["referral_ack"] = "48h"
 json.dump(s, open("spec4-same-version.json", "w"), indent=2)
 s["policy"]["version"] = 2
+s["policy"]["contingency"] = {"failed_link": "pause"}
 json.dump(s, open("spec4.json", "w"), indent=2)
+s["policy"]["contingency"] = {"failed_link": "wait"}
+json.dump(s, open("bad-failed-link.json", "w"), indent=2)
+s["policy"].pop("contingency")
 s["policy"]["pairs"]["BG>NG"]["reflection"] = "240h"
 json.dump(s, open("bad-reflection.json", "w"), indent=2)
 s["policy"]["pairs"]["BG>NG"].pop("reflection")
@@ -115,6 +119,15 @@ contains "diff policy retention" "~ policy max_retention: (each node's own) -> 7
 check "diff changes a policy" 0 $?
 contains "diff changed pair period" "~ policy pairs.BG>NG.referral_ack: (not set) -> 48h" out
 contains "diff accepts a raised version" "a node would accept NEW after OLD" out
+contains "diff failed-link rule" "~ policy contingency.failed_link: (escalate_to_coordinators) -> pause" out
+"$TRMCTL" directory inspect --in d4.signed --authority-pub keys/authority.sign.pub >out 2>&1
+python3 -c '
+import json; p = json.load(open("out"))["policy"]
+assert p["contingency"] == {"failed_link": "pause"}, p'
+check "inspect shows the failed-link rule" 0 $?
+"$TRMCTL" directory sign --in bad-failed-link.json --authority-key keys/authority.sign.key --out x.signed >out 2>&1
+check "an unknown failed-link rule" 1 $?
+contains "the rule named, with the choices" 'policy.contingency.failed_link: is .wait.; give "pause" or "escalate_to_coordinators"' out
 "$TRMCTL" directory diff --authority-pub keys/authority.sign.pub d3.signed d4-same-version.signed >out 2>&1
 contains "a changed policy needs a new version" "needs a higher policy version" out
 "$TRMCTL" directory sign --in bad-reflection.json --authority-key keys/authority.sign.key --out x.signed >out 2>&1

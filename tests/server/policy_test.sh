@@ -11,7 +11,11 @@
 #   that makes a node's setting looser is logged, and the policy applies;
 # - a directory nearing its valid_until is warned about, works through its
 #   grace period, then no new cases are taken while open ones go on, until
-#   a newer directory comes.
+#   a newer directory comes;
+# - statistics for the coordinator, signed exports and their aggregate;
+# - a deadline owed by NG while NG's node is down pauses under the policy's
+#   failed_link "pause" (nobody is blamed), runs on once NG is back, and is
+#   met; the pause and the resumption are in BG's audit trail.
 set -u
 source "$(dirname "$0")/federation_test_lib.sh" "$1" "$2"
 # sign_policy SERIAL POLICY_JSON: directory.signed with this policy (and
@@ -225,4 +229,42 @@ d = bytearray(open("bg.stats", "rb").read()); d[len(d) // 3] ^= 4; open("bad.sta
 "$TRMCTL" stats aggregate bad.stats ng.stats "${trust[@]}" >out 2>&1
 check "an altered report is refused" 1 $?
 contains "and named" "bad.stats: .*STATISTICS_SIGNATURE_INVALID\|STATISTICS_SIGNATURE_INVALID.*bad.stats" out
+
+# A failed link under the policy's failed_link "pause": NG's node is down
+# when BG's referral is sent. The acknowledgement NG owes passes its due
+# time while NG cannot be reached, so it pauses: nobody is told it was
+# missed. Once NG is back, the referral arrives, the deadline runs on with
+# the time it had left, and NG's answer meets it.
+v4='{"version": 4, "periods": {"referral_ack": "48h"},
+     "pairs": {"BG>NG": {"referral_ack": "15s"}}, "statistics_min_cell": 3,
+     "contingency": {"failed_link": "pause"}}'
+sign_policy_until 7 31536000 "$v4"
+for n in bg ng; do wait_log "$n loads policy 4" $n.log "federation policy version 4"; done
+kill -TERM "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null; unset "pids[ng]"
+refer bg-ngo ng-naptip BG-P-20
+wait_log "BG pauses the deadline NG owes" bg.log \
+  "REFERRAL_ACK_DUE owed by ng-naptip to bg-ngo, due .*: node ng unreachable since .*; paused with 1[45]s left"
+as bg-ngo case show BG-P-20 >show.out 2>&1
+contains "case show says it waits for the link" \
+  "REFERRAL_ACK_DUE owed by ng-naptip to bg-ngo \[policy v4\]  PAUSED paused since .*: node ng cannot be reached; 1[45]s left once the link is back" show.out
+grep -q "DEADLINE_MISSED case BG-P-20" bg.log; check "nobody is told it was missed" 1 $?
+start ng
+wait_log "the link is back: it runs on" bg.log "the link to node ng is back after"
+read -r due_ng _ < <(ack_deadline ng-naptip BG-P-20)
+[ "$due_ng" -gt "$(date +%s)" ]; check "at NG it runs from the referral's arrival" 0 $?
+send ng-naptip bg-ngo BG-P-20 referral-ack --outcome referral-accepted
+check "NG answers in time" 0 $?
+for _ in $(seq 1 "$(polls 100)"); do
+  as bg-ngo --json case show BG-P-20 >show.json 2>&1
+  grep -q REFERRAL_ACK_DUE show.json || break; sleep 0.1
+done
+grep -q '"ok":true' show.json && ! grep -q REFERRAL_ACK_DUE show.json
+check "the answer met the deadline at BG" 0 $?
+grep -q "DEADLINE_MISSED case BG-P-20" bg.log ng.log; check "and it was never missed" 1 $?
+"$TRMCTL" audit trail --node "127.0.0.1:$bg_port" --ca pki/ca.crt --cert pki/auditor-grevio.crt \
+  --key pki/auditor-grevio.key --directory directory.signed --authority-pub keys/authority.sign.pub \
+  --case BG-P-20 >trail.out 2>&1
+check "BG's trail, for an auditor" 0 $?
+grep -q DEADLINE_PAUSED trail.out && grep -q DEADLINE_RESUMED trail.out && ! grep -q DEADLINE_MISSED trail.out
+check "the audit trail has the pause and the resumption" 0 $?
 exit $fail

@@ -204,6 +204,16 @@ struct Evidence {
 // not wait for another node.
 std::string WhereHeld(const Evidence& e, int64_t now_unix_ms);
 
+// Why a case deadline does not run as usual, in words; "" when it does.
+// Paused across a failed link: "paused since ...: node ng cannot be
+// reached; 71h0m0s left once the link is back". Passed across one:
+// "passed while node ng could not be reached (since ...): told to the
+// coordinators, not counted against ng-naptip" (docs/workflow.md, "When a
+// link fails").
+std::string DeadlineLinkNote(const v1::Deadline& d);
+// The time a paused deadline has left once the link is back.
+absl::Duration PausedTimeLeft(const v1::Deadline& d);
+
 // The key a node's signed tree head must be signed with, raw Ed25519 (32
 // bytes): the node's key in the signed directory `trust` names (checked
 // against its authority), or trust.node_pub_file; "" when it names neither.

@@ -109,12 +109,19 @@ class FakeNode final : public NodeApi {
     return overdue;
   }
   absl::StatusOr<v1::NodeStatus> NodeStatus() override { return node_status; }
+  absl::StatusOr<v1::StatisticsReport> Statistics(
+      const v1::StatisticsRequest& req) override {
+    stats_request = req;
+    return stats;
+  }
 
   std::map<std::string, std::string> payloads;  // message id -> bytes
   std::map<std::string, v1::MessageState> states;
   std::map<std::string, v1::CaseView> cases;
   v1::OverdueList overdue;
   v1::NodeStatus node_status;
+  v1::StatisticsReport stats;
+  v1::StatisticsRequest stats_request;
   absl::Duration overdue_window;
   std::vector<std::string> submitted;
   absl::Status submit_error;
@@ -591,6 +598,70 @@ TEST_F(AgentApiTest, TheNodePageIsTheCoordinatorsWithTheNodesOverdueList) {
   EXPECT_EQ((*out)["upcoming_days"], 7);
   ASSERT_FALSE((*out)["warnings"].empty());
   EXPECT_EQ((*out)["warnings"][0]["code"], "DEADLINES_OVERDUE");
+}
+
+TEST_F(AgentApiTest, TheStatisticsPageIsTheCoordinatorsAndShowsOnlyPublished) {
+  // kNow is 2027-01-15: by default the twelve months to January 2027.
+  v1::StatisticsReport& r = node_.stats;
+  r.set_node("bg");
+  r.set_threshold(5);
+  r.add_routes("BG>NG");
+  r.add_routes("BG>IT");
+  auto figure = [&](const char* measure, const char* route, const char* period,
+                    uint64_t value, uint32_t suppressed) {
+    v1::StatisticsFigure* f = r.add_figures();
+    f->set_measure(measure);
+    f->set_route(route);
+    f->set_period(period);
+    f->set_value(value);
+    f->set_suppressed_cells(suppressed);
+  };
+  figure("referrals", "BG>NG", "2026-12", 7, 0);
+  figure("referrals", "BG>NG", "2027-01", 0, 1);  // fewer than 5
+  figure("referrals", "BG>IT", "2026-12", 0, 1);
+  figure("referrals", "BG>IT", "2027-01", 0, 1);
+  figure("referrals", "*", "2026-12", 7, 1);
+  figure("referrals", "BG>NG", "*", 7, 1);
+  figure("monitoring_reports", "BG>NG", "*", 6, 0);
+  figure("monitoring_reports_late", "BG>NG", "*", 0, 1);
+  figure("monitoring_reports", "BG>IT", "*", 0, 2);
+  v1::StatisticsDuration* d = r.add_durations();
+  d->set_route("BG>NG");
+  d->set_period("*");
+  d->set_count(7);
+  d->set_median_ms(36 * 3600 * 1000LL);
+  d->set_p90_ms(70 * 3600 * 1000LL);
+  for (const User& u : {casey_, audrey_}) {
+    EXPECT_EQ(ErrorReason(api_->Statistics(u, {}).status()),
+              "AGENT_ROLE_REQUIRED");
+  }
+  absl::StatusOr<nlohmann::json> out = api_->Statistics(cora_, {});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(node_.stats_request.from_month(), "2026-02");
+  EXPECT_EQ(node_.stats_request.to_month(), "2027-01");
+  EXPECT_EQ(node_.stats_request.period(), "month");
+  EXPECT_EQ((*out)["threshold"], 5);
+  EXPECT_EQ((*out)["report"]["node"], "bg");
+  const nlohmann::json& ref = (*out)["charts"]["referrals"];
+  EXPECT_EQ(ref["periods"], nlohmann::json({"2026-12", "2027-01"}));
+  ASSERT_EQ(ref["series"].size(), 1u) << ref.dump();
+  EXPECT_EQ(ref["series"][0]["route"], "BG>NG");
+  EXPECT_EQ(ref["series"][0]["points"][0]["value"], 7);
+  EXPECT_EQ(ref["series"][0]["points"][1]["value"], 0);
+  EXPECT_EQ(ref["series"][0]["points"][1]["suppressed_cells"], 1);
+  EXPECT_EQ(ref["hidden"], nlohmann::json({"BG>IT"})) << "nothing published";
+  ASSERT_EQ((*out)["charts"]["ack_times"].size(), 1u);
+  EXPECT_EQ((*out)["charts"]["ack_times"][0]["median_seconds"], 36 * 3600);
+  EXPECT_EQ((*out)["charts"]["ack_times"][0]["p90_seconds"], 70 * 3600);
+  const nlohmann::json& mon = (*out)["charts"]["monitoring"];
+  ASSERT_EQ(mon.size(), 1u) << mon.dump();
+  EXPECT_EQ(mon[0]["reports"], 6);
+  EXPECT_EQ(mon[0]["late"], 0);
+  EXPECT_EQ(mon[0]["late_suppressed"], 1) << "late: fewer than 5, not 0";
+  // The page's own range and period go to the node as given.
+  ASSERT_TRUE(api_->Statistics(cora_, {"2026-01", "2026-12", "quarter"}).ok());
+  EXPECT_EQ(node_.stats_request.from_month(), "2026-01");
+  EXPECT_EQ(node_.stats_request.period(), "quarter");
 }
 
 TEST_F(AgentApiTest, TheAuditPagesNeedAScopeAndACaseOrAPeriod) {

@@ -54,9 +54,30 @@ class DeadlineTest : public ::testing::Test {
       dk->set_valid_from_unix_ms(absl::ToUnixMillis(kStart - absl::Hours(1)));
       keys_.emplace(id, std::move(k));
     }
+    dir_ = d;
     auto dir = directory::Directory::FromLocal(d);
     EXPECT_TRUE(dir.ok()) << dir.status();
     registry_ = std::make_unique<mailbox::OrgRegistry>("bg", *dir);
+  }
+
+  // The directory with a federation policy whose failed-link rule is `rule`.
+  void UseFailedLinkRule(v1::FailedLinkRule rule) {
+    v1::Directory d = dir_;
+    d.mutable_policy()->set_version(1);
+    d.mutable_policy()->mutable_contingency()->set_failed_link(rule);
+    auto dir = directory::Directory::FromLocal(d);
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    registry_ = std::make_unique<mailbox::OrgRegistry>("bg", *dir);
+  }
+
+  // Events of `kind` in the store's audit log.
+  static std::vector<v1::AuditEvent> Events(
+      const storage::testing::InMemoryStore& memory, v1::AuditEventKind kind) {
+    std::vector<v1::AuditEvent> out;
+    for (v1::AuditEvent& e : memory.AuditEvents()) {
+      if (e.kind() == kind) out.push_back(std::move(e));
+    }
+    return out;
   }
 
   // A message of the case through `store`, under the case rules.
@@ -121,6 +142,7 @@ class DeadlineTest : public ::testing::Test {
   }
 
   SimulatedClock clock_;
+  v1::Directory dir_;
   CasePolicy policy_;
   crypto::Ed25519PrivateKey node_key_ = *crypto::Ed25519PrivateKey::Generate();
   std::map<std::string, crypto::X25519PrivateKey> keys_;
@@ -294,6 +316,128 @@ TEST_F(DeadlineTest, DeadlinesSurviveARestartAndAreAudited) {
   EXPECT_NE(e.detail().find("REFERRAL_ACK_DUE"), std::string::npos);
   store->reset();
   fs::remove_all(dir);
+}
+
+// A ten-day outage of NG's node under FAILED_LINK_PAUSE: the acknowledgement
+// NG owes does not pass while NG cannot be reached; once the link is back it
+// runs on with the 71 hours it had left, then passes as usual.
+TEST_F(DeadlineTest, ADeadlineOwedAcrossAFailedLinkPausesForTenDays) {
+  UseFailedLinkRule(v1::FAILED_LINK_PAUSE);
+  storage::testing::InMemoryStore memory;
+  storage::RocksMessageStore& store = memory.store();
+  DeadlineScheduler scheduler(store, *registry_, node_key_, clock_, "bg");
+  absl::Time ng_down = absl::InfinitePast();
+  std::vector<std::string> asked;
+  scheduler.set_links([&](const std::string& node) {
+    asked.push_back(node);
+    return ng_down;
+  });
+  Refer(store);
+  clock_.Advance(absl::Hours(1));
+  ng_down = clock_.Now();
+  const absl::Time outage_start = clock_.Now();
+  // Ten days, looked at every 10 minutes.
+  size_t ticks = 0;
+  while (clock_.Now() < outage_start + absl::Hours(24 * 10)) {
+    clock_.Advance(absl::Minutes(10));
+    ASSERT_EQ(*scheduler.Tick(), 0u) << "at " << clock_.Now();
+    ++ticks;
+  }
+  EXPECT_GT(ticks, 1000u);
+  EXPECT_EQ(asked.front(), "ng");
+  EXPECT_TRUE(Notices(store, "bg-ngo").empty()) << "nobody is blamed";
+  EXPECT_TRUE(Notices(store, "bg-nrm").empty());
+  EXPECT_TRUE(store.OverdueCases(10)->empty());
+  EXPECT_EQ(scheduler.paused_total(), 1u);
+  v1::CaseRecord rec = *store.GetCase("BG-2026-7");
+  ASSERT_EQ(rec.deadlines_size(), 1);
+  EXPECT_EQ(rec.deadlines(0).paused_since_unix_ms(),
+            absl::ToUnixMillis(outage_start));
+  EXPECT_EQ(rec.deadlines(0).paused_due_unix_ms(),
+            absl::ToUnixMillis(kStart + absl::Hours(72)));
+  EXPECT_EQ(rec.deadlines(0).unreachable_node(), "ng");
+  std::vector<v1::AuditEvent> paused = Events(memory, v1::DEADLINE_PAUSED);
+  ASSERT_EQ(paused.size(), 1u) << "one event, however long the outage";
+  EXPECT_EQ(paused[0].peer_node(), "ng");
+  EXPECT_EQ(paused[0].recipient_org(), "ng-naptip");
+  EXPECT_NE(paused[0].detail().find("71h left"), std::string::npos)
+      << paused[0].detail();
+
+  // The link is back: 71 hours from now.
+  ng_down = absl::InfinitePast();
+  clock_.Advance(absl::Minutes(10));
+  const absl::Time back = clock_.Now();
+  EXPECT_EQ(*scheduler.Tick(), 0u);
+  rec = *store.GetCase("BG-2026-7");
+  EXPECT_EQ(rec.deadlines(0).due_unix_ms(),
+            absl::ToUnixMillis(back + absl::Hours(71)));
+  EXPECT_EQ(rec.deadlines(0).paused_since_unix_ms(), 0);
+  EXPECT_EQ(rec.deadlines(0).paused_total_ms(),
+            absl::ToInt64Milliseconds(back - outage_start));
+  std::vector<v1::AuditEvent> resumed = Events(memory, v1::DEADLINE_RESUMED);
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_EQ(resumed[0].peer_node(), "ng");
+  clock_.Advance(absl::Hours(71) - absl::Seconds(1));
+  EXPECT_EQ(*scheduler.Tick(), 0u);
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_EQ(*scheduler.Tick(), 1u) << "then it passes as any other";
+  EXPECT_EQ(Notices(store, "bg-ngo").size(), 1u);
+  EXPECT_EQ(Notices(store, "bg-nrm").size(), 1u);
+  ASSERT_EQ(Events(memory, v1::DEADLINE_MISSED).size(), 1u);
+  EXPECT_EQ(Events(memory, v1::DEADLINE_MISSED)[0].peer_node(), "")
+      << "missed with the link up: the organisation's";
+}
+
+// Under FAILED_LINK_ESCALATE_TO_COORDINATORS (and with no rule) it passes on
+// time, but only the coordinator is told and the record says why.
+TEST_F(DeadlineTest, ADeadlineOwedAcrossAFailedLinkGoesToTheCoordinatorOnly) {
+  for (v1::FailedLinkRule rule : {v1::FAILED_LINK_ESCALATE_TO_COORDINATORS,
+                                  v1::FAILED_LINK_RULE_UNSPECIFIED}) {
+    SCOPED_TRACE(v1::FailedLinkRule_Name(rule));
+    clock_.Set(kStart);
+    UseFailedLinkRule(rule);
+    storage::testing::InMemoryStore memory;
+    storage::RocksMessageStore& store = memory.store();
+    DeadlineScheduler scheduler(store, *registry_, node_key_, clock_, "bg");
+    const absl::Time down = kStart + absl::Hours(2);
+    scheduler.set_links([&](const std::string&) {
+      return clock_.Now() >= down ? down : absl::InfinitePast();
+    });
+    Refer(store);
+    clock_.Advance(absl::Hours(72) + absl::Seconds(1));
+    EXPECT_EQ(*scheduler.Tick(), 1u);
+    EXPECT_EQ(*scheduler.Tick(), 0u);
+    EXPECT_TRUE(Notices(store, "bg-ngo").empty())
+        << "the waiting organisation is not told the other one failed";
+    std::vector<v1::DeadlineNotice> n = Notices(store, "bg-nrm");
+    ASSERT_EQ(n.size(), 1u);
+    EXPECT_EQ(n[0].deadline().unreachable_node(), "ng");
+    EXPECT_EQ(n[0].deadline().unreachable_since_unix_ms(),
+              absl::ToUnixMillis(down));
+    std::vector<v1::AuditEvent> missed = Events(memory, v1::DEADLINE_MISSED);
+    ASSERT_EQ(missed.size(), 1u);
+    EXPECT_EQ(missed[0].peer_node(), "ng");
+    EXPECT_NE(missed[0].detail().find("not counted against ng-naptip"),
+              std::string::npos)
+        << missed[0].detail();
+    EXPECT_TRUE(Events(memory, v1::DEADLINE_PAUSED).empty());
+  }
+}
+
+// A deadline that passed before the link failed was the organisation's to
+// meet: it escalates as usual, under either rule.
+TEST_F(DeadlineTest, ALinkThatFailedAfterTheDeadlineChangesNothing) {
+  UseFailedLinkRule(v1::FAILED_LINK_PAUSE);
+  storage::testing::InMemoryStore memory;
+  storage::RocksMessageStore& store = memory.store();
+  DeadlineScheduler scheduler(store, *registry_, node_key_, clock_, "bg");
+  const absl::Time down = kStart + absl::Hours(73);
+  scheduler.set_links([&](const std::string&) { return down; });
+  Refer(store);
+  clock_.Advance(absl::Hours(74));
+  EXPECT_EQ(*scheduler.Tick(), 1u);
+  EXPECT_EQ(Notices(store, "bg-ngo").size(), 1u);
+  EXPECT_EQ(scheduler.paused_total(), 0u);
 }
 
 }  // namespace

@@ -20,9 +20,16 @@ function ruleOf(o) {
 function owedList(owed) {
   if (!owed || owed.length === 0) return h("span", {text: t("case.nothing_owed")});
   return h("ul", {class: "owed"}, owed.map((o) =>
-      h("li", {class: o.overdue ? "bad" : o.yours ? "warn" : ""},
-        t("case.owed", o.kind, o.owed_by, o.owed_to, when(o.due)),
+      h("li", {class: o.overdue ? "bad" : o.yours || o.paused_since ? "warn" : ""},
+        o.paused_since
+          ? t("case.paused", o.kind, o.owed_by, o.owed_to, when(o.paused_since),
+              o.unreachable_node)
+          : t("case.owed", o.kind, o.owed_by, o.owed_to, when(o.due)),
         h("span", {class: "rule", text: " (" + ruleOf(o) + ")"}),
+        o.unreachable_since
+          ? h("span", {class: "link", text: " " + t("case.unreachable",
+              o.unreachable_node, when(o.unreachable_since), o.owed_by)})
+          : null,
         o.overdue ? h("strong", {text: " " + t("case.overdue")}) : null)));
 }
 
