@@ -98,7 +98,8 @@ absl::StatusOr<nlohmann::json> StatsView(const v1::StatisticsReport& r) {
          {"reports", rep->second->value()},
          {"reports_suppressed", rep->second->suppressed_cells()},
          {"late", l == late.end() ? 0 : l->second->value()},
-         {"late_suppressed", l == late.end() ? 0 : l->second->suppressed_cells()}});
+         {"late_suppressed",
+          l == late.end() ? 0 : l->second->suppressed_cells()}});
   }
   out["charts"]["monitoring"] = monitoring;
   return out;

@@ -60,8 +60,8 @@ LinkDecision DecideAcrossLink(const v1::Deadline& d,
     out.replacement.clear_paused_since_unix_ms();
     out.replacement.clear_paused_due_unix_ms();
     out.replacement.clear_unreachable_node();
-    v1::AuditEvent e = EventOf(v1::DEADLINE_RESUMED, d, case_ref,
-                               d.unreachable_node(), now);
+    v1::AuditEvent e =
+        EventOf(v1::DEADLINE_RESUMED, d, case_ref, d.unreachable_node(), now);
     e.set_detail(absl::StrCat(
         kind, " owed by ", d.responsible_org(), " to ", d.waiting_org(),
         ": the link to node ", d.unreachable_node(), " is back after ",
@@ -92,8 +92,9 @@ LinkDecision DecideAcrossLink(const v1::Deadline& d,
     e.set_detail(absl::StrCat(
         kind, " owed by ", d.responsible_org(), " to ", d.waiting_org(),
         ", due ", IsoSeconds(Ms(d.due_unix_ms())), ": node ", owing_node,
-        " unreachable since ", IsoSeconds(failing_since),
-        "; paused with ", absl::FormatDuration(absl::Trunc(Ms(d.due_unix_ms()) - stopped, absl::Seconds(1))),
+        " unreachable since ", IsoSeconds(failing_since), "; paused with ",
+        absl::FormatDuration(
+            absl::Trunc(Ms(d.due_unix_ms()) - stopped, absl::Seconds(1))),
         " left, until the link is back"));
     out.event = std::move(e);
     return out;

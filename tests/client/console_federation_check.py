@@ -13,10 +13,18 @@ downloads NG's bundle to SHOTS/bundle-ng.json.
 
 fork: after NG's history was rewritten, the auditor's page says NG failed.
 
-console_federation_check.py return|fork BG_URL NG_URL POLLS SHOTS
+stats: NG's coordinator (nora) reads NG's statistics page once five
+referrals BG>NG (this month, each acknowledged) are in: the referrals and
+acknowledgement charts draw BG>NG, the months below the threshold are marked
+and never drawn to a height, the monitoring chart says it has too few, the
+table shows "fewer than 5" and no count below it, and a caseworker has no
+such page.
+
+console_federation_check.py return|fork|stats BG_URL NG_URL POLLS SHOTS
 """
 import datetime
 import json
+import re
 import sys
 import urllib.parse
 
@@ -319,5 +327,67 @@ def fork():
         bg.quit()
 
 
-return_case() if mode == "return" else fork()
+def statistics():
+    nora = Console(ng_url, polls, shots, insecure_tls=True)
+    nadia = Console(ng_url, polls, shots, insecure_tls=True)
+    try:
+        sign_in(nora, "nora")
+        ok("the coordinator's menu has the statistics",
+           bool(nora.css('#nav a[href="#/stats"]')))
+        nora.go("#/stats")
+        nora.wait("the statistics page", lambda: nora.css("#stats-table"))
+        month = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
+        bars = nora.css('#chart-referrals g.point[data-route="BG>NG"]'
+                        '[data-period="%s"] rect.bar' % month)
+        ok("the referrals chart draws BG>NG's five this month", len(bars) == 1,
+           nora.text_of("main")[:800])
+        other = nora.css('#chart-referrals g.point[data-route="BG>NG"] '
+                         'rect.suppressed')
+        ok("BG>NG's other months are marked, not drawn to a height",
+           len(other) >= 1 and all(r.get_attribute("height") == "4"
+                                   for r in other), len(other))
+        titles = [t.get_attribute("textContent") for t in nora.css(
+            '#chart-referrals g.point[data-route="BG>NG"] title')]
+        ok("each bar says its count, each marked month says fewer than 5",
+           "BG>NG %s: 5" % month in titles and
+           any(t.endswith("fewer than 5") for t in titles), titles[-3:])
+        ok("routes with nothing shown are named, not drawn",
+           "NG>BG" in nora.text_of("#stats-hidden") and
+           not nora.css('#chart-referrals g.point[data-route="NG>BG"]'),
+           nora.text_of("#stats-hidden"))
+        ack = nora.css('#chart-ack g.route[data-route="BG>NG"]')
+        ok("the time to acknowledge is drawn for BG>NG (5 acknowledged)",
+           bool(ack) and "median" in ack[0].text, nora.text_of("main")[:800])
+        ok("the monitoring chart has too few reports to show",
+           bool(nora.css("#chart-monitoring-none")))
+        row = nora.css('#stats-table tr[data-measure="referrals"]')
+        cells = [c.text for c in row[0].find_elements("css selector", "td")] \
+            if row else []
+        ok("the table: BG>NG's referrals, and fewer than 5 elsewhere",
+           any(c == "5" or c.startswith("5 (") for c in cells) and
+           "fewer than 5" in cells, cells)
+        every = [c.text for c in nora.css("#stats-table td")]
+        ok("no count below 5 shows in the table",
+           every and not any(re.match(r"^[1-4](\s|$)", c) for c in every),
+           every[:40])
+        ok("the threshold is said", "fewer than 5" in
+           nora.text_of("#stats-rule"), nora.text_of("#stats-rule"))
+        ok("the statistics page's controls are labelled", not nora.labelled())
+        nora.shot("statistics")
+        nora.contrast("the statistics page")
+        nora.keyboard("the statistics page")
+        sign_in(nadia, "nadia")
+        ok("a caseworker has no statistics in the menu",
+           not nadia.css('#nav a[href="#/stats"]'))
+        nadia.go("#/stats")
+        nadia.wait("the refusal", lambda: nadia.css("main .error, main [role=alert]"))
+        ok("and is told the role it needs",
+           "AGENT_ROLE_REQUIRED" in nadia.text_of("main"),
+           nadia.text_of("main")[:300])
+    finally:
+        nora.quit()
+        nadia.quit()
+
+
+{"return": return_case, "fork": fork, "stats": statistics}[mode]()
 finish("the console works on two nodes (%s)" % mode)

@@ -7,7 +7,8 @@
 # bg-ngo's agent (with the auditor grevio's certificate, every node in its
 # scope) shows every proof verified, and its bundle verifies offline with
 # trmctl. Then NG's history is rewritten (its log lost, the node started
-# again) and the auditor's page turns to failed for NG.
+# again) and the auditor's page turns to failed for NG. Before that, NG's
+# coordinator reads the statistics page, with five referrals BG>NG in.
 #   console_federation_test.sh TRM_BROKER TRMCTL TRM_AGENT
 source "$(dirname "$0")/agent_federation_setup.sh" "$@"
 
@@ -40,6 +41,34 @@ check "the return through two consoles (console_federation_check.py return)" 0 $
   --authority-pub keys/authority.sign.pub >out 2>&1
 check "the bundle downloaded from the auditor's page verifies offline" 0 $?
 contains "every entry in NG's log" "verified: " out
+
+# Four more referrals BG>NG, each acknowledged by NG: five this month, the
+# threshold, so NG's statistics page draws them.
+as_org() {  # as_org ORG trmctl-args...: trmctl against ORG's node
+  local org=$1; shift; local n=${org%%-*}; local pv=${n}_port
+  "$TRMCTL" "$@" --node "127.0.0.1:${!pv}" --ca pki/ca.crt --cert "pki/org-$org.crt" \
+    --key "pki/org-$org.key"
+}
+send_as() {  # send_as FROM TO CASE TYPE [flags...]
+  local from=$1 to=$2 case=$3 type=$4; shift 4
+  payload_file payload "$type" "$@"
+  as_org "$from" send --type "$type" --case "$case" --from "$from@${from%%-*}" \
+    --to "$to@${to%%-*}" --sign-key "keys/$from.sign.key" \
+    --recipient-pub "keys/$to.enc.pub" --in payload "$@" >out 2>&1
+}
+for i in 1 2 3 4; do
+  send_as bg-ngo ng-naptip BG-2026-S$i consent-record --consent C-S$i --outcome consent-granted &&
+    send_as bg-ngo ng-naptip BG-2026-S$i referral-request --consent C-S$i
+  check "referral S$i" 0 $?
+  for _ in $(seq 1 "$(polls 100)"); do
+    send_as ng-naptip bg-ngo BG-2026-S$i referral-ack --outcome referral-accepted && break
+    sleep 0.1
+  done
+  check "NG acknowledges S$i (once the referral is there)" 0 $?
+done
+/usr/bin/python3 "$CLIENT_TESTS/console_federation_check.py" stats \
+  "$(cat bg-ngo/url)" "$(cat ng-naptip/url)" "$(polls 300)" shots
+check "NG's statistics page (console_federation_check.py stats)" 0 $?
 
 # NG loses its log and starts again with another history.
 kill -9 "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null; unset "pids[ng]"

@@ -1,5 +1,5 @@
 // The console: signs the user in, then routes #/inbox, #/message/ID,
-// #/compose, #/cases, #/case/REF, #/node (coordinators) and #/audit
+// #/compose, #/cases, #/case/REF, #/node and #/stats (coordinators), #/audit
 // (auditors and coordinators) to their pages. Every page names the
 // signed-in user, the organisation and the node, and uses only the agent's
 // JSON API. The agent's event stream (no personal data) announces new
@@ -15,6 +15,7 @@ import {compose} from "./pages/compose.js";
 import {cases, caseTimeline} from "./pages/cases.js";
 import {node} from "./pages/node.js";
 import {audit} from "./pages/audit.js";
+import {stats} from "./pages/stats.js";
 
 const main = document.getElementById("main");
 let me = null;
@@ -81,7 +82,9 @@ function header() {
   const links = [["#/inbox", "nav.inbox"], ["#/inbox?box=outbox", "nav.outbox"],
                  ["#/cases", "nav.cases"]];
   if (me.role !== "auditor") links.push(["#/compose", "nav.compose"]);
-  if (me.role === "coordinator") links.push(["#/node", "nav.node"]);
+  if (me.role === "coordinator") {
+    links.push(["#/node", "nav.node"], ["#/stats", "nav.stats"]);
+  }
   if (me.role !== "caseworker") links.push(["#/audit", "nav.audit"]);
   fill(document.getElementById("nav"),
        h("ul", {}, links.map(([href, key]) =>
@@ -105,6 +108,8 @@ async function render() {
       await cases(main);
     } else if (parts[0] === "node") {
       await node(main);
+    } else if (parts[0] === "stats") {
+      await stats(main, params);
     } else if (parts[0] === "audit") {
       await audit(main, params);
     } else if (parts[0] === "case" && parts[1]) {

@@ -32,6 +32,19 @@ function add(e, children) {
   }
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+// An SVG element (charts and maps): attributes set through the DOM, and
+// `text`, when given, as its text.
+//
+//   svg("rect", {x: 0, y: 10, width: 20, height: 40, class: "bar"})
+export function svg(tag, attrs = {}, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+
 // Replaces the children of `e`.
 export function fill(e, ...children) {
   e.replaceChildren();

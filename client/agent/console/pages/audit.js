@@ -6,18 +6,9 @@
 // alarms, a flow map of messages between nodes, and one bundle per node to
 // download and verify offline. Metadata only: never a payload.
 import {api} from "../api.js";
-import {h, fill} from "../dom.js";
+import {h, fill, svg as s} from "../dom.js";
 import {t, when} from "../i18n.js";
 import {failure, heading} from "../ui.js";
-
-const SVG = "http://www.w3.org/2000/svg";
-
-function s(tag, attrs = {}, text) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = String(text);
-  return e;
-}
 
 // Nodes on a circle, one arrow per link with its count; a link within a
 // node is a loop. Every label is text.
