@@ -12,11 +12,20 @@ import {failure, heading} from "../ui.js";
 
 const WIDTH = 640;
 
-// "36 h" below three days, else "4.5 d".
+// "12 min" below an hour, "36 h" below three days, else "4.5 days".
 function span(seconds) {
   const hours = seconds / 3600;
+  if (hours < 1) return t("stats.minutes", Math.round(seconds / 60));
   return hours < 72 ? t("stats.hours", Math.round(hours * 10) / 10)
                     : t("stats.days", Math.round(hours / 2.4) / 10);
+}
+
+// A period's tick: a month as "03", with its year under the first tick and
+// under each January; a quarter or a year as it is.
+function tick(periods, i) {
+  const p = periods[i], m = /^(\d{4})-(\d{2})$/.exec(p);
+  if (!m) return [p, ""];
+  return [m[2], i === 0 || m[2] === "01" ? m[1] : ""];
 }
 
 // What a figure shows: its value, and the months below the threshold.
@@ -37,9 +46,13 @@ function chart(id, titleKey, height, body) {
   return e;
 }
 
-function legend(routes) {
+function legend(routes, k) {
+  const dashed = svg("svg", {width: 14, height: 14, "aria-hidden": "true"});
+  dashed.append(svg("rect", {x: 1, y: 9, width: 12, height: 4,
+                             class: "suppressed"}));
   return h("ul", {class: "legend"}, routes.map((r, i) =>
-      h("li", {}, h("span", {class: "swatch series-" + (i % 6)}), " " + r)));
+      h("li", {}, h("span", {class: "swatch series-" + (i % 6)}), " " + r)),
+    h("li", {}, dashed, " " + t("stats.legend_fewer", k)));
 }
 
 // Referrals per period, one bar per route; a period's months below the
@@ -60,8 +73,13 @@ function referralsChart(c, k) {
     e.append(svg("text", {x: left - 4, y: base + 4, "text-anchor": "end"}, 0));
     periods.forEach((p, i) => {
       const x0 = left + i * slot + 3;
+      const [label, year] = tick(periods, i);
       e.append(svg("text", {x: x0 + slot / 2 - 3, y: base + 16,
-                            "text-anchor": "middle", class: "tick"}, p));
+                            "text-anchor": "middle", class: "tick"}, label));
+      if (year) {
+        e.append(svg("text", {x: x0 + slot / 2 - 3, y: base + 32,
+                              "text-anchor": "middle", class: "tick"}, year));
+      }
       series.forEach((s, j) => {
         const pt = s.points[i];
         const x = x0 + j * bar, v = Number(pt.value);
@@ -203,7 +221,7 @@ export async function stats(main, params) {
     h("p", {id: "stats-rule", class: "hint", text: t("stats.rule", k)}),
     h("h2", {text: t("stats.referrals_title")}),
     h("figure", {class: "chart"}, referralsChart(c.referrals, k),
-      c.referrals.series.length ? legend(c.referrals.series.map((s) => s.route)) : null),
+      c.referrals.series.length ? legend(c.referrals.series.map((s) => s.route), k) : null),
     c.referrals.hidden.length
       ? h("p", {id: "stats-hidden", class: "hint",
                 text: t("stats.hidden", k, c.referrals.hidden.join(", "))})
