@@ -67,6 +67,8 @@ json DeadlineJson(const v1::Deadline& d, int64_t now_ms) {
            ? json()
            : json(absl::ToInt64Seconds(client::PausedTimeLeft(d)))},
       {"unreachable_node", d.unreachable_node()},
+      {"extended_by", HexEncode(AsBytes(d.extended_by()))},
+      {"extended_seconds", d.extended_ms() / 1000},
       {"unreachable_since",
        d.unreachable_since_unix_ms() == 0
            ? json()
@@ -101,6 +103,12 @@ std::string DeadlineLine(const v1::Deadline& d, int64_t now_ms) {
       d.responsible_org(), " to ", d.waiting_org(), " [", DeadlineRule(d), "]");
   if (d.unreachable_since_unix_ms() != 0) {
     absl::StrAppend(&line, "\n      ", client::DeadlineLinkNote(d));
+  }
+  if (!d.extended_by().empty()) {
+    absl::StrAppend(&line, "  [extended by ",
+                    absl::FormatDuration(absl::Milliseconds(d.extended_ms())),
+                    " under contingency ", HexEncode(AsBytes(d.extended_by())),
+                    "]");
   }
   if (d.escalated_unix_ms() != 0) {
     absl::StrAppend(&line, "  OVERDUE, escalated at ",

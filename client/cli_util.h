@@ -23,6 +23,10 @@ struct Output {
 
 // A USAGE error: exit status 2.
 absl::Status UsageError(absl::string_view message);
+// An RFC 3339 time given to `flag`, in Unix milliseconds; a usage error
+// naming the flag otherwise.
+absl::StatusOr<int64_t> ParseIsoMs(const std::string& flag,
+                                   const std::string& text);
 // A file's bytes, or standard input for "-".
 absl::StatusOr<std::string> ReadInput(const std::string& path);
 // The signed directory in `path`, checked with the authority's public key

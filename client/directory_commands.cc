@@ -184,7 +184,14 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
     policy->set_statistics_min_cell(static_cast<uint32_t>(min_cell));
     if (p.Has("contingency")) {
       ASSIGN_OR_RETURN(Reader c, p.Object("contingency"));
-      RETURN_IF_ERROR(c.Keys({"failed_link"}));
+      RETURN_IF_ERROR(c.Keys({"failed_link", "deadline_extension_seconds"}));
+      uint64_t extension = 0;
+      RETURN_IF_ERROR(c.UInt("deadline_extension_seconds", &extension));
+      if (extension > 90 * 24 * 3600) {
+        return Bad(c.Path("deadline_extension_seconds"),
+                   "must be at most 90 days (7776000)");
+      }
+      policy->mutable_contingency()->set_deadline_extension_seconds(extension);
       ASSIGN_OR_RETURN(std::string rule, c.Str("failed_link", false));
       if (!rule.empty()) {
         std::optional<v1::FailedLinkRule> parsed =
@@ -300,8 +307,12 @@ json DirectoryToJson(const v1::Directory& d) {
     }
     if (d.policy().contingency().failed_link() !=
         v1::FAILED_LINK_RULE_UNSPECIFIED) {
-      p["contingency"] = {
-          {"failed_link", cases::FailedLinkRuleName(d.policy().contingency())}};
+      p["contingency"]["failed_link"] =
+          cases::FailedLinkRuleName(d.policy().contingency());
+    }
+    if (d.policy().contingency().deadline_extension_seconds() != 0) {
+      p["contingency"]["deadline_extension_seconds"] =
+          d.policy().contingency().deadline_extension_seconds();
     }
     j["policy"] = p;
   }

@@ -33,6 +33,7 @@
 #include "client/audit_commands.h"
 #include "client/case_commands.h"
 #include "client/cli_util.h"
+#include "client/contingency_command.h"
 #include "client/directory_commands.h"
 #include "client/node_commands.h"
 #include "client/org_commands.h"
@@ -541,6 +542,7 @@ int Main(int argc, char** argv) {
   auto run_case = AddCaseCommands(app);
   auto run_org = AddOrgCommands(app);
   auto run_stats = AddStatsCommand(app);
+  auto run_contingency = AddContingencyCommand(app);
   // --json counts wherever it is written (before or after the
   // subcommand), and with it even a usage error is one JSON object.
   std::vector<char*> args(argv, argv + argc);
@@ -585,6 +587,7 @@ int Main(int argc, char** argv) {
   if (app.got_subcommand("case")) status = run_case(out);
   if (app.got_subcommand("org")) status = run_org(out);
   if (app.got_subcommand("stats")) status = run_stats(out);
+  if (app.got_subcommand("contingency")) status = run_contingency(out);
   if (*node_status) status = NodeStatusCommand(node_status_flags, out);
   if (*backup) status = BackupCommand(backup_node, backup_dir, out);
   if (*node_health) status = HealthCommand(health_flags, out);

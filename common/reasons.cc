@@ -199,6 +199,10 @@ constexpr ReasonInfo kReasons[] = {
     {"CASE_NOT_FOUND",
      {kNotFound},
      "No message of this case has passed your node; check the case reference."},
+    {"CASE_RULES_OFF",
+     {kFailedPrecondition},
+     "This node keeps no case rules (case_rules.enforce is off), so case "
+     "deadlines and contingencies do not apply here; ask its operator."},
     {"CASE_REF_MISSING", {kInvalidArgument}, "Give the case reference."},
     {"CERT_EXPIRED",
      {kUnauthenticated},
@@ -239,6 +243,16 @@ constexpr ReasonInfo kReasons[] = {
      {kFailedPrecondition},
      "Case rule: the person withdrew consent; only closure and erasure "
      "messages may follow."},
+    {"CONTINGENCY_INVALID",
+     {kInvalidArgument, kPermissionDenied, kNotFound},
+     "The contingency declaration is malformed, is not your node's "
+     "coordinator's, or names no known declaration; the message names the "
+     "field."},
+    {"CONTINGENCY_SIGNATURE_INVALID",
+     {kUnauthenticated},
+     "The contingency declaration is not signed by its coordinator's key in "
+     "the directory; sign it with that key (trmctl contingency declare "
+     "--sign-key)."},
     {"CREATED_IN_FUTURE",
      {kFailedPrecondition},
      "The sender's clock is ahead; set it right (NTP) and send again."},

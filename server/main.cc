@@ -299,6 +299,14 @@ int Run(const Flags& flags) {
                            SystemClock::Get());
   cases::DeadlineScheduler deadlines(**store, registry, *node_key,
                                      SystemClock::Get(), cfg->node_id);
+  // Contingencies declared by the coordinators (docs/workflow.md), with
+  // the case rules only.
+  std::unique_ptr<contingency::ContingencyBook> contingencies;
+  if (cfg->case_rules) {
+    contingencies = std::make_unique<contingency::ContingencyBook>(
+        **store, registry, SystemClock::Get(), cfg->node_id);
+    deadlines.set_contingencies(contingencies.get());
+  }
   // Who calls: the client certificate with TLS, a token in development.
   std::shared_ptr<grpc::ServerCredentials> credentials;
   std::unique_ptr<auth::CertVerifier> verifier;
@@ -392,6 +400,8 @@ int Run(const Flags& flags) {
                                            tls_key_pem},
         policy);
     relays->set_witness(witness.get());
+    relays->set_contingencies(contingencies.get());
+    federation_service->set_contingencies(contingencies.get());
     relays->EnsurePeers();
     service.set_peer_links(
         [&relays](const std::string& node) -> std::optional<v1::PeerLink> {
@@ -425,6 +435,7 @@ int Run(const Flags& flags) {
                           cfg->case_rules ? &deadlines : nullptr,
                           SystemClock::Get());
   cases::CaseService case_service(*authenticator, case_api, *node_key);
+  case_service.set_contingencies(contingencies.get());
 
   std::unique_ptr<audit::AuditService> audit_service;
   if (audit_api) {

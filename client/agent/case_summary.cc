@@ -73,6 +73,8 @@ nlohmann::json Owed(const v1::Deadline& d, absl::string_view org,
            ? nlohmann::json()
            : nlohmann::json(absl::ToInt64Seconds(client::PausedTimeLeft(d)))},
       {"unreachable_node", d.unreachable_node()},
+      // Moved by a declared contingency (docs/workflow.md).
+      {"extended_seconds", d.extended_ms() / 1000},
       {"unreachable_since",
        d.unreachable_since_unix_ms() == 0
            ? nlohmann::json()

@@ -77,6 +77,26 @@ absl::StatusOr<v1::StatisticsReport> Client::Statistics(
   return report;
 }
 
+absl::StatusOr<v1::ContingencyList> Client::DeclareContingency(
+    const v1::SignedContingency& s) {
+  auto cases = v1::Cases::NewStub(channel());
+  grpc::ClientContext ctx;
+  Prepare(&ctx, absl::Seconds(60));
+  v1::ContingencyList out;
+  RETURN_IF_ERROR(FromGrpcStatus(cases->DeclareContingency(&ctx, s, &out)));
+  return out;
+}
+
+absl::StatusOr<v1::ContingencyList> Client::Contingencies() {
+  auto cases = v1::Cases::NewStub(channel());
+  grpc::ClientContext ctx;
+  Prepare(&ctx, absl::Seconds(30));
+  v1::ContingencyList out;
+  RETURN_IF_ERROR(FromGrpcStatus(
+      cases->ListContingencies(&ctx, v1::ListContingenciesRequest(), &out)));
+  return out;
+}
+
 absl::StatusOr<v1::SignedStatistics> Client::ExportStatistics(
     const v1::StatisticsRequest& req) {
   auto cases = v1::Cases::NewStub(channel());

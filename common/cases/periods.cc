@@ -478,6 +478,18 @@ std::vector<std::string> DiffPolicy(const v1::FederationPolicy& a,
                                FailedLinkRuleName(a.contingency()), " -> ",
                                FailedLinkRuleName(b.contingency())));
   }
+  if (a.contingency().deadline_extension_seconds() !=
+      b.contingency().deadline_extension_seconds()) {
+    auto s = [](uint64_t v) {
+      return v == 0
+                 ? std::string("(none)")
+                 : absl::FormatDuration(absl::Seconds(static_cast<int64_t>(v)));
+    };
+    out.push_back(
+        absl::StrCat("~ policy contingency.deadline_extension: ",
+                     s(a.contingency().deadline_extension_seconds()), " -> ",
+                     s(b.contingency().deadline_extension_seconds())));
+  }
   if (a.statistics_min_cell() != b.statistics_min_cell()) {
     auto k = [](uint32_t v) {
       return v == 0 ? std::string("(5)") : absl::StrCat(v);

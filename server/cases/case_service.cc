@@ -4,6 +4,7 @@
 
 #include "common/rpc_status.h"
 #include "common/stats/signed_report.h"
+#include "common/status.h"
 #include "server/mailbox/mailbox_service.h"
 
 namespace trm::cases {
@@ -54,6 +55,40 @@ grpc::Status CaseService::GetStatistics(grpc::ServerContext* ctx,
   absl::StatusOr<v1::StatisticsReport> report = api_.Statistics(*org, *req);
   if (!report.ok()) return ToGrpcStatus(report.status());
   *resp = std::move(*report);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseService::DeclareContingency(grpc::ServerContext* ctx,
+                                             const v1::SignedContingency* req,
+                                             v1::ContingencyList* resp) {
+  absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
+  if (!org.ok()) return ToGrpcStatus(org.status());
+  if (book_ == nullptr) {
+    return ToGrpcStatus(Error(absl::StatusCode::kFailedPrecondition,
+                              "CASE_RULES_OFF",
+                              "this node keeps no case rules, so no "
+                              "contingency applies here"));
+  }
+  absl::StatusOr<v1::ContingencyList> list = book_->Declare(*org, *req);
+  if (!list.ok()) return ToGrpcStatus(list.status());
+  *resp = std::move(*list);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseService::ListContingencies(grpc::ServerContext* ctx,
+                                            const v1::ListContingenciesRequest*,
+                                            v1::ContingencyList* resp) {
+  absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
+  if (!org.ok()) return ToGrpcStatus(org.status());
+  if (book_ == nullptr) {
+    return ToGrpcStatus(Error(absl::StatusCode::kFailedPrecondition,
+                              "CASE_RULES_OFF",
+                              "this node keeps no case rules, so no "
+                              "contingency applies here"));
+  }
+  absl::StatusOr<v1::ContingencyList> list = book_->List();
+  if (!list.ok()) return ToGrpcStatus(list.status());
+  *resp = std::move(*list);
   return grpc::Status::OK;
 }
 

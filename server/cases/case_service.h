@@ -6,6 +6,7 @@
 #include "common/crypto/ed25519.h"
 #include "server/auth/caller_auth.h"
 #include "server/cases/case_api.h"
+#include "server/contingency/contingency_book.h"
 #include "trm/v1/case.grpc.pb.h"
 
 namespace trm::cases {
@@ -29,11 +30,21 @@ class CaseService final : public v1::Cases::Service {
   grpc::Status ListOverdue(grpc::ServerContext* ctx,
                            const v1::ListOverdueRequest* req,
                            v1::OverdueList* resp) override;
+  grpc::Status DeclareContingency(grpc::ServerContext* ctx,
+                                  const v1::SignedContingency* req,
+                                  v1::ContingencyList* resp) override;
+  grpc::Status ListContingencies(grpc::ServerContext* ctx,
+                                 const v1::ListContingenciesRequest* req,
+                                 v1::ContingencyList* resp) override;
+
+  // The node's contingencies (must outlive the service).
+  void set_contingencies(contingency::ContingencyBook* book) { book_ = book; }
 
  private:
   const auth::CallerAuthenticator& auth_;
   const CaseApi& api_;
   const crypto::Ed25519PrivateKey& node_key_;
+  contingency::ContingencyBook* book_ = nullptr;
 };
 
 }  // namespace trm::cases

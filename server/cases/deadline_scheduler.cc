@@ -9,6 +9,7 @@
 #include "common/envelope/envelope.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "server/cases/contingency_rule.h"
 #include "server/cases/failed_link.h"
 
 namespace trm::cases {
@@ -21,6 +22,22 @@ bool Hosts(const directory::Directory& dir, const std::string& node,
            const std::string& org) {
   const v1::DirectoryOrganisation* o = dir.FindOrganisation(org);
   return o != nullptr && o->home_node() == node;
+}
+
+// The route between the deadline's two organisations' nodes.
+contingency::Route RouteOf(const directory::Directory& dir,
+                           const v1::Deadline& d) {
+  contingency::Route r;
+  for (auto [org, node, country] :
+       {std::tuple{&d.responsible_org(), &r.node_a, &r.country_a},
+        std::tuple{&d.waiting_org(), &r.node_b, &r.country_b}}) {
+    const v1::DirectoryOrganisation* o = dir.FindOrganisation(*org);
+    if (o == nullptr) continue;
+    *node = o->home_node();
+    const v1::DirectoryNode* n = dir.FindNode(o->home_node());
+    *country = n == nullptr || n->country().empty() ? *node : n->country();
+  }
+  return r;
 }
 
 }  // namespace
@@ -72,6 +89,32 @@ absl::StatusOr<size_t> DeadlineScheduler::Tick(size_t max_cases) {
     if (!rec.ok()) return rec.status();
     for (const v1::Deadline& d : rec->deadlines()) {
       if (d.escalated_unix_ms() != 0 || d.due_unix_ms() > now_ms) continue;
+      if (book_ != nullptr) {
+        std::optional<Extension> extended = ExtendForContingency(
+            d, ref, book_->Covering(RouteOf(*dir, d)),
+            absl::Seconds(
+                static_cast<int64_t>(dir->doc()
+                                         .policy()
+                                         .contingency()
+                                         .deadline_extension_seconds())),
+            now);
+        if (extended) {
+          absl::Status s = store_.ReplaceDeadline(ref, d, extended->replacement,
+                                                  &extended->event);
+          if (s.ok()) {
+            log::Warn(
+                "deadline.extended", extended->event.detail(),
+                {{"case", ref}, {"deadline", v1::DeadlineKind_Name(d.kind())}});
+          } else if (ErrorReason(s) != "DEADLINE_CHANGED") {
+            log::Error(
+                "deadline.update_failed",
+                absl::StrCat("extending ", v1::DeadlineKind_Name(d.kind()),
+                             " of case ", ref, ": ", s.message()),
+                {{"case", ref}});
+          }
+          continue;
+        }
+      }
       std::string owing_node = d.unreachable_node();
       if (owing_node.empty()) {
         const v1::DirectoryOrganisation* o =

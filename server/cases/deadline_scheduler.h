@@ -8,6 +8,8 @@
 //   - the responsible organisation when this node hosts it, else the waiting
 //     organisation when this node hosts that one;
 //   - this node's national coordinator.
+// A deadline whose route a declared contingency concerns passes later by
+// the policy's deadline_extension_seconds (server/cases/contingency_rule.h).
 // A deadline owed across a failed link (the organisation's node has been
 // unreachable since before it passed) follows the federation policy's
 // failed-link rule instead (server/cases/failed_link.h): paused, or told to
@@ -32,6 +34,7 @@
 #include "common/clock.h"
 #include "common/crypto/ed25519.h"
 #include "server/cases/case_policy.h"
+#include "server/contingency/contingency_book.h"
 #include "server/mailbox/org_registry.h"
 #include "server/storage/message_store.h"
 
@@ -58,6 +61,9 @@ class DeadlineScheduler {
   // before the first Tick().
   using LinkLookup = std::function<absl::Time(const std::string& node)>;
   void set_links(LinkLookup links) { links_ = std::move(links); }
+  // The declared contingencies, whose deadline extension the policy sets
+  // (server/cases/contingency_rule.h). Null: none. Set before Tick().
+  void set_contingencies(contingency::ContingencyBook* book) { book_ = book; }
 
   // The organisations a notice of `d` goes to on this node: with
   // `coordinators_only`, this node's national coordinators alone.
@@ -82,6 +88,7 @@ class DeadlineScheduler {
   std::atomic<uint64_t> escalated_{0};
   std::atomic<uint64_t> paused_{0};
   LinkLookup links_;
+  contingency::ContingencyBook* book_ = nullptr;
 };
 
 }  // namespace trm::cases

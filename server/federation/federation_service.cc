@@ -1,6 +1,7 @@
 #include "server/federation/federation_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/rpc_status.h"
 #include "common/status.h"
 #include "server/auth/caller_auth.h"
@@ -64,6 +65,22 @@ grpc::Status FederationService::Relay(
                                        batch.envelopes().end());
     v1::RelayAck ack;
     ack.set_batch_id(batch.batch_id());
+    if (book_ != nullptr) {
+      // The peer's coordinators' contingencies, before its messages.
+      int taken = 0;
+      for (const v1::SignedContingency& c : batch.contingencies()) {
+        if (++taken >
+            static_cast<int>(contingency::ContingencyBook::kMaxCarried)) {
+          break;
+        }
+        if (absl::Status s = book_->Receive(*peer, c); !s.ok()) {
+          log::Warn("contingency.refused",
+                    absl::StrCat("a contingency from node ", *peer,
+                                 " was refused: ", s.message()),
+                    {{"peer", *peer}});
+        }
+      }
+    }
     for (v1::RelayResult& r : receiver_.Receive(*peer, envelopes)) {
       *ack.add_results() = std::move(r);
     }

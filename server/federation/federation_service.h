@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "server/auth/cert_verifier.h"
+#include "server/contingency/contingency_book.h"
 #include "server/federation/relay_dispatcher.h"
 #include "server/federation/relay_receiver.h"
 #include "server/mailbox/org_registry.h"
@@ -48,11 +49,15 @@ class FederationService final : public v1::Federation::Service {
       grpc::ServerContext* ctx,
       grpc::ServerReaderWriter<v1::RelayAck, v1::RelayBatch>* stream) override;
 
+  // Takes the contingencies peers carry (null: ignores them).
+  void set_contingencies(contingency::ContingencyBook* book) { book_ = book; }
+
  private:
   RelayReceiver& receiver_;
   const auth::CertVerifier& verifier_;
   const mailbox::OrgRegistry& registry_;
   const Clock& clock_;
+  contingency::ContingencyBook* book_ = nullptr;
 };
 
 // Calls a peer's Federation.Relay over mutual TLS with this node's

@@ -186,6 +186,11 @@ absl::Time RelayDispatcher::Step() {
   if (witness_ != nullptr) {
     batch.set_known_tree_size(witness_->KnownSize(peer_));
   }
+  if (book_ != nullptr) {
+    for (v1::SignedContingency& c : book_->ToCarry()) {
+      *batch.add_contingencies() = std::move(c);
+    }
+  }
   absl::StatusOr<v1::RelayAck> ack = transport_.Send(batch);
   if (ack.ok() && (ack->results_size() != batch.envelopes_size() ||
                    ack->notice_results_size() != batch.notices_size())) {

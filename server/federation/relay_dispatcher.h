@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "server/audit/witness.h"
+#include "server/contingency/contingency_book.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
 #include "server/storage/message_store.h"
@@ -102,6 +103,9 @@ class RelayDispatcher {
   PeerState state() const ABSL_LOCKS_EXCLUDED(mu_);
   // Checks the peer's tree heads in its answers (null: not at all).
   void set_witness(audit::Witness* witness) { witness_ = witness; }
+  // Carries this node's contingency declarations in every batch (null:
+  // none).
+  void set_contingencies(contingency::ContingencyBook* book) { book_ = book; }
   const std::string& peer() const { return peer_; }
 
  private:
@@ -127,6 +131,7 @@ class RelayDispatcher {
   const std::function<double()> random_;
   uint64_t next_batch_id_ = 1;
   audit::Witness* witness_ = nullptr;
+  contingency::ContingencyBook* book_ = nullptr;
   absl::Time next_witness_ = absl::InfinitePast();
 
   mutable absl::Mutex mu_;

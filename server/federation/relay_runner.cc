@@ -29,6 +29,7 @@ void RelayRunner::EnsurePeers() {
         n.id(), policy_, store_, registry_, signer_, *p.transport, clock_,
         [rng] { return std::uniform_real_distribution<double>(0, 1)(*rng); });
     p.dispatcher->set_witness(witness_);
+    p.dispatcher->set_contingencies(book_);
     RelayDispatcher* d = p.dispatcher.get();
     p.thread = std::thread([this, d] {
       process::NameThisThread(absl::StrCat("trm-relay-", d->peer()));

@@ -39,6 +39,7 @@ class RelayRunner final : public admin::PeerLinks {
   void EnsurePeers() ABSL_LOCKS_EXCLUDED(mu_);
   // Checks peers' tree heads; set before EnsurePeers.
   void set_witness(audit::Witness* witness) { witness_ = witness; }
+  void set_contingencies(contingency::ContingencyBook* book) { book_ = book; }
   std::vector<std::pair<std::string, PeerState>> Links() const override
       ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -58,6 +59,7 @@ class RelayRunner final : public admin::PeerLinks {
   const GrpcPeerTransport::Tls tls_;
   const RelayPolicy policy_;
   audit::Witness* witness_ = nullptr;
+  contingency::ContingencyBook* book_ = nullptr;
   absl::Notification stop_;
   mutable absl::Mutex mu_;
   std::map<std::string, Peer> peers_ ABSL_GUARDED_BY(mu_);

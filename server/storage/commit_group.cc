@@ -79,6 +79,7 @@ const std::string* MessageIdOf(const StoreRequest& request) {
     const std::string* operator()(const NoticesDoneOp&) { return nullptr; }
     const std::string* operator()(const AuditOp&) { return nullptr; }
     const std::string* operator()(const DeadlineOp&) { return nullptr; }
+    const std::string* operator()(const ContingencyOp&) { return nullptr; }
   } id_of;
   return std::visit(id_of, request);
 }
@@ -600,6 +601,41 @@ bool GroupWrite::Apply(const DeadlineOp& op, StoreResult& result) {
   }
   if (op.event != nullptr) Log(*op.event);
   cases_after_[*op.case_ref] = std::move(after);
+  return true;
+}
+
+bool GroupWrite::Apply(const ContingencyOp& op, StoreResult& result) {
+  const std::string key = ContingencyKey(op.contingency->id());
+  std::string stored;
+  if (auto it = contingencies_after_.find(key);
+      it != contingencies_after_.end()) {
+    stored = it->second;
+  } else {
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cf_.meta, key, &stored);
+    if (!s.ok() && !s.IsNotFound()) {
+      result.status = StoreUnavailable("cannot read a contingency", s);
+      return false;
+    }
+  }
+  if (!stored.empty()) {
+    // Known: only its end is news; a declaration never changes otherwise.
+    v1::SignedContingency old;
+    v1::Contingency before;
+    if (!old.ParseFromString(stored) ||
+        !before.ParseFromString(old.contingency())) {
+      result.status = StoreCorrupt("a contingency record does not parse");
+      return false;
+    }
+    if (before.end_unix_ms() != 0 || op.contingency->end_unix_ms() == 0) {
+      return false;  // nothing new: succeeds, writes nothing
+    }
+  }
+  std::string value = op.signed_contingency->SerializeAsString();
+  batch_.Put(cf_.meta, key, value).PermitUncheckedError();
+  contingencies_after_[key] = std::move(value);
+  if (op.event != nullptr) Log(*op.event);
+  result.count = 1;
   return true;
 }
 

@@ -95,16 +95,22 @@ struct DeadlineOp {  // one deadline of a case record replaced
   const v1::Deadline* replacement;
   const v1::AuditEvent* event;  // may be null
 };
+struct ContingencyOp {  // a contingency declared or ended (checked)
+  const v1::SignedContingency* signed_contingency;
+  const v1::Contingency* contingency;
+  const v1::AuditEvent* event;
+};
 using StoreRequest =
     std::variant<AcceptOp, AcknowledgeOp, RelayedOp, RejectQueuedOp,
                  DeliveredOp, ExpireOp, PurgeOp, RejectionOp, PathOp,
-                 NoticesDoneOp, AuditOp, DeadlineOp>;
+                 NoticesDoneOp, AuditOp, DeadlineOp, ContingencyOp>;
 
 // The answer to one request.
 struct StoreResult {
   absl::Status status;
   AcceptOutcome outcome;  // AcceptOp
-  size_t count = 0;       // ExpireOp, PurgeOp: messages handled
+  size_t count = 0;       // ExpireOp, PurgeOp: messages handled;
+                          // ContingencyOp: 1 when it was new
 };
 
 // The message whose status record a request reads first (null: none).
@@ -146,6 +152,7 @@ class GroupWrite {
   bool Apply(const NoticesDoneOp& op, StoreResult& result);
   bool Apply(const AuditOp& op, StoreResult& result);
   bool Apply(const DeadlineOp& op, StoreResult& result);
+  bool Apply(const ContingencyOp& op, StoreResult& result);
 
   // Takes the entries of time index `index` (expiry or acknowledged) up to
   // `upto_unix_ms`, while result.count < max: each is deleted and `visit`ed
@@ -197,6 +204,7 @@ class GroupWrite {
   absl::flat_hash_map<std::string, v1::StoredStatus> touched_;
   absl::flat_hash_map<std::string, QueueState> queue_after_;
   absl::flat_hash_map<std::string, v1::CaseRecord> cases_after_;
+  absl::flat_hash_map<std::string, std::string> contingencies_after_;
   // Status records read by Prefetch: the read's status and the value.
   absl::flat_hash_map<std::string, std::pair<rocksdb::Status, std::string>>
       prefetched_;

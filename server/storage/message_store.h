@@ -267,6 +267,16 @@ class MessageStore {
   // with `replacement`, re-indexed, and logs `event` (when not null) in the
   // same write. ABORTED (DEADLINE_CHANGED) when the record's deadline is no
   // longer `expected`: it was met, escalated or changed meanwhile.
+  // Keeps a contingency declaration `s` (already verified; `c` is its
+  // content) and logs `event` in the same write, when it is new or ends a
+  // known one; returns whether it did (a repeat writes nothing).
+  virtual absl::StatusOr<bool> PutContingency(const v1::SignedContingency& s,
+                                              const v1::Contingency& c,
+                                              const v1::AuditEvent& event) = 0;
+  // Every contingency kept, in id order.
+  virtual absl::StatusOr<std::vector<v1::SignedContingency>>
+  Contingencies() = 0;
+
   virtual absl::Status ReplaceDeadline(const std::string& case_ref,
                                        const v1::Deadline& expected,
                                        const v1::Deadline& replacement,

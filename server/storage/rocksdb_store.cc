@@ -510,6 +510,36 @@ absl::Status RocksMessageStore::AppendAudit(const v1::AuditEvent& event) {
   return Submit(op);
 }
 
+absl::StatusOr<bool> RocksMessageStore::PutContingency(
+    const v1::SignedContingency& s, const v1::Contingency& c,
+    const v1::AuditEvent& event) {
+  Op op(ContingencyOp{&s, &c, &event});
+  RETURN_IF_ERROR(Submit(op));
+  return op.result.count == 1;
+}
+
+absl::StatusOr<std::vector<v1::SignedContingency>>
+RocksMessageStore::Contingencies() {
+  std::vector<v1::SignedContingency> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf_.meta));
+  for (it->Seek(rocksdb::Slice(kContingencyPrefix.data(),
+                               kContingencyPrefix.size()));
+       it->Valid() &&
+       it->key().starts_with(rocksdb::Slice(kContingencyPrefix.data(),
+                                            kContingencyPrefix.size()));
+       it->Next()) {
+    if (!out.emplace_back().ParseFromArray(
+            it->value().data(), static_cast<int>(it->value().size()))) {
+      return StoreCorrupt("a contingency record does not parse");
+    }
+  }
+  if (!it->status().ok()) {
+    return StoreUnavailable("cannot read the contingencies", it->status());
+  }
+  return out;
+}
+
 absl::Status RocksMessageStore::ReplaceDeadline(const std::string& case_ref,
                                                 const v1::Deadline& expected,
                                                 const v1::Deadline& replacement,

@@ -128,6 +128,10 @@ class RocksMessageStore final : public MessageStore {
   // Appends an event that records no state change of its own (a directory
   // change, an administrative action), durably.
   absl::Status AppendAudit(const v1::AuditEvent& event) override;
+  absl::StatusOr<bool> PutContingency(const v1::SignedContingency& s,
+                                      const v1::Contingency& c,
+                                      const v1::AuditEvent& event) override;
+  absl::StatusOr<std::vector<v1::SignedContingency>> Contingencies() override;
   absl::Status ReplaceDeadline(const std::string& case_ref,
                                const v1::Deadline& expected,
                                const v1::Deadline& replacement,

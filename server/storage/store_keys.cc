@@ -75,4 +75,10 @@ absl::string_view TimeKeyId(absl::string_view key) {
   return key.substr(8);
 }
 
+std::string ContingencyKey(absl::string_view id) {
+  std::string key(kContingencyPrefix);
+  key.append(id.data(), id.size());
+  return key;
+}
+
 }  // namespace trm::storage

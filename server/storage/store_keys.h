@@ -45,6 +45,11 @@ std::string TimeKey(int64_t time_unix_ms, absl::string_view message_id);
 // The message id of a TimeKey (empty when the key is too short).
 absl::string_view TimeKeyId(absl::string_view key);
 
+// "contingency/" || id, in the default column family: a contingency's
+// newest signed declaration.
+inline constexpr absl::string_view kContingencyPrefix = "contingency/";
+std::string ContingencyKey(absl::string_view id);
+
 }  // namespace trm::storage
 
 #endif  // TRM_SERVER_STORAGE_STORE_KEYS_H_

@@ -15,7 +15,10 @@
 # - statistics for the coordinator, signed exports and their aggregate;
 # - a deadline owed by NG while NG's node is down pauses under the policy's
 #   failed_link "pause" (nobody is blamed), runs on once NG is back, and is
-#   met; the pause and the resumption are in BG's audit trail.
+#   met; the pause and the resumption are in BG's audit trail;
+# - a contingency for NG declared by BG's coordinator reaches NG and IT,
+#   extends the deadline of a referral BG>NG at both ends by the policy's
+#   amount, and its end lists what it deferred; an NGO cannot declare one.
 set -u
 source "$(dirname "$0")/federation_test_lib.sh" "$1" "$2"
 # sign_policy SERIAL POLICY_JSON: directory.signed with this policy (and
@@ -267,4 +270,44 @@ grep -q "DEADLINE_MISSED case BG-P-20" bg.log ng.log; check "and it was never mi
 check "BG's trail, for an auditor" 0 $?
 grep -q DEADLINE_PAUSED trail.out && grep -q DEADLINE_RESUMED trail.out && ! grep -q DEADLINE_MISSED trail.out
 check "the audit trail has the pause and the resumption" 0 $?
+
+# A contingency: BG's coordinator declares one for NG. It is signed, kept and
+# audited at BG, carried to NG and IT, and while it holds a deadline on a
+# route to NG passes the policy's extension (1 h) later, at both ends. An
+# NGO may not declare one. Ending it lists what it deferred, and the end
+# reaches the peers.
+v5='{"version": 5, "periods": {"referral_ack": "48h"},
+     "pairs": {"BG>NG": {"referral_ack": "8s"}}, "statistics_min_cell": 3,
+     "contingency": {"failed_link": "pause", "deadline_extension_seconds": 3600}}'
+sign_policy_until 8 31536000 "$v5"
+for n in bg ng; do wait_log "$n loads policy 5" $n.log "federation policy version 5"; done
+as bg-ngo contingency declare --from bg-ngo@bg --country NG --reason "test" \
+  --sign-key keys/bg-ngo.sign.key >out 2>&1
+check "an NGO may not declare a contingency" 1 $?
+contains "only a coordinator" "CONTINGENCY_INVALID.*not a NATIONAL_COORDINATOR" out
+as bg-nrm --json contingency declare --from bg-nrm@bg --country NG \
+  --reason "flooding in Lagos: NAPTIP offices closed" --sign-key keys/bg-nrm.sign.key >decl.json 2>&1
+check "BG's coordinator declares a contingency for NG" 0 $?
+cid=$(python3 -c 'import json; print(json.load(open("decl.json"))["contingencies"][0]["id"])')
+wait_log "BG logs it" bg.log "contingency $cid for the country NG by bg-nrm of node bg"
+wait_log "NG has it from BG" ng.log "contingency $cid for the country NG"
+wait_log "IT has it from BG" it.log "contingency $cid for the country NG"
+as ng-naptip contingency list >out 2>&1
+contains "NG lists it as holding" "$cid  country NG  HOLDS .*by bg-nrm@bg: flooding in Lagos" out
+refer bg-ngo ng-naptip BG-P-30
+wait_log "BG extends the deadline on BG>NG by the policy's hour" bg.log \
+  "REFERRAL_ACK_DUE owed by ng-naptip to bg-ngo extended by 1h to .* under contingency $cid"
+wait_log "and so does NG" ng.log "REFERRAL_ACK_DUE owed by ng-naptip to bg-ngo extended by 1h"
+as bg-ngo case show BG-P-30 >show.out 2>&1
+contains "case show says so" "\[extended by 1h under contingency $cid\]" show.out
+grep -q "DEADLINE_MISSED case BG-P-30" bg.log ng.log; check "nobody was told it was missed" 1 $?
+as bg-nrm contingency end "$cid" --sign-key keys/bg-nrm.sign.key >end.out 2>&1
+check "BG's coordinator ends it" 0 $?
+contains "the end lists what was deferred" "BG-P-30 REFERRAL_ACK_DUE owed by ng-naptip to bg-ngo, due .* (extended by 1h)" end.out
+wait_log "NG learns the end" ng.log "contingency $cid for the country NG .* to 20"
+"$TRMCTL" audit trail --node "127.0.0.1:$ng_port" --ca pki/ca.crt --cert pki/auditor-grevio.crt \
+  --key pki/auditor-grevio.key --directory directory.signed --authority-pub keys/authority.sign.pub \
+  --kind CONTINGENCY_DECLARED >trail.out 2>&1
+check "NG's trail of declarations" 0 $?
+contains "NG's audit log has BG's declaration" "CONTINGENCY_DECLARED.*bg" trail.out
 exit $fail

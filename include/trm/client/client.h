@@ -304,6 +304,12 @@ class Client {
   // The same, signed by the node, to hand to a regional secretariat.
   absl::StatusOr<v1::SignedStatistics> ExportStatistics(
       const v1::StatisticsRequest& req);
+  // A contingency declared or ended by this organisation, a coordinator of
+  // its node (docs/workflow.md, "Contingency"); and every one the node
+  // knows.
+  absl::StatusOr<v1::ContingencyList> DeclareContingency(
+      const v1::SignedContingency& s);
+  absl::StatusOr<v1::ContingencyList> Contingencies();
 
   // The node's signed audit tree head (`fresh`: signed now).
   absl::StatusOr<v1::SignedTreeHead> AuditTreeHead(bool fresh);

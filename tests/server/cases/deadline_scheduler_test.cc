@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "server/admin/node_status.h"
 #include "server/cases/case_api.h"
+#include "server/cases/contingency_rule.h"
 #include "server/storage/rocksdb_store.h"
 #include "tests/server/storage/in_memory_store.h"
 
@@ -53,6 +54,12 @@ class DeadlineTest : public ::testing::Test {
       dk->set_public_key(k.public_key().data(), 32);
       dk->set_valid_from_unix_ms(absl::ToUnixMillis(kStart - absl::Hours(1)));
       keys_.emplace(id, std::move(k));
+      crypto::Ed25519PrivateKey sk = *crypto::Ed25519PrivateKey::Generate();
+      v1::DirectoryKey* sdk = o->add_signing_keys();
+      const crypto::KeyId skid = crypto::KeyIdOf(sk.public_key());
+      sdk->set_key_id(skid.data(), skid.size());
+      sdk->set_public_key(sk.public_key().raw().data(), 32);
+      sign_keys_.emplace(id, std::move(sk));
     }
     dir_ = d;
     auto dir = directory::Directory::FromLocal(d);
@@ -65,6 +72,18 @@ class DeadlineTest : public ::testing::Test {
     v1::Directory d = dir_;
     d.mutable_policy()->set_version(1);
     d.mutable_policy()->mutable_contingency()->set_failed_link(rule);
+    auto dir = directory::Directory::FromLocal(d);
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    registry_ = std::make_unique<mailbox::OrgRegistry>("bg", *dir);
+  }
+
+  // The directory with a policy extending deadlines by `extension` while a
+  // contingency holds.
+  void UseDeadlineExtension(absl::Duration extension) {
+    v1::Directory d = dir_;
+    d.mutable_policy()->set_version(1);
+    d.mutable_policy()->mutable_contingency()->set_deadline_extension_seconds(
+        absl::ToInt64Seconds(extension));
     auto dir = directory::Directory::FromLocal(d);
     ASSERT_TRUE(dir.ok()) << dir.status();
     registry_ = std::make_unique<mailbox::OrgRegistry>("bg", *dir);
@@ -146,6 +165,7 @@ class DeadlineTest : public ::testing::Test {
   CasePolicy policy_;
   crypto::Ed25519PrivateKey node_key_ = *crypto::Ed25519PrivateKey::Generate();
   std::map<std::string, crypto::X25519PrivateKey> keys_;
+  std::map<std::string, crypto::Ed25519PrivateKey> sign_keys_;
   std::unique_ptr<mailbox::OrgRegistry> registry_;
 };
 
@@ -438,6 +458,75 @@ TEST_F(DeadlineTest, ALinkThatFailedAfterTheDeadlineChangesNothing) {
   EXPECT_EQ(*scheduler.Tick(), 1u);
   EXPECT_EQ(Notices(store, "bg-ngo").size(), 1u);
   EXPECT_EQ(scheduler.paused_total(), 0u);
+}
+
+// A contingency for NG declared by BG's coordinator: the acknowledgement NG
+// owes passes a day later, once; ending it lists the deadline it deferred;
+// only the node's coordinator declares, and a peer carries only its own.
+TEST_F(DeadlineTest, AContingencyExtendsADeadlineOnceAndItsEndListsIt) {
+  UseDeadlineExtension(absl::Hours(24));
+  storage::testing::InMemoryStore memory;
+  storage::RocksMessageStore& store = memory.store();
+  DeadlineScheduler scheduler(store, *registry_, node_key_, clock_, "bg");
+  contingency::ContingencyBook book(store, *registry_, clock_, "bg");
+  scheduler.set_contingencies(&book);
+  v1::Contingency c;
+  c.set_id(std::string(16, '\x05'));
+  c.set_country("NG");
+  c.set_reason("flooding: offices closed");
+  c.set_declared_by("bg-nrm");
+  c.set_node("bg");
+  c.set_start_unix_ms(absl::ToUnixMillis(kStart));
+  auto declared = contingency::SignContingency(c, sign_keys_.at("bg-nrm"));
+  ASSERT_TRUE(declared.ok()) << declared.status();
+  EXPECT_EQ(ErrorReason(book.Declare("bg-ngo", *declared).status()),
+            "CONTINGENCY_INVALID")
+      << "only the declaring coordinator submits it";
+  EXPECT_EQ(ErrorReason(book.Receive("ng", *declared)), "CONTINGENCY_INVALID")
+      << "a peer carries its own declarations only";
+  ASSERT_TRUE(book.Declare("bg-nrm", *declared).ok());
+  ASSERT_TRUE(book.Declare("bg-nrm", *declared).ok()) << "a repeat is fine";
+  EXPECT_EQ(Events(memory, v1::CONTINGENCY_DECLARED).size(), 1u);
+  EXPECT_EQ(book.ToCarry().size(), 1u);
+
+  Refer(store);
+  clock_.Advance(absl::Hours(72) + absl::Seconds(1));
+  EXPECT_EQ(*scheduler.Tick(), 0u) << "extended, not escalated";
+  v1::CaseRecord rec = *store.GetCase("BG-2026-7");
+  EXPECT_EQ(rec.deadlines(0).due_unix_ms(),
+            absl::ToUnixMillis(kStart + absl::Hours(96)));
+  EXPECT_EQ(rec.deadlines(0).extended_by(), c.id());
+  ASSERT_EQ(Events(memory, v1::DEADLINE_EXTENDED).size(), 1u);
+  EXPECT_EQ(Events(memory, v1::DEADLINE_EXTENDED)[0].recipient_org(),
+            "ng-naptip");
+
+  // Ended: what it deferred is listed for the coordinator.
+  c.set_end_unix_ms(absl::ToUnixMillis(clock_.Now()));
+  auto ended = book.Declare(
+      "bg-nrm", *contingency::SignContingency(c, sign_keys_.at("bg-nrm")));
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  ASSERT_EQ(ended->deferred_size(), 1);
+  EXPECT_NE(ended->deferred(0).find("BG-2026-7 REFERRAL_ACK_DUE owed by "
+                                    "ng-naptip to bg-ngo, due "),
+            std::string::npos)
+      << ended->deferred(0);
+  EXPECT_EQ(Events(memory, v1::CONTINGENCY_ENDED).size(), 1u);
+
+  clock_.Advance(absl::Hours(24));
+  EXPECT_EQ(*scheduler.Tick(), 1u) << "then it passes, once";
+  EXPECT_EQ(*scheduler.Tick(), 0u);
+  EXPECT_EQ(Events(memory, v1::DEADLINE_EXTENDED).size(), 1u);
+
+  // A deadline set after the contingency ended is not extended.
+  ASSERT_TRUE(Send(store, v1::CONSENT_RECORD, v1::CONSENT_GRANTED, "bg-ngo",
+                   "ng-naptip")
+                  .ok());
+  v1::Deadline later = rec.deadlines(0);
+  later.set_set_unix_ms(c.end_unix_ms() + 1);
+  later.clear_extended_by();
+  EXPECT_FALSE(
+      ExtendForContingency(later, "X", {c}, absl::Hours(24), clock_.Now())
+          .has_value());
 }
 
 }  // namespace

@@ -1,0 +1,80 @@
+// The contingencies a node knows (docs/workflow.md, "Contingency"): those
+// its own coordinator declares (Cases.DeclareContingency) and those its
+// peers' coordinators declared, carried in relay batches. Each is verified
+// against the signed directory, kept in the store and audited
+// (CONTINGENCY_DECLARED, CONTINGENCY_ENDED) in the same write; a repeat
+// changes nothing. The deadline scheduler asks which hold for a route.
+//
+//   ContingencyBook book(store, registry, clock, "bg");
+//   ASSIGN_OR_RETURN(v1::ContingencyList l, book.Declare("bg-nrm", signed));
+//   for (const v1::Contingency& c : book.Covering(route)) ...
+#ifndef TRM_SERVER_CONTINGENCY_CONTINGENCY_BOOK_H_
+#define TRM_SERVER_CONTINGENCY_CONTINGENCY_BOOK_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/contingency/declaration.h"
+#include "server/mailbox/org_registry.h"
+#include "server/storage/message_store.h"
+
+namespace trm::contingency {
+
+class ContingencyBook {
+ public:
+  // At most this many declarations of this node go in each relay batch.
+  static constexpr size_t kMaxCarried = 32;
+  // An ended declaration is still carried this long, so that a peer that
+  // was down learns of its end.
+  static constexpr absl::Duration kCarryEnded = absl::Hours(24 * 30);
+
+  ContingencyBook(storage::MessageStore& store,
+                  const mailbox::OrgRegistry& registry, const Clock& clock,
+                  std::string node_id);
+
+  // A declaration or an end by `caller_org`, which must be the declaration's
+  // declared_by, a coordinator of this node (CONTINGENCY_INVALID). An end
+  // repeats the declaration with end_unix_ms set. Answers the node's list,
+  // and for an end the deadlines it had extended that are still open.
+  absl::StatusOr<v1::ContingencyList> Declare(const std::string& caller_org,
+                                              const v1::SignedContingency& s)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // One from a relay batch of `peer`, whose coordinator must have declared
+  // it. OK when kept or already known.
+  absl::Status Receive(const std::string& peer, const v1::SignedContingency& s)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<v1::ContingencyList> List() ABSL_LOCKS_EXCLUDED(mu_);
+  // This node's declarations to carry to its peers.
+  std::vector<v1::SignedContingency> ToCarry() ABSL_LOCKS_EXCLUDED(mu_);
+  // The known contingencies concerning `route` (held now or before).
+  std::vector<v1::Contingency> Covering(const Route& route)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Known {
+    v1::SignedContingency signed_contingency;
+    v1::Contingency contingency;
+  };
+  absl::Status Keep(const v1::SignedContingency& s, const v1::Contingency& c,
+                    const std::string& from_peer) ABSL_LOCKS_EXCLUDED(mu_);
+  // Loads the store's declarations once.
+  absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What an ended contingency had deferred: open deadlines it extended.
+  absl::StatusOr<std::vector<std::string>> Deferred(const std::string& id);
+
+  storage::MessageStore& store_;
+  const mailbox::OrgRegistry& registry_;
+  const Clock& clock_;
+  const std::string node_id_;
+  absl::Mutex mu_;
+  bool loaded_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<Known> known_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace trm::contingency
+
+#endif  // TRM_SERVER_CONTINGENCY_CONTINGENCY_BOOK_H_
