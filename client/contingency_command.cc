@@ -34,7 +34,8 @@ json ItemJson(const v1::Contingency& c, int64_t now_ms) {
           {"declared_by", c.declared_by()},
           {"node", c.node()},
           {"start", IsoSeconds(c.start_unix_ms())},
-          {"end", c.end_unix_ms() == 0 ? json() : json(IsoSeconds(c.end_unix_ms()))},
+          {"end",
+           c.end_unix_ms() == 0 ? json() : json(IsoSeconds(c.end_unix_ms()))},
           {"holds", contingency::HoldsAt(c, absl::FromUnixMillis(now_ms))}};
 }
 
@@ -59,11 +60,16 @@ absl::Status Print(const v1::ContingencyList& list, const Output& out,
   if (!said.empty()) std::cout << said << "\n";
   if (all.empty()) std::cout << "no contingency is known at this node\n";
   for (const v1::Contingency& c : all) {
-    const bool holds = contingency::HoldsAt(c, absl::FromUnixMillis(list.now_unix_ms()));
+    const bool holds =
+        contingency::HoldsAt(c, absl::FromUnixMillis(list.now_unix_ms()));
     std::cout << HexEncode(AsBytes(c.id())) << "  " << contingency::ScopeText(c)
-              << "  " << (holds ? "HOLDS" : c.end_unix_ms() != 0 ? "ended" : "not yet")
+              << "  "
+              << (holds                  ? "HOLDS"
+                  : c.end_unix_ms() != 0 ? "ended"
+                                         : "not yet")
               << "  from " << IsoSeconds(c.start_unix_ms())
-              << (c.end_unix_ms() != 0 ? " to " + IsoSeconds(c.end_unix_ms()) : "")
+              << (c.end_unix_ms() != 0 ? " to " + IsoSeconds(c.end_unix_ms())
+                                       : "")
               << "  by " << c.declared_by() << "@" << c.node() << ": "
               << c.reason() << "\n";
   }
@@ -112,9 +118,11 @@ absl::Status Declare(const ContingencyFlags& f, const Output& out) {
   }
   ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key,
                    crypto::LoadSigningKey(f.sign_key));
-  ASSIGN_OR_RETURN(v1::SignedContingency s, contingency::SignContingency(c, key));
+  ASSIGN_OR_RETURN(v1::SignedContingency s,
+                   contingency::SignContingency(c, key));
   ASSIGN_OR_RETURN(Connection conn, Connect(f.node));
-  ASSIGN_OR_RETURN(v1::ContingencyList list, conn.client->DeclareContingency(s));
+  ASSIGN_OR_RETURN(v1::ContingencyList list,
+                   conn.client->DeclareContingency(s));
   return Print(list, out,
                absl::StrCat("declared contingency ", HexEncode(AsBytes(c.id())),
                             " for the ", contingency::ScopeText(c),
@@ -131,11 +139,12 @@ absl::Status End(const ContingencyFlags& f, const Output& out) {
       continue;
     }
     if (c.end_unix_ms() != 0) {
-      return Error(absl::StatusCode::kFailedPrecondition, "CONTINGENCY_INVALID",
+      return Error(absl::StatusCode::kInvalidArgument, "CONTINGENCY_INVALID",
                    absl::StrCat("contingency ", f.id, " already ended at ",
                                 IsoSeconds(c.end_unix_ms())));
     }
-    c.set_end_unix_ms(std::max(absl::ToUnixMillis(absl::Now()), c.start_unix_ms()));
+    c.set_end_unix_ms(
+        std::max(absl::ToUnixMillis(absl::Now()), c.start_unix_ms()));
     ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key,
                      crypto::LoadSigningKey(f.sign_key));
     ASSIGN_OR_RETURN(v1::SignedContingency ended,
@@ -179,7 +188,8 @@ std::function<absl::Status(const Output&)> AddContingencyCommand(
   declare->add_option("--reason", f->reason, "why, without personal data")
       ->required();
   declare->add_option("--start", f->start, "from (RFC 3339; default now)");
-  declare->add_option("--sign-key", f->sign_key, "your organisation's .sign.key")
+  declare
+      ->add_option("--sign-key", f->sign_key, "your organisation's .sign.key")
       ->required();
   end->add_option("ID", f->id, "the contingency's id (contingency list)")
       ->required();

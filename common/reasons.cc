@@ -199,11 +199,11 @@ constexpr ReasonInfo kReasons[] = {
     {"CASE_NOT_FOUND",
      {kNotFound},
      "No message of this case has passed your node; check the case reference."},
+    {"CASE_REF_MISSING", {kInvalidArgument}, "Give the case reference."},
     {"CASE_RULES_OFF",
      {kFailedPrecondition},
      "This node keeps no case rules (case_rules.enforce is off), so case "
      "deadlines and contingencies do not apply here; ask its operator."},
-    {"CASE_REF_MISSING", {kInvalidArgument}, "Give the case reference."},
     {"CERT_EXPIRED",
      {kUnauthenticated},
      "The client certificate has expired; get a new one signed "

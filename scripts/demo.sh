@@ -424,7 +424,9 @@ d["valid_until"] = (datetime.datetime.now(datetime.timezone.utc) +
                     datetime.timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
 d["policy"] = {"version": 2, "pairs": {"IT>NG": {"referral_ack": "4s"}},
                "countries": {"NG": {"arrival_confirmation": "24h"}},
-               "max_retention_seconds": 1209600}
+               "max_retention_seconds": 1209600,
+               "contingency": {"failed_link": "pause",
+                               "deadline_extension_seconds": 86400}}
 json.dump(d, open("directory-2.json", "w"), indent=1)
 PY
 "$trmctl" directory sign --in directory-2.json --authority-key keys/authority.sign.key \
@@ -449,6 +451,19 @@ for o in bg-nrm ng-naptip it-nrm; do
   as $o stats --from "$month" --to "$month" --export "$(node_of $o).stats" >/dev/null
 done
 show "$trmctl" stats aggregate bg.stats ng.stats it.stats "${trust[@]}" | sed -n '1,19p'
+echo "-- a crisis in Nigeria: BG's coordinator declares a contingency, signed with its key. BG"
+echo "   audits it and carries it to NG and IT; while it holds, deadlines on routes to NG pass"
+echo "   the policy's 24 h later, and a deadline owed across a failed link pauses:"
+echo "\$ trmctl contingency declare --from bg-nrm@bg --country NG --reason ... --sign-key keys/bg-nrm.sign.key"
+as bg-nrm --json contingency declare --from bg-nrm@bg --country NG \
+  --reason "flooding in Lagos: NAPTIP offices closed for a week" \
+  --sign-key keys/bg-nrm.sign.key >contingency.json
+cid=$(python3 -c 'import json; print(json.load(open("contingency.json"))["contingencies"][0]["id"])')
+for _ in $(seq 1 200); do grep -q "contingency $cid" it.log && break; sleep 0.1; done
+echo "\$ trmctl contingency list   (at IT, as it-nrm)"
+as it-nrm contingency list
+echo "\$ trmctl contingency end $cid --sign-key keys/bg-nrm.sign.key"
+as bg-nrm contingency end "$cid" --sign-key keys/bg-nrm.sign.key
 
 say "11. The auditor exports the case's trail from BG and verifies it offline"
 show "$trmctl" audit export --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \

@@ -33,8 +33,8 @@ absl::Status CheckShape(const v1::Contingency& c) {
                    "must be a country (--country NG) or a link between two "
                    "nodes (--link bg,ng), not both");
   }
-  if (link && (c.link_a().empty() || c.link_b().empty() ||
-               c.link_a() == c.link_b())) {
+  if (link &&
+      (c.link_a().empty() || c.link_b().empty() || c.link_a() == c.link_b())) {
     return Invalid("link", "must name two different nodes");
   }
   if (c.reason().empty() || c.reason().size() > 500) {
@@ -90,14 +90,12 @@ absl::StatusOr<v1::Contingency> VerifyContingency(
       c.declared_by(), s.key_id(), absl::FromUnixMillis(c.start_unix_ms()));
   if (!key.ok() || !key->Verify(AsBytes(SignatureInput(s.contingency())),
                                 AsBytes(s.signature()))) {
-    return Error(absl::StatusCode::kUnauthenticated,
-                 "CONTINGENCY_SIGNATURE_INVALID",
-                 absl::StrCat("the contingency is not signed by ",
-                              c.declared_by(), "'s key ",
-                              HexEncode(AsBytes(s.key_id())),
-                              key.ok() ? "" : ": " +
-                                                  std::string(
-                                                      key.status().message())));
+    return Error(
+        absl::StatusCode::kUnauthenticated, "CONTINGENCY_SIGNATURE_INVALID",
+        absl::StrCat(
+            "the contingency is not signed by ", c.declared_by(), "'s key ",
+            HexEncode(AsBytes(s.key_id())),
+            key.ok() ? "" : ": " + std::string(key.status().message())));
   }
   return c;
 }
@@ -112,12 +110,14 @@ bool Covers(const v1::Contingency& c, const Route& r) {
 
 bool HoldsAt(const v1::Contingency& c, absl::Time at) {
   const int64_t t = absl::ToUnixMillis(at);
-  return c.start_unix_ms() <= t && (c.end_unix_ms() == 0 || t < c.end_unix_ms());
+  return c.start_unix_ms() <= t &&
+         (c.end_unix_ms() == 0 || t < c.end_unix_ms());
 }
 
 std::string ScopeText(const v1::Contingency& c) {
-  return c.country().empty() ? absl::StrCat("link ", c.link_a(), "-", c.link_b())
-                             : absl::StrCat("country ", c.country());
+  return c.country().empty()
+             ? absl::StrCat("link ", c.link_a(), "-", c.link_b())
+             : absl::StrCat("country ", c.country());
 }
 
 }  // namespace trm::contingency

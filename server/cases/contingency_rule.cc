@@ -16,8 +16,9 @@ std::optional<Extension> ExtendForContingency(
     return std::nullopt;
   }
   for (const v1::Contingency& c : covering) {
-    const bool held = c.start_unix_ms() <= d.due_unix_ms() &&
-                      (c.end_unix_ms() == 0 || c.end_unix_ms() > d.set_unix_ms());
+    const bool held =
+        c.start_unix_ms() <= d.due_unix_ms() &&
+        (c.end_unix_ms() == 0 || c.end_unix_ms() > d.set_unix_ms());
     if (!held) continue;
     Extension out;
     out.replacement = d;
@@ -34,13 +35,13 @@ std::optional<Extension> ExtendForContingency(
     e.set_sender_org(d.waiting_org());
     e.set_recipient_org(d.responsible_org());
     e.set_peer_node(c.node());
-    e.set_detail(absl::StrCat(
-        v1::DeadlineKind_Name(d.kind()), " owed by ", d.responsible_org(),
-        " to ", d.waiting_org(), " extended by ",
-        absl::FormatDuration(extension), " to ",
-        IsoSeconds(out.replacement.due_unix_ms()), " under contingency ",
-        HexEncode(AsBytes(c.id())), " (", contingency::ScopeText(c),
-        ", declared by ", c.declared_by(), ")"));
+    e.set_detail(absl::StrCat(v1::DeadlineKind_Name(d.kind()), " owed by ",
+                              d.responsible_org(), " to ", d.waiting_org(),
+                              " extended by ", absl::FormatDuration(extension),
+                              " to ", IsoSeconds(out.replacement.due_unix_ms()),
+                              " under contingency ", HexEncode(AsBytes(c.id())),
+                              " (", contingency::ScopeText(c), ", declared by ",
+                              c.declared_by(), ")"));
     return out;
   }
   return std::nullopt;

@@ -42,14 +42,15 @@ absl::Status ContingencyBook::Keep(const v1::SignedContingency& s,
   e.set_time_unix_ms(absl::ToUnixMillis(clock_.Now()));
   e.set_sender_org(c.declared_by());
   e.set_peer_node(from_peer);
-  const crypto::Sha256Digest digest = crypto::Sha256({AsBytes(s.SerializeAsString())});
+  const crypto::Sha256Digest digest =
+      crypto::Sha256({AsBytes(s.SerializeAsString())});
   e.set_evidence_sha256(digest.data(), digest.size());
   e.set_detail(absl::StrCat(
       "contingency ", HexEncode(AsBytes(c.id())), " for the ", ScopeText(c),
       " by ", c.declared_by(), " of node ", c.node(), ", from ",
       IsoSeconds(c.start_unix_ms()),
-      ended ? absl::StrCat(" to ", IsoSeconds(c.end_unix_ms())) : "",
-      ": ", c.reason()));
+      ended ? absl::StrCat(" to ", IsoSeconds(c.end_unix_ms())) : "", ": ",
+      c.reason()));
   ASSIGN_OR_RETURN(bool kept, store_.PutContingency(s, c, e));
   if (!kept) return absl::OkStatus();
   log::Warn(ended ? "contingency.ended" : "contingency.declared", e.detail(),
@@ -77,8 +78,7 @@ absl::StatusOr<v1::ContingencyList> ContingencyBook::Declare(
     return Error(absl::StatusCode::kPermissionDenied, "CONTINGENCY_INVALID",
                  absl::StrCat("the declaration is ", c.declared_by(),
                               "'s of node ", c.node(), "; ", caller_org,
-                              " declares its own, at its own node ",
-                              node_id_));
+                              " declares its own, at its own node ", node_id_));
   }
   if (c.end_unix_ms() != 0) {
     absl::MutexLock lock(&mu_);
@@ -133,7 +133,8 @@ std::vector<v1::SignedContingency> ContingencyBook::ToCarry() {
   for (const Known& k : known_) {
     if (out.size() == kMaxCarried) break;
     if (k.contingency.node() != node_id_) continue;
-    if (k.contingency.end_unix_ms() != 0 && k.contingency.end_unix_ms() < since) {
+    if (k.contingency.end_unix_ms() != 0 &&
+        k.contingency.end_unix_ms() < since) {
       continue;
     }
     out.push_back(k.signed_contingency);

@@ -70,8 +70,8 @@ TEST_F(DeclarationTest, ACoordinatorsDeclarationVerifiesAndNothingElseDoes) {
   EXPECT_EQ(ErrorReason(VerifyContingency(altered, *dir_).status()),
             "CONTINGENCY_SIGNATURE_INVALID");
   // Signed with another organisation's key.
-  EXPECT_EQ(ErrorReason(VerifyContingency(*SignContingency(ForNigeria(), ngo_key_),
-                                          *dir_)
+  EXPECT_EQ(ErrorReason(VerifyContingency(
+                            *SignContingency(ForNigeria(), ngo_key_), *dir_)
                             .status()),
             "CONTINGENCY_SIGNATURE_INVALID");
   // Declared by an NGO, with its own key.
@@ -85,9 +85,9 @@ TEST_F(DeclarationTest, ACoordinatorsDeclarationVerifiesAndNothingElseDoes) {
   // A coordinator claiming another node.
   v1::Contingency elsewhere = ForNigeria();
   elsewhere.set_node("ng");
-  EXPECT_EQ(ErrorReason(VerifyContingency(*SignContingency(elsewhere, nrm_key_),
-                                          *dir_)
-                            .status()),
+  EXPECT_EQ(ErrorReason(
+                VerifyContingency(*SignContingency(elsewhere, nrm_key_), *dir_)
+                    .status()),
             "CONTINGENCY_INVALID");
 }
 
