@@ -132,7 +132,8 @@ class RelayTest : public ::testing::Test {
                    const std::string& to_org, const std::string& to_node,
                    const Keys& signer, const std::string& id = "",
                    const std::string& case_ref = "BG-1",
-                   const Keys* sealed_to = nullptr) {
+                   const Keys* sealed_to = nullptr,
+                   absl::Duration lifetime = absl::Hours(1)) {
     v1::Header h;
     h.set_schema_version(1);
     h.set_message_id(id.empty() ? envelope::NewMessageId() : id);
@@ -143,7 +144,8 @@ class RelayTest : public ::testing::Test {
     h.set_recipient_org(to_org);
     h.set_recipient_node(to_node);
     h.set_created_unix_ms(absl::ToUnixMillis(clock_.Now()));
-    h.set_expires_unix_ms(h.created_unix_ms() + 3600 * 1000);
+    h.set_expires_unix_ms(h.created_unix_ms() +
+                          absl::ToInt64Milliseconds(lifetime));
     auto env = envelope::Seal(
         h, AsBytes(std::string("payload")), signer.sign,
         (sealed_to == nullptr ? naptip_ : *sealed_to).enc.public_key());
@@ -151,20 +153,25 @@ class RelayTest : public ::testing::Test {
     return env->SerializeAsString();
   }
   std::string ToNg() { return Seal("bg-ngo", "bg", "ng-naptip", "ng", ngo_); }
-  // Queues `wire` at BG for NG, as the BG mailbox would.
+  // Queues `wire` at BG for NG, as the BG mailbox would (or at `node` for
+  // `peer`).
   std::string QueueAtBg(const std::string& wire) {
+    return QueueAt(*bg_, "ng", wire);
+  }
+  std::string QueueAt(Node& node, const std::string& peer,
+                      const std::string& wire) {
     auto parsed = envelope::ParsedEnvelope::Parse(wire, envelope::Limits());
     storage::AcceptRequest r;
     r.message_id = parsed->header().message_id();
-    r.sender_org = "bg-ngo";
-    r.recipient_org = "ng-naptip";
-    r.queue = storage::OutboundQueue("ng");
+    r.sender_org = parsed->header().sender_org();
+    r.recipient_org = parsed->header().recipient_org();
+    r.queue = storage::OutboundQueue(peer);
     r.envelope = wire;
     auto d = crypto::Sha256({AsBytes(wire)});
     r.envelope_sha256.assign(d.begin(), d.end());
     r.expires_unix_ms = parsed->header().expires_unix_ms();
     r.now_unix_ms = absl::ToUnixMillis(clock_.Now());
-    EXPECT_TRUE(bg_->store.Accept(r).ok());
+    EXPECT_TRUE(node.store.Accept(r).ok());
     return r.message_id;
   }
 
@@ -650,6 +657,91 @@ TEST_F(RelayTest, NoticesAreCheckedAtTheOrigin) {
   EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::RELAYED) << "unchanged";
   EXPECT_EQ(reason("ng", good), "");
   EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::DELIVERED);
+}
+
+// A ten-day outage of the link between BG and NG, with messages waiting in
+// both directions (30-day lifetimes), on the simulated clock: nothing is
+// relayed while it lasts, nothing expires that had time left, the
+// breaker keeps the attempts few, and once the link is back every message
+// arrives once, in order. A message whose own lifetime ran out during the
+// outage is a dead letter at its origin, said so, not lost.
+TEST_F(RelayTest, ATenDayOutageInBothDirectionsLosesAndRepeatsNothing) {
+  RelayReceiverOptions ro;
+  ro.node_id = "bg";
+  RelayReceiver at_bg(ro, bg_->registry, bg_->store, bg_->signer, clock_);
+  FakeTransport ng_to_bg(at_bg, "ng");
+  RelayPolicy policy;
+  policy.batch = 4;
+  policy.max_backoff = absl::Minutes(5);
+  policy.breaker_open = absl::Minutes(10);
+  RelayDispatcher from_ng("bg", policy, ng_->store, ng_->registry, ng_->signer,
+                          ng_to_bg, clock_, [this] { return random_; });
+  transport_->down = true;
+  ng_to_bg.down = true;
+  const absl::Time start = clock_.Now();
+  std::vector<std::string> to_ng, to_bg;
+  std::string short_lived;
+  absl::Time bg_next = start, ng_next = start;
+  for (int day = 0; day < 10; ++day) {
+    to_ng.push_back(QueueAtBg(Seal("bg-ngo", "bg", "ng-naptip", "ng", ngo_, "",
+                                   "BG-1", nullptr, absl::Hours(24 * 30))));
+    to_bg.push_back(QueueAt(*ng_, "bg",
+                            Seal("ng-naptip", "ng", "bg-ngo", "bg", naptip_, "",
+                                 "BG-1", &ngo_, absl::Hours(24 * 30))));
+    if (day == 2) {
+      short_lived = QueueAtBg(Seal("bg-ngo", "bg", "ng-naptip", "ng", ngo_, "",
+                                   "BG-2", nullptr, absl::Hours(24)));
+    }
+    for (int step = 0; step < 24 * 12; ++step) {  // every 5 minutes
+      clock_.Advance(absl::Minutes(5));
+      // As the relay runner does: each dispatcher when it said it is due.
+      if (clock_.Now() >= bg_next) bg_next = dispatcher_->Step();
+      if (clock_.Now() >= ng_next) ng_next = from_ng.Step();
+      ASSERT_TRUE(
+          bg_->store.ExpireDue(absl::ToUnixMillis(clock_.Now()), 100).ok());
+      ASSERT_TRUE(
+          ng_->store.ExpireDue(absl::ToUnixMillis(clock_.Now()), 100).ok());
+    }
+  }
+  EXPECT_GE(clock_.Now() - start, absl::Hours(240));
+  for (const std::string& id : to_ng) {
+    EXPECT_EQ(bg_->store.GetStatus(id)->state(), v1::ACCEPTED) << "waits at BG";
+  }
+  for (const std::string& id : to_bg) {
+    EXPECT_EQ(ng_->store.GetStatus(id)->state(), v1::ACCEPTED) << "waits at NG";
+  }
+  EXPECT_EQ(bg_->store.GetStatus(short_lived)->state(), v1::EXPIRED)
+      << "its own lifetime ran out: a dead letter at its origin";
+  EXPECT_TRUE(bg_->store.GetDeadLetter(short_lived).ok());
+  // NG tried for ten days at about one try per breaker period (10 min),
+  // not one per step, and kept trying.
+  EXPECT_LT(ng_to_bg.calls, 10 * 24 * 6 + 50);
+  EXPECT_GT(ng_to_bg.calls, 10 * 24 * 3);
+  EXPECT_EQ(dispatcher_->state().failing_since, start + absl::Minutes(5));
+
+  transport_->down = false;
+  ng_to_bg.down = false;
+  for (int step = 0; step < 12 * 4; ++step) {  // four hours
+    clock_.Advance(absl::Minutes(5));
+    while (dispatcher_->Step() <= clock_.Now() &&
+           *bg_->store.QueueDepth(">ng") > 0) {
+    }
+    while (from_ng.Step() <= clock_.Now() &&
+           *ng_->store.QueueDepth(">bg") > 0) {
+    }
+  }
+  auto at_ng = ng_->store.ReadQueue("ng-naptip", 0, 100);
+  auto at_bg_queue = bg_->store.ReadQueue("bg-ngo", 0, 100);
+  ASSERT_TRUE(at_ng.ok() && at_bg_queue.ok());
+  ASSERT_EQ(at_ng->size(), to_ng.size()) << "each once, the expired one not";
+  ASSERT_EQ(at_bg_queue->size(), to_bg.size());
+  for (size_t i = 0; i < to_ng.size(); ++i) {
+    EXPECT_EQ((*at_ng)[i].message_id, to_ng[i]) << "in order";
+    EXPECT_EQ((*at_bg_queue)[i].message_id, to_bg[i]);
+    EXPECT_EQ(bg_->store.GetStatus(to_ng[i])->state(), v1::RELAYED);
+    EXPECT_EQ(ng_->store.GetStatus(to_bg[i])->state(), v1::RELAYED);
+  }
+  EXPECT_EQ(dispatcher_->state().consecutive_failures, 0);
 }
 
 }  // namespace
