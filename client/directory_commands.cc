@@ -184,14 +184,20 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
     policy->set_statistics_min_cell(static_cast<uint32_t>(min_cell));
     if (p.Has("contingency")) {
       ASSIGN_OR_RETURN(Reader c, p.Object("contingency"));
-      RETURN_IF_ERROR(c.Keys({"failed_link", "deadline_extension_seconds"}));
-      uint64_t extension = 0;
-      RETURN_IF_ERROR(c.UInt("deadline_extension_seconds", &extension));
-      if (extension > 90 * 24 * 3600) {
-        return Bad(c.Path("deadline_extension_seconds"),
-                   "must be at most 90 days (7776000)");
+      RETURN_IF_ERROR(c.Keys({"failed_link", "deadline_extension_seconds",
+                              "lifetime_extension_seconds"}));
+      for (auto [key, set] :
+           {std::pair{"deadline_extension_seconds",
+                      &v1::ContingencyRules::set_deadline_extension_seconds},
+            std::pair{"lifetime_extension_seconds",
+                      &v1::ContingencyRules::set_lifetime_extension_seconds}}) {
+        uint64_t seconds = 0;
+        RETURN_IF_ERROR(c.UInt(key, &seconds));
+        if (seconds > 90 * 24 * 3600) {
+          return Bad(c.Path(key), "must be at most 90 days (7776000)");
+        }
+        (policy->mutable_contingency()->*set)(seconds);
       }
-      policy->mutable_contingency()->set_deadline_extension_seconds(extension);
       ASSIGN_OR_RETURN(std::string rule, c.Str("failed_link", false));
       if (!rule.empty()) {
         std::optional<v1::FailedLinkRule> parsed =
@@ -313,6 +319,10 @@ json DirectoryToJson(const v1::Directory& d) {
     if (d.policy().contingency().deadline_extension_seconds() != 0) {
       p["contingency"]["deadline_extension_seconds"] =
           d.policy().contingency().deadline_extension_seconds();
+    }
+    if (d.policy().contingency().lifetime_extension_seconds() != 0) {
+      p["contingency"]["lifetime_extension_seconds"] =
+          d.policy().contingency().lifetime_extension_seconds();
     }
     j["policy"] = p;
   }

@@ -285,6 +285,14 @@ int Run(const Flags& flags) {
       cfg->require_signed_acknowledgements;
   const cases::PolicyBook policy_book(cfg->case_policies);
   if (cfg->case_rules) options.case_policies = &policy_book;
+  // Contingencies declared by the coordinators (docs/workflow.md), with
+  // the case rules only.
+  std::unique_ptr<contingency::ContingencyBook> contingencies;
+  if (cfg->case_rules) {
+    contingencies = std::make_unique<contingency::ContingencyBook>(
+        **store, registry, SystemClock::Get(), cfg->node_id);
+  }
+  options.contingencies = contingencies.get();
   options.verify_signatures = !flags.no_verify_signatures;
   options.disk_guard = &disk_guard;
   options.refusal_records_per_second =
@@ -299,14 +307,7 @@ int Run(const Flags& flags) {
                            SystemClock::Get());
   cases::DeadlineScheduler deadlines(**store, registry, *node_key,
                                      SystemClock::Get(), cfg->node_id);
-  // Contingencies declared by the coordinators (docs/workflow.md), with
-  // the case rules only.
-  std::unique_ptr<contingency::ContingencyBook> contingencies;
-  if (cfg->case_rules) {
-    contingencies = std::make_unique<contingency::ContingencyBook>(
-        **store, registry, SystemClock::Get(), cfg->node_id);
-    deadlines.set_contingencies(contingencies.get());
-  }
+  deadlines.set_contingencies(contingencies.get());
   // Who calls: the client certificate with TLS, a token in development.
   std::shared_ptr<grpc::ServerCredentials> credentials;
   std::unique_ptr<auth::CertVerifier> verifier;
@@ -379,6 +380,7 @@ int Run(const Flags& flags) {
     ro.max_clock_skew = options.max_clock_skew;
     ro.max_message_lifetime = options.max_message_lifetime;
     ro.case_policies = options.case_policies;
+    ro.contingencies = options.contingencies;
     ro.disk_guard = &disk_guard;
     ro.arrivals = &mailbox.arrivals();
     receiver = std::make_unique<federation::RelayReceiver>(

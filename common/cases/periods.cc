@@ -478,17 +478,22 @@ std::vector<std::string> DiffPolicy(const v1::FederationPolicy& a,
                                FailedLinkRuleName(a.contingency()), " -> ",
                                FailedLinkRuleName(b.contingency())));
   }
-  if (a.contingency().deadline_extension_seconds() !=
-      b.contingency().deadline_extension_seconds()) {
+  for (auto [name, x, y] :
+       {std::tuple{"deadline_extension",
+                   a.contingency().deadline_extension_seconds(),
+                   b.contingency().deadline_extension_seconds()},
+        std::tuple{"lifetime_extension",
+                   a.contingency().lifetime_extension_seconds(),
+                   b.contingency().lifetime_extension_seconds()}}) {
+    if (x == y) continue;
+    // (A structured binding is not captured: clang 15 refuses it.)
     auto s = [](uint64_t v) {
       return v == 0
                  ? std::string("(none)")
                  : absl::FormatDuration(absl::Seconds(static_cast<int64_t>(v)));
     };
     out.push_back(
-        absl::StrCat("~ policy contingency.deadline_extension: ",
-                     s(a.contingency().deadline_extension_seconds()), " -> ",
-                     s(b.contingency().deadline_extension_seconds())));
+        absl::StrCat("~ policy contingency.", name, ": ", s(x), " -> ", s(y)));
   }
   if (a.statistics_min_cell() != b.statistics_min_cell()) {
     auto k = [](uint32_t v) {

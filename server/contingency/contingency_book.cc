@@ -152,6 +152,27 @@ std::vector<v1::Contingency> ContingencyBook::Covering(const Route& route) {
   return out;
 }
 
+absl::Duration ContingencyBook::MaxLifetime(const directory::Directory& dir,
+                                            const std::string& from,
+                                            const std::string& to,
+                                            absl::Duration base) {
+  const uint64_t extension =
+      dir.doc().policy().contingency().lifetime_extension_seconds();
+  if (extension == 0) return base;
+  auto country = [&](const std::string& node) {
+    const v1::DirectoryNode* n = dir.FindNode(node);
+    return n == nullptr || n->country().empty() ? node : n->country();
+  };
+  const absl::Time now = clock_.Now();
+  for (const v1::Contingency& c :
+       Covering(Route{from, country(from), to, country(to)})) {
+    if (HoldsAt(c, now)) {
+      return base + absl::Seconds(static_cast<int64_t>(extension));
+    }
+  }
+  return base;
+}
+
 absl::StatusOr<std::vector<std::string>> ContingencyBook::Deferred(
     const std::string& id) {
   std::vector<std::string> out;

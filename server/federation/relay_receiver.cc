@@ -39,9 +39,14 @@ absl::StatusOr<storage::AcceptRequest> RelayReceiver::Check(
   ASSIGN_OR_RETURN(envelope::ParsedEnvelope parsed,
                    envelope::ParsedEnvelope::Parse(bytes, options_.limits));
   const v1::Header& h = parsed.header();
-  RETURN_IF_ERROR(envelope::CheckTimes(
-      h, now, options_.max_clock_skew,
-      dir.MaxMessageLifetime(options_.max_message_lifetime)));
+  absl::Duration lifetime =
+      dir.MaxMessageLifetime(options_.max_message_lifetime);
+  if (options_.contingencies != nullptr) {
+    lifetime = options_.contingencies->MaxLifetime(dir, peer, options_.node_id,
+                                                   lifetime);
+  }
+  RETURN_IF_ERROR(
+      envelope::CheckTimes(h, now, options_.max_clock_skew, lifetime));
   if (h.type() == v1::DEADLINE_NOTICE) {
     // A node notifies its own organisations only (docs/workflow.md).
     return Error(StatusCode::kPermissionDenied, "RESERVED_TYPE",

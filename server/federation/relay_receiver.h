@@ -36,6 +36,7 @@
 #include "common/envelope/envelope.h"
 #include "server/audit/audit_api.h"
 #include "server/cases/policy_book.h"
+#include "server/contingency/contingency_book.h"
 #include "server/mailbox/arrivals.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
@@ -52,6 +53,8 @@ struct RelayReceiverOptions {
   absl::Duration max_message_lifetime = absl::Hours(24 * 30);
   // The TRM case rules, applied by this node too, or null.
   const cases::PolicyBook* case_policies = nullptr;
+  // As MailboxOptions::contingencies.
+  contingency::ContingencyBook* contingencies = nullptr;
   // While the disk-free alarm is raised, relayed envelopes are refused
   // (STORE_DISK_LOW, retried by the peer); path notices are still taken.
   storage::DiskGuard* disk_guard = nullptr;

@@ -197,9 +197,14 @@ absl::StatusOr<storage::AcceptRequest> Mailbox::CheckEnvelope(
   const directory::Directory& dir = *sender.directory;
   const v1::Header& h = parsed.header();
   // 2. Times.
-  RETURN_IF_ERROR(envelope::CheckTimes(
-      h, now, options_.max_clock_skew,
-      dir.MaxMessageLifetime(options_.max_message_lifetime)));
+  absl::Duration lifetime =
+      dir.MaxMessageLifetime(options_.max_message_lifetime);
+  if (options_.contingencies != nullptr) {
+    lifetime = options_.contingencies->MaxLifetime(
+        dir, options_.node_id, h.recipient_node(), lifetime);
+  }
+  RETURN_IF_ERROR(
+      envelope::CheckTimes(h, now, options_.max_clock_skew, lifetime));
   // 3. Only as yourself, and never as the node.
   if (h.type() == v1::DEADLINE_NOTICE) {
     return Error(StatusCode::kPermissionDenied, "RESERVED_TYPE",

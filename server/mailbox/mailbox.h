@@ -38,6 +38,7 @@
 #include "common/clock.h"
 #include "common/envelope/envelope.h"
 #include "server/cases/policy_book.h"
+#include "server/contingency/contingency_book.h"
 #include "server/mailbox/arrivals.h"
 #include "server/mailbox/org_registry.h"
 #include "server/receipts/receipt_signer.h"
@@ -65,6 +66,9 @@ struct MailboxOptions {
   bool require_signed_acknowledgements = true;
   // The TRM case rules (server/cases), or null to leave them off.
   const cases::PolicyBook* case_policies = nullptr;
+  // Declared contingencies: a message on a route one holds for may live
+  // the policy's lifetime_extension_seconds longer (null: none).
+  contingency::ContingencyBook* contingencies = nullptr;
   // Check each submitted envelope's Ed25519 signature. Off only to measure
   // what verification costs (trm-broker --no-verify-signatures, benchmarks
   // only): the key the envelope names is still looked up.

@@ -278,9 +278,14 @@ check "the audit trail has the pause and the resumption" 0 $?
 # reaches the peers.
 v5='{"version": 5, "periods": {"referral_ack": "48h"},
      "pairs": {"BG>NG": {"referral_ack": "8s"}}, "statistics_min_cell": 3,
-     "contingency": {"failed_link": "pause", "deadline_extension_seconds": 3600}}'
+     "contingency": {"failed_link": "pause", "deadline_extension_seconds": 3600,
+                     "lifetime_extension_seconds": 2592000}}'
 sign_policy_until 8 31536000 "$v5"
 for n in bg ng; do wait_log "$n loads policy 5" $n.log "federation policy version 5"; done
+send bg-ngo ng-naptip BG-P-31 consent-record --consent C-BG-P-31 --outcome consent-granted \
+  --expires-in 1000h
+check "without a contingency a 1000 h lifetime is refused" 1 $?
+contains "as too far" EXPIRY_TOO_FAR out
 as bg-ngo contingency declare --from bg-ngo@bg --country NG --reason "test" \
   --sign-key keys/bg-ngo.sign.key >out 2>&1
 check "an NGO may not declare a contingency" 1 $?
@@ -292,6 +297,14 @@ cid=$(python3 -c 'import json; print(json.load(open("decl.json"))["contingencies
 wait_log "BG logs it" bg.log "contingency $cid for the country NG by bg-nrm of node bg"
 wait_log "NG has it from BG" ng.log "contingency $cid for the country NG"
 wait_log "IT has it from BG" it.log "contingency $cid for the country NG"
+send bg-ngo ng-naptip BG-P-31 consent-record --consent C-BG-P-31 --outcome consent-granted \
+  --expires-in 1000h
+check "while it holds, a message to NG may live the policy's 30 days longer" 0 $?
+mid=$(sed -n 's/^sent CONSENT_RECORD \([0-9a-f]*\): .*/\1/p' out | head -1)
+for _ in $(seq 1 "$(polls 100)"); do
+  as bg-ngo status "$mid" >st.out 2>&1; grep -q "RELAYED\|DELIVERED\|ACKNOWLEDGED" st.out && break; sleep 0.1
+done
+contains "and NG takes it too" "RELAYED\|DELIVERED\|ACKNOWLEDGED" st.out
 as ng-naptip contingency list >out 2>&1
 contains "NG lists it as holding" "$cid  country NG  HOLDS .*by bg-nrm@bg: flooding in Lagos" out
 refer bg-ngo ng-naptip BG-P-30
@@ -305,6 +318,9 @@ as bg-nrm contingency end "$cid" --sign-key keys/bg-nrm.sign.key >end.out 2>&1
 check "BG's coordinator ends it" 0 $?
 contains "the end lists what was deferred" "BG-P-30 REFERRAL_ACK_DUE owed by ng-naptip to bg-ngo, due .* (extended by 1h)" end.out
 wait_log "NG learns the end" ng.log "contingency $cid for the country NG .* to 20"
+send bg-ngo ng-naptip BG-P-32 consent-record --consent C-BG-P-32 --outcome consent-granted \
+  --expires-in 1000h
+check "once it ended, the usual lifetime again" 1 $?
 "$TRMCTL" audit trail --node "127.0.0.1:$ng_port" --ca pki/ca.crt --cert pki/auditor-grevio.crt \
   --key pki/auditor-grevio.key --directory directory.signed --authority-pub keys/authority.sign.pub \
   --kind CONTINGENCY_DECLARED >trail.out 2>&1
