@@ -195,7 +195,7 @@ std::function<absl::Status(const Output&)> AddContingencyCommand(
       ->required();
   end->add_option("--sign-key", f->sign_key, "your organisation's .sign.key")
       ->required();
-  return [f, cmd, declare, end, list](const Output& out) -> absl::Status {
+  return [f, cmd, declare, end](const Output& out) -> absl::Status {
     if (!*cmd) return absl::OkStatus();
     if (*declare) return Declare(*f, out);
     if (*end) return End(*f, out);
