@@ -58,17 +58,22 @@ grpc::Status CaseService::GetStatistics(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+namespace {
+
+absl::Status RulesOff() {
+  return Error(absl::StatusCode::kFailedPrecondition, "CASE_RULES_OFF",
+               "this node keeps no case rules, so no contingency applies "
+               "here");
+}
+
+}  // namespace
+
 grpc::Status CaseService::DeclareContingency(grpc::ServerContext* ctx,
                                              const v1::SignedContingency* req,
                                              v1::ContingencyList* resp) {
   absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
   if (!org.ok()) return ToGrpcStatus(org.status());
-  if (book_ == nullptr) {
-    return ToGrpcStatus(Error(absl::StatusCode::kFailedPrecondition,
-                              "CASE_RULES_OFF",
-                              "this node keeps no case rules, so no "
-                              "contingency applies here"));
-  }
+  if (book_ == nullptr) return ToGrpcStatus(RulesOff());
   absl::StatusOr<v1::ContingencyList> list = book_->Declare(*org, *req);
   if (!list.ok()) return ToGrpcStatus(list.status());
   *resp = std::move(*list);
@@ -80,12 +85,7 @@ grpc::Status CaseService::ListContingencies(grpc::ServerContext* ctx,
                                             v1::ContingencyList* resp) {
   absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
   if (!org.ok()) return ToGrpcStatus(org.status());
-  if (book_ == nullptr) {
-    return ToGrpcStatus(Error(absl::StatusCode::kFailedPrecondition,
-                              "CASE_RULES_OFF",
-                              "this node keeps no case rules, so no "
-                              "contingency applies here"));
-  }
+  if (book_ == nullptr) return ToGrpcStatus(RulesOff());
   absl::StatusOr<v1::ContingencyList> list = book_->List();
   if (!list.ok()) return ToGrpcStatus(list.status());
   *resp = std::move(*list);

@@ -4,6 +4,7 @@
 #include "common/bytes.h"
 #include "common/contingency/declaration.h"
 #include "common/time_text.h"
+#include "server/cases/deadline_event.h"
 
 namespace trm::cases {
 
@@ -26,22 +27,15 @@ std::optional<Extension> ExtendForContingency(
                                     absl::ToInt64Milliseconds(extension));
     out.replacement.set_extended_by(c.id());
     out.replacement.set_extended_ms(absl::ToInt64Milliseconds(extension));
-    v1::AuditEvent& e = out.event;
-    e.set_kind(v1::DEADLINE_EXTENDED);
-    e.set_time_unix_ms(absl::ToUnixMillis(now));
-    e.set_case_ref(case_ref);
-    e.set_message_id(d.set_by_message_id());
-    e.set_message_type(d.set_by_type());
-    e.set_sender_org(d.waiting_org());
-    e.set_recipient_org(d.responsible_org());
-    e.set_peer_node(c.node());
-    e.set_detail(absl::StrCat(v1::DeadlineKind_Name(d.kind()), " owed by ",
-                              d.responsible_org(), " to ", d.waiting_org(),
-                              " extended by ", absl::FormatDuration(extension),
-                              " to ", IsoSeconds(out.replacement.due_unix_ms()),
-                              " under contingency ", HexEncode(AsBytes(c.id())),
-                              " (", contingency::ScopeText(c), ", declared by ",
-                              c.declared_by(), ")"));
+    out.event =
+        DeadlineEvent(v1::DEADLINE_EXTENDED, d, case_ref, c.node(), now);
+    out.event.set_detail(absl::StrCat(
+        v1::DeadlineKind_Name(d.kind()), " owed by ", d.responsible_org(),
+        " to ", d.waiting_org(), " extended by ",
+        absl::FormatDuration(extension), " to ",
+        IsoSeconds(out.replacement.due_unix_ms()), " under contingency ",
+        HexEncode(AsBytes(c.id())), " (", contingency::ScopeText(c),
+        ", declared by ", c.declared_by(), ")"));
     return out;
   }
   return std::nullopt;

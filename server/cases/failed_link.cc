@@ -4,24 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/time_text.h"
+#include "server/cases/deadline_event.h"
 
 namespace trm::cases {
 namespace {
-
-v1::AuditEvent EventOf(v1::AuditEventKind kind, const v1::Deadline& d,
-                       const std::string& case_ref, const std::string& node,
-                       absl::Time now) {
-  v1::AuditEvent e;
-  e.set_kind(kind);
-  e.set_time_unix_ms(absl::ToUnixMillis(now));
-  e.set_case_ref(case_ref);
-  e.set_message_id(d.set_by_message_id());
-  e.set_message_type(d.set_by_type());
-  e.set_sender_org(d.waiting_org());
-  e.set_recipient_org(d.responsible_org());
-  e.set_peer_node(node);
-  return e;
-}
 
 absl::Time Ms(int64_t unix_ms) { return absl::FromUnixMillis(unix_ms); }
 
@@ -60,8 +46,8 @@ LinkDecision DecideAcrossLink(const v1::Deadline& d,
     out.replacement.clear_paused_since_unix_ms();
     out.replacement.clear_paused_due_unix_ms();
     out.replacement.clear_unreachable_node();
-    v1::AuditEvent e =
-        EventOf(v1::DEADLINE_RESUMED, d, case_ref, d.unreachable_node(), now);
+    v1::AuditEvent e = DeadlineEvent(v1::DEADLINE_RESUMED, d, case_ref,
+                                     d.unreachable_node(), now);
     e.set_detail(absl::StrCat(
         kind, " owed by ", d.responsible_org(), " to ", d.waiting_org(),
         ": the link to node ", d.unreachable_node(), " is back after ",
@@ -88,7 +74,7 @@ LinkDecision DecideAcrossLink(const v1::Deadline& d,
     out.replacement.set_due_unix_ms(
         absl::ToUnixMillis(now + PausedRecheck(now - stopped)));
     v1::AuditEvent e =
-        EventOf(v1::DEADLINE_PAUSED, d, case_ref, owing_node, now);
+        DeadlineEvent(v1::DEADLINE_PAUSED, d, case_ref, owing_node, now);
     e.set_detail(absl::StrCat(
         kind, " owed by ", d.responsible_org(), " to ", d.waiting_org(),
         ", due ", IsoSeconds(Ms(d.due_unix_ms())), ": node ", owing_node,
