@@ -185,7 +185,29 @@ absl::StatusOr<v1::Directory> DirectoryFromJson(const json& j,
     if (p.Has("contingency")) {
       ASSIGN_OR_RETURN(Reader c, p.Object("contingency"));
       RETURN_IF_ERROR(c.Keys({"failed_link", "deadline_extension_seconds",
-                              "lifetime_extension_seconds"}));
+                              "lifetime_extension_seconds", "urgent_types"}));
+      ASSIGN_OR_RETURN(std::vector<Reader> urgent, c.List("urgent_types"));
+      for (size_t i = 0; i < urgent.size(); ++i) {
+        const nlohmann::json& v = urgent[i].value();
+        v1::MessageType t = v1::MESSAGE_TYPE_UNSPECIFIED;
+        const std::string where =
+            absl::StrCat(c.Path("urgent_types"), "[", i, "]");
+        if (!v.is_string() ||
+            !v1::MessageType_Parse(v.get<std::string>(), &t) ||
+            t == v1::MESSAGE_TYPE_UNSPECIFIED || t == v1::DEADLINE_NOTICE) {
+          return Bad(where,
+                     "give the name of a message type organisations send, "
+                     "such as \"RISK_FEEDBACK\" (docs/protocol.md, "
+                     "MessageType)");
+        }
+        for (int seen : policy->contingency().urgent_types()) {
+          if (seen == t) {
+            return Bad(where, absl::StrCat(v1::MessageType_Name(t),
+                                           " is listed twice"));
+          }
+        }
+        policy->mutable_contingency()->add_urgent_types(t);
+      }
       for (auto [key, set] :
            {std::pair{"deadline_extension_seconds",
                       &v1::ContingencyRules::set_deadline_extension_seconds},
@@ -323,6 +345,10 @@ json DirectoryToJson(const v1::Directory& d) {
     if (d.policy().contingency().lifetime_extension_seconds() != 0) {
       p["contingency"]["lifetime_extension_seconds"] =
           d.policy().contingency().lifetime_extension_seconds();
+    }
+    for (int t : d.policy().contingency().urgent_types()) {
+      p["contingency"]["urgent_types"].push_back(
+          v1::MessageType_Name(static_cast<v1::MessageType>(t)));
     }
     j["policy"] = p;
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
+
 namespace trm {
 namespace {
 
@@ -21,6 +23,8 @@ using absl::StatusCode::kUnimplemented;
 using absl::StatusCode::kUnknown;
 
 // Sorted by token (a test checks it); FindReason searches it by halves.
+// A refusal by a case rule says so first ("Case rule: ..."): the
+// statistics count those by rule (IsCaseRule).
 constexpr ReasonInfo kReasons[] = {
     {"ACKNOWLEDGEMENTS_MISMATCH",
      {kInvalidArgument},
@@ -724,6 +728,10 @@ const ReasonInfo* FindReason(absl::string_view token) {
 
 bool ReasonInfo::Allows(absl::StatusCode c) const {
   return std::find(codes.begin(), codes.end(), c) != codes.end();
+}
+
+bool IsCaseRule(const ReasonInfo& r) {
+  return absl::StartsWith(r.action, "Case rule:");
 }
 
 }  // namespace trm

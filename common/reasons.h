@@ -31,6 +31,10 @@ struct ReasonInfo {
 // Every token, in alphabetical order.
 absl::Span<const ReasonInfo> Reasons();
 
+// Whether `r` is a refusal by a case rule (docs/workflow.md): its action
+// begins "Case rule:".
+bool IsCaseRule(const ReasonInfo& r);
+
 // The entry of `token`, or nullptr.
 const ReasonInfo* FindReason(absl::string_view token);
 

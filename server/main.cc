@@ -436,6 +436,7 @@ int Run(const Flags& flags) {
   cases::CaseApi case_api(**store, registry,
                           cfg->case_rules ? &deadlines : nullptr,
                           SystemClock::Get());
+  case_api.set_audit_log((*store)->audit());
   cases::CaseService case_service(*authenticator, case_api, *node_key);
   case_service.set_contingencies(contingencies.get());
 

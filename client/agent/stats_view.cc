@@ -88,18 +88,27 @@ absl::StatusOr<nlohmann::json> StatsView(const v1::StatisticsReport& r) {
 
   const auto reports = FiguresOf(r, "monitoring_reports");
   const auto late = FiguresOf(r, "monitoring_reports_late");
+  const auto missing = FiguresOf(r, "monitoring_reports_missing");
   nlohmann::json monitoring = nlohmann::json::array();
   for (const std::string& route : r.routes()) {
-    auto rep = reports.find({route, "*"});
-    if (rep == reports.end() || rep->second->value() == 0) continue;
-    auto l = late.find({route, "*"});
-    monitoring.push_back(
-        {{"route", route},
-         {"reports", rep->second->value()},
-         {"reports_suppressed", rep->second->suppressed_cells()},
-         {"late", l == late.end() ? 0 : l->second->value()},
-         {"late_suppressed",
-          l == late.end() ? 0 : l->second->suppressed_cells()}});
+    // A published figure's value and its suppressed month cells.
+    auto of = [&route](const std::map<Key, const v1::StatisticsFigure*>& m) {
+      auto it = m.find({route, "*"});
+      return it == m.end()
+                 ? std::pair<uint64_t, uint32_t>{0, 0}
+                 : std::pair<uint64_t, uint32_t>{
+                       it->second->value(), it->second->suppressed_cells()};
+    };
+    const auto rep = of(reports), l = of(late), gone = of(missing);
+    // A route with reports only missing is drawn: that is what to see.
+    if (rep.first == 0 && gone.first == 0) continue;
+    monitoring.push_back({{"route", route},
+                          {"reports", rep.first},
+                          {"reports_suppressed", rep.second},
+                          {"late", l.first},
+                          {"late_suppressed", l.second},
+                          {"missing", gone.first},
+                          {"missing_suppressed", gone.second}});
   }
   out["charts"]["monitoring"] = monitoring;
   return out;

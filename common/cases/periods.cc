@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/directory/directory.h"
 #include "common/status.h"
 
@@ -494,6 +495,18 @@ std::vector<std::string> DiffPolicy(const v1::FederationPolicy& a,
     };
     out.push_back(
         absl::StrCat("~ policy contingency.", name, ": ", s(x), " -> ", s(y)));
+  }
+  auto urgent = [](const v1::ContingencyRules& r) {
+    std::vector<std::string> names;
+    for (int t : r.urgent_types()) {
+      names.push_back(v1::MessageType_Name(static_cast<v1::MessageType>(t)));
+    }
+    return names.empty() ? std::string("(none)") : absl::StrJoin(names, ",");
+  };
+  if (urgent(a.contingency()) != urgent(b.contingency())) {
+    out.push_back(absl::StrCat(
+        "~ policy contingency.urgent_types: ", urgent(a.contingency()), " -> ",
+        urgent(b.contingency())));
   }
   if (a.statistics_min_cell() != b.statistics_min_cell()) {
     auto k = [](uint32_t v) {

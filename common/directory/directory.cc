@@ -307,6 +307,14 @@ const v1::DirectoryAuditor* Directory::FindAuditor(
   return it == auditors_.end() ? nullptr : &doc_.auditors(it->second);
 }
 
+bool Directory::AuditorCovers(const std::string& id,
+                              const std::string& node) const {
+  const v1::DirectoryAuditor* a = FindAuditor(id);
+  return a != nullptr && (a->scope() == v1::AUDIT_ALL_NODES ||
+                          std::find(a->nodes().begin(), a->nodes().end(),
+                                    node) != a->nodes().end());
+}
+
 absl::StatusOr<Principal> Directory::FindByTlsIdentity(
     const std::string& uri) const {
   auto it = identities_.find(uri);

@@ -79,6 +79,8 @@ class Directory {
   const v1::DirectoryOrganisation* FindOrganisation(
       const std::string& id) const;
   const v1::DirectoryAuditor* FindAuditor(const std::string& id) const;
+  // Whether auditor `id` is listed and its scope covers node `node`.
+  bool AuditorCovers(const std::string& id, const std::string& node) const;
   // NOT_FOUND (UNKNOWN_IDENTITY) when no entry has this TLS identity.
   absl::StatusOr<Principal> FindByTlsIdentity(const std::string& uri) const;
 

@@ -68,12 +68,9 @@ v1::Proof ToProof(const std::vector<merkle::MerkleHash>& hashes) {
 absl::Status AuditApi::CheckAuditor(const directory::Principal& who) const {
   std::shared_ptr<const directory::Directory> dir = registry_.directory();
   if (who.kind == directory::PrincipalKind::kAuditor) {
-    const v1::DirectoryAuditor* a = dir->FindAuditor(who.id);
-    const bool in_scope =
-        a != nullptr && (a->scope() == v1::AUDIT_ALL_NODES ||
-                         std::find(a->nodes().begin(), a->nodes().end(),
-                                   registry_.node_id()) != a->nodes().end());
-    if (in_scope) return absl::OkStatus();
+    if (dir->AuditorCovers(who.id, registry_.node_id())) {
+      return absl::OkStatus();
+    }
     return Error(StatusCode::kPermissionDenied, "OUT_OF_SCOPE",
                  absl::StrCat("auditor '", who.id, "' may not audit node ",
                               registry_.node_id(),

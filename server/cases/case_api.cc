@@ -57,16 +57,25 @@ absl::StatusOr<v1::CaseView> CaseApi::GetCase(
 }
 
 absl::StatusOr<v1::StatisticsReport> CaseApi::Statistics(
-    const std::string& org, const v1::StatisticsRequest& req) const {
-  if (!registry_.IsCoordinator(org)) {
+    const directory::Principal& who, const v1::StatisticsRequest& req) const {
+  const std::shared_ptr<const directory::Directory> dir = registry_.directory();
+  if (who.kind == directory::PrincipalKind::kAuditor) {
+    if (!dir->AuditorCovers(who.id, registry_.node_id())) {
+      return Error(absl::StatusCode::kPermissionDenied, "OUT_OF_SCOPE",
+                   absl::StrCat("auditor '", who.id, "' may not audit node ",
+                                registry_.node_id(),
+                                " (its scope in the directory does not list "
+                                "it), so it may not read its statistics"));
+    }
+  } else if (who.kind != directory::PrincipalKind::kOrganisation ||
+             !registry_.IsCoordinator(who.id)) {
     return Error(
         absl::StatusCode::kPermissionDenied, "NOT_COORDINATOR",
-        absl::StrCat("'", org, "' is not the national coordinator of node ",
+        absl::StrCat("'", who.id, "' is not the national coordinator of node ",
                      registry_.node_id(),
-                     "; only the coordinator reads the node's "
-                     "statistics"));
+                     "; only the coordinator and the auditors in scope read "
+                     "the node's statistics"));
   }
-  const std::shared_ptr<const directory::Directory> dir = registry_.directory();
   stats::ReportSpec spec;
   ASSIGN_OR_RETURN(spec.from, stats::ParseMonth(req.from_month(), "from"));
   ASSIGN_OR_RETURN(spec.to, stats::ParseMonth(req.to_month(), "to"));
@@ -97,6 +106,33 @@ absl::StatusOr<v1::StatisticsReport> CaseApi::Statistics(
     cells.AddCase(rec, country_of);
     return absl::OkStatus();
   }));
+  if (audit_ != nullptr) {
+    // Refusals by case rule, from the audit log's index of refusals.
+    auto start_of = [](absl::CivilMonth m) {
+      return absl::ToUnixMillis(absl::FromCivil(m, absl::UTCTimeZone()));
+    };
+    v1::TrailQuery q;
+    q.set_kind(v1::MESSAGE_REJECTED);
+    q.set_from_unix_ms(start_of(spec.from));
+    q.set_to_unix_ms(start_of(spec.to + 1));
+    q.set_page_size(1000);
+    const uint64_t limit = audit_->Current().size;
+    for (;;) {
+      ASSIGN_OR_RETURN(storage::AuditPage page, audit_->Query(q, limit));
+      for (const storage::AuditEntry& e : page.entries) {
+        v1::AuditEvent event;
+        if (!event.ParseFromString(e.event)) {
+          return Error(absl::StatusCode::kDataLoss, "AUDIT_ENTRY_CORRUPT",
+                       absl::StrCat("audit entry ", e.index,
+                                    " does not parse; check the log with "
+                                    "trm-broker --verify-audit"));
+        }
+        cells.AddRefusal(event, country_of);
+      }
+      if (!page.more) break;
+      q.set_page_token(page.next);
+    }
+  }
   ASSIGN_OR_RETURN(v1::StatisticsReport report,
                    stats::BuildReport(cells, spec));
   report.set_node(registry_.node_id());

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "server/cases/deadline_scheduler.h"
 #include "server/mailbox/org_registry.h"
+#include "server/storage/audit_log.h"
 #include "server/storage/message_store.h"
 #include "trm/v1/case.pb.h"
 
@@ -35,14 +36,18 @@ class CaseApi {
       const std::string& org, size_t max,
       absl::Duration upcoming = absl::ZeroDuration()) const;
   // The mechanism statistics of the node's cases (server/stats), for the
-  // coordinator: every route from or to this node's country.
+  // node's coordinator and auditors whose scope covers the node: every
+  // route from or to this node's country.
   absl::StatusOr<v1::StatisticsReport> Statistics(
-      const std::string& org, const v1::StatisticsRequest& req) const;
+      const directory::Principal& who, const v1::StatisticsRequest& req) const;
+  // Where the statistics count refusals by case rule (null: not counted).
+  void set_audit_log(const storage::AuditLog* log) { audit_ = log; }
 
  private:
   storage::MessageStore& store_;
   const mailbox::OrgRegistry& registry_;
   const DeadlineScheduler* scheduler_;
+  const storage::AuditLog* audit_ = nullptr;
   const Clock& clock_;
 };
 

@@ -36,9 +36,9 @@ grpc::Status CaseService::ListOverdue(grpc::ServerContext* ctx,
 grpc::Status CaseService::ExportStatistics(grpc::ServerContext* ctx,
                                            const v1::StatisticsRequest* req,
                                            v1::SignedStatistics* resp) {
-  absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
-  if (!org.ok()) return ToGrpcStatus(org.status());
-  absl::StatusOr<v1::StatisticsReport> report = api_.Statistics(*org, *req);
+  absl::StatusOr<directory::Principal> who = auth_.Caller(*ctx);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  absl::StatusOr<v1::StatisticsReport> report = api_.Statistics(*who, *req);
   if (!report.ok()) return ToGrpcStatus(report.status());
   absl::StatusOr<v1::SignedStatistics> signed_report =
       stats::SignStatistics(*report, node_key_);
@@ -50,9 +50,9 @@ grpc::Status CaseService::ExportStatistics(grpc::ServerContext* ctx,
 grpc::Status CaseService::GetStatistics(grpc::ServerContext* ctx,
                                         const v1::StatisticsRequest* req,
                                         v1::StatisticsReport* resp) {
-  absl::StatusOr<std::string> org = auth_.Organisation(*ctx);
-  if (!org.ok()) return ToGrpcStatus(org.status());
-  absl::StatusOr<v1::StatisticsReport> report = api_.Statistics(*org, *req);
+  absl::StatusOr<directory::Principal> who = auth_.Caller(*ctx);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  absl::StatusOr<v1::StatisticsReport> report = api_.Statistics(*who, *req);
   if (!report.ok()) return ToGrpcStatus(report.status());
   *resp = std::move(*report);
   return grpc::Status::OK;

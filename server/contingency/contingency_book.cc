@@ -152,13 +152,8 @@ std::vector<v1::Contingency> ContingencyBook::Covering(const Route& route) {
   return out;
 }
 
-absl::Duration ContingencyBook::MaxLifetime(const directory::Directory& dir,
-                                            const std::string& from,
-                                            const std::string& to,
-                                            absl::Duration base) {
-  const uint64_t extension =
-      dir.doc().policy().contingency().lifetime_extension_seconds();
-  if (extension == 0) return base;
+bool ContingencyBook::HoldsNow(const directory::Directory& dir,
+                               const std::string& from, const std::string& to) {
   auto country = [&](const std::string& node) {
     const v1::DirectoryNode* n = dir.FindNode(node);
     return n == nullptr || n->country().empty() ? node : n->country();
@@ -166,11 +161,19 @@ absl::Duration ContingencyBook::MaxLifetime(const directory::Directory& dir,
   const absl::Time now = clock_.Now();
   for (const v1::Contingency& c :
        Covering(Route{from, country(from), to, country(to)})) {
-    if (HoldsAt(c, now)) {
-      return base + absl::Seconds(static_cast<int64_t>(extension));
-    }
+    if (HoldsAt(c, now)) return true;
   }
-  return base;
+  return false;
+}
+
+absl::Duration ContingencyBook::MaxLifetime(const directory::Directory& dir,
+                                            const std::string& from,
+                                            const std::string& to,
+                                            absl::Duration base) {
+  const uint64_t extension =
+      dir.doc().policy().contingency().lifetime_extension_seconds();
+  if (extension == 0 || !HoldsNow(dir, from, to)) return base;
+  return base + absl::Seconds(static_cast<int64_t>(extension));
 }
 
 absl::StatusOr<std::vector<std::string>> ContingencyBook::Deferred(

@@ -53,6 +53,10 @@ class ContingencyBook {
   // The known contingencies concerning `route` (held now or before).
   std::vector<v1::Contingency> Covering(const Route& route)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether a contingency holds now for the route between nodes `from` and
+  // `to` (each with its country in `dir`).
+  bool HoldsNow(const directory::Directory& dir, const std::string& from,
+                const std::string& to) ABSL_LOCKS_EXCLUDED(mu_);
   // The longest a message between nodes `from` and `to` may live now:
   // `base`, plus the policy's lifetime_extension_seconds while a
   // contingency holds for the route.

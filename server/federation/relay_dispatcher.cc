@@ -8,6 +8,7 @@
 #include "common/crypto/hash.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "server/federation/urgent_first.h"
 #include "server/receipts/receipt_signer.h"
 #include "trm/v1/receipt.pb.h"
 
@@ -107,6 +108,18 @@ absl::Status RelayDispatcher::CheckReceipt(
   return receipts::VerifyReceipt(receipt, key, verified);
 }
 
+std::vector<v1::MessageType> RelayDispatcher::UrgentTypesNow() const {
+  if (book_ == nullptr) return {};
+  const std::shared_ptr<const directory::Directory> dir = registry_.directory();
+  const auto& types = dir->doc().policy().contingency().urgent_types();
+  if (types.empty() || !book_->HoldsNow(*dir, registry_.node_id(), peer_)) {
+    return {};
+  }
+  std::vector<v1::MessageType> out;
+  for (int t : types) out.push_back(static_cast<v1::MessageType>(t));
+  return out;
+}
+
 absl::StatusOr<std::vector<v1::PathNotice>> RelayDispatcher::Notices(
     const std::vector<storage::PendingNotice>& pending) {
   std::vector<v1::PathNotice> out;
@@ -157,8 +170,16 @@ absl::Time RelayDispatcher::Step() {
       state_.breaker = PeerState::Breaker::kHalfOpen;  // one trial batch
     }
   }
-  absl::StatusOr<std::vector<storage::QueuedMessage>> page =
-      store_.ReadQueue(queue_, 0, policy_.batch);
+  const std::vector<v1::MessageType> urgent = UrgentTypesNow();
+  absl::StatusOr<std::vector<storage::QueuedMessage>> page = store_.ReadQueue(
+      queue_, 0,
+      urgent.empty() ? policy_.batch
+                     : std::max(policy_.batch, policy_.urgent_window));
+  size_t moved_ahead = 0;
+  if (page.ok() && !urgent.empty()) {
+    moved_ahead = UrgentFirst(*page, urgent);
+    if (page->size() > policy_.batch) page->resize(policy_.batch);
+  }
   absl::StatusOr<std::vector<storage::PendingNotice>> pending =
       page.ok() ? store_.ReadNotices(peer_, policy_.notices) : page.status();
   absl::StatusOr<std::vector<v1::PathNotice>> notices =
@@ -288,6 +309,15 @@ absl::Time RelayDispatcher::Step() {
     if (log::MessageLogging())
       log::Message("message.relayed", relayed[i].message_id,
                    {{"node", registry_.node_id()}, {"peer", peer_}});
+  }
+  if (moved_ahead > 0 && stored > 0) {
+    log::Info("relay.urgent_first",
+              absl::StrCat("a contingency holds for the route to node ", peer_,
+                           ": ", moved_ahead,
+                           " messages (urgent ones, with their cases' "
+                           "earlier ones) went before messages queued "
+                           "earlier"),
+              {{"peer", peer_}});
   }
   absl::MutexLock lock(&mu_);
   state_.relayed += stored;

@@ -9,7 +9,9 @@
 // a random time in [0, min(max_backoff, base_backoff * 2^failures)) (full
 // jitter) before the next try. After `breaker_failures` failures in a row
 // the circuit opens: no attempt for `breaker_open`, then one trial batch
-// (half-open). A permanent refusal (the peer says the message can never be
+// (half-open). While a contingency holds for the route to the peer, the
+// urgent protection messages the policy names go first (urgent_first.h).
+// A permanent refusal (the peer says the message can never be
 // stored: bad signature, unknown recipient, expired, ...) takes that message
 // out of the queue into the dead letters with state REJECTED and the peer's
 // reason, so one bad message cannot block the queue behind it. A message
@@ -28,6 +30,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -70,6 +73,9 @@ struct RelayPolicy {
   absl::Duration witness_interval = absl::Seconds(30);
   // One call to the peer (a batch and its answer) fails after this long.
   absl::Duration call_timeout = absl::Seconds(30);
+  // While a contingency with urgent types holds for the route: how far into
+  // the queue a batch looks for them (urgent_first.h).
+  size_t urgent_window = 4096;
 };
 
 // What an operator (and `trmctl node status`, later) sees of a peer link.
@@ -116,6 +122,9 @@ class RelayDispatcher {
   absl::Status CheckReceipt(const v1::Receipt& receipt, const std::string& id,
                             const std::string& envelope,
                             receipts::VerifiedBatches& verified) const;
+  // The policy's urgent types while a contingency holds for the route to
+  // the peer; none otherwise.
+  std::vector<v1::MessageType> UrgentTypesNow() const;
   // The notices waiting for the peer, with this node's signed receipts.
   absl::StatusOr<std::vector<v1::PathNotice>> Notices(
       const std::vector<storage::PendingNotice>& pending);

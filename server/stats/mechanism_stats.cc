@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/reasons.h"
 #include "common/status.h"
 
 namespace trm::stats {
@@ -69,17 +71,34 @@ int64_t Percentile(std::vector<int64_t> v, double p) {
   return v[std::max<size_t>(rank, 1) - 1];
 }
 
+std::string RefusalMeasure(absl::string_view token) {
+  return absl::AsciiStrToLower(absl::StrCat("refused_", token));
+}
+
 }  // namespace
 
 const std::vector<std::string>& Measures() {
-  static const std::vector<std::string> kMeasures = {
-      "referrals",           "referrals_accepted",
-      "referrals_declined",  "consents_granted",
-      "consents_withdrawn",  "risk_assessments",
-      "travel_arrangements", "returns_completed",
-      "monitoring_reports",  "monitoring_reports_late",
-      "deadlines_escalated", "erasure_notices",
-      "cases_closed"};
+  static const std::vector<std::string> kMeasures = [] {
+    std::vector<std::string> m = {"referrals",
+                                  "referrals_accepted",
+                                  "referrals_declined",
+                                  "consents_granted",
+                                  "consents_withdrawn",
+                                  "risk_assessments",
+                                  "travel_arrangements",
+                                  "travel_after_risk_assessment",
+                                  "returns_completed",
+                                  "monitoring_reports",
+                                  "monitoring_reports_late",
+                                  "monitoring_reports_missing",
+                                  "deadlines_escalated",
+                                  "erasure_notices",
+                                  "cases_closed"};
+    for (const ReasonInfo& r : Reasons()) {
+      if (IsCaseRule(r)) m.push_back(RefusalMeasure(r.token));
+    }
+    return m;
+  }();
   return kMeasures;
 }
 
@@ -105,7 +124,13 @@ void MonthCells::AddCase(
   // A deadline notice goes to several organisations: count it once.
   std::set<std::pair<uint32_t, int64_t>> notices;
   int64_t referral_ms = 0;
+  uint32_t last_risk = 0;  // the outcome of the latest risk assessment
   for (const v1::CaseStep& s : rec.steps()) {
+    if (s.type() == v1::RISK_ASSESSMENT) last_risk = s.outcome();
+    if (s.type() == v1::TRAVEL_ARRANGEMENT &&
+        last_risk == v1::RISK_ACCEPTABLE) {
+      Add("travel_after_risk_assessment", route, MonthOf(s.unix_ms()), 1);
+    }
     const std::string measure = MeasureOf(s);
     if (measure.empty()) continue;
     if (s.type() == v1::DEADLINE_NOTICE &&
@@ -120,6 +145,29 @@ void MonthCells::AddCase(
       referral_ms = 0;
     }
   }
+  // A report still missing: its deadline passed (and was escalated) and
+  // no report has come; counted in the month it was due.
+  for (const v1::Deadline& d : rec.deadlines()) {
+    if (d.kind() == v1::MONITORING_REPORT_DUE && d.escalated_unix_ms() != 0) {
+      Add("monitoring_reports_missing", route, MonthOf(d.due_unix_ms()), 1);
+    }
+  }
+}
+
+void MonthCells::AddRefusal(
+    const v1::AuditEvent& event,
+    const std::function<std::string(const std::string&)>& country_of) {
+  if (event.kind() != v1::MESSAGE_REJECTED) return;
+  const ReasonInfo* reason = FindReason(event.reason_code());
+  if (reason == nullptr || !IsCaseRule(*reason)) return;
+  auto country = [&](const std::string& org) {
+    std::string c = country_of(org);
+    return c.empty() ? std::string("??") : c;
+  };
+  Add(RefusalMeasure(reason->token),
+      absl::StrCat(country(event.sender_org()), ">",
+                   country(event.recipient_org())),
+      MonthOf(event.time_unix_ms()), 1);
 }
 
 void MonthCells::Add(const std::string& measure, const std::string& route,

@@ -31,11 +31,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "trm/v1/audit.pb.h"
 #include "trm/v1/case.pb.h"
 
 namespace trm::stats {
 
-// The measures, in the order of a report.
+// The measures, in the order of a report: the steps of cases, then one
+// per case rule, "refused_" + its reason token in lower case.
 const std::vector<std::string>& Measures();
 
 // The counts of one node's cases per (measure, route, month), and the
@@ -47,6 +49,13 @@ class MonthCells {
   // (`country_of` maps an organisation to its country; "" counts as "??").
   void AddCase(
       const v1::CaseRecord& rec,
+      const std::function<std::string(const std::string&)>& country_of);
+  // Adds a refusal by a case rule from the node's audit log (a
+  // MESSAGE_REJECTED event whose reason is a case rule; others are left
+  // out): measure "refused_" + the rule's token in lower case, on the route
+  // SENDER>RECIPIENT.
+  void AddRefusal(
+      const v1::AuditEvent& event,
       const std::function<std::string(const std::string&)>& country_of);
   // Adds `n` to a cell directly (tests).
   void Add(const std::string& measure, const std::string& route,

@@ -85,10 +85,15 @@ s["serial"] = 4
 s["policy"]["pairs"]["BG>NG"]["referral_ack"] = "48h"
 json.dump(s, open("spec4-same-version.json", "w"), indent=2)
 s["policy"]["version"] = 2
-s["policy"]["contingency"] = {"failed_link": "pause"}
+s["policy"]["contingency"] = {"failed_link": "pause",
+                              "urgent_types": ["RISK_FEEDBACK", "NON_DEPARTURE_NOTICE"]}
 json.dump(s, open("spec4.json", "w"), indent=2)
 s["policy"]["contingency"] = {"failed_link": "wait"}
 json.dump(s, open("bad-failed-link.json", "w"), indent=2)
+s["policy"]["contingency"] = {"urgent_types": ["RISK_FEEDBACK", "DEADLINE_NOTICE"]}
+json.dump(s, open("bad-urgent.json", "w"), indent=2)
+s["policy"]["contingency"] = {"urgent_types": ["RISK_FEEDBACK", "RISK_FEEDBACK"]}
+json.dump(s, open("twice-urgent.json", "w"), indent=2)
 s["policy"].pop("contingency")
 s["policy"]["pairs"]["BG>NG"]["reflection"] = "240h"
 json.dump(s, open("bad-reflection.json", "w"), indent=2)
@@ -120,11 +125,19 @@ check "diff changes a policy" 0 $?
 contains "diff changed pair period" "~ policy pairs.BG>NG.referral_ack: (not set) -> 48h" out
 contains "diff accepts a raised version" "a node would accept NEW after OLD" out
 contains "diff failed-link rule" "~ policy contingency.failed_link: (escalate_to_coordinators) -> pause" out
+contains "diff urgent types" "~ policy contingency.urgent_types: (none) -> RISK_FEEDBACK,NON_DEPARTURE_NOTICE" out
 "$TRMCTL" directory inspect --in d4.signed --authority-pub keys/authority.sign.pub >out 2>&1
 python3 -c '
 import json; p = json.load(open("out"))["policy"]
-assert p["contingency"] == {"failed_link": "pause"}, p'
-check "inspect shows the failed-link rule" 0 $?
+assert p["contingency"] == {"failed_link": "pause",
+                            "urgent_types": ["RISK_FEEDBACK", "NON_DEPARTURE_NOTICE"]}, p'
+check "inspect shows the failed-link rule and the urgent types" 0 $?
+"$TRMCTL" directory sign --in bad-urgent.json --authority-key keys/authority.sign.key --out x.signed >out 2>&1
+check "a node-written type is not urgent" 1 $?
+contains "the urgent type named" 'policy.contingency.urgent_types\[1\]: give the name of a message type organisations send' out
+"$TRMCTL" directory sign --in twice-urgent.json --authority-key keys/authority.sign.key --out x.signed >out 2>&1
+check "an urgent type twice" 1 $?
+contains "the repeat named" 'RISK_FEEDBACK is listed twice' out
 "$TRMCTL" directory sign --in bad-failed-link.json --authority-key keys/authority.sign.key --out x.signed >out 2>&1
 check "an unknown failed-link rule" 1 $?
 contains "the rule named, with the choices" 'policy.contingency.failed_link: is .wait.; give "pause" or "escalate_to_coordinators"' out

@@ -12,13 +12,16 @@
 # - a directory nearing its valid_until is warned about, works through its
 #   grace period, then no new cases are taken while open ones go on, until
 #   a newer directory comes;
-# - statistics for the coordinator, signed exports and their aggregate;
+# - statistics for the coordinator and the auditors in scope (refusals
+#   counted by case rule), signed exports and their aggregate;
 # - a deadline owed by NG while NG's node is down pauses under the policy's
 #   failed_link "pause" (nobody is blamed), runs on once NG is back, and is
 #   met; the pause and the resumption are in BG's audit trail;
 # - a contingency for NG declared by BG's coordinator reaches NG and IT,
 #   extends the deadline of a referral BG>NG at both ends by the policy's
-#   amount, and its end lists what it deferred; an NGO cannot declare one.
+#   amount, and its end lists what it deferred; an NGO cannot declare one;
+#   while it holds, an urgent message queued for NG while NG was down goes
+#   before the messages queued ahead of it.
 set -u
 source "$(dirname "$0")/federation_test_lib.sh" "$1" "$2"
 # sign_policy SERIAL POLICY_JSON: directory.signed with this policy (and
@@ -190,6 +193,13 @@ check "new cases again" 0 $?
 
 # The mechanism statistics at BG, for its coordinator: with the policy's
 # threshold of 3, BG>NG's 3 referrals show and BG>IT's 2 do not.
+# Three referrals BG>NG without a consent: refused by the case rule, and
+# counted as such.
+for i in 1 2 3; do
+  send bg-ngo ng-naptip BG-P-5$i referral-request --consent C-BG-P-5$i
+  check "BG-P-5$i: a referral without a consent is refused" 1 $?
+  contains "by the consent rule" CONSENT_REQUIRED out
+done
 range=(--from "$(date -u -d '-1 month' +%Y-%m)" --to "$(date -u -d '+1 month' +%Y-%m)")
 as bg-nrm --json stats "${range[@]}" >stats.json 2>&1; check "stats as JSON" 0 $?
 python3 - <<'PY'
@@ -201,18 +211,34 @@ ok = (r["threshold"] == 3 and r["policy_version"] == "3" and
       fig[("referrals", "BG>IT", "*")]["value"] == "0" and
       fig[("referrals", "BG>IT", "*")]["suppressed_cells"] == 3 and
       fig[("consents_granted", "BG>NG", "*")]["value"] == "3" and
+      fig[("refused_consent_required", "BG>NG", "*")]["value"] == "3" and
       "NG>BG" in r["routes"] and "IT>BG" in r["routes"])
 if not ok:
     print([f for f in r["figures"] if f["value"] != "0" and f["period"] == "*"], r["threshold"], r["policy_version"])
 sys.exit(0 if ok else 1)
 PY
-check "3 referrals BG>NG shown, BG>IT's 2 suppressed, every route listed" 0 $?
+check "3 referrals BG>NG shown, BG>IT's 2 suppressed, 3 refusals by rule, every route listed" 0 $?
 as bg-nrm stats "${range[@]}" --period quarter >stats.out 2>&1; check "stats as a table" 0 $?
 contains "the table says what is left out" "counts below 3 are not shown" stats.out
 as bg-nrm stats "${range[@]}" --csv >stats.csv 2>&1; check "stats as CSV" 0 $?
 contains "CSV rows" "^bg,referrals,BG>NG,\*,3,2,>=3 (+2x<3)$" stats.csv
 as bg-ngo stats "${range[@]}" >out 2>&1; check "an NGO may not read the statistics" 1 $?
 contains "who may" NOT_COORDINATOR out
+# An auditor whose scope covers BG reads the same figures; one for IT only
+# may not.
+for who in grevio it-only; do
+  "$TRMCTL" --json stats "${range[@]}" --node "127.0.0.1:$bg_port" --ca pki/ca.crt \
+    --cert "pki/auditor-$who.crt" --key "pki/auditor-$who.key" >"stats-$who.json" 2>&1
+  echo $? >"rc-$who"
+done
+check "an auditor in scope reads BG's statistics" 0 "$(cat rc-grevio)"
+python3 -c '
+import json
+a = json.load(open("stats-grevio.json"))["report"]; b = json.load(open("stats.json"))["report"]
+assert a["figures"] == b["figures"] and a["node"] == "bg", a'
+check "the same figures as the coordinator's" 0 $?
+check "an auditor for IT only may not" 1 "$(cat rc-it-only)"
+contains "out of its scope" OUT_OF_SCOPE stats-it-only.json
 # Signed by each node for a regional secretariat, which checks and combines
 # them: BG>NG counted once, from BG.
 as bg-nrm stats "${range[@]}" --export bg.stats >out 2>&1; check "BG exports" 0 $?
@@ -279,7 +305,8 @@ check "the audit trail has the pause and the resumption" 0 $?
 v5='{"version": 5, "periods": {"referral_ack": "48h"},
      "pairs": {"BG>NG": {"referral_ack": "8s"}}, "statistics_min_cell": 3,
      "contingency": {"failed_link": "pause", "deadline_extension_seconds": 3600,
-                     "lifetime_extension_seconds": 2592000}}'
+                     "lifetime_extension_seconds": 2592000,
+                     "urgent_types": ["NON_DEPARTURE_NOTICE", "RISK_FEEDBACK"]}}'
 sign_policy_until 8 31536000 "$v5"
 for n in bg ng; do wait_log "$n loads policy 5" $n.log "federation policy version 5"; done
 send bg-ngo ng-naptip BG-P-31 consent-record --consent C-BG-P-31 --outcome consent-granted \
@@ -314,6 +341,33 @@ wait_log "and so does NG" ng.log "REFERRAL_ACK_DUE owed by ng-naptip to bg-ngo e
 as bg-ngo case show BG-P-30 >show.out 2>&1
 contains "case show says so" "\[extended by 1h under contingency $cid\]" show.out
 grep -q "DEADLINE_MISSED case BG-P-30" bg.log ng.log; check "nobody was told it was missed" 1 $?
+# Urgent first: while it holds, NG's node is down and BG queues three new
+# cases' consents, then a non-departure notice for BG-P-30, urgent in the
+# policy. Once NG is back, the notice goes first: NG receives it before them.
+kill -TERM "${pids[ng]}"; wait "${pids[ng]}" 2>/dev/null; unset "pids[ng]"
+for c in BG-P-41 BG-P-42 BG-P-43; do
+  send bg-ngo ng-naptip $c consent-record --consent C-$c --outcome consent-granted
+  check "$c: a consent queued for NG" 0 $?
+done
+send bg-ngo ng-naptip BG-P-30 non-departure-notice
+check "BG-P-30: the non-departure notice queued behind them" 0 $?
+start ng
+wait_log "BG relays the urgent notice first" bg.log "to node ng: 1 messages (urgent ones"
+for _ in $(seq 1 "$(polls 100)"); do
+  "$TRMCTL" audit trail --node "127.0.0.1:$ng_port" --ca pki/ca.crt --cert pki/auditor-grevio.crt \
+    --key pki/auditor-grevio.key --directory directory.signed --authority-pub keys/authority.sign.pub \
+    --kind MESSAGE_RECEIVED >trail.out 2>&1
+  grep -q "BG-P-43" trail.out && break; sleep 0.1
+done
+python3 - <<'PY'
+lines = open("trail.out").read().splitlines()
+def first(needle):
+    return next(i for i, l in enumerate(lines) if needle in l)
+notice = first("NON_DEPARTURE_NOTICE")
+assert all(notice < first(c) for c in ("BG-P-41", "BG-P-42", "BG-P-43")), lines
+assert first("BG-P-41") < first("BG-P-42") < first("BG-P-43"), lines
+PY
+check "NG received the notice before the three queued earlier, and those in order" 0 $?
 as bg-nrm contingency end "$cid" --sign-key keys/bg-nrm.sign.key >end.out 2>&1
 check "BG's coordinator ends it" 0 $?
 contains "the end lists what was deferred" "BG-P-30 REFERRAL_ACK_DUE owed by ng-naptip to bg-ngo, due .* (extended by 1h)" end.out

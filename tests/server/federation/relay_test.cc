@@ -5,10 +5,12 @@
 
 #include <deque>
 
+#include "common/contingency/declaration.h"
 #include "common/crypto/key_files.h"
 #include "common/envelope/acknowledgement.h"
 #include "common/envelope/refusal.h"
 #include "common/status.h"
+#include "server/contingency/contingency_book.h"
 #include "server/federation/relay_dispatcher.h"
 #include "server/federation/relay_receiver.h"
 #include "server/mailbox/mailbox.h"
@@ -107,13 +109,20 @@ class RelayTest : public ::testing::Test {
     }
     for (auto [id, home, keys] : {std::tuple{"bg-ngo", "bg", &ngo_},
                                   std::tuple{"ng-naptip", "ng", &naptip_},
-                                  std::tuple{"it-ngo", "it", &it_ngo_}}) {
+                                  std::tuple{"it-ngo", "it", &it_ngo_},
+                                  std::tuple{"bg-nrm", "bg", &nrm_}}) {
       v1::DirectoryOrganisation* o = doc_.add_organisations();
       o->set_id(id);
       o->set_home_node(home);
+      if (keys == &nrm_) o->add_roles(v1::NATIONAL_COORDINATOR);
       AddKey(o->mutable_signing_keys(), keys->sign);
       AddKey(o->mutable_encryption_keys(), keys->enc);
     }
+    doc_.mutable_policy()->set_version(1);
+    doc_.mutable_policy()->mutable_contingency()->add_urgent_types(
+        v1::RISK_FEEDBACK);
+    doc_.mutable_policy()->mutable_contingency()->add_urgent_types(
+        v1::NON_DEPARTURE_NOTICE);
     bg_ = std::make_unique<Node>("bg", doc_, bg_key_);
     ng_ = std::make_unique<Node>("ng", doc_, ng_key_);
     RelayReceiverOptions ro;
@@ -133,12 +142,13 @@ class RelayTest : public ::testing::Test {
                    const Keys& signer, const std::string& id = "",
                    const std::string& case_ref = "BG-1",
                    const Keys* sealed_to = nullptr,
-                   absl::Duration lifetime = absl::Hours(1)) {
+                   absl::Duration lifetime = absl::Hours(1),
+                   v1::MessageType type = v1::REFERRAL_REQUEST) {
     v1::Header h;
     h.set_schema_version(1);
     h.set_message_id(id.empty() ? envelope::NewMessageId() : id);
     h.set_case_ref(case_ref);
-    h.set_type(v1::REFERRAL_REQUEST);
+    h.set_type(type);
     h.set_sender_org(from_org);
     h.set_sender_node(from_node);
     h.set_recipient_org(to_org);
@@ -178,7 +188,7 @@ class RelayTest : public ::testing::Test {
   crypto::Ed25519PrivateKey bg_key_ = *crypto::Ed25519PrivateKey::Generate();
   crypto::Ed25519PrivateKey ng_key_ = *crypto::Ed25519PrivateKey::Generate();
   crypto::Ed25519PrivateKey it_key_ = *crypto::Ed25519PrivateKey::Generate();
-  Keys ngo_, naptip_, it_ngo_;
+  Keys ngo_, naptip_, it_ngo_, nrm_;
   v1::Directory doc_;
   SimulatedClock clock_{absl::FromUnixMillis(kStartMs)};
   double random_ = 0.5;
@@ -742,6 +752,74 @@ TEST_F(RelayTest, ATenDayOutageInBothDirectionsLosesAndRepeatsNothing) {
     EXPECT_EQ(ng_->store.GetStatus(to_bg[i])->state(), v1::RELAYED);
   }
   EXPECT_EQ(dispatcher_->state().consecutive_failures, 0);
+}
+
+TEST_F(RelayTest, UnderAContingencyUrgentMessagesGoFirstEachCaseInOrder) {
+  contingency::ContingencyBook book(bg_->store, bg_->registry, clock_, "bg");
+  dispatcher_->set_contingencies(&book);
+  // The link is down; a backlog builds at BG: six cases' referrals, then
+  // an urgent risk feedback of a new case, and a non-departure notice of
+  // the first case (which may not overtake that case's referral).
+  transport_->down = true;
+  auto to_ng = [&](const std::string& case_ref, v1::MessageType type) {
+    return QueueAtBg(Seal("bg-ngo", "bg", "ng-naptip", "ng", ngo_, "", case_ref,
+                          nullptr, absl::Hours(48), type));
+  };
+  std::vector<std::string> plain;
+  for (int i = 0; i < 6; ++i) {
+    plain.push_back(to_ng("P" + std::to_string(i), v1::REFERRAL_REQUEST));
+  }
+  const std::string feedback = to_ng("U", v1::RISK_FEEDBACK);
+  const std::string notice = to_ng("P0", v1::NON_DEPARTURE_NOTICE);
+  dispatcher_->Step();
+  clock_.Advance(absl::Hours(1));
+
+  // BG's coordinator declares a contingency for the link.
+  v1::Contingency c;
+  c.set_id(std::string(16, '\x05'));
+  c.set_link_a("bg");
+  c.set_link_b("ng");
+  c.set_reason("the NG office is closed by floods");
+  c.set_declared_by("bg-nrm");
+  c.set_node("bg");
+  c.set_start_unix_ms(absl::ToUnixMillis(clock_.Now()));
+  absl::StatusOr<v1::SignedContingency> declared =
+      contingency::SignContingency(c, nrm_.sign);
+  ASSERT_TRUE(declared.ok()) << declared.status();
+  ASSERT_TRUE(book.Declare("bg-nrm", *declared).ok());
+
+  transport_->down = false;
+  dispatcher_->Step();  // one batch of four
+  auto at_ng = ng_->store.ReadQueue("ng-naptip", 0, 100);
+  ASSERT_TRUE(at_ng.ok());
+  std::vector<std::string> got;
+  for (const auto& m : *at_ng) got.push_back(m.message_id);
+  EXPECT_EQ(got,
+            (std::vector<std::string>{plain[0], feedback, notice, plain[1]}))
+      << "the urgent ones first, P0's referral before its notice";
+  while (*bg_->store.QueueDepth(">ng") > 0) {
+    ASSERT_LE(dispatcher_->Step(), clock_.Now());
+  }
+  at_ng = ng_->store.ReadQueue("ng-naptip", 0, 100);
+  ASSERT_EQ(at_ng->size(), 8u) << "each once";
+  for (size_t i = 4; i < 8; ++i) {
+    EXPECT_EQ((*at_ng)[i].message_id, plain[i - 2]) << "the rest in order";
+  }
+
+  // Once it ends, the queue goes in its order again.
+  c.set_end_unix_ms(absl::ToUnixMillis(clock_.Now()));
+  declared = contingency::SignContingency(c, nrm_.sign);
+  ASSERT_TRUE(book.Declare("bg-nrm", *declared).ok());
+  clock_.Advance(absl::Seconds(1));
+  transport_->down = true;
+  const std::string later = to_ng("P9", v1::REFERRAL_REQUEST);
+  const std::string urgent_later = to_ng("V", v1::RISK_FEEDBACK);
+  transport_->down = false;
+  dispatcher_->Step();
+  at_ng = ng_->store.ReadQueue("ng-naptip", 0, 100);
+  ASSERT_EQ(at_ng->size(), 10u);
+  EXPECT_EQ((*at_ng)[8].message_id, later);
+  EXPECT_EQ((*at_ng)[9].message_id, urgent_later);
 }
 
 }  // namespace

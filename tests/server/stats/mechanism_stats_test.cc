@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <tuple>
@@ -101,6 +102,115 @@ TEST(MechanismStatsTest, ACaseCountsItsStepsOnItsRouteByMonth) {
   EXPECT_EQ(cells.Count("referrals", "NG>BG", march), 0u);
   ASSERT_EQ(cells.AckTimes("BG>NG", march).size(), 1u);
   EXPECT_EQ(cells.AckTimes("BG>NG", march)[0], 48 * 3600 * 1000LL);
+}
+
+std::string CountryOf(const std::string& org) {
+  return org.substr(0, 2) == "bg" ? "BG" : org.substr(0, 2) == "ng" ? "NG" : "";
+}
+
+TEST(MechanismStatsTest,
+     TravelAfterAnAcceptableRiskAssessmentAndMissingReports) {
+  v1::CaseRecord rec;
+  rec.set_owner_org("bg-ngo");
+  rec.add_participants("bg-ngo");
+  rec.add_participants("ng-naptip");
+  // Unsafe first: a travel then is not counted as assessed; after an
+  // acceptable assessment it is.
+  *rec.add_steps() =
+      Step(v1::RISK_ASSESSMENT, "bg-ngo", "ng-naptip",
+           absl::CivilSecond(2026, 3, 2, 9, 0, 0), v1::RISK_UNSAFE);
+  *rec.add_steps() = Step(v1::TRAVEL_ARRANGEMENT, "bg-ngo", "ng-naptip",
+                          absl::CivilSecond(2026, 3, 3, 9, 0, 0));
+  *rec.add_steps() =
+      Step(v1::RISK_ASSESSMENT, "bg-ngo", "ng-naptip",
+           absl::CivilSecond(2026, 3, 20, 9, 0, 0), v1::RISK_ACCEPTABLE);
+  *rec.add_steps() = Step(v1::TRAVEL_ARRANGEMENT, "bg-ngo", "ng-naptip",
+                          absl::CivilSecond(2026, 4, 2, 9, 0, 0));
+  // A monitoring report due in June, escalated and still open: missing;
+  // one due in July, not passed yet: not missing.
+  v1::Deadline* d = rec.add_deadlines();
+  d->set_kind(v1::MONITORING_REPORT_DUE);
+  d->set_due_unix_ms(absl::ToUnixMillis(absl::FromCivil(
+      absl::CivilSecond(2026, 6, 30, 0, 0, 0), absl::UTCTimeZone())));
+  d->set_escalated_unix_ms(d->due_unix_ms() + 1);
+  v1::Deadline* open = rec.add_deadlines();
+  *open = *d;
+  open->set_due_unix_ms(d->due_unix_ms() + 20LL * 86400 * 1000);
+  open->set_escalated_unix_ms(0);
+  v1::Deadline* ack = rec.add_deadlines();
+  *ack = *d;
+  ack->set_kind(v1::REFERRAL_ACK_DUE);  // escalated, but not a report
+  MonthCells cells;
+  cells.AddCase(rec, CountryOf);
+  EXPECT_EQ(
+      cells.Count("travel_arrangements", "BG>NG", absl::CivilMonth(2026, 3)),
+      1u);
+  EXPECT_EQ(cells.Count("travel_after_risk_assessment", "BG>NG",
+                        absl::CivilMonth(2026, 3)),
+            0u);
+  EXPECT_EQ(cells.Count("travel_after_risk_assessment", "BG>NG",
+                        absl::CivilMonth(2026, 4)),
+            1u);
+  EXPECT_EQ(cells.Count("monitoring_reports_missing", "BG>NG",
+                        absl::CivilMonth(2026, 6)),
+            1u);
+  EXPECT_EQ(cells.Count("monitoring_reports_missing", "BG>NG",
+                        absl::CivilMonth(2026, 7)),
+            0u);
+}
+
+TEST(MechanismStatsTest, RefusalsAreCountedByCaseRuleOnly) {
+  MonthCells cells;
+  auto refusal = [](const std::string& reason, const std::string& from,
+                    const std::string& to, int day) {
+    v1::AuditEvent e;
+    e.set_kind(v1::MESSAGE_REJECTED);
+    e.set_reason_code(reason);
+    e.set_sender_org(from);
+    e.set_recipient_org(to);
+    e.set_time_unix_ms(absl::ToUnixMillis(absl::FromCivil(
+        absl::CivilSecond(2026, 5, day, 0, 0, 0), absl::UTCTimeZone())));
+    return e;
+  };
+  for (int day = 1; day <= 6; ++day) {
+    cells.AddRefusal(refusal("CONSENT_REQUIRED", "bg-ngo", "ng-naptip", day),
+                     CountryOf);
+  }
+  cells.AddRefusal(
+      refusal("RISK_ASSESSMENT_REQUIRED", "ng-naptip", "bg-ngo", 9), CountryOf);
+  // Not a case rule, and not a refusal: left out.
+  cells.AddRefusal(refusal("SIGNATURE_INVALID", "bg-ngo", "ng-naptip", 2),
+                   CountryOf);
+  v1::AuditEvent accepted =
+      refusal("CONSENT_REQUIRED", "bg-ngo", "ng-naptip", 3);
+  accepted.set_kind(v1::MESSAGE_ACCEPTED);
+  cells.AddRefusal(accepted, CountryOf);
+  EXPECT_EQ(cells.Count("refused_consent_required", "BG>NG",
+                        absl::CivilMonth(2026, 5)),
+            6u);
+  EXPECT_EQ(cells.Count("refused_risk_assessment_required", "NG>BG",
+                        absl::CivilMonth(2026, 5)),
+            1u);
+  EXPECT_EQ(cells.Count("refused_signature_invalid", "BG>NG",
+                        absl::CivilMonth(2026, 5)),
+            0u);
+  // Every case rule has its measure in a report, and nothing else does.
+  const std::vector<std::string>& m = Measures();
+  size_t rules = 0;
+  for (const std::string& name : m) rules += name.rfind("refused_", 0) == 0;
+  EXPECT_EQ(rules, 17u);
+  EXPECT_NE(std::find(m.begin(), m.end(), "refused_consent_required"), m.end());
+  EXPECT_EQ(std::find(m.begin(), m.end(), "refused_signature_invalid"),
+            m.end());
+  // Published like any other measure: 6 shows, the single one does not.
+  v1::StatisticsReport r = Report(cells, absl::CivilMonth(2026, 5),
+                                  absl::CivilMonth(2026, 5), "month");
+  EXPECT_EQ(Find(r, "refused_consent_required", "BG>NG", "2026-05")->value(),
+            6u);
+  const v1::StatisticsFigure* one =
+      Find(r, "refused_risk_assessment_required", "NG>BG", "2026-05");
+  EXPECT_EQ(one->value(), 0u);
+  EXPECT_EQ(one->suppressed_cells(), 1u);
 }
 
 TEST(MechanismStatsTest, SmallCellsAreShownAsFewerThanAndTotalsLeaveThemOut) {

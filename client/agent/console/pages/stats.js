@@ -129,13 +129,14 @@ function ackChart(rows, k) {
   });
 }
 
-// Monitoring reports received and, of them, late, per route.
+// Monitoring reports received, late, and due but never sent, per route.
 function monitoringChart(rows, k) {
   if (rows.length === 0) {
     return h("p", {id: "chart-monitoring-none", text: t("stats.monitoring_none", k)});
   }
-  const left = 90, row = 44, height = 20 + rows.length * row;
-  const max = Math.max(...rows.map((r) => Number(r.reports)), 1);
+  const left = 90, row = 62, height = 20 + rows.length * row;
+  const max = Math.max(...rows.map((r) => Math.max(Number(r.reports),
+                                                   Number(r.missing))), 1);
   const w = (v) => ((WIDTH - left - 120) * v) / max;
   const said = (v, hidden) => shown({value: v, suppressed_cells: hidden}, k);
   return chart("chart-monitoring", "stats.monitoring_title", height, (e) => {
@@ -152,6 +153,11 @@ function monitoringChart(rows, k) {
       g.append(svg("text", {x: left + w(Number(r.late)) + 4, y: y + 30,
                             class: "late"},
                    t("stats.late", said(r.late, r.late_suppressed))));
+      g.append(svg("rect", {x: left, y: y + 36, width: w(Number(r.missing)),
+                            height: 16, class: "bar series-4"}));
+      g.append(svg("text", {x: left + w(Number(r.missing)) + 4, y: y + 48,
+                            class: "missing"},
+                   t("stats.missing", said(r.missing, r.missing_suppressed))));
       e.append(g);
     });
   });
@@ -168,7 +174,8 @@ function table(report, k) {
       routes.map((r) => h("th", {scope: "col",
                                  text: r === "*" ? t("stats.all_routes") : r})))),
     h("tbody", {}, report.measures.map((m) => h("tr", {"data-measure": m},
-      h("th", {scope: "row", text: t("measure." + m)}),
+      h("th", {scope: "row", text: m.startsWith("refused_")
+        ? t("measure.refused", m.slice(8).toUpperCase()) : t("measure." + m)}),
       routes.map((r) => {
         const f = all.get(m + " " + r);
         return h("td", {class: f && f.suppressed_cells ? "suppressed" : "",
