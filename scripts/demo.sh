@@ -426,7 +426,8 @@ d["policy"] = {"version": 2, "pairs": {"IT>NG": {"referral_ack": "4s"}},
                "countries": {"NG": {"arrival_confirmation": "24h"}},
                "max_retention_seconds": 1209600,
                "contingency": {"failed_link": "pause",
-                               "deadline_extension_seconds": 86400}}
+                               "deadline_extension_seconds": 86400,
+                               "urgent_types": ["RISK_FEEDBACK", "NON_DEPARTURE_NOTICE"]}}
 json.dump(d, open("directory-2.json", "w"), indent=1)
 PY
 "$trmctl" directory sign --in directory-2.json --authority-key keys/authority.sign.key \
@@ -443,7 +444,7 @@ as bg-nrm node status | grep "^directory:"
 echo "-- and reads how the mechanism performed, from case metadata only (counts below 5 are"
 echo "   shown as <5, and totals leave them out; docs/security.md says why):"
 month=$(date -u +%Y-%m)
-echo "\$ trmctl stats --from $month --to $month   (the first of 13 measures)"
+echo "\$ trmctl stats --from $month --to $month   (the first rows of 32 measures)"
 as bg-nrm stats --from "$month" --to "$month" | sed -n '1,10p'
 echo "-- each coordinator exports its node's report signed; a regional secretariat checks each"
 echo "   against the signed directory and combines them, every route counted once:"
@@ -453,7 +454,8 @@ done
 show "$trmctl" stats aggregate bg.stats ng.stats it.stats "${trust[@]}" | sed -n '1,19p'
 echo "-- a crisis in Nigeria: BG's coordinator declares a contingency, signed with its key. BG"
 echo "   audits it and carries it to NG and IT; while it holds, deadlines on routes to NG pass"
-echo "   the policy's 24 h later, and a deadline owed across a failed link pauses:"
+echo "   the policy's 24 h later, a deadline owed across a failed link pauses, and risk"
+echo "   feedback and non-departure notices for NG are relayed before the rest of the queue:"
 echo "\$ trmctl contingency declare --from bg-nrm@bg --country NG --reason ... --sign-key keys/bg-nrm.sign.key"
 as bg-nrm --json contingency declare --from bg-nrm@bg --country NG \
   --reason "flooding in Lagos: NAPTIP offices closed for a week" \
@@ -471,6 +473,12 @@ show "$trmctl" audit export --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \
   --case BG-2026-000123 --out bg-trail.bundle
 echo "\$ $trmctl audit verify bg-trail.bundle ${trust[*]}   (last lines)"
 "$trmctl" audit verify bg-trail.bundle "${trust[@]}" | tail -n 4
+echo "-- the auditor reads BG's statistics too (its scope covers every node). Step 5's"
+echo "   refusals are counted by case rule, each below 5, so shown only as <5:"
+echo "\$ trmctl stats --from $month --to $month --csv --cert pki/auditor-grevio.crt ...   (three rules)"
+"$trmctl" stats --from "$month" --to "$month" --csv --node "127.0.0.1:${port[bg]}" --ca pki/ca.crt \
+  --cert pki/auditor-grevio.crt --key pki/auditor-grevio.key |
+  grep -E "^bg,refused_(consent_required|risk_assessment_required|notice_too_short),BG>NG,\*,"
 echo "-- the same case across every node, checked by the auditor's page (bg-nrm's agent):"
 printf '$ curl -s -H "Authorization: Bearer $GREVIO_TOKEN" %s/api/v1/audit/trail?case=BG-2026-000123\n' "${url[bg-nrm]}"
 curl -s -H "Authorization: Bearer $auditor_token" \

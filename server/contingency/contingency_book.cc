@@ -116,6 +116,14 @@ absl::Status ContingencyBook::Receive(const std::string& peer,
   return Keep(s, c, peer);
 }
 
+bool ContingencyBook::FirstRefusal(const v1::SignedContingency& s) {
+  const crypto::Sha256Digest d =
+      crypto::Sha256({AsBytes(s.SerializeAsString())});
+  absl::MutexLock lock(&mu_);
+  if (refused_.size() >= kMaxRemembered) refused_.clear();
+  return refused_.insert(std::string(d.begin(), d.end())).second;
+}
+
 absl::StatusOr<v1::ContingencyList> ContingencyBook::List() {
   absl::MutexLock lock(&mu_);
   RETURN_IF_ERROR(Load());

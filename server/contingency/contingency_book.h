@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
@@ -47,6 +48,12 @@ class ContingencyBook {
   // it. OK when kept or already known.
   absl::Status Receive(const std::string& peer, const v1::SignedContingency& s)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether this is the first refusal of `s` the book is told of, so that a
+  // peer carrying a declaration that does not verify is logged once, not at
+  // every batch. Remembers at most kMaxRemembered refusals (then forgets
+  // them all, and logs each once more).
+  bool FirstRefusal(const v1::SignedContingency& s) ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr size_t kMaxRemembered = 1024;
   absl::StatusOr<v1::ContingencyList> List() ABSL_LOCKS_EXCLUDED(mu_);
   // This node's declarations to carry to its peers.
   std::vector<v1::SignedContingency> ToCarry() ABSL_LOCKS_EXCLUDED(mu_);
@@ -83,6 +90,8 @@ class ContingencyBook {
   absl::Mutex mu_;
   bool loaded_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Known> known_ ABSL_GUARDED_BY(mu_);
+  // SHA-256 of each refused declaration already logged.
+  absl::flat_hash_set<std::string> refused_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace trm::contingency

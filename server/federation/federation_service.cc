@@ -73,10 +73,13 @@ grpc::Status FederationService::Relay(
             static_cast<int>(contingency::ContingencyBook::kMaxCarried)) {
           break;
         }
-        if (absl::Status s = book_->Receive(*peer, c); !s.ok()) {
+        if (absl::Status s = book_->Receive(*peer, c);
+            !s.ok() && book_->FirstRefusal(c)) {
           log::Warn("contingency.refused",
                     absl::StrCat("a contingency from node ", *peer,
-                                 " was refused: ", s.message()),
+                                 " was refused: ", s.message(),
+                                 " (logged once; the peer may carry it in "
+                                 "every batch)"),
                     {{"peer", *peer}});
         }
       }

@@ -3,7 +3,9 @@
 # namespace, joined through a fourth namespace that acts as a switch (veth
 # pairs and a bridge), over mutual TLS. Cuts NG's link (ip link set down),
 # checks that messages wait at BG and arrive when the link is back, then
-# runs traffic over a lossy, slow link (tc netem 20% loss, 50 ms delay).
+# runs traffic over a lossy, slow link (tc netem 20% loss, 50 ms delay);
+# then, with case rules on, cuts it again while NG owes an acknowledgement,
+# which pauses under the federation's failed_link policy and is met.
 # Needs root and network namespaces; exits 77 (ctest: skipped) with the
 # reason when the machine does not allow them.
 # Usage: netns_test.sh TRM_BROKER TRMCTL
@@ -144,6 +146,76 @@ else
 fi
 [ "$(receive_count)" = "$expected" ]; check "NG's organisation receives all $expected, once" 0 $?
 [ "$(receive_count)" = 0 ]; check "nothing twice" 0 $?
+
+for n in bg ng it; do kill -TERM "${pids[$n]}"; wait "${pids[$n]}"; check "SIGTERM $n" 0 $?; unset "pids[$n]"; done
+
+# Deadlines across the real cut. The nodes start again with their case rules
+# on, under a federation policy (directory serial 2) whose failed_link is
+# "pause" and that gives NG 12 s to acknowledge a referral from BG (more than
+# one relay call timeout, 5 s, so that BG knows the link failed by then).
+# NG's link goes down before BG's consent and referral: the acknowledgement
+# NG owes pauses at BG instead of being missed, runs on when the link is
+# back, and NG's answer meets it.
+python3 - <<'PY'
+import json
+s = json.load(open("spec.json"))
+s["serial"] = 2
+s["policy"] = {"version": 1, "pairs": {"BG>NG": {"referral_ack": "12s"}},
+               "contingency": {"failed_link": "pause"}}
+json.dump(s, open("spec2.json", "w"))
+for n in ("bg", "ng", "it"):
+    c = json.load(open(n + ".json"))
+    c["case_rules"] = {"enforce": True}
+    c.pop("_case_rules")
+    json.dump(c, open(n + ".json", "w"))
+PY
+"$TRMCTL" directory sign --in spec2.json --authority-key keys/authority.sign.key --out directory.signed >/dev/null
+for n in bg ng it; do
+  nsenter --net="/run/netns/trm-$n-$tag" "$BROKER" --config "$n.json" >>"$n.log" 2>&1 &
+  pids[$n]=$!
+done
+for n in bg ng it; do
+  for _ in $(seq 1 "$(polls 100)"); do [ "$(grep -c "serving on" "$n.log")" -ge 2 ] && break; sleep 0.05; done
+  [ "$(grep -c "serving on" "$n.log")" -ge 2 ]; check "node $n serves again, with its case rules" 0 $?
+done
+wait_log() {  # wait_log NAME FILE NEEDLE (up to 60 s)
+  for _ in $(seq 1 "$(polls 600)"); do grep -q -- "$3" "$2" && { echo "ok: $1"; return; }; sleep 0.1; done
+  echo "FAIL: $1: '$3' not in $2:"; tail -n 30 "$2"; fail=1
+}
+as_org() {  # as_org ORG trmctl-args...: in the organisation's namespace, at its node
+  local org=$1 n=${1%%-*}; shift
+  in_ns "$n" "$TRMCTL" "$@" --node "${addr[$n]}:7400" --ca pki/ca.crt --cert "pki/org-$org.crt" \
+    --key "pki/org-$org.key"
+}
+step() {  # step FROM TO TYPE [flags...]: a step of case BG-10
+  local from=$1 to=$2 type=$3; shift 3
+  payload_file step.bin "$type" "$@" &&
+    as_org "$from" send --type "$type" --case BG-10 --from "$from@${from%%-*}" --to "$to@${to%%-*}" \
+      --sign-key "keys/$from.sign.key" --recipient-pub "keys/$to.enc.pub" --in step.bin "$@" >out 2>&1
+}
+wait_log "BG applies the policy" bg.log "federation policy version 1"
+ip -n "$sw" link set "s-ng-$tag" down
+step bg-ngo ng-naptip consent-record --consent C-BG-10 --outcome consent-granted
+check "BG-10: consent, with NG cut off" 0 $?
+step bg-ngo ng-naptip referral-request --consent C-BG-10; check "BG-10: referral" 0 $?
+wait_log "the acknowledgement NG owes pauses at BG" bg.log \
+  "REFERRAL_ACK_DUE owed by ng-naptip to bg-ngo, due .*: node ng unreachable since .*; paused with"
+as_org bg-ngo case show BG-10 >show.out 2>&1
+contains "case show says it waits for the link" "PAUSED paused since .*: node ng cannot be reached" show.out
+ip -n "$sw" link set "s-ng-$tag" up
+wait_log "the link is back: the deadline runs on" bg.log "the link to node ng is back after"
+for _ in $(seq 1 "$(polls 300)"); do
+  as_org ng-naptip case show BG-10 >show.out 2>&1 && grep -q REFERRAL_ACK_DUE show.out && break; sleep 0.1
+done
+contains "the referral reached NG" REFERRAL_ACK_DUE show.out
+step ng-naptip bg-ngo referral-ack --outcome referral-accepted; check "NG answers" 0 $?
+for _ in $(seq 1 "$(polls 300)"); do
+  as_org bg-ngo --json case show BG-10 >show.json 2>&1
+  grep -q '"ok":true' show.json && ! grep -q REFERRAL_ACK_DUE show.json && break; sleep 0.1
+done
+grep -q '"ok":true' show.json && ! grep -q REFERRAL_ACK_DUE show.json
+check "NG's answer met the deadline at BG" 0 $?
+grep -q "DEADLINE_MISSED case BG-10" bg.log ng.log; check "and it was never missed" 1 $?
 
 for n in bg ng it; do kill -TERM "${pids[$n]}"; wait "${pids[$n]}"; check "SIGTERM $n" 0 $?; unset "pids[$n]"; done
 exit $fail

@@ -822,5 +822,18 @@ TEST_F(RelayTest, UnderAContingencyUrgentMessagesGoFirstEachCaseInOrder) {
   EXPECT_EQ((*at_ng)[9].message_id, urgent_later);
 }
 
+TEST_F(RelayTest, APeersRefusedContingencyIsLoggedOncePerDeclaration) {
+  contingency::ContingencyBook book(bg_->store, bg_->registry, clock_, "bg");
+  v1::SignedContingency bad;
+  bad.set_contingency("not a declaration");
+  EXPECT_FALSE(book.Receive("ng", bad).ok());
+  EXPECT_TRUE(book.FirstRefusal(bad)) << "logged the first time";
+  EXPECT_FALSE(book.Receive("ng", bad).ok()) << "still refused";
+  EXPECT_FALSE(book.FirstRefusal(bad)) << "not at every batch";
+  v1::SignedContingency other = bad;
+  other.set_signature("another");
+  EXPECT_TRUE(book.FirstRefusal(other));
+}
+
 }  // namespace
 }  // namespace trm::federation

@@ -58,7 +58,8 @@ TEST(UrgentFirstTest, EveryCaseKeepsItsOrderWhateverTheMix) {
       v1::REFERRAL_REQUEST, v1::RISK_FEEDBACK, v1::MONITORING_REPORT,
       v1::INFORMATION_REQUEST, v1::NON_DEPARTURE_NOTICE};
   for (uint64_t i = 0; i < 200; ++i) {
-    const std::string case_ref = (i % 7 == 0) ? "" : "C" + std::to_string(i % 5);
+    const std::string case_ref =
+        (i % 7 == 0) ? "" : "C" + std::to_string(i % 5);
     w.push_back(Queued(i, case_ref, types[(i * 3 + i / 4) % types.size()],
                        i % 2 ? "bg-ngo" : "bg-nrm"));
   }
@@ -72,15 +73,14 @@ TEST(UrgentFirstTest, EveryCaseKeepsItsOrderWhateverTheMix) {
     v1::Header h;
     ASSERT_TRUE(e.ParseFromString(w[i].envelope));
     ASSERT_TRUE(h.ParseFromString(e.header()));
-    const std::string key = h.case_ref().empty()
-                                ? "sender " + h.sender_org()
-                                : "case " + h.case_ref();
+    const std::string key = h.case_ref().empty() ? "sender " + h.sender_org()
+                                                 : "case " + h.case_ref();
     if (last.count(key)) {
       EXPECT_LT(last[key], w[i].seq) << key;
     }
     last[key] = w[i].seq;
-    const bool urgent = h.type() == v1::RISK_FEEDBACK ||
-                        h.type() == v1::NON_DEPARTURE_NOTICE;
+    const bool urgent =
+        h.type() == v1::RISK_FEEDBACK || h.type() == v1::NON_DEPARTURE_NOTICE;
     if (urgent) last_urgent = i;
     if (i > 0 && w[i].seq < w[i - 1].seq) {
       first_plain_behind = std::min(first_plain_behind, i);
@@ -92,9 +92,8 @@ TEST(UrgentFirstTest, EveryCaseKeepsItsOrderWhateverTheMix) {
 }
 
 TEST(UrgentFirstTest, NothingUrgentOrNothingListedChangesNothing) {
-  std::vector<storage::QueuedMessage> w = {
-      Queued(1, "A", v1::REFERRAL_REQUEST),
-      Queued(2, "B", v1::RISK_FEEDBACK)};
+  std::vector<storage::QueuedMessage> w = {Queued(1, "A", v1::REFERRAL_REQUEST),
+                                           Queued(2, "B", v1::RISK_FEEDBACK)};
   EXPECT_EQ(UrgentFirst(w, {}), 0u);
   EXPECT_EQ(Seqs(w), (std::vector<uint64_t>{1, 2}));
   EXPECT_EQ(UrgentFirst(w, {v1::TRAVEL_ARRANGEMENT}), 0u);
@@ -107,9 +106,8 @@ TEST(UrgentFirstTest, NothingUrgentOrNothingListedChangesNothing) {
 }
 
 TEST(UrgentFirstTest, AnUnreadableEnvelopeStaysWhereItIs) {
-  std::vector<storage::QueuedMessage> w = {
-      {1, "x", "not an envelope \xff\xff"},
-      Queued(2, "B", v1::RISK_FEEDBACK)};
+  std::vector<storage::QueuedMessage> w = {{1, "x", "not an envelope \xff\xff"},
+                                           Queued(2, "B", v1::RISK_FEEDBACK)};
   EXPECT_EQ(UrgentFirst(w, kUrgent), 1u);
   EXPECT_EQ(Seqs(w), (std::vector<uint64_t>{2, 1}));
 }
