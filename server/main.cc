@@ -38,6 +38,9 @@
 #include "server/cases/policy_book.h"
 #include "server/config/node_config.h"
 #include "server/federation/directory_alarm.h"
+#ifdef TRM_TEST_CLOCK
+#include "server/process/offset_file_clock.h"
+#endif
 #include "server/federation/directory_loader.h"
 #include "server/federation/federation_service.h"
 #include "server/federation/relay_runner.h"
@@ -50,6 +53,26 @@
 
 namespace trm {
 namespace {
+
+// The node's clock: the wall clock, or in the test build
+// (trm-broker-testclock) the wall clock moved by TRM_TEST_CLOCK_FILE.
+const Clock& NodeClock() {
+#ifdef TRM_TEST_CLOCK
+  static const Clock* clock = [] {
+    const char* file = std::getenv("TRM_TEST_CLOCK_FILE");
+    log::Warn(
+        "node.test_clock",
+        absl::StrCat("TEST BUILD: this node's time is the wall clock "
+                     "plus the seconds in ",
+                     file == nullptr ? "(TRM_TEST_CLOCK_FILE not set)" : file,
+                     "; never run it in production"));
+    return new process::OffsetFileClock(file == nullptr ? "" : file);
+  }();
+  return *clock;
+#else
+  return SystemClock::Get();
+#endif
+}
 
 struct Flags {
   std::string config, listen, data_dir;
@@ -115,6 +138,7 @@ int Run(const Flags& flags) {
   log::SetMessageLogging(cfg->log_messages);
   if (!flags.listen.empty()) cfg->listen = flags.listen;
   if (!flags.data_dir.empty()) cfg->data_dir = flags.data_dir;
+  const Clock& clock = NodeClock();
   const bool tls = !cfg->tls_ca.empty();
   if (tls && flags.insecure_dev) {
     return Fail(Error(absl::StatusCode::kInvalidArgument, "TLS_CONFIG_INVALID",
@@ -241,7 +265,7 @@ int Run(const Flags& flags) {
   auto audit_event = [&](v1::AuditEventKind kind, const std::string& detail) {
     v1::AuditEvent e;
     e.set_kind(kind);
-    e.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
+    e.set_time_unix_ms(absl::ToUnixMillis(clock.Now()));
     e.set_directory_serial(registry.directory()->serial());
     e.set_detail(detail);
     absl::Status s = (*store)->AppendAudit(e);
@@ -252,7 +276,7 @@ int Run(const Flags& flags) {
   };
   if ((*store)->audit() != nullptr) {
     head_signer = std::make_unique<audit::TreeHeadSigner>(
-        *(*store)->audit(), *node_key, cfg->node_id, SystemClock::Get());
+        *(*store)->audit(), *node_key, cfg->node_id, clock);
     if (absl::Status s = head_signer->Init(); !s.ok()) return Fail(s);
     audit_api = std::make_unique<audit::AuditApi>(*(*store)->audit(),
                                                   *head_signer, registry);
@@ -267,7 +291,7 @@ int Run(const Flags& flags) {
 
   storage::DiskGuard disk_guard(
       {.path = cfg->data_dir, .min_free_bytes = cfg->disk_min_free_bytes},
-      storage::StatvfsFreeSpace::Get(), SystemClock::Get());
+      storage::StatvfsFreeSpace::Get(), clock);
   disk_guard.Refresh();
   bool reserve_made =
       storage::HasReserve(cfg->data_dir, cfg->disk_reserve_bytes);
@@ -290,7 +314,7 @@ int Run(const Flags& flags) {
   std::unique_ptr<contingency::ContingencyBook> contingencies;
   if (cfg->case_rules) {
     contingencies = std::make_unique<contingency::ContingencyBook>(
-        **store, registry, SystemClock::Get(), cfg->node_id);
+        **store, registry, clock, cfg->node_id);
   }
   options.contingencies = contingencies.get();
   options.verify_signatures = !flags.no_verify_signatures;
@@ -303,10 +327,9 @@ int Run(const Flags& flags) {
               "signature verification of submitted envelopes OFF "
               "(--no-verify-signatures, for benchmarks only)");
   }
-  mailbox::Mailbox mailbox(options, registry, **store, signer,
-                           SystemClock::Get());
-  cases::DeadlineScheduler deadlines(**store, registry, *node_key,
-                                     SystemClock::Get(), cfg->node_id);
+  mailbox::Mailbox mailbox(options, registry, **store, signer, clock);
+  cases::DeadlineScheduler deadlines(**store, registry, *node_key, clock,
+                                     cfg->node_id);
   deadlines.set_contingencies(contingencies.get());
   // Who calls: the client certificate with TLS, a token in development.
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -334,7 +357,7 @@ int Run(const Flags& flags) {
     if (!v.ok()) return Fail(v.status());
     verifier = std::move(*v);
     authenticator = std::make_unique<auth::CertificateAuthenticator>(
-        *verifier, registry, SystemClock::Get());
+        *verifier, registry, clock);
     // The handshake requires a certificate and proves its key; whether the
     // certificate counts is the verifier's call, so that a refused peer is
     // told which certificate and why.
@@ -352,7 +375,7 @@ int Run(const Flags& flags) {
     credentials = grpc::InsecureServerCredentials();
   }
   mailbox::StreamWatchdog watchdog(absl::Seconds(cfg->stream_stall_seconds),
-                                   SystemClock::Get());
+                                   clock);
   mailbox::ServiceLimits limits;
   limits.max_calls_per_organisation = cfg->max_calls_per_organisation;
   mailbox::MailboxService service(mailbox, *authenticator, 2, limits,
@@ -384,10 +407,10 @@ int Run(const Flags& flags) {
     ro.disk_guard = &disk_guard;
     ro.arrivals = &mailbox.arrivals();
     receiver = std::make_unique<federation::RelayReceiver>(
-        ro, registry, **store, signer, SystemClock::Get());
+        ro, registry, **store, signer, clock);
     receiver->set_tree_heads(head_signer.get(), (*store)->audit());
     federation_service = std::make_unique<federation::FederationService>(
-        *receiver, *verifier, registry, SystemClock::Get());
+        *receiver, *verifier, registry, clock);
     federation::RelayPolicy policy;
     policy.batch = cfg->relay_batch;
     policy.witness_interval = absl::Seconds(cfg->relay_witness_seconds);
@@ -397,7 +420,7 @@ int Run(const Flags& flags) {
     policy.breaker_open = absl::Seconds(cfg->relay_breaker_open_seconds);
     policy.call_timeout = absl::Seconds(cfg->relay_call_timeout_seconds);
     relays = std::make_unique<federation::RelayRunner>(
-        **store, registry, *verifier, signer, SystemClock::Get(),
+        **store, registry, *verifier, signer, clock,
         federation::GrpcPeerTransport::Tls{tls_ca_pem, tls_cert_pem,
                                            tls_key_pem},
         policy);
@@ -406,8 +429,9 @@ int Run(const Flags& flags) {
     federation_service->set_contingencies(contingencies.get());
     relays->EnsurePeers();
     service.set_peer_links(
-        [&relays](const std::string& node) -> std::optional<v1::PeerLink> {
-          const absl::Time now = absl::Now();
+        [&relays,
+         &clock](const std::string& node) -> std::optional<v1::PeerLink> {
+          const absl::Time now = clock.Now();
           for (const auto& [peer, state] : relays->Links()) {
             if (peer == node) return admin::LinkOf(peer, state, now);
           }
@@ -424,8 +448,7 @@ int Run(const Flags& flags) {
   }
 
   admin::AdminService admin_service(*authenticator, registry, **store,
-                                    relays.get(), witness.get(),
-                                    SystemClock::Get());
+                                    relays.get(), witness.get(), clock);
   admin_service.set_backup(store->get(), head_signer.get());
   admin_service.set_disk_guard(&disk_guard);
   if (!cfg->tls_cert.empty()) {
@@ -434,8 +457,7 @@ int Run(const Flags& flags) {
     if (not_after.ok()) admin_service.set_tls_cert_not_after(*not_after);
   }
   cases::CaseApi case_api(**store, registry,
-                          cfg->case_rules ? &deadlines : nullptr,
-                          SystemClock::Get());
+                          cfg->case_rules ? &deadlines : nullptr, clock);
   case_api.set_audit_log((*store)->audit());
   cases::CaseService case_service(*authenticator, case_api, *node_key);
   case_service.set_contingencies(contingencies.get());
@@ -592,7 +614,7 @@ int Run(const Flags& flags) {
       log_reload((*loader)->ReloadIfChanged(registry));
       // The directory nearing or past its validity: alarms in the log.
       if (std::optional<federation::DirectoryAlarm::Line> line =
-              directory_alarm.Check(*registry.directory(), absl::Now())) {
+              directory_alarm.Check(*registry.directory(), clock.Now())) {
         if (line->warning) {
           log::Warn(line->event, line->text);
         } else {
