@@ -444,7 +444,7 @@ as bg-nrm node status | grep "^directory:"
 echo "-- and reads how the mechanism performed, from case metadata only (counts below 5 are"
 echo "   shown as <5, and totals leave them out; docs/security.md says why):"
 month=$(date -u +%Y-%m)
-echo "\$ trmctl stats --from $month --to $month   (the first rows of 32 measures)"
+echo "\$ trmctl stats --from $month --to $month   (the first rows of 33 measures)"
 as bg-nrm stats --from "$month" --to "$month" | sed -n '1,10p'
 echo "-- each coordinator exports its node's report signed; a regional secretariat checks each"
 echo "   against the signed directory and combines them, every route counted once:"

@@ -390,7 +390,8 @@ int Run(const Flags& flags) {
   if (audit_api) {
     witness = std::make_unique<audit::Witness>(
         (*store)->audit(), registry,
-        [&](const v1::AuditEvent& e) { return (*store)->AppendAudit(e); });
+        [&](const v1::AuditEvent& e) { return (*store)->AppendAudit(e); },
+        clock);
   }
   // Relay between nodes: only with mutual TLS.
   std::unique_ptr<federation::RelayReceiver> receiver;

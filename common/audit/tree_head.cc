@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/key_files.h"
+#include "common/crypto/signature_input.h"
 #include "common/merkle/merkle.h"
 #include "common/status.h"
 
@@ -39,10 +40,7 @@ merkle::MerkleHash RootOf(const v1::TreeHead& head) {
 }  // namespace
 
 std::string TreeHeadSignatureInput(absl::string_view tree_head) {
-  std::string in(kTreeHeadLabel.data(), kTreeHeadLabel.size());
-  in.push_back('\0');
-  in.append(tree_head.data(), tree_head.size());
-  return in;
+  return crypto::SignatureInput(kTreeHeadLabel, tree_head);
 }
 
 absl::StatusOr<v1::SignedTreeHead> SignTreeHead(

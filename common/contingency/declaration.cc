@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
 #include "common/crypto/key_files.h"
+#include "common/crypto/signature_input.h"
 #include "common/status.h"
 #include "common/time_text.h"
 
@@ -19,10 +20,7 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
 }  // namespace
 
 std::string SignatureInput(absl::string_view contingency) {
-  std::string input(kContingencyLabel);
-  input.push_back('\0');
-  input.append(contingency.data(), contingency.size());
-  return input;
+  return crypto::SignatureInput(kContingencyLabel, contingency);
 }
 
 absl::Status CheckShape(const v1::Contingency& c) {

@@ -10,6 +10,7 @@
 #include "common/cases/periods.h"
 #include "common/crypto/hash.h"
 #include "common/crypto/key_files.h"
+#include "common/crypto/signature_input.h"
 #include "common/status.h"
 #include "common/time_text.h"
 
@@ -19,10 +20,7 @@ namespace {
 using absl::StatusCode;
 
 std::string SignatureInput(absl::string_view doc) {
-  std::string input(kSignatureContext);
-  input.push_back('\0');
-  input.append(doc.data(), doc.size());
-  return input;
+  return crypto::SignatureInput(kSignatureContext, doc);
 }
 
 absl::Status Invalid(absl::string_view what) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/key_files.h"
+#include "common/crypto/signature_input.h"
 #include "common/status.h"
 
 namespace trm::envelope {
@@ -61,10 +62,7 @@ std::string AcknowledgementBatchSignatureInput(uint64_t batch_size,
 }
 
 std::string AcknowledgementSignatureInput(absl::string_view body) {
-  std::string input(kAcknowledgementLabel.data(), kAcknowledgementLabel.size());
-  input.push_back('\0');
-  input.append(body.data(), body.size());
-  return input;
+  return crypto::SignatureInput(kAcknowledgementLabel, body);
 }
 
 absl::StatusOr<std::string> SignAcknowledgement(

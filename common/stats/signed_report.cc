@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
 #include "common/crypto/key_files.h"
+#include "common/crypto/signature_input.h"
 #include "common/status.h"
 
 namespace trm::stats {
@@ -24,10 +25,7 @@ absl::Status Differ(absl::string_view what) {
 }  // namespace
 
 std::string StatisticsSignatureInput(absl::string_view report) {
-  std::string input(kStatisticsLabel);
-  input.push_back('\0');
-  input.append(report.data(), report.size());
-  return input;
+  return crypto::SignatureInput(kStatisticsLabel, report);
 }
 
 absl::StatusOr<v1::SignedStatistics> SignStatistics(

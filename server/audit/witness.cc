@@ -11,8 +11,9 @@
 namespace trm::audit {
 
 Witness::Witness(storage::AuditLog* log, const mailbox::OrgRegistry& registry,
-                 std::function<absl::Status(const v1::AuditEvent&)> alarm)
-    : log_(log), registry_(registry), alarm_(std::move(alarm)) {}
+                 std::function<absl::Status(const v1::AuditEvent&)> alarm,
+                 const Clock& clock)
+    : log_(log), registry_(registry), alarm_(std::move(alarm)), clock_(clock) {}
 
 Witness::Known& Witness::Load(const std::string& peer) {
   Known& k = known_[peer];
@@ -88,7 +89,7 @@ absl::Status Witness::Record(const std::string& peer,
                  absl::StrCat("ALARM: ", extends.message()), {{"peer", peer}});
       v1::AuditEvent e;
       e.set_kind(v1::TREE_HEAD_FORK);
-      e.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
+      e.set_time_unix_ms(absl::ToUnixMillis(clock_.Now()));
       e.set_peer_node(peer);
       e.set_directory_serial(directory_serial);
       e.set_detail(absl::StrCat(

@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/clock.h"
 #include "server/mailbox/org_registry.h"
 #include "server/storage/audit_log.h"
 #include "trm/v1/audit.pb.h"
@@ -25,9 +26,11 @@ namespace trm::audit {
 class Witness {
  public:
   // `log`: where peers' heads persist (null: in memory only). `alarm`
-  // records a fork in this node's log (the store's AppendAudit).
+  // records a fork in this node's log (the store's AppendAudit), at the
+  // time `clock` says.
   Witness(storage::AuditLog* log, const mailbox::OrgRegistry& registry,
-          std::function<absl::Status(const v1::AuditEvent&)> alarm);
+          std::function<absl::Status(const v1::AuditEvent&)> alarm,
+          const Clock& clock = SystemClock::Get());
 
   // The size of `peer`'s log in the newest head checked (0: none yet).
   uint64_t KnownSize(const std::string& peer) ABSL_LOCKS_EXCLUDED(mu_);
@@ -69,6 +72,7 @@ class Witness {
   storage::AuditLog* const log_;
   const mailbox::OrgRegistry& registry_;
   const std::function<absl::Status(const v1::AuditEvent&)> alarm_;
+  const Clock& clock_;
   absl::Mutex mu_;
   std::map<std::string, Known> known_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::AuditEvent> pending_ ABSL_GUARDED_BY(mu_);

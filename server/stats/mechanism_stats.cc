@@ -89,6 +89,7 @@ const std::vector<std::string>& Measures() {
                                   "travel_after_risk_assessment",
                                   "returns_completed",
                                   "monitoring_reports",
+                                  "monitoring_reports_on_time",
                                   "monitoring_reports_late",
                                   "monitoring_reports_missing",
                                   "deadlines_escalated",
@@ -125,6 +126,9 @@ void MonthCells::AddCase(
   std::set<std::pair<uint32_t, int64_t>> notices;
   int64_t referral_ms = 0;
   uint32_t last_risk = 0;  // the outcome of the latest risk assessment
+  // Monitoring periods whose deadline passed with no report since: the
+  // next report answers one of them late; with none, a report is on time.
+  int overdue_reports = 0;
   for (const v1::CaseStep& s : rec.steps()) {
     if (s.type() == v1::RISK_ASSESSMENT) last_risk = s.outcome();
     if (s.type() == v1::TRAVEL_ARRANGEMENT &&
@@ -136,6 +140,16 @@ void MonthCells::AddCase(
     if (s.type() == v1::DEADLINE_NOTICE &&
         !notices.emplace(s.outcome(), s.unix_ms()).second) {
       continue;
+    }
+    if (s.type() == v1::DEADLINE_NOTICE &&
+        s.outcome() == v1::MONITORING_REPORT_DUE) {
+      ++overdue_reports;
+    } else if (s.type() == v1::MONITORING_REPORT) {
+      if (overdue_reports > 0) {
+        --overdue_reports;
+      } else {
+        Add("monitoring_reports_on_time", route, MonthOf(s.unix_ms()), 1);
+      }
     }
     Add(measure, route, MonthOf(s.unix_ms()), 1);
     if (s.type() == v1::REFERRAL_REQUEST) {

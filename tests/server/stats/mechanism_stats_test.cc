@@ -159,6 +159,36 @@ TEST(MechanismStatsTest,
             0u);
 }
 
+TEST(MechanismStatsTest, AReportIsOnTimeUnlessItsPeriodWasEscalated) {
+  v1::CaseRecord rec;
+  rec.set_owner_org("bg-ngo");
+  rec.add_participants("bg-ngo");
+  rec.add_participants("ng-naptip");
+  *rec.add_steps() = Step(v1::MONITORING_REPORT, "ng-naptip", "bg-ngo",
+                          absl::CivilSecond(2026, 5, 20, 0, 0, 0));
+  // June's period passes unreported: one escalation, told to two.
+  for (const char* to : {"bg-ngo", "ng-naptip"}) {
+    *rec.add_steps() = Step(v1::DEADLINE_NOTICE, "bg", to,
+                            absl::CivilSecond(2026, 6, 30, 0, 0, 0),
+                            v1::MONITORING_REPORT_DUE);
+  }
+  // July's report answers June's late; August's is on time again.
+  *rec.add_steps() = Step(v1::MONITORING_REPORT, "ng-naptip", "bg-ngo",
+                          absl::CivilSecond(2026, 7, 3, 0, 0, 0));
+  *rec.add_steps() = Step(v1::MONITORING_REPORT, "ng-naptip", "bg-ngo",
+                          absl::CivilSecond(2026, 8, 20, 0, 0, 0));
+  MonthCells cells;
+  cells.AddCase(rec, CountryOf);
+  auto count = [&](const char* measure, int month) {
+    return cells.Count(measure, "BG>NG", absl::CivilMonth(2026, month));
+  };
+  EXPECT_EQ(count("monitoring_reports_on_time", 5), 1u);
+  EXPECT_EQ(count("monitoring_reports_late", 6), 1u);
+  EXPECT_EQ(count("monitoring_reports", 7), 1u);
+  EXPECT_EQ(count("monitoring_reports_on_time", 7), 0u);
+  EXPECT_EQ(count("monitoring_reports_on_time", 8), 1u);
+}
+
 TEST(MechanismStatsTest, RefusalsAreCountedByCaseRuleOnly) {
   MonthCells cells;
   auto refusal = [](const std::string& reason, const std::string& from,
