@@ -66,11 +66,17 @@ v1::CaseStep Step(v1::MessageType type, const std::string& from,
   return s;
 }
 
-TEST(MechanismStatsTest, ACaseCountsItsStepsOnItsRouteByMonth) {
+// A case owned by bg-ngo, with ng-naptip: route BG>NG.
+v1::CaseRecord BgToNg() {
   v1::CaseRecord rec;
   rec.set_owner_org("bg-ngo");
   rec.add_participants("bg-ngo");
   rec.add_participants("ng-naptip");
+  return rec;
+}
+
+TEST(MechanismStatsTest, ACaseCountsItsStepsOnItsRouteByMonth) {
+  v1::CaseRecord rec = BgToNg();
   *rec.add_steps() =
       Step(v1::CONSENT_RECORD, "bg-ngo", "ng-naptip",
            absl::CivilSecond(2026, 3, 2, 9, 0, 0), v1::CONSENT_GRANTED);
@@ -110,10 +116,7 @@ std::string CountryOf(const std::string& org) {
 
 TEST(MechanismStatsTest,
      TravelAfterAnAcceptableRiskAssessmentAndMissingReports) {
-  v1::CaseRecord rec;
-  rec.set_owner_org("bg-ngo");
-  rec.add_participants("bg-ngo");
-  rec.add_participants("ng-naptip");
+  v1::CaseRecord rec = BgToNg();
   // Unsafe first: a travel then is not counted as assessed; after an
   // acceptable assessment it is.
   *rec.add_steps() =
@@ -160,10 +163,7 @@ TEST(MechanismStatsTest,
 }
 
 TEST(MechanismStatsTest, AReportIsOnTimeUnlessItsPeriodWasEscalated) {
-  v1::CaseRecord rec;
-  rec.set_owner_org("bg-ngo");
-  rec.add_participants("bg-ngo");
-  rec.add_participants("ng-naptip");
+  v1::CaseRecord rec = BgToNg();
   *rec.add_steps() = Step(v1::MONITORING_REPORT, "ng-naptip", "bg-ngo",
                           absl::CivilSecond(2026, 5, 20, 0, 0, 0));
   // June's period passes unreported: one escalation, told to two.
