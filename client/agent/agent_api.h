@@ -121,6 +121,8 @@ struct AuditQuery {
 // months to this one) and "month", "quarter" or "year" ("": month).
 struct StatsQuery {
   std::string from, to, period;
+  // An auditor's: which node of its scope (empty: the first).
+  std::string node;
 };
 
 class AgentApi {

@@ -56,6 +56,12 @@ absl::StatusOr<v1::Proof> ClientAuditSource::Consistency(
   return c->AuditConsistency(first, second);
 }
 
+absl::StatusOr<v1::StatisticsReport> ClientAuditSource::Statistics(
+    const std::string& node, const v1::StatisticsRequest& req) {
+  ASSIGN_OR_RETURN(client::Client * c, At(node));
+  return c->Statistics(req);
+}
+
 absl::StatusOr<std::string> ClientAuditSource::NodeKey(
     const v1::SignedTreeHead& sth) const {
   return client::TrustedNodeKey(trust_, sth);

@@ -34,6 +34,8 @@ class ClientAuditSource final : public AuditSource {
                                         uint64_t second) override;
   absl::StatusOr<std::string> NodeKey(
       const v1::SignedTreeHead& sth) const override;
+  absl::StatusOr<v1::StatisticsReport> Statistics(
+      const std::string& node, const v1::StatisticsRequest& req) override;
 
  private:
   ClientAuditSource() = default;

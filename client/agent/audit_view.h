@@ -25,6 +25,7 @@
 #include "client/agent/agent_store.h"
 #include "common/clock.h"
 #include "trm/v1/audit.pb.h"
+#include "trm/v1/case.pb.h"
 
 namespace trm::agent {
 
@@ -44,6 +45,10 @@ class AuditSource {
   // signed directory.
   virtual absl::StatusOr<std::string> NodeKey(
       const v1::SignedTreeHead& sth) const = 0;
+  // `node`'s mechanism statistics (Cases.GetStatistics), which the node
+  // gives an auditor whose scope covers it.
+  virtual absl::StatusOr<v1::StatisticsReport> Statistics(
+      const std::string& node, const v1::StatisticsRequest& req) = 0;
 };
 
 class AuditView {
@@ -68,6 +73,13 @@ class AuditView {
   // refused when the trail does not verify here (AUDIT_*, TREE_HEAD_*).
   absl::StatusOr<nlohmann::json> Bundle(const v1::TrailQuery& q,
                                         const std::string& node);
+
+  // The nodes in the auditor's scope, and one's statistics.
+  std::vector<std::string> Nodes() const { return source_.Nodes(); }
+  absl::StatusOr<v1::StatisticsReport> Statistics(
+      const std::string& node, const v1::StatisticsRequest& req) {
+    return source_.Statistics(node, req);
+  }
 
  private:
   // Checks `head` (verified, signed as `sth`) against the newest head seen

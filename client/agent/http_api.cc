@@ -90,8 +90,10 @@ const std::vector<Route>& Routes() {
        "The node's mechanism statistics (?from=2026-01&to=2026-12&period="
        "month|quarter|year; default the last twelve months by month), "
        "computed by the node from case metadata, counts below the "
-       "federation's threshold not shown, with the charts' series",
-       true, false, "coordinator"},
+       "federation's threshold not shown, with the charts' series; an "
+       "auditor names a node of its audit scope (&node=ng; default the "
+       "first) and gets the scope's nodes",
+       true, false, "coordinator, auditor"},
       {"GET", "/api/v1/audit/trail",
        "A case's (?case=) or a period's (?from=&to=) trail across every node "
        "in the agent's audit scope, merged in time order: each node's head "
@@ -313,7 +315,7 @@ void HttpApi::Install(httplib::Server& server) {
                                          const httplib::Request& r) {
     return api_.Statistics(
         u, StatsQuery{r.get_param_value("from"), r.get_param_value("to"),
-                      r.get_param_value("period")});
+                      r.get_param_value("period"), r.get_param_value("node")});
   };
   auto audit_query = [](const httplib::Request& r) {
     return AuditQuery{r.get_param_value("case"), r.get_param_value("from"),

@@ -1,7 +1,11 @@
-// AgentApi's pages for oversight: the coordinator's node page and the
-// auditor's trail (agent_api.h). The domain work is in node_health.h and
-// audit_view.h; this checks roles and reads the request.
+// AgentApi's pages for oversight: the coordinator's node page, the
+// auditor's trail, and the statistics for both (agent_api.h). The domain
+// work is in node_health.h, audit_view.h and stats_view.h; this checks roles
+// and reads the request.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "client/agent/agent_api.h"
 #include "client/agent/case_summary.h"
@@ -139,7 +143,8 @@ absl::StatusOr<nlohmann::json> AgentApi::AuditBundle(const User& u,
 
 absl::StatusOr<nlohmann::json> AgentApi::Statistics(const User& u,
                                                     const StatsQuery& q) {
-  RETURN_IF_ERROR(Require(u, {Role::kCoordinator}, "the statistics"));
+  RETURN_IF_ERROR(
+      Require(u, {Role::kCoordinator, Role::kAuditor}, "the statistics"));
   const absl::CivilMonth now =
       absl::ToCivilMonth(clock_.Now(), absl::UTCTimeZone());
   v1::StatisticsRequest req;
@@ -148,6 +153,34 @@ absl::StatusOr<nlohmann::json> AgentApi::Statistics(const User& u,
   req.set_from_month(
       q.from.empty() ? absl::FormatCivilTime(now - 11).substr(0, 7) : q.from);
   req.set_period(q.period.empty() ? "month" : q.period);
+  if (u.role == Role::kAuditor) {
+    // Any node of the auditor's scope, asked with the auditor's certificate.
+    RETURN_IF_ERROR(AuditConfigured(audit_));
+    const std::vector<std::string> nodes = audit_->Nodes();
+    const std::string node =
+        q.node.empty() && !nodes.empty() ? nodes.front() : q.node;
+    if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) {
+      return AtPath(
+          Error(absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",
+                absl::StrCat("node '", node,
+                             "' is not in this agent's audit scope (",
+                             absl::StrJoin(nodes, ", "), ")")),
+          "node");
+    }
+    ASSIGN_OR_RETURN(v1::StatisticsReport report,
+                     audit_->Statistics(node, req));
+    ASSIGN_OR_RETURN(nlohmann::json out, StatsView(report));
+    out["nodes"] = nodes;
+    out["node"] = node;
+    return out;
+  }
+  if (!q.node.empty()) {
+    return AtPath(
+        Error(absl::StatusCode::kInvalidArgument, "AGENT_REQUEST_INVALID",
+              "a coordinator reads its own node's statistics: leave node "
+              "out"),
+        "node");
+  }
   ASSIGN_OR_RETURN(v1::StatisticsReport report, node_.Statistics(req));
   return StatsView(report);
 }

@@ -330,6 +330,7 @@ def fork():
 def statistics():
     nora = Console(ng_url, polls, shots, insecure_tls=True)
     nadia = Console(ng_url, polls, shots, insecure_tls=True)
+    audrey = Console(bg_url, polls, shots, insecure_tls=True)
     try:
         sign_in(nora, "nora")
         ok("the coordinator's menu has the statistics",
@@ -376,6 +377,26 @@ def statistics():
         nora.shot("statistics")
         nora.contrast("the statistics page")
         nora.keyboard("the statistics page")
+        # The auditor at BG's agent, whose scope is BG and NG, reads NG's.
+        sign_in(audrey, "audrey")
+        ok("the auditor's menu has the statistics",
+           bool(audrey.css('#nav a[href="#/stats"]')))
+        audrey.go("#/stats")
+        audrey.wait("the auditor's statistics page",
+                    lambda: audrey.css("#stats-table"))
+        options = [o.get_attribute("value") for o in
+                   audrey.css("#stats-node option")]
+        ok("the auditor chooses among the nodes of its scope",
+           options == ["bg", "ng"], options)
+        Select(audrey.css("#stats-node")[0]).select_by_value("ng")
+        audrey.css("#stats-query button[type=submit]")[0].click()
+        audrey.wait("NG's statistics for the auditor",
+                    lambda: "Node ng," in audrey.text_of("#stats-about"))
+        bars = audrey.css('#chart-referrals g.point[data-route="BG>NG"]'
+                          '[data-period="%s"] rect.bar' % month)
+        ok("NG's five referrals BG>NG, as its coordinator sees them",
+           len(bars) == 1, audrey.text_of("main")[:600])
+        ok("the auditor's statistics page is labelled", not audrey.labelled())
         sign_in(nadia, "nadia")
         ok("a caseworker has no statistics in the menu",
            not nadia.css('#nav a[href="#/stats"]'))
@@ -387,6 +408,7 @@ def statistics():
     finally:
         nora.quit()
         nadia.quit()
+        audrey.quit()
 
 
 {"return": return_case, "fork": fork, "stats": statistics}[mode]()

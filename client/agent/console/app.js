@@ -1,6 +1,6 @@
 // The console: signs the user in, then routes #/inbox, #/message/ID,
-// #/compose, #/cases, #/case/REF, #/node and #/stats (coordinators), #/audit
-// (auditors and coordinators) to their pages. Every page names the
+// #/compose, #/cases, #/case/REF, #/node (coordinators), #/stats and
+// #/audit (auditors and coordinators) to their pages. Every page names the
 // signed-in user, the organisation and the node, and uses only the agent's
 // JSON API. The agent's event stream (no personal data) announces new
 // messages, refusals and status changes, and the inbox follows it.
@@ -82,10 +82,10 @@ function header() {
   const links = [["#/inbox", "nav.inbox"], ["#/inbox?box=outbox", "nav.outbox"],
                  ["#/cases", "nav.cases"]];
   if (me.role !== "auditor") links.push(["#/compose", "nav.compose"]);
-  if (me.role === "coordinator") {
-    links.push(["#/node", "nav.node"], ["#/stats", "nav.stats"]);
+  if (me.role === "coordinator") links.push(["#/node", "nav.node"]);
+  if (me.role !== "caseworker") {
+    links.push(["#/stats", "nav.stats"], ["#/audit", "nav.audit"]);
   }
-  if (me.role !== "caseworker") links.push(["#/audit", "nav.audit"]);
   fill(document.getElementById("nav"),
        h("ul", {}, links.map(([href, key]) =>
            h("li", {}, h("a", {href, text: t(key)})))));

@@ -600,7 +600,7 @@ TEST_F(AgentApiTest, TheNodePageIsTheCoordinatorsWithTheNodesOverdueList) {
   EXPECT_EQ((*out)["warnings"][0]["code"], "DEADLINES_OVERDUE");
 }
 
-TEST_F(AgentApiTest, TheStatisticsPageIsTheCoordinatorsAndShowsOnlyPublished) {
+TEST_F(AgentApiTest, TheCoordinatorsStatisticsPageShowsOnlyPublished) {
   // kNow is 2027-01-15: by default the twelve months to January 2027.
   v1::StatisticsReport& r = node_.stats;
   r.set_node("bg");
@@ -631,10 +631,8 @@ TEST_F(AgentApiTest, TheStatisticsPageIsTheCoordinatorsAndShowsOnlyPublished) {
   d->set_count(7);
   d->set_median_ms(36 * 3600 * 1000LL);
   d->set_p90_ms(70 * 3600 * 1000LL);
-  for (const User& u : {casey_, audrey_}) {
-    EXPECT_EQ(ErrorReason(api_->Statistics(u, {}).status()),
-              "AGENT_ROLE_REQUIRED");
-  }
+  EXPECT_EQ(ErrorReason(api_->Statistics(casey_, {}).status()),
+            "AGENT_ROLE_REQUIRED");
   absl::StatusOr<nlohmann::json> out = api_->Statistics(cora_, {});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(node_.stats_request.from_month(), "2026-02");
@@ -659,7 +657,8 @@ TEST_F(AgentApiTest, TheStatisticsPageIsTheCoordinatorsAndShowsOnlyPublished) {
   EXPECT_EQ(mon[0]["late"], 0);
   EXPECT_EQ(mon[0]["late_suppressed"], 1) << "late: fewer than 5, not 0";
   // The page's own range and period go to the node as given.
-  ASSERT_TRUE(api_->Statistics(cora_, {"2026-01", "2026-12", "quarter"}).ok());
+  ASSERT_TRUE(
+      api_->Statistics(cora_, {"2026-01", "2026-12", "quarter", ""}).ok());
   EXPECT_EQ(node_.stats_request.from_month(), "2026-01");
   EXPECT_EQ(node_.stats_request.period(), "quarter");
 }
@@ -692,8 +691,43 @@ class RecordingSource final : public AuditSource {
       const v1::SignedTreeHead&) const override {
     return std::string();
   }
+  absl::StatusOr<v1::StatisticsReport> Statistics(
+      const std::string& node, const v1::StatisticsRequest& req) override {
+    stats_asked.push_back({node, req});
+    v1::StatisticsReport r;
+    r.set_node(node);
+    r.set_threshold(5);
+    return r;
+  }
   std::vector<v1::TrailQuery> asked;
+  std::vector<std::pair<std::string, v1::StatisticsRequest>> stats_asked;
 };
+
+TEST_F(AgentApiTest, AnAuditorReadsTheStatisticsOfANodeInItsScope) {
+  EXPECT_EQ(ErrorReason(api_->Statistics(audrey_, {}).status()),
+            "AGENT_AUDIT_NOT_CONFIGURED");
+  RecordingSource source;
+  AuditView view(source, *store_, clock_);
+  api_->SetAudit(&view);
+  absl::StatusOr<nlohmann::json> out =
+      api_->Statistics(audrey_, {"2026-01", "2026-12", "quarter", ""});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)["node"], "bg") << "the first node of the scope";
+  EXPECT_EQ((*out)["nodes"], nlohmann::json({"bg"}));
+  EXPECT_EQ((*out)["report"]["node"], "bg");
+  ASSERT_EQ(source.stats_asked.size(), 1u);
+  EXPECT_EQ(source.stats_asked[0].second.period(), "quarter");
+  EXPECT_EQ(source.stats_asked[0].second.from_month(), "2026-01");
+  absl::StatusOr<nlohmann::json> outside =
+      api_->Statistics(audrey_, {"", "", "", "it"});
+  EXPECT_EQ(ErrorReason(outside.status()), "AGENT_REQUEST_INVALID");
+  EXPECT_EQ(PathOf(outside.status()), "node");
+  EXPECT_NE(outside.status().message().find("(bg)"), std::string::npos);
+  EXPECT_EQ(source.stats_asked.size(), 1u) << "nothing asked outside it";
+  // A coordinator's are its own node's, asked with its organisation's.
+  EXPECT_EQ(ErrorReason(api_->Statistics(cora_, {"", "", "", "ng"}).status()),
+            "AGENT_REQUEST_INVALID");
+}
 
 TEST_F(AgentApiTest, TheAuditPageTakesACaseOrAPeriodInDatesOrTimes) {
   RecordingSource source;

@@ -119,6 +119,13 @@ class FakeSource final : public AuditSource {
     return std::string(raw.begin(), raw.end());
   }
 
+  absl::StatusOr<v1::StatisticsReport> Statistics(
+      const std::string& node, const v1::StatisticsRequest&) override {
+    v1::StatisticsReport r;
+    r.set_node(node);
+    return r;
+  }
+
   std::vector<std::string> order = {"bg", "ng"};
   std::map<std::string, FakeLog> logs;
   std::map<std::string, crypto::Ed25519PrivateKey> trusted;

@@ -198,18 +198,21 @@ export async function stats(main, params) {
     h("label", {for: "stats-to", text: t("stats.to")}), to,
     h("label", {for: "stats-period", text: t("stats.period")}), period,
     h("button", {type: "submit", text: t("stats.show")}));
+  // An auditor chooses the node, among those of its scope (filled in below
+  // from the answer).
+  const node = h("select", {id: "stats-node", name: "node"});
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const q = new URLSearchParams();
     for (const [k, v] of [["from", from.value], ["to", to.value],
-                          ["period", period.value]]) {
+                          ["period", period.value], ["node", node.value]]) {
       if (v) q.set(k, v);
     }
     location.hash = "#/stats?" + q;
   });
   main.append(form);
   const q = new URLSearchParams();
-  for (const k of ["from", "to", "period"]) {
+  for (const k of ["from", "to", "period", "node"]) {
     if (params.get(k)) q.set(k, params.get(k));
   }
   let page;
@@ -220,6 +223,13 @@ export async function stats(main, params) {
     return;
   }
   const r = page.report, k = page.threshold, c = page.charts;
+  if (page.nodes) {
+    node.append(...page.nodes.map((n) => h("option", {
+      value: n, text: n, selected: n === page.node})));
+    form.insertBefore(h("label", {for: "stats-node", text: t("stats.node")}),
+                      form.querySelector("button"));
+    form.insertBefore(node, form.querySelector("button"));
+  }
   if (!from.value) from.value = r.from_month;
   if (!to.value) to.value = r.to_month;
   main.append(
