@@ -1,5 +1,7 @@
 #include "server/contingency/contingency_book.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -138,15 +140,25 @@ std::vector<v1::SignedContingency> ContingencyBook::ToCarry() {
   std::vector<v1::SignedContingency> out;
   if (!Load().ok()) return out;  // retried at the next batch
   const int64_t since = absl::ToUnixMillis(clock_.Now() - kCarryEnded);
+  std::vector<const Known*> carried;
   for (const Known& k : known_) {
-    if (out.size() == kMaxCarried) break;
     if (k.contingency.node() != node_id_) continue;
     if (k.contingency.end_unix_ms() != 0 &&
         k.contingency.end_unix_ms() < since) {
       continue;
     }
-    out.push_back(k.signed_contingency);
+    carried.push_back(&k);
   }
+  // Open ones (no end: sorted as the largest) before ended ones.
+  auto key = [](const Known* k) {
+    const int64_t end = k->contingency.end_unix_ms();
+    return std::pair{end == 0 ? INT64_MAX : end,
+                     k->contingency.start_unix_ms()};
+  };
+  std::sort(carried.begin(), carried.end(),
+            [&key](const Known* a, const Known* b) { return key(a) > key(b); });
+  if (carried.size() > kMaxCarried) carried.resize(kMaxCarried);
+  for (const Known* k : carried) out.push_back(k->signed_contingency);
   return out;
 }
 

@@ -55,7 +55,9 @@ class ContingencyBook {
   bool FirstRefusal(const v1::SignedContingency& s) ABSL_LOCKS_EXCLUDED(mu_);
   static constexpr size_t kMaxRemembered = 1024;
   absl::StatusOr<v1::ContingencyList> List() ABSL_LOCKS_EXCLUDED(mu_);
-  // This node's declarations to carry to its peers.
+  // This node's declarations to carry to its peers, at most kMaxCarried:
+  // every open one first, newest start first, then those ended within
+  // kCarryEnded, latest end first.
   std::vector<v1::SignedContingency> ToCarry() ABSL_LOCKS_EXCLUDED(mu_);
   // The known contingencies concerning `route` (held now or before).
   std::vector<v1::Contingency> Covering(const Route& route)

@@ -822,6 +822,40 @@ TEST_F(RelayTest, UnderAContingencyUrgentMessagesGoFirstEachCaseInOrder) {
   EXPECT_EQ((*at_ng)[9].message_id, urgent_later);
 }
 
+TEST_F(RelayTest, OpenContingenciesAreCarriedFirstWithinTheBound) {
+  contingency::ContingencyBook book(bg_->store, bg_->registry, clock_, "bg");
+  // 35 declared and ended, then 5 open: more than a batch carries.
+  for (int i = 0; i < 40; ++i) {
+    v1::Contingency c;
+    c.set_id(std::string(15, '\x01') + static_cast<char>(i));
+    c.set_country("NG");
+    c.set_reason("test");
+    c.set_declared_by("bg-nrm");
+    c.set_node("bg");
+    c.set_start_unix_ms(absl::ToUnixMillis(clock_.Now()));
+    ASSERT_TRUE(
+        book.Declare("bg-nrm", *contingency::SignContingency(c, nrm_.sign))
+            .ok());
+    if (i < 35) {
+      c.set_end_unix_ms(c.start_unix_ms() + 1);
+      ASSERT_TRUE(
+          book.Declare("bg-nrm", *contingency::SignContingency(c, nrm_.sign))
+              .ok());
+    }
+    clock_.Advance(absl::Seconds(1));
+  }
+  const std::vector<v1::SignedContingency> carried = book.ToCarry();
+  ASSERT_EQ(carried.size(), contingency::ContingencyBook::kMaxCarried);
+  for (size_t i = 0; i < carried.size(); ++i) {
+    v1::Contingency c;
+    ASSERT_TRUE(c.ParseFromString(carried[i].contingency()));
+    EXPECT_EQ(c.end_unix_ms() == 0, i < 5) << i << ": the open ones first";
+    if (i == 5) {
+      EXPECT_EQ(c.id().back(), 34) << "then the latest ended";
+    }
+  }
+}
+
 TEST_F(RelayTest, APeersRefusedContingencyIsLoggedOncePerDeclaration) {
   contingency::ContingencyBook book(bg_->store, bg_->registry, clock_, "bg");
   v1::SignedContingency bad;
