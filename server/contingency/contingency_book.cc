@@ -58,6 +58,7 @@ absl::Status ContingencyBook::Keep(const v1::SignedContingency& s,
   log::Warn(ended ? "contingency.ended" : "contingency.declared", e.detail(),
             {{"contingency", HexEncode(AsBytes(c.id()))}});
   absl::MutexLock lock(&mu_);
+  if (c.node() == node_id_) ++changes_;
   for (Known& k : known_) {
     if (k.contingency.id() == c.id()) {
       k = Known{s, c};
@@ -66,6 +67,11 @@ absl::Status ContingencyBook::Keep(const v1::SignedContingency& s,
   }
   known_.push_back(Known{s, c});
   return absl::OkStatus();
+}
+
+uint64_t ContingencyBook::Changes() {
+  absl::MutexLock lock(&mu_);
+  return changes_;
 }
 
 absl::StatusOr<v1::ContingencyList> ContingencyBook::Declare(

@@ -59,6 +59,10 @@ class ContingencyBook {
   // every open one first, newest start first, then those ended within
   // kCarryEnded, latest end first.
   std::vector<v1::SignedContingency> ToCarry() ABSL_LOCKS_EXCLUDED(mu_);
+  // How many of this node's declarations and ends the book has kept since
+  // the node started: a relay sends a batch when it changed, so that peers
+  // learn of a declaration or its end at once, not at the next heartbeat.
+  uint64_t Changes() ABSL_LOCKS_EXCLUDED(mu_);
   // The known contingencies concerning `route` (held now or before).
   std::vector<v1::Contingency> Covering(const Route& route)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -92,6 +96,7 @@ class ContingencyBook {
   absl::Mutex mu_;
   bool loaded_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Known> known_ ABSL_GUARDED_BY(mu_);
+  uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
   // SHA-256 of each refused declaration already logged.
   absl::flat_hash_set<std::string> refused_ ABSL_GUARDED_BY(mu_);
 };

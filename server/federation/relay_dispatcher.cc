@@ -188,7 +188,10 @@ absl::Time RelayDispatcher::Step() {
     absl::MutexLock lock(&mu_);
     return Failed(notices.status(), now);
   }
-  const bool heartbeat = witness_ != nullptr && now >= next_witness_;
+  // A declaration or an end not yet carried goes at once.
+  const uint64_t changes = book_ != nullptr ? book_->Changes() : 0;
+  const bool heartbeat = (witness_ != nullptr && now >= next_witness_) ||
+                         changes != carried_changes_;
   if (page->empty() && notices->empty() && !heartbeat) {
     return now + policy_.idle_poll;
   }
@@ -226,6 +229,7 @@ absl::Time RelayDispatcher::Step() {
     absl::MutexLock lock(&mu_);
     return Failed(ack.status(), now);
   }
+  carried_changes_ = changes;
   if (witness_ != nullptr) {
     next_witness_ = now + policy_.witness_interval;
     if (ack->has_tree_head()) {

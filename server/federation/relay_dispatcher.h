@@ -141,6 +141,8 @@ class RelayDispatcher {
   uint64_t next_batch_id_ = 1;
   audit::Witness* witness_ = nullptr;
   contingency::ContingencyBook* book_ = nullptr;
+  // The book's Changes() last carried to the peer.
+  uint64_t carried_changes_ = 0;
   absl::Time next_witness_ = absl::InfinitePast();
 
   mutable absl::Mutex mu_;

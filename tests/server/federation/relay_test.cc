@@ -856,6 +856,31 @@ TEST_F(RelayTest, OpenContingenciesAreCarriedFirstWithinTheBound) {
   }
 }
 
+TEST_F(RelayTest, ADeclarationAndItsEndGoToThePeerAtOnce) {
+  contingency::ContingencyBook book(bg_->store, bg_->registry, clock_, "bg");
+  dispatcher_->set_contingencies(&book);
+  dispatcher_->Step();
+  EXPECT_EQ(transport_->calls, 0) << "nothing to say";
+  v1::Contingency c;
+  c.set_id(std::string(16, '\x09'));
+  c.set_country("NG");
+  c.set_reason("test");
+  c.set_declared_by("bg-nrm");
+  c.set_node("bg");
+  c.set_start_unix_ms(absl::ToUnixMillis(clock_.Now()));
+  ASSERT_TRUE(
+      book.Declare("bg-nrm", *contingency::SignContingency(c, nrm_.sign)).ok());
+  dispatcher_->Step();
+  EXPECT_EQ(transport_->calls, 1) << "the declaration, with no message";
+  dispatcher_->Step();
+  EXPECT_EQ(transport_->calls, 1) << "once";
+  c.set_end_unix_ms(c.start_unix_ms() + 1000);
+  ASSERT_TRUE(
+      book.Declare("bg-nrm", *contingency::SignContingency(c, nrm_.sign)).ok());
+  dispatcher_->Step();
+  EXPECT_EQ(transport_->calls, 2) << "and its end";
+}
+
 TEST_F(RelayTest, APeersRefusedContingencyIsLoggedOncePerDeclaration) {
   contingency::ContingencyBook book(bg_->store, bg_->registry, clock_, "bg");
   v1::SignedContingency bad;
