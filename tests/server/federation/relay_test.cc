@@ -185,6 +185,26 @@ class RelayTest : public ::testing::Test {
     return r.message_id;
   }
 
+  // BG's coordinator's contingency `id` for the country NG, from now.
+  v1::Contingency ForNg(const std::string& id) {
+    v1::Contingency c;
+    c.set_id(id);
+    c.set_country("NG");
+    c.set_reason("the NG office is closed by floods");
+    c.set_declared_by("bg-nrm");
+    c.set_node("bg");
+    c.set_start_unix_ms(absl::ToUnixMillis(clock_.Now()));
+    return c;
+  }
+  // `c` signed by BG's coordinator and given to `book`.
+  void Declare(contingency::ContingencyBook& book, const v1::Contingency& c) {
+    absl::StatusOr<v1::SignedContingency> s =
+        contingency::SignContingency(c, nrm_.sign);
+    ASSERT_TRUE(s.ok()) << s.status();
+    absl::StatusOr<v1::ContingencyList> kept = book.Declare("bg-nrm", *s);
+    ASSERT_TRUE(kept.ok()) << kept.status();
+  }
+
   crypto::Ed25519PrivateKey bg_key_ = *crypto::Ed25519PrivateKey::Generate();
   crypto::Ed25519PrivateKey ng_key_ = *crypto::Ed25519PrivateKey::Generate();
   crypto::Ed25519PrivateKey it_key_ = *crypto::Ed25519PrivateKey::Generate();
@@ -775,18 +795,11 @@ TEST_F(RelayTest, UnderAContingencyUrgentMessagesGoFirstEachCaseInOrder) {
   clock_.Advance(absl::Hours(1));
 
   // BG's coordinator declares a contingency for the link.
-  v1::Contingency c;
-  c.set_id(std::string(16, '\x05'));
+  v1::Contingency c = ForNg(std::string(16, '\x05'));
+  c.clear_country();
   c.set_link_a("bg");
   c.set_link_b("ng");
-  c.set_reason("the NG office is closed by floods");
-  c.set_declared_by("bg-nrm");
-  c.set_node("bg");
-  c.set_start_unix_ms(absl::ToUnixMillis(clock_.Now()));
-  absl::StatusOr<v1::SignedContingency> declared =
-      contingency::SignContingency(c, nrm_.sign);
-  ASSERT_TRUE(declared.ok()) << declared.status();
-  ASSERT_TRUE(book.Declare("bg-nrm", *declared).ok());
+  Declare(book, c);
 
   transport_->down = false;
   dispatcher_->Step();  // one batch of four
@@ -808,8 +821,7 @@ TEST_F(RelayTest, UnderAContingencyUrgentMessagesGoFirstEachCaseInOrder) {
 
   // Once it ends, the queue goes in its order again.
   c.set_end_unix_ms(absl::ToUnixMillis(clock_.Now()));
-  declared = contingency::SignContingency(c, nrm_.sign);
-  ASSERT_TRUE(book.Declare("bg-nrm", *declared).ok());
+  Declare(book, c);
   clock_.Advance(absl::Seconds(1));
   transport_->down = true;
   const std::string later = to_ng("P9", v1::REFERRAL_REQUEST);
@@ -826,21 +838,11 @@ TEST_F(RelayTest, OpenContingenciesAreCarriedFirstWithinTheBound) {
   contingency::ContingencyBook book(bg_->store, bg_->registry, clock_, "bg");
   // 35 declared and ended, then 5 open: more than a batch carries.
   for (int i = 0; i < 40; ++i) {
-    v1::Contingency c;
-    c.set_id(std::string(15, '\x01') + static_cast<char>(i));
-    c.set_country("NG");
-    c.set_reason("test");
-    c.set_declared_by("bg-nrm");
-    c.set_node("bg");
-    c.set_start_unix_ms(absl::ToUnixMillis(clock_.Now()));
-    ASSERT_TRUE(
-        book.Declare("bg-nrm", *contingency::SignContingency(c, nrm_.sign))
-            .ok());
+    v1::Contingency c = ForNg(std::string(15, '\x01') + static_cast<char>(i));
+    Declare(book, c);
     if (i < 35) {
       c.set_end_unix_ms(c.start_unix_ms() + 1);
-      ASSERT_TRUE(
-          book.Declare("bg-nrm", *contingency::SignContingency(c, nrm_.sign))
-              .ok());
+      Declare(book, c);
     }
     clock_.Advance(absl::Seconds(1));
   }
@@ -861,22 +863,14 @@ TEST_F(RelayTest, ADeclarationAndItsEndGoToThePeerAtOnce) {
   dispatcher_->set_contingencies(&book);
   dispatcher_->Step();
   EXPECT_EQ(transport_->calls, 0) << "nothing to say";
-  v1::Contingency c;
-  c.set_id(std::string(16, '\x09'));
-  c.set_country("NG");
-  c.set_reason("test");
-  c.set_declared_by("bg-nrm");
-  c.set_node("bg");
-  c.set_start_unix_ms(absl::ToUnixMillis(clock_.Now()));
-  ASSERT_TRUE(
-      book.Declare("bg-nrm", *contingency::SignContingency(c, nrm_.sign)).ok());
+  v1::Contingency c = ForNg(std::string(16, '\x09'));
+  Declare(book, c);
   dispatcher_->Step();
   EXPECT_EQ(transport_->calls, 1) << "the declaration, with no message";
   dispatcher_->Step();
   EXPECT_EQ(transport_->calls, 1) << "once";
   c.set_end_unix_ms(c.start_unix_ms() + 1000);
-  ASSERT_TRUE(
-      book.Declare("bg-nrm", *contingency::SignContingency(c, nrm_.sign)).ok());
+  Declare(book, c);
   dispatcher_->Step();
   EXPECT_EQ(transport_->calls, 2) << "and its end";
 }
